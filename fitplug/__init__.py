@@ -1,0 +1,23 @@
+"""fitplug: a runner's glute strength-and-stretch programme on a Garmin watch and in any calendar."""
+
+from __future__ import annotations
+
+from .errors import (
+    ActivityError,
+    DeviceError,
+    FitplugError,
+    OutputError,
+    ProgrammeError,
+    StoreError,
+    WorkoutFileError,
+)
+
+__all__ = [
+    "ActivityError",
+    "DeviceError",
+    "FitplugError",
+    "OutputError",
+    "ProgrammeError",
+    "StoreError",
+    "WorkoutFileError",
+]

@@ -1,0 +1,312 @@
+"""The data fitplug works on: frozen dataclasses and enums, no I/O.
+
+Programme objects are built only by :mod:`fitplug.programme`, which checks
+them; activity objects only by :mod:`fitplug.activities`. Every other module
+reads them. Units are in the names (``_s`` seconds, ``_m`` metres, ``_kg``).
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import enum
+from dataclasses import dataclass, field
+
+
+class Weekday(enum.IntEnum):
+    """Day of the week, numbered as :meth:`datetime.date.weekday` does."""
+
+    MON = 0  #: Monday
+    TUE = 1  #: Tuesday
+    WED = 2  #: Wednesday
+    THU = 3  #: Thursday
+    FRI = 4  #: Friday
+    SAT = 5  #: Saturday
+    SUN = 6  #: Sunday
+
+    @property
+    def ical(self) -> str:
+        """Two-letter iCalendar day (``MO`` … ``SU``)."""
+        return self.name[:2]
+
+
+class SessionKind(enum.Enum):
+    """What a session is for; decides the FIT sub_sport and the calendar category."""
+
+    STRENGTH = "strength"  #: strength and mobility day (activation, banded work, stretches)
+    STRETCH = "stretch"  #: stretching day (mobility only)
+    POST_RUN = "post_run"  #: the short set done after a run; not on fixed days
+
+
+class Intensity(enum.Enum):
+    """How a working step is marked on the watch (FIT ``intensity``)."""
+
+    WARMUP = "warmup"  #: activation work done first
+    ACTIVE = "active"  #: the working sets and the stretches
+
+
+@dataclass(frozen=True, slots=True)
+class GarminExercise:
+    """A Garmin exercise: FIT profile category and name (``None`` = category only)."""
+
+    category: str
+    name: str | None = None
+
+    def __str__(self) -> str:
+        return f"{self.category}/{self.name}" if self.name else self.category
+
+
+@dataclass(frozen=True, slots=True)
+class Reps:
+    """A repetition target: ``low``–``high`` reps per set (equal for a fixed count)."""
+
+    low: int
+    high: int
+
+    def __str__(self) -> str:
+        return f"{self.low}" if self.low == self.high else f"{self.low}–{self.high}"
+
+
+@dataclass(frozen=True, slots=True)
+class Hold:
+    """A timed hold: ``low_s``–``high_s`` seconds (equal for a fixed time)."""
+
+    low_s: int
+    high_s: int
+
+    def __str__(self) -> str:
+        return f"{self.low_s} s" if self.low_s == self.high_s else f"{self.low_s}–{self.high_s} s"
+
+
+@dataclass(frozen=True, slots=True)
+class Tempo:
+    """Seconds for each phase of a rep: lift, pause at the top, lower."""
+
+    up_s: int
+    hold_s: int
+    down_s: int
+
+    def __str__(self) -> str:
+        return f"{self.up_s}-{self.hold_s}-{self.down_s}"
+
+    @property
+    def rep_s(self) -> int:
+        """Seconds one rep takes at this tempo."""
+        return self.up_s + self.hold_s + self.down_s
+
+
+@dataclass(frozen=True, slots=True)
+class Exercise:
+    """One exercise as the programme prescribes it."""
+
+    #: key of the exercise in the programme file (``glute_bridge``)
+    id: str
+    #: name the watch and the calendar show (``Glute Bridge``)
+    title: str
+    #: Garmin exercise the watch records it as
+    garmin: GarminExercise
+    #: number of sets (a stretch is done once: 1)
+    sets: int
+    #: reps per set, or a hold per set
+    dose: Reps | Hold
+    #: done on the left side, then the right
+    per_side: bool = False
+    tempo: Tempo | None = None
+    #: rest after each set, seconds (0: none; ``None``: until the lap button)
+    rest_s: int | None = 0
+    #: pause between the left and the right side, seconds
+    side_rest_s: int = 0
+    #: one short coaching cue
+    cue: str = ""
+    #: kit needed, e.g. ``resistance band``
+    equipment: str | None = None
+    #: the band's colour when a band is used (progression moves it on)
+    band: str | None = None
+    weight_kg: float | None = None
+    intensity: Intensity = Intensity.ACTIVE
+
+    @property
+    def is_hold(self) -> bool:
+        return isinstance(self.dose, Hold)
+
+
+@dataclass(frozen=True, slots=True)
+class Session:
+    """A workout: an ordered list of exercises done on the same day."""
+
+    #: slug, used for the file name (``glute-strength.fit``) and calendar UIDs
+    id: str
+    #: name on the watch (at most 31 bytes of UTF-8)
+    name: str
+    kind: SessionKind
+    exercises: tuple[Exercise, ...]
+    #: weekdays the session is planned on (empty for the post-run set)
+    days: tuple[Weekday, ...] = ()
+    #: local start time on those days
+    time: dt.time = dt.time(7, 0)
+    duration_min: int = 30
+    description: str = ""
+
+
+@dataclass(frozen=True, slots=True)
+class PostRunSet:
+    """The stretches done after a training run, and how they rotate."""
+
+    #: stretches done after every run (pigeon pose by default)
+    always: tuple[Exercise, ...]
+    #: stretches taken in turn to fill the set up to ``per_run``
+    rotation: tuple[Exercise, ...]
+    #: stretches in one post-run set
+    per_run: int = 2
+    #: session name on the watch
+    name: str = "Post-run Stretch"
+
+
+class Lapse(enum.Enum):
+    """When an undone post-run stretch set stops being due and counts as missed."""
+
+    NEXT_RUN = "next_run"  #: when the next run starts
+    END_OF_NEXT_DAY = "end_of_next_day"  #: at local midnight ending the day after the run
+
+
+@dataclass(frozen=True, slots=True)
+class DueRule:
+    """Thresholds of the post-run stretch rule."""
+
+    #: runs shorter than this (elapsed) do not make the set due
+    min_run_min: int = 20
+    lapse: Lapse = Lapse.END_OF_NEXT_DAY
+
+
+@dataclass(frozen=True, slots=True)
+class Targets:
+    """Weekly targets the tally is held against."""
+
+    stretch_days_min: int = 2
+    stretch_days_max: int = 3
+
+
+@dataclass(frozen=True, slots=True)
+class Programme:
+    """A whole programme file, checked."""
+
+    #: slug; part of every calendar UID and FIT serial number
+    id: str
+    name: str
+    #: IANA time zone the sessions are planned in
+    timezone: str
+    sessions: tuple[Session, ...]
+    post_run: PostRunSet | None = None
+    due: DueRule = field(default_factory=DueRule)
+    targets: Targets = field(default_factory=Targets)
+    description: str = ""
+    #: the file it came from, for messages
+    source: str | None = None
+
+    def session(self, session_id: str) -> Session:
+        for s in self.sessions:
+            if s.id == session_id:
+                return s
+        raise KeyError(session_id)
+
+
+@dataclass(frozen=True, slots=True)
+class PlannedSession:
+    """A session on a date, with its zoned start and end."""
+
+    date: dt.date
+    start: dt.datetime
+    end: dt.datetime
+    session: Session
+
+
+# --- recorded activities -------------------------------------------------
+
+
+@dataclass(frozen=True, slots=True)
+class SetRecord:
+    """One ``set`` message of a strength activity."""
+
+    start_utc: dt.datetime | None
+    #: ``active`` or ``rest``
+    set_type: str
+    repetitions: int | None = None
+    weight_kg: float | None = None
+    #: FIT exercise category name, when the watch recorded one
+    category: str | None = None
+    #: FIT exercise name id within the category
+    exercise_name: int | None = None
+    duration_s: float | None = None
+    #: the workout step it was done for, when done from a workout
+    wkt_step_index: int | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class ActivitySession:
+    """One ``session`` message: a whole activity, or one leg of a multisport one."""
+
+    sport: str
+    sub_sport: str | None
+    start_utc: dt.datetime
+    #: offset of the watch's local time from UTC at the start, seconds
+    utc_offset_s: int | None
+    elapsed_s: float | None
+    timer_s: float | None
+    distance_m: float | None
+    avg_hr: int | None
+
+    @property
+    def end_utc(self) -> dt.datetime:
+        return self.start_utc + dt.timedelta(seconds=self.elapsed_s or self.timer_s or 0)
+
+    @property
+    def start_local(self) -> dt.datetime | None:
+        """Wall-clock start on the watch, naive, when the file says its offset."""
+        if self.utc_offset_s is None:
+            return None
+        return (self.start_utc + dt.timedelta(seconds=self.utc_offset_s)).replace(tzinfo=None)
+
+
+@dataclass(frozen=True, slots=True)
+class ActivitySummary:
+    """What fitplug keeps of one recorded activity file."""
+
+    #: sha256 of the file's bytes: the same activity copied twice counts once
+    sha256: str
+    manufacturer: str | None
+    product: str | None
+    serial_number: int | None
+    time_created: dt.datetime | None
+    sessions: tuple[ActivitySession, ...]
+    #: ``workout.wkt_name`` when the activity was done from a workout
+    workout_name: str | None = None
+    sets: tuple[SetRecord, ...] = ()
+
+
+# --- what the due rule decides --------------------------------------------
+
+
+class DueKind(enum.Enum):
+    """A calendar-worthy item the due rule produces."""
+
+    STRETCH_DUE = "stretch_due"  #: post-run stretch set due now
+    STRETCH_DONE = "stretch_done"  #: post-run set done
+    STRETCH_MISSED = "stretch_missed"  #: post-run set lapsed undone
+    STRENGTH_MISSED = "strength_missed"  #: planned strength day with no strength activity
+    BAND_UP = "band_up"  #: time for a tougher band
+
+
+@dataclass(frozen=True, slots=True)
+class DueItem:
+    """One item for the report and the calendar feed."""
+
+    kind: DueKind
+    #: stable key, part of the calendar UID (``stretch-<activity id>``)
+    key: str
+    start_utc: dt.datetime
+    end_utc: dt.datetime
+    title: str
+    detail: str = ""
+    #: when this item last changed (the feed's DTSTAMP/LAST-MODIFIED)
+    updated_utc: dt.datetime | None = None
+    #: raised each time the item changes (the feed's SEQUENCE)
+    sequence: int = 0

@@ -1,0 +1,129 @@
+"""Programme plus dates → dated sessions, and the post-run set's rotation.
+
+No hidden clock: every function takes the dates it works on.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from functools import lru_cache
+from zoneinfo import ZoneInfo
+
+from .model import Exercise, PlannedSession, Programme, Session, SessionKind
+
+_UTC = dt.timezone.utc
+
+
+@lru_cache(maxsize=64)
+def zone(name: str) -> ZoneInfo:
+    """The ``ZoneInfo`` for an IANA name (cached)."""
+    return ZoneInfo(name)
+
+
+def local_datetime(day: dt.date, time: dt.time, tz: ZoneInfo) -> dt.datetime:
+    """``day`` at wall-clock ``time`` in ``tz``; a time that a spring clock change skips
+    moves forward by the gap, as a clock on the wall would."""
+    naive = dt.datetime.combine(day, time)
+    aware = naive.replace(tzinfo=tz)
+    return aware.astimezone(_UTC).astimezone(tz)
+
+
+def expand(programme: Programme, start: dt.date, end: dt.date) -> list[PlannedSession]:
+    """Every planned session on the days ``start`` ≤ day < ``end``, in date order.
+
+    Validation guarantees no two sessions share a weekday, so a day has at most one.
+    """
+    tz = zone(programme.timezone)
+    by_day: dict[int, Session] = {}
+    for session in programme.sessions:
+        for day in session.days:
+            by_day.setdefault(int(day), session)
+    planned: list[PlannedSession] = []
+    day = start
+    while day < end:
+        session = by_day.get(day.weekday())
+        if session is not None:
+            begin = local_datetime(day, session.time, tz)
+            planned.append(
+                PlannedSession(
+                    date=day,
+                    start=begin,
+                    end=begin + dt.timedelta(minutes=session.duration_min),
+                    session=session,
+                )
+            )
+        day += dt.timedelta(days=1)
+    return planned
+
+
+def upcoming(programme: Programme, now: dt.datetime, limit: int = 30) -> list[PlannedSession]:
+    """The next ``limit`` planned sessions that start after ``now`` (aware)."""
+    if not any(s.days for s in programme.sessions):
+        return []
+    tz = zone(programme.timezone)
+    day = now.astimezone(tz).date()
+    found: list[PlannedSession] = []
+    while len(found) < limit:
+        chunk = expand(programme, day, day + dt.timedelta(days=28))
+        found += [p for p in chunk if p.start > now]
+        day += dt.timedelta(days=28)
+    return found[:limit]
+
+
+def post_run_variants(programme: Programme) -> tuple[Session, ...]:
+    """The distinct post-run sets the rotation produces, in the order they come round.
+
+    With ``always`` = (pigeon,), a rotation of three stretches and two per run,
+    the variants are pigeon + each of the three in turn.
+    """
+    post = programme.post_run
+    if post is None:
+        return ()
+    extra = max(0, post.per_run - len(post.always))
+    rotation = post.rotation
+    count = len(rotation) if rotation and extra else 1
+    variants: list[Session] = []
+    for i in range(count):
+        picked: list[Exercise] = list(post.always)
+        for k in range(min(extra, len(rotation))):
+            picked.append(rotation[(i * extra + k) % len(rotation)])
+        suffix = f"-{i + 1}" if count > 1 else ""
+        name_suffix = f" {i + 1}" if count > 1 else ""
+        variants.append(
+            Session(
+                id=f"post-run-stretch{suffix}",
+                name=f"{post.name}{name_suffix}"[:31],
+                kind=SessionKind.POST_RUN,
+                exercises=tuple(picked),
+                duration_min=max(1, sum(_exercise_minutes(e) for e in picked)),
+                description="Stretches for after a training run.",
+            )
+        )
+    return tuple(variants)
+
+
+def post_run_session(programme: Programme, run_number: int) -> Session | None:
+    """The post-run set for the ``run_number``-th qualifying run (0-based), by rotation."""
+    variants = post_run_variants(programme)
+    if not variants:
+        return None
+    return variants[run_number % len(variants)]
+
+
+def _exercise_minutes(exercise: Exercise) -> int:
+    """Rough minutes an exercise takes, for calendar event lengths."""
+    from .model import Hold
+
+    sides = 2 if exercise.per_side else 1
+    if isinstance(exercise.dose, Hold):
+        work = exercise.dose.high_s
+    else:
+        work = exercise.dose.high * (exercise.tempo.rep_s if exercise.tempo else 3)
+    rest = exercise.rest_s or 0
+    seconds = exercise.sets * (sides * work + (sides - 1) * exercise.side_rest_s + rest)
+    return max(1, round(seconds / 60))
+
+
+def session_minutes(session: Session) -> int:
+    """Rough minutes a session takes from its exercises."""
+    return max(1, sum(_exercise_minutes(e) for e in session.exercises))

@@ -1,0 +1,1 @@
+"""Programme templates, installed as ``fitplug.templates`` (read with importlib.resources)."""

@@ -1,0 +1,57 @@
+"""Shared fixtures: an isolated fitplug home, a fixed clock, the shared corpus."""
+
+from __future__ import annotations
+
+import datetime as dt
+from pathlib import Path
+
+import pytest
+from click.testing import CliRunner
+
+ROOT = Path(__file__).resolve().parent.parent
+DATA = Path(__file__).resolve().parent / "data"
+SHARED = ROOT.parent / "shared"
+
+
+def pytest_addoption(parser: pytest.Parser) -> None:
+    parser.addoption(
+        "--update-golden",
+        action="store_true",
+        help="rewrite tests/data/golden/* from the current output (review the diff!)",
+    )
+
+
+@pytest.fixture
+def update_golden(request: pytest.FixtureRequest) -> bool:
+    return bool(request.config.getoption("--update-golden"))
+
+
+@pytest.fixture(autouse=True)
+def fitplug_home(tmp_path_factory: pytest.TempPathFactory, monkeypatch: pytest.MonkeyPatch) -> Path:
+    """Every test gets its own data and config folders; the user's are never touched."""
+    home = tmp_path_factory.mktemp("fitplug-home")
+    monkeypatch.setenv("FITPLUG_DATA_DIR", str(home / "data"))
+    monkeypatch.setenv("FITPLUG_CONFIG_DIR", str(home / "config"))
+    monkeypatch.delenv("FITPLUG_DB", raising=False)
+    monkeypatch.delenv("FITPLUG_NOW", raising=False)
+    monkeypatch.delenv("SOURCE_DATE_EPOCH", raising=False)
+    return home
+
+
+@pytest.fixture
+def runner() -> CliRunner:
+    return CliRunner()
+
+
+@pytest.fixture
+def fixed_now() -> dt.datetime:
+    return dt.datetime(2026, 11, 22, 9, 30, tzinfo=dt.timezone.utc)
+
+
+@pytest.fixture
+def corpus() -> Path:
+    """``../shared/fit-corpus`` (real device files); skips when it is absent."""
+    path = SHARED / "fit-corpus"
+    if not (path / "MANIFEST.tsv").is_file():
+        pytest.skip("../shared/fit-corpus is not beside the checkout")
+    return path
