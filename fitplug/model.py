@@ -272,6 +272,9 @@ class ActivitySummary:
 
     #: sha256 of the file's bytes: the same activity copied twice counts once
     sha256: str
+    #: FIT file type (``activity``, ``workout``, ``settings``, ``monitoring_b``, …);
+    #: only ``activity`` files carry sessions, the rest are skipped quietly
+    file_type: str
     manufacturer: str | None
     product: str | None
     serial_number: int | None
