@@ -281,7 +281,8 @@ class _Checker:
         return value
 
     def text(self, table: Mapping[str, Any], key: str, path: str, default: Any = _MISSING,
-             max_bytes: int | None = None, max_chars: int | None = None, single_line: bool = True) -> str | None:
+             max_bytes: int | None = None, max_chars: int | None = None, single_line: bool = True,
+             why: str = "the watch shows at most") -> str | None:
         value = self.get(table, key, path, str, default)
         if not isinstance(value, str):
             return value
@@ -293,7 +294,7 @@ class _Checker:
             self.fail(full, problem)
             return None
         if max_bytes is not None and len(value.encode()) > max_bytes:
-            self.fail(full, f"is {len(value.encode())} bytes of UTF-8; the watch shows at most {max_bytes}")
+            self.fail(full, f"is {len(value.encode())} bytes of UTF-8; {why} {max_bytes}")
             return None
         if max_chars is not None and len(value) > max_chars:
             self.fail(full, f"is {len(value)} characters; at most {max_chars}")
@@ -335,14 +336,15 @@ class _Checker:
     def programme(self, doc: dict[str, Any]) -> Programme | None:
         self.table(doc, "", _TOP_KEYS)
         head = self.table(doc["programme"], "programme", _PROGRAMME_KEYS) if "programme" in doc else None
+        pid = name = tz = description = None
         if head is None:
             self.fail("programme", "is required: a [programme] table with id, name and timezone")
-            head = {}
-        pid = self.slug(head, "id", "programme")
-        name = self.text(head, "name", "programme", max_chars=80)
-        tz = self.timezone(head, "programme")
-        description = self.text(head, "description", "programme", default="",
-                                max_chars=MAX_DESCRIPTION_CHARS, single_line=False)
+        else:
+            pid = self.slug(head, "id", "programme")
+            name = self.text(head, "name", "programme", max_chars=80)
+            tz = self.timezone(head, "programme")
+            description = self.text(head, "description", "programme", default="",
+                                    max_chars=MAX_DESCRIPTION_CHARS, single_line=False)
 
         targets = self.targets(doc.get("targets", {}))
         due = self.due(doc.get("due", {}))
@@ -436,7 +438,8 @@ class _Checker:
         side_rest_s = self.integer(table, "side_rest_s", path, 0, 120, default=0, unit=" seconds")
         if side_rest_s and not per_side:
             self.fail(f"{path}.side_rest_s", "only means something with per_side = true")
-        cue = self.text(table, "cue", path, default="", max_bytes=MAX_CUE_BYTES)
+        cue = self.text(table, "cue", path, default="", max_bytes=MAX_CUE_BYTES,
+                        why="a cue shares the watch's 200-byte step notes, so it is at most")
         equipment = self.text(table, "equipment", path, default=None, max_chars=40)
         band = self.text(table, "band", path, default=None, max_chars=20)
         if band and not equipment:
@@ -618,7 +621,8 @@ class _Checker:
             self.fail(path, "needs at least one stretch in always or rotation")
         if "always" not in table and "rotation" not in table:
             self.fail(path, "needs always = [...] and/or rotation = [...] (exercise keys)")
-        per_run = self.integer(table, "per_run", path, 1, 6, default=max(2, len(always)))
+        # by default: the fixed stretches plus one from the rotation
+        per_run = self.integer(table, "per_run", path, 1, 6, default=max(1, len(always) + min(1, len(rotation))))
         if per_run is not None and per_run < len(always):
             self.fail(f"{path}.per_run", f"is {per_run} but {len(always)} stretches are always done")
         if per_run is not None and per_run > len(always) and not rotation:
@@ -669,6 +673,21 @@ def _profile_exercises() -> tuple[list[str], dict[str, list[str]]]:
 def exercise_catalogue() -> dict[str, list[str]]:
     """Every Garmin exercise name by category, from the installed FIT profile."""
     return dict(_profile_exercises()[1])
+
+
+def list_exercises(category: str | None = None) -> list[str]:
+    """Garmin exercise categories, or ``category/name`` for every name in one category."""
+    categories, names = _profile_exercises()
+    if category is None:
+        return [f"{c} ({len(names.get(c, ()))} exercises)" for c in categories]
+    if category not in categories:
+        raise ProgrammeError(None, [Problem("", f"unknown Garmin exercise category {category!r}"
+                                                f"{_suggest(category, categories)}")])
+    return [f"{category}/{n}" for n in names[category]]
+
+
+#: the template `fitplug init` writes when none is named
+DEFAULT_TEMPLATE = "glute-runner"
 
 
 def template_names() -> list[str]:
