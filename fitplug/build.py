@@ -13,7 +13,6 @@ from .errors import OutputError
 from .model import Hold, Programme
 from .paths import load_settings, update_settings
 
-
 # --- programme files -------------------------------------------------------------
 
 

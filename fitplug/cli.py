@@ -39,7 +39,7 @@ class App:
     def now(self) -> dt.datetime:
         """The current instant, aware; ``--now`` fixes it for scripts and tests."""
         if self.fixed_now is None:
-            return dt.datetime.now(dt.timezone.utc)
+            return dt.datetime.now(dt.UTC)
         if self.fixed_now.tzinfo is None:
             return self.fixed_now.astimezone()  # naive: the machine's local time
         return self.fixed_now

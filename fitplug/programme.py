@@ -19,6 +19,7 @@ from typing import Any, TypeVar
 
 from .errors import Problem, ProgrammeError
 from .model import (
+    DEFAULT_POST_RUN_NAME,
     DueRule,
     Exercise,
     GarminExercise,
@@ -270,7 +271,7 @@ class _Checker:
         if not ok:
             self.fail(full, f"must be {_kind_name(kind)}, got {_kind(value)}")
             return None
-        return value
+        return value  # type: ignore[no-any-return]  # checked by isinstance above
 
     def integer(self, table: Mapping[str, Any], key: str, path: str, low: int, high: int,
                 default: Any = _MISSING, unit: str = "") -> int | None:
@@ -614,7 +615,7 @@ class _Checker:
         before = len(self.problems)
         table = self.table(raw, path, _POST_RUN_KEYS)
         # variant names get " 1", " 2"... appended: keep room for that
-        name = self.text(table, "name", path, default=PostRunSet.name, max_bytes=MAX_NAME_BYTES - 3)
+        name = self.text(table, "name", path, default=DEFAULT_POST_RUN_NAME, max_bytes=MAX_NAME_BYTES - 3)
         always = self.exercise_refs(table, path, exercises, "always") if "always" in table else []
         rotation = self.exercise_refs(table, path, exercises, "rotation") if "rotation" in table else []
         if not always and not rotation and "always" in table and "rotation" in table:

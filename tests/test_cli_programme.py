@@ -7,11 +7,10 @@ from pathlib import Path
 
 import pytest
 from click.testing import CliRunner
+from conftest import DATA
 
 from fitplug import programme as P
 from fitplug.cli import cli
-
-from conftest import DATA
 
 
 def test_templates_lists_all(runner: CliRunner) -> None:

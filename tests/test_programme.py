@@ -6,6 +6,7 @@ import datetime as dt
 from pathlib import Path
 
 import pytest
+from conftest import DATA, ROOT
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
@@ -13,8 +14,6 @@ from fitplug import programme as P
 from fitplug.errors import ProgrammeError
 from fitplug.model import Hold, Intensity, Reps, SessionKind, Tempo, Weekday
 from fitplug.steps import count_steps
-
-from conftest import DATA, ROOT
 
 INVALID = sorted((DATA / "programmes" / "invalid").glob("*.toml"))
 EXAMPLES = sorted((ROOT / "examples").glob("*.toml"))
@@ -24,6 +23,8 @@ EXAMPLES = sorted((ROOT / "examples").glob("*.toml"))
 def test_every_template_loads(name: str) -> None:
     loaded = P.parse_programme(P.template_text(name), name)
     assert loaded.sessions or loaded.post_run
+    if loaded.post_run is not None:
+        assert loaded.post_run.name == "Post-run Stretch"
 
 
 @pytest.mark.parametrize("path", EXAMPLES, ids=lambda p: p.name)
