@@ -41,7 +41,7 @@ import hashlib
 import struct
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
-from functools import lru_cache
+from functools import cache
 from typing import Any
 
 from .errors import WorkoutFileError
@@ -49,7 +49,7 @@ from .model import Exercise, Hold, Intensity, Reps, Session, SessionKind
 from .steps import MAX_STEPS, PlannedStep, Side, StepType, plan_session
 
 #: FIT ``date_time`` counts seconds from 1989-12-31 00:00 UTC
-FIT_EPOCH = dt.datetime(1989, 12, 31, tzinfo=dt.timezone.utc)
+FIT_EPOCH = dt.datetime(1989, 12, 31, tzinfo=dt.UTC)
 #: FIT ``date_time`` values below this mean "seconds since the device started"
 MIN_FIT_DATE_TIME = 0x10000000
 #: wkt_name: Garmin Connect's field is 32 bytes with the NUL
@@ -73,7 +73,7 @@ SUB_SPORT: dict[SessionKind, str] = {
 }
 
 #: base of content-derived time_created values, and the width of the window after it
-_DERIVED_BASE = dt.datetime(2020, 1, 1, tzinfo=dt.timezone.utc)
+_DERIVED_BASE = dt.datetime(2020, 1, 1, tzinfo=dt.UTC)
 _DERIVED_WINDOW_S = 1 << 26
 
 _SIDE_WORD = {Side.LEFT: "Left", Side.RIGHT: "Right"}
@@ -82,11 +82,11 @@ _SIDE_WORD = {Side.LEFT: "Left", Side.RIGHT: "Right"}
 # --- the FIT profile ------------------------------------------------------------
 
 
-@lru_cache(maxsize=None)
+@cache
 def _profile() -> dict[str, Any]:
     from garmin_fit_sdk import Profile  # imported here: keeps `fitplug --help` fast
 
-    return Profile  # type: ignore[no-any-return]  # the SDK ships no types for Profile
+    return Profile
 
 
 def mesg_num(name: str) -> int:
@@ -313,7 +313,7 @@ def build_workout(session: Session, *, programme_id: str, created: dt.datetime |
         session=session,
         file_name=f"{session.id}.fit",
         serial_number=serial_number(programme_id, session.id),
-        time_created=created.astimezone(dt.timezone.utc).replace(microsecond=0),
+        time_created=created.astimezone(dt.UTC).replace(microsecond=0),
         data=data,
     )
 
