@@ -184,6 +184,9 @@ def install_workouts(
 
 def _write_all(files: dict[Path, bytes]) -> None:
     """Write every file to a temporary name beside it, then rename them all into place."""
+    for path in files:
+        if path.is_dir():
+            raise OutputError(f"{path} is a folder; move it away or write somewhere else (-o)")
     staged: list[tuple[str, Path]] = []
     current: Path | None = None
     try:
