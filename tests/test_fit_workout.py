@@ -292,7 +292,7 @@ def test_truncate_utf8() -> None:
     assert F.truncate_utf8("abc", 3) == "abc"
     assert F.truncate_utf8("ééé", 5) == "é…"  # "é" is 2 bytes, "…" is 3
     assert F.truncate_utf8("ééé", 4) == "…"  # half an "é" never goes out
-    assert F.truncate_utf8("aéééé", 8) == "aé…"
+    assert F.truncate_utf8("aéééé", 8) == "aéé…"  # 1 + 2 + 2 + 3 bytes
     assert len(F.truncate_utf8("🙂" * 100, 200).encode()) <= 200
 
 
