@@ -238,3 +238,17 @@ def test_install_refuses_a_folder_that_is_not_a_watch(runner: CliRunner, tmp_pat
     assert code == 1
     assert output == f"Error: {tmp_path / 'usb'}: not a Garmin device (no GARMIN folder at its root)\n"
     assert not (tmp_path / "usb" / "GARMIN").exists()
+
+
+def test_json_keys_are_documented(runner: CliRunner, tmp_path: Path) -> None:
+    from conftest import ROOT
+
+    doc = (ROOT / "docs" / "json.md").read_text(encoding="utf-8")
+    assert "`fitplug.show/1`" in doc
+    build_into(runner, tmp_path)
+    shown = json.loads(runner.invoke(cli, ["show", "--json", str(tmp_path / "glute-strength.fit")]).output)
+    keys = set(shown) | set(shown["file_id"]) | set(shown["workout"]) | set(shown["exercises"][0])
+    for step in shown["steps"]:
+        keys |= set(step)
+    for key in sorted(keys):
+        assert f"`{key}`" in doc, f"{key} is not in docs/json.md"
