@@ -20,7 +20,16 @@ from fitplug import build
 from fitplug import fit_workout as F
 from fitplug import programme as P
 from fitplug.errors import WorkoutFileError
-from fitplug.model import Exercise, GarminExercise, Hold, Intensity, Programme, Reps, Session, SessionKind
+from fitplug.model import (
+    Exercise,
+    GarminExercise,
+    Hold,
+    Intensity,
+    Programme,
+    Reps,
+    Session,
+    SessionKind,
+)
 from fitplug.schedule import post_run_variants
 from fitplug.steps import Side, StepType, plan_session
 
@@ -70,14 +79,14 @@ def decode_sdk(data: bytes) -> dict[str, list[dict[str, Any]]]:
     assert Decoder(Stream.from_byte_array(bytearray(data))).check_integrity()
     messages, errors = Decoder(Stream.from_byte_array(bytearray(data))).read()
     assert errors == []
-    return messages  # type: ignore[no-any-return]
+    return dict(messages)  # the SDK types it as its own FitMessages mapping
 
 
 def exercise_number(category: str, name: str | None) -> int:
     if name is None:
         return 0xFFFF
     names = Profile["types"][f"{category}_exercise_name"]
-    return next(k for k, v in names.items() if v == name)
+    return int(next(k for k, v in names.items() if v == name))
 
 
 # --- the steps, against the programme -----------------------------------------------

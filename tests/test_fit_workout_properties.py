@@ -8,7 +8,16 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from fitplug import fit_workout as F
-from fitplug.model import Exercise, GarminExercise, Hold, Intensity, Reps, Session, SessionKind, Tempo
+from fitplug.model import (
+    Exercise,
+    GarminExercise,
+    Hold,
+    Intensity,
+    Reps,
+    Session,
+    SessionKind,
+    Tempo,
+)
 from fitplug.steps import MAX_STEPS, Side, StepType, count_steps, plan_session
 from fitplug.workout_view import read_workout
 
