@@ -39,6 +39,10 @@ __all__ = ["ScanError", "scan_activity"]
 #: walked in windows whose pages are handed back as the scan passes them
 READ_WHOLE_MAX: Final = 4 << 20
 _WINDOW: Final = 4 << 20
+#: the inner loop retries run detection for paused headers this often
+_SUB_WINDOW: Final = 64 << 10
+_RUN64: Final = [bytes((h,)) * 64 for h in range(256)]
+_RUN8: Final = [bytes((h,)) * 8 for h in range(256)]
 
 _FIT_EPOCH: Final = dt.datetime(1989, 12, 31, tzinfo=dt.timezone.utc)
 _UNKNOWN: Final = "unknown"
@@ -334,12 +338,18 @@ def _scan_records(
     # included; 0 sends the byte to the slow path below (definitions, wanted
     # messages, undefined local types).
     hsize = [0] * 256
+    # runs[h] = size of the data message header h starts while a run of
+    # them may follow: the slow path then checks every 64th (or 8th) header
+    # at once and jumps the run; a header whose check fails goes back to the
+    # inner loop (hsize) until the next sub-window.
+    runs = [0] * 256
+    paused: list[int] = []
     decoders: list[_Decoder | None] = [None] * 16
     sizes = [0] * 16
     mesgs = tables.mesgs
-    window = _WINDOW if mm is not None else end
+    page_at = p + _WINDOW if mm is not None else end
     while True:
-        lim = min(end, p + window)
+        lim = min(end, p + _SUB_WINDOW)
         # The inner loop: one list lookup and one add per skipped message.
         while p < lim:
             s = hsize[buf[p]]
@@ -348,13 +358,33 @@ def _scan_records(
             p += s
         if p >= lim:
             if lim < end:
-                if mm is not None:
+                for h in paused:
+                    if hsize[h]:  # not redefined since
+                        runs[h], hsize[h] = hsize[h], 0
+                paused.clear()
+                if p >= page_at:
+                    assert mm is not None
                     _release(mm, p)
+                    page_at = p + _WINDOW
                 continue
             if p != end:
                 raise ScanError("last message runs past the end of the data", end)
             return
         h = buf[p]
+        s = runs[h]
+        if s:
+            q = p + s * 64
+            if q <= end and buf[p:q:s] == _RUN64[h]:
+                p = q
+                continue
+            q = p + s * 8
+            if q <= end and buf[p:q:s] == _RUN8[h]:
+                p = q
+                continue
+            hsize[h], runs[h] = s, 0
+            paused.append(h)
+            p += s
+            continue
         if h & 0x40 and not h & 0x80:  # definition message
             local = h & 0x0F
             if p + 6 > end:
@@ -395,8 +425,10 @@ def _scan_records(
             fast = 0 if dec is not None else size
             # normal headers (reserved bits 4-5 ignored, as fitdecode does) ...
             for r in (0x00, 0x10, 0x20, 0x30):
-                hsize[local | r] = fast
-            # ... and compressed-timestamp headers, which name local types 0-3
+                hsize[local | r] = 0
+                runs[local | r] = fast
+            # ... and compressed-timestamp headers, which name local types 0-3;
+            # their time offsets differ, so they never make a run
             if local < 4:
                 base = 0x80 | local << 5
                 for t in range(32):
