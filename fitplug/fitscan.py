@@ -327,6 +327,8 @@ def _scan(buf: Buffer, n: int, verify: bool, mm: mmap.mmap | None) -> _Found:
                 raise ScanError("file CRC mismatch", end)
         _scan_records(buf, start, end, found, tables, mm)
         pos = end + 2
+        if mm is not None:  # chained files can each be smaller than a window
+            _release(mm, pos)
     return found
 
 
@@ -348,8 +350,9 @@ def _scan_records(
     sizes = [0] * 16
     mesgs = tables.mesgs
     page_at = p + _WINDOW if mm is not None else end
+    # sub-window edge: paused run checks resume and passed pages are released
+    lim = min(end, p + _SUB_WINDOW)
     while True:
-        lim = min(end, p + _SUB_WINDOW)
         # The inner loop: one list lookup and one add per skipped message.
         while p < lim:
             s = hsize[buf[p]]
@@ -366,6 +369,7 @@ def _scan_records(
                     assert mm is not None
                     _release(mm, p)
                     page_at = p + _WINDOW
+                lim = min(end, p + _SUB_WINDOW)
                 continue
             if p != end:
                 raise ScanError("last message runs past the end of the data", end)
