@@ -524,3 +524,30 @@ def test_crc_matches_reference() -> None:
     for stop in (0, 1, 2, 13, 100, len(data) - 2, len(data)):
         assert fitscan._crc16(data, 0, stop) == crc16(data[:stop])
     assert fitscan._crc16(data, 5, 77) == crc16(data[5:77])
+
+
+def test_runs_interleaving_and_redefinition_of_a_paused_type(monkeypatch: pytest.MonkeyPatch) -> None:
+    """Run jumps stop at a different header, pause, resume, and survive redefinitions."""
+    monkeypatch.setattr(fitscan, "_SUB_WINDOW", 300)
+    b = FitBuilder()
+    b.define(0, "file_id", ["type"])
+    b.data(0, {"type": 4})
+    b.define(1, "record", ["timestamp", "heart_rate"])
+    b.define(2, "hrv", [("time", 2)])
+    ts = fit_timestamp(T0)
+    for i in range(500):  # alternating: no runs
+        b.data(1, {"timestamp": ts + i, "heart_rate": 90})
+        b.data(2, {"time": [800, 810]})
+    for i in range(70):  # a run shorter than 64, longer than 8, then a break
+        b.data(1, {"timestamp": ts + i, "heart_rate": 90})
+    b.data(2, {"time": [800, 810]})
+    b.define(1, "set", ["start_time", "set_type", "repetitions"])  # local 1 was paused
+    b.data(1, {"start_time": ts, "set_type": 1, "repetitions": 5})
+    b.define(2, "record", ["heart_rate"])
+    for i in range(1000):
+        b.data(2, {"heart_rate": 90})
+    b.define(3, "session", ["start_time", "sport", "total_elapsed_time"])
+    b.data(3, {"start_time": ts, "sport": 1, "total_elapsed_time": 1_000_000})
+    s = scan_both(b.build())
+    assert [x.repetitions for x in s.sets] == [5]
+    assert s.sessions[0].elapsed_s == 1000.0
