@@ -10,7 +10,11 @@ from click.testing import CliRunner
 
 ROOT = Path(__file__).resolve().parent.parent
 DATA = Path(__file__).resolve().parent / "data"
-SHARED = ROOT.parent / "shared"
+# ../shared beside the checkout; from a worktree under ../wt/<name>, two levels up
+SHARED = next(
+    (p / "shared" for p in (ROOT.parent, ROOT.parent.parent) if (p / "shared").is_dir()),
+    ROOT.parent / "shared",
+)
 
 
 def pytest_addoption(parser: pytest.Parser) -> None:
