@@ -39,7 +39,7 @@ class App:
     def now(self) -> dt.datetime:
         """The current instant, aware; ``--now`` fixes it for scripts and tests."""
         if self.fixed_now is None:
-            return dt.datetime.now(dt.timezone.utc)
+            return dt.datetime.now(dt.UTC)
         if self.fixed_now.tzinfo is None:
             return self.fixed_now.astimezone()  # naive: the machine's local time
         return self.fixed_now
@@ -97,6 +97,81 @@ def cli(ctx: click.Context, db: Path | None, now: dt.datetime | None) -> None:
 
 # --- programme: init, templates ----------------------------------------------
 
+
+@cli.command()
+def templates() -> None:
+    """List the programme templates `fitplug init` can write.
+
+    \b
+    Example:
+      fitplug templates
+    """
+    from . import programme
+
+    names = programme.template_names()
+    width = max(len(n) for n in names)
+    for name in names:
+        mark = " (default)" if name == programme.DEFAULT_TEMPLATE else ""
+        click.echo(f"{name:<{width}}  {programme.template_summary(name)}{mark}")
+
+
+@cli.command()
+@click.argument("path", type=click.Path(dir_okay=False, path_type=Path), default="programme.toml")
+@click.option("--template", "-t", default=None, metavar="NAME",
+              help="Template to start from (see `fitplug templates`; default: glute-runner).")
+@click.option("--force", is_flag=True, help="Overwrite PATH if it exists.")
+@translate_errors
+def init(path: Path, template: str | None, force: bool) -> None:
+    """Write a programme file to edit, from a template, and remember it.
+
+    The file is checked before it is written; later commands use it when no
+    programme is named.
+
+    \b
+    Example:
+      fitplug init my-glutes.toml
+      fitplug init --template post-run post-run.toml
+    """
+    from . import build
+
+    written = build.init_programme(path, template, force=force)
+    click.echo(f"Wrote {written} from the {template or 'default'} template; edit it, then run:")
+    click.echo(f"  fitplug build {written}")
+
+
+@cli.command()
+@click.argument("programme_file", metavar="PROGRAMME", required=False,
+                type=click.Path(exists=True, dir_okay=False, path_type=Path))
+@translate_errors
+def check(programme_file: Path | None) -> None:
+    """Check a programme file and summarise what it plans; report every problem at once.
+
+    \b
+    Example:
+      fitplug check my-glutes.toml
+    """
+    from . import build
+
+    for line in build.describe_programme(build.resolve_programme(programme_file)):
+        click.echo(line)
+
+
+@cli.command()
+@click.argument("category", required=False)
+@translate_errors
+def exercises(category: str | None) -> None:
+    """List Garmin exercise categories, or the exercise names of one category.
+
+    Use them as garmin = "category/name" in a programme file.
+
+    \b
+    Example:
+      fitplug exercises
+      fitplug exercises warm_up
+    """
+    from . import programme
+
+    click.echo("\n".join(programme.list_exercises(category)))
 
 
 # --- workouts: build, show, install ------------------------------------------

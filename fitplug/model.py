@@ -161,6 +161,10 @@ class PostRunSet:
     name: str = "Post-run Stretch"
 
 
+#: the post-run set's name when the programme gives none
+DEFAULT_POST_RUN_NAME = "Post-run Stretch"
+
+
 class Lapse(enum.Enum):
     """When an undone post-run stretch set stops being due and counts as missed."""
 

@@ -3,15 +3,16 @@
 from __future__ import annotations
 
 import datetime as dt
+from collections.abc import Callable
 from pathlib import Path
-from typing import Any, Callable, TypeVar
+from typing import Any, TypeVar
 
 import click
 
 F = TypeVar("F", bound=Callable[..., Any])
 
 
-class Timestamp(click.ParamType):
+class Timestamp(click.ParamType):  # type: ignore[type-arg]  # generic only from click 8.2
     """An ISO 8601 date or date-time; a date means its local midnight, a naive time is local."""
 
     name = "datetime"
@@ -26,7 +27,7 @@ class Timestamp(click.ParamType):
         return parsed
 
 
-class Day(click.ParamType):
+class Day(click.ParamType):  # type: ignore[type-arg]  # generic only from click 8.2
     """An ISO 8601 calendar date."""
 
     name = "date"

@@ -11,7 +11,7 @@ from zoneinfo import ZoneInfo
 
 from .model import Exercise, PlannedSession, Programme, Session, SessionKind
 
-_UTC = dt.timezone.utc
+_UTC = dt.UTC
 
 
 @lru_cache(maxsize=64)
@@ -36,20 +36,20 @@ def expand(programme: Programme, start: dt.date, end: dt.date) -> list[PlannedSe
     tz = zone(programme.timezone)
     by_day: dict[int, Session] = {}
     for session in programme.sessions:
-        for day in session.days:
-            by_day.setdefault(int(day), session)
+        for weekday in session.days:
+            by_day.setdefault(int(weekday), session)
     planned: list[PlannedSession] = []
     day = start
     while day < end:
-        session = by_day.get(day.weekday())
-        if session is not None:
-            begin = local_datetime(day, session.time, tz)
+        planned_session = by_day.get(day.weekday())
+        if planned_session is not None:
+            begin = local_datetime(day, planned_session.time, tz)
             planned.append(
                 PlannedSession(
                     date=day,
                     start=begin,
-                    end=begin + dt.timedelta(minutes=session.duration_min),
-                    session=session,
+                    end=begin + dt.timedelta(minutes=planned_session.duration_min),
+                    session=planned_session,
                 )
             )
         day += dt.timedelta(days=1)

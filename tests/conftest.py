@@ -45,7 +45,7 @@ def runner() -> CliRunner:
 
 @pytest.fixture
 def fixed_now() -> dt.datetime:
-    return dt.datetime(2026, 11, 22, 9, 30, tzinfo=dt.timezone.utc)
+    return dt.datetime(2026, 11, 22, 9, 30, tzinfo=dt.UTC)
 
 
 @pytest.fixture

@@ -37,7 +37,7 @@ def test_expand_keeps_wall_clock_across_autumn_change() -> None:
     assert [p.date.isoformat() for p in planned] == [
         "2026-10-20", "2026-10-23", "2026-10-27", "2026-10-30"]
     assert {p.start.strftime("%H:%M") for p in planned} == {"07:00"}
-    utc_hours = [p.start.astimezone(dt.timezone.utc).hour for p in planned]
+    utc_hours = [p.start.astimezone(dt.UTC).hour for p in planned]
     assert utc_hours == [6, 6, 7, 7]  # BST before 25 Oct, GMT after
     assert all(p.end - p.start == dt.timedelta(minutes=40) for p in planned)
 
@@ -55,7 +55,7 @@ def test_skipped_local_time_moves_forward() -> None:
 
 
 def test_upcoming_is_future_only_and_bounded() -> None:
-    now = dt.datetime(2026, 11, 24, 7, 30, tzinfo=dt.timezone.utc)  # a Tuesday, after 07:00
+    now = dt.datetime(2026, 11, 24, 7, 30, tzinfo=dt.UTC)  # a Tuesday, after 07:00
     nxt = schedule.upcoming(programme(), now, limit=30)
     assert len(nxt) == 30
     assert nxt[0].date == dt.date(2026, 11, 27)

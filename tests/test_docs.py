@@ -1,0 +1,43 @@
+"""The docs keep up with the code: every command has help and is in the README."""
+
+from __future__ import annotations
+
+import re
+
+import click
+import pytest
+from click.testing import CliRunner
+
+from conftest import ROOT
+from fitplug.cli import cli
+
+README = (ROOT / "README.md").read_text(encoding="utf-8")
+COMMANDS = sorted(cli.commands)
+
+
+@pytest.mark.parametrize("name", COMMANDS)
+def test_command_in_readme(name: str) -> None:
+    assert re.search(rf"`fitplug {re.escape(name)}\b", README), f"fitplug {name} is not in README.md"
+
+
+@pytest.mark.parametrize("name", COMMANDS)
+@pytest.mark.parametrize("flag", ["-h", "--help"])
+def test_command_help(runner: CliRunner, name: str, flag: str) -> None:
+    result = runner.invoke(cli, [name, flag], catch_exceptions=False)
+    assert result.exit_code == 0
+    command = cli.commands[name]
+    assert isinstance(command, click.Command) and command.help
+    assert "Example:" in result.output, f"fitplug {name} --help has no example block"
+
+
+def test_readme_quick_start_matches_ci() -> None:
+    ci = (ROOT / ".ci" / "run").read_text(encoding="utf-8")
+    commands = [line for line in ci.splitlines() if line.startswith("python3 -m venv")]
+    assert len(commands) == 2
+    for command in commands:
+        assert command in README, f"{command!r} is in .ci/run but not in README.md"
+
+
+def test_changelog_has_unreleased() -> None:
+    changelog = (ROOT / "CHANGELOG.md").read_text(encoding="utf-8")
+    assert "## [Unreleased]" in changelog
