@@ -308,3 +308,15 @@ def _nested_zip(
             return
         with inner:
             yield from _zip_events(inner, key, mtime_ns, depth + 1, skip_container)
+
+
+def count_files(sources: Sequence[Path]) -> int:
+    """How many FIT files and zips the sources hold at the top level (for a progress bar)."""
+    total = 0
+    for source in sources:
+        path = resolve_source(Path(source))
+        if path.is_dir():
+            total += sum(1 for _ in _walk(path))
+        elif path.exists():
+            total += 1
+    return total

@@ -24,7 +24,7 @@ from pathlib import Path
 from typing import Any
 
 from .errors import StoreError
-from .model import ActivitySession, ActivitySummary, DueItem, DueKind, SetRecord
+from .model import ActivitySession, ActivitySummary, DoneMark, DueItem, DueKind, SetRecord
 
 _UTC = dt.timezone.utc
 #: ``PRAGMA application_id``: "fitp"
@@ -161,14 +161,6 @@ class StoredActivity:
     key: str
     added_utc: dt.datetime
     summary: ActivitySummary
-
-
-@dataclass(frozen=True, slots=True)
-class DoneMark:
-    """``fitplug done``: the runner says the post-run set was done at ``at_utc``."""
-
-    at_utc: dt.datetime
-    item_key: str | None = None
 
 
 class Store:
