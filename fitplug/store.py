@@ -31,8 +31,24 @@ _UTC = dt.timezone.utc
 APPLICATION_ID = 0x66697470
 
 
+def _run_script(db: sqlite3.Connection, script: str) -> None:
+    """Run ``script`` statement by statement inside the open transaction.
+
+    ``executescript`` would COMMIT first, and a half-applied migration must not happen.
+    """
+    statement = ""
+    for line in script.splitlines(keepends=True):
+        statement += line
+        if sqlite3.complete_statement(statement):
+            db.execute(statement)
+            statement = ""
+    if statement.strip():
+        db.execute(statement)
+
+
 def _m0001_initial(db: sqlite3.Connection) -> None:
-    db.executescript(
+    _run_script(
+        db,
         """
         CREATE TABLE files (
             key TEXT PRIMARY KEY,           -- absolute path, or archive.zip!member
