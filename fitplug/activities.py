@@ -45,7 +45,7 @@ GARMIN_FAMILY = frozenset({1, 13, 15, 89})  # garmin, dynastream_oem, dynastream
 
 #: FIT epoch (1989-12-31T00:00:00Z) in Unix seconds
 _FIT_EPOCH_S = 631065600
-_UTC = dt.timezone.utc
+_UTC = dt.UTC
 #: a local offset beyond a day is a device clock that was never set, not a time zone
 _MAX_OFFSET_S = 24 * 3600
 
@@ -93,7 +93,7 @@ def read_activity(source: Source, *, name: str | None = None) -> ActivitySummary
     if _fast_reader is not None:
         try:
             return _fast_reader(data)
-        except Exception:  # noqa: BLE001  # fitdecode is the decider for anything the fast path refuses
+        except Exception:  # noqa: BLE001, S110  # fitdecode is the decider for anything the fast path refuses
             pass
     return decode_activity(data, name=label)
 

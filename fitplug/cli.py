@@ -216,7 +216,8 @@ def sync(
 
     from . import report
     from .store import Store
-    from .sync import plan_sync, sync as run_sync
+    from .sync import plan_sync
+    from .sync import sync as run_sync
 
     plan = plan_sync(list(sources), programme, device)
     now = app.now()

@@ -27,7 +27,7 @@ from .model import (
 )
 from .schedule import expand, post_run_session, post_run_variants, zone
 
-_UTC = dt.timezone.utc
+_UTC = dt.UTC
 
 #: running sub_sports that count as a training run (``None``: the file does not say)
 RUN_SUB_SPORTS = frozenset(

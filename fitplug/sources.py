@@ -21,7 +21,7 @@ import zipfile
 from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass
 from pathlib import Path, PurePosixPath
-from typing import IO, Union
+from typing import Protocol
 
 from .devices import garmin_dir
 from .errors import ActivityError
@@ -82,12 +82,11 @@ class ContainerDone:
     mtime_ns: int
 
 
-Event = Union[Candidate, Refused, ContainerStart, ContainerDone]
+Event = Candidate | Refused | ContainerStart | ContainerDone
 
 
 def is_fit_name(name: str) -> bool:
-    low = name.lower()
-    return low.endswith(".fit") or low.endswith(".fit.gz")
+    return name.lower().endswith((".fit", ".fit.gz"))
 
 
 def is_zip_name(name: str) -> bool:
@@ -186,7 +185,11 @@ def _read_path(path: Path, gz: bool) -> bytes:
         raise ActivityError(path, f"cannot read: {getattr(exc, 'strerror', None) or exc}") from exc
 
 
-def _read_capped(f: IO[bytes], cap: int, label: str) -> bytes:
+class _Readable(Protocol):
+    def read(self, size: int = -1, /) -> bytes: ...
+
+
+def _read_capped(f: _Readable, cap: int, label: str) -> bytes:
     chunks: list[bytes] = []
     total = 0
     while True:
@@ -299,7 +302,7 @@ def _nested_zip(
                         raise ActivityError(key, "zip member is larger than it says; refused")
                     spool.write(chunk)
             spool.seek(0)
-            inner = zipfile.ZipFile(spool)  # type: ignore[arg-type]  # SpooledTemporaryFile is a seekable binary file
+            inner = zipfile.ZipFile(spool)
         except ActivityError as exc:
             yield Refused(key, info.file_size, mtime_ns, exc.reason)
             return

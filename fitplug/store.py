@@ -21,12 +21,12 @@ import sqlite3
 from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass, replace
 from pathlib import Path
-from typing import Any
+from typing import Any, Self
 
 from .errors import StoreError
 from .model import ActivitySession, ActivitySummary, DoneMark, DueItem, DueKind, SetRecord
 
-_UTC = dt.timezone.utc
+_UTC = dt.UTC
 #: ``PRAGMA application_id``: "fitp"
 APPLICATION_ID = 0x66697470
 
@@ -208,7 +208,7 @@ class Store:
     def close(self) -> None:
         self._db.close()
 
-    def __enter__(self) -> Store:
+    def __enter__(self) -> Self:
         return self
 
     def __exit__(self, *exc: object) -> None:

@@ -20,7 +20,7 @@ from .model import DueItem, Programme, Session
 from .sources import Candidate, ContainerDone, ContainerStart, Refused, scan
 from .store import Store, iso
 
-_UTC = dt.timezone.utc
+_UTC = dt.UTC
 #: meta key: when fitplug started keeping the due bookkeeping (see ``tracking_since``)
 SINCE_KEY = "tracking_since_utc"
 

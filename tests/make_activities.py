@@ -12,7 +12,7 @@ from dataclasses import dataclass, field
 
 from garmin_fit_sdk import Encoder, Profile
 
-UTC = dt.timezone.utc
+UTC = dt.UTC
 FIT_EPOCH = dt.datetime(1989, 12, 31, tzinfo=UTC)
 MESG = Profile["mesg_num"]
 #: garmin_product id of the fr965

@@ -6,14 +6,14 @@ import datetime as dt
 import json
 from pathlib import Path
 
+import make_activities as m
 import pytest
 from click.testing import CliRunner
-
-import make_activities as m
 from conftest import ROOT
+
 from fitplug.cli import cli
 
-UTC = dt.timezone.utc
+UTC = dt.UTC
 PROGRAMME = str(ROOT / "templates" / "glute-runner.toml")
 
 

@@ -5,16 +5,16 @@ from __future__ import annotations
 import dataclasses
 import datetime as dt
 
-import pytest
-
 import make_activities as m
+import pytest
 from conftest import ROOT
+
 from fitplug.activities import read_activity
 from fitplug.due import State, decide
 from fitplug.model import ActivitySummary, DoneMark, DueKind, DueRule, Lapse, Programme
 from fitplug.programme import load_programme
 
-UTC = dt.timezone.utc
+UTC = dt.UTC
 
 
 def at(day: int, hour: int, minute: int = 0, month: int = 11) -> dt.datetime:

@@ -6,15 +6,15 @@ import datetime as dt
 import sqlite3
 from pathlib import Path
 
+import make_activities as m
 import pytest
 
-import make_activities as m
 from fitplug.activities import read_activity
 from fitplug.errors import StoreError
 from fitplug.model import DueItem, DueKind
 from fitplug.store import MIGRATIONS, SCHEMA_VERSION, Store
 
-UTC = dt.timezone.utc
+UTC = dt.UTC
 T = dt.datetime(2026, 11, 20, 7, 14, tzinfo=UTC)
 NOW = dt.datetime(2026, 11, 22, 9, 30, tzinfo=UTC)
 

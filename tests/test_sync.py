@@ -14,17 +14,17 @@ import time
 import zipfile
 from pathlib import Path
 
-import pytest
-
 import make_activities as m
+import pytest
 from conftest import ROOT
+
 from fitplug.devices import open_device
 from fitplug.programme import load_programme
 from fitplug.sources import Candidate, Refused, scan
 from fitplug.store import Store
 from fitplug.sync import sync
 
-UTC = dt.timezone.utc
+UTC = dt.UTC
 NOW = dt.datetime(2026, 11, 22, 9, 30, tzinfo=UTC)
 
 
