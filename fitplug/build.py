@@ -6,12 +6,23 @@ The only module that writes output files; every write is atomic
 
 from __future__ import annotations
 
+import contextlib
+import datetime as dt
+import errno
+import os
+import tempfile
+from dataclasses import dataclass
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from .atomic import write_atomic
 from .errors import OutputError
-from .model import Hold, Programme
+from .model import Hold, PlannedSession, Programme
 from .paths import load_settings, update_settings
+
+if TYPE_CHECKING:
+    from .devices import Device, InstallResult
+    from .fit_workout import WorkoutFile
 
 # --- programme files -------------------------------------------------------------
 
@@ -77,6 +88,128 @@ def describe_programme(programme: Programme) -> list[str]:
 
 
 # --- workouts and schedule ------------------------------------------------------
+
+
+@dataclass(frozen=True, slots=True)
+class WorkoutSet:
+    """Everything ``fitplug build`` and ``fitplug install`` put out, built in memory."""
+
+    programme: Programme
+    workouts: tuple[WorkoutFile, ...]
+    #: the schedules file's bytes, or ``None`` when no session has weekdays
+    schedule: bytes | None
+    #: the sessions the schedule lists, in date order
+    scheduled: tuple[PlannedSession, ...]
+
+    def files(self) -> dict[str, bytes]:
+        """File name → bytes: one workout per session and post-run variant, then ``schedule.fit``."""
+        files = {w.file_name: w.data for w in self.workouts}
+        if self.schedule is not None:
+            files[SCHEDULE_FILE] = self.schedule
+        return files
+
+
+#: the schedules file's name
+SCHEDULE_FILE = "schedule.fit"
+
+
+def workout_set(programme: Programme, *, now: dt.datetime, created: dt.datetime | None = None) -> WorkoutSet:
+    """Encode every session and post-run variant, and the schedule of the next sessions after ``now``.
+
+    ``created`` fixes every file's time_created; without it each is derived from the
+    file's content (:mod:`fitplug.fit_workout`), so the same programme gives the same bytes.
+    """
+    from .fit_workout import (
+        MAX_SCHEDULE_ENTRIES,
+        ScheduleEntry,
+        build_schedule,
+        build_workout,
+        check_unique_serials,
+    )
+    from .schedule import post_run_variants, upcoming
+
+    sessions = list(programme.sessions) + list(post_run_variants(programme))
+    workouts = tuple(build_workout(s, programme_id=programme.id, created=created) for s in sessions)
+    check_unique_serials(workouts)
+    by_id = {w.session.id: w for w in workouts}
+    planned = tuple(upcoming(programme, now, limit=MAX_SCHEDULE_ENTRIES))
+    schedule = None
+    if planned:
+        entries = [ScheduleEntry(by_id[p.session.id], p.start) for p in planned]
+        schedule = build_schedule(entries, programme_id=programme.id, created=created)
+    return WorkoutSet(programme=programme, workouts=workouts, schedule=schedule, scheduled=planned)
+
+
+def workout_files(
+    programme: Programme | Path | None,
+    output_dir: Path,
+    *,
+    now: dt.datetime,
+    created: dt.datetime | None = None,
+) -> list[Path]:
+    """Write ``<session-id>.fit`` for every session and post-run variant, and ``schedule.fit``.
+
+    ``programme`` is a loaded programme, a file, or ``None`` for the remembered one.
+    Everything is encoded before anything is written, and the files are written
+    to temporary names first: when one cannot be written, none is changed.
+    """
+    loaded = programme if isinstance(programme, Programme) else resolve_programme(programme)
+    built = workout_set(loaded, now=now, created=created)
+    targets = {output_dir / name: data for name, data in built.files().items()}
+    _write_all(targets)
+    return list(targets)
+
+
+def install_workouts(
+    programme: Programme | Path | None,
+    device_root: Path | None,
+    *,
+    now: dt.datetime,
+    created: dt.datetime | None = None,
+    dry_run: bool = False,
+) -> tuple[Device, list[InstallResult]]:
+    """Build the workouts and schedule in memory and copy them into the watch's ``GARMIN/NewFiles``.
+
+    ``device_root`` is the watch's mount point, or ``None`` to find the one mounted
+    watch. A different file already there under the same name is left alone
+    (status ``conflict``); identical files are not copied twice.
+    """
+    from .devices import install_files, pick_device
+
+    device = pick_device(device_root)  # first: no point building for a watch that is not there
+    loaded = programme if isinstance(programme, Programme) else resolve_programme(programme)
+    built = workout_set(loaded, now=now, created=created)
+    return device, install_files(device, built.files(), dry_run=dry_run)
+
+
+def _write_all(files: dict[Path, bytes]) -> None:
+    """Write every file to a temporary name beside it, then rename them all into place."""
+    for path in files:
+        if path.is_dir():
+            raise OutputError(f"{path} is a folder; move it away or write somewhere else (-o)")
+    staged: list[tuple[str, Path]] = []
+    current: Path | None = None
+    try:
+        for path, data in files.items():
+            current = path
+            path.parent.mkdir(parents=True, exist_ok=True)
+            fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
+            staged.append((tmp, path))
+            with os.fdopen(fd, "wb") as f:
+                f.write(data)
+                f.flush()
+                os.fsync(f.fileno())
+        for tmp, path in staged:
+            current = path
+            os.replace(tmp, path)
+    except OSError as exc:
+        reason = "the disk is full" if exc.errno == errno.ENOSPC else (exc.strerror or str(exc))
+        raise OutputError(f"{current}: could not write: {reason}") from exc
+    finally:
+        for tmp, _ in staged:
+            with contextlib.suppress(OSError):
+                os.unlink(tmp)
+
 
 
 

@@ -177,6 +177,152 @@ def exercises(category: str | None) -> None:
 # --- workouts: build, show, install ------------------------------------------
 
 
+class CreatedTime(click.ParamType):  # type: ignore[type-arg]  # generic only from click 8.2
+    """time_created for the FIT files: ISO 8601, or seconds since 1970 (SOURCE_DATE_EPOCH).
+
+    A date or a time without an offset is UTC, so the same value gives the same
+    bytes on every machine.
+    """
+
+    name = "time"
+
+    def convert(self, value: Any, param: click.Parameter | None, ctx: click.Context | None) -> dt.datetime:
+        if isinstance(value, dt.datetime):
+            moment = value
+        else:
+            text = str(value).strip()
+            try:
+                moment = (dt.datetime.fromtimestamp(int(text), dt.UTC) if text.isdigit()
+                          else dt.datetime.fromisoformat(text))
+            except (ValueError, OverflowError, OSError):
+                self.fail(f"{value!r} is not an ISO date-time (2026-01-01T00:00Z) "
+                          "or seconds since 1970", param, ctx)
+        if moment.tzinfo is None:
+            moment = moment.replace(tzinfo=dt.UTC)
+        if not dt.datetime(1998, 7, 1, tzinfo=dt.UTC) <= moment < dt.datetime(2126, 1, 1, tzinfo=dt.UTC):
+            self.fail(f"{value!r} is outside the FIT time range (1998-07-01 to 2125)", param, ctx)
+        return moment.replace(microsecond=0)
+
+
+def created_option(func: F) -> F:
+    return click.option(
+        "--created",
+        type=CreatedTime(),
+        envvar="SOURCE_DATE_EPOCH",
+        show_envvar=True,
+        help="time_created for every file (ISO 8601 or Unix seconds); default: derived from "
+             "each file's content, so unchanged sessions keep their bytes.",
+    )(func)
+
+
+def _programme_argument(func: F) -> F:
+    return click.argument(
+        "programme_file", metavar="[PROGRAMME]", required=False,
+        type=click.Path(exists=True, dir_okay=False, path_type=Path),
+    )(func)
+
+
+@cli.command()
+@_programme_argument
+@options.output_dir_option
+@created_option
+@pass_app
+@translate_errors
+def build(app: App, programme_file: Path | None, output_dir: Path, created: dt.datetime | None) -> None:
+    """Write the programme's FIT workouts and schedule into a folder.
+
+    One workout per session and per post-run stretch set (<session-id>.fit),
+    and schedule.fit with the next sessions after now (at most 30) for the
+    watch's calendar. PROGRAMME defaults to the one last used. The same
+    programme gives byte-identical files; nothing is written if anything fails.
+
+    \b
+    Example:
+      fitplug build my-glutes.toml -o out
+      fitplug show out/glute-strength.fit
+    """
+    from . import build as builder
+
+    written = builder.workout_files(programme_file, output_dir, now=app.now(), created=created)
+    click.echo(f"Wrote {len(written)} file{'s' if len(written) != 1 else ''} to {output_dir}:")
+    for path in written:
+        click.echo(f"  {path.name}")
+
+
+@cli.command()
+@click.argument("fit_file", metavar="FILE.fit", type=click.Path(exists=True, dir_okay=False, path_type=Path))
+@options.json_option
+@translate_errors
+def show(fit_file: Path, as_json: bool) -> None:
+    """Print a FIT workout file as a table of its steps.
+
+    Works on any workout file: fitplug's, Garmin Connect's, the FIT SDK's.
+    Sets fold into one row ("3 × 15 reps") with their rest; a repeat that
+    loops over several exercises is shown with its steps indented below it.
+
+    \b
+    Example:
+      fitplug show out/glute-strength.fit
+      fitplug show --json out/post-run-stretch-1.fit
+    """
+    from .workout_view import format_table, read_workout, to_json
+
+    view = read_workout(fit_file)
+    if as_json:
+        import json
+
+        click.echo(json.dumps(to_json(view), indent=2, ensure_ascii=False))
+    else:
+        click.echo(format_table(view), nl=False)
+
+
+@cli.command()
+@_programme_argument
+@options.device_option
+@options.dry_run_option
+@created_option
+@pass_app
+@translate_errors
+def install(app: App, programme_file: Path | None, device: Path | None, dry_run: bool,
+            created: dt.datetime | None) -> None:
+    """Copy the programme's workouts and schedule onto a watch (GARMIN/NewFiles).
+
+    The files are built in memory exactly as `fitplug build` writes them. A
+    file already on the watch with the same bytes is skipped; a different
+    file with the same name is never overwritten (exit 1). PROGRAMME defaults
+    to the one last used; --device to the one mounted Garmin watch.
+
+    \b
+    Example:
+      fitplug install --dry-run
+      fitplug install my-glutes.toml --device /Volumes/GARMIN
+    """
+    from . import build as builder
+
+    watch, results = builder.install_workouts(
+        programme_file, device, now=app.now(), created=created, dry_run=dry_run
+    )
+    click.echo(f"{watch.name}: {watch.newfiles_dir}")
+    width = max(len(r.status) for r in results)
+    for result in results:
+        click.echo(f"  {result.status:<{width}}  {result.name}")
+    conflicts = [r.name for r in results if r.status == "conflict"]
+    moved = sum(r.status in ("copied", "would copy") for r in results)
+    if dry_run:
+        click.echo(f"Dry run: {moved} file{'s' if moved != 1 else ''} would be copied; nothing was written.")
+    elif moved:
+        click.echo(f"Copied {moved} file{'s' if moved != 1 else ''}. Eject the watch; "
+                   "it imports them when it is unplugged.")
+    else:
+        click.echo("Nothing to copy.")
+    if conflicts:
+        raise click.ClickException(
+            f"{', '.join(conflicts)}: a different file of that name is already in {watch.newfiles_dir} "
+            "(not yet imported by the watch?); remove it there and run install again"
+        )
+
+
+
 
 # --- calendar: calendar, serve -----------------------------------------------
 

@@ -9,8 +9,15 @@ from typing import Any
 from .due import Decision, RunStretch, State, run_words, stretch_names
 from .model import ActivitySession, DueItem, Programme
 from .schedule import zone
-from .store import StoredActivity, iso
+from .store import StoredActivity
+from .store import iso as _store_iso
 from .sync import SyncResult
+
+def iso(value: dt.datetime | None) -> str | None:
+    """UTC ISO 8601 with ``Z``, as every fitplug JSON document writes times."""
+    text = _store_iso(value)
+    return text[:-6] + "Z" if text is not None and text.endswith("+00:00") else text
+
 
 _KIND_WORDS = {"run": ("run", "runs"), "strength": ("strength", "strength"), "stretch": ("stretch", "stretch")}
 

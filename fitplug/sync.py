@@ -180,30 +180,29 @@ def _read_one(store: Store, candidate: Candidate, now: dt.datetime, result: Sync
 
 # --- the watch -------------------------------------------------------------------
 
-#: fixed FIT time_created of generated workouts: the same session gives the same bytes
-WORKOUT_TIME_CREATED = dt.datetime(2026, 1, 1, tzinfo=_UTC)
-
-
 def post_run_files(session: Session, programme: Programme) -> dict[str, bytes]:
     """The post-run workout as ``{file name: FIT bytes}``; the one place that encodes it.
 
-    Raises ``ImportError`` while fitplug has no workout encoder.
+    Built as `fitplug build` builds it (time_created derived from the content),
+    so the file already on the watch from `fitplug install` is recognised, not copied twice.
     """
-    from .fit_workout import encode_workout  # type: ignore[import-not-found,unused-ignore]  # lands with the workouts issue
+    from .fit_workout import build_workout
 
-    data: bytes = encode_workout(session, programme_id=programme.id, time_created=WORKOUT_TIME_CREATED)
-    return {f"{session.id}.fit": data}
+    built = build_workout(session, programme_id=programme.id)
+    return {built.file_name: built.data}
 
 
 def put_post_run_workout(
     device: Device, session: Session, programme: Programme
 ) -> tuple[list[InstallResult], str | None]:
     """Copy the due post-run workout into the watch's ``GARMIN/NewFiles`` unless it is there."""
+    from .errors import FitplugError
+
     try:
         files = post_run_files(session, programme)
-    except ImportError:
-        return [], "the post-run workout was not put on the watch: this fitplug cannot write workouts yet"
-    return install_files(device, files), None
+        return install_files(device, files), None
+    except FitplugError as exc:
+        return [], f"The post-run workout was not put on the watch: {exc}"
 
 
 # --- what the CLI needs around a sync ----------------------------------------------

@@ -31,7 +31,7 @@ def src(tmp_path: Path) -> Path:
     return folder
 
 
-def invoke(runner: CliRunner, tmp_path: Path, *args: str, now: str = "2026-11-22T09:30:00+00:00"):  # type: ignore[no-untyped-def]
+def invoke(runner: CliRunner, tmp_path: Path, *args: str, now: str = "2026-11-22T09:30:00Z"):  # type: ignore[no-untyped-def]
     return runner.invoke(cli, ["--db", str(tmp_path / "db.sqlite3"), "--now", now, *args], catch_exceptions=False)
 
 
@@ -68,7 +68,7 @@ def test_sync_json(runner: CliRunner, tmp_path: Path, src: Path) -> None:
     (due,) = data["due"]
     assert due["key"] == "stretch-20261122T071400Z"
     assert due["stretches"] == ["Pigeon Pose", "Lying Figure-Four"]
-    assert due["due_until_utc"] == "2026-11-24T00:00:00+00:00"
+    assert due["due_until_utc"] == "2026-11-24T00:00:00Z"
     assert data["week"]["strength_missed"] == ["2026-11-17"]
     assert {i["kind"] for i in data["items"]} == {"stretch_due", "strength_missed"}
 
@@ -96,7 +96,7 @@ def test_status_then_done(runner: CliRunner, tmp_path: Path, src: Path) -> None:
         "post-run stretch due now: Pigeon Pose + Lying Figure-Four (after your 10.2 km run, 07:14–08:02)\n"
         "This week (from Mon 16 Nov): strength 1 of 2 days (1 missed), stretching 1 day (target 2–3).\n"
     )
-    done = invoke(runner, tmp_path, "done", "--at", "2026-11-22T09:00:00+00:00")
+    done = invoke(runner, tmp_path, "done", "--at", "2026-11-22T09:00:00Z")
     assert done.exit_code == 0
     assert done.output == (
         "Marked done: Pigeon Pose + Lying Figure-Four (after your 10.2 km run, 07:14–08:02).\n"
@@ -108,13 +108,13 @@ def test_status_then_done(runner: CliRunner, tmp_path: Path, src: Path) -> None:
     assert data["week"]["stretch_days"] == 2
     item = next(i for i in data["items"] if i["key"] == "stretch-20261122T071400Z")
     assert (item["kind"], item["sequence"]) == ("stretch_done", 1)
-    again = runner.invoke(cli, ["--db", str(tmp_path / "db.sqlite3"), "--now", "2026-11-22T09:30:00+00:00", "done"])
+    again = runner.invoke(cli, ["--db", str(tmp_path / "db.sqlite3"), "--now", "2026-11-22T09:30:00Z", "done"])
     assert again.exit_code == 1
     assert again.output == "Error: no post-run stretch set is due, so there is nothing to mark done\n"
 
 
 def test_done_in_the_future_is_bad_usage(runner: CliRunner, tmp_path: Path) -> None:
-    result = runner.invoke(cli, ["--now", "2026-11-22T09:30:00+00:00", "done", "--at", "2026-11-23T09:00:00+00:00"])
+    result = runner.invoke(cli, ["--now", "2026-11-22T09:30:00Z", "done", "--at", "2026-11-23T09:00:00Z"])
     assert result.exit_code == 2
     assert result.output == (
         "Usage: cli done [OPTIONS]\nTry 'cli done --help' for help.\n\nError: Invalid value for --at: is in the future\n"
@@ -135,7 +135,7 @@ def test_activities(runner: CliRunner, tmp_path: Path, src: Path) -> None:
     data = json.loads(invoke(runner, tmp_path, "activities", "--json").output)
     assert data["schema"] == "fitplug.activities/1"
     assert [(r["sport"], r["start_utc"], r["distance_m"]) for r in data["sessions"]] == [
-        ("training", "2026-11-20T07:00:00+00:00", None), ("running", "2026-11-22T07:14:00+00:00", 10200.0)
+        ("training", "2026-11-20T07:00:00Z", None), ("running", "2026-11-22T07:14:00Z", 10200.0)
     ]
     assert len(data["sessions"][0]["sets"]) == 4
 

@@ -82,8 +82,15 @@ def test_gzip_single_file_and_watch(tmp_path: Path, programme) -> None:  # type:
         r = sync(store, [gz], programme=programme, now=NOW, device=open_device(watch))
     assert sorted(a.key for a in r.new) == sorted([str(gz), str(watch / "GARMIN" / "Activity" / "A1.FIT")])
     assert r.other == {}
-    assert r.notes == ["the post-run workout was not put on the watch: this fitplug cannot write workouts yet"] or \
-        [i.status for i in r.installed] == ["copied"]
+    assert r.notes == []
+    assert [(i.name, i.status) for i in r.installed] == [("post-run-stretch-2.fit", "copied")]
+    newfile = watch / "GARMIN" / "NewFiles" / "post-run-stretch-2.fit"
+    from fitplug.activities import read_activity
+
+    assert read_activity(newfile).file_type == "workout"
+    with Store(tmp_path / "db.sqlite3") as store:  # the next sync does not copy it again
+        again = sync(store, [gz], programme=programme, now=NOW, device=open_device(watch))
+    assert [i.status for i in again.installed] == ["already there"]
 
 
 def test_export_zip_with_nested_zips_and_hostile_entries(tmp_path: Path, programme) -> None:  # type: ignore[no-untyped-def]

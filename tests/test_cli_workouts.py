@@ -1,0 +1,254 @@
+"""`fitplug build`, `show` and `install` end to end."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import pytest
+from click.testing import CliRunner
+from test_fit_workout import EXAMPLES, shared_dir
+
+from fitplug.cli import cli
+
+NOW = ["--now", "2026-11-22T09:30:00+00:00"]
+GLUTE = str(EXAMPLES[0])
+FILES = ["glute-strength.fit", "post-run-stretch-1.fit", "post-run-stretch-2.fit",
+         "post-run-stretch-3.fit", "schedule.fit"]
+
+
+def build_into(runner: CliRunner, out: Path, *extra: str) -> None:
+    result = runner.invoke(cli, [*NOW, "build", GLUTE, "-o", str(out), *extra], catch_exceptions=False)
+    assert result.exit_code == 0, result.output
+
+
+def make_watch(root: Path) -> Path:
+    (root / "GARMIN" / "NewFiles").mkdir(parents=True)
+    return root
+
+
+# --- build ----------------------------------------------------------------------------
+
+
+def test_build(runner: CliRunner, tmp_path: Path) -> None:
+    out = tmp_path / "out"
+    result = runner.invoke(cli, [*NOW, "build", GLUTE, "-o", str(out)], catch_exceptions=False)
+    assert result.exit_code == 0
+    assert result.output == f"Wrote 5 files to {out}:\n" + "".join(f"  {name}\n" for name in FILES)
+    assert sorted(p.name for p in out.iterdir()) == sorted(FILES)
+
+
+def test_build_twice_same_bytes(runner: CliRunner, tmp_path: Path) -> None:
+    build_into(runner, tmp_path / "a")
+    build_into(runner, tmp_path / "b")
+    for name in FILES:
+        assert (tmp_path / "a" / name).read_bytes() == (tmp_path / "b" / name).read_bytes()
+
+
+def test_build_created_and_source_date_epoch(runner: CliRunner, tmp_path: Path,
+                                             monkeypatch: pytest.MonkeyPatch) -> None:
+    build_into(runner, tmp_path / "a", "--created", "2026-01-01")
+    monkeypatch.setenv("SOURCE_DATE_EPOCH", "1767225600")  # 2026-01-01T00:00:00Z
+    build_into(runner, tmp_path / "b")
+    build_into(runner, tmp_path / "c", "--created", "2026-01-01T00:00:00+00:00")
+    for name in FILES:
+        a = (tmp_path / "a" / name).read_bytes()
+        assert a == (tmp_path / "b" / name).read_bytes() == (tmp_path / "c" / name).read_bytes()
+
+
+@pytest.mark.parametrize(
+    ("value", "message"),
+    [
+        ("soon", "'soon' is not an ISO date-time (2026-01-01T00:00Z) or seconds since 1970"),
+        ("1990-01-01", "'1990-01-01' is outside the FIT time range (1998-07-01 to 2125)"),
+    ],
+)
+def test_build_bad_created(runner: CliRunner, tmp_path: Path, value: str, message: str) -> None:
+    result = runner.invoke(cli, ["build", GLUTE, "-o", str(tmp_path), "--created", value])
+    assert result.exit_code == 2
+    assert result.output.endswith(
+        f"Error: Invalid value for '--created' (env var: 'SOURCE_DATE_EPOCH'): {message}\n")
+
+
+def test_build_remembered_programme(runner: CliRunner, tmp_path: Path) -> None:
+    build_into(runner, tmp_path / "a")
+    result = runner.invoke(cli, [*NOW, "build", "-o", str(tmp_path / "b")], catch_exceptions=False)
+    assert result.exit_code == 0
+    assert sorted(p.name for p in (tmp_path / "b").iterdir()) == sorted(FILES)
+
+
+def test_build_without_programme(runner: CliRunner, tmp_path: Path) -> None:
+    result = runner.invoke(cli, ["build", "-o", str(tmp_path)])
+    assert result.exit_code == 1
+    assert result.output == "Error: no programme given and none remembered; name one, or run `fitplug init`\n"
+
+
+def test_build_invalid_programme_writes_nothing(runner: CliRunner, tmp_path: Path) -> None:
+    bad = tmp_path / "bad.toml"
+    bad.write_text('[programme]\nid = "x"\nname = "X"\ntimezone = "Europe/Lodnon"\n')
+    result = runner.invoke(cli, ["build", str(bad), "-o", str(tmp_path / "out")])
+    assert result.exit_code == 1
+    assert result.output.startswith(f"Error: {bad}:4: programme.timezone: unknown time zone 'Europe/Lodnon'")
+    assert not (tmp_path / "out").exists()
+
+
+# --- show -----------------------------------------------------------------------------
+
+
+POST_RUN_1 = """\
+Post-run Stretch 1 · training/strength_training · 6 steps · 2 exercises
+
+#  step      exercise           sets × reps/hold  rest  notes
+0  exercise  Pigeon Pose        30 s              5 s   Left · Hold 20–30 s · Front shin across, back leg long, hips level; walk the hands out as you breathe out.
+2  exercise  Pigeon Pose        30 s                    Right · Hold 20–30 s · Front shin across, back leg long, hips level; walk the hands out as you breathe out.
+3  exercise  Lying Figure-Four  30 s              5 s   Left · Hold 20–30 s · On your back, ankle over knee, draw the lower thigh in. Easiest for stiff hips.
+5  exercise  Lying Figure-Four  30 s                    Right · Hold 20–30 s · On your back, ankle over knee, draw the lower thigh in. Easiest for stiff hips.
+"""
+
+GLUTE_STRENGTH_HEAD = """\
+Glute Strength & Mobility · training/strength_training · 20 steps · 6 exercises
+
+ #  step        exercise                   sets × reps/hold  rest  notes
+ 0  warm-up     Glute Bridge               3 × 15 reps       30 s  12–15 reps · Feet flat, peel the spine up until hips are high, pause, roll down slowly.
+ 7  repeat      steps 3–6                  3 ×
+ 3    exercise  Banded Leg Raise           15 reps           10 s  Left · 12–15 reps, tempo 1-2-3 · Green band · Lower back aching? Tilt the pelvis to flatten it and lift lower. Stop if pain stays.
+ 5    exercise  Banded Leg Raise           15 reps           60 s  Right · 12–15 reps, tempo 1-2-3 · Green band · Lower back aching? Tilt the pelvis to flatten it and lift lower. Stop if pain stays.
+ 8  exercise    Stacked-leg Glute Stretch  30 s              5 s   Left · Hold 20–30 s · Shins folded one on the other; lean the chest forward to go deeper.
+"""
+
+
+def test_show_table(runner: CliRunner, tmp_path: Path) -> None:
+    build_into(runner, tmp_path)
+    result = runner.invoke(cli, ["show", str(tmp_path / "post-run-stretch-1.fit")], catch_exceptions=False)
+    assert result.exit_code == 0
+    assert result.output == POST_RUN_1
+    strength = runner.invoke(cli, ["show", str(tmp_path / "glute-strength.fit")], catch_exceptions=False)
+    assert strength.output.startswith(GLUTE_STRENGTH_HEAD)
+    assert len(strength.output.splitlines()) == 2 + 1 + 12  # bridge, repeat + 2 sides, 4 stretches × 2
+
+
+def test_show_json(runner: CliRunner, tmp_path: Path) -> None:
+    build_into(runner, tmp_path)
+    path = tmp_path / "glute-strength.fit"
+    result = runner.invoke(cli, ["show", "--json", str(path)], catch_exceptions=False)
+    assert result.exit_code == 0
+    doc = json.loads(result.output)
+    assert doc["schema"] == "fitplug.show/1" and doc["file"] == str(path)
+    assert [e["title"] for e in doc["exercises"]] == [
+        "Glute Bridge", "Banded Leg Raise", "Stacked-leg Glute Stretch", "Standing Figure-Four",
+        "Lying Figure-Four", "Pigeon Pose"]
+    assert doc["steps"][2] == {"index": 2, "kind": "repeat", "repeat_from": 0, "rounds": 3, "until": None,
+                               "name": None, "notes": None}
+    assert doc["steps"][3]["reps"] == 15 and doc["steps"][3]["notes"].startswith("Left\n12–15 reps, tempo 1-2-3")
+
+
+def test_show_connect_reference(runner: CliRunner) -> None:
+    shared = shared_dir()
+    if shared is None:
+        pytest.skip("../shared/fit-reference is not beside the checkout")
+    result = runner.invoke(cli, ["show", str(shared / "fit-reference" / "connect-strength-workout.fit")],
+                           catch_exceptions=False)
+    assert result.exit_code == 0
+    lines = result.output.splitlines()
+    assert lines[0] == "FullBody - Beginner - B · training/strength_training · 43 steps · 9 exercises"
+    assert "Mobilisations articulaires" in result.output and "Bras gauche / droit" in result.output
+    assert "6 × 10 reps @ 10 kg" in result.output and "4 × 10 reps" in result.output
+
+
+def test_show_not_a_workout(runner: CliRunner, tmp_path: Path) -> None:
+    build_into(runner, tmp_path)
+    result = runner.invoke(cli, ["show", str(tmp_path / "schedule.fit")])
+    assert result.exit_code == 1
+    assert result.output == f"Error: {tmp_path / 'schedule.fit'}: a FIT schedules file, not a workout\n"
+    text = tmp_path / "notes.fit"
+    text.write_text("not FIT")
+    result = runner.invoke(cli, ["show", str(text)])
+    assert result.exit_code == 1
+    assert result.output.startswith(f"Error: {text}: not a FIT file (")
+
+
+def test_show_missing_file(runner: CliRunner, tmp_path: Path) -> None:
+    result = runner.invoke(cli, ["show", str(tmp_path / "nope.fit")])
+    assert result.exit_code == 2
+    assert "File '" in result.output and "does not exist" in result.output
+
+
+# --- install ----------------------------------------------------------------------------
+
+
+def install(runner: CliRunner, watch: Path, *extra: str, programme: str | None = GLUTE) -> tuple[int, str]:
+    args = [*NOW, "install", *([programme] if programme else []), "--device", str(watch), *extra]
+    result = runner.invoke(cli, args)
+    return result.exit_code, result.output
+
+
+def listing(status: str, width: int | None = None) -> str:
+    width = width or len(status)
+    return "".join(f"  {status:<{width}}  {name}\n" for name in FILES)
+
+
+def test_install_dry_run_then_copy_then_again(runner: CliRunner, tmp_path: Path) -> None:
+    watch = make_watch(tmp_path / "FR265")
+    newfiles = watch / "GARMIN" / "NewFiles"
+    code, output = install(runner, watch, "--dry-run")
+    assert code == 0
+    assert output == (f"FR265: {newfiles}\n" + listing("would copy")
+                      + "Dry run: 5 files would be copied; nothing was written.\n")
+    assert list(newfiles.iterdir()) == []
+
+    code, output = install(runner, watch)
+    assert code == 0
+    assert output == (f"FR265: {newfiles}\n" + listing("copied")
+                      + "Copied 5 files. Eject the watch; it imports them when it is unplugged.\n")
+    build_into(runner, tmp_path / "out")
+    for name in FILES:  # the same bytes as `fitplug build`
+        assert (newfiles / name).read_bytes() == (tmp_path / "out" / name).read_bytes()
+
+    code, output = install(runner, watch, programme=None)  # the remembered programme
+    assert code == 0
+    assert output == f"FR265: {newfiles}\n" + listing("already there") + "Nothing to copy.\n"
+
+
+def test_install_after_the_watch_imported(runner: CliRunner, tmp_path: Path) -> None:
+    watch = make_watch(tmp_path / "w")
+    install(runner, watch)
+    imported = watch / "GARMIN" / "Workouts"
+    (watch / "GARMIN" / "NewFiles").rename(imported)  # the watch moves them on import
+    code, output = install(runner, watch)
+    assert code == 0 and output.endswith(listing("already there") + "Nothing to copy.\n")
+
+
+def test_install_conflict(runner: CliRunner, tmp_path: Path) -> None:
+    watch = make_watch(tmp_path / "w")
+    newfiles = watch / "GARMIN" / "NewFiles"
+    (newfiles / "glute-strength.fit").write_bytes(b"someone else's")
+    code, output = install(runner, watch)
+    assert code == 1
+    assert output.startswith(f"w: {newfiles}\n  conflict  glute-strength.fit\n  copied    post-run-stretch-1.fit\n")
+    assert output.endswith(
+        "Copied 4 files. Eject the watch; it imports them when it is unplugged.\n"
+        f"Error: glute-strength.fit: a different file of that name is already in {newfiles} "
+        "(not yet imported by the watch?); remove it there and run install again\n")
+    assert (newfiles / "glute-strength.fit").read_bytes() == b"someone else's"
+
+
+def test_install_refuses_a_folder_that_is_not_a_watch(runner: CliRunner, tmp_path: Path) -> None:
+    (tmp_path / "usb" / "DCIM").mkdir(parents=True)
+    code, output = install(runner, tmp_path / "usb")
+    assert code == 1
+    assert output == f"Error: {tmp_path / 'usb'}: not a Garmin device (no GARMIN folder at its root)\n"
+    assert not (tmp_path / "usb" / "GARMIN").exists()
+
+
+def test_json_keys_are_documented(runner: CliRunner, tmp_path: Path) -> None:
+    from conftest import ROOT
+
+    doc = (ROOT / "docs" / "json.md").read_text(encoding="utf-8")
+    assert "`fitplug.show/1`" in doc
+    build_into(runner, tmp_path)
+    shown = json.loads(runner.invoke(cli, ["show", "--json", str(tmp_path / "glute-strength.fit")]).output)
+    keys = set(shown) | set(shown["file_id"]) | set(shown["workout"]) | set(shown["exercises"][0])
+    for step in shown["steps"]:
+        keys |= set(step)
+    for key in sorted(keys):
+        assert f"`{key}`" in doc, f"{key} is not in docs/json.md"
