@@ -13,6 +13,7 @@ from .store import StoredActivity
 from .store import iso as _store_iso
 from .sync import SyncResult
 
+
 def iso(value: dt.datetime | None) -> str | None:
     """UTC ISO 8601 with ``Z``, as every fitplug JSON document writes times."""
     text = _store_iso(value)
