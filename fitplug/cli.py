@@ -331,5 +331,155 @@ def install(app: App, programme_file: Path | None, device: Path | None, dry_run:
 # --- activities: sync, status, activities, done ------------------------------
 
 
+@cli.command()
+@click.argument("sources", nargs=-1, type=click.Path(exists=True, path_type=Path), metavar="[SOURCE]...")
+@options.programme_option
+@options.device_option
+@click.option("--strict", is_flag=True, help="Exit 1 when any file could not be read.")
+@options.json_option
+@pass_app
+@translate_errors
+def sync(
+    app: App, sources: tuple[Path, ...], programme: Path | None, device: Path | None, strict: bool, as_json: bool
+) -> None:
+    """Read recorded activities into the store and say what is due.
+
+    A SOURCE is a folder (searched recursively), a mounted watch, a .fit or
+    .fit.gz file, or a Garmin Connect export zip. Sources, the watch and the
+    programme are remembered, so a plain `fitplug sync` works the second time.
+    Files already read (same size and time) are not read again; unreadable
+    files are reported and skipped. With a watch, the post-run stretch workout
+    is put into GARMIN/NewFiles when it is due.
+
+    \b
+    Example:
+      fitplug sync ~/Downloads/garmin-export.zip --programme my-glutes.toml
+      fitplug sync --device /Volumes/GARMIN
+      fitplug sync
+    """
+    import json
+    import sys
+
+    from . import report
+    from .store import Store
+    from .sync import plan_sync
+    from .sync import sync as run_sync
+
+    plan = plan_sync(list(sources), programme, device)
+    now = app.now()
+    with Store(app.store_path()) as store:
+        if sys.stdout.isatty() and not as_json:
+            from .sources import count_files
+
+            with click.progressbar(length=count_files(plan.sources), label="Reading", file=sys.stderr) as bar:
+                result = run_sync(store, plan.sources, programme=plan.programme, now=now, device=plan.device,
+                                  progress=lambda key: bar.update(0 if "!" in key else 1))
+        else:
+            result = run_sync(store, plan.sources, programme=plan.programme, now=now, device=plan.device)
+    result.notes[:0] = plan.notes
+    if as_json:
+        click.echo(json.dumps(report.sync_json(result, now), indent=2))
+    else:
+        for line in report.sync_lines(result, plan.programme, now):
+            click.echo(line)
+    bad = len(result.skipped) + result.known_bad
+    if strict and bad:
+        raise click.ClickException(f"{bad} file{'s' if bad != 1 else ''} could not be read (--strict)")
+
+
+@cli.command()
+@options.programme_option
+@options.json_option
+@pass_app
+@translate_errors
+def status(app: App, programme: Path | None, as_json: bool) -> None:
+    """Say what is due, from the store alone (no file is read).
+
+    \b
+    Example:
+      fitplug status
+      fitplug status --json
+    """
+    import json
+
+    from . import report
+    from .build import resolve_programme
+    from .store import Store
+    from .sync import evaluate
+
+    loaded = resolve_programme(programme)
+    now = app.now()
+    with Store(app.store_path()) as store:
+        decision = evaluate(store, loaded, now)
+        items = store.save_due(decision.items, now)
+    if as_json:
+        click.echo(json.dumps(report.status_json(decision, items, now), indent=2))
+    else:
+        for line in report.decision_lines(decision, loaded, now):
+            click.echo(line)
+
+
+@cli.command()
+@options.json_option
+@pass_app
+@translate_errors
+def activities(app: App, as_json: bool) -> None:
+    """List the activities the store holds: one row a session, strength sets below.
+
+    \b
+    Example:
+      fitplug activities
+      fitplug activities --json
+    """
+    import json
+
+    from . import report
+    from .store import Store
+
+    with Store(app.store_path()) as store:
+        held = store.activities()
+    if as_json:
+        click.echo(json.dumps(report.activities_json(held), indent=2))
+    else:
+        for line in report.activity_lines(held):
+            click.echo(line)
+
+
+@cli.command()
+@click.option("--at", "at", type=options.Timestamp(), help="When it was done (ISO 8601; default: now).")
+@options.programme_option
+@options.json_option
+@pass_app
+@translate_errors
+def done(app: App, at: dt.datetime | None, programme: Path | None, as_json: bool) -> None:
+    """Mark the post-run stretch set that is due as done (stretched without the watch).
+
+    \b
+    Example:
+      fitplug done
+      fitplug done --at 2026-11-22T08:15
+    """
+    import json
+
+    from . import report
+    from .build import resolve_programme
+    from .store import Store
+    from .sync import mark_done
+
+    now = app.now()
+    when = now if at is None else (at if at.tzinfo else at.astimezone())
+    if when > now:
+        raise click.BadParameter("is in the future", param_hint="--at")
+    loaded = resolve_programme(programme)
+    with Store(app.store_path()) as store:
+        marked = mark_done(store, loaded, now, when)
+    if as_json:
+        click.echo(json.dumps(report.done_json(marked, when), indent=2))
+    else:
+        for line in report.done_lines(marked, loaded, now):
+            click.echo(line)
+
+
+
 
 # --- end of commands ----------------------------------------------------------

@@ -289,6 +289,17 @@ class ActivitySummary:
     sets: tuple[SetRecord, ...] = ()
 
 
+@dataclass(frozen=True, slots=True)
+class DoneMark:
+    """``fitplug done``: the runner says a post-run set was done at ``at_utc``.
+
+    With ``item_key`` it completes that item; without, every item open at ``at_utc``.
+    """
+
+    at_utc: dt.datetime
+    item_key: str | None = None
+
+
 # --- what the due rule decides --------------------------------------------
 
 

@@ -55,7 +55,9 @@ def fixed_now() -> dt.datetime:
 @pytest.fixture
 def corpus() -> Path:
     """``../shared/fit-corpus`` (real device files); skips when it is absent."""
-    path = SHARED / "fit-corpus"
+    # A git worktree sits deeper than the main checkout: look up the tree for shared/.
+    candidates = [SHARED / "fit-corpus", *(p / "shared" / "fit-corpus" for p in ROOT.parents)]
+    path = next((c for c in candidates if (c / "MANIFEST.tsv").is_file()), candidates[0])
     if not (path / "MANIFEST.tsv").is_file():
         pytest.skip("../shared/fit-corpus is not beside the checkout")
     return path

@@ -1,0 +1,325 @@
+"""Where activity files come from: folders, a mounted watch, single files, export zips.
+
+:func:`scan` walks the sources and yields one event per file it finds,
+without reading any file's content: a :class:`Candidate` carries a ``read``
+function, so a caller that already knows the file (same size and mtime) never
+pays for reading it. Zip members are read as streams, nested zips are spooled
+to anonymous temporary files, and nothing is ever extracted to the disk.
+
+A Garmin Connect data export is a zip holding zips of FIT files; members with
+an absolute path, ``..``, a symlink, encryption, an absurd size or an absurd
+compression ratio are refused with a reason instead of being read.
+"""
+
+from __future__ import annotations
+
+import gzip
+import os
+import stat
+import tempfile
+import zipfile
+from collections.abc import Callable, Iterator, Sequence
+from dataclasses import dataclass
+from pathlib import Path, PurePosixPath
+from typing import Protocol
+
+from .devices import garmin_dir
+from .errors import ActivityError
+
+#: a FIT activity larger than this is not one (real ones are a few MB)
+MAX_FIT_BYTES = 128 * 1024 * 1024
+#: a zip inside a zip larger than this is refused
+MAX_NESTED_ZIP_BYTES = 4 * 1024 * 1024 * 1024
+#: uncompressed/compressed beyond this (for members over 1 MiB) is a zip bomb
+MAX_RATIO = 100
+#: zips inside zips inside zips... stop here
+MAX_ZIP_DEPTH = 3
+#: nested zips stay in memory up to this size, then spill to a temporary file
+_SPOOL_BYTES = 32 * 1024 * 1024
+_CHUNK = 1024 * 1024
+
+
+@dataclass(frozen=True, slots=True)
+class Candidate:
+    """A FIT file found in a source, not read yet."""
+
+    #: stable identity: an absolute path, or ``archive.zip!member`` (``!`` per zip level)
+    key: str
+    size: int
+    #: modification time of the file, or of the outermost zip for a member
+    mtime_ns: int
+    #: returns the FIT bytes (gunzipped); raises :class:`ActivityError` with a reason.
+    #: Call it before asking :func:`scan` for the next event: a zip member can only
+    #: be read while its archive is open.
+    read: Callable[[], bytes]
+
+
+@dataclass(frozen=True, slots=True)
+class Refused:
+    """A file or zip member that was not read, and why."""
+
+    key: str
+    size: int
+    mtime_ns: int
+    reason: str
+
+
+@dataclass(frozen=True, slots=True)
+class ContainerStart:
+    """A zip is about to be opened; ``skip`` it when the caller already has all of it."""
+
+    key: str
+    size: int
+    mtime_ns: int
+
+
+@dataclass(frozen=True, slots=True)
+class ContainerDone:
+    """Every member of a zip has been yielded."""
+
+    key: str
+    size: int
+    mtime_ns: int
+
+
+Event = Candidate | Refused | ContainerStart | ContainerDone
+
+
+def is_fit_name(name: str) -> bool:
+    return name.lower().endswith((".fit", ".fit.gz"))
+
+
+def is_zip_name(name: str) -> bool:
+    return name.lower().endswith(".zip")
+
+
+def resolve_source(path: Path) -> Path:
+    """A watch's mount point becomes its ``GARMIN/Activity``; anything else stays."""
+    if path.is_dir():
+        found = garmin_dir(path)
+        if found is not None:
+            for entry in found.iterdir():
+                if entry.name.lower() == "activity" and entry.is_dir():
+                    return entry
+            return found / "Activity"
+    return path
+
+
+def scan(sources: Sequence[Path], *, skip_container: Callable[[ContainerStart], bool] | None = None) -> Iterator[Event]:
+    """Every FIT file under ``sources``, in a stable order.
+
+    ``skip_container(start)`` is asked before a zip is opened; when it says
+    yes, the zip's members are not listed (its ``ContainerDone`` still comes).
+    A missing source raises :class:`ActivityError`.
+    """
+    seen: set[str] = set()
+    for source in sources:
+        path = resolve_source(Path(source))
+        if not path.exists():
+            raise ActivityError(path, "no such file or folder")
+        if path.is_dir():
+            for file in _walk(path):
+                key = str(file)
+                if key not in seen:
+                    seen.add(key)
+                    yield from _file_events(file, skip_container)
+        else:
+            key = str(path.resolve())
+            if key not in seen:
+                seen.add(key)
+                yield from _file_events(path.resolve(), skip_container, explicit=True)
+
+
+def _walk(root: Path) -> Iterator[Path]:
+    """Files under ``root`` whose names look like FIT files or zips, sorted, links not followed."""
+    root = root.resolve()
+    for folder, dirs, files in os.walk(root, followlinks=False):
+        dirs.sort()
+        for name in sorted(files):
+            if is_fit_name(name) or is_zip_name(name):
+                yield Path(folder) / name
+
+
+def _file_events(
+    path: Path, skip_container: Callable[[ContainerStart], bool] | None, *, explicit: bool = False
+) -> Iterator[Event]:
+    key = str(path)
+    try:
+        st = path.stat()
+    except OSError as exc:
+        yield Refused(key, 0, 0, f"cannot read: {exc.strerror or exc}")
+        return
+    if not stat.S_ISREG(st.st_mode):
+        yield Refused(key, 0, st.st_mtime_ns, "not a regular file")
+        return
+    name = path.name
+    if is_zip_name(name):
+        start = ContainerStart(key, st.st_size, st.st_mtime_ns)
+        yield start
+        if skip_container is None or not skip_container(start):
+            try:
+                with zipfile.ZipFile(path) as archive:
+                    yield from _zip_events(archive, key, st.st_mtime_ns, 1, skip_container)
+            except (zipfile.BadZipFile, OSError, EOFError) as exc:
+                yield Refused(key, st.st_size, st.st_mtime_ns, f"not a readable zip: {exc}")
+        yield ContainerDone(key, st.st_size, st.st_mtime_ns)
+        return
+    if not is_fit_name(name) and not explicit:
+        return
+    gz = name.lower().endswith(".gz")
+    yield Candidate(key, st.st_size, st.st_mtime_ns, lambda: _read_path(path, gz))
+
+
+def _read_path(path: Path, gz: bool) -> bytes:
+    try:
+        if gz:
+            with gzip.open(path, "rb") as f:
+                return _read_capped(f, MAX_FIT_BYTES, str(path))
+        size = path.stat().st_size
+        if size > MAX_FIT_BYTES:
+            raise ActivityError(path, f"{size} bytes is too large for a FIT activity")
+        return path.read_bytes()
+    except ActivityError:
+        raise
+    except (OSError, EOFError, gzip.BadGzipFile) as exc:
+        raise ActivityError(path, f"cannot read: {getattr(exc, 'strerror', None) or exc}") from exc
+
+
+class _Readable(Protocol):
+    def read(self, size: int = -1, /) -> bytes: ...
+
+
+def _read_capped(f: _Readable, cap: int, label: str) -> bytes:
+    chunks: list[bytes] = []
+    total = 0
+    while True:
+        chunk = f.read(_CHUNK)
+        if not chunk:
+            return b"".join(chunks)
+        total += len(chunk)
+        if total > cap:
+            raise ActivityError(label, f"expands beyond {cap} bytes; refused")
+        chunks.append(chunk)
+
+
+def unsafe_member(info: zipfile.ZipInfo) -> str | None:
+    """Why a zip member must not be read, or ``None`` when it is fine."""
+    name = info.filename
+    parts = PurePosixPath(name.replace("\\", "/")).parts
+    if name.startswith(("/", "\\")) or (len(name) > 1 and name[1] == ":"):
+        return "absolute path in zip; refused"
+    if ".." in parts:
+        return "'..' in zip path; refused"
+    mode = info.external_attr >> 16
+    if stat.S_ISLNK(mode):
+        return "symbolic link in zip; refused"
+    if info.flag_bits & 0x1:
+        return "encrypted zip member; refused"
+    return None
+
+
+def _bomb(info: zipfile.ZipInfo, cap: int) -> str | None:
+    if info.file_size > cap:
+        return f"{info.file_size} bytes uncompressed is too large; refused"
+    if info.file_size > _CHUNK and info.file_size > MAX_RATIO * max(1, info.compress_size):
+        ratio = info.file_size // max(1, info.compress_size)
+        return f"compression ratio {ratio}:1 looks like a zip bomb; refused"
+    return None
+
+
+def _zip_events(
+    archive: zipfile.ZipFile,
+    prefix: str,
+    mtime_ns: int,
+    depth: int,
+    skip_container: Callable[[ContainerStart], bool] | None,
+) -> Iterator[Event]:
+    for info in sorted(archive.infolist(), key=lambda i: i.filename):
+        if info.is_dir():
+            continue
+        name = info.filename
+        key = f"{prefix}!{name}"
+        base = name.replace("\\", "/").rsplit("/", 1)[-1]
+        unsafe = unsafe_member(info)
+        if unsafe:
+            yield Refused(key, info.file_size, mtime_ns, unsafe)
+            continue
+        if is_zip_name(base):
+            start = ContainerStart(key, info.file_size, mtime_ns)
+            if depth >= MAX_ZIP_DEPTH:
+                yield Refused(key, info.file_size, mtime_ns, f"zip nested more than {MAX_ZIP_DEPTH} deep; refused")
+                continue
+            bomb = _bomb(info, MAX_NESTED_ZIP_BYTES)
+            if bomb:
+                yield Refused(key, info.file_size, mtime_ns, bomb)
+                continue
+            yield start
+            if skip_container is None or not skip_container(start):
+                yield from _nested_zip(archive, info, key, mtime_ns, depth, skip_container)
+            yield ContainerDone(key, info.file_size, mtime_ns)
+            continue
+        if not is_fit_name(base):
+            continue
+        bomb = _bomb(info, MAX_FIT_BYTES)
+        if bomb:
+            yield Refused(key, info.file_size, mtime_ns, bomb)
+            continue
+        gz = base.lower().endswith(".gz")
+        yield Candidate(key, info.file_size, mtime_ns, _member_reader(archive, info, key, gz))
+
+
+def _member_reader(archive: zipfile.ZipFile, info: zipfile.ZipInfo, key: str, gz: bool) -> Callable[[], bytes]:
+    def read() -> bytes:
+        try:
+            with archive.open(info) as f:
+                if gz:
+                    with gzip.GzipFile(fileobj=f) as g:
+                        return _read_capped(g, MAX_FIT_BYTES, key)
+                return _read_capped(f, min(MAX_FIT_BYTES, info.file_size), key)
+        except ActivityError:
+            raise
+        except (zipfile.BadZipFile, OSError, EOFError, gzip.BadGzipFile, RuntimeError) as exc:
+            raise ActivityError(key, f"cannot read zip member: {exc}") from exc
+
+    return read
+
+
+def _nested_zip(
+    archive: zipfile.ZipFile,
+    info: zipfile.ZipInfo,
+    key: str,
+    mtime_ns: int,
+    depth: int,
+    skip_container: Callable[[ContainerStart], bool] | None,
+) -> Iterator[Event]:
+    with tempfile.SpooledTemporaryFile(max_size=_SPOOL_BYTES) as spool:
+        try:
+            total = 0
+            with archive.open(info) as f:
+                while chunk := f.read(_CHUNK):
+                    total += len(chunk)
+                    if total > info.file_size:
+                        raise ActivityError(key, "zip member is larger than it says; refused")
+                    spool.write(chunk)
+            spool.seek(0)
+            inner = zipfile.ZipFile(spool)
+        except ActivityError as exc:
+            yield Refused(key, info.file_size, mtime_ns, exc.reason)
+            return
+        except (zipfile.BadZipFile, OSError, EOFError, RuntimeError) as exc:
+            yield Refused(key, info.file_size, mtime_ns, f"not a readable zip: {exc}")
+            return
+        with inner:
+            yield from _zip_events(inner, key, mtime_ns, depth + 1, skip_container)
+
+
+def count_files(sources: Sequence[Path]) -> int:
+    """How many FIT files and zips the sources hold at the top level (for a progress bar)."""
+    total = 0
+    for source in sources:
+        path = resolve_source(Path(source))
+        if path.is_dir():
+            total += sum(1 for _ in _walk(path))
+        elif path.exists():
+            total += 1
+    return total

@@ -1,0 +1,159 @@
+"""`fitplug sync`, `status`, `activities` and `done` end to end with CliRunner."""
+
+from __future__ import annotations
+
+import datetime as dt
+import json
+from pathlib import Path
+
+import make_activities as m
+import pytest
+from click.testing import CliRunner
+from conftest import ROOT
+
+from fitplug.cli import cli
+
+UTC = dt.UTC
+PROGRAMME = str(ROOT / "templates" / "glute-runner.toml")
+
+
+def at(day: int, hour: int, minute: int = 0) -> dt.datetime:
+    return dt.datetime(2026, 11, day, hour, minute, tzinfo=UTC)
+
+
+@pytest.fixture
+def src(tmp_path: Path) -> Path:
+    folder = tmp_path / "src"
+    folder.mkdir()
+    (folder / "run.fit").write_bytes(m.run(at(22, 7, 14), 48, 10.2))
+    (folder / "strength.fit").write_bytes(m.strength(at(20, 7), [15, 15]))
+    (folder / "bad.fit").write_bytes(m.ZERO_BYTES)
+    return folder
+
+
+def invoke(runner: CliRunner, tmp_path: Path, *args: str, now: str = "2026-11-22T09:30:00Z"):  # type: ignore[no-untyped-def]
+    return runner.invoke(cli, ["--db", str(tmp_path / "db.sqlite3"), "--now", now, *args], catch_exceptions=False)
+
+
+def test_sync_summary(runner: CliRunner, tmp_path: Path, src: Path) -> None:
+    result = invoke(runner, tmp_path, "sync", str(src), "--programme", PROGRAMME)
+    assert result.exit_code == 0
+    assert result.output == (
+        "Read 2 new activities: 1 run, 1 strength.\n"
+        "Skipped 1 file that could not be read:\n"
+        f"  {src / 'bad.fit'} @ byte 0: empty file (0 bytes)\n"
+        "post-run stretch due now: Pigeon Pose + Lying Figure-Four (after your 10.2 km run, 07:14–08:02)\n"
+        "This week (from Mon 16 Nov): strength 1 of 2 days (1 missed), stretching 1 day (target 2–3).\n"
+    )
+    # the second time, nothing to name: sources and programme are remembered
+    again = invoke(runner, tmp_path, "sync")
+    assert again.exit_code == 0
+    assert again.output.splitlines()[0] == "No new activities (2 unchanged, 1 known bad)."
+    assert again.output.splitlines()[1].startswith("post-run stretch due now: Pigeon Pose")
+
+
+def test_sync_strict_exits_1(runner: CliRunner, tmp_path: Path, src: Path) -> None:
+    result = invoke(runner, tmp_path, "sync", str(src), "--programme", PROGRAMME, "--strict")
+    assert result.exit_code == 1
+    assert result.output.endswith("Error: 1 file could not be read (--strict)\n")
+
+
+def test_sync_json(runner: CliRunner, tmp_path: Path, src: Path) -> None:
+    result = invoke(runner, tmp_path, "sync", str(src), "--programme", PROGRAMME, "--json")
+    assert result.exit_code == 0
+    data = json.loads(result.output)
+    assert data["schema"] == "fitplug.sync/1"
+    assert data["new_by_kind"] == {"run": 1, "strength": 1}
+    assert data["skipped"] == [{"file": str(src / "bad.fit"), "reason": "empty file (0 bytes)", "offset": 0}]
+    (due,) = data["due"]
+    assert due["key"] == "stretch-20261122T071400Z"
+    assert due["stretches"] == ["Pigeon Pose", "Lying Figure-Four"]
+    assert due["due_until_utc"] == "2026-11-24T00:00:00Z"
+    assert data["week"]["strength_missed"] == ["2026-11-17"]
+    assert {i["kind"] for i in data["items"]} == {"stretch_due", "strength_missed"}
+
+
+def test_sync_without_sources(runner: CliRunner, tmp_path: Path) -> None:
+    result = runner.invoke(cli, ["--db", str(tmp_path / "db.sqlite3"), "sync"])
+    assert result.exit_code == 1
+    assert result.output == (
+        "Error: no sources: name a folder, a watch, a FIT file or an export zip (fitplug sync PATH)\n"
+    )
+
+
+def test_sync_without_programme(runner: CliRunner, tmp_path: Path, src: Path) -> None:
+    result = invoke(runner, tmp_path, "sync", str(src))
+    assert result.exit_code == 0
+    assert result.output.splitlines()[-1] == (
+        "No programme: name one with --programme (or run `fitplug init`) to learn what is due."
+    )
+
+
+def test_status_then_done(runner: CliRunner, tmp_path: Path, src: Path) -> None:
+    invoke(runner, tmp_path, "sync", str(src), "--programme", PROGRAMME)
+    status = invoke(runner, tmp_path, "status")
+    assert status.output == (
+        "post-run stretch due now: Pigeon Pose + Lying Figure-Four (after your 10.2 km run, 07:14–08:02)\n"
+        "This week (from Mon 16 Nov): strength 1 of 2 days (1 missed), stretching 1 day (target 2–3).\n"
+    )
+    done = invoke(runner, tmp_path, "done", "--at", "2026-11-22T09:00:00Z")
+    assert done.exit_code == 0
+    assert done.output == (
+        "Marked done: Pigeon Pose + Lying Figure-Four (after your 10.2 km run, 07:14–08:02).\n"
+    )
+    status = invoke(runner, tmp_path, "status", "--json")
+    data = json.loads(status.output)
+    assert data["schema"] == "fitplug.status/1" and data["due"] == []
+    assert data["runs"][0]["state"] == "done" and data["runs"][0]["done_by"] == "fitplug done"
+    assert data["week"]["stretch_days"] == 2
+    item = next(i for i in data["items"] if i["key"] == "stretch-20261122T071400Z")
+    assert (item["kind"], item["sequence"]) == ("stretch_done", 1)
+    again = runner.invoke(cli, ["--db", str(tmp_path / "db.sqlite3"), "--now", "2026-11-22T09:30:00Z", "done"])
+    assert again.exit_code == 1
+    assert again.output == "Error: no post-run stretch set is due, so there is nothing to mark done\n"
+
+
+def test_done_in_the_future_is_bad_usage(runner: CliRunner, tmp_path: Path) -> None:
+    result = runner.invoke(cli, ["--now", "2026-11-22T09:30:00Z", "done", "--at", "2026-11-23T09:00:00Z"])
+    assert result.exit_code == 2
+    assert result.output == (
+        "Usage: cli done [OPTIONS]\nTry 'cli done --help' for help.\n\nError: Invalid value for --at: is in the future\n"
+    )
+
+
+def test_activities(runner: CliRunner, tmp_path: Path, src: Path) -> None:
+    invoke(runner, tmp_path, "sync", str(src))
+    result = invoke(runner, tmp_path, "activities")
+    assert result.exit_code == 0
+    assert result.output == (
+        "start (local)      sport                          elapsed     timer   distance   HR  file\n"
+        f"2026-11-20 07:00   training/strength_training     0:35:00   0:35:00          -  110  {src / 'strength.fit'}\n"
+        "    set 1: hip_stability/band_side_lying_leg_raise, 15 reps\n"
+        "    set 2: hip_stability/band_side_lying_leg_raise, 15 reps\n"
+        f"2026-11-22 07:14   running/generic                0:48:00   0:48:00   10.20 km  150  {src / 'run.fit'}\n"
+    )
+    data = json.loads(invoke(runner, tmp_path, "activities", "--json").output)
+    assert data["schema"] == "fitplug.activities/1"
+    assert [(r["sport"], r["start_utc"], r["distance_m"]) for r in data["sessions"]] == [
+        ("training", "2026-11-20T07:00:00Z", None), ("running", "2026-11-22T07:14:00Z", 10200.0)
+    ]
+    assert len(data["sessions"][0]["sets"]) == 4
+
+
+def test_activities_empty_store(runner: CliRunner, tmp_path: Path) -> None:
+    result = invoke(runner, tmp_path, "activities")
+    assert result.output == "The store holds no activities yet; run `fitplug sync`.\n"
+
+
+def test_store_from_newer_fitplug(runner: CliRunner, tmp_path: Path) -> None:
+    import sqlite3
+
+    db = tmp_path / "db.sqlite3"
+    with sqlite3.connect(db) as c:
+        c.execute("PRAGMA user_version = 99")
+        c.execute("PRAGMA application_id = 1718187120")
+    result = runner.invoke(cli, ["--db", str(db), "activities"])
+    assert result.exit_code == 1
+    assert result.output == (
+        f"Error: {db}: written by a newer fitplug (schema 99; this one knows 1); upgrade fitplug or use another --db\n"
+    )

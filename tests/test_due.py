@@ -1,0 +1,189 @@
+"""The due rule over a simulated fortnight, and its edges (pure: no files, no clock)."""
+
+from __future__ import annotations
+
+import dataclasses
+import datetime as dt
+
+import make_activities as m
+import pytest
+from conftest import ROOT
+
+from fitplug.activities import read_activity
+from fitplug.due import State, decide
+from fitplug.model import ActivitySummary, DoneMark, DueKind, DueRule, Lapse, Programme
+from fitplug.programme import load_programme
+
+UTC = dt.UTC
+
+
+def at(day: int, hour: int, minute: int = 0, month: int = 11) -> dt.datetime:
+    return dt.datetime(2026, month, day, hour, minute, tzinfo=UTC)  # London is on UTC in November
+
+
+@pytest.fixture(scope="module")
+def programme() -> Programme:
+    return load_programme(ROOT / "templates" / "glute-runner.toml")
+
+
+def fortnight() -> tuple[list[ActivitySummary], list[DoneMark]]:
+    files = [
+        m.run(at(9, 7), 45, 8.0),  # Mon: run, then the stretch workout
+        m.stretch_workout(at(9, 8), "Post-run Stretch 1"),
+        m.strength(at(10, 7), [12, 12, 12]),  # Tue: strength
+        m.run(at(11, 18), 50, 9.0),  # Wed: run, nothing after -> missed
+        # Fri 13: no strength -> missed
+        m.run(at(14, 8), 15, 2.5),  # Sat: too short to count
+        m.run(at(15, 7), 30, 6.0, sub_sport="treadmill"),  # Sun: treadmill, `fitplug done` after
+        m.run(at(16, 7), 40, 7.0),  # Mon: two runs...
+        m.run(at(16, 18), 40, 7.0),
+        m.yoga(at(17, 19)),  # ...and yoga the next evening covers both
+        m.strength(at(17, 7), [15, 15, 15]),  # Tue and Fri: every set at the top of 12-15
+        m.strength(at(20, 7), [15, 15, 15]),
+        m.run(at(21, 9), 60, 12.0),  # Sat: due on Sunday morning
+    ]
+    return [read_activity(f) for f in files], [DoneMark(at(15, 8))]
+
+
+def states(decision) -> list[tuple[str, str]]:  # type: ignore[no-untyped-def]
+    return [(r.key, r.state.value) for r in decision.runs]
+
+
+def test_fortnight(programme: Programme) -> None:
+    history, marks = fortnight()
+    d = decide(history, marks, programme, at(22, 9, 30))
+    assert states(d) == [
+        ("stretch-20261109T070000Z", "done"),
+        ("stretch-20261111T180000Z", "missed"),
+        ("stretch-20261115T070000Z", "done"),
+        ("stretch-20261116T070000Z", "done"),
+        ("stretch-20261116T180000Z", "done"),
+        ("stretch-20261121T090000Z", "due"),
+    ]
+    assert [r.done_by for r in d.runs] == [
+        "workout", None, "fitplug done", "stretching activity", "stretching activity", None
+    ]
+    # the rotation: the n-th qualifying run gets the n-th variant
+    assert [r.session.id for r in d.runs if r.session] == [
+        "post-run-stretch-1", "post-run-stretch-2", "post-run-stretch-3",
+        "post-run-stretch-1", "post-run-stretch-2", "post-run-stretch-3",
+    ]
+    (due,) = d.due
+    assert due.lapse_utc == at(23, 0)
+    assert due.run_end_utc == at(21, 10)
+    assert [e.title for e in due.session.exercises] == ["Pigeon Pose", "Stacked-leg Glute Stretch"]
+    assert d.strength_missed[-1][0] == dt.date(2026, 11, 13)
+    t = d.tally
+    assert (t.week_start, t.strength_done, t.strength_planned, t.strength_missed, t.stretch_days) == (
+        dt.date(2026, 11, 16), 2, 2, (), 2
+    )
+    assert [b.key for b in d.band] == ["band-up-banded_leg_raise-green"]
+    assert d.band[0].since_utc == at(20, 7, 35)
+    kinds = [(i.kind, i.key) for i in d.items]
+    assert (DueKind.STRENGTH_MISSED, "strength-missed-2026-11-13") in kinds
+    assert (DueKind.STRETCH_MISSED, "stretch-20261111T180000Z") in kinds
+    assert (DueKind.BAND_UP, "band-up-banded_leg_raise-green") in kinds
+    due_item = next(i for i in d.items if i.kind is DueKind.STRETCH_DUE)
+    assert due_item.title == "Post-run stretch: Pigeon Pose + Stacked-leg Glute Stretch"
+    assert due_item.detail == "After the 12.0 km run of Sat 21 Nov 09:00. Due until Sun 22 Nov 23:59."
+
+
+def test_first_week_tally(programme: Programme) -> None:
+    history, marks = fortnight()
+    t = decide(history, marks, programme, at(15, 23)).tally
+    assert (t.week_start, t.strength_done, t.strength_missed, t.stretch_days) == (
+        dt.date(2026, 11, 9), 1, (dt.date(2026, 11, 13),), 3
+    )
+
+
+def test_strength_day_missed_only_when_over(programme: Programme) -> None:
+    history, marks = fortnight()
+    assert decide(history, marks, programme, at(13, 23, 59)).tally.strength_missed == ()
+    assert decide(history, marks, programme, at(14, 0)).tally.strength_missed == (dt.date(2026, 11, 13),)
+
+
+def test_states_never_go_back(programme: Programme) -> None:
+    """Over a fixed history, an item goes due -> done or due -> missed, and never back."""
+    history, marks = fortnight()
+    seen: dict[str, list[State]] = {}
+    now = at(9, 0)
+    while now <= at(23, 6):
+        for r in decide(history, marks, programme, now).runs:
+            seen.setdefault(r.key, []).append(r.state)
+        now += dt.timedelta(hours=1)
+    for key, seq in seen.items():
+        changes = [s for i, s in enumerate(seq) if i == 0 or s != seq[i - 1]]
+        assert changes in (
+            [State.DUE], [State.DUE, State.DONE], [State.DUE, State.MISSED], [State.DONE], [State.MISSED]
+        ), key
+
+
+def test_lapse_next_run(programme: Programme) -> None:
+    p = dataclasses.replace(programme, due=DueRule(min_run_min=20, lapse=Lapse.NEXT_RUN))
+    history = [read_activity(m.run(at(16, 7), 40, 7)), read_activity(m.run(at(16, 18), 40, 7))]
+    d = decide(history, [], p, at(16, 17))
+    assert states(d) == [("stretch-20261116T070000Z", "due")]
+    assert d.runs[0].lapse_utc is None
+    d = decide(history, [], p, at(16, 19))
+    assert states(d) == [("stretch-20261116T070000Z", "missed"), ("stretch-20261116T180000Z", "due")]
+    assert d.runs[0].lapse_utc == at(16, 18)
+
+
+def test_short_run_and_other_sports_make_nothing_due(programme: Programme) -> None:
+    history = [read_activity(m.run(at(16, 7), 19.9, 3)), read_activity(m.ride(at(16, 9), 90, 40))]
+    assert decide(history, [], programme, at(16, 12)).runs == ()
+
+
+def test_multisport_run_leg_counts(programme: Programme) -> None:
+    d = decide([read_activity(m.multisport(at(16, 7)))], [], programme, at(16, 12))
+    (r,) = d.runs
+    assert r.run_start_utc == at(16, 8, 25) and r.run_end_utc == at(16, 9, 5) and r.distance_m == 8000
+
+
+def test_run_across_midnight(programme: Programme) -> None:
+    d = decide([read_activity(m.run(at(19, 23, 40), 40, 7))], [], programme, at(20, 9))
+    (r,) = d.runs
+    assert r.run_end_utc == at(20, 0, 20)
+    assert r.lapse_utc == at(22, 0)  # the end of the day after the day the run ended
+
+
+@pytest.mark.parametrize(
+    ("start", "lapse"),
+    [
+        # autumn: 01:30 BST, 60 min, ends 01:30 GMT on the 25th; lapse at 27 Oct 00:00 GMT
+        (dt.datetime(2026, 10, 25, 0, 30, tzinfo=UTC), dt.datetime(2026, 10, 27, 0, 0, tzinfo=UTC)),
+        # spring: ends 22:30 GMT on 28 Mar; lapse at 30 Mar 00:00 BST = 29 Mar 23:00 UTC
+        (dt.datetime(2026, 3, 28, 21, 30, tzinfo=UTC), dt.datetime(2026, 3, 29, 23, 0, tzinfo=UTC)),
+    ],
+    ids=["autumn", "spring"],
+)
+def test_runs_across_clock_changes(programme: Programme, start: dt.datetime, lapse: dt.datetime) -> None:
+    d = decide([read_activity(m.run(start, 60, 10, offset_s=3600))], [], programme, start + dt.timedelta(hours=2))
+    assert d.runs[0].lapse_utc == lapse
+
+
+def test_done_mark_before_the_run_does_not_count(programme: Programme) -> None:
+    history = [read_activity(m.run(at(16, 7), 40, 7))]
+    d = decide(history, [DoneMark(at(16, 6))], programme, at(16, 12))
+    assert d.runs[0].state is State.DUE
+
+
+def test_keyed_mark_completes_only_its_item(programme: Programme) -> None:
+    history = [read_activity(m.run(at(16, 7), 40, 7)), read_activity(m.run(at(16, 18), 40, 7))]
+    d = decide(history, [DoneMark(at(16, 20), "stretch-20261116T180000Z")], programme, at(16, 21))
+    assert states(d) == [("stretch-20261116T070000Z", "due"), ("stretch-20261116T180000Z", "done")]
+
+
+def test_future_activities_and_since_are_ignored(programme: Programme) -> None:
+    history = [read_activity(m.run(at(9, 7), 40, 7)), read_activity(m.run(at(21, 7), 40, 7))]
+    assert [r.key for r in decide(history, [], programme, at(16, 7)).runs] == ["stretch-20261109T070000Z"]
+    d = decide(history, [], programme, at(22, 7), since=at(16, 0))
+    assert [r.key for r in d.runs] == ["stretch-20261121T070000Z"]
+    assert all(day >= dt.date(2026, 11, 16) for day, _ in d.strength_missed)
+
+
+def test_band_needs_two_sessions_at_the_top(programme: Programme) -> None:
+    one = [read_activity(m.strength(at(17, 7), [15, 15, 15]))]
+    assert decide(one, [], programme, at(18, 7)).band == ()
+    broken = one + [read_activity(m.strength(at(20, 7), [15, 14, 15]))]
+    assert decide(broken, [], programme, at(21, 7)).band == ()

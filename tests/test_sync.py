@@ -1,0 +1,198 @@
+"""sync.sync over real folders, watches, zips and broken files; a SIGKILL in the middle."""
+
+from __future__ import annotations
+
+import datetime as dt
+import gzip
+import io
+import os
+import signal
+import sqlite3
+import subprocess
+import sys
+import time
+import zipfile
+from pathlib import Path
+
+import make_activities as m
+import pytest
+from conftest import ROOT
+
+from fitplug.devices import open_device
+from fitplug.programme import load_programme
+from fitplug.sources import Candidate, Refused, scan
+from fitplug.store import Store
+from fitplug.sync import sync
+
+UTC = dt.UTC
+NOW = dt.datetime(2026, 11, 22, 9, 30, tzinfo=UTC)
+
+
+def at(day: int, hour: int, minute: int = 0) -> dt.datetime:
+    return dt.datetime(2026, 11, day, hour, minute, tzinfo=UTC)
+
+
+@pytest.fixture
+def programme():  # type: ignore[no-untyped-def]
+    return load_programme(ROOT / "templates" / "glute-runner.toml")
+
+
+def write(path: Path, data: bytes) -> Path:
+    path.parent.mkdir(parents=True, exist_ok=True)
+    path.write_bytes(data)
+    return path
+
+
+def zip_bytes(entries: dict[str, bytes]) -> bytes:
+    buf = io.BytesIO()
+    with zipfile.ZipFile(buf, "w", zipfile.ZIP_DEFLATED) as z:
+        for name, data in entries.items():
+            z.writestr(name, data)
+    return buf.getvalue()
+
+
+def test_folder_sync_is_incremental(tmp_path: Path, programme) -> None:  # type: ignore[no-untyped-def]
+    src = tmp_path / "src"
+    write(src / "a" / "run.fit", m.run(at(21, 9), 60, 12.0))
+    write(src / "b" / "STRENGTH.FIT", m.strength(at(20, 7), [12, 12]))
+    write(src / "b" / "copy.fit", m.run(at(21, 9), 60, 12.0))
+    write(src / "workout.fit", m.workout_file())
+    write(src / "bad.fit", m.truncated(m.run(at(19, 7), 30, 5)))
+    write(src / "notes.txt", b"ignored")
+    with Store(tmp_path / "db.sqlite3") as store:
+        r = sync(store, [src], programme=programme, now=NOW)
+        assert sorted(a.kind for a in r.new) == ["run", "strength"]
+        assert (r.duplicates, dict(r.other), r.unchanged, r.known_bad) == (1, {"workout": 1}, 0, 0)
+        assert [(Path(s.key).name, s.reason.split(" (")[0]) for s in r.skipped] == [("bad.fit", "truncated")]
+        assert [d.key for d in r.decision.due] == ["stretch-20261121T090000Z"]
+        again = sync(store, [src], programme=programme, now=NOW)
+        assert (again.new, again.skipped, again.unchanged, again.known_bad) == ([], [], 4, 1)
+        # a changed file is read again
+        write(src / "bad.fit", m.run(at(19, 7), 30, 5))
+        third = sync(store, [src], programme=programme, now=NOW)
+        assert [a.kind for a in third.new] == ["run"] and third.known_bad == 0
+
+
+def test_gzip_single_file_and_watch(tmp_path: Path, programme) -> None:  # type: ignore[no-untyped-def]
+    gz = write(tmp_path / "run.fit.gz", gzip.compress(m.run(at(21, 9), 60, 12.0)))
+    watch = tmp_path / "watch"
+    write(watch / "GARMIN" / "Activity" / "A1.FIT", m.run(at(20, 18), 30, 5.0))
+    write(watch / "GARMIN" / "Workouts" / "W.FIT", m.workout_file())  # not read: only Activity is
+    with Store(tmp_path / "db.sqlite3") as store:
+        r = sync(store, [gz], programme=programme, now=NOW, device=open_device(watch))
+    assert sorted(a.key for a in r.new) == sorted([str(gz), str(watch / "GARMIN" / "Activity" / "A1.FIT")])
+    assert r.other == {}
+    assert r.notes == []
+    assert [(i.name, i.status) for i in r.installed] == [("post-run-stretch-2.fit", "copied")]
+    newfile = watch / "GARMIN" / "NewFiles" / "post-run-stretch-2.fit"
+    from fitplug.activities import read_activity
+
+    assert read_activity(newfile).file_type == "workout"
+    with Store(tmp_path / "db.sqlite3") as store:  # the next sync does not copy it again
+        again = sync(store, [gz], programme=programme, now=NOW, device=open_device(watch))
+    assert [i.status for i in again.installed] == ["already there"]
+
+
+def test_export_zip_with_nested_zips_and_hostile_entries(tmp_path: Path, programme) -> None:  # type: ignore[no-untyped-def]
+    inner = zip_bytes({"UploadedFiles/run1.fit": m.run(at(20, 7), 40, 8.0),
+                       "UploadedFiles/run2.fit.gz": gzip.compress(m.run(at(21, 9), 60, 12.0))})
+    bomb = b"\0" * (8 * 1024 * 1024)
+    outer = zip_bytes({
+        "DI_CONNECT/DI-Connect-Uploaded-Files/UploadedFiles_0-_Part1.zip": inner,
+        "../escape.fit": m.run(at(19, 7), 40, 8.0),
+        "/abs.fit": m.run(at(18, 7), 40, 8.0),
+        "bomb.fit": bomb,
+        "DI_CONNECT/readme.json": b"{}",
+    })
+    export = write(tmp_path / "export.zip", outer)
+    with Store(tmp_path / "db.sqlite3") as store:
+        r = sync(store, [export], programme=programme, now=NOW)
+        assert sorted(a.key.rsplit("!", 1)[1] for a in r.new) == [
+            "UploadedFiles/run1.fit", "UploadedFiles/run2.fit.gz"
+        ]
+        assert sorted((s.key.split("!", 1)[1], s.reason) for s in r.skipped) == [
+            ("../escape.fit", "'..' in zip path; refused"),
+            ("/abs.fit", "absolute path in zip; refused"),
+            ("bomb.fit", f"compression ratio {len(bomb) // zipfile.ZipFile(export).getinfo('bomb.fit').compress_size}:1 looks like a zip bomb; refused"),
+        ]
+        again = sync(store, [export], programme=programme, now=NOW)
+        assert (again.new, again.skipped, again.unchanged) == ([], [], 1)  # the whole zip is skipped
+    assert not (tmp_path / "escape.fit").exists() and not Path("/abs.fit").exists()
+
+
+def test_symlink_entries_are_refused(tmp_path: Path) -> None:
+    buf = io.BytesIO()
+    with zipfile.ZipFile(buf, "w") as z:
+        info = zipfile.ZipInfo("link.fit")
+        info.external_attr = (0o120777 << 16)
+        z.writestr(info, "/etc/passwd")
+    path = write(tmp_path / "x.zip", buf.getvalue())
+    events = [e for e in scan([path]) if isinstance(e, (Candidate, Refused))]
+    assert [(type(e).__name__, getattr(e, "reason", "")) for e in events] == [
+        ("Refused", "symbolic link in zip; refused")
+    ]
+
+
+def test_not_a_zip_is_reported(tmp_path: Path, programme) -> None:  # type: ignore[no-untyped-def]
+    path = write(tmp_path / "export.zip", b"PK but not really")
+    with Store(tmp_path / "db.sqlite3") as store:
+        r = sync(store, [path], programme=programme, now=NOW)
+    assert [s.reason.split(":")[0] for s in r.skipped] == ["not a readable zip"]
+
+
+def test_corpus_sync_never_crashes(tmp_path: Path, corpus: Path, programme) -> None:  # type: ignore[no-untyped-def]
+    with Store(tmp_path / "db.sqlite3") as store:
+        r = sync(store, [corpus], programme=programme, now=NOW)
+        assert len(r.new) > 100 and 5 <= len(r.skipped) <= 12
+        assert all(s.reason for s in r.skipped)
+        assert store.integrity_check() == "ok"
+        t0 = time.perf_counter()
+        again = sync(store, [corpus], programme=programme, now=NOW)
+        assert again.new == [] and time.perf_counter() - t0 < 5
+
+
+def _snapshot(db: Path) -> tuple[list, list, list]:  # type: ignore[type-arg]
+    with sqlite3.connect(db) as c:
+        files = sorted(c.execute("SELECT key, size, status, file_type, reason FROM files"))
+        acts = sorted(c.execute("SELECT sha256, file_type FROM activities"))
+        sessions = sorted(c.execute(
+            "SELECT a.sha256, s.idx, s.sport, s.start_utc, s.elapsed_s FROM sessions s "
+            "JOIN activities a ON a.id = s.activity_id"
+        ))
+    return files, acts, sessions
+
+
+def test_sigkill_mid_sync_loses_nothing(tmp_path: Path) -> None:
+    src = tmp_path / "src"
+    for i in range(400):
+        start = dt.datetime(2026, 1, 1, tzinfo=UTC) + dt.timedelta(hours=7 * i)
+        write(src / f"{i:04d}.fit", m.run(start, 30 + i % 40, 5 + i % 7) if i % 50 else m.truncated(m.run(start, 30, 5)))
+    killed_db = tmp_path / "killed.sqlite3"
+    env = {**os.environ, "PYTHONPATH": str(ROOT)}
+    cmd = [sys.executable, "-m", "fitplug", "--db", str(killed_db), "--now", "2026-11-22T09:30:00+00:00",
+           "sync", str(src)]
+    proc = subprocess.Popen(cmd, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    deadline = time.monotonic() + 60
+    rows = 0
+    while time.monotonic() < deadline and proc.poll() is None:
+        try:
+            with sqlite3.connect(f"file:{killed_db}?mode=ro", uri=True, timeout=0.1) as c:
+                rows = c.execute("SELECT count(*) FROM files").fetchone()[0]
+        except sqlite3.Error:
+            rows = 0
+        if rows >= 40:
+            break
+        time.sleep(0.01)
+    proc.send_signal(signal.SIGKILL)
+    proc.wait()
+    assert proc.returncode == -signal.SIGKILL, "the sync finished before it could be killed"
+    assert 40 <= rows < 400
+    with Store(killed_db) as store:
+        assert store.integrity_check() == "ok"
+        sync(store, [src], programme=None, now=NOW)
+    clean_db = tmp_path / "clean.sqlite3"
+    with Store(clean_db) as store:
+        sync(store, [src], programme=None, now=NOW)
+    assert _snapshot(killed_db) == _snapshot(clean_db)
+    files, acts, _ = _snapshot(clean_db)
+    assert len(files) == 400 and len(acts) == 392
