@@ -128,6 +128,9 @@ class FeedSource:
                     self._changed_at = _seconds(now)
                 if self._changed_at is not None and self._changed_at > feed.last_modified:
                     feed = dataclasses.replace(feed, last_modified=self._changed_at)
+                if feed.last_modified > _seconds(now):
+                    # RFC 9110 §8.8.2.1: never later than the response's Date.
+                    feed = dataclasses.replace(feed, last_modified=_seconds(now))
                 self._key, self._feed = key, feed
             return self._feed
 
