@@ -28,7 +28,7 @@ import urllib.parse
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 
-from icalendar import Calendar, Event, Timezone, vDDDLists
+from icalendar import Calendar, Event, Timezone, TimezoneDaylight, TimezoneStandard
 from icalendar.enums import TRANSP
 
 from .model import DueItem, DueKind, Exercise, Hold, PlannedSession, Programme, Session, SessionKind
@@ -350,28 +350,72 @@ def _describe_exercise(n: int, e: Exercise) -> list[str]:
 
 
 def _vtimezone(tzid: str, window: Window) -> Timezone:
-    """A VTIMEZONE for ``tzid`` over the window, one RDATE value per line.
+    """A VTIMEZONE for ``tzid`` that covers the window: its offset on the day before
+    the window opens, then each change up to the day after it closes.
 
-    icalendar writes comma-separated RDATE lists; ical.js (Thunderbird and many
-    web calendars) reads only the first value of each, and then puts events an
-    hour off after a clock change. One value per property reads alike everywhere.
+    Built here rather than by ``Timezone.from_tzid``: icalendar 7.3 writes the
+    onset of a spring change in the new offset (03:00 for New York's 02:00 EST
+    change) where RFC 5545 §3.6.5 reads DTSTART with TZOFFSETFROM, and it puts
+    several RDATE values on one line, of which ical.js (Thunderbird, many web
+    calendars) reads only the first. Here each onset is the local time before
+    the change, and every RDATE holds one value.
     """
-    tz = Timezone.from_tzid(
-        tzid,
-        first_date=window.start - dt.timedelta(days=1),
-        last_date=window.end + dt.timedelta(days=1),
-    )
-    # icalendar adds a COMMENT on the VTIMEZONE itself, where RFC 5545 §3.6.5
-    # allows none (libical flags it); the span is explained in the docs instead.
-    tz.pop("COMMENT", None)
-    for sub in tz.subcomponents:
-        rdates = sub.pop("RDATE", None)
-        if rdates is None:
+    tz = zone(tzid)
+    first = dt.datetime.combine(window.start - dt.timedelta(days=1), dt.time(0), tz)
+    last = dt.datetime.combine(window.end + dt.timedelta(days=1), dt.time(0), tz)
+    initial = _zone_state(tz, int(first.timestamp()))
+    # (is DST, offset before, offset after, name) → onsets as local times before the change
+    observances: dict[tuple[bool, dt.timedelta, dt.timedelta, str], list[dt.datetime]] = {
+        (initial[1], initial[0], initial[0], initial[2]): [first.replace(tzinfo=None)],
+    }
+    for instant, before, after in _zone_changes(tz, int(first.timestamp()), int(last.timestamp())):
+        onset = (dt.datetime.fromtimestamp(instant, _UTC) + before[0]).replace(tzinfo=None)
+        observances.setdefault((after[1], before[0], after[0], after[2]), []).append(onset)
+
+    vtimezone = Timezone()
+    vtimezone.add("TZID", tzid)
+    for (is_dst, offset_from, offset_to, name), onsets in sorted(observances.items(), key=lambda kv: kv[1][0]):
+        sub = TimezoneDaylight() if is_dst else TimezoneStandard()
+        sub.add("DTSTART", onsets[0])
+        for onset in onsets[1:]:
+            sub.add("RDATE", onset)
+        sub.add("TZNAME", name)
+        sub.add("TZOFFSETFROM", offset_from)
+        sub.add("TZOFFSETTO", offset_to)
+        vtimezone.add_component(sub)
+    return vtimezone
+
+
+_ZoneState = tuple[dt.timedelta, bool, str]
+
+
+def _zone_state(tz: dt.tzinfo, timestamp: int) -> _ZoneState:
+    local = dt.datetime.fromtimestamp(timestamp, tz)
+    return (local.utcoffset() or dt.timedelta(0), bool(local.dst()), local.tzname() or "")
+
+
+def _zone_changes(tz: dt.tzinfo, begin: int, end: int) -> list[tuple[int, _ZoneState, _ZoneState]]:
+    """Each change of offset, DST flag or name in ``begin``..``end`` (Unix seconds):
+    the first second of the new state, the state before and the state after."""
+    changes: list[tuple[int, _ZoneState, _ZoneState]] = []
+    day = 86400  # zones change at most a few times a year: look day by day, then bisect
+    t, state = begin, _zone_state(tz, begin)
+    while t < end:
+        nxt = min(t + day, end)
+        if _zone_state(tz, nxt) == state:
+            t = nxt
             continue
-        values = [d.dt for prop in (rdates if isinstance(rdates, list) else [rdates]) for d in prop.dts]
-        for value in sorted(values):
-            sub.add("RDATE", vDDDLists([value]))
-    return tz
+        lo, hi = t, nxt
+        while hi - lo > 1:
+            mid = (lo + hi) // 2
+            if _zone_state(tz, mid) == state:
+                lo = mid
+            else:
+                hi = mid
+        after = _zone_state(tz, hi)
+        changes.append((hi, state, after))
+        t, state = hi, after
+    return changes
 
 
 def _span(planned: Sequence[PlannedSession]) -> Window | None:

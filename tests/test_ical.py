@@ -121,6 +121,27 @@ def test_vtimezone_has_one_rdate_value_per_line_and_spans_the_window() -> None:
     assert "COMMENT" not in cal.timezones[0]
 
 
+@pytest.mark.parametrize("tz", ["Europe/London", "America/New_York", "Australia/Sydney", "America/Santiago"])
+def test_vtimezone_onsets_are_the_real_changes_read_with_tzoffsetfrom(tz: str) -> None:
+    """RFC 5545 §3.6.5: DTSTART of an observance is local time in TZOFFSETFROM."""
+    window = ical.Window(dt.date(2026, 1, 5), dt.date(2028, 1, 3))
+    vtimezone = ical._vtimezone(tz, window)
+    zone = ZoneInfo(tz)
+    onsets = []
+    for sub in vtimezone.subcomponents[1:]:  # the first one is the state the window opens in
+        offset_from = sub["TZOFFSETFROM"].td
+        rdates = sub.get("RDATE", [])
+        rdates = rdates if isinstance(rdates, list) else [rdates]
+        assert all(len(r.dts) == 1 for r in rdates)  # one value per line, for ical.js
+        for local in [sub["DTSTART"].dt, *(r.dts[0].dt for r in rdates)]:
+            instant = (local - offset_from).replace(tzinfo=UTC)
+            before = (instant - dt.timedelta(seconds=1)).astimezone(zone).utcoffset()
+            after = instant.astimezone(zone).utcoffset()
+            assert before == offset_from and after == sub["TZOFFSETTO"].td, (tz, local)
+            onsets.append(instant)
+    assert len(onsets) == 4  # two changes a year
+
+
 @pytest.mark.parametrize("tz", ["UTC", "Asia/Tokyo"])
 def test_zones_without_clock_changes(tz: str) -> None:
     feed = ical.render_feed(load(tz=tz), [], now=dt.datetime(2026, 11, 22, tzinfo=UTC))
