@@ -49,6 +49,8 @@ HEAD_TIMEOUT_S = 10.0
 #: seconds a client has to take the response
 SEND_TIMEOUT_S = 20.0
 MAX_CONNECTIONS = 64
+#: seconds a stop waits for requests in flight
+STOP_GRACE_S = 2.0
 #: seconds a client may cache the feed
 MAX_AGE_S = 300
 
@@ -99,7 +101,6 @@ class FeedSource:
         self._due: tuple[DueItem, ...] = ()
         self._key: tuple[Any, ...] | None = None
         self._feed: Feed | None = None
-        self._changed_at: dt.datetime | None = None
         self._load()  # fail early: a server with no feed is no use
         if self._programme is None:
             raise FeedError(f"{self.path}: cannot serve this programme")
@@ -122,14 +123,18 @@ class FeedSource:
             key = (self._stat, self._due, window)
             if self._feed is None or key != self._key:
                 feed = render_feed(self.programme, self._due, now=now, revisions=self._revisions)
-                if self._feed is not None and feed.etag != self._feed.etag:
-                    # Bytes changed: Last-Modified must move on even if the change came
-                    # from something without a time of its own (a removed due item).
-                    self._changed_at = _seconds(now)
-                if self._changed_at is not None and self._changed_at > feed.last_modified:
-                    feed = dataclasses.replace(feed, last_modified=self._changed_at)
+                previous = self._feed
+                if previous is not None:
+                    if feed.etag == previous.etag:
+                        feed = dataclasses.replace(feed, last_modified=previous.last_modified)
+                    elif feed.last_modified <= previous.last_modified:
+                        # New bytes from a change without a time of its own (a due item
+                        # gone): Last-Modified must still move on, or If-Modified-Since
+                        # clients would never see it.
+                        later = max(_seconds(now), previous.last_modified + dt.timedelta(seconds=1))
+                        feed = dataclasses.replace(feed, last_modified=later)
                 if feed.last_modified > _seconds(now):
-                    # RFC 9110 §8.8.2.1: never later than the response's Date.
+                    # RFC 9110 §8.8.2.1: not later than the response's Date.
                     feed = dataclasses.replace(feed, last_modified=_seconds(now))
                 self._key, self._feed = key, feed
             return self._feed
@@ -197,6 +202,8 @@ class FeedServer(socketserver.ThreadingMixIn, socketserver.TCPServer):
         self.feed_path = f"/{token}/{source.programme.id}.ics"
         self.log_path = f"/<token>/{source.programme.id}.ics"
         self._slots = threading.BoundedSemaphore(max_connections)
+        self._active = 0
+        self._active_changed = threading.Condition()
         try:
             super().__init__(address, _Handler)
         except OSError as exc:
@@ -226,10 +233,20 @@ class FeedServer(socketserver.ThreadingMixIn, socketserver.TCPServer):
             raise
 
     def process_request_thread(self, request: Any, client_address: Any) -> None:
+        with self._active_changed:
+            self._active += 1
         try:
             super().process_request_thread(request, client_address)
         finally:
             self._slots.release()
+            with self._active_changed:
+                self._active -= 1
+                self._active_changed.notify_all()
+
+    def wait_for_requests(self, timeout_s: float) -> bool:
+        """Wait until no request is being handled (at most ``timeout_s``); ``True`` if none is."""
+        with self._active_changed:
+            return self._active_changed.wait_for(lambda: self._active == 0, timeout=timeout_s)
 
     def handle_error(self, request: Any, client_address: Any) -> None:
         self.log(f"{_client(client_address)} - internal error:\n{traceback.format_exc().rstrip()}")
@@ -345,18 +362,15 @@ def _read_head(sock: socket.socket, deadline: float) -> tuple[bytes | None, byte
     """
     buf = b""
     while True:
-        end = buf.find(b"\r\n\r\n")
-        if end < 0:
-            end_lf = buf.find(b"\n\n")
-            if end_lf >= 0:
-                return buf[:end_lf], buf[end_lf + 2:]
-        else:
-            return buf[:end], buf[end + 4:]
-        first_line_end = buf.find(b"\n")
+        first_line_end = buf.lstrip(b"\r\n").find(b"\n")
         if (first_line_end < 0 and len(buf) > MAX_REQUEST_LINE) or first_line_end > MAX_REQUEST_LINE:
             raise _HeadError(414)
-        if len(buf) > MAX_HEAD_BYTES:
+        crlf, lf = buf.find(b"\r\n\r\n"), buf.find(b"\n\n")
+        end, gap = (crlf, 4) if crlf >= 0 and (lf < 0 or crlf < lf) else (lf, 2)
+        if end > MAX_HEAD_BYTES or (end < 0 and len(buf) > MAX_HEAD_BYTES):
             raise _HeadError(431)
+        if end >= 0:
+            return buf[:end], buf[end + gap:]
         remaining = deadline - time.monotonic()
         if remaining <= 0:
             raise _HeadError(408, partial=bool(buf))
@@ -489,6 +503,18 @@ def is_loopback(host: str) -> bool:
         return False
 
 
+def bind_warning(host: str) -> str | None:
+    """What to tell the user when ``host`` is reachable from other machines."""
+    if is_loopback(host):
+        return None
+    where = "all interfaces" if host in ("0.0.0.0", "::", "") else host
+    return (
+        f"listening on {where}, not just this machine: anyone who can reach it and learns "
+        "the URL can read the feed. Plain HTTP sends the token unencrypted; put an "
+        "HTTPS proxy in front before exposing it beyond a trusted network."
+    )
+
+
 # --- running it ---------------------------------------------------------------------
 
 
@@ -515,20 +541,13 @@ def open_server(
     if host in ("0.0.0.0", "::", ""):
         shown = socket.gethostname()
     netloc = _host_port(shown, server.port) if ":" in shown else f"{shown}:{server.port}"
-    warning = None
-    if not is_loopback(host):
-        warning = (
-            f"listening on {host}, not just this machine: anyone who can reach it and learns "
-            "the URL can read the feed. Plain HTTP sends the token unencrypted; put an "
-            "HTTPS proxy in front before exposing it beyond a trusted network."
-        )
     info = ServeInfo(
         url=f"http://{netloc}{server.feed_path}",
         webcal_url=f"webcal://{netloc}{server.feed_path}",
         host=host,
         port=server.port,
         programme_name=source.programme.name,
-        warning=warning,
+        warning=bind_warning(host),
     )
     return server, info
 
@@ -559,6 +578,7 @@ def serve_feed(
     except KeyboardInterrupt:
         pass
     finally:
-        server.server_close()
+        server.server_close()  # no new connections; let the ones in flight finish (briefly)
+        server.wait_for_requests(STOP_GRACE_S)
         if previous is not None:
             signal.signal(signal.SIGTERM, previous)
