@@ -48,7 +48,7 @@ MAX_HEADERS = 64
 HEAD_TIMEOUT_S = 10.0
 #: seconds a client has to take the response
 SEND_TIMEOUT_S = 20.0
-MAX_CONNECTIONS = 64
+MAX_CONNECTIONS = 128
 #: seconds a stop waits for requests in flight
 STOP_GRACE_S = 2.0
 #: seconds a client may cache the feed

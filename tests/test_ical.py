@@ -33,7 +33,7 @@ DST_WINDOWS = [
 def programme_text(name: str = "glute-runner", tz: str | None = None, **replace: str) -> str:
     text = template_text(name)
     if tz is not None:
-        text = re.sub(r'^timezone = "[^"]*"', f'timezone = "{tz}"', text, count=1, flags=re.M)
+        text = re.sub(r'^timezone = "[^"]*"', f'timezone = "{tz}"', text, count=1, flags=re.MULTILINE)
     for old, new in replace.items():
         assert old in text, old
         text = text.replace(old, new)
@@ -266,7 +266,7 @@ def test_stretch_days_are_stretch_events(fixed_now: dt.datetime) -> None:
     cal = Calendar.from_ical(ical.render_feed(load("stretches"), [], now=fixed_now).body)
     events = cal.walk("VEVENT")
     assert {str(e["SUMMARY"]) for e in events} == {"Glute Stretch"}
-    assert [str(c) for c in events[0]["CATEGORIES"].cats][0] == "Stretch"
+    assert str(events[0]["CATEGORIES"].cats[0]) == "Stretch"
     assert "glute-stretch.fit" in str(events[0]["DESCRIPTION"])
 
 

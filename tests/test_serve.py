@@ -409,7 +409,7 @@ def test_serve_command_prints_both_urls_serves_and_stops_on_ctrl_c(tmp_path: Pat
             assert resp.status == 200
     finally:
         proc.send_signal(signal.SIGINT)
-        out, err = proc.communicate(timeout=10)
+        _, err = proc.communicate(timeout=10)
     assert proc.returncode == 0, err
     assert "Press Ctrl-C to stop." in err and err.rstrip().endswith("Stopped.")
     assert '"GET /<token>/glute-runner.ics" 200' in err
@@ -440,3 +440,17 @@ def test_serve_command_without_a_programme_is_a_usage_error(runner: object) -> N
     result = CliRunner().invoke(cli, ["serve"])
     assert result.exit_code == 2
     assert "no PROGRAMME given and none remembered" in result.output
+
+
+def test_the_load_test_script_runs_small_with_no_errors() -> None:
+    """benchmarks/serve_load.py: requests from one process to `fitplug serve` in another."""
+    result = subprocess.run(
+        [sys.executable, str(ROOT / "benchmarks" / "serve_load.py"), "--requests", "200", "--concurrency", "20"],
+        capture_output=True, text=True, timeout=120, check=False,
+    )
+    assert result.returncode == 0, result.stdout + result.stderr
+    lines = result.stdout.splitlines()
+    assert lines[0].startswith("requests: 200  concurrency: 20")
+    assert lines[1] == "errors: 0"
+    assert lines[2] == "statuses: 200=160  304=20  404=20"
+    assert lines[3].startswith("latency ms: p50=")
