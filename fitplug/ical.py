@@ -199,14 +199,10 @@ def build_calendar(
     for p in planned:
         uid = session_uid(programme, p.session, p.date)
         events.append((p.start.astimezone(_UTC), uid, _session_event(programme, p, uid, revisions)))
-    for item in due_items:
+    for item in _latest_per_key(due_items):
         uid = due_uid(programme, item)
         events.append((_aware(item.start_utc), uid, _due_event(item, uid)))
-    seen: set[str] = set()
-    for _, uid, event in sorted(events, key=lambda e: (e[0], e[1])):
-        if uid in seen:  # two due items with one key: keep the first, never a duplicate UID
-            continue
-        seen.add(uid)
+    for _, _, event in sorted(events, key=lambda e: (e[0], e[1])):
         cal.add_component(event)
     return bytes(cal.to_ical())
 
@@ -228,10 +224,7 @@ def render_feed(
     tz = zone(programme.timezone)
     first = _midnight(window.start, tz)
     last = _midnight(window.end, tz)
-    items = sorted(
-        (i for i in due_items if _aware(i.end_utc) > first and _aware(i.start_utc) < last),
-        key=lambda i: (_aware(i.start_utc), i.key),
-    )
+    items = _latest_per_key(i for i in due_items if _aware(i.end_utc) > first and _aware(i.start_utc) < last)
     body = build_calendar(programme, planned, items, now=now, revisions=revisions, window=window)
 
     changes = [revisions[p.session.id].changed_utc for p in planned if p.session.id in revisions]
@@ -240,7 +233,7 @@ def render_feed(
     changes.append(_midnight(_aware(now).astimezone(tz).date(), tz) if window.rolling else first)
     last_modified = _whole_seconds(max(changes))
     etag = '"' + hashlib.sha256(body).hexdigest()[:40] + '"'
-    return Feed(body, etag, last_modified, window, len(planned), len({i.key for i in items}))
+    return Feed(body, etag, last_modified, window, len(planned), len(items))
 
 
 # --- events -------------------------------------------------------------------
@@ -297,6 +290,22 @@ def _due_event(item: DueItem, uid: str) -> Event:
         categories=list(_DUE_CATEGORIES.get(item.kind, ("Glutes",))),
         transparency=TRANSP.TRANSPARENT,  # a reminder, not busy time
     )
+
+
+def _latest_per_key(items: Iterable[DueItem]) -> list[DueItem]:
+    """One item per key (a UID must not repeat): the highest sequence, then the latest
+    change; the rest of the content breaks ties, so the input order never matters."""
+    best: dict[str, DueItem] = {}
+    for item in items:
+        old = best.get(item.key)
+        if old is None or _rank(item) > _rank(old):
+            best[item.key] = item
+    return list(best.values())
+
+
+def _rank(item: DueItem) -> tuple[object, ...]:
+    return (item.sequence, _due_stamp(item), _aware(item.start_utc), _aware(item.end_utc),
+            item.kind.value, item.title, item.detail)
 
 
 def describe_session(programme: Programme, session: Session) -> str:

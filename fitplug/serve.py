@@ -327,16 +327,20 @@ class _Handler(socketserver.BaseRequestHandler):
     def _send_feed(self, sock: socket.socket, method: str, headers: dict[str, str]) -> tuple[int, int]:
         feed = self.server.source.current()
         last_modified = email.utils.format_datetime(feed.last_modified, usegmt=True)
-        fields = [
-            ("Content-Type", "text/calendar; charset=utf-8"),
+        validators = [
             ("ETag", feed.etag),
             ("Last-Modified", last_modified),
             ("Cache-Control", f"private, max-age={MAX_AGE_S}"),
+        ]
+        if _not_modified(headers, feed):
+            # RFC 9110 §15.4.5: a 304 carries the validators and caching fields only.
+            return 304, self._send(sock, 304, validators, b"", head_only=True, length=False)
+        fields = [
+            ("Content-Type", "text/calendar; charset=utf-8"),
+            *validators,
             ("Content-Disposition", f'inline; filename="{self.server.source.programme.id}.ics"'),
             ("X-Content-Type-Options", "nosniff"),
         ]
-        if _not_modified(headers, feed):
-            return 304, self._send(sock, 304, fields, b"", head_only=True, length=False)
         return 200, self._send(sock, 200, fields, feed.body, head_only=method == "HEAD")
 
     def _send(self, sock: socket.socket, status: int, fields: list[tuple[str, str]], body: bytes,

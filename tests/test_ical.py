@@ -359,3 +359,36 @@ def test_golden_feed_of_the_default_template(fixed_now: dt.datetime, update_gold
     cal = Calendar.from_ical(golden.read_bytes())
     assert len(cal.walk("VEVENT")) == 28 + 2
     assert {e["SEQUENCE"] for e in cal.walk("VEVENT") if str(e["UID"]).startswith("plan.")} == {0}
+
+
+# --- properties ----------------------------------------------------------------------------
+
+from hypothesis import HealthCheck, given, settings  # noqa: E402  # grouped with the property tests
+from hypothesis import strategies as st  # noqa: E402
+
+_instants = st.datetimes(min_value=dt.datetime(2026, 11, 1), max_value=dt.datetime(2027, 3, 1),
+                         timezones=st.just(UTC))
+
+
+@settings(max_examples=100, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
+@given(items=st.lists(st.builds(
+    DueItem, kind=st.sampled_from(DueKind), key=st.text(min_size=1, max_size=40), start_utc=_instants,
+    end_utc=_instants, title=st.text(max_size=120), detail=st.text(max_size=400),
+    updated_utc=st.one_of(st.none(), _instants), sequence=st.integers(-3, 10**6)), max_size=6))
+def test_any_due_items_give_a_feed_every_parser_line_reads(items: list[DueItem]) -> None:
+    now = dt.datetime(2026, 12, 1, 12, tzinfo=UTC)
+    feed = ical.render_feed(PROPERTY_PROGRAMME, items, now=now)
+    body = feed.body
+    assert ical.render_feed(PROPERTY_PROGRAMME, list(reversed(items)), now=now).body == body
+    assert all(len(line) <= 75 for line in body.split(b"\r\n"))
+    assert b"\n" not in body.replace(b"\r\n", b"")
+    cal = Calendar.from_ical(body)
+    assert all(not c.errors for c in cal.walk())
+    uids = [str(e["UID"]) for e in cal.walk("VEVENT")]
+    assert len(uids) == len(set(uids)) == feed.sessions + feed.due
+    for event in cal.walk("VEVENT"):
+        assert event["DTEND"].dt > event["DTSTART"].dt
+        assert event["SEQUENCE"] >= 0
+
+
+PROPERTY_PROGRAMME = load()
