@@ -9,6 +9,8 @@ from zoneinfo import ZoneInfo
 
 import pytest
 import recurring_ical_events
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
 from icalendar import Calendar
 
 from fitplug import build, ical
@@ -362,9 +364,6 @@ def test_golden_feed_of_the_default_template(fixed_now: dt.datetime, update_gold
 
 
 # --- properties ----------------------------------------------------------------------------
-
-from hypothesis import HealthCheck, given, settings  # noqa: E402  # grouped with the property tests
-from hypothesis import strategies as st  # noqa: E402
 
 _instants = st.datetimes(min_value=dt.datetime(2026, 11, 1), max_value=dt.datetime(2027, 3, 1),
                          timezones=st.just(UTC))
