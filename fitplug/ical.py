@@ -257,7 +257,9 @@ def _session_event(
 ) -> Event:
     fields = _session_fields(programme, p.session)
     rev = revisions.get(p.session.id)
-    if rev is None:  # a revisions map from elsewhere that lacks this session
+    if rev is None:
+        # A revisions map that lacks this session (made for another version of the
+        # programme): stamp it with its own start, which is fixed, so the bytes stay stable.
         rev = revise(programme, {}, p.start)[p.session.id]
     return Event.new(
         uid=uid,
