@@ -5,6 +5,7 @@ from __future__ import annotations
 from .errors import (
     ActivityError,
     DeviceError,
+    FeedError,
     FitplugError,
     OutputError,
     ProgrammeError,
@@ -15,6 +16,7 @@ from .errors import (
 __all__ = [
     "ActivityError",
     "DeviceError",
+    "FeedError",
     "FitplugError",
     "OutputError",
     "ProgrammeError",

@@ -11,18 +11,20 @@ import datetime as dt
 import errno
 import os
 import tempfile
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING
 
 from .atomic import write_atomic
 from .errors import OutputError
-from .model import Hold, PlannedSession, Programme
+from .model import DueItem, Hold, PlannedSession, Programme
 from .paths import load_settings, update_settings
 
 if TYPE_CHECKING:
     from .devices import Device, InstallResult
     from .fit_workout import WorkoutFile
+    from .ical import Feed
 
 # --- programme files -------------------------------------------------------------
 
@@ -215,6 +217,108 @@ def _write_all(files: dict[Path, bytes]) -> None:
 
 # --- calendar feed ---------------------------------------------------------------
 
+
+@dataclass(frozen=True, slots=True)
+class CalendarFile:
+    """What :func:`calendar_file` wrote."""
+
+    path: Path
+    feed: Feed
+
+
+def calendar_feed(
+    programme: Programme | Path | str,
+    *,
+    now: dt.datetime,
+    start: dt.date | None = None,
+    weeks: int | None = None,
+    due_items: Iterable[DueItem] = (),
+) -> Feed:
+    """The iCalendar feed of ``programme``: ``weeks`` weeks from ``start`` (default:
+    two weeks back and twelve ahead of ``now``), with the due items in that window.
+
+    Session revisions are read from and recorded in the data folder
+    (:mod:`fitplug.feedstate`), so a changed session gets a higher SEQUENCE.
+    """
+    from .feedstate import update_revisions
+    from .ical import render_feed
+    from .programme import load_programme
+
+    if not isinstance(programme, Programme):
+        programme = load_programme(programme)
+    revisions = update_revisions(programme, now)
+    return render_feed(programme, due_items, now=now, start=start, weeks=weeks, revisions=revisions)
+
+
+def calendar_file(
+    programme: Programme | Path | str,
+    output: Path | None = None,
+    *,
+    now: dt.datetime,
+    start: dt.date | None = None,
+    weeks: int | None = None,
+    due_items: Iterable[DueItem] = (),
+) -> CalendarFile:
+    """Write the feed of :func:`calendar_feed` to ``output`` atomically
+    (default: ``out/<programme id>.ics``)."""
+    from .atomic import write_atomic
+    from .programme import load_programme
+
+    if not isinstance(programme, Programme):
+        programme = load_programme(programme)
+    feed = calendar_feed(programme, now=now, start=start, weeks=weeks, due_items=due_items)
+    path = Path(output) if output is not None else Path("out") / f"{programme.id}.ics"
+    write_atomic(path, feed.body)
+    return CalendarFile(path, feed)
+
+
+# --- everything at once ------------------------------------------------------------
+
+
+def stored_due_items(programme: Programme, *, now: dt.datetime, db_path: Path | None) -> list[DueItem]:
+    """The due items `fitplug sync` decided, for the feed; none before the first sync."""
+    if db_path is None or not db_path.is_file():
+        return []
+    from .store import Store
+    from .sync import due_items
+
+    with Store(db_path) as store:
+        return due_items(store, programme, now)
+
+
+def store_due_source(
+    programme_path: Path, *, clock: Callable[[], dt.datetime], db_path: Path
+) -> Callable[[], list[DueItem]]:
+    """A due-item source for `fitplug serve`: reads the store afresh on every call,
+    so the feed shows new sync results without a restart."""
+    from .programme import load_programme
+
+    def source() -> list[DueItem]:
+        return stored_due_items(load_programme(programme_path), now=clock(), db_path=db_path)
+
+    return source
+
+
+def build_outputs(
+    programme: Programme | Path | None,
+    output_dir: Path,
+    *,
+    now: dt.datetime,
+    created: dt.datetime | None = None,
+    db_path: Path | None = None,
+) -> list[Path]:
+    """`fitplug build`: the workouts, ``schedule.fit`` and ``<programme id>.ics`` in ``output_dir``.
+
+    Everything is made in memory first, then written through temporary names:
+    when one file cannot be written, none is changed.
+    """
+    loaded = programme if isinstance(programme, Programme) else resolve_programme(programme)
+    built = workout_set(loaded, now=now, created=created)
+    feed = calendar_feed(loaded, now=now, due_items=stored_due_items(loaded, now=now, db_path=db_path))
+    targets = {output_dir / name: data for name, data in built.files().items()}
+    targets[output_dir / f"{loaded.id}.ics"] = feed.body
+    _write_all(targets)
+    return list(targets)
 
 
 # --- end -------------------------------------------------------------------------

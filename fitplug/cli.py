@@ -229,12 +229,13 @@ def _programme_argument(func: F) -> F:
 @pass_app
 @translate_errors
 def build(app: App, programme_file: Path | None, output_dir: Path, created: dt.datetime | None) -> None:
-    """Write the programme's FIT workouts and schedule into a folder.
+    """Write the programme's FIT workouts, schedule and calendar feed into a folder.
 
     One workout per session and per post-run stretch set (<session-id>.fit),
-    and schedule.fit with the next sessions after now (at most 30) for the
-    watch's calendar. PROGRAMME defaults to the one last used. The same
-    programme gives byte-identical files; nothing is written if anything fails.
+    schedule.fit with the next sessions after now (at most 30) for the
+    watch's calendar, and <programme id>.ics with the planned days and what
+    `fitplug sync` found due. PROGRAMME defaults to the one last used. The
+    same programme gives byte-identical files; nothing is written if anything fails.
 
     \b
     Example:
@@ -243,7 +244,8 @@ def build(app: App, programme_file: Path | None, output_dir: Path, created: dt.d
     """
     from . import build as builder
 
-    written = builder.workout_files(programme_file, output_dir, now=app.now(), created=created)
+    written = builder.build_outputs(programme_file, output_dir, now=app.now(), created=created,
+                                    db_path=app.store_path())
     click.echo(f"Wrote {len(written)} file{'s' if len(written) != 1 else ''} to {output_dir}:")
     for path in written:
         click.echo(f"  {path.name}")
@@ -325,6 +327,120 @@ def install(app: App, programme_file: Path | None, device: Path | None, dry_run:
 
 
 # --- calendar: calendar, serve -----------------------------------------------
+
+
+@cli.command()
+@click.argument("programme", type=click.Path(exists=True, dir_okay=False, path_type=Path))
+@click.option(
+    "--output",
+    "-o",
+    type=click.Path(dir_okay=False, allow_dash=True, path_type=Path),
+    help="File to write; '-' for standard output. [default: out/<programme id>.ics]",
+)
+@click.option(
+    "--from",
+    "start",
+    type=options.Day(),
+    help="First day of the feed (YYYY-MM-DD). [default: two weeks before today]",
+)
+@click.option(
+    "--weeks",
+    type=click.IntRange(1, 520),
+    help="Weeks the feed covers from its first day. [default: 14, i.e. twelve ahead]",
+)
+@pass_app
+@translate_errors
+def calendar(app: App, programme: Path, output: Path | None, start: dt.date | None,
+             weeks: int | None) -> None:
+    """Write an iCalendar (.ics) file of the planned sessions.
+
+    One event per strength or stretch day, in the programme's time zone, with
+    what to do at the gym in each event. Event IDs are stable, so importing the
+    file again updates the events instead of duplicating them; a session you
+    change gets a higher version number. To subscribe instead of importing,
+    use `fitplug serve`.
+
+    \b
+    Examples:
+      fitplug calendar my-programme.toml
+      fitplug calendar my-programme.toml -o ~/glutes.ics --from 2027-01-04 --weeks 8
+      fitplug calendar my-programme.toml -o - | less
+    """
+    from . import build
+
+    now = app.now()
+    due = build.stored_due_items(build.resolve_programme(programme), now=now, db_path=app.store_path())
+    if output is not None and str(output) == "-":
+        body = build.calendar_feed(programme, now=now, start=start, weeks=weeks, due_items=due).body
+        click.echo(body, nl=False)  # bytes go to the binary stream unchanged
+        return
+    result = build.calendar_file(programme, output, now=now, start=start, weeks=weeks, due_items=due)
+    feed = result.feed
+    last_day = feed.window.end - dt.timedelta(days=1)
+    click.echo(f"Wrote {result.path}: {feed.sessions} sessions, {feed.window.start} to {last_day}")
+
+
+@cli.command()
+@click.argument("programme", required=False, type=click.Path(exists=True, dir_okay=False, path_type=Path))
+@click.option("--host", default="127.0.0.1", show_default=True,
+              help="Address to listen on. Anything but loopback exposes the feed to the network.")
+@click.option("--port", type=click.IntRange(0, 65535), default=8765, show_default=True,
+              help="Port to listen on (0: any free port).")
+@click.option("--rotate-token", is_flag=True,
+              help="Make a new secret for the URL; subscriptions to the old URL stop working.")
+@pass_app
+@translate_errors
+def serve(app: App, programme: Path | None, host: str, port: int, rotate_token: bool) -> None:
+    """Serve the programme's calendar feed for calendar apps to subscribe to.
+
+    Prints the feed's http:// and webcal:// URLs; the URL holds a secret token
+    kept in fitplug's data folder, so treat it like a password. The feed
+    follows the programme file and sync results without a restart. Runs until
+    Ctrl-C. PROGRAMME defaults to the one last used. See docs/calendar.md for
+    subscribing from Google, Apple, Outlook and Thunderbird.
+
+    \b
+    Examples:
+      fitplug serve
+      fitplug serve my-programme.toml --port 8800
+      fitplug serve --rotate-token
+    """
+    from .build import store_due_source
+    from .serve import ServeInfo, serve_feed
+
+    def ready(info: ServeInfo) -> None:
+        if info.warning:
+            click.echo(f"Warning: {info.warning}", err=True)
+        click.echo(f"Serving {info.programme_name!r}. Subscribe with:")
+        click.echo(f"  {info.webcal_url}")
+        click.echo(f"  {info.url}")
+        click.echo("Press Ctrl-C to stop.", err=True)
+
+    def log(line: str) -> None:
+        stamp = app.now().astimezone(dt.timezone.utc).strftime("%Y-%m-%d %H:%M:%SZ")
+        click.echo(f"{stamp} {line}", err=True)
+
+    path = _remembered_programme(programme)
+    serve_feed(path, host=host, port=port, rotate_token=rotate_token, clock=app.now, log=log,
+               on_ready=ready, due_source=store_due_source(path, clock=app.now, db_path=app.store_path()))
+    click.echo("Stopped.", err=True)
+
+
+def _remembered_programme(programme: Path | None) -> Path:
+    """PROGRAMME, or the one remembered in the settings; a usage error if neither."""
+    if programme is not None:
+        return programme
+    from .paths import load_settings
+
+    remembered = load_settings().get("programme")
+    if not isinstance(remembered, str) or not remembered:
+        raise click.UsageError("no PROGRAMME given and none remembered; "
+                               "pass the programme file (or create one with `fitplug init`)")
+    path = Path(remembered)
+    if not path.is_file():
+        raise click.UsageError(f"the remembered programme {path} is gone; pass the programme file")
+    return path
+
 
 
 

@@ -68,3 +68,7 @@ class DeviceError(FitplugError):
 
 class OutputError(FitplugError):
     """An output file could not be written (disk full, no permission)."""
+
+
+class FeedError(FitplugError):
+    """The calendar feed cannot be served (a bad token file, an address in use)."""

@@ -34,8 +34,18 @@ def test_build(runner: CliRunner, tmp_path: Path) -> None:
     out = tmp_path / "out"
     result = runner.invoke(cli, [*NOW, "build", GLUTE, "-o", str(out)], catch_exceptions=False)
     assert result.exit_code == 0
-    assert result.output == f"Wrote 5 files to {out}:\n" + "".join(f"  {name}\n" for name in FILES)
-    assert sorted(p.name for p in out.iterdir()) == sorted(FILES)
+    assert result.output == (f"Wrote 6 files to {out}:\n" + "".join(f"  {name}\n" for name in FILES)
+                             + "  glute-runner.ics\n")
+    assert sorted(p.name for p in out.iterdir()) == sorted([*FILES, "glute-runner.ics"])
+    # the feed beside the workouts names each session's workout file
+    feed = (out / "glute-runner.ics").read_text(encoding="utf-8")
+    assert "glute-strength.fit" in feed.replace("\r\n ", "")
+
+
+def test_build_twice_same_feed(runner: CliRunner, tmp_path: Path) -> None:
+    build_into(runner, tmp_path / "a")
+    build_into(runner, tmp_path / "b")
+    assert (tmp_path / "a" / "glute-runner.ics").read_bytes() == (tmp_path / "b" / "glute-runner.ics").read_bytes()
 
 
 def test_build_twice_same_bytes(runner: CliRunner, tmp_path: Path) -> None:
@@ -74,7 +84,7 @@ def test_build_remembered_programme(runner: CliRunner, tmp_path: Path) -> None:
     build_into(runner, tmp_path / "a")
     result = runner.invoke(cli, [*NOW, "build", "-o", str(tmp_path / "b")], catch_exceptions=False)
     assert result.exit_code == 0
-    assert sorted(p.name for p in (tmp_path / "b").iterdir()) == sorted(FILES)
+    assert sorted(p.name for p in (tmp_path / "b").iterdir()) == sorted([*FILES, "glute-runner.ics"])
 
 
 def test_build_without_programme(runner: CliRunner, tmp_path: Path) -> None:

@@ -1,0 +1,75 @@
+"""`fitplug calendar` end to end with CliRunner."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+from click.testing import CliRunner
+from icalendar import Calendar
+
+from fitplug.cli import cli
+
+ROOT = Path(__file__).resolve().parent.parent
+TEMPLATE = ROOT / "templates" / "glute-runner.toml"
+NOW = ["--now", "2026-11-22T09:30:00+00:00"]
+
+
+def test_calendar_writes_the_file_and_says_what_is_in_it(runner: CliRunner, tmp_path: Path) -> None:
+    out = tmp_path / "feed.ics"
+    result = runner.invoke(cli, [*NOW, "calendar", str(TEMPLATE), "-o", str(out)], catch_exceptions=False)
+    assert result.exit_code == 0
+    assert result.output == f"Wrote {out}: 28 sessions, 2026-11-08 to 2027-02-13\n"
+    assert len(Calendar.from_ical(out.read_bytes()).walk("VEVENT")) == 28
+
+
+def test_calendar_is_the_same_bytes_when_run_again(runner: CliRunner, tmp_path: Path) -> None:
+    out = tmp_path / "feed.ics"
+    runner.invoke(cli, [*NOW, "calendar", str(TEMPLATE), "-o", str(out)], catch_exceptions=False)
+    first = out.read_bytes()
+    later = ["--now", "2026-11-22T18:00:00+00:00"]
+    runner.invoke(cli, [*later, "calendar", str(TEMPLATE), "-o", str(out)], catch_exceptions=False)
+    assert out.read_bytes() == first
+
+
+def test_calendar_window_options_and_stdout(runner: CliRunner) -> None:
+    result = runner.invoke(cli, [*NOW, "calendar", str(TEMPLATE), "-o", "-", "--from", "2027-03-22", "--weeks", "2"],
+                           catch_exceptions=False)
+    assert result.exit_code == 0
+    body = result.stdout_bytes
+    assert body.startswith(b"BEGIN:VCALENDAR\r\n")
+    starts = [str(e["DTSTART"].dt) for e in Calendar.from_ical(body).walk("VEVENT")]
+    assert starts == ["2027-03-23 07:00:00+00:00", "2027-03-26 07:00:00+00:00",
+                      "2027-03-30 07:00:00+01:00", "2027-04-02 07:00:00+01:00"]
+
+
+def test_calendar_default_output_is_in_out(runner: CliRunner, tmp_path: Path,
+                                           monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.chdir(tmp_path)
+    result = runner.invoke(cli, [*NOW, "calendar", str(TEMPLATE)], catch_exceptions=False)
+    assert result.exit_code == 0
+    assert (tmp_path / "out" / "glute-runner.ics").is_file()
+    assert result.output.startswith("Wrote out/glute-runner.ics: ")
+
+
+def test_calendar_bad_usage(runner: CliRunner) -> None:
+    result = runner.invoke(cli, ["calendar", str(TEMPLATE), "--weeks", "0"])
+    assert result.exit_code == 2 and "Invalid value for '--weeks'" in result.output
+    result = runner.invoke(cli, ["calendar", str(TEMPLATE), "--from", "22/11/2026"])
+    assert result.exit_code == 2 and "'22/11/2026' is not an ISO date (YYYY-MM-DD)" in result.output
+
+
+def test_calendar_reports_a_bad_programme(runner: CliRunner, tmp_path: Path) -> None:
+    bad = tmp_path / "bad.toml"
+    bad.write_text("[programme\n", encoding="utf-8")
+    result = runner.invoke(cli, ["calendar", str(bad), "-o", str(tmp_path / "x.ics")])
+    assert result.exit_code == 1
+    assert result.output.startswith(f"Error: {bad}:1: TOML syntax error")
+    assert not (tmp_path / "x.ics").exists()
+
+
+def test_help_texts_have_examples(runner: CliRunner) -> None:
+    for command in ("calendar", "serve"):
+        result = runner.invoke(cli, [command, "-h"])
+        assert result.exit_code == 0
+        assert "Examples:" in result.output and f"fitplug {command}" in result.output

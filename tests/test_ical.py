@@ -1,0 +1,393 @@
+"""The calendar feed: read back with icalendar and recurring-ical-events, across clock changes."""
+
+from __future__ import annotations
+
+import datetime as dt
+import re
+from pathlib import Path
+from zoneinfo import ZoneInfo
+
+import pytest
+import recurring_ical_events
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
+from icalendar import Calendar
+
+from fitplug import build, ical
+from fitplug.feedstate import load_revisions
+from fitplug.model import DueItem, DueKind, Programme, Weekday
+from fitplug.programme import parse_programme, template_names, template_text
+
+UTC = dt.timezone.utc
+GOLDEN = Path(__file__).parent / "data" / "golden"
+
+#: (zone, first day of a window, the clock change inside it)
+DST_WINDOWS = [
+    ("Europe/London", dt.date(2026, 10, 5), "autumn: BST→GMT 25 Oct 2026"),
+    ("Europe/London", dt.date(2027, 3, 8), "spring: GMT→BST 28 Mar 2027"),
+    ("America/New_York", dt.date(2026, 10, 12), "autumn: EDT→EST 1 Nov 2026"),
+    ("America/New_York", dt.date(2027, 2, 22), "spring: EST→EDT 14 Mar 2027"),
+    ("Australia/Sydney", dt.date(2026, 9, 14), "spring: AEST→AEDT 4 Oct 2026"),
+    ("Australia/Sydney", dt.date(2027, 3, 15), "autumn: AEDT→AEST 4 Apr 2027"),
+]
+
+
+def programme_text(name: str = "glute-runner", tz: str | None = None, **replace: str) -> str:
+    text = template_text(name)
+    if tz is not None:
+        text = re.sub(r'^timezone = "[^"]*"', f'timezone = "{tz}"', text, count=1, flags=re.MULTILINE)
+    for old, new in replace.items():
+        assert old in text, old
+        text = text.replace(old, new)
+    return text
+
+
+def load(name: str = "glute-runner", tz: str | None = None, **replace: str) -> Programme:
+    return parse_programme(programme_text(name, tz, **replace), f"{name}.toml")
+
+
+def due_items(now: dt.datetime) -> list[DueItem]:
+    return [
+        DueItem(DueKind.STRETCH_DUE, "stretch-1f3a9c", now - dt.timedelta(hours=2),
+                now + dt.timedelta(hours=22), "Post-run stretch due",
+                "42 min run at 07:10.\nPigeon Pose, then Lying Figure-Four.",
+                updated_utc=now - dt.timedelta(hours=2), sequence=0),
+        DueItem(DueKind.STRENGTH_MISSED, "strength-missed-2026-11-17", dt.datetime(2026, 11, 17, 7, tzinfo=UTC),
+                dt.datetime(2026, 11, 17, 7, 35, tzinfo=UTC), "Strength session missed",
+                updated_utc=dt.datetime(2026, 11, 18, 0, 0, 1, tzinfo=UTC), sequence=2),
+    ]
+
+
+# --- wall-clock times across clock changes ------------------------------------------
+
+
+@pytest.mark.parametrize(("tz", "first", "change"), DST_WINDOWS, ids=[f"{z}-{c.split(':')[0]}" for z, _, c in DST_WINDOWS])
+@pytest.mark.parametrize("template", ["glute-runner", "stretches"])
+def test_occurrences_keep_the_session_time_across_clock_changes(
+    tz: str, first: dt.date, change: str, template: str
+) -> None:
+    programme = load(template, tz)
+    now = dt.datetime.combine(first, dt.time(12), UTC)
+    feed = ical.render_feed(programme, [], now=now, start=first, weeks=6)
+    cal = Calendar.from_ical(feed.body)
+    zone = ZoneInfo(tz)
+    # The feed's own VTIMEZONE, read as a tzinfo: what a client that trusts the
+    # feed (rather than its own zone database) computes.
+    (vtimezone,) = cal.timezones
+    feed_zone = vtimezone.to_tz()
+    begin = dt.datetime.combine(first, dt.time(0), zone)
+    occurrences = recurring_ical_events.of(cal).between(begin, begin + dt.timedelta(weeks=6))
+    sessions = {s.id: s for s in programme.sessions}
+    expected = sum(len(s.days) for s in programme.sessions) * 6
+    assert len(occurrences) == expected
+    offsets = set()
+    for event in occurrences:
+        start = event["DTSTART"].dt
+        session = sessions[str(event["UID"]).split(".")[2]]
+        assert event["DTSTART"].params["TZID"] == tz
+        local = start.astimezone(zone)
+        assert local.time() == session.time, (change, event["UID"])
+        assert Weekday(local.weekday()) in session.days
+        assert event["DTEND"].dt - start == dt.timedelta(minutes=session.duration_min)
+        # the VTIMEZONE gives the same instant as the zone database
+        wall = start.replace(tzinfo=None)
+        assert wall.replace(tzinfo=feed_zone).astimezone(UTC) == start.astimezone(UTC), event["UID"]
+        offsets.add(local.utcoffset())
+    assert len(offsets) == 2, f"the window should span {change}"
+
+
+def test_a_time_the_spring_change_skips_is_written_as_the_real_wall_clock() -> None:
+    # 01:30 on 28 Mar 2027 does not exist in London: the clock jumps 01:00 → 02:00.
+    text = programme_text("stretches", "Europe/London", **{'time = "18:30"': 'time = "01:30"',
+                                                           'days = ["mon", "wed", "sat"]': 'days = ["sun"]'})
+    programme = parse_programme(text)
+    feed = ical.render_feed(programme, [], now=dt.datetime(2027, 3, 20, tzinfo=UTC),
+                            start=dt.date(2027, 3, 22), weeks=2)
+    body = feed.body.decode()
+    # a non-existent local time would be resolved differently by different clients
+    assert "DTSTART;TZID=Europe/London:20270328T023000" in body
+    assert "DTSTART;TZID=Europe/London:20270404T013000" in body
+
+
+def test_vtimezone_has_one_rdate_value_per_line_and_spans_the_window() -> None:
+    programme = load(tz="America/New_York")
+    feed = ical.render_feed(programme, [], now=dt.datetime(2026, 1, 1, tzinfo=UTC),
+                            start=dt.date(2026, 1, 5), weeks=520)
+    body = feed.body.decode()
+    rdates = [line for line in body.split("\r\n") if line.startswith("RDATE")]
+    assert len(rdates) > 10  # ten years of changes
+    assert all("," not in line for line in rdates)
+    cal = Calendar.from_ical(feed.body)
+    first = min(sub["DTSTART"].dt for tz in cal.timezones for sub in tz.subcomponents)
+    assert first.date() == dt.date(2026, 1, 4)  # the day before the window
+    assert "COMMENT" not in cal.timezones[0]
+
+
+@pytest.mark.parametrize("tz", ["Europe/London", "America/New_York", "Australia/Sydney", "America/Santiago"])
+def test_vtimezone_onsets_are_the_real_changes_read_with_tzoffsetfrom(tz: str) -> None:
+    """RFC 5545 §3.6.5: DTSTART of an observance is local time in TZOFFSETFROM."""
+    window = ical.Window(dt.date(2026, 1, 5), dt.date(2028, 1, 3))
+    vtimezone = ical._vtimezone(tz, window)
+    zone = ZoneInfo(tz)
+    onsets = []
+    for sub in vtimezone.subcomponents[1:]:  # the first one is the state the window opens in
+        offset_from = sub["TZOFFSETFROM"].td
+        rdates = sub.get("RDATE", [])
+        rdates = rdates if isinstance(rdates, list) else [rdates]
+        assert all(len(r.dts) == 1 for r in rdates)  # one value per line, for ical.js
+        for local in [sub["DTSTART"].dt, *(r.dts[0].dt for r in rdates)]:
+            instant = (local - offset_from).replace(tzinfo=UTC)
+            before = (instant - dt.timedelta(seconds=1)).astimezone(zone).utcoffset()
+            after = instant.astimezone(zone).utcoffset()
+            assert before == offset_from and after == sub["TZOFFSETTO"].td, (tz, local)
+            onsets.append(instant)
+    assert len(onsets) == 4  # two changes a year
+
+
+@pytest.mark.parametrize("tz", ["UTC", "Asia/Tokyo"])
+def test_zones_without_clock_changes(tz: str) -> None:
+    feed = ical.render_feed(load(tz=tz), [], now=dt.datetime(2026, 11, 22, tzinfo=UTC))
+    cal = Calendar.from_ical(feed.body)
+    for event in cal.walk("VEVENT"):
+        assert event["DTSTART"].dt.astimezone(ZoneInfo(tz)).time() == dt.time(7, 0)
+
+
+# --- identity, versions, determinism ----------------------------------------------------
+
+
+def test_same_input_gives_the_same_bytes(fixed_now: dt.datetime) -> None:
+    programme = load()
+    first = ical.render_feed(programme, due_items(fixed_now), now=fixed_now)
+    second = ical.render_feed(load(), list(reversed(due_items(fixed_now))), now=fixed_now)
+    assert first.body == second.body
+    assert first.etag == second.etag
+
+
+def test_calendar_file_twice_on_one_day_is_byte_identical(tmp_path: Path, fixed_now: dt.datetime) -> None:
+    path = tmp_path / "feed.ics"
+    build.calendar_file(load(), path, now=fixed_now, due_items=due_items(fixed_now))
+    before = path.read_bytes()
+    later = fixed_now + dt.timedelta(hours=5)  # same day in London: the window has not moved
+    build.calendar_file(load(), path, now=later, due_items=due_items(fixed_now))
+    assert path.read_bytes() == before
+    assert f"DTSTAMP:{fixed_now:%Y%m%dT%H%M%SZ}" in before.decode()
+    assert "T" + f"{later:%H%M%S}Z" not in before.decode()
+
+
+def events_by_uid(body: bytes) -> dict[str, object]:
+    return {str(e["UID"]): e for e in Calendar.from_ical(body).walk("VEVENT")}
+
+
+def test_a_changed_session_keeps_its_uid_and_gets_a_higher_sequence(fixed_now: dt.datetime) -> None:
+    day1, day2, day3 = fixed_now, fixed_now + dt.timedelta(minutes=10), fixed_now + dt.timedelta(minutes=20)
+    start = dt.date(2026, 11, 23)
+    old = build.calendar_feed(load(), now=day1, start=start, weeks=4).body
+    changed_programme = load(**{'reps = "12-15"\nper_side = true': 'reps = "15-20"\nper_side = true'})
+    new = build.calendar_feed(changed_programme, now=day2, start=start, weeks=4).body
+    before, after = events_by_uid(old), events_by_uid(new)
+    assert set(before) == set(after) and len(before) == 8
+    for uid, event in after.items():
+        assert event["SEQUENCE"] == before[uid]["SEQUENCE"] + 1  # type: ignore[index]
+        assert event["DTSTAMP"].dt == day2.replace(microsecond=0)  # type: ignore[index]
+        assert event["LAST-MODIFIED"].dt == day2.replace(microsecond=0)  # type: ignore[index]
+        assert "15–20 reps each side" in str(event["DESCRIPTION"])  # type: ignore[index]
+    # going back is a change too: the sequence never goes down
+    again = build.calendar_feed(load(), now=day3, start=start, weeks=4).body
+    assert {e["SEQUENCE"] for e in events_by_uid(again).values()} == {2}  # type: ignore[index]
+    assert load_revisions("glute-runner")["glute-strength"].sequence == 2
+
+
+def test_a_changed_time_raises_the_sequence_but_the_date_keeps_the_uid(fixed_now: dt.datetime) -> None:
+    start = dt.date(2026, 11, 23)
+    old = events_by_uid(build.calendar_feed(load(), now=fixed_now, start=start, weeks=2).body)
+    later = load(**{'time = "07:00"': 'time = "18:15"'})
+    new = events_by_uid(build.calendar_feed(later, now=fixed_now + dt.timedelta(hours=1), start=start, weeks=2).body)
+    assert set(old) == set(new)
+    uid = "plan.glute-runner.glute-strength.2026-11-24@fitplug.invalid"
+    assert new[uid]["DTSTART"].dt.time() == dt.time(18, 15)  # type: ignore[index]
+    assert new[uid]["SEQUENCE"] == 1  # type: ignore[index]
+
+
+def test_uids_are_derived_from_programme_session_and_date(fixed_now: dt.datetime) -> None:
+    body = ical.render_feed(load(), [], now=fixed_now, start=dt.date(2026, 11, 23), weeks=1).body
+    assert set(events_by_uid(body)) == {
+        "plan.glute-runner.glute-strength.2026-11-24@fitplug.invalid",
+        "plan.glute-runner.glute-strength.2026-11-27@fitplug.invalid",
+    }
+    assert Calendar.from_ical(body)["UID"] == "feed.glute-runner@fitplug.invalid"
+
+
+def test_revise_is_pure_and_monotonic(fixed_now: dt.datetime) -> None:
+    programme = load()
+    first = ical.revise(programme, {}, fixed_now)
+    assert first["glute-strength"].sequence == 0
+    assert ical.revise(programme, first, fixed_now + dt.timedelta(days=3)) == first
+    changed = load(**{'duration_min = 35': 'duration_min = 40'})
+    second = ical.revise(changed, first, fixed_now - dt.timedelta(days=1))  # a clock gone backwards
+    assert second["glute-strength"].sequence == 1
+    assert second["glute-strength"].changed_utc == first["glute-strength"].changed_utc
+
+
+# --- content -----------------------------------------------------------------------------
+
+
+def test_feed_properties(fixed_now: dt.datetime) -> None:
+    body = ical.render_feed(load(), [], now=fixed_now).body
+    text = body.decode()
+    assert text.startswith("BEGIN:VCALENDAR\r\nVERSION:2.0\r\nPRODID:-//fitplug//glute programme feed//EN\r\n")
+    for line in ("NAME:Glute strength for runners", "X-WR-CALNAME:Glute strength for runners",
+                 "X-WR-CALDESC:Glute activation, banded strength and stretches for runners.",
+                 "DESCRIPTION:Glute activation\\, banded strength and stretches for runners.",
+                 "REFRESH-INTERVAL;VALUE=DURATION:PT1H", "X-PUBLISHED-TTL:PT1H",
+                 "X-WR-TIMEZONE:Europe/London", "UID:feed.glute-runner@fitplug.invalid"):
+        assert f"\r\n{line}\r\n" in text, line
+    assert "METHOD" not in text  # METHOD:PUBLISH would make libical expect an ORGANIZER
+    assert all(len(line) <= 75 for line in body.split(b"\r\n"))
+    assert b"\n" not in body.replace(b"\r\n", b"")
+
+
+def test_description_is_something_to_follow_at_the_gym(fixed_now: dt.datetime) -> None:
+    cal = Calendar.from_ical(ical.render_feed(load(), [], now=fixed_now).body)
+    event = cal.walk("VEVENT")[0]
+    assert str(event["SUMMARY"]) == "Glute Strength & Mobility"
+    assert [str(c) for c in event["CATEGORIES"].cats] == ["Strength", "Mobility", "Glutes"]
+    text = str(event["DESCRIPTION"])
+    lines = text.split("\n")
+    assert lines[0] == "Watch workout: Glute Strength & Mobility (glute-strength.fit), about 35 min."
+    assert "1. Glute Bridge (warm-up): 3 × 12–15 reps" in lines
+    assert "2. Banded Leg Raise: 3 × 12–15 reps each side" in lines
+    assert ("   tempo 1-2-3: 1 s up, 2 s hold, 3 s down · green band · rest 60 s between sets"
+            " · 10 s to switch sides") in lines
+    assert "6. Pigeon Pose: hold 20–30 s each side" in lines
+    assert "   Cue: Front shin across, back leg long, hips level; walk the hands out as you breathe out." in lines
+    # every exercise has a cue line
+    assert sum(1 for line in lines if line.startswith("   Cue: ")) == 6
+
+
+def test_stretch_days_are_stretch_events(fixed_now: dt.datetime) -> None:
+    cal = Calendar.from_ical(ical.render_feed(load("stretches"), [], now=fixed_now).body)
+    events = cal.walk("VEVENT")
+    assert {str(e["SUMMARY"]) for e in events} == {"Glute Stretch"}
+    assert str(events[0]["CATEGORIES"].cats[0]) == "Stretch"
+    assert "glute-stretch.fit" in str(events[0]["DESCRIPTION"])
+
+
+def test_due_items_are_events_with_their_own_uid_stamp_and_sequence(fixed_now: dt.datetime) -> None:
+    revisions = ical.revise(load(), {}, dt.datetime(2026, 9, 1, tzinfo=UTC))
+    feed = ical.render_feed(load(), due_items(fixed_now), now=fixed_now, revisions=revisions)
+    assert feed.due == 2
+    events = events_by_uid(feed.body)
+    due = events["due.glute-runner.stretch-1f3a9c@fitplug.invalid"]
+    assert due["DTSTART"].dt == fixed_now - dt.timedelta(hours=2)  # type: ignore[index]
+    assert due["DTSTART"].to_ical() == b"20261122T073000Z"  # type: ignore[index]
+    assert due["DTSTAMP"].dt == fixed_now - dt.timedelta(hours=2)  # type: ignore[index]
+    assert due["SEQUENCE"] == 0 and due["TRANSP"] == "TRANSPARENT"  # type: ignore[index]
+    assert str(due["DESCRIPTION"]) == "42 min run at 07:10.\nPigeon Pose, then Lying Figure-Four."  # type: ignore[index]
+    missed = events["due.glute-runner.strength-missed-2026-11-17@fitplug.invalid"]
+    assert missed["SEQUENCE"] == 2  # type: ignore[index]
+    assert missed["DTSTAMP"].to_ical() == b"20261118T000001Z"  # type: ignore[index]
+    assert feed.last_modified == fixed_now.replace(hour=7, minute=30)  # the newest due item
+
+
+def test_due_items_outside_the_window_or_repeated_are_left_out(fixed_now: dt.datetime) -> None:
+    old = DueItem(DueKind.STRETCH_MISSED, "stretch-old", dt.datetime(2025, 1, 1, tzinfo=UTC),
+                  dt.datetime(2025, 1, 2, tzinfo=UTC), "Post-run stretch missed")
+    dup = due_items(fixed_now)[0]
+    feed = ical.render_feed(load(), [old, dup, dup], now=fixed_now)
+    uids = [u for u in events_by_uid(feed.body) if u.startswith("due.")]
+    assert uids == ["due.glute-runner.stretch-1f3a9c@fitplug.invalid"]
+    assert feed.body.count(b"UID:due.") == 1
+
+
+def test_hostile_text_in_due_items_is_made_safe(fixed_now: dt.datetime) -> None:
+    item = DueItem(DueKind.BAND_UP, "band up/../é\r\nX", fixed_now, fixed_now, "Band\x00 up\r\nBEGIN:VEVENT",
+                   "line1\r\nline2\x1b[31m", updated_utc=fixed_now)
+    body = ical.render_feed(load(), [item], now=fixed_now).body
+    assert body.split(b"\r\n").count(b"BEGIN:VEVENT") == len(Calendar.from_ical(body).walk("VEVENT")) == 29
+    event = events_by_uid(body)["due.glute-runner.band%20up%2F..%2F%C3%A9%0D%0AX@fitplug.invalid"]
+    assert str(event["SUMMARY"]) == "Band upBEGIN:VEVENT"  # type: ignore[index]
+    assert str(event["DESCRIPTION"]) == "line1\nline2[31m"  # type: ignore[index]
+    assert event["DTEND"].dt - event["DTSTART"].dt == dt.timedelta(minutes=1)  # type: ignore[index]
+
+
+# --- window and Last-Modified ---------------------------------------------------------------
+
+
+def test_default_window_is_two_weeks_back_and_twelve_ahead(fixed_now: dt.datetime) -> None:
+    window = ical.feed_window(load(), fixed_now)
+    assert (window.start, window.end, window.rolling) == (dt.date(2026, 11, 8), dt.date(2027, 2, 14), True)
+    # the day is the programme's: 23:30 UTC is already tomorrow in Sydney
+    late = dt.datetime(2026, 11, 22, 23, 30, tzinfo=UTC)
+    assert ical.feed_window(load(tz="Australia/Sydney"), late).start == dt.date(2026, 11, 9)
+    fixed = ical.feed_window(load(), fixed_now, dt.date(2027, 1, 4), 3)
+    assert (fixed.start, fixed.end, fixed.rolling) == (dt.date(2027, 1, 4), dt.date(2027, 1, 25), False)
+
+
+def test_last_modified_moves_when_the_rolling_window_does(fixed_now: dt.datetime) -> None:
+    programme = load()
+    revisions = ical.revise(programme, {}, dt.datetime(2026, 1, 1, tzinfo=UTC))
+    feed = ical.render_feed(programme, [], now=fixed_now, revisions=revisions)
+    assert feed.last_modified == dt.datetime(2026, 11, 22, 0, 0, tzinfo=UTC)  # London midnight
+    next_day = ical.render_feed(programme, [], now=fixed_now + dt.timedelta(days=1), revisions=revisions)
+    assert next_day.last_modified > feed.last_modified and next_day.etag != feed.etag
+
+
+def test_an_empty_programme_window_is_still_a_valid_calendar(fixed_now: dt.datetime) -> None:
+    feed = ical.render_feed(load("post-run"), [], now=fixed_now)
+    cal = Calendar.from_ical(feed.body)
+    assert feed.sessions == 0 and not cal.walk("VEVENT")
+    assert len(cal.timezones) == 1  # RFC 5545: at least one component
+
+
+@pytest.mark.parametrize("name", template_names())
+def test_every_template_builds_a_feed(name: str, fixed_now: dt.datetime) -> None:
+    feed = ical.render_feed(load(name), due_items(fixed_now), now=fixed_now)
+    cal = Calendar.from_ical(feed.body)
+    assert all(not c.errors for c in cal.walk())
+
+
+# --- golden ---------------------------------------------------------------------------
+
+
+def test_golden_feed_of_the_default_template(fixed_now: dt.datetime, update_golden: bool) -> None:
+    programme = load()
+    revisions = ical.revise(programme, {}, dt.datetime(2026, 9, 1, 6, 0, tzinfo=UTC))
+    body = ical.render_feed(programme, due_items(fixed_now), now=fixed_now, revisions=revisions).body
+    golden = GOLDEN / "glute-runner.ics"
+    if update_golden:
+        golden.parent.mkdir(parents=True, exist_ok=True)
+        golden.write_bytes(body)
+    assert body == golden.read_bytes(), "feed differs from golden (review, then pytest --update-golden)"
+    cal = Calendar.from_ical(golden.read_bytes())
+    assert len(cal.walk("VEVENT")) == 28 + 2
+    assert {e["SEQUENCE"] for e in cal.walk("VEVENT") if str(e["UID"]).startswith("plan.")} == {0}
+
+
+# --- properties ----------------------------------------------------------------------------
+
+_instants = st.datetimes(min_value=dt.datetime(2026, 11, 1), max_value=dt.datetime(2027, 3, 1),
+                         timezones=st.just(UTC))
+
+
+@settings(max_examples=100, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
+@given(items=st.lists(st.builds(
+    DueItem, kind=st.sampled_from(DueKind), key=st.text(min_size=1, max_size=40), start_utc=_instants,
+    end_utc=_instants, title=st.text(max_size=120), detail=st.text(max_size=400),
+    updated_utc=st.one_of(st.none(), _instants), sequence=st.integers(-3, 10**6)), max_size=6))
+def test_any_due_items_give_a_feed_every_parser_line_reads(items: list[DueItem]) -> None:
+    now = dt.datetime(2026, 12, 1, 12, tzinfo=UTC)
+    feed = ical.render_feed(PROPERTY_PROGRAMME, items, now=now)
+    body = feed.body
+    assert ical.render_feed(PROPERTY_PROGRAMME, list(reversed(items)), now=now).body == body
+    assert all(len(line) <= 75 for line in body.split(b"\r\n"))
+    assert b"\n" not in body.replace(b"\r\n", b"")
+    cal = Calendar.from_ical(body)
+    assert all(not c.errors for c in cal.walk())
+    uids = [str(e["UID"]) for e in cal.walk("VEVENT")]
+    assert len(uids) == len(set(uids)) == feed.sessions + feed.due
+    for event in cal.walk("VEVENT"):
+        assert event["DTEND"].dt > event["DTSTART"].dt
+        assert event["SEQUENCE"] >= 0
+
+
+PROPERTY_PROGRAMME = load()

@@ -1,0 +1,127 @@
+"""The shared checker (``../shared/tools/ics-check``) on fitplug's feeds: every template and
+example, windows across the spring and autumn clock changes in three zones, with due events;
+and its HTTP stage against ``fitplug serve``.
+
+Slow (a few seconds a feed) and needs the checker's setup, so marked ``icscheck``:
+deselect with ``-m "not icscheck"``. Skipped when the checker or its setup is missing.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import os
+import re
+import subprocess
+import threading
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+
+from fitplug import ical, serve
+from fitplug.model import DueItem, DueKind
+from fitplug.programme import load_programme, parse_programme, template_names, template_text
+
+pytestmark = pytest.mark.icscheck
+
+UTC = dt.timezone.utc
+ROOT = Path(__file__).resolve().parent.parent
+ZONES = ("Europe/London", "America/New_York", "Australia/Sydney")
+#: the first day of a six-week window around each change in 2026-27
+WINDOWS = {
+    "Europe/London": {"autumn": dt.date(2026, 10, 12), "spring": dt.date(2027, 3, 15)},
+    "America/New_York": {"autumn": dt.date(2026, 10, 19), "spring": dt.date(2027, 3, 1)},
+    "Australia/Sydney": {"spring": dt.date(2026, 9, 21), "autumn": dt.date(2027, 3, 22)},
+}
+WEEKS = 6
+
+
+def find_checker() -> Path | None:
+    env = os.environ.get("ICS_CHECK_TOOL")
+    candidates = [Path(env)] if env else []
+    candidates += [p / "shared" / "tools" / "ics-check" for p in ROOT.parents]
+    return next((c for c in candidates if (c / "check.sh").is_file()), None)
+
+
+CHECKER = find_checker()
+CHECK_HOME = Path(os.environ.get("ICS_CHECK_HOME", Path.home() / ".cache" / "ics-check"))
+
+
+@pytest.fixture(scope="module")
+def checker() -> Path:
+    if CHECKER is None:
+        pytest.skip("../shared/tools/ics-check is not beside the checkout (set ICS_CHECK_TOOL)")
+    if not (CHECK_HOME / ".ready").is_file():
+        pytest.skip(f"ics-check is not set up ({CHECK_HOME}/.ready missing; run its setup.sh)")
+    return CHECKER
+
+
+def programme_sources() -> list[tuple[str, str]]:
+    sources = [(f"template-{n}", template_text(n)) for n in template_names()]
+    sources += [(f"example-{p.stem}", p.read_text(encoding="utf-8")) for p in sorted((ROOT / "examples").glob("*.toml"))]
+    return sources
+
+
+def due_items(first: dt.date) -> list[DueItem]:
+    """A due stretch, a missed one and a missed strength day inside the window, in UTC."""
+    at = dt.datetime.combine(first + dt.timedelta(days=16), dt.time(8, 10), UTC)
+    return [
+        DueItem(DueKind.STRETCH_DUE, f"stretch-{at:%Y%m%d}", at, at + dt.timedelta(hours=20),
+                "Post-run stretch due", "45 min run.\nPigeon Pose, then Lying Figure-Four.", at, 0),
+        DueItem(DueKind.STRETCH_MISSED, "stretch-earlier", at - dt.timedelta(days=9),
+                at - dt.timedelta(days=8), "Post-run stretch missed", "", at - dt.timedelta(days=8), 1),
+        DueItem(DueKind.STRENGTH_MISSED, "strength-missed-1", at - dt.timedelta(days=3),
+                at - dt.timedelta(days=3, minutes=-35), "Strength session missed", "", at, 0),
+    ]
+
+
+def run_check(checker: Path, feed: Path, *args: str) -> subprocess.CompletedProcess[str]:
+    env = {**os.environ, "ICS_CHECK_HOME": str(CHECK_HOME)}
+    return subprocess.run([str(checker / "check.sh"), str(feed), *args], capture_output=True, check=False,
+                          text=True, timeout=600, env=env)
+
+
+@pytest.mark.parametrize("zone", ZONES)
+@pytest.mark.parametrize("name,text", programme_sources(), ids=[n for n, _ in programme_sources()])
+def test_check_sh_passes_across_both_clock_changes(checker: Path, tmp_path: Path, name: str, text: str,
+                                                   zone: str) -> None:
+    text = re.sub(r'^timezone = "[^"]*"', f'timezone = "{zone}"', text, count=1, flags=re.MULTILINE)
+    programme = parse_programme(text, name)
+    for season, first in WINDOWS[zone].items():
+        now = dt.datetime.combine(first, dt.time(9), UTC)
+        feed = ical.render_feed(programme, due_items(first), now=now, start=first, weeks=WEEKS)
+        assert feed.due == 3
+        path = tmp_path / f"{name}-{season}.ics"
+        path.write_bytes(feed.body)
+        result = run_check(checker, path, "--from", first.isoformat(), "--weeks", str(WEEKS), "--no-http")
+        assert result.returncode == 0, f"{zone} {season}:\n{result.stdout}{result.stderr}"
+        assert "ics-check: PASS" in result.stdout
+        expected = feed.sessions + feed.due
+        assert f"agree on {expected} occurrence(s)" in result.stdout, result.stdout
+
+
+@pytest.fixture
+def running_server(tmp_path: Path) -> Iterator[serve.ServeInfo]:
+    source = ROOT / "examples" / "glute-runner.toml"
+    now = dt.datetime(2026, 10, 20, 9, 30, tzinfo=UTC)
+    server, info = serve.open_server(source, host="127.0.0.1", port=0, clock=lambda: now,
+                                     due_source=lambda: due_items(dt.date(2026, 10, 6)))
+    thread = threading.Thread(target=server.serve_forever, kwargs={"poll_interval": 0.1}, daemon=True)
+    thread.start()
+    try:
+        yield info
+    finally:
+        server.shutdown()
+        server.server_close()
+        thread.join(5)
+
+
+def test_http_check_passes_against_fitplug_serve(checker: Path, running_server: serve.ServeInfo) -> None:
+    python = os.environ.get("ICS_CHECK_PYTHON", str(CHECK_HOME / "venv" / "bin" / "python"))
+    result = subprocess.run([python, str(checker / "http_check.py"), "--url", running_server.url],
+                            capture_output=True, text=True, timeout=120, check=False)
+    assert result.returncode == 0, result.stdout + result.stderr
+    assert "http warning" not in result.stdout and "http error" not in result.stdout, result.stdout
+    assert "conditional GET (If-None-Match) -> 304" in result.stdout
+    assert "HEAD -> 200" in result.stdout
+    assert load_programme(ROOT / "examples" / "glute-runner.toml").id in running_server.url
