@@ -330,7 +330,8 @@ def install(app: App, programme_file: Path | None, device: Path | None, dry_run:
 
 
 @cli.command()
-@click.argument("programme", type=click.Path(exists=True, dir_okay=False, path_type=Path))
+@click.argument("programme", metavar="[PROGRAMME]", required=False,
+                type=click.Path(exists=True, dir_okay=False, path_type=Path))
 @click.option(
     "--output",
     "-o",
@@ -350,15 +351,16 @@ def install(app: App, programme_file: Path | None, device: Path | None, dry_run:
 )
 @pass_app
 @translate_errors
-def calendar(app: App, programme: Path, output: Path | None, start: dt.date | None,
+def calendar(app: App, programme: Path | None, output: Path | None, start: dt.date | None,
              weeks: int | None) -> None:
     """Write an iCalendar (.ics) file of the planned sessions.
 
     One event per strength or stretch day, in the programme's time zone, with
     what to do at the gym in each event. Event IDs are stable, so importing the
     file again updates the events instead of duplicating them; a session you
-    change gets a higher version number. To subscribe instead of importing,
-    use `fitplug serve`.
+    change gets a higher version number. After `fitplug sync` it also holds
+    what is due. PROGRAMME defaults to the one last used. To subscribe
+    instead of importing, use `fitplug serve`.
 
     \b
     Examples:
@@ -369,12 +371,13 @@ def calendar(app: App, programme: Path, output: Path | None, start: dt.date | No
     from . import build
 
     now = app.now()
-    due = build.stored_due_items(build.resolve_programme(programme), now=now, db_path=app.store_path())
+    loaded = build.resolve_programme(programme)
+    due = build.stored_due_items(loaded, now=now, db_path=app.store_path())
     if output is not None and str(output) == "-":
-        body = build.calendar_feed(programme, now=now, start=start, weeks=weeks, due_items=due).body
+        body = build.calendar_feed(loaded, now=now, start=start, weeks=weeks, due_items=due).body
         click.echo(body, nl=False)  # bytes go to the binary stream unchanged
         return
-    result = build.calendar_file(programme, output, now=now, start=start, weeks=weeks, due_items=due)
+    result = build.calendar_file(loaded, output, now=now, start=start, weeks=weeks, due_items=due)
     feed = result.feed
     last_day = feed.window.end - dt.timedelta(days=1)
     click.echo(f"Wrote {result.path}: {feed.sessions} sessions, {feed.window.start} to {last_day}")
