@@ -1,6 +1,22 @@
-"""fitplug: a runner's glute strength-and-stretch programme on a Garmin watch and in any calendar."""
+"""fitplug: a runner's glute strength-and-stretch programme on a Garmin watch and in any calendar.
+
+The library follows the data flow, one module per step::
+
+    programme.load_programme(path)          TOML → checked Programme
+    schedule.expand(programme, start, end)  → dated sessions
+    fit_workout.encode_workout(session, …)  → FIT workout bytes
+    ical.build_calendar(programme, …)       → iCalendar bytes
+    activities.read_activity(path)          recorded FIT → ActivitySummary
+    store.Store(path)                       SQLite history
+    due.decide(history, marks, programme, now)  → what is due
+
+The names below are re-exported lazily, so ``import fitplug`` stays cheap.
+"""
 
 from __future__ import annotations
+
+from importlib import import_module
+from typing import Any
 
 from .errors import (
     ActivityError,
@@ -13,6 +29,27 @@ from .errors import (
     WorkoutFileError,
 )
 
+#: public name → the module that defines it (imported on first use)
+_LAZY = {
+    "load_programme": "programme",
+    "parse_programme": "programme",
+    "expand": "schedule",
+    "upcoming": "schedule",
+    "post_run_variants": "schedule",
+    "plan_session": "steps",
+    "encode_workout": "fit_workout",
+    "encode_schedule": "fit_workout",
+    "read_workout": "workout_view",
+    "build_calendar": "ical",
+    "read_activity": "activities",
+    "scan_activity": "fitscan",
+    "Store": "store",
+    "decide": "due",
+    "stretch_due": "due",
+    "find_devices": "devices",
+    "install_files": "devices",
+}
+
 __all__ = [
     "ActivityError",
     "DeviceError",
@@ -22,4 +59,14 @@ __all__ = [
     "ProgrammeError",
     "StoreError",
     "WorkoutFileError",
+    *sorted(_LAZY),
 ]
+
+
+def __getattr__(name: str) -> Any:
+    module = _LAZY.get(name)
+    if module is None:
+        raise AttributeError(f"module 'fitplug' has no attribute {name!r}")
+    value = getattr(import_module(f".{module}", __name__), name)
+    globals()[name] = value
+    return value

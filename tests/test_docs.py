@@ -41,3 +41,13 @@ def test_readme_quick_start_matches_ci() -> None:
 def test_changelog_has_unreleased() -> None:
     changelog = (ROOT / "CHANGELOG.md").read_text(encoding="utf-8")
     assert "## [Unreleased]" in changelog
+
+
+def test_package_exports_resolve_lazily() -> None:
+    import subprocess
+    import sys
+
+    code = ("import sys, fitplug; assert 'fitdecode' not in sys.modules; "
+            "[getattr(fitplug, n) for n in fitplug.__all__]; print(len(fitplug.__all__))")
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
+    assert int(out.stdout) >= 20
