@@ -520,3 +520,24 @@ def test_hundreds_of_mb_of_zeros(case: str, tmp_path: Path) -> None:
     # that, and for anything without a FIT header, it reads nothing.
     bound = (64 << 20) if size_mb << 20 > MAX_FIT_BYTES else (size_mb << 20) + (64 << 20)
     assert growth < bound, f"peak RSS grew by {growth >> 20} MiB reading {size_mb} MiB of zeros: {out}"
+
+
+def test_a_string_where_a_time_belongs_is_not_a_time(sink: Sink) -> None:
+    """Found by fuzzing: file_id.time_created defined with the string base type."""
+    b = FitBuilder()
+    b.define(0, "file_id", ["type", "time_created"])
+    b.data(0, {"type": 4, "time_created": 0x41424344})  # "DCBA" as text: no NUL to end it early
+    b.define(1, "workout", [("wkt_name", 4)])
+    b.data(1, {"wkt_name": "Hip"})
+    body = bytes(b.body)
+    # time_created (field 4, 4 bytes) as a string (base type 7); wkt_name (8, 4 bytes) as a uint32z
+    patched = body.replace(bytes((4, 4, 0x86)), bytes((4, 4, 0x07))).replace(bytes((8, 4, 0x07)), bytes((8, 4, 0x8C)))
+    assert bytes((4, 4, 0x07)) in patched and bytes((8, 4, 0x8C)) in patched
+    body = patched
+    data = fit_file(body)
+    summary = scan_activity(data, verify=True)
+    assert summary.time_created is None and summary.workout_name is None
+    sink.take(summary)
+    with pytest.raises(ActivityError, match="malformed FIT data"):  # fitdecode's processor refuses it
+        read_activity(data)
+    check(data, sink, "regression")
