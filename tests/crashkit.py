@@ -68,7 +68,7 @@ def env() -> dict[str, str]:
 
 def run(db: Path, *args: str) -> subprocess.CompletedProcess[str]:
     """Run ``fitplug`` to the end."""
-    return subprocess.run(fitplug_cmd(db, *args), env=env(), capture_output=True, text=True, timeout=300)
+    return subprocess.run(fitplug_cmd(db, *args), env=env(), capture_output=True, text=True, timeout=300, check=False)
 
 
 def count_rows(db: Path, table: str) -> int:
@@ -107,4 +107,4 @@ def kill_when_rows(db: Path, table: str, rows: int, *args: str, limit_s: float =
 def run_with_killpoint(db: Path, when: str, pattern: str, nth: int, *args: str) -> subprocess.CompletedProcess[str]:
     """Run ``fitplug`` so that it SIGKILLs itself ``when`` (before/after) the ``nth`` statement matching ``pattern``."""
     cmd = [sys.executable, str(KILLPOINT), when, pattern, str(nth), "--", *fitplug_cmd(db, *args)[3:]]
-    return subprocess.run(cmd, env=env(), capture_output=True, text=True, timeout=300)
+    return subprocess.run(cmd, env=env(), capture_output=True, text=True, timeout=300, check=False)

@@ -111,7 +111,7 @@ class FullDiskAfter:
         f = self.real(fd, *args, **kwargs)
 
         class File:
-            def __enter__(self) -> File:
+            def __enter__(self) -> Any:  # a stand-in for a file object
                 return self
 
             def __exit__(self, *exc: object) -> None:
