@@ -175,10 +175,15 @@ def _read_path(path: Path, gz: bool) -> bytes:
         if gz:
             with gzip.open(path, "rb") as f:
                 return _read_capped(f, MAX_FIT_BYTES, str(path), compressed=path.stat().st_size)
-        size = path.stat().st_size
-        if size > MAX_FIT_BYTES:
-            raise ActivityError(path, f"{size} bytes is too large for a FIT activity")
-        return path.read_bytes()
+        with path.open("rb", buffering=0) as f:
+            size = os.fstat(f.fileno()).st_size
+            if size > MAX_FIT_BYTES:
+                raise ActivityError(path, f"{size} bytes is too large for a FIT activity")
+            head = f.read(12)
+            if len(head) < 12 or head[0] not in (12, 14) or head[8:12] != b".FIT":
+                return head  # not FIT: the reader says so from these bytes; the rest stays unread
+            f.seek(0)
+            return f.read()  # one buffer (unbuffered FileIO)
     except ActivityError:
         raise
     except (OSError, EOFError, gzip.BadGzipFile) as exc:

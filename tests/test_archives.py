@@ -161,3 +161,24 @@ def test_nothing_is_extracted_outside_a_temporary_folder(tmp_path: Path, monkeyp
     assert len(spills) == 1 and spills[0].get("dir") in (None, str(temp))
     assert sorted(p.relative_to(tmp_path) for p in tmp_path.rglob("*")) == before  # nothing left anywhere
     assert not (tmp_path / "evil.fit").exists() and list(temp.iterdir()) == []
+
+
+def test_a_big_file_without_a_fit_header_is_not_read_whole(tmp_path: Path) -> None:
+    """100 MiB of zeros named .fit (under the size bound): 12 bytes are read, then refused."""
+    path = tmp_path / "zeros.fit"
+    with path.open("wb"):
+        pass
+    os.truncate(path, 100 << 20)  # sparse
+    [candidate] = [e for e in scan([path]) if isinstance(e, Candidate)]
+    assert candidate.read() == b"\0" * 12
+    from fitplug.activities import read_activity
+
+    with pytest.raises(ActivityError, match="not a FIT file"):
+        read_activity(candidate.read(), name=candidate.key)
+    too_big = tmp_path / "huge.fit"
+    with too_big.open("wb"):
+        pass
+    os.truncate(too_big, sources.MAX_FIT_BYTES + 1)
+    [candidate] = [e for e in scan([too_big]) if isinstance(e, Candidate)]
+    with pytest.raises(ActivityError, match="bytes is too large for a FIT activity"):
+        candidate.read()
