@@ -49,6 +49,9 @@ _UTC = dt.UTC
 #: a local offset beyond a day is a device clock that was never set, not a time zone
 _MAX_OFFSET_S = 24 * 3600
 
+#: a FIT activity larger than this is refused unread (real ones are a few MB)
+MAX_FIT_BYTES = 128 * 1024 * 1024
+
 #: an optional faster reader tried first; fitdecode decides whenever it fails
 FastReader = Callable[[bytes], ActivitySummary]
 _fast_reader: FastReader | None = None
@@ -104,7 +107,16 @@ def _load(source: Source, name: str | None) -> tuple[bytes, str | None]:
     if isinstance(source, (str, os.PathLike)):
         path = Path(source)
         try:
-            return path.read_bytes(), name or str(path)
+            with path.open("rb", buffering=0) as f:  # unbuffered: read() fills one buffer
+                size = os.fstat(f.fileno()).st_size
+                if size > MAX_FIT_BYTES:
+                    raise ActivityError(name or path, f"{size} bytes is too large for a FIT activity", 0)
+                head = f.read(12)
+                # not a FIT header: read no further, however big the file (the reader says why)
+                if len(head) < 12 or head[0] not in (12, 14) or head[8:12] != b".FIT":
+                    return head, name or str(path)
+                f.seek(0)
+                return f.read(), name or str(path)  # one buffer, not head + rest
         except OSError as exc:
             raise ActivityError(name or path, f"cannot read: {exc.strerror or exc}") from exc
     try:
@@ -121,6 +133,7 @@ def decode_activity(data: bytes, *, name: str | None = None) -> ActivitySummary:
 
     if not data:
         raise ActivityError(name, "empty file (0 bytes)", 0)
+    _check_frames(data, name)
     file_id: dict[int, Any] | None = None
     sessions: list[dict[int, Any]] = []
     sets: list[dict[int, Any]] = []
@@ -154,6 +167,9 @@ def decode_activity(data: bytes, *, name: str | None = None) -> ActivitySummary:
                         workout_name = value if isinstance(value, str) and value else None
     except fitdecode.FitError as exc:
         raise ActivityError(name, _reason(exc), getattr(exc, "offset", None)) from exc
+    except AssertionError as exc:
+        # fitdecode asserts that a message ends inside the data; hostile files break that
+        raise ActivityError(name, "malformed FIT data: a message runs past the end of the data") from exc
     except (ValueError, KeyError, IndexError, TypeError, struct.error) as exc:
         raise ActivityError(name, f"malformed FIT data: {exc}") from exc
 
@@ -161,6 +177,28 @@ def decode_activity(data: bytes, *, name: str | None = None) -> ActivitySummary:
         raise ActivityError(name, "no FIT messages (not an activity file)")
 
     return _summary(data, file_id, sessions, sets, activity, workout_name)
+
+
+def _check_frames(data: bytes, name: str | None) -> None:
+    """Refuse a truncated file or a bad file CRC before fitdecode walks the messages.
+
+    fitdecode checks the CRC only at the end, after decoding every message: a
+    file of millions of messages with a bad CRC would keep it busy for many
+    minutes. Anything else odd is left to fitdecode, which says what it is.
+    """
+    from .fitscan import _crc16
+
+    pos, n = 0, len(data)
+    while n - pos >= 12 and data[pos] in (12, 14) and data[pos + 8 : pos + 12] == b".FIT":
+        data_size = int.from_bytes(data[pos + 4 : pos + 8], "little")
+        end = pos + data[pos] + data_size
+        if end + 2 > n:
+            raise ActivityError(name, f"truncated (the header announces {data_size} data bytes; the file "
+                                f"ends {end + 2 - n} bytes short)", n)  # fmt: skip
+        stored = data[end] | data[end + 1] << 8
+        if stored != _crc16(data, pos, end):
+            raise ActivityError(name, f"bad CRC (file CRC 0x{stored:04X} does not match the data)", end)
+        pos = end + 2
 
 
 def _raw_fields(frame: Any) -> dict[int, Any]:

@@ -1,38 +1,114 @@
-"""Atomic file writes: a reader sees the old file or the new one, never half of one."""
+"""Atomic file writes: a reader sees the old file or the new one, never half of one.
+
+Every file is written to a temporary name in the destination folder, flushed
+to the disk, and renamed over the old one. Files people share (workouts, the
+calendar feed, settings) get the usual ``0666`` less the umask, like any file
+an editor saves; secrets (the feed token) are created ``0600``.
+"""
 
 from __future__ import annotations
 
 import contextlib
 import errno
 import os
-import tempfile
+import secrets
+from collections.abc import Mapping
 from pathlib import Path
 
 from .errors import OutputError
 
+_FLAGS = os.O_WRONLY | os.O_CREAT | os.O_EXCL | getattr(os, "O_BINARY", 0) | getattr(os, "O_NOFOLLOW", 0)
 
-def write_atomic(path: Path, data: bytes, *, fsync: bool = True) -> None:
-    """Write ``data`` to ``path`` through a temporary file in the same folder and a rename.
 
-    On any failure (a full disk, no permission) the temporary file is removed,
-    the previous ``path`` is left as it was, and :class:`OutputError` says why.
+def stage(path: Path, data: bytes, *, private: bool = False, fsync: bool = True) -> str:
+    """Write ``data`` to a new temporary file beside ``path``; return its name (not renamed yet).
+
+    The file is created ``0600`` when ``private``, else ``0666`` less the umask
+    (``tempfile.mkstemp`` would make every output ``0600``). The caller renames
+    it into place or unlinks it; on an error here it is already removed.
     """
     path = Path(path)
-    tmp_name: str | None = None
+    path.parent.mkdir(parents=True, exist_ok=True)
+    for _ in range(100):
+        name = os.path.join(path.parent, f".{path.name}.{secrets.token_hex(4)}.tmp")
+        try:
+            fd = os.open(name, _FLAGS, 0o600 if private else 0o666)
+            break
+        except FileExistsError:
+            continue
+    else:  # pragma: no cover - 100 random names taken
+        raise FileExistsError(errno.EEXIST, "no free temporary name", str(path.parent))
     try:
-        path.parent.mkdir(parents=True, exist_ok=True)
-        fd, tmp_name = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
         with os.fdopen(fd, "wb") as f:
             f.write(data)
             f.flush()
             if fsync:
                 os.fsync(f.fileno())
-        os.replace(tmp_name, path)
-        tmp_name = None
-    except OSError as exc:
-        reason = "the disk is full" if exc.errno == errno.ENOSPC else (exc.strerror or str(exc))
-        raise OutputError(f"{path}: could not write: {reason}") from exc
-    finally:
-        if tmp_name is not None:
+    except BaseException:
+        with contextlib.suppress(OSError):
+            os.unlink(name)
+        raise
+    return name
+
+
+def sync_folder(folder: Path) -> None:
+    """Flush a folder's entries (the renames) to the disk, where the system allows it."""
+    if os.name != "posix":
+        return
+    with contextlib.suppress(OSError):
+        fd = os.open(folder, os.O_RDONLY | getattr(os, "O_DIRECTORY", 0))
+        try:
+            os.fsync(fd)
+        finally:
+            os.close(fd)
+
+
+def _reason(exc: OSError) -> str:
+    return "the disk is full" if exc.errno == errno.ENOSPC else (exc.strerror or str(exc))
+
+
+def write_atomic(path: Path, data: bytes, *, fsync: bool = True, private: bool = False) -> None:
+    """Write ``data`` to ``path`` through a temporary file in the same folder and a rename.
+
+    On any failure (a full disk, no permission) the temporary file is removed,
+    the previous ``path`` is left as it was, and :class:`OutputError` says why.
+    ``private`` creates the file readable by its owner only.
+    """
+    path = Path(path)
+    try:
+        tmp = stage(path, data, private=private, fsync=fsync)
+        try:
+            os.replace(tmp, path)
+        except BaseException:
             with contextlib.suppress(OSError):
-                os.unlink(tmp_name)
+                os.unlink(tmp)
+            raise
+    except OSError as exc:
+        raise OutputError(f"{path}: could not write: {_reason(exc)}") from exc
+    if fsync:
+        sync_folder(path.parent)
+
+
+def write_all_atomic(files: Mapping[Path, bytes]) -> None:
+    """Write every file to a temporary name beside it, then rename them all into place.
+
+    Nothing is renamed until every file is written, so a full disk or a
+    missing permission leaves every previous file as it was.
+    """
+    staged: list[tuple[str, Path]] = []
+    current: Path | None = None
+    try:
+        for path, data in files.items():
+            current = path
+            staged.append((stage(path, data), path))
+        for tmp, path in staged:
+            current = path
+            os.replace(tmp, path)
+    except OSError as exc:
+        raise OutputError(f"{current}: could not write: {_reason(exc)}") from exc
+    finally:
+        for tmp, _ in staged:
+            with contextlib.suppress(OSError):
+                os.unlink(tmp)  # only those not renamed are still there
+    for folder in {path.parent for path in files}:
+        sync_folder(folder)

@@ -6,17 +6,13 @@ The only module that writes output files; every write is atomic
 
 from __future__ import annotations
 
-import contextlib
 import datetime as dt
-import errno
-import os
-import tempfile
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-from .atomic import write_atomic
+from .atomic import write_all_atomic, write_atomic
 from .errors import OutputError
 from .model import DueItem, Hold, PlannedSession, Programme
 from .paths import load_settings, update_settings
@@ -189,30 +185,7 @@ def _write_all(files: dict[Path, bytes]) -> None:
     for path in files:
         if path.is_dir():
             raise OutputError(f"{path} is a folder; move it away or write somewhere else (-o)")
-    staged: list[tuple[str, Path]] = []
-    current: Path | None = None
-    try:
-        for path, data in files.items():
-            current = path
-            path.parent.mkdir(parents=True, exist_ok=True)
-            fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
-            staged.append((tmp, path))
-            with os.fdopen(fd, "wb") as f:
-                f.write(data)
-                f.flush()
-                os.fsync(f.fileno())
-        for tmp, path in staged:
-            current = path
-            os.replace(tmp, path)
-    except OSError as exc:
-        reason = "the disk is full" if exc.errno == errno.ENOSPC else (exc.strerror or str(exc))
-        raise OutputError(f"{current}: could not write: {reason}") from exc
-    finally:
-        for tmp, _ in staged:
-            with contextlib.suppress(OSError):
-                os.unlink(tmp)
-
-
+    write_all_atomic(files)
 
 
 # --- calendar feed ---------------------------------------------------------------

@@ -11,6 +11,18 @@ from dataclasses import dataclass
 from pathlib import Path
 
 
+def printable(text: str) -> str:
+    """``text`` with control and formatting characters escaped (``\\x1b``, ``\\u202e``).
+
+    File names from zips and keys from programme files reach the terminal in
+    messages; an escape sequence or a right-to-left override there could
+    recolour, hide or reorder what the user reads.
+    """
+    if text.isprintable():
+        return text
+    return "".join(ch if ch.isprintable() else ch.encode("unicode_escape").decode("ascii") for ch in text)
+
+
 class FitplugError(Exception):
     """Base of every error fitplug raises for bad input or a failed operation."""
 
@@ -28,9 +40,9 @@ class Problem:
 
     def format(self, source: str | None) -> str:
         where = ":".join(p for p in (source, str(self.line) if self.line else None) if p)
-        head = f"{where}: " if where else ""
-        key = f"{self.key_path}: " if self.key_path else ""
-        return f"{head}{key}{self.message}"
+        head = f"{printable(where)}: " if where else ""
+        key = f"{printable(self.key_path)}: " if self.key_path else ""
+        return f"{head}{key}{printable(self.message)}"
 
 
 class ProgrammeError(FitplugError):
@@ -51,7 +63,7 @@ class ActivityError(FitplugError):
         self.offset = offset
         where = self.path or "<bytes>"
         at = f" @ byte {offset}" if offset is not None else ""
-        super().__init__(f"{where}{at}: {reason}")
+        super().__init__(f"{printable(where)}{at}: {printable(reason)}")
 
 
 class WorkoutFileError(FitplugError):

@@ -60,8 +60,7 @@ def feed_token(*, rotate: bool = False) -> str:
             return text
     token = secrets.token_urlsafe(TOKEN_BYTES)
     _private_dir(path.parent)
-    # write_atomic goes through mkstemp, which creates the file 0600.
-    write_atomic(path, (token + "\n").encode("ascii"))
+    write_atomic(path, (token + "\n").encode("ascii"), private=True)
     _private(path)
     return token
 

@@ -208,8 +208,13 @@ def _compile(
             # (fitdecode reads the latter as bytes, which fitplug cannot use)
             fmt.append(f"{size}x")
             continue
-        seen.add(fnum)
         code, bsize, invalid = info
+        if (code == "s") != (field.conv == "text"):
+            # a string where a number belongs, or the reverse: unusable, as fitdecode's
+            # reader finds it (its value is then not of the type the summary needs)
+            fmt.append(f"{size}x")
+            continue
+        seen.add(fnum)
         if code == "s":
             fmt.append(f"{size}s")
         else:

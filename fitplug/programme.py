@@ -283,7 +283,7 @@ class _Checker:
 
     def text(self, table: Mapping[str, Any], key: str, path: str, default: Any = _MISSING,
              max_bytes: int | None = None, max_chars: int | None = None, single_line: bool = True,
-             why: str = "the watch shows at most") -> str | None:
+             why: str = "the watch shows at most", name: bool = False) -> str | None:
         value = self.get(table, key, path, str, default)
         if not isinstance(value, str):
             return value
@@ -291,6 +291,8 @@ class _Checker:
         problem = _clean_text(value)
         if problem is None and single_line and ("\n" in value or "\t" in value):
             problem = "must be a single line"
+        if problem is None and name and not value.strip():
+            problem = "must not be empty: the watch and the calendar show it"
         if problem:
             self.fail(full, problem)
             return None
@@ -342,7 +344,7 @@ class _Checker:
             self.fail("programme", "is required: a [programme] table with id, name and timezone")
         else:
             pid = self.slug(head, "id", "programme")
-            name = self.text(head, "name", "programme", max_chars=80)
+            name = self.text(head, "name", "programme", max_chars=80, name=True)
             tz = self.timezone(head, "programme")
             description = self.text(head, "description", "programme", default="",
                                     max_chars=MAX_DESCRIPTION_CHARS, single_line=False)
@@ -419,7 +421,7 @@ class _Checker:
         table = self.table(raw, path, _EXERCISE_KEYS)
         known = KNOWN_EXERCISES.get(key)
         default_title = known.title if known else key.replace("_", " ").capitalize()
-        title = self.text(table, "title", path, default=default_title, max_bytes=MAX_NAME_BYTES)
+        title = self.text(table, "title", path, default=default_title, max_bytes=MAX_NAME_BYTES, name=True)
         garmin = self.garmin(table, path, known)
         sets = self.integer(table, "sets", path, 1, 10, default=1)
         dose: Reps | Hold | None = None
@@ -540,7 +542,7 @@ class _Checker:
                 self.fail(f"{path}.id", "the post-run-stretch names are kept for the [post_run] set")
             if sid in ids:
                 self.fail(f"{path}.id", f"{sid!r} is used by an earlier session")
-            name = self.text(table, "name", path, max_bytes=MAX_NAME_BYTES)
+            name = self.text(table, "name", path, max_bytes=MAX_NAME_BYTES, name=True)
             kind_name = self.get(table, "kind", path, str, default="strength")
             kind = SessionKind.STRENGTH
             if kind_name not in ("strength", "stretch"):
@@ -615,7 +617,8 @@ class _Checker:
         before = len(self.problems)
         table = self.table(raw, path, _POST_RUN_KEYS)
         # variant names get " 1", " 2"... appended: keep room for that
-        name = self.text(table, "name", path, default=DEFAULT_POST_RUN_NAME, max_bytes=MAX_NAME_BYTES - 3)
+        name = self.text(table, "name", path, default=DEFAULT_POST_RUN_NAME, max_bytes=MAX_NAME_BYTES - 3,
+                         name=True)
         always = self.exercise_refs(table, path, exercises, "always") if "always" in table else []
         rotation = self.exercise_refs(table, path, exercises, "rotation") if "rotation" in table else []
         if not always and not rotation and "always" in table and "rotation" in table:

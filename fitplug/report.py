@@ -7,6 +7,7 @@ from collections.abc import Sequence
 from typing import Any
 
 from .due import Decision, RunStretch, State, run_words, stretch_names
+from .errors import printable
 from .model import ActivitySession, DueItem, Programme
 from .schedule import zone
 from .store import StoredActivity
@@ -57,7 +58,7 @@ def sync_lines(result: SyncResult, programme: Programme | None, now: dt.datetime
         lines.append(f"Skipped {_plural(len(result.skipped), 'file')} that could not be read:")
         for s in result.skipped:
             at = f" @ byte {s.offset}" if s.offset is not None else ""
-            lines.append(f"  {s.key}{at}: {s.reason}")
+            lines.append(f"  {printable(s.key)}{at}: {printable(s.reason)}")
     lines += result.notes
     for inst in result.installed:
         if inst.status == "copied":
@@ -128,7 +129,7 @@ def activity_lines(activities: Sequence[StoredActivity]) -> list[str]:
             hr = str(s.avg_hr) if s.avg_hr is not None else "-"
             lines.append(
                 f"{local_start(s):<17}  {sport:<28}  {_clock(s.elapsed_s):>8}  {_clock(s.timer_s):>8}  "
-                f"{dist:>9}  {hr:>3}  {a.key}"
+                f"{dist:>9}  {hr:>3}  {printable(a.key)}"
             )
             if i == 0:
                 for n, st in enumerate(x for x in a.summary.sets if x.set_type == "active"):

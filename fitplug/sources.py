@@ -174,11 +174,16 @@ def _read_path(path: Path, gz: bool) -> bytes:
     try:
         if gz:
             with gzip.open(path, "rb") as f:
-                return _read_capped(f, MAX_FIT_BYTES, str(path))
-        size = path.stat().st_size
-        if size > MAX_FIT_BYTES:
-            raise ActivityError(path, f"{size} bytes is too large for a FIT activity")
-        return path.read_bytes()
+                return _read_capped(f, MAX_FIT_BYTES, str(path), compressed=path.stat().st_size)
+        with path.open("rb", buffering=0) as f:
+            size = os.fstat(f.fileno()).st_size
+            if size > MAX_FIT_BYTES:
+                raise ActivityError(path, f"{size} bytes is too large for a FIT activity")
+            head = f.read(12)
+            if len(head) < 12 or head[0] not in (12, 14) or head[8:12] != b".FIT":
+                return head  # not FIT: the reader says so from these bytes; the rest stays unread
+            f.seek(0)
+            return f.read()  # one buffer (unbuffered FileIO)
     except ActivityError:
         raise
     except (OSError, EOFError, gzip.BadGzipFile) as exc:
@@ -189,7 +194,9 @@ class _Readable(Protocol):
     def read(self, size: int = -1, /) -> bytes: ...
 
 
-def _read_capped(f: _Readable, cap: int, label: str) -> bytes:
+def _read_capped(f: _Readable, cap: int, label: str, *, compressed: int | None = None) -> bytes:
+    """Read ``f`` whole, refusing more than ``cap`` bytes, or (gzip) more than
+    :data:`MAX_RATIO` times its ``compressed`` size once past 1 MiB."""
     chunks: list[bytes] = []
     total = 0
     while True:
@@ -199,6 +206,11 @@ def _read_capped(f: _Readable, cap: int, label: str) -> bytes:
         total += len(chunk)
         if total > cap:
             raise ActivityError(label, f"expands beyond {cap} bytes; refused")
+        if compressed is not None and total > _CHUNK and total > MAX_RATIO * max(1, compressed):
+            raise ActivityError(
+                label, f"gzip expands more than {MAX_RATIO}:1 ({compressed} bytes to over {total}); "
+                "looks like a gzip bomb; refused"
+            )
         chunks.append(chunk)
 
 
@@ -274,7 +286,7 @@ def _member_reader(archive: zipfile.ZipFile, info: zipfile.ZipInfo, key: str, gz
             with archive.open(info) as f:
                 if gz:
                     with gzip.GzipFile(fileobj=f) as g:
-                        return _read_capped(g, MAX_FIT_BYTES, key)
+                        return _read_capped(g, MAX_FIT_BYTES, key, compressed=info.compress_size)
                 return _read_capped(f, min(MAX_FIT_BYTES, info.file_size), key)
         except ActivityError:
             raise

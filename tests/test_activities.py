@@ -76,7 +76,7 @@ def test_sources_path_bytes_and_file_object(tmp_path: Path) -> None:
 @pytest.mark.parametrize(
     ("data", "reason"),
     [
-        (m.truncated(m.run(T, 30, 5)), "truncated (expected 4 bytes, got 3 @ 100)"),
+        (m.truncated(m.run(T, 30, 5)), "truncated (the header announces 139 data bytes; the file ends 52 bytes short)"),
         (m.bit_flipped(m.run(T, 30, 5)), "bad CRC"),
         (m.ZERO_BYTES, "empty file (0 bytes)"),
         (m.NOT_FIT, "not a FIT file"),

@@ -5,11 +5,6 @@ from __future__ import annotations
 import datetime as dt
 import gzip
 import io
-import os
-import signal
-import sqlite3
-import subprocess
-import sys
 import time
 import zipfile
 from pathlib import Path
@@ -151,48 +146,4 @@ def test_corpus_sync_never_crashes(tmp_path: Path, corpus: Path, programme) -> N
         assert again.new == [] and time.perf_counter() - t0 < 5
 
 
-def _snapshot(db: Path) -> tuple[list, list, list]:  # type: ignore[type-arg]
-    with sqlite3.connect(db) as c:
-        files = sorted(c.execute("SELECT key, size, status, file_type, reason FROM files"))
-        acts = sorted(c.execute("SELECT sha256, file_type FROM activities"))
-        sessions = sorted(c.execute(
-            "SELECT a.sha256, s.idx, s.sport, s.start_utc, s.elapsed_s FROM sessions s "
-            "JOIN activities a ON a.id = s.activity_id"
-        ))
-    return files, acts, sessions
-
-
-def test_sigkill_mid_sync_loses_nothing(tmp_path: Path) -> None:
-    src = tmp_path / "src"
-    for i in range(400):
-        start = dt.datetime(2026, 1, 1, tzinfo=UTC) + dt.timedelta(hours=7 * i)
-        write(src / f"{i:04d}.fit", m.run(start, 30 + i % 40, 5 + i % 7) if i % 50 else m.truncated(m.run(start, 30, 5)))
-    killed_db = tmp_path / "killed.sqlite3"
-    env = {**os.environ, "PYTHONPATH": str(ROOT)}
-    cmd = [sys.executable, "-m", "fitplug", "--db", str(killed_db), "--now", "2026-11-22T09:30:00+00:00",
-           "sync", str(src)]
-    proc = subprocess.Popen(cmd, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
-    deadline = time.monotonic() + 60
-    rows = 0
-    while time.monotonic() < deadline and proc.poll() is None:
-        try:
-            with sqlite3.connect(f"file:{killed_db}?mode=ro", uri=True, timeout=0.1) as c:
-                rows = c.execute("SELECT count(*) FROM files").fetchone()[0]
-        except sqlite3.Error:
-            rows = 0
-        if rows >= 40:
-            break
-        time.sleep(0.01)
-    proc.send_signal(signal.SIGKILL)
-    proc.wait()
-    assert proc.returncode == -signal.SIGKILL, "the sync finished before it could be killed"
-    assert 40 <= rows < 400
-    with Store(killed_db) as store:
-        assert store.integrity_check() == "ok"
-        sync(store, [src], programme=None, now=NOW)
-    clean_db = tmp_path / "clean.sqlite3"
-    with Store(clean_db) as store:
-        sync(store, [src], programme=None, now=NOW)
-    assert _snapshot(killed_db) == _snapshot(clean_db)
-    files, acts, _ = _snapshot(clean_db)
-    assert len(files) == 400 and len(acts) == 392
+# SIGKILL in the middle of a sync (and of `fitplug done`): tests/test_crash.py
