@@ -196,3 +196,45 @@ def test_sigkill_mid_sync_loses_nothing(tmp_path: Path) -> None:
     assert _snapshot(killed_db) == _snapshot(clean_db)
     files, acts, _ = _snapshot(clean_db)
     assert len(files) == 400 and len(acts) == 392
+
+
+def test_pool_and_single_process_store_the_same(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """Read in a process pool or in this process: the same store, the same report, in file order."""
+    from fitplug import readpool
+
+    src = tmp_path / "src"
+    for i in range(90):
+        start = dt.datetime(2026, 1, 1, tzinfo=UTC) + dt.timedelta(hours=9 * i)
+        data = m.run(start, 30 + i % 40, 5 + i % 7) if i % 3 else m.strength(start, [10, 8 + i % 4])
+        if i % 17 == 0:
+            data = m.truncated(data)
+        write(src / f"{i:03d}.fit", data)
+        if i % 10 == 0:
+            write(src / "copies" / f"{i:03d}.fit.gz", gzip.compress(data))
+    write(src / "export.zip", zip_bytes({f"m/{i}.fit": m.ride(dt.datetime(2025, 6, 1 + i, tzinfo=UTC), 60, 30)
+                                         for i in range(20)} | {"m/bad.fit": b"not fit"}))
+    write(src / "zz" / "last.fit", m.workout_file())
+    results = []
+    for name, processes, pool_after in (("one", 1, 64), ("pool", 2, 3)):
+        monkeypatch.setattr(readpool, "POOL_AFTER", pool_after)
+        monkeypatch.setattr(readpool, "CHUNK_FILES", 4)
+        keys: list[str] = []
+        with Store(tmp_path / f"{name}.sqlite3") as store:
+            r = sync(store, [src], programme=None, now=NOW, processes=processes, progress=keys.append)
+        results.append((r, keys, _snapshot(tmp_path / f"{name}.sqlite3")))
+    (one, one_keys, one_db), (pool, pool_keys, pool_db) = results
+    assert one_db == pool_db
+    assert one_keys == pool_keys
+    assert (one.new, one.skipped, one.duplicates, one.other) == (pool.new, pool.skipped, pool.duplicates, pool.other)
+    assert len(one.new) == 90 - 6 + 20 and one.duplicates == 9 - 1  # a truncated original has a truncated copy
+
+
+def test_verify_sends_bad_crc_files_to_the_decider(tmp_path: Path) -> None:
+    src = tmp_path / "src"
+    write(src / "flipped.fit", m.bit_flipped(m.strength(at(20, 7), [10])))
+    with Store(tmp_path / "fast.sqlite3") as store:
+        fast = sync(store, [src], programme=None, now=NOW)
+    with Store(tmp_path / "verified.sqlite3") as store:
+        verified = sync(store, [src], programme=None, now=NOW, verify=True)
+    assert len(fast.new) == 1 and fast.skipped == []  # without --verify the CRC is not read
+    assert verified.new == [] and [s.reason.split(" (")[0] for s in verified.skipped] == ["bad CRC"]
