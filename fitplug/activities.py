@@ -77,10 +77,9 @@ def type_name(type_: str, value: int | None) -> str | None:
 
 def exercise_name_id(category: str, name: str) -> int | None:
     """The FIT id of exercise ``name`` within ``category`` (``None`` if the profile has none)."""
-    for key, value in _types().get(f"{category}_exercise_name", {}).items():
-        if value == name:
-            return key
-    return None
+    from .profile_cache import exercises
+
+    return exercises().get(category, {}).get(name)
 
 
 def read_activity(source: Source, *, name: str | None = None) -> ActivitySummary:
