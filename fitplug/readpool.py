@@ -14,21 +14,24 @@ caller stores in one transaction each.
 from __future__ import annotations
 
 import collections
-import concurrent.futures
 import hashlib
-import multiprocessing
 import os
+import signal
 import sys
 import threading
+import time
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any, Final, Self, TypeAlias
+from typing import TYPE_CHECKING, Any, Final, Self, TypeAlias
 
 from .errors import ActivityError
 from .model import ActivitySummary
 from .sources import MAX_FIT_BYTES, read_path
 from .store import FileError
+
+if TYPE_CHECKING:
+    import concurrent.futures
 
 Outcome: TypeAlias = ActivitySummary | FileError
 
@@ -91,14 +94,18 @@ def _read_chunk(jobs: Sequence[tuple[str, str | None, bool, bytes | None]], veri
     return [read_one(key, path, gz, data, verify) for key, path, gz, data in jobs]
 
 
-def _watch_parent(parent: int) -> None:
-    """In a worker: exit when the parent is gone (a killed sync leaves no worker behind)."""
+def _worker_init(parent: int) -> None:
+    """In a worker: leave Ctrl-C to the parent, and exit when the parent is gone.
+
+    The parent stops the pool on Ctrl-C; a killed parent (SIGKILL) cannot, so
+    each worker watches for it and leaves no process behind.
+    """
+    signal.signal(signal.SIGINT, signal.SIG_IGN)
 
     def watch() -> None:
-        while True:
-            if os.getppid() != parent:
-                os._exit(1)
-            threading.Event().wait(0.5)
+        while os.getppid() == parent:
+            time.sleep(0.5)
+        os._exit(1)
 
     threading.Thread(target=watch, daemon=True).start()
 
@@ -194,12 +201,15 @@ class Reader:
             self._store(batch)
 
     def _start_pool(self) -> None:
+        import concurrent.futures  # here: a sync with nothing new never pays for them
+        import multiprocessing
+
         self._flush_batch()
         # fork where it is the platform's safe default: workers start in
         # milliseconds with the FIT profile tables already built
         ctx = multiprocessing.get_context("fork" if sys.platform == "linux" else None)
         self._pool = concurrent.futures.ProcessPoolExecutor(
-            self._processes, mp_context=ctx, initializer=_watch_parent, initargs=(os.getpid(),)
+            self._processes, mp_context=ctx, initializer=_worker_init, initargs=(os.getpid(),)
         )
 
     def _submit(self) -> None:

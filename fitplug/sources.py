@@ -111,11 +111,19 @@ def resolve_source(path: Path) -> Path:
     return path
 
 
-def scan(sources: Sequence[Path], *, skip_container: Callable[[ContainerStart], bool] | None = None) -> Iterator[Event]:
+def scan(
+    sources: Sequence[Path],
+    *,
+    skip_container: Callable[[ContainerStart], bool] | None = None,
+    skip_file: Callable[[str, int, int], bool] | None = None,
+) -> Iterator[Event]:
     """Every FIT file under ``sources``, in a stable order.
 
     ``skip_container(start)`` is asked before a zip is opened; when it says
     yes, the zip's members are not listed (its ``ContainerDone`` still comes).
+    ``skip_file(key, size, mtime_ns)`` is asked for each FIT file found in a
+    folder before any event is made for it; when it says yes, none is (a
+    sync that already has the file pays one dict lookup for it).
     A missing source raises :class:`ActivityError`.
     """
     seen: set[str] = set()
@@ -124,11 +132,19 @@ def scan(sources: Sequence[Path], *, skip_container: Callable[[ContainerStart], 
         if not path.exists():
             raise ActivityError(path, "no such file or folder")
         if path.is_dir():
-            for file, st in _walk(path):
-                key = str(file)
-                if key not in seen:
-                    seen.add(key)
-                    yield from _file_events(file, skip_container, st=st)
+            for key, st in _walk(path):
+                if key in seen:
+                    continue
+                seen.add(key)
+                if (
+                    skip_file is not None
+                    and not isinstance(st, OSError)
+                    and stat.S_ISREG(st.st_mode)
+                    and is_fit_name(key)
+                    and skip_file(key, st.st_size, st.st_mtime_ns)
+                ):
+                    continue
+                yield from _file_events(Path(key), skip_container, st=st)
         else:
             key = str(path.resolve())
             if key not in seen:
@@ -136,8 +152,8 @@ def scan(sources: Sequence[Path], *, skip_container: Callable[[ContainerStart], 
                 yield from _file_events(path.resolve(), skip_container, explicit=True)
 
 
-def _walk(root: Path) -> Iterator[tuple[Path, os.stat_result | OSError]]:
-    """Files under ``root`` whose names look like FIT files or zips, with their stat.
+def _walk(root: Path) -> Iterator[tuple[str, os.stat_result | OSError]]:
+    """Files under ``root`` whose names look like FIT files or zips (paths), with their stat.
 
     A folder's files come first, sorted, then its subfolders, sorted; links to
     folders are not followed (``os.walk``'s order, in one ``os.scandir`` pass
@@ -169,7 +185,7 @@ def _walk(root: Path) -> Iterator[tuple[Path, os.stat_result | OSError]]:
                 st: os.stat_result | OSError = entry.stat()
             except OSError as exc:
                 st = exc
-            yield Path(folder, name), st
+            yield os.path.join(folder, name), st
         dirs.sort(reverse=True)
         stack.extend(os.path.join(folder, d) for d in dirs)
 

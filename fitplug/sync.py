@@ -130,6 +130,18 @@ def sync(
             return True
         return False
 
+    def skip_file(key: str, size: int, mtime_ns: int) -> bool:
+        seen = known.get(key)
+        if seen is None or seen[0] != size or seen[1] != mtime_ns:
+            return False
+        if seen[2]:
+            result.known_bad += 1
+        else:
+            result.unchanged += 1
+        if progress:
+            progress(key)
+        return True
+
     def store_batch(batch: list[tuple[Job, Outcome]]) -> None:
         states = store.record_batch([(j.key, j.size, j.mtime_ns, o) for j, o in batch], now)
         for (job, outcome), state in zip(batch, states, strict=True):
@@ -152,7 +164,7 @@ def sync(
             progress(event.key)
 
     with Reader(store_batch, verify=verify, processes=processes) as reader:
-        for event in scan(paths, skip_container=skip_container):
+        for event in scan(paths, skip_container=skip_container, skip_file=skip_file):
             if isinstance(event, ContainerStart):
                 continue
             if isinstance(event, ContainerDone):
