@@ -60,6 +60,24 @@ print(json.dumps({"import": t1 - t0, "run": time.perf_counter() - t1, "code": co
 """
 
 
+#: the library's warm sync alone, median of argv[3] calls, after the imports
+_LIBRARY_WARM = """
+import datetime as dt, json, statistics, sys, time
+from pathlib import Path
+from fitplug.store import Store
+from fitplug.sync import sync
+now = dt.datetime.now(dt.UTC)
+times = []
+with Store(sys.argv[1]) as store:
+    for _ in range(int(sys.argv[3])):
+        t = time.perf_counter()
+        result = sync(store, [Path(sys.argv[2])], programme=None, now=now)
+        times.append(time.perf_counter() - t)
+        assert not result.new and not result.skipped
+print(json.dumps({"run": statistics.median(times), "code": 0}), file=sys.stderr)
+"""
+
+
 @dataclass
 class Run:
     wall: float
@@ -111,7 +129,7 @@ def measure(cmd: list[str], env: dict[str, str]) -> Run:
     """Run ``cmd``; its wall time, its own time (when it reports one), peak RSS of its largest process."""
     t0 = time.perf_counter()
     proc = subprocess.run([sys.executable, "-c", _WRAP, *cmd], env=env, stdout=subprocess.DEVNULL,
-                          stderr=subprocess.PIPE, text=True)  # fmt: skip
+                          stderr=subprocess.PIPE, text=True, check=False)  # fmt: skip
     wall = time.perf_counter() - t0
     err = proc.stderr
     if proc.returncode != 0:
@@ -202,6 +220,8 @@ def main() -> None:
         n = len(paths)
         env = {**os.environ, "FITPLUG_DATA_DIR": str(tmp / "data"), "FITPLUG_CONFIG_DIR": str(tmp / "config"),
                "PYTHONPATH": str(ROOT) + os.pathsep + os.environ.get("PYTHONPATH", "")}
+        # as an installed package runs: with its modules' bytecode cached
+        env.pop("PYTHONDONTWRITEBYTECODE", None)
         cli = [sys.executable, "-c", _CLI]
         rows: list[tuple[str, int, int, float, Run | None, str]] = []
 
@@ -223,6 +243,9 @@ def main() -> None:
         print("warm sync ...", file=sys.stderr)
         warm = median_run([measure([*cli, "--db", str(db), "sync", str(folder)], env) for _ in range(args.repeat)])
         rows.append(("warm sync (nothing changed)", n, total, warm.inner or warm.wall, warm, ""))
+        lib = measure([sys.executable, "-c", _LIBRARY_WARM, str(db), str(folder), str(args.repeat)], env)
+        rows.append(("warm sync, library call sync()", n, total, lib.inner or lib.wall, Run(lib.inner or 0, None, lib.rss_max_mb, float("nan")),
+                     "the walk and the unchanged check alone: no interpreter start, no imports"))
         print("cold sync --verify ...", file=sys.stderr)
         verified, _ = sync_runs(True)
         rows.append(("cold sync --verify", n, total, verified.inner or verified.wall, verified, ""))
@@ -268,7 +291,7 @@ def main() -> None:
           f"(fitdecode/SDK: {len(sample)} files, median of {args.slow_repeat})\n")
     head = f"| {'what':34} | {'files':>5} | {'seconds':>8} | {'MB/s':>8} | {'files/s':>8} | {'peak RSS MB (max/sum)':>21} | {'× fitdecode':>11} | note"
     print(head)
-    print("|" + "|".join("-" * (len(c) + (0 if i == 0 else 0)) for i, c in enumerate(head.split("|")[1:-1])) + "|---|")
+    print("|" + "|".join("-" * len(c) for c in head.split("|")[1:-1]) + "|---|")
     for label, files, size, t, run, note in rows:
         if run is None:
             print(f"| {label:34} | {files:>5} | {'-':>8} | {'-':>8} | {'-':>8} | {'-':>21} | {'-':>11} | {note}")
@@ -282,7 +305,9 @@ def main() -> None:
               f"{ratio:>11} | {extra}")
     cold_t = cold.inner or cold.wall
     warm_t = warm.inner or warm.wall
-    print(f"\nwarm / cold: {warm_t / cold_t:.2%} in-process, {warm.wall / cold.wall:.2%} wall")
+    lib_t = lib.inner or lib.wall
+    print(f"\nwarm / cold: {warm_t / cold_t:.2%} in-process, {warm.wall / cold.wall:.2%} wall, "
+          f"{lib_t / cold_t:.2%} library call against the in-process cold sync")
     print(f"--verify costs {((verified.inner or verified.wall) / cold_t - 1):+.0%} on the cold sync")
     print("\n| start-up | median s |")
     print("|---|---|")

@@ -175,6 +175,6 @@ def test_status_and_help_import_no_heavy_module(runner: CliRunner, tmp_path: Pat
             f"print(sorted(m for m in sys.modules if m in {heavy!r}), file=sys.stderr)"
         )
         for _ in range(2):  # the first run may build the exercise table cache from the SDK
-            done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=60,
+            done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=60, check=True,
                                   env={**os.environ, "PYTHONPATH": str(ROOT)})
         assert done.stderr.strip().splitlines()[-1] == "[]", (args, done.stderr)
