@@ -140,7 +140,7 @@ def scan(
                     skip_file is not None
                     and not isinstance(st, OSError)
                     and stat.S_ISREG(st.st_mode)
-                    and is_fit_name(key)
+                    and not key.lower().endswith(".zip")
                     and skip_file(key, st.st_size, st.st_mtime_ns)
                 ):
                     continue
@@ -175,17 +175,17 @@ def _walk(root: Path) -> Iterator[tuple[str, os.stat_result | OSError]]:
                     if is_dir:
                         if not entry.is_symlink():
                             dirs.append(name)
-                    elif is_fit_name(name) or is_zip_name(name):
+                    elif name.lower().endswith((".fit", ".fit.gz", ".zip")):
                         files.append((name, entry))
         except OSError:
             continue  # as os.walk: a folder that cannot be listed is passed over
         files.sort()
-        for name, entry in files:
+        for _, entry in files:
             try:
                 st: os.stat_result | OSError = entry.stat()
             except OSError as exc:
                 st = exc
-            yield os.path.join(folder, name), st
+            yield entry.path, st
         dirs.sort(reverse=True)
         stack.extend(os.path.join(folder, d) for d in dirs)
 
