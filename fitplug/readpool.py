@@ -32,6 +32,7 @@ from .store import FileError
 
 if TYPE_CHECKING:
     import concurrent.futures
+    import concurrent.futures.process
 
 Outcome: TypeAlias = ActivitySummary | FileError
 
@@ -165,6 +166,7 @@ class Reader:
         if self._pool is None and self._added > self._pool_after and self._processes > 1:
             self._start_pool()
         if self._pool is None:
+            self._catch_up()
             self._batch.append((job, read_one(job.key, job.path, job.gz, job.data, self._verify)))
             if len(self._batch) >= BATCH_FILES:
                 self._flush_batch()
@@ -176,6 +178,7 @@ class Reader:
 
     def then(self, action: Callable[[], None]) -> None:
         if self._pool is None:
+            self._catch_up()
             self._flush_batch()
             action()
             return
@@ -194,6 +197,12 @@ class Reader:
             self._pool = None
 
     # --- inside -----------------------------------------------------------------
+
+    def _catch_up(self) -> None:
+        """After a broken pool: store what was sent or gathered for it, in order."""
+        if self._steps or self._chunk:
+            self._submit()
+            self._drain(0)
 
     def _flush_batch(self) -> None:
         if self._batch:
@@ -215,8 +224,11 @@ class Reader:
     def _submit(self) -> None:
         if not self._chunk:
             return
-        assert self._pool is not None
         jobs, self._chunk, self._chunk_bytes = self._chunk, [], 0
+        if self._pool is None:  # the pool broke: read them here, after what is in flight
+            self._drain(0)
+            self._store([(j, read_one(j.key, j.path, j.gz, j.data, self._verify)) for j in jobs])
+            return
         future = self._pool.submit(_read_chunk, [(j.key, j.path, j.gz, j.data) for j in jobs], self._verify)
         self._steps.append((jobs, future))
         self._in_flight += 1
@@ -224,6 +236,8 @@ class Reader:
         self._drain(2 * self._processes)
 
     def _drain(self, keep: int) -> None:
+        import concurrent.futures.process  # imported already when there is a pool
+
         while self._steps and (self._in_flight > keep or callable(self._steps[0])):
             step = self._steps.popleft()
             if callable(step):
@@ -231,4 +245,13 @@ class Reader:
                 continue
             jobs, future = step
             self._in_flight -= 1
-            self._store(list(zip(jobs, future.result(), strict=True)))
+            try:
+                outcomes = future.result()
+            except (concurrent.futures.process.BrokenProcessPool, concurrent.futures.CancelledError):
+                # a worker died (killed, out of memory): read its files here,
+                # and every file after them, rather than lose the sync
+                outcomes = [read_one(j.key, j.path, j.gz, j.data, self._verify) for j in jobs]
+                if self._pool is not None:
+                    self._pool.shutdown(wait=False, cancel_futures=True)
+                    self._pool, self._processes = None, 1
+            self._store(list(zip(jobs, outcomes, strict=True)))

@@ -20,6 +20,7 @@ from conftest import ROOT
 
 from fitplug.devices import open_device
 from fitplug.programme import load_programme
+from fitplug.readpool import _read_chunk
 from fitplug.sources import Candidate, Refused, scan
 from fitplug.store import Store
 from fitplug.sync import sync
@@ -238,3 +239,30 @@ def test_verify_sends_bad_crc_files_to_the_decider(tmp_path: Path) -> None:
         verified = sync(store, [src], programme=None, now=NOW, verify=True)
     assert len(fast.new) == 1 and fast.skipped == []  # without --verify the CRC is not read
     assert verified.new == [] and [s.reason.split(" (")[0] for s in verified.skipped] == ["bad CRC"]
+
+
+def _dies_on_file_20(jobs, verify):  # type: ignore[no-untyped-def]
+    """A worker's task that kills its worker when it meets file 020 (module level: pickled by name)."""
+    if any(key.endswith("020.fit") for key, *_ in jobs):
+        os._exit(9)
+    return _read_chunk(jobs, verify)  # the real one, imported before any test patches it
+
+
+def test_a_worker_that_dies_loses_nothing(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """A worker killed mid-sync (out of memory, say): its files and the rest are read here, in order."""
+    from fitplug import readpool
+
+    src = tmp_path / "src"
+    for i in range(60):
+        write(src / f"{i:03d}.fit", m.run(dt.datetime(2026, 1, 1, tzinfo=UTC) + dt.timedelta(hours=9 * i), 40, 8))
+    write(src / "zz.zip", zip_bytes({f"{i}.fit": m.ride(dt.datetime(2025, 6, 1 + i, tzinfo=UTC), 60, 30)
+                                     for i in range(5)}))
+    monkeypatch.setattr(readpool, "_read_chunk", _dies_on_file_20)
+    monkeypatch.setattr(readpool, "POOL_AFTER", 4)
+    monkeypatch.setattr(readpool, "CHUNK_FILES", 3)
+    with Store(tmp_path / "db.sqlite3") as store:
+        r = sync(store, [src], programme=None, now=NOW, processes=2)
+        assert len(r.new) == 65 and r.skipped == []
+        assert [Path(a.key).name for a in r.new][:61] == [f"{i:03d}.fit" for i in range(60)] + ["zz.zip!0.fit"]
+        assert store.counts().get("new") == 65
+        assert store.query("SELECT count(*) FROM containers") == [(1,)]
