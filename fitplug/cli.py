@@ -455,11 +455,14 @@ def _remembered_programme(programme: Path | None) -> Path:
 @options.programme_option
 @options.device_option
 @click.option("--strict", is_flag=True, help="Exit 1 when any file could not be read.")
+@click.option("--verify", is_flag=True,
+              help="Check every file's CRCs too (slower); a file that fails is reported and skipped.")
 @options.json_option
 @pass_app
 @translate_errors
 def sync(
-    app: App, sources: tuple[Path, ...], programme: Path | None, device: Path | None, strict: bool, as_json: bool
+    app: App, sources: tuple[Path, ...], programme: Path | None, device: Path | None, strict: bool,
+    verify: bool, as_json: bool,
 ) -> None:
     """Read recorded activities into the store and say what is due.
 
@@ -468,7 +471,10 @@ def sync(
     programme are remembered, so a plain `fitplug sync` works the second time.
     Files already read (same size and time) are not read again; unreadable
     files are reported and skipped. With a watch, the post-run stretch workout
-    is put into GARMIN/NewFiles when it is due.
+    is put into GARMIN/NewFiles when it is due. Files are read by a fast
+    reader (on every core for a big export); whatever it cannot read goes to
+    a full FIT decoder, which decides. The fast reader skips the CRC check
+    unless --verify is given.
 
     \b
     Example:
@@ -492,9 +498,10 @@ def sync(
 
             with click.progressbar(length=count_files(plan.sources), label="Reading", file=sys.stderr) as bar:
                 result = run_sync(store, plan.sources, programme=plan.programme, now=now, device=plan.device,
-                                  progress=lambda key: bar.update(0 if "!" in key else 1))
+                                  progress=lambda key: bar.update(0 if "!" in key else 1), verify=verify)
         else:
-            result = run_sync(store, plan.sources, programme=plan.programme, now=now, device=plan.device)
+            result = run_sync(store, plan.sources, programme=plan.programme, now=now, device=plan.device,
+                              verify=verify)
     result.notes[:0] = plan.notes
     if as_json:
         click.echo(json.dumps(report.sync_json(result, now), indent=2))

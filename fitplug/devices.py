@@ -81,9 +81,10 @@ def _child(parent: Path, name: str) -> Path:
 def garmin_dir(root: Path) -> Path | None:
     """The ``GARMIN`` folder at ``root`` (any case), or ``None``."""
     try:
-        for entry in root.iterdir():
-            if entry.name.lower() == "garmin" and entry.is_dir():
-                return entry
+        with os.scandir(root) as it:  # no Path per entry: an archive folder holds thousands
+            for entry in it:
+                if entry.name.lower() == "garmin" and entry.is_dir():
+                    return Path(root, entry.name)
     except OSError:
         return None
     return None

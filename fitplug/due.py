@@ -25,7 +25,7 @@ from .model import (
     Session,
     SessionKind,
 )
-from .schedule import expand, post_run_session, post_run_variants, zone
+from .schedule import expand, post_run_variants, zone
 
 _UTC = dt.UTC
 
@@ -165,8 +165,8 @@ def _set_matches(category: str | None, name: int | None, key: tuple[str, int | N
 def is_post_run_workout(summary: ActivitySummary, programme: Programme) -> bool:
     """The activity is the post-run stretch workout: by its workout name, or by its sets."""
     post = programme.post_run
-    if post is None:
-        return False
+    if post is None or not (summary.workout_name or summary.sets):
+        return False  # most activities: no need to build the variants
     variants = post_run_variants(programme)
     if summary.workout_name:
         name = summary.workout_name.strip().casefold()
@@ -227,6 +227,7 @@ def decide(
             evidence.append((_start(a), "stretching activity", a))
 
     stretches: list[RunStretch] = []
+    variants = post_run_variants(programme)  # once: post_run_session would build them per run
     for n, (a, legs) in enumerate(runs):
         run_start = legs[0].start_utc
         run_end = _end(a)
@@ -267,7 +268,7 @@ def decide(
                 distance_m=sum(distances) if distances else None,
                 elapsed_s=sum(_seconds(s) for s in legs),
                 run_number=n,
-                session=post_run_session(programme, n),
+                session=variants[n % len(variants)] if variants else None,
                 lapse_utc=lapse,
                 state=state,
                 done_utc=done[0] if done else None,

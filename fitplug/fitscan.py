@@ -20,6 +20,7 @@ from __future__ import annotations
 
 import datetime as dt
 import hashlib
+import math
 import mmap
 import os
 import struct
@@ -33,7 +34,7 @@ from garmin_fit_sdk import fit as sdk_fit
 
 from .model import ActivitySession, ActivitySummary, SetRecord
 
-__all__ = ["ScanError", "scan_activity"]
+__all__ = ["RawMessages", "ScanError", "scan_activity"]
 
 #: files up to this size are read whole; bigger ones are memory-mapped and
 #: walked in windows whose pages are handed back as the scan passes them
@@ -46,6 +47,14 @@ _RUN8: Final = [bytes((h,)) * 8 for h in range(256)]
 
 _FIT_EPOCH: Final = dt.datetime(1989, 12, 31, tzinfo=dt.timezone.utc)
 _UNKNOWN: Final = "unknown"
+#: what a session without a (valid) sport reads as: the FIT profile's own ``sport`` 0
+NO_SPORT: Final = "generic"
+#: what a set without a (valid) set_type reads as: rest sets say so, work is the default
+NO_SET_TYPE: Final = "active"
+#: a local offset beyond a day is a device clock that was never set, not a time zone
+MAX_OFFSET_S: Final = 24 * 3600
+#: FIT base type ``byte``: raw bytes, never a number or a name fitplug can use
+_BYTE: Final = 0x0D
 
 Buffer: TypeAlias = "bytes | mmap.mmap"
 
@@ -113,7 +122,8 @@ class _Field:
 class _Tables:
     #: global message number -> (message name, field number -> field)
     mesgs: dict[int, tuple[str, dict[int, _Field]]]
-    #: base type number -> (struct code, size, invalid raw value)
+    #: base type byte as a definition writes it (endian flag included) ->
+    #: (struct code, size, invalid raw value); ``byte`` is left out
     base: dict[int, tuple[str, int, int]]
     #: manufacturer names for which file_id.product is a garmin_product
     garmin_makers: frozenset[str]
@@ -153,8 +163,9 @@ def _profile_tables() -> _Tables:
             raise RuntimeError(f"FIT profile lacks {mesg['name']} fields {sorted(missing)}")
         mesgs[int(num)] = (mesg["name"], fields)
     base = {
-        num: (d["type_code"], d["size"], d["invalid"])
+        num | d["endian_flag"]: (d["type_code"], d["size"], d["invalid"])
         for num, d in sdk_fit.BASE_TYPE_DEFINITIONS.items()
+        if num != _BYTE
     }
     _tables = _Tables(mesgs, base, frozenset(garmin_makers), types["garmin_product"])
     return _tables
@@ -201,20 +212,20 @@ def _compile(
     seen: set[int] = set()
     for fnum, size, base_type in layout:
         field = fields.get(fnum)
-        bt = base_type & 0x1F
-        info = tables.base.get(bt)
-        if field is None or fnum in seen or info is None or size == 0 or size % info[1]:
-            # not wanted, a repeat, or a size that does not fit its base type
-            # (fitdecode reads the latter as bytes, which fitplug cannot use)
-            fmt.append(f"{size}x")
-            continue
-        code, bsize, invalid = info
-        if (code == "s") != (field.conv == "text"):
-            # a string where a number belongs, or the reverse: unusable, as fitdecode's
-            # reader finds it (its value is then not of the type the summary needs)
+        if field is None or fnum in seen:  # not wanted, or a repeat: the first one counts
             fmt.append(f"{size}x")
             continue
         seen.add(fnum)
+        info = tables.base.get(base_type)
+        if info is None or size == 0 or size % info[1] or (info[0] == "s") != (field.conv == "text"):
+            # raw bytes, a base type FIT does not define (or without its endian
+            # flag), a size that does not fit its base type, text where a number
+            # belongs or the reverse: absent. fitdecode reads the first three as
+            # bytes, which fitplug cannot use either.
+            fmt.append(f"{size}x")
+            continue
+        bt = base_type & 0x1F
+        code, bsize, invalid = info
         if code == "s":
             fmt.append(f"{size}s")
         else:
@@ -296,7 +307,6 @@ class _Found:
     sessions: list[tuple[dict[str, Any], int]] | None = None
     activity: dict[str, Any] | None = None
     workout_name: str | None = None
-    workout_seen: bool = False
     sets: list[dict[str, Any]] | None = None
 
 
@@ -411,6 +421,8 @@ def _scan_records(
             size = 1
             for i in range(p + 6, q, 3):
                 fsize = buf[i + 1]
+                if not fsize:  # fitdecode refuses these: let it decide
+                    raise ScanError("field of size 0 in a definition", p)
                 layout.append((buf[i], fsize, buf[i + 2]))
                 size += fsize
             dev_size = 0
@@ -473,8 +485,7 @@ def _collect(name: str, values: dict[str, Any], compressed: bool, found: _Found,
         if found.activity is None:
             found.activity = values
     elif name == "workout":
-        if not found.workout_seen:
-            found.workout_seen = True
+        if found.workout_name is None:  # the first workout message that names one
             found.workout_name = values.get("wkt_name")
     elif name == "set":
         assert found.sets is not None
@@ -521,25 +532,26 @@ def _summary(found: _Found, sha256: str) -> ActivitySummary:
     offset_s = None
     if found.activity is not None:
         ts, local = found.activity.get("timestamp"), found.activity.get("local_timestamp")
-        if ts is not None and local is not None:
+        if ts is not None and local is not None and abs(int(local) - int(ts)) <= MAX_OFFSET_S:
             offset_s = int(local) - int(ts)
     sessions = []
-    for s, p in found.sessions or ():
+    for s, _ in found.sessions or ():
         start = s.get("start_time")
         elapsed = s.get("total_elapsed_time")
+        timer = s.get("total_timer_time")
         if start is None:
             stamp = s.get("timestamp")
             if stamp is None:
-                raise ScanError("session with neither start_time nor timestamp", p)
-            start = stamp - dt.timedelta(seconds=elapsed or 0)
+                continue  # a session with no time at all cannot be placed: dropped
+            start = stamp - dt.timedelta(seconds=elapsed or timer or 0)
         sessions.append(
             ActivitySession(
-                sport=s.get("sport") or _UNKNOWN,
+                sport=s.get("sport") or NO_SPORT,
                 sub_sport=s.get("sub_sport"),
                 start_utc=start,
                 utc_offset_s=offset_s,
                 elapsed_s=elapsed,
-                timer_s=s.get("total_timer_time"),
+                timer_s=timer,
                 distance_m=s.get("total_distance"),
                 avg_hr=s.get("avg_heart_rate"),
             )
@@ -549,7 +561,7 @@ def _summary(found: _Found, sha256: str) -> ActivitySummary:
         sets.append(
             SetRecord(
                 start_utc=r.get("start_time"),
-                set_type=r.get("set_type") or _UNKNOWN,
+                set_type=r.get("set_type") or NO_SET_TYPE,
                 repetitions=r.get("repetitions"),
                 weight_kg=r.get("weight"),
                 category=r.get("category"),
@@ -569,6 +581,44 @@ def _summary(found: _Found, sha256: str) -> ActivitySummary:
         workout_name=found.workout_name,
         sets=tuple(sets),
     )
+
+
+# --- the same mapping for a decoder that gives raw values ---------------------------
+
+
+class RawMessages:
+    """Collect wanted messages from another decoder (fitdecode) as raw values by field number.
+
+    The values go through the same conversion and :func:`_summary` as the scan's,
+    so both readers map FIT to :class:`ActivitySummary` with one piece of code:
+    give each value as the file holds it, the first element of an array, and
+    ``None`` for an invalid value or for a field that is raw bytes.
+    """
+
+    __slots__ = ("_found", "_mesgs")
+
+    def __init__(self) -> None:
+        self._mesgs = _profile_tables().mesgs
+        self._found = _Found(sessions=[], sets=[])
+
+    def wants(self, mesg_num: int) -> bool:
+        return mesg_num in self._mesgs
+
+    def add(self, mesg_num: int, raw: dict[int, Any]) -> None:
+        name, fields = self._mesgs[mesg_num]
+        values: dict[str, Any] = {}
+        for fnum, value in raw.items():
+            field = fields.get(fnum)
+            if field is None or value is None:
+                continue
+            if field.conv == "text":
+                values[field.name] = value if isinstance(value, str) and value else None
+            elif isinstance(value, int) or (isinstance(value, float) and not math.isnan(value)):
+                values[field.name] = _convert(field, value)
+        _collect(name, values, False, self._found, 0)
+
+    def summary(self, sha256: str) -> ActivitySummary:
+        return _summary(self._found, sha256)
 
 
 # --- public entry point -----------------------------------------------------------

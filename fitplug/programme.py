@@ -665,11 +665,11 @@ _PROFILE_CACHE: list[tuple[list[str], dict[str, list[str]]]] = []
 def _profile_exercises() -> tuple[list[str], dict[str, list[str]]]:
     """Exercise categories and names of the installed FIT profile (garmin-fit-sdk)."""
     if not _PROFILE_CACHE:
-        from garmin_fit_sdk import Profile
+        from .profile_cache import exercises
 
-        types = Profile["types"]
-        categories = [c for c in types["exercise_category"].values() if c != "unknown"]
-        names = {c: list(types.get(f"{c}_exercise_name", {}).values()) for c in categories}
+        table = exercises()
+        categories = [c for c in table if c != "unknown"]
+        names = {c: list(table[c]) for c in categories}
         _PROFILE_CACHE.append((categories, names))
     return _PROFILE_CACHE[0]
 

@@ -13,6 +13,7 @@ compression ratio are refused with a reason instead of being read.
 
 from __future__ import annotations
 
+import functools
 import gzip
 import os
 import stat
@@ -52,6 +53,11 @@ class Candidate:
     #: Call it before asking :func:`scan` for the next event: a zip member can only
     #: be read while its archive is open.
     read: Callable[[], bytes]
+    #: the file on disk (``.fit`` or ``.fit.gz``), which any process can read
+    #: later by itself; ``None`` for a zip member, which only ``read`` gives
+    path: Path | None = None
+    #: ``path`` is gzipped
+    gz: bool = False
 
 
 @dataclass(frozen=True, slots=True)
@@ -105,11 +111,19 @@ def resolve_source(path: Path) -> Path:
     return path
 
 
-def scan(sources: Sequence[Path], *, skip_container: Callable[[ContainerStart], bool] | None = None) -> Iterator[Event]:
+def scan(
+    sources: Sequence[Path],
+    *,
+    skip_container: Callable[[ContainerStart], bool] | None = None,
+    skip_file: Callable[[str, int, int], bool] | None = None,
+) -> Iterator[Event]:
     """Every FIT file under ``sources``, in a stable order.
 
     ``skip_container(start)`` is asked before a zip is opened; when it says
     yes, the zip's members are not listed (its ``ContainerDone`` still comes).
+    ``skip_file(key, size, mtime_ns)`` is asked for each FIT file found in a
+    folder before any event is made for it; when it says yes, none is (a
+    sync that already has the file pays one dict lookup for it).
     A missing source raises :class:`ActivityError`.
     """
     seen: set[str] = set()
@@ -118,11 +132,19 @@ def scan(sources: Sequence[Path], *, skip_container: Callable[[ContainerStart], 
         if not path.exists():
             raise ActivityError(path, "no such file or folder")
         if path.is_dir():
-            for file in _walk(path):
-                key = str(file)
-                if key not in seen:
-                    seen.add(key)
-                    yield from _file_events(file, skip_container)
+            for key, st in _walk(path):
+                if key in seen:
+                    continue
+                seen.add(key)
+                if (
+                    skip_file is not None
+                    and not isinstance(st, OSError)
+                    and stat.S_ISREG(st.st_mode)
+                    and not key.lower().endswith(".zip")
+                    and skip_file(key, st.st_size, st.st_mtime_ns)
+                ):
+                    continue
+                yield from _file_events(Path(key), skip_container, st=st)
         else:
             key = str(path.resolve())
             if key not in seen:
@@ -130,24 +152,59 @@ def scan(sources: Sequence[Path], *, skip_container: Callable[[ContainerStart], 
                 yield from _file_events(path.resolve(), skip_container, explicit=True)
 
 
-def _walk(root: Path) -> Iterator[Path]:
-    """Files under ``root`` whose names look like FIT files or zips, sorted, links not followed."""
-    root = root.resolve()
-    for folder, dirs, files in os.walk(root, followlinks=False):
-        dirs.sort()
-        for name in sorted(files):
-            if is_fit_name(name) or is_zip_name(name):
-                yield Path(folder) / name
+def _walk(root: Path) -> Iterator[tuple[str, os.stat_result | OSError]]:
+    """Files under ``root`` whose names look like FIT files or zips (paths), with their stat.
+
+    A folder's files come first, sorted, then its subfolders, sorted; links to
+    folders are not followed (``os.walk``'s order, in one ``os.scandir`` pass
+    per folder). A file that cannot be stat'ed comes with its ``OSError``.
+    """
+    stack = [str(root.resolve())]
+    while stack:
+        folder = stack.pop()
+        files: list[tuple[str, os.DirEntry[str]]] = []
+        dirs: list[str] = []
+        try:
+            with os.scandir(folder) as it:
+                for entry in it:
+                    name = entry.name
+                    try:
+                        is_dir = entry.is_dir()
+                    except OSError:
+                        is_dir = False
+                    if is_dir:
+                        if not entry.is_symlink():
+                            dirs.append(name)
+                    elif name.lower().endswith((".fit", ".fit.gz", ".zip")):
+                        files.append((name, entry))
+        except OSError:
+            continue  # as os.walk: a folder that cannot be listed is passed over
+        files.sort()
+        for _, entry in files:
+            try:
+                st: os.stat_result | OSError = entry.stat()
+            except OSError as exc:
+                st = exc
+            yield entry.path, st
+        dirs.sort(reverse=True)
+        stack.extend(os.path.join(folder, d) for d in dirs)
 
 
 def _file_events(
-    path: Path, skip_container: Callable[[ContainerStart], bool] | None, *, explicit: bool = False
+    path: Path,
+    skip_container: Callable[[ContainerStart], bool] | None,
+    *,
+    explicit: bool = False,
+    st: os.stat_result | OSError | None = None,
 ) -> Iterator[Event]:
     key = str(path)
-    try:
-        st = path.stat()
-    except OSError as exc:
-        yield Refused(key, 0, 0, f"cannot read: {exc.strerror or exc}")
+    if st is None:
+        try:
+            st = path.stat()
+        except OSError as exc:
+            st = exc
+    if isinstance(st, OSError):
+        yield Refused(key, 0, 0, f"cannot read: {st.strerror or st}")
         return
     if not stat.S_ISREG(st.st_mode):
         yield Refused(key, 0, st.st_mtime_ns, "not a regular file")
@@ -167,10 +224,11 @@ def _file_events(
     if not is_fit_name(name) and not explicit:
         return
     gz = name.lower().endswith(".gz")
-    yield Candidate(key, st.st_size, st.st_mtime_ns, lambda: _read_path(path, gz))
+    yield Candidate(key, st.st_size, st.st_mtime_ns, functools.partial(read_path, path, gz), path, gz)
 
 
-def _read_path(path: Path, gz: bool) -> bytes:
+def read_path(path: Path, gz: bool) -> bytes:
+    """The FIT bytes of a file on disk (gunzipped); :class:`ActivityError` with a reason."""
     try:
         if gz:
             with gzip.open(path, "rb") as f:

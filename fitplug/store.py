@@ -7,9 +7,10 @@ showed, with its sequence) and ``meta``. Migrations are named, applied in
 order and recorded in ``_migrations``, as sqlite-utils does; ``PRAGMA
 user_version`` holds how many have been applied.
 
-A sync killed at any point loses at most the file it was reading: every
-file's result is committed in its own transaction, and a file is marked seen
-in the same transaction that stores what was read from it.
+A sync killed at any point loses at most the files it had not committed yet
+(one batch of a few dozen): files are committed in small batches, and a file
+is marked seen in the same transaction that stores what was read from it, so
+the next sync reads exactly those again.
 """
 
 from __future__ import annotations
@@ -169,6 +170,15 @@ class FileState:
 
 
 @dataclass(frozen=True, slots=True)
+class FileError:
+    """Why a file could not be read (what :meth:`Store.record_batch` keeps for it)."""
+
+    reason: str
+    offset: int | None = None
+    sha256: str | None = None
+
+
+@dataclass(frozen=True, slots=True)
 class StoredActivity:
     """An activity as the store holds it."""
 
@@ -283,6 +293,35 @@ class Store:
         row = self._db.execute("SELECT size, mtime_ns FROM files WHERE key = ?", (key,)).fetchone()
         return row is not None and row[0] == size and row[1] == mtime_ns
 
+    def file_index(self) -> dict[str, tuple[int, int, bool]]:
+        """Every file the store knows: ``key -> (size, mtime_ns, is_error)``, in one query.
+
+        A sync looks each file up here instead of asking SQLite once a file.
+        """
+        return {
+            r[0]: (r[1], r[2], r[3] == "error")
+            for r in self._db.execute("SELECT key, size, mtime_ns, status FROM files")
+        }
+
+    def record_batch(
+        self, outcomes: Sequence[tuple[str, int, int, ActivitySummary | FileError]], now: dt.datetime
+    ) -> list[FileState]:
+        """Store several files' outcomes in one transaction, in order; their new states.
+
+        A sync hands over a few dozen files at a time: all of them are kept, or
+        (killed before the commit) none, and the next sync reads those again.
+        """
+        states: list[FileState] = []
+        with self._tx() as db:
+            for key, size, mtime_ns, outcome in outcomes:
+                if isinstance(outcome, FileError):
+                    self._put_file(db, key, size, mtime_ns, outcome.sha256, "error", None, outcome.reason,
+                                   outcome.offset, None, now)  # fmt: skip
+                    states.append(FileState(key, size, mtime_ns, "error", None, outcome.reason, None))
+                else:
+                    states.append(self._record(db, key, size, mtime_ns, outcome, now))
+        return states
+
     def container_done(self, key: str, size: int, mtime_ns: int) -> bool:
         row = self._db.execute("SELECT size, mtime_ns FROM containers WHERE key = ?", (key,)).fetchone()
         return row is not None and row[0] == size and row[1] == mtime_ns
@@ -309,17 +348,23 @@ class Store:
         (same bytes, or same manufacturer + serial + time_created) as ``duplicate``.
         """
         with self._tx() as db:
-            activity_id: int | None = None
-            if summary.file_type != "activity":
-                status = "other"
+            return self._record(db, key, size, mtime_ns, summary, now)
+
+    def _record(
+        self, db: sqlite3.Connection, key: str, size: int, mtime_ns: int, summary: ActivitySummary,
+        now: dt.datetime,
+    ) -> FileState:
+        activity_id: int | None = None
+        if summary.file_type != "activity":
+            status = "other"
+        else:
+            activity_id = self._find_activity(db, summary)
+            if activity_id is not None:
+                status = "duplicate"
             else:
-                activity_id = self._find_activity(db, summary)
-                if activity_id is not None:
-                    status = "duplicate"
-                else:
-                    status = "new"
-                    activity_id = self._insert_activity(db, key, summary, now)
-            self._put_file(db, key, size, mtime_ns, summary.sha256, status, summary.file_type, None, None, activity_id, now)
+                status = "new"
+                activity_id = self._insert_activity(db, key, summary, now)
+        self._put_file(db, key, size, mtime_ns, summary.sha256, status, summary.file_type, None, None, activity_id, now)
         return FileState(key, size, mtime_ns, status, summary.file_type, None, activity_id)
 
     @staticmethod

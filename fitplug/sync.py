@@ -7,20 +7,21 @@ as a short summary or as JSON (``docs/json.md``).
 from __future__ import annotations
 
 import datetime as dt
+import functools
 from collections import Counter
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from .activities import read_activity
 from .devices import Device, InstallResult, install_files
 from .due import Decision, RunStretch, activity_kind, decide
 from .errors import ActivityError
-from .model import DueItem, Programme, Session
-from .sources import Candidate, ContainerDone, ContainerStart, Refused, scan
-from .store import Store, iso
+from .model import ActivitySummary, DueItem, Programme, Session
+from .sources import ContainerDone, ContainerStart, Refused, scan
+from .store import FileError, Store, iso
 
 _UTC = dt.UTC
+Outcome = ActivitySummary | FileError
 #: meta key: when fitplug started keeping the due bookkeeping (see ``tracking_since``)
 SINCE_KEY = "tracking_since_utc"
 
@@ -99,19 +100,29 @@ def sync(
     now: dt.datetime,
     device: Device | None = None,
     progress: Callable[[str], None] | None = None,
+    verify: bool = False,
+    processes: int | None = None,
 ) -> SyncResult:
     """Read every new or changed FIT file under ``sources`` into ``store``, then decide.
 
-    Each file's result is committed on its own; an unreadable file is recorded
-    with its reason and the sync goes on. With ``device``, its activities are
-    read too and the due post-run workout is put into ``GARMIN/NewFiles``.
+    Files are read with the fast scanner (``verify``: with its CRC checks),
+    and whatever it refuses with fitdecode, which decides; many files are read
+    in a process pool (``processes``, default one per core). Outcomes are
+    committed in file order, a small batch per transaction, so a killed sync
+    loses only what it had not committed and the next one reads that again;
+    an unreadable file is recorded with its reason and the sync goes on. With
+    ``device``, its activities are read too and the due post-run workout is
+    put into ``GARMIN/NewFiles``.
     """
+    from .readpool import Job, Reader
+
     result = SyncResult()
     paths = [p for p in sources if Path(p).exists()]
     result.notes += [f"Source {p} is not there now; skipped." for p in sources if not Path(p).exists()]
     if device is not None and device.activity_dir.is_dir() and device.activity_dir not in paths:
         paths.append(device.activity_dir)
     result.sources = [str(p) for p in paths]
+    known = store.file_index()  # one query; no SQL round trip per unchanged file
 
     def skip_container(start: ContainerStart) -> bool:
         if store.container_done(start.key, start.size, start.mtime_ns):
@@ -119,29 +130,68 @@ def sync(
             return True
         return False
 
-    for event in scan(paths, skip_container=skip_container):
-        if isinstance(event, ContainerStart):
-            continue
-        if isinstance(event, ContainerDone):
-            if not store.container_done(event.key, event.size, event.mtime_ns):
-                store.mark_container(event.key, event.size, event.mtime_ns, now)
+    def skip_file(key: str, size: int, mtime_ns: int) -> bool:
+        seen = known.get(key)
+        if seen is None or seen[0] != size or seen[1] != mtime_ns:
+            return False
+        if seen[2]:
+            result.known_bad += 1
+        else:
+            result.unchanged += 1
+        if progress:
+            progress(key)
+        return True
+
+    def store_batch(batch: list[tuple[Job, Outcome]]) -> None:
+        states = store.record_batch([(j.key, j.size, j.mtime_ns, o) for j, o in batch], now)
+        for (job, outcome), state in zip(batch, states, strict=True):
+            if isinstance(outcome, FileError):
+                result.skipped.append(SkippedFile(job.key, outcome.reason, outcome.offset))
+            elif state.status == "new":
+                start = min((s.start_utc for s in outcome.sessions), default=None)
+                result.new.append(NewActivity(job.key, activity_kind(outcome), start))
+            elif state.status == "duplicate":
+                result.duplicates += 1
+            else:
+                result.other[outcome.file_type] += 1
             if progress:
-                progress(event.key)
-            continue
+                progress(job.key)
+
+    def container_done(event: ContainerDone) -> None:
+        if not store.container_done(event.key, event.size, event.mtime_ns):
+            store.mark_container(event.key, event.size, event.mtime_ns, now)
         if progress:
             progress(event.key)
-        if store.is_unchanged(event.key, event.size, event.mtime_ns):
-            state = store.file_state(event.key)
-            if state is not None and state.status == "error":
-                result.known_bad += 1
-            else:
-                result.unchanged += 1
-            continue
-        if isinstance(event, Refused):
-            store.record_error(event.key, event.size, event.mtime_ns, event.reason, None, now)
-            result.skipped.append(SkippedFile(event.key, event.reason))
-            continue
-        _read_one(store, event, now, result)
+
+    with Reader(store_batch, verify=verify, processes=processes) as reader:
+        for event in scan(paths, skip_container=skip_container, skip_file=skip_file):
+            if isinstance(event, ContainerStart):
+                continue
+            if isinstance(event, ContainerDone):
+                reader.then(functools.partial(container_done, event))
+                continue
+            seen = known.get(event.key)
+            if seen is not None and seen[0] == event.size and seen[1] == event.mtime_ns:
+                if seen[2]:
+                    result.known_bad += 1
+                else:
+                    result.unchanged += 1
+                if progress:
+                    progress(event.key)
+                continue
+            if isinstance(event, Refused):
+                reader.then(functools.partial(_refused, store, event, now, result, progress))
+                continue
+            if event.path is not None:  # on disk: a worker opens it by itself
+                reader.add(Job(event.key, event.size, event.mtime_ns, str(event.path), event.gz))
+                continue
+            try:
+                data = event.read()  # a zip member: only readable while its zip is open
+            except ActivityError as exc:
+                reader.then(functools.partial(_refused, store, Refused(event.key, event.size, event.mtime_ns,
+                                                                       exc.reason), now, result, progress))
+                continue
+            reader.add(Job(event.key, event.size, event.mtime_ns, data=data))
 
     if programme is not None:
         decision = evaluate(store, programme, now)
@@ -156,26 +206,13 @@ def sync(
     return result
 
 
-def _read_one(store: Store, candidate: Candidate, now: dt.datetime, result: SyncResult) -> None:
-    import hashlib
-
-    data: bytes | None = None
-    try:
-        data = candidate.read()
-        summary = read_activity(data, name=candidate.key)
-    except ActivityError as exc:
-        digest = hashlib.sha256(data).hexdigest() if data is not None else None
-        store.record_error(candidate.key, candidate.size, candidate.mtime_ns, exc.reason, exc.offset, now, digest)
-        result.skipped.append(SkippedFile(candidate.key, exc.reason, exc.offset))
-        return
-    state = store.record(candidate.key, candidate.size, candidate.mtime_ns, summary, now)
-    if state.status == "new":
-        start = min((s.start_utc for s in summary.sessions), default=None)
-        result.new.append(NewActivity(candidate.key, activity_kind(summary), start))
-    elif state.status == "duplicate":
-        result.duplicates += 1
-    else:
-        result.other[summary.file_type] += 1
+def _refused(
+    store: Store, event: Refused, now: dt.datetime, result: SyncResult, progress: Callable[[str], None] | None
+) -> None:
+    store.record_error(event.key, event.size, event.mtime_ns, event.reason, None, now)
+    result.skipped.append(SkippedFile(event.key, event.reason))
+    if progress:
+        progress(event.key)
 
 
 # --- the watch -------------------------------------------------------------------

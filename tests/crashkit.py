@@ -1,14 +1,11 @@
 """Killing a real ``python -m fitplug`` and comparing what the store holds afterwards.
 
-Two ways to choose the moment of the SIGKILL, neither of which needs a hook in
-fitplug itself:
-
-- :func:`kill_when_rows` polls the store read-only from the test and kills
-  the process once a table holds enough rows (a point *between* files);
-- :func:`run_with_killpoint` runs the CLI under ``tests/killpoint.py``, which
-  wraps ``sqlite3.connect`` so that the process SIGKILLs itself right before
-  or after the n-th SQL statement matching a pattern: inside an open
-  transaction, or just before its COMMIT.
+The moment of the SIGKILL is chosen without a hook in fitplug itself:
+:func:`run_with_killpoint` runs the CLI under ``tests/killpoint.py``, which
+wraps ``sqlite3.connect`` so that the process SIGKILLs itself right before or
+after the n-th SQL statement matching a pattern: inside an open transaction,
+or just before its COMMIT. (Polling the store from the test loses the race
+against a sync that takes a second.)
 """
 
 from __future__ import annotations
@@ -78,30 +75,6 @@ def count_rows(db: Path, table: str) -> int:
             return int(c.execute(f"SELECT count(*) FROM {table}").fetchone()[0])
     except sqlite3.Error:
         return 0
-
-
-def kill_when_rows(db: Path, table: str, rows: int, *args: str, limit_s: float = 120) -> int:
-    """Start ``fitplug``, SIGKILL it once ``table`` holds ``rows`` rows; returns the rows seen.
-
-    Raises ``AssertionError`` when the process ended on its own first.
-    """
-    proc = subprocess.Popen(fitplug_cmd(db, *args), env=env(), stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
-    deadline = time.monotonic() + limit_s
-    seen = 0
-    try:
-        while time.monotonic() < deadline and proc.poll() is None:
-            seen = count_rows(db, table)
-            if seen >= rows:
-                break
-            time.sleep(0.005)
-        proc.send_signal(signal.SIGKILL)
-    finally:
-        proc.wait()
-        assert proc.stderr is not None
-        err = proc.stderr.read().decode(errors="replace")
-        proc.stderr.close()
-    assert proc.returncode == -signal.SIGKILL, f"fitplug ended before it was killed ({proc.returncode}): {err}"
-    return seen
 
 
 def run_with_killpoint(db: Path, when: str, pattern: str, nth: int, *args: str) -> subprocess.CompletedProcess[str]:

@@ -7,7 +7,7 @@ Each builder returns the bytes of a complete, CRC-correct FIT file; the
 from __future__ import annotations
 
 import datetime as dt
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 
 from garmin_fit_sdk import Encoder, Profile
@@ -198,3 +198,37 @@ def bit_flipped(data: bytes) -> bytes:
 
 ZERO_BYTES = b""
 NOT_FIT = b"<?xml version='1.0'?><TrainingCenterDatabase/>\n" * 4
+
+
+# --- every generated fixture, by name (the readers must agree on each) ------------------
+
+_T = dt.datetime(2026, 11, 20, 7, 14, tzinfo=UTC)
+
+
+def _chained() -> bytes:
+    from fitfiles import chain
+
+    return chain(run(_T, 30, 5), strength(_T + dt.timedelta(hours=2), [10, 8]))
+
+
+FIXTURES: dict[str, Callable[[], bytes]] = {
+    "run": lambda: run(_T, 45, 9.2),
+    "run_treadmill_no_hr_no_offset": lambda: run(_T, 30, 5, sub_sport="treadmill", hr=None, offset_s=None),
+    "run_no_distance": lambda: run(_T, 30),
+    "run_offset_over_a_day": lambda: run(_T, 30, 5, offset_s=2 * 86400),
+    "run_negative_offset": lambda: run(_T, 30, 5, offset_s=-7 * 3600),
+    # a watch whose clock was never set: times below 0x10000000, from the FIT epoch
+    "run_device_relative_time": lambda: run(FIT_EPOCH + dt.timedelta(seconds=5000), 30, 5),
+    "ride": lambda: ride(_T, 60, 30),
+    "multisport": lambda: multisport(_T),
+    "strength": lambda: strength(_T, [12, 10, 8]),
+    "strength_no_exercise_name": lambda: strength(_T, [5], category="squat", exercise_name=None),
+    "stretch_workout": lambda: stretch_workout(_T),
+    "yoga": lambda: yoga(_T),
+    "workout_file": workout_file,
+    "chained": _chained,
+    "truncated": lambda: truncated(run(_T, 30, 5)),
+    "bit_flipped": lambda: bit_flipped(strength(_T, [10])),
+    "zero_bytes": lambda: ZERO_BYTES,
+    "not_fit": lambda: NOT_FIT,
+}

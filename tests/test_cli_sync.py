@@ -157,3 +157,24 @@ def test_store_from_newer_fitplug(runner: CliRunner, tmp_path: Path) -> None:
     assert result.output == (
         f"Error: {db}: written by a newer fitplug (schema 99; this one knows 1); upgrade fitplug or use another --db\n"
     )
+
+
+def test_status_and_help_import_no_heavy_module(runner: CliRunner, tmp_path: Path, src: Path) -> None:
+    """`fitplug status` and `--help` start fast: no FIT decoder, SDK profile or calendar library."""
+    import os
+    import subprocess
+    import sys
+
+    assert invoke(runner, tmp_path, "sync", str(src), "--programme", PROGRAMME).exit_code == 0
+    heavy = {"fitdecode", "garmin_fit_sdk", "icalendar", "platformdirs", "fitplug.fitscan"}
+    db = str(tmp_path / "db.sqlite3")
+    for args in (["--help"], ["--db", db, "--now", "2026-11-22T09:30:00Z", "status", "--programme", PROGRAMME]):
+        code = (
+            "import sys\nfrom fitplug.cli import cli\n"
+            f"try:\n    cli({args!r})\nexcept SystemExit:\n    pass\n"
+            f"print(sorted(m for m in sys.modules if m in {heavy!r}), file=sys.stderr)"
+        )
+        for _ in range(2):  # the first run may build the exercise table cache from the SDK
+            done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=60, check=True,
+                                  env={**os.environ, "PYTHONPATH": str(ROOT)})
+        assert done.stderr.strip().splitlines()[-1] == "[]", (args, done.stderr)

@@ -5,7 +5,8 @@ from __future__ import annotations
 import datetime as dt
 import gzip
 import io
-import time
+import os
+import sqlite3
 import zipfile
 from pathlib import Path
 
@@ -15,6 +16,7 @@ from conftest import ROOT
 
 from fitplug.devices import open_device
 from fitplug.programme import load_programme
+from fitplug.readpool import _read_chunk
 from fitplug.sources import Candidate, Refused, scan
 from fitplug.store import Store
 from fitplug.sync import sync
@@ -141,9 +143,88 @@ def test_corpus_sync_never_crashes(tmp_path: Path, corpus: Path, programme) -> N
         assert len(r.new) > 100 and 5 <= len(r.skipped) <= 12
         assert all(s.reason for s in r.skipped)
         assert store.integrity_check() == "ok"
-        t0 = time.perf_counter()
         again = sync(store, [corpus], programme=programme, now=NOW)
-        assert again.new == [] and time.perf_counter() - t0 < 5
+        assert again.new == [] and again.skipped == []
 
 
 # SIGKILL in the middle of a sync (and of `fitplug done`): tests/test_crash.py
+
+
+def _snapshot(db: Path) -> tuple[list, list, list]:  # type: ignore[type-arg]
+    with sqlite3.connect(db) as c:
+        files = sorted(c.execute("SELECT key, size, status, file_type, reason FROM files"))
+        acts = sorted(c.execute("SELECT sha256, file_type FROM activities"))
+        sessions = sorted(c.execute(
+            "SELECT a.sha256, s.idx, s.sport, s.start_utc, s.elapsed_s FROM sessions s "
+            "JOIN activities a ON a.id = s.activity_id"
+        ))
+    return files, acts, sessions
+
+
+def test_pool_and_single_process_store_the_same(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """Read in a process pool or in this process: the same store, the same report, in file order."""
+    from fitplug import readpool
+
+    src = tmp_path / "src"
+    for i in range(90):
+        start = dt.datetime(2026, 1, 1, tzinfo=UTC) + dt.timedelta(hours=9 * i)
+        data = m.run(start, 30 + i % 40, 5 + i % 7) if i % 3 else m.strength(start, [10, 8 + i % 4])
+        if i % 17 == 0:
+            data = m.truncated(data)
+        write(src / f"{i:03d}.fit", data)
+        if i % 10 == 0:
+            write(src / "copies" / f"{i:03d}.fit.gz", gzip.compress(data))
+    write(src / "export.zip", zip_bytes({f"m/{i}.fit": m.ride(dt.datetime(2025, 6, 1 + i, tzinfo=UTC), 60, 30)
+                                         for i in range(20)} | {"m/bad.fit": b"not fit"}))
+    write(src / "zz" / "last.fit", m.workout_file())
+    results = []
+    for name, processes, pool_after in (("one", 1, 64), ("pool", 2, 3)):
+        monkeypatch.setattr(readpool, "POOL_AFTER", pool_after)
+        monkeypatch.setattr(readpool, "CHUNK_FILES", 4)
+        keys: list[str] = []
+        with Store(tmp_path / f"{name}.sqlite3") as store:
+            r = sync(store, [src], programme=None, now=NOW, processes=processes, progress=keys.append)
+        results.append((r, keys, _snapshot(tmp_path / f"{name}.sqlite3")))
+    (one, one_keys, one_db), (pool, pool_keys, pool_db) = results
+    assert one_db == pool_db
+    assert one_keys == pool_keys
+    assert (one.new, one.skipped, one.duplicates, one.other) == (pool.new, pool.skipped, pool.duplicates, pool.other)
+    assert len(one.new) == 90 - 6 + 20 and one.duplicates == 9 - 1  # a truncated original has a truncated copy
+
+
+def test_verify_sends_bad_crc_files_to_the_decider(tmp_path: Path) -> None:
+    src = tmp_path / "src"
+    write(src / "flipped.fit", m.bit_flipped(m.strength(at(20, 7), [10])))
+    with Store(tmp_path / "fast.sqlite3") as store:
+        fast = sync(store, [src], programme=None, now=NOW)
+    with Store(tmp_path / "verified.sqlite3") as store:
+        verified = sync(store, [src], programme=None, now=NOW, verify=True)
+    assert len(fast.new) == 1 and fast.skipped == []  # without --verify the CRC is not read
+    assert verified.new == [] and [s.reason.split(" (")[0] for s in verified.skipped] == ["bad CRC"]
+
+
+def _dies_on_file_20(jobs, verify):  # type: ignore[no-untyped-def]
+    """A worker's task that kills its worker when it meets file 020 (module level: pickled by name)."""
+    if any(key.endswith("020.fit") for key, *_ in jobs):
+        os._exit(9)
+    return _read_chunk(jobs, verify)  # the real one, imported before any test patches it
+
+
+def test_a_worker_that_dies_loses_nothing(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """A worker killed mid-sync (out of memory, say): its files and the rest are read here, in order."""
+    from fitplug import readpool
+
+    src = tmp_path / "src"
+    for i in range(60):
+        write(src / f"{i:03d}.fit", m.run(dt.datetime(2026, 1, 1, tzinfo=UTC) + dt.timedelta(hours=9 * i), 40, 8))
+    write(src / "zz.zip", zip_bytes({f"{i}.fit": m.ride(dt.datetime(2025, 6, 1 + i, tzinfo=UTC), 60, 30)
+                                     for i in range(5)}))
+    monkeypatch.setattr(readpool, "_read_chunk", _dies_on_file_20)
+    monkeypatch.setattr(readpool, "POOL_AFTER", 4)
+    monkeypatch.setattr(readpool, "CHUNK_FILES", 3)
+    with Store(tmp_path / "db.sqlite3") as store:
+        r = sync(store, [src], programme=None, now=NOW, processes=2)
+        assert len(r.new) == 65 and r.skipped == []
+        assert [Path(a.key).name for a in r.new][:61] == [f"{i:03d}.fit" for i in range(60)] + ["zz.zip!0.fit"]
+        assert store.counts().get("new") == 65
+        assert store.query("SELECT count(*) FROM containers") == [(1,)]

@@ -1,0 +1,267 @@
+"""Read many activity files: fitscan first, fitdecode when it refuses, both cores when it pays.
+
+:func:`read_one` is the reader ``fitplug sync`` uses for one file: the fast
+scanner (:mod:`fitplug.fitscan`) first, and whatever it cannot read goes to
+the fitdecode reader, which decides and says why. :class:`Reader` runs it over
+a stream of files: the first ones in this process (a small sync never pays for
+starting processes), the rest in a process pool of one worker per core. Files
+on disk go to the workers as paths, so the parent never holds their bytes; zip
+members, which only the parent can read, go as bytes, a bounded amount at a
+time. Outcomes come back in the order the files were added, in batches the
+caller stores in one transaction each.
+"""
+
+from __future__ import annotations
+
+import collections
+import hashlib
+import os
+import signal
+import sys
+import threading
+import time
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
+from pathlib import Path
+from typing import TYPE_CHECKING, Any, Final, Self, TypeAlias
+
+from .errors import ActivityError
+from .model import ActivitySummary
+from .sources import MAX_FIT_BYTES, read_path
+from .store import FileError
+
+if TYPE_CHECKING:
+    import concurrent.futures
+    import concurrent.futures.process
+
+Outcome: TypeAlias = ActivitySummary | FileError
+
+#: files read in this process before a pool is started for the rest
+POOL_AFTER: Final = 64
+#: files per task sent to a worker (and per transaction), and their bytes
+CHUNK_FILES: Final = 16
+CHUNK_BYTES: Final = 8 << 20
+#: outcomes stored per transaction when reading in this process
+BATCH_FILES: Final = 32
+
+
+@dataclass(frozen=True, slots=True)
+class Job:
+    """One file to read: by ``path`` (any process can open it) or as ``data`` (a zip member)."""
+
+    key: str
+    size: int
+    mtime_ns: int
+    path: str | None = None
+    gz: bool = False
+    data: bytes | None = None
+
+
+def read_one(key: str, path: str | None, gz: bool, data: bytes | None, verify: bool) -> Outcome:
+    """The summary of one file, or why it cannot be read (never raises for a bad file)."""
+    from .activities import decode_activity
+    from .fitscan import ScanError, scan_activity
+
+    try:
+        if data is None:
+            assert path is not None
+            if not gz:
+                size = os.stat(path).st_size
+                if size > MAX_FIT_BYTES:
+                    return FileError(f"{size} bytes is too large for a FIT activity")
+                try:
+                    return scan_activity(path, verify=verify)  # big files are mapped, not read whole
+                except ScanError:
+                    pass
+            data = read_path(Path(path), gz)
+            if gz:
+                try:
+                    return scan_activity(data, verify=verify)
+                except ScanError:
+                    pass
+        else:
+            try:
+                return scan_activity(data, verify=verify)
+            except ScanError:
+                pass
+        return decode_activity(data, name=key)  # the decider: reads it, or says why not
+    except ActivityError as exc:
+        return FileError(exc.reason, exc.offset, hashlib.sha256(data).hexdigest() if data is not None else None)
+    except OSError as exc:
+        return FileError(f"cannot read: {exc.strerror or exc}")
+
+
+def _read_chunk(jobs: Sequence[tuple[str, str | None, bool, bytes | None]], verify: bool) -> list[Outcome]:
+    return [read_one(key, path, gz, data, verify) for key, path, gz, data in jobs]
+
+
+def _worker_init(parent: int) -> None:
+    """In a worker: leave Ctrl-C to the parent, and exit when the parent is gone.
+
+    The parent stops the pool on Ctrl-C; a killed parent (SIGKILL) cannot, so
+    each worker watches for it and leaves no process behind.
+    """
+    signal.signal(signal.SIGINT, signal.SIG_IGN)
+
+    def watch() -> None:
+        while os.getppid() == parent:
+            time.sleep(0.5)
+        os._exit(1)
+
+    threading.Thread(target=watch, daemon=True).start()
+
+
+def workers() -> int:
+    try:
+        return max(1, len(os.sched_getaffinity(0)))
+    except AttributeError:  # pragma: no cover - not Linux
+        return max(1, os.cpu_count() or 1)
+
+
+Batch: TypeAlias = list[tuple[Job, Outcome]]
+
+
+class Reader:
+    """Read added files in order; ``store_batch`` gets their outcomes a batch at a time.
+
+    ``then(action)`` runs ``action`` once every file added before it has been
+    handed to ``store_batch`` (a zip is marked done after its members). Use as
+    a context manager: leaving the block waits for everything (or, on an
+    exception, stops the workers without storing what they had not returned).
+    """
+
+    def __init__(
+        self,
+        store_batch: Callable[[Batch], None],
+        *,
+        verify: bool = False,
+        pool_after: int | None = None,
+        processes: int | None = None,
+    ) -> None:
+        self._store = store_batch
+        self._verify = verify
+        self._pool_after = POOL_AFTER if pool_after is None else pool_after
+        self._processes = processes or workers()
+        self._added = 0
+        self._batch: Batch = []
+        self._pool: concurrent.futures.ProcessPoolExecutor | None = None
+        self._chunk: list[Job] = []
+        self._chunk_bytes = 0
+        #: in order: (jobs, future) sent to a worker, or an action to run after them
+        self._steps: collections.deque[tuple[list[Job], Any] | Callable[[], None]] = collections.deque()
+        self._in_flight = 0
+
+    def __enter__(self) -> Self:
+        return self
+
+    def __exit__(self, exc_type: object, *exc: object) -> None:
+        if exc_type is None:
+            self.finish()
+        elif self._pool is not None:
+            self._pool.shutdown(wait=False, cancel_futures=True)
+            self._pool = None
+
+    def add(self, job: Job) -> None:
+        self._added += 1
+        if self._pool is None and self._added > self._pool_after and self._processes > 1:
+            self._start_pool()
+        if self._pool is None:
+            self._catch_up()
+            self._batch.append((job, read_one(job.key, job.path, job.gz, job.data, self._verify)))
+            if len(self._batch) >= BATCH_FILES:
+                self._flush_batch()
+            return
+        self._chunk.append(job)
+        self._chunk_bytes += job.size
+        if len(self._chunk) >= CHUNK_FILES or self._chunk_bytes >= CHUNK_BYTES:
+            self._submit()
+
+    def then(self, action: Callable[[], None]) -> None:
+        if self._pool is None:
+            self._catch_up()
+            self._flush_batch()
+            action()
+            return
+        self._submit()
+        if not self._steps:
+            action()
+        else:
+            self._steps.append(action)
+
+    def finish(self) -> None:
+        self._flush_batch()
+        self._submit()
+        self._drain(0)
+        if self._pool is not None:
+            self._pool.shutdown(wait=True)
+            self._pool = None
+
+    # --- inside -----------------------------------------------------------------
+
+    def _catch_up(self) -> None:
+        """After a broken pool: store what was sent or gathered for it, in order."""
+        if self._steps or self._chunk:
+            self._submit()
+            self._drain(0)
+
+    def _flush_batch(self) -> None:
+        if self._batch:
+            batch, self._batch = self._batch, []
+            self._store(batch)
+
+    def _start_pool(self) -> None:
+        import concurrent.futures  # here: a sync with nothing new never pays for them
+        import multiprocessing
+
+        self._flush_batch()
+        # fork where it is the platform's safe default: workers start in
+        # milliseconds with the FIT profile tables already built
+        ctx = multiprocessing.get_context("fork" if sys.platform == "linux" else None)
+        self._pool = concurrent.futures.ProcessPoolExecutor(
+            self._processes, mp_context=ctx, initializer=_worker_init, initargs=(os.getpid(),)
+        )
+
+    def _submit(self) -> None:
+        if not self._chunk:
+            return
+        jobs, self._chunk, self._chunk_bytes = self._chunk, [], 0
+        if self._pool is None:  # the pool broke: read them here, after what is in flight
+            self._drain(0)
+            self._store([(j, read_one(j.key, j.path, j.gz, j.data, self._verify)) for j in jobs])
+            return
+        import concurrent.futures.process  # imported already when there is a pool
+
+        try:
+            future = self._pool.submit(_read_chunk, [(j.key, j.path, j.gz, j.data) for j in jobs], self._verify)
+        except concurrent.futures.process.BrokenProcessPool:
+            # a worker died before its task came back: finish in this process
+            self._pool.shutdown(wait=False, cancel_futures=True)
+            self._pool, self._processes = None, 1
+            self._drain(0)
+            self._store([(j, read_one(j.key, j.path, j.gz, j.data, self._verify)) for j in jobs])
+            return
+        self._steps.append((jobs, future))
+        self._in_flight += 1
+        # two tasks a worker keeps every core busy and the bytes in flight bounded
+        self._drain(2 * self._processes)
+
+    def _drain(self, keep: int) -> None:
+        import concurrent.futures.process  # imported already when there is a pool
+
+        while self._steps and (self._in_flight > keep or callable(self._steps[0])):
+            step = self._steps.popleft()
+            if callable(step):
+                step()
+                continue
+            jobs, future = step
+            self._in_flight -= 1
+            try:
+                outcomes = future.result()
+            except (concurrent.futures.process.BrokenProcessPool, concurrent.futures.CancelledError):
+                # a worker died (killed, out of memory): read its files here,
+                # and every file after them, rather than lose the sync
+                outcomes = [read_one(j.key, j.path, j.gz, j.data, self._verify) for j in jobs]
+                if self._pool is not None:
+                    self._pool.shutdown(wait=False, cancel_futures=True)
+                    self._pool, self._processes = None, 1
+            self._store(list(zip(jobs, outcomes, strict=True)))
