@@ -23,9 +23,9 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT / "tests"))
 
-from fitfiles import make_activity, session  # noqa: E402
+from fitfiles import make_activity, session
 
-from fitplug.fitscan import _crc16  # noqa: E402
+from fitplug.fitscan import _crc16
 
 CORPUS = next(
     (p / "shared" / "fit-corpus" for p in (ROOT.parent, ROOT.parent.parent)
@@ -61,7 +61,7 @@ def generated_sources(seed: int = 0) -> list[bytes]:
     rng = random.Random(seed)
     out = []
     for length in RUN_LENGTHS_S:
-        start = dt.datetime(2026, 1, 1, 6, tzinfo=dt.timezone.utc) + dt.timedelta(
+        start = dt.datetime(2026, 1, 1, 6, tzinfo=dt.UTC) + dt.timedelta(
             days=rng.randrange(300), seconds=rng.randrange(43200)
         )
         km = length / 3600 * rng.uniform(9, 13)

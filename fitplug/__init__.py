@@ -57,10 +57,29 @@ __all__ = [
     "FitplugError",
     "OutputError",
     "ProgrammeError",
+    "Store",
     "StoreError",
     "WorkoutFileError",
-    *sorted(_LAZY),
+    "build_calendar",
+    "decide",
+    "encode_schedule",
+    "encode_workout",
+    "expand",
+    "find_devices",
+    "install_files",
+    "load_programme",
+    "parse_programme",
+    "plan_session",
+    "post_run_variants",
+    "read_activity",
+    "read_workout",
+    "scan_activity",
+    "stretch_due",
+    "upcoming",
 ]
+
+
+assert set(__all__) >= set(_LAZY)  # every lazy name is public
 
 
 def __getattr__(name: str) -> Any:

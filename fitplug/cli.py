@@ -420,7 +420,7 @@ def serve(app: App, programme: Path | None, host: str, port: int, rotate_token: 
         click.echo("Press Ctrl-C to stop.", err=True)
 
     def log(line: str) -> None:
-        stamp = app.now().astimezone(dt.timezone.utc).strftime("%Y-%m-%d %H:%M:%SZ")
+        stamp = app.now().astimezone(dt.UTC).strftime("%Y-%m-%d %H:%M:%SZ")
         click.echo(f"{stamp} {line}", err=True)
 
     path = _remembered_programme(programme)

@@ -78,7 +78,7 @@ def load_revisions(programme_id: str) -> dict[str, Revision]:
             key: Revision(
                 fingerprint=str(value["fingerprint"]),
                 sequence=int(value["sequence"]),
-                changed_utc=dt.datetime.fromisoformat(value["changed_utc"]).astimezone(dt.timezone.utc),
+                changed_utc=dt.datetime.fromisoformat(value["changed_utc"]).astimezone(dt.UTC),
             )
             for key, value in sessions.items()
         }

@@ -45,7 +45,7 @@ _SUB_WINDOW: Final = 64 << 10
 _RUN64: Final = [bytes((h,)) * 64 for h in range(256)]
 _RUN8: Final = [bytes((h,)) * 8 for h in range(256)]
 
-_FIT_EPOCH: Final = dt.datetime(1989, 12, 31, tzinfo=dt.timezone.utc)
+_FIT_EPOCH: Final = dt.datetime(1989, 12, 31, tzinfo=dt.UTC)
 _UNKNOWN: Final = "unknown"
 #: what a session without a (valid) sport reads as: the FIT profile's own ``sport`` 0
 NO_SPORT: Final = "generic"
@@ -191,7 +191,7 @@ class _Decoder:
             if is_text:
                 text = raw.split(b"\0", 1)[0].decode("utf-8", errors="replace")
                 out[field.name] = text or None
-            elif raw == invalid or raw != raw:  # raw != raw: float NaN
+            elif raw == invalid or raw != raw:  # noqa: PLR0124  # raw != raw: float NaN
                 out[field.name] = None
             else:
                 out[field.name] = _convert(field, raw)

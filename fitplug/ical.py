@@ -34,7 +34,7 @@ from icalendar.enums import TRANSP
 from .model import DueItem, DueKind, Exercise, Hold, PlannedSession, Programme, Session, SessionKind
 from .schedule import expand, zone
 
-_UTC = dt.timezone.utc
+_UTC = dt.UTC
 
 #: weeks before and after today that a rolling feed covers
 WEEKS_BACK = 2

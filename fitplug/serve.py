@@ -440,7 +440,7 @@ def _not_modified(headers: dict[str, str], feed: Feed) -> bool:
     except (TypeError, ValueError, IndexError):
         return False
     if since.tzinfo is None:
-        since = since.replace(tzinfo=dt.timezone.utc)
+        since = since.replace(tzinfo=dt.UTC)
     return feed.last_modified <= since
 
 
@@ -490,7 +490,7 @@ def _client(address: Any) -> str:
 def _seconds(value: dt.datetime) -> dt.datetime:
     if value.tzinfo is None:
         value = value.astimezone()
-    return value.astimezone(dt.timezone.utc).replace(microsecond=0)
+    return value.astimezone(dt.UTC).replace(microsecond=0)
 
 
 def _host_port(host: str, port: int) -> str:

@@ -30,7 +30,7 @@ def test_full_disk_keeps_previous_file(tmp_path: Path, monkeypatch: pytest.Monke
         def __init__(self, fd: int, *args: Any, **kwargs: Any) -> None:
             self.f = real_fdopen(fd, *args, **kwargs)
 
-        def __enter__(self) -> FullDisk:
+        def __enter__(self) -> FullDisk:  # noqa: PYI034  # a stand-in for a file object, never subclassed
             return self
 
         def __exit__(self, *exc: object) -> None:

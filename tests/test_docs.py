@@ -7,8 +7,8 @@ import re
 import click
 import pytest
 from click.testing import CliRunner
-
 from conftest import ROOT
+
 from fitplug.cli import cli
 
 README = (ROOT / "README.md").read_text(encoding="utf-8")

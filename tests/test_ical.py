@@ -18,7 +18,7 @@ from fitplug.feedstate import load_revisions
 from fitplug.model import DueItem, DueKind, Programme, Weekday
 from fitplug.programme import parse_programme, template_names, template_text
 
-UTC = dt.timezone.utc
+UTC = dt.UTC
 GOLDEN = Path(__file__).parent / "data" / "golden"
 
 #: (zone, first day of a window, the clock change inside it)

@@ -24,7 +24,7 @@ from fitplug.programme import load_programme, parse_programme, template_names, t
 
 pytestmark = pytest.mark.icscheck
 
-UTC = dt.timezone.utc
+UTC = dt.UTC
 ROOT = Path(__file__).resolve().parent.parent
 ZONES = ("Europe/London", "America/New_York", "Australia/Sydney")
 #: the first day of a six-week window around each change in 2026-27

@@ -28,7 +28,7 @@ from fitplug import FeedError, ical, serve
 from fitplug.feedstate import feed_token, token_path
 from fitplug.model import DueItem, DueKind
 
-UTC = dt.timezone.utc
+UTC = dt.UTC
 ROOT = Path(__file__).resolve().parent.parent
 NOW = dt.datetime(2026, 11, 22, 9, 30, tzinfo=UTC)
 
