@@ -62,11 +62,12 @@ def exercises() -> dict[str, dict[str, int]]:
             pass
     _cache = _from_sdk()
     if key is not None:
-        try:
-            from .atomic import write_atomic
+        from .atomic import write_atomic
+        from .errors import OutputError
 
-            text = json.dumps({"profile": key, "exercises": _cache}, separators=(",", ":"))
+        text = json.dumps({"profile": key, "exercises": _cache}, separators=(",", ":"))
+        try:
             write_atomic(path, text.encode("utf-8"))
-        except OSError:
-            pass  # a read-only data folder: the SDK is imported next time too
+        except OutputError:
+            pass  # a read-only or full data folder: the SDK is imported next time too
     return _cache

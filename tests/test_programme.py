@@ -176,3 +176,15 @@ def test_mutated_templates_end_in_a_programme_or_a_programme_error(name: str, da
 def test_random_text_ends_in_a_programme_error(text: str) -> None:
     with pytest.raises(ProgrammeError):
         P.parse_programme(text, "random.toml")
+
+
+def test_profile_tables_work_when_the_data_folder_cannot_be_written(
+        tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    from fitplug import profile_cache
+
+    blocker = tmp_path / "not-a-folder"
+    blocker.write_text("a file where the data folder should be")
+    monkeypatch.setenv("FITPLUG_DATA_DIR", str(blocker))
+    monkeypatch.setattr(profile_cache, "_cache", None)
+    assert "stretch_pigeon_pose" in profile_cache.exercises()["warm_up"]
+    assert P.parse_programme(P.template_text("glute-runner")).sessions
