@@ -415,12 +415,12 @@ class _Checker:
                                 "(see `fitplug exercises`)")
             return None
         category, _, name = value.partition("/")
-        categories, names = _profile_exercises()
-        if category not in categories:
-            self.fail(full, f"unknown Garmin exercise category {category!r}{_suggest(category, categories)}")
+        profile = _profile_exercises()
+        if category not in profile:
+            self.fail(full, f"unknown Garmin exercise category {category!r}{_suggest(category, profile)}")
             return None
-        if name and name not in names.get(category, ()):
-            every = [f"{c}/{n}" for c in categories for n in names.get(c, ())]
+        if name and name not in profile[category]:
+            every = [f"{c}/{n}" for c, names in profile.items() for n in names]
             self.fail(full, f"{value!r} is not in the FIT profile{_suggest(value, every)}")
             return None
         return GarminExercise(category, name or None)
@@ -600,35 +600,22 @@ def _kind_name(kind: type) -> str:
     return {bool: "true or false", int: "an integer", float: "a number", str: "a string"}.get(kind, kind.__name__)
 
 
-_PROFILE_CACHE: list[tuple[list[str], dict[str, list[str]]]] = []
+def _profile_exercises() -> dict[str, dict[str, int]]:
+    """Exercise categories of the installed FIT profile with their names (``unknown`` left out)."""
+    from .profile_cache import exercises
 
-
-def _profile_exercises() -> tuple[list[str], dict[str, list[str]]]:
-    """Exercise categories and names of the installed FIT profile (garmin-fit-sdk)."""
-    if not _PROFILE_CACHE:
-        from .profile_cache import exercises
-
-        table = exercises()
-        categories = [c for c in table if c != "unknown"]
-        names = {c: list(table[c]) for c in categories}
-        _PROFILE_CACHE.append((categories, names))
-    return _PROFILE_CACHE[0]
-
-
-def exercise_catalogue() -> dict[str, list[str]]:
-    """Every Garmin exercise name by category, from the installed FIT profile."""
-    return dict(_profile_exercises()[1])
+    return {c: names for c, names in exercises().items() if c != "unknown"}
 
 
 def list_exercises(category: str | None = None) -> list[str]:
     """Garmin exercise categories, or ``category/name`` for every name in one category."""
-    categories, names = _profile_exercises()
+    profile = _profile_exercises()
     if category is None:
-        return [f"{c} ({len(names.get(c, ()))} exercises)" for c in categories]
-    if category not in categories:
+        return [f"{c} ({len(names)} exercises)" for c, names in profile.items()]
+    if category not in profile:
         raise ProgrammeError(None, [Problem("", f"unknown Garmin exercise category {category!r}"
-                                                f"{_suggest(category, categories)}")])
-    return [f"{category}/{n}" for n in names[category]]
+                                                f"{_suggest(category, profile)}")])
+    return [f"{category}/{n}" for n in profile[category]]
 
 
 #: the template `fitplug init` writes when none is named
