@@ -45,15 +45,15 @@ def resolve_programme(path: Path | None) -> Programme:
     """Load ``path``, or the programme last used; remember the one loaded."""
     from . import programme
 
+    remembered = load_settings().get("programme")
     if path is None:
-        remembered = load_settings().get("programme")
         if not isinstance(remembered, str):
             raise OutputError("no programme given and none remembered; name one, or run `fitplug init`")
         path = Path(remembered)
         if not path.is_file():
             raise OutputError(f"the remembered programme {path} is gone; name one, or run `fitplug init`")
     loaded = programme.load_programme(path)
-    if load_settings().get("programme") != str(path.resolve()):
+    if remembered != str(path.resolve()):
         update_settings(programme=str(path.resolve()))
     return loaded
 
