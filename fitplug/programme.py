@@ -152,11 +152,11 @@ def _syntax_problem(exc: tomllib.TOMLDecodeError) -> Problem:
 def _clean_text(value: str) -> str | None:
     """Why ``value`` cannot reach a watch or a calendar, or ``None`` when it can."""
     for ch in value:
-        cat = unicodedata.category(ch)
-        if ch in "\n\t" or cat not in ("Cc", "Cf", "Co", "Cs", "Cn"):
+        if ch.isprintable() or ch in "\n\t\u200d\ufe0f":  # joiners inside emoji are harmless
             continue
-        if cat == "Cf" and ch in "\u200d\ufe0f":  # joiners inside emoji are harmless
-            continue
+        if unicodedata.category(ch) in ("Zs", "Zl", "Zp"):
+            # watch fonts lack the unusual spaces, and a line separator splits a line
+            return f"contains the space or separator character U+{ord(ch):04X}; use a plain space"
         return f"contains the control or formatting character U+{ord(ch):04X}"
     return None
 
