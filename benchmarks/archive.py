@@ -25,7 +25,7 @@ sys.path.insert(0, str(ROOT / "tests"))
 
 from fitfiles import make_activity, session
 
-from fitplug.fitscan import _crc16
+from fitplug.activities.scan import _crc16
 
 CORPUS = next(
     (p / "shared" / "fit-corpus" for p in (ROOT.parent, ROOT.parent.parent)

@@ -28,7 +28,7 @@ BASELINE = "fitdecode"
 
 
 def _fitscan(verify: bool) -> Callable[[Path], object]:
-    from fitplug.fitscan import ScanError, scan_activity
+    from fitplug.activities.scan import ScanError, scan_activity
 
     def read(path: Path) -> object:
         try:

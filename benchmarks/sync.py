@@ -64,8 +64,8 @@ print(json.dumps({"import": t1 - t0, "run": time.perf_counter() - t1, "code": co
 _LIBRARY_WARM = """
 import datetime as dt, json, statistics, sys, time
 from pathlib import Path
-from fitplug.store import Store
-from fitplug.sync import sync
+from fitplug.activities.store import Store
+from fitplug.activities.ingest import sync
 now = dt.datetime.now(dt.UTC)
 times = []
 with Store(sys.argv[1]) as store:

@@ -18,7 +18,7 @@ from __future__ import annotations
 from importlib import import_module
 from typing import Any
 
-from .errors import (
+from fitplug.errors import (
     ActivityError,
     DeviceError,
     FeedError,
@@ -31,23 +31,23 @@ from .errors import (
 
 #: public name → the module that defines it (imported on first use)
 _LAZY = {
-    "load_programme": "programme",
-    "parse_programme": "programme",
-    "expand": "schedule",
-    "upcoming": "schedule",
-    "post_run_variants": "schedule",
-    "plan_session": "steps",
-    "encode_workout": "fit_workout",
-    "encode_schedule": "fit_workout",
-    "read_workout": "workout_view",
-    "build_calendar": "ical",
-    "read_activity": "activities",
-    "scan_activity": "fitscan",
-    "Store": "store",
-    "decide": "due",
-    "stretch_due": "due",
-    "find_devices": "devices",
-    "install_files": "devices",
+    "load_programme": "programme.load",
+    "parse_programme": "programme.load",
+    "expand": "programme.schedule",
+    "upcoming": "programme.schedule",
+    "post_run_variants": "programme.schedule",
+    "plan_session": "programme.steps",
+    "encode_workout": "watch.workout",
+    "encode_schedule": "watch.workout",
+    "read_workout": "watch.view",
+    "build_calendar": "calendar.feed",
+    "read_activity": "activities.read",
+    "scan_activity": "activities.scan",
+    "Store": "activities.store",
+    "decide": "activities.due",
+    "stretch_due": "activities.due",
+    "find_devices": "watch.devices",
+    "install_files": "watch.install",
 }
 
 __all__ = [

@@ -1,3 +1,3 @@
-from .cli import cli
+from fitplug.cli import cli
 
 cli()

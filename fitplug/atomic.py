@@ -15,7 +15,7 @@ import secrets
 from collections.abc import Mapping
 from pathlib import Path
 
-from .errors import OutputError
+from fitplug.errors import OutputError
 
 _FLAGS = os.O_WRONLY | os.O_CREAT | os.O_EXCL | getattr(os, "O_BINARY", 0) | getattr(os, "O_NOFOLLOW", 0)
 
@@ -93,8 +93,12 @@ def write_all_atomic(files: Mapping[Path, bytes]) -> None:
     """Write every file to a temporary name beside it, then rename them all into place.
 
     Nothing is renamed until every file is written, so a full disk or a
-    missing permission leaves every previous file as it was.
+    missing permission leaves every previous file as it was; a folder where
+    a file must go is refused before anything is written.
     """
+    for path in files:
+        if path.is_dir():
+            raise OutputError(f"{path} is a folder; move it away or write somewhere else (-o)")
     staged: list[tuple[str, Path]] = []
     current: Path | None = None
     try:

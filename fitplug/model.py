@@ -50,6 +50,8 @@ class GarminExercise:
 
     category: str
     name: str | None = None
+    #: the FIT id of ``name`` within ``category`` (filled in when the programme is checked)
+    name_id: int | None = field(default=None, compare=False)
 
     def __str__(self) -> str:
         return f"{self.category}/{self.name}" if self.name else self.category

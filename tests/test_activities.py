@@ -10,7 +10,7 @@ from pathlib import Path
 import make_activities as m
 import pytest
 
-from fitplug.activities import read_activity, set_fast_reader
+from fitplug.activities.read import read_activity, set_fast_reader
 from fitplug.errors import ActivityError
 
 UTC = dt.UTC

@@ -19,9 +19,9 @@ from typing import Any
 import make_activities as m
 import pytest
 
-from fitplug import sources
+from fitplug.activities import sources
 from fitplug.errors import ActivityError
-from fitplug.sources import Candidate, Refused, scan, unsafe_member
+from fitplug.activities.sources import Candidate, Refused, scan, unsafe_member
 
 UTC = dt.UTC
 RUN = m.run(dt.datetime(2026, 11, 20, 7, tzinfo=UTC), 40, 8.0)
@@ -171,7 +171,7 @@ def test_a_big_file_without_a_fit_header_is_not_read_whole(tmp_path: Path) -> No
     os.truncate(path, 100 << 20)  # sparse
     [candidate] = [e for e in scan([path]) if isinstance(e, Candidate)]
     assert candidate.read() == b"\0" * 12
-    from fitplug.activities import read_activity
+    from fitplug.activities.read import read_activity
 
     with pytest.raises(ActivityError, match="not a FIT file"):
         read_activity(candidate.read(), name=candidate.key)

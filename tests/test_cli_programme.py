@@ -9,7 +9,7 @@ import pytest
 from click.testing import CliRunner
 from conftest import DATA
 
-from fitplug import programme as P
+from fitplug.programme import load as P
 from fitplug.cli import cli
 
 
@@ -26,7 +26,8 @@ def test_init_writes_default_and_remembers(runner: CliRunner, tmp_path: Path, fi
     result = runner.invoke(cli, ["init", str(target)], catch_exceptions=False)
     assert result.exit_code == 0
     assert result.output == (f"Wrote {target} from the default template; edit it, then run:\n"
-                             f"  fitplug build {target}\n")
+                             f"  fitplug build {target}\n"
+                             f"Remembered {target} as the programme for later commands.\n")
     assert target.read_text() == P.template_text("glute-runner")
     settings = json.loads((fitplug_home / "config" / "settings.json").read_text())
     assert settings["programme"] == str(target.resolve())

@@ -166,7 +166,7 @@ def test_status_and_help_import_no_heavy_module(runner: CliRunner, tmp_path: Pat
     import sys
 
     assert invoke(runner, tmp_path, "sync", str(src), "--programme", PROGRAMME).exit_code == 0
-    heavy = {"fitdecode", "garmin_fit_sdk", "icalendar", "platformdirs", "fitplug.fitscan"}
+    heavy = {"fitdecode", "garmin_fit_sdk", "icalendar", "platformdirs", "fitplug.activities.scan"}
     db = str(tmp_path / "db.sqlite3")
     for args in (["--help"], ["--db", db, "--now", "2026-11-22T09:30:00Z", "status", "--programme", PROGRAMME]):
         code = (

@@ -35,7 +35,8 @@ def test_build(runner: CliRunner, tmp_path: Path) -> None:
     result = runner.invoke(cli, [*NOW, "build", GLUTE, "-o", str(out)], catch_exceptions=False)
     assert result.exit_code == 0
     assert result.output == (f"Wrote 6 files to {out}:\n" + "".join(f"  {name}\n" for name in FILES)
-                             + "  glute-runner.ics\n")
+                             + "  glute-runner.ics\n"
+                             + f"Remembered {Path(GLUTE).resolve()} as the programme for later commands.\n")
     assert sorted(p.name for p in out.iterdir()) == sorted([*FILES, "glute-runner.ics"])
     # the feed beside the workouts names each session's workout file
     feed = (out / "glute-runner.ics").read_text(encoding="utf-8")

@@ -9,10 +9,10 @@ import make_activities as m
 import pytest
 from conftest import ROOT
 
-from fitplug.activities import read_activity
-from fitplug.due import State, decide
+from fitplug.activities.read import read_activity
+from fitplug.activities.due import State, decide
 from fitplug.model import ActivitySummary, DoneMark, DueKind, DueRule, Lapse, Programme
-from fitplug.programme import load_programme
+from fitplug.programme.load import load_programme
 
 UTC = dt.UTC
 

@@ -16,9 +16,10 @@ import pytest
 from conftest import DATA, ROOT
 from garmin_fit_sdk import Decoder, Profile, Stream
 
-from fitplug import build
-from fitplug import fit_workout as F
-from fitplug import programme as P
+from fitplug.app import watch as build
+from fitplug.atomic import write_all_atomic
+from fitplug.watch import workout as F
+from fitplug.programme import load as P
 from fitplug.errors import WorkoutFileError
 from fitplug.model import (
     Exercise,
@@ -30,8 +31,8 @@ from fitplug.model import (
     Session,
     SessionKind,
 )
-from fitplug.schedule import post_run_variants
-from fitplug.steps import Side, StepType, plan_session
+from fitplug.programme.schedule import post_run_variants
+from fitplug.programme.steps import Side, StepType, plan_session
 
 GOLDEN = DATA / "golden"
 EXAMPLES = sorted((ROOT / "examples").glob("*.toml"))
@@ -409,9 +410,18 @@ def run_fit_check(folder: Path) -> subprocess.CompletedProcess[str]:
     return subprocess.run([sys.executable, str(tool), str(folder)], capture_output=True, text=True, check=False)
 
 
+def write_workouts(programme: object, folder: Path, *, now: dt.datetime) -> list[Path]:
+    """Every workout and the schedule of ``programme`` (a Programme or a file) written into ``folder``."""
+    loaded = programme if not isinstance(programme, Path) else P.load_programme(programme)
+    files = build.workout_set(loaded, now=now).files()  # type: ignore[arg-type]
+    targets = {folder / name: data for name, data in files.items()}
+    write_all_atomic(targets)
+    return list(targets)
+
+
 @pytest.mark.parametrize("name", P.template_names())
 def test_fit_check_templates(name: str, tmp_path: Path, fixed_now: dt.datetime) -> None:
-    written = build.workout_files(template(name), tmp_path, now=fixed_now)
+    written = write_workouts(template(name), tmp_path, now=fixed_now)
     result = run_fit_check(tmp_path)
     assert result.returncode == 0, result.stdout + result.stderr
     assert f"fit-check: {len(written)} passed, 0 failed" in result.stdout
@@ -419,7 +429,7 @@ def test_fit_check_templates(name: str, tmp_path: Path, fixed_now: dt.datetime) 
 
 @pytest.mark.parametrize("path", EXAMPLES, ids=[p.name for p in EXAMPLES])
 def test_fit_check_examples(path: Path, tmp_path: Path, fixed_now: dt.datetime) -> None:
-    written = build.workout_files(P.load_programme(path), tmp_path, now=fixed_now)
+    written = write_workouts(P.load_programme(path), tmp_path, now=fixed_now)
     result = run_fit_check(tmp_path)
     assert result.returncode == 0, result.stdout + result.stderr
     assert f"fit-check: {len(written)} passed, 0 failed" in result.stdout
@@ -435,7 +445,7 @@ def test_workout_files_writes_nothing_when_one_write_fails(tmp_path: Path, fixed
     out.mkdir()
     (out / "schedule.fit").mkdir()  # a folder where a file must go: the last rename fails
     with pytest.raises(OutputError, match="schedule.fit is a folder"):
-        build.workout_files(template("glute-runner"), out, now=fixed_now)
+        write_workouts(template("glute-runner"), out, now=fixed_now)
     assert sorted(p.name for p in out.iterdir()) == ["schedule.fit"]  # no temp files left behind
 
 
@@ -460,12 +470,12 @@ def test_workout_files_full_disk_changes_nothing(tmp_path: Path, fixed_now: dt.d
 
     monkeypatch.setattr(os, "fsync", fsync)
     with pytest.raises(OutputError, match=r"post-run-stretch-2.fit: could not write: the disk is full"):
-        build.workout_files(template("glute-runner"), out, now=fixed_now)
+        write_workouts(template("glute-runner"), out, now=fixed_now)
     assert sorted(p.name for p in out.iterdir()) == ["glute-strength.fit"]
     assert (out / "glute-strength.fit").read_bytes() == b"old"
 
 
 def test_workout_files_loads_a_path(tmp_path: Path, fixed_now: dt.datetime) -> None:
-    written = build.workout_files(EXAMPLES[0], tmp_path / "o", now=fixed_now)
+    written = write_workouts(EXAMPLES[0], tmp_path / "o", now=fixed_now)
     assert [p.name for p in written][-1] == "schedule.fit"
     assert all(p.is_file() for p in written)

@@ -7,7 +7,7 @@ from garmin_fit_sdk import Profile
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from fitplug import fit_workout as F
+from fitplug.watch import workout as F
 from fitplug.model import (
     Exercise,
     GarminExercise,
@@ -18,8 +18,8 @@ from fitplug.model import (
     SessionKind,
     Tempo,
 )
-from fitplug.steps import MAX_STEPS, Side, StepType, count_steps, plan_session
-from fitplug.workout_view import read_workout
+from fitplug.programme.steps import MAX_STEPS, Side, StepType, count_steps, plan_session
+from fitplug.watch.view import read_workout
 
 #: Garmin exercises a programme may name: any category with its names, or the category alone
 _CATALOGUE = sorted(

@@ -28,10 +28,10 @@ from fitfiles import (
 )
 from garmin_fit_sdk import Decoder, Profile, Stream
 
-from fitplug import fitscan
-from fitplug.activities import decode_activity
+from fitplug.activities import scan as fitscan
+from fitplug.activities.read import decode_activity
 from fitplug.errors import ActivityError
-from fitplug.fitscan import ScanError, scan_activity
+from fitplug.activities.scan import ScanError, scan_activity
 from fitplug.model import ActivitySession, ActivitySummary, SetRecord
 
 FIT_EPOCH = dt.datetime(1989, 12, 31, tzinfo=dt.UTC)
@@ -67,7 +67,7 @@ def sdk_messages(data: bytes) -> dict[str, Any] | None:
 
 def assert_matches_sdk(summary: ActivitySummary, messages: dict[str, Any]) -> None:
     """The fast path's sessions and sets against Garmin's Decoder, field by field."""
-    # a session with no time at all is dropped (documented in fitplug.activities)
+    # a session with no time at all is dropped (documented in fitplug.activities.read)
     sdk_sessions = [
         s for s in messages.get("session_mesgs", [])
         if s.get("start_time") is not None or s.get("timestamp") is not None

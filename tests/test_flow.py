@@ -11,9 +11,9 @@ import make_activities as m
 from click.testing import CliRunner
 from conftest import ROOT
 
-from fitplug import build
+from fitplug.app import calendar as app_calendar
 from fitplug.cli import cli
-from fitplug.programme import load_programme
+from fitplug.programme.load import load_programme
 
 PROGRAMME = ROOT / "templates" / "glute-runner.toml"
 NOW = "2026-11-22T09:30:00Z"
@@ -59,11 +59,11 @@ def test_build_and_calendar_carry_the_due_stretch(runner: CliRunner, tmp_path: P
 
 
 def test_serve_due_source_follows_new_syncs(runner: CliRunner, tmp_path: Path) -> None:
-    from fitplug.serve import open_server
+    from fitplug.calendar.server import open_server
 
     db = tmp_path / "db.sqlite3"
     now = dt.datetime(2026, 11, 22, 9, 30, tzinfo=dt.UTC)
-    source = build.store_due_source(PROGRAMME, clock=lambda: now, db_path=db)
+    source = app_calendar.due_source(PROGRAMME, clock=lambda: now, db_path=db)
     assert source() == []  # no store yet: nothing due, and no store is created
     assert not db.exists()
     server, info = open_server(PROGRAMME, host="127.0.0.1", port=0, rotate_token=False,

@@ -1,8 +1,8 @@
 """Fuzzed activity readers: every hostile FIT file ends in a summary or a typed error.
 
-Both readers are driven here: the fast reader :func:`fitplug.fitscan.scan_activity`
-(which may only raise :class:`~fitplug.fitscan.ScanError`) and the public
-:func:`fitplug.activities.read_activity` (which may only raise
+Both readers are driven here: the fast reader :func:`fitplug.activities.scan.scan_activity`
+(which may only raise :class:`~fitplug.activities.scan.ScanError`) and the public
+:func:`fitplug.activities.read.read_activity` (which may only raise
 :class:`~fitplug.errors.ActivityError`), the latter both alone (fitdecode) and
 with fitscan plugged in as its fast reader. A summary that comes back must go
 into the store and through the due rule's classifier without an exception.
@@ -66,12 +66,12 @@ from garmin_fit_sdk import Profile
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from fitplug.activities import MAX_FIT_BYTES, read_activity, set_fast_reader
-from fitplug.due import activity_kind
+from fitplug.activities.read import MAX_FIT_BYTES, read_activity, set_fast_reader
+from fitplug.activities.due import activity_kind
 from fitplug.errors import ActivityError
-from fitplug.fitscan import ScanError, scan_activity
+from fitplug.activities.scan import ScanError, scan_activity
 from fitplug.model import ActivitySummary
-from fitplug.store import Store
+from fitplug.activities.store import Store
 
 EXAMPLES = int(os.environ.get("FITPLUG_FUZZ_EXAMPLES", "200"))
 BIG_MB = int(os.environ.get("FITPLUG_FUZZ_BIG_MB", "400"))
@@ -430,9 +430,9 @@ def test_every_seed_reads(sink: Sink) -> None:
 _BIG_SCRIPT = textwrap.dedent(
     """
     import json, os, resource, sys, time
-    from fitplug.activities import read_activity, set_fast_reader
+    from fitplug.activities.read import read_activity, set_fast_reader
     from fitplug.errors import ActivityError
-    from fitplug.fitscan import ScanError, scan_activity, _profile_tables
+    from fitplug.activities.scan import ScanError, scan_activity, _profile_tables
 
     _profile_tables()
     read_activity  # fitdecode is imported lazily: import it now so it is not counted

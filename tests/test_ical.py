@@ -13,10 +13,12 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 from icalendar import Calendar
 
-from fitplug import build, ical
-from fitplug.feedstate import load_revisions
+from fitplug.app import calendar as build
+from fitplug.atomic import write_atomic
+from fitplug.calendar import feed as ical
+from fitplug.calendar.revisions import load_revisions
 from fitplug.model import DueItem, DueKind, Programme, Weekday
-from fitplug.programme import parse_programme, template_names, template_text
+from fitplug.programme.load import parse_programme, template_names, template_text
 
 UTC = dt.UTC
 GOLDEN = Path(__file__).parent / "data" / "golden"
@@ -165,10 +167,10 @@ def test_same_input_gives_the_same_bytes(fixed_now: dt.datetime) -> None:
 
 def test_calendar_file_twice_on_one_day_is_byte_identical(tmp_path: Path, fixed_now: dt.datetime) -> None:
     path = tmp_path / "feed.ics"
-    build.calendar_file(load(), path, now=fixed_now, due_items=due_items(fixed_now))
+    write_atomic(path, build.calendar_feed(load(), now=fixed_now, due_items=due_items(fixed_now)).body)
     before = path.read_bytes()
     later = fixed_now + dt.timedelta(hours=5)  # same day in London: the window has not moved
-    build.calendar_file(load(), path, now=later, due_items=due_items(fixed_now))
+    write_atomic(path, build.calendar_feed(load(), now=later, due_items=due_items(fixed_now)).body)
     assert path.read_bytes() == before
     assert f"DTSTAMP:{fixed_now:%Y%m%dT%H%M%SZ}" in before.decode()
     assert "T" + f"{later:%H%M%S}Z" not in before.decode()

@@ -18,9 +18,10 @@ from pathlib import Path
 
 import pytest
 
-from fitplug import ical, serve
+from fitplug.calendar import feed as ical
+from fitplug.calendar import server as serve
 from fitplug.model import DueItem, DueKind
-from fitplug.programme import load_programme, parse_programme, template_names, template_text
+from fitplug.programme.load import load_programme, parse_programme, template_names, template_text
 
 pytestmark = pytest.mark.icscheck
 

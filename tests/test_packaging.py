@@ -10,7 +10,7 @@ from pathlib import Path
 
 from conftest import ROOT
 
-from fitplug import programme
+from fitplug.programme import load as programme
 
 
 def test_wheel_carries_templates_and_type_marker(tmp_path: Path) -> None:

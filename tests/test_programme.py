@@ -10,10 +10,10 @@ from conftest import DATA, ROOT
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from fitplug import programme as P
+from fitplug.programme import load as P
 from fitplug.errors import ProgrammeError
 from fitplug.model import Hold, Intensity, Reps, SessionKind, Tempo, Weekday
-from fitplug.steps import count_steps
+from fitplug.programme.steps import count_steps
 
 INVALID = sorted((DATA / "programmes" / "invalid").glob("*.toml"))
 EXAMPLES = sorted((ROOT / "examples").glob("*.toml"))
@@ -180,7 +180,7 @@ def test_random_text_ends_in_a_programme_error(text: str) -> None:
 
 def test_profile_tables_work_when_the_data_folder_cannot_be_written(
         tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
-    from fitplug import profile_cache
+    from fitplug.programme import exercises as profile_cache
 
     blocker = tmp_path / "not-a-folder"
     blocker.write_text("a file where the data folder should be")

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import datetime as dt
 
-from fitplug import schedule
+from fitplug.programme import schedule
 from fitplug.model import (
     Exercise,
     GarminExercise,

@@ -24,8 +24,10 @@ from pathlib import Path
 import pytest
 from icalendar import Calendar
 
-from fitplug import FeedError, ical, serve
-from fitplug.feedstate import feed_token, token_path
+from fitplug import FeedError
+from fitplug.calendar import feed as ical
+from fitplug.calendar import server as serve
+from fitplug.calendar.revisions import feed_token, token_path
 from fitplug.model import DueItem, DueKind
 
 UTC = dt.UTC
@@ -115,8 +117,8 @@ def test_the_feed_url_serves_the_feed_with_its_headers(srv: Running) -> None:
     assert headers["Connection"] == "close"
     assert body.startswith(b"BEGIN:VCALENDAR\r\n")
     assert headers["ETag"] == ical.render_feed(
-        __import__("fitplug.programme", fromlist=["x"]).load_programme(srv.programme), [],
-        now=NOW, revisions=__import__("fitplug.feedstate", fromlist=["x"]).load_revisions("glute-runner"),
+        __import__("fitplug.programme.load", fromlist=["x"]).load_programme(srv.programme), [],
+        now=NOW, revisions=__import__("fitplug.calendar.revisions", fromlist=["x"]).load_revisions("glute-runner"),
     ).etag
     last_modified = email.utils.parsedate_to_datetime(headers["Last-Modified"])
     assert last_modified <= email.utils.parsedate_to_datetime(headers["Date"])
@@ -418,11 +420,11 @@ def test_serve_command_prints_both_urls_serves_and_stops_on_ctrl_c(tmp_path: Pat
 
 
 def test_serve_command_uses_the_remembered_programme(tmp_path: Path) -> None:
-    from fitplug.paths import update_settings
+    from fitplug.settings import remember
 
     programme = tmp_path / "mine.toml"
     shutil.copy(ROOT / "templates" / "stretches.toml", programme)
-    update_settings(programme=str(programme))
+    remember(programme=programme)
     proc = run_serve(tmp_path)
     try:
         assert proc.stdout is not None
@@ -433,14 +435,14 @@ def test_serve_command_uses_the_remembered_programme(tmp_path: Path) -> None:
     assert proc.returncode == 0
 
 
-def test_serve_command_without_a_programme_is_a_usage_error(runner: object) -> None:
+def test_serve_command_without_a_programme_says_so(runner: object) -> None:
     from click.testing import CliRunner
 
     from fitplug.cli import cli
 
     result = CliRunner().invoke(cli, ["serve"])
-    assert result.exit_code == 2
-    assert "no PROGRAMME given and none remembered" in result.output
+    assert result.exit_code == 1  # the one error every command gives (fitplug.settings.programme_path)
+    assert result.output == "Error: no programme given and none remembered; name one, or run `fitplug init`\n"
 
 
 def test_the_load_test_script_runs_small_with_no_errors() -> None:

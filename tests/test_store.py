@@ -9,10 +9,10 @@ from pathlib import Path
 import make_activities as m
 import pytest
 
-from fitplug.activities import read_activity
+from fitplug.activities.read import read_activity
 from fitplug.errors import StoreError
 from fitplug.model import DueItem, DueKind
-from fitplug.store import MIGRATIONS, SCHEMA_VERSION, Store
+from fitplug.activities.store import MIGRATIONS, SCHEMA_VERSION, Store
 
 UTC = dt.UTC
 T = dt.datetime(2026, 11, 20, 7, 14, tzinfo=UTC)

@@ -14,12 +14,12 @@ import make_activities as m
 import pytest
 from conftest import ROOT
 
-from fitplug.devices import open_device
-from fitplug.programme import load_programme
-from fitplug.readpool import _read_chunk
-from fitplug.sources import Candidate, Refused, scan
-from fitplug.store import Store
-from fitplug.sync import sync
+from fitplug.app.activities import sync_activities
+from fitplug.programme.load import load_programme
+from fitplug.activities.pool import _read_chunk
+from fitplug.activities.sources import Candidate, Refused, scan
+from fitplug.activities.store import Store
+from fitplug.activities.ingest import sync
 
 UTC = dt.UTC
 NOW = dt.datetime(2026, 11, 22, 9, 30, tzinfo=UTC)
@@ -75,18 +75,19 @@ def test_gzip_single_file_and_watch(tmp_path: Path, programme) -> None:  # type:
     watch = tmp_path / "watch"
     write(watch / "GARMIN" / "Activity" / "A1.FIT", m.run(at(20, 18), 30, 5.0))
     write(watch / "GARMIN" / "Workouts" / "W.FIT", m.workout_file())  # not read: only Activity is
-    with Store(tmp_path / "db.sqlite3") as store:
-        r = sync(store, [gz], programme=programme, now=NOW, device=open_device(watch))
+    db = tmp_path / "db.sqlite3"
+    glute = ROOT / "templates" / "glute-runner.toml"
+    r, _ = sync_activities([gz], programme_file=glute, device_root=watch, db_path=db, now=NOW)
     assert sorted(a.key for a in r.new) == sorted([str(gz), str(watch / "GARMIN" / "Activity" / "A1.FIT")])
     assert r.other == {}
     assert r.notes == []
     assert [(i.name, i.status) for i in r.installed] == [("post-run-stretch-2.fit", "copied")]
     newfile = watch / "GARMIN" / "NewFiles" / "post-run-stretch-2.fit"
-    from fitplug.activities import read_activity
+    from fitplug.activities.read import read_activity
 
     assert read_activity(newfile).file_type == "workout"
-    with Store(tmp_path / "db.sqlite3") as store:  # the next sync does not copy it again
-        again = sync(store, [gz], programme=programme, now=NOW, device=open_device(watch))
+    # the next sync does not copy it again
+    again, _ = sync_activities([gz], programme_file=glute, device_root=watch, db_path=db, now=NOW)
     assert [i.status for i in again.installed] == ["already there"]
 
 
@@ -163,7 +164,7 @@ def _snapshot(db: Path) -> tuple[list, list, list]:  # type: ignore[type-arg]
 
 def test_pool_and_single_process_store_the_same(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     """Read in a process pool or in this process: the same store, the same report, in file order."""
-    from fitplug import readpool
+    from fitplug.activities import pool as readpool
 
     src = tmp_path / "src"
     for i in range(90):
@@ -212,7 +213,7 @@ def _dies_on_file_20(jobs, verify):  # type: ignore[no-untyped-def]
 
 def test_a_worker_that_dies_loses_nothing(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     """A worker killed mid-sync (out of memory, say): its files and the rest are read here, in order."""
-    from fitplug import readpool
+    from fitplug.activities import pool as readpool
 
     src = tmp_path / "src"
     for i in range(60):

@@ -9,11 +9,11 @@ import pytest
 from garmin_fit_sdk import Encoder
 from test_fit_workout import shared_dir, template
 
-from fitplug import build
-from fitplug import fit_workout as F
+from fitplug.app import watch as build
+from fitplug.watch import workout as F
 from fitplug.errors import WorkoutFileError
-from fitplug.steps import StepType, plan_session
-from fitplug.workout_view import format_table, read_workout, rows, to_json
+from fitplug.programme.steps import StepType, plan_session
+from fitplug.watch.view import format_table, read_workout, rows, to_json
 
 CONNECT_TITLES = [
     "Warm-up", "Wide-hands Push-up", "Alternating Dumbbell Row", "Incline Reverse Fly",

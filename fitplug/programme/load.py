@@ -17,8 +17,8 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, TypeVar
 
-from .errors import Problem, ProgrammeError
-from .model import (
+from fitplug.errors import Problem, ProgrammeError
+from fitplug.model import (
     DEFAULT_POST_RUN_NAME,
     DueRule,
     Exercise,
@@ -35,7 +35,7 @@ from .model import (
     Tempo,
     Weekday,
 )
-from .tomllines import index_lines
+from fitplug.programme.tomllines import index_lines
 
 #: a programme is a few kilobytes; anything this large is not one
 MAX_FILE_BYTES = 256 * 1024
@@ -423,7 +423,7 @@ class _Checker:
             every = [f"{c}/{n}" for c, names in profile.items() for n in names]
             self.fail(full, f"{value!r} is not in the FIT profile{_suggest(value, every)}")
             return None
-        return GarminExercise(category, name or None)
+        return GarminExercise(category, name or None, profile[category].get(name) if name else None)
 
     def tempo(self, value: Any, path: str) -> Tempo | None:
         parts: list[int] | None = None
@@ -468,8 +468,8 @@ class _Checker:
         if not isinstance(raw, list):
             self.fail("sessions", f"must be an array of tables ([[sessions]]), got {_kind(raw)}")
             return []
-        from .schedule import session_minutes
-        from .steps import MAX_STEPS, count_steps
+        from fitplug.programme.schedule import session_minutes
+        from fitplug.programme.steps import MAX_STEPS, count_steps
 
         sessions: list[Session] = []
         ids: set[str] = set()
@@ -602,7 +602,7 @@ def _kind_name(kind: type) -> str:
 
 def _profile_exercises() -> dict[str, dict[str, int]]:
     """Exercise categories of the installed FIT profile with their names (``unknown`` left out)."""
-    from .profile_cache import exercises
+    from fitplug.programme.exercises import exercises
 
     return {c: names for c, names in exercises().items() if c != "unknown"}
 

@@ -44,8 +44,8 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import IO, Any, Union
 
-from .errors import ActivityError
-from .model import ActivitySummary
+from fitplug.errors import ActivityError
+from fitplug.model import ActivitySummary
 
 #: what :func:`read_activity` accepts
 Source = Union[str, "os.PathLike[str]", bytes, bytearray, memoryview, IO[bytes]]
@@ -80,7 +80,7 @@ def type_name(type_: str, value: int | None) -> str | None:
 
 def exercise_name_id(category: str, name: str) -> int | None:
     """The FIT id of exercise ``name`` within ``category`` (``None`` if the profile has none)."""
-    from .profile_cache import exercises
+    from fitplug.programme.exercises import exercises
 
     return exercises().get(category, {}).get(name)
 
@@ -131,7 +131,7 @@ def decode_activity(data: bytes, *, name: str | None = None) -> ActivitySummary:
     """Decode FIT ``data`` with fitdecode (CRC checked) into a summary."""
     import fitdecode
 
-    from .fitscan import RawMessages
+    from fitplug.activities.scan import RawMessages
 
     if not data:
         raise ActivityError(name, "empty file (0 bytes)", 0)
@@ -175,7 +175,7 @@ def _check_frames(data: bytes, name: str | None) -> None:
     file of millions of messages with a bad CRC would keep it busy for many
     minutes. Anything else odd is left to fitdecode, which says what it is.
     """
-    from .fitscan import _crc16
+    from fitplug.activities.scan import _crc16
 
     pos, n = 0, len(data)
     while n - pos >= 12 and data[pos] in (12, 14) and data[pos + 8 : pos + 12] == b".FIT":

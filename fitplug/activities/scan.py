@@ -32,7 +32,7 @@ from typing import Any, Final, TypeAlias
 from garmin_fit_sdk import Profile
 from garmin_fit_sdk import fit as sdk_fit
 
-from .model import ActivitySession, ActivitySummary, SetRecord
+from fitplug.model import ActivitySession, ActivitySummary, SetRecord
 
 __all__ = ["RawMessages", "ScanError", "scan_activity"]
 

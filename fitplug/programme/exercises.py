@@ -48,7 +48,7 @@ def exercises() -> dict[str, dict[str, int]]:
     global _cache
     if _cache is not None:
         return _cache
-    from .paths import data_dir
+    from fitplug.settings import data_dir
 
     key = _profile_key()
     path = data_dir() / "fit-profile-exercises.json"
@@ -62,8 +62,8 @@ def exercises() -> dict[str, dict[str, int]]:
             pass
     _cache = _from_sdk()
     if key is not None:
-        from .atomic import write_atomic
-        from .errors import OutputError
+        from fitplug.atomic import write_atomic
+        from fitplug.errors import OutputError
 
         text = json.dumps({"profile": key, "exercises": _cache}, separators=(",", ":"))
         try:

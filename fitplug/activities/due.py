@@ -12,7 +12,7 @@ import enum
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 
-from .model import (
+from fitplug.model import (
     ActivitySession,
     ActivitySummary,
     DoneMark,
@@ -25,7 +25,7 @@ from .model import (
     Session,
     SessionKind,
 )
-from .schedule import expand, post_run_variants, zone
+from fitplug.programme.schedule import expand, post_run_variants, zone
 
 _UTC = dt.UTC
 
@@ -151,10 +151,8 @@ def _end(summary: ActivitySummary) -> dt.datetime:
 
 
 def _exercise_key(exercise: Exercise) -> tuple[str, int | None]:
-    from .activities import exercise_name_id
-
     g = exercise.garmin
-    return g.category, exercise_name_id(g.category, g.name) if g.name else None
+    return g.category, g.name_id
 
 
 def _set_matches(category: str | None, name: int | None, key: tuple[str, int | None]) -> bool:

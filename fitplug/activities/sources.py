@@ -24,8 +24,8 @@ from dataclasses import dataclass
 from pathlib import Path, PurePosixPath
 from typing import Protocol
 
-from .devices import garmin_dir
-from .errors import ActivityError
+from fitplug.watch.devices import garmin_dir
+from fitplug.errors import ActivityError
 
 #: a FIT activity larger than this is not one (real ones are a few MB)
 MAX_FIT_BYTES = 128 * 1024 * 1024

@@ -24,8 +24,8 @@ from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import Any, Self
 
-from .errors import StoreError
-from .model import ActivitySession, ActivitySummary, DoneMark, DueItem, DueKind, SetRecord
+from fitplug.errors import StoreError
+from fitplug.model import ActivitySession, ActivitySummary, DoneMark, DueItem, DueKind, SetRecord
 
 _UTC = dt.UTC
 #: ``PRAGMA application_id``: "fitp"
@@ -192,15 +192,31 @@ class StoredActivity:
 class Store:
     """The SQLite store. Use as a context manager, or call :meth:`close`."""
 
-    def __init__(self, path: Path | str, *, timeout_s: float = 10.0) -> None:
+    def __init__(self, path: Path | str, *, timeout_s: float = 10.0, read_only: bool = False) -> None:
+        """Open (and create or upgrade) the store at ``path``.
+
+        ``read_only``: open an existing store for queries; nothing is created,
+        upgraded or written, and the folder is left as it was.
+        """
         self.path = Path(path)
+        self.read_only = read_only
         try:
-            self.path.parent.mkdir(parents=True, exist_ok=True)
-            self._db = sqlite3.connect(str(self.path), timeout=timeout_s, isolation_level=None)
+            if read_only:
+                # mode=rw, not ro: a read-only connection leaves its -wal and -shm files
+                # behind; this one removes them on close. query_only refuses any write.
+                uri = f"{self.path.absolute().as_uri()}?mode=rw"
+                self._db = sqlite3.connect(uri, uri=True, timeout=timeout_s, isolation_level=None)
+            else:
+                self.path.parent.mkdir(parents=True, exist_ok=True)
+                self._db = sqlite3.connect(str(self.path), timeout=timeout_s, isolation_level=None)
         except (OSError, sqlite3.Error) as exc:
             raise StoreError(f"{self.path}: cannot open the store: {exc}") from exc
         try:
             self._db.execute("PRAGMA foreign_keys = ON")
+            if read_only:
+                self._db.execute("PRAGMA query_only = ON")
+                self._check_version()
+                return
             self._db.execute("PRAGMA journal_mode = WAL")
             # NORMAL in WAL mode: a killed process loses nothing committed; only
             # a power cut can lose the last transactions, never consistency.
@@ -242,6 +258,29 @@ class Store:
             except sqlite3.Error as exc:
                 self._db.execute("ROLLBACK")
                 raise StoreError(f"{self.path}: could not commit: {exc}") from exc
+
+    @classmethod
+    def for_reading(cls, path: Path | str) -> Store | None:
+        """The store at ``path`` opened read-only, or ``None`` when there is none yet."""
+        if not Path(path).is_file():
+            return None
+        return cls(path, read_only=True)
+
+    def _check_version(self) -> None:
+        version = self._db.execute("PRAGMA user_version").fetchone()[0]
+        app_id = self._db.execute("PRAGMA application_id").fetchone()[0]
+        if app_id != APPLICATION_ID:
+            raise StoreError(f"{self.path}: this SQLite file is not a fitplug store")
+        if version > SCHEMA_VERSION:
+            raise StoreError(
+                f"{self.path}: written by a newer fitplug (schema {version}; this one knows "
+                f"{SCHEMA_VERSION}); upgrade fitplug or use another --db"
+            )
+        if version < SCHEMA_VERSION:
+            raise StoreError(
+                f"{self.path}: schema {version}, this fitplug knows {SCHEMA_VERSION}; "
+                "run `fitplug sync` to upgrade it (or use another --db)"
+            )
 
     def _migrate(self) -> None:
         version = self._db.execute("PRAGMA user_version").fetchone()[0]
@@ -490,20 +529,17 @@ class Store:
         An item keeps its sequence while it stays the same, and gets the next
         one, with ``updated_utc = now``, whenever its kind, times or text change.
         """
+        if self.read_only:
+            return self.preview_due(items, now)
         out: list[DueItem] = []
         with self._tx() as db:
             for item in items:
                 digest = _digest(item)
-                row = db.execute(
-                    "SELECT digest, updated_utc, sequence FROM due_items WHERE key = ?", (item.key,)
-                ).fetchone()
-                if row is None:
-                    updated, sequence = now, 0
-                elif row[0] != digest:
-                    updated, sequence = now, int(row[2]) + 1
-                else:
-                    out.append(replace(item, updated_utc=from_iso(row[1]), sequence=int(row[2])))
+                kept = self._kept_due(item, digest)
+                if kept is not None:
+                    out.append(kept)
                     continue
+                updated, sequence = self._next_due(item, now)
                 db.execute(
                     """INSERT OR REPLACE INTO due_items (key, kind, start_utc, end_utc, title, detail,
                        digest, updated_utc, sequence) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)""",
@@ -512,6 +548,30 @@ class Store:
                 )
                 out.append(replace(item, updated_utc=updated.astimezone(_UTC).replace(microsecond=0), sequence=sequence))
         return out
+
+    def preview_due(self, items: Sequence[DueItem], now: dt.datetime) -> list[DueItem]:
+        """What :meth:`save_due` would return, writing nothing (for queries)."""
+        out: list[DueItem] = []
+        for item in items:
+            kept = self._kept_due(item, _digest(item))
+            if kept is None:
+                updated, sequence = self._next_due(item, now)
+                kept = replace(item, updated_utc=updated.astimezone(_UTC).replace(microsecond=0), sequence=sequence)
+            out.append(kept)
+        return out
+
+    def _kept_due(self, item: DueItem, digest: str) -> DueItem | None:
+        """``item`` as saved, when it is saved unchanged; else ``None``."""
+        row = self._db.execute(
+            "SELECT digest, updated_utc, sequence FROM due_items WHERE key = ?", (item.key,)
+        ).fetchone()
+        if row is None or row[0] != digest:
+            return None
+        return replace(item, updated_utc=from_iso(row[1]), sequence=int(row[2]))
+
+    def _next_due(self, item: DueItem, now: dt.datetime) -> tuple[dt.datetime, int]:
+        row = self._db.execute("SELECT sequence FROM due_items WHERE key = ?", (item.key,)).fetchone()
+        return now, 0 if row is None else int(row[0]) + 1
 
     def saved_due(self) -> list[DueItem]:
         """Every item the store remembers, as last saved."""
@@ -537,6 +597,17 @@ class Store:
     def query(self, sql: str, params: Sequence[Any] = ()) -> list[tuple[Any, ...]]:
         """Read-only SQL for tests and diagnostics."""
         return list(self._db.execute(sql, params))
+
+
+@contextlib.contextmanager
+def reading(path: Path | None) -> Iterator[Store | None]:
+    """``with reading(path) as store``: the store opened read-only, or ``None`` when there is none."""
+    store = Store.for_reading(path) if path is not None else None
+    try:
+        yield store
+    finally:
+        if store is not None:
+            store.close()
 
 
 def _epoch() -> dt.datetime:

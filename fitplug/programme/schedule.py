@@ -9,7 +9,7 @@ import datetime as dt
 from functools import lru_cache
 from zoneinfo import ZoneInfo
 
-from .model import Exercise, PlannedSession, Programme, Session, SessionKind
+from fitplug.model import Exercise, PlannedSession, Programme, Session, SessionKind
 
 _UTC = dt.UTC
 
@@ -112,7 +112,7 @@ def post_run_session(programme: Programme, run_number: int) -> Session | None:
 
 def _exercise_minutes(exercise: Exercise) -> int:
     """Rough minutes an exercise takes, for calendar event lengths."""
-    from .model import Hold
+    from fitplug.model import Hold
 
     sides = 2 if exercise.per_side else 1
     if isinstance(exercise.dose, Hold):

@@ -44,9 +44,9 @@ from dataclasses import dataclass
 from functools import cache
 from typing import Any
 
-from .errors import WorkoutFileError
-from .model import Exercise, Hold, Intensity, Reps, Session, SessionKind
-from .steps import MAX_STEPS, PlannedStep, Side, StepType, plan_session
+from fitplug.errors import WorkoutFileError
+from fitplug.model import Exercise, Hold, Intensity, Reps, Session, SessionKind
+from fitplug.programme.steps import MAX_STEPS, PlannedStep, Side, StepType, plan_session
 
 #: FIT ``date_time`` counts seconds from 1989-12-31 00:00 UTC
 FIT_EPOCH = dt.datetime(1989, 12, 31, tzinfo=dt.UTC)

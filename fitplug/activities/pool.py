@@ -25,10 +25,10 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, Final, Self, TypeAlias
 
-from .errors import ActivityError
-from .model import ActivitySummary
-from .sources import MAX_FIT_BYTES, read_path
-from .store import FileError
+from fitplug.errors import ActivityError
+from fitplug.model import ActivitySummary
+from fitplug.activities.sources import MAX_FIT_BYTES, read_path
+from fitplug.activities.store import FileError
 
 if TYPE_CHECKING:
     import concurrent.futures
@@ -59,8 +59,8 @@ class Job:
 
 def read_one(key: str, path: str | None, gz: bool, data: bytes | None, verify: bool) -> Outcome:
     """The summary of one file, or why it cannot be read (never raises for a bad file)."""
-    from .activities import decode_activity
-    from .fitscan import ScanError, scan_activity
+    from fitplug.activities.read import decode_activity
+    from fitplug.activities.scan import ScanError, scan_activity
 
     try:
         if data is None:

@@ -15,7 +15,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, BinaryIO
 
-from .errors import WorkoutFileError
+from fitplug.errors import WorkoutFileError
 
 #: duration types that loop back to an earlier step; the text says when the loop ends
 _REPEAT_UNTIL = {

@@ -23,11 +23,11 @@ import threading
 from collections.abc import Iterator, Mapping
 from pathlib import Path
 
-from .atomic import write_atomic
-from .errors import FeedError, OutputError
-from .ical import Revision, revise
-from .model import Programme
-from .paths import data_dir
+from fitplug.atomic import write_atomic
+from fitplug.errors import FeedError, OutputError
+from fitplug.calendar.feed import Revision, revise
+from fitplug.model import Programme
+from fitplug.settings import data_dir
 
 TOKEN_FILE = "feed-token"
 #: secrets.token_urlsafe(32): 43 characters, 256 bits

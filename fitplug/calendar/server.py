@@ -33,9 +33,9 @@ from types import FrameType
 from typing import Any
 from urllib.parse import urlsplit
 
-from .errors import FeedError, FitplugError, OutputError
-from .ical import Feed, Revision, feed_window, render_feed, revise
-from .model import DueItem, Programme
+from fitplug.errors import FeedError, FitplugError, OutputError
+from fitplug.calendar.feed import Feed, Revision, feed_window, render_feed, revise
+from fitplug.model import DueItem, Programme
 
 DEFAULT_HOST = "127.0.0.1"
 DEFAULT_PORT = 8765
@@ -155,7 +155,7 @@ class FeedSource:
         if stamp == self._stat:
             return
         self._stat = stamp
-        from .programme import load_programme
+        from fitplug.programme.load import load_programme
 
         try:
             programme = load_programme(self.path)
@@ -172,7 +172,7 @@ class FeedSource:
         self._revisions = self._revise(programme)
 
     def _revise(self, programme: Programme) -> dict[str, Revision]:
-        from .feedstate import load_revisions, update_revisions
+        from fitplug.calendar.revisions import load_revisions, update_revisions
 
         now = self.clock()
         try:
@@ -535,7 +535,7 @@ def open_server(
     head_timeout_s: float = HEAD_TIMEOUT_S,
 ) -> tuple[FeedServer, ServeInfo]:
     """Load the programme, get the token and bind the socket (not yet serving)."""
-    from .feedstate import feed_token
+    from fitplug.calendar.revisions import feed_token
 
     source = FeedSource(programme_path, clock=clock, due_source=due_source, log=log)
     token = feed_token(rotate=rotate_token)

@@ -31,8 +31,8 @@ from dataclasses import dataclass
 from icalendar import Calendar, Event, Timezone, TimezoneDaylight, TimezoneStandard
 from icalendar.enums import TRANSP
 
-from .model import DueItem, DueKind, Exercise, Hold, PlannedSession, Programme, Session, SessionKind
-from .schedule import expand, zone
+from fitplug.model import DueItem, DueKind, Exercise, Hold, PlannedSession, Programme, Session, SessionKind
+from fitplug.programme.schedule import expand, zone
 
 _UTC = dt.UTC
 

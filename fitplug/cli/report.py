@@ -6,13 +6,13 @@ import datetime as dt
 from collections.abc import Sequence
 from typing import Any
 
-from .due import Decision, RunStretch, State, run_words, stretch_names
-from .errors import printable
-from .model import ActivitySession, DueItem, Programme
-from .schedule import zone
-from .store import StoredActivity
-from .store import iso as _store_iso
-from .sync import SyncResult
+from fitplug.activities.due import Decision, RunStretch, State, run_words, stretch_names
+from fitplug.errors import printable
+from fitplug.model import ActivitySession, DueItem, Programme
+from fitplug.programme.schedule import zone
+from fitplug.activities.store import StoredActivity
+from fitplug.activities.store import iso as _store_iso
+from fitplug.activities.ingest import SyncResult
 
 
 def iso(value: dt.datetime | None) -> str | None:
@@ -143,7 +143,7 @@ def activity_lines(activities: Sequence[StoredActivity]) -> list[str]:
 
 
 def _exercise(category: str | None, name_id: int) -> str:
-    from .activities import type_name
+    from fitplug.activities.read import type_name
 
     if category is None:
         return str(name_id)
@@ -264,7 +264,3 @@ def activities_json(activities: Sequence[StoredActivity]) -> dict[str, Any]:
 
 def done_json(marked: Sequence[RunStretch], at: dt.datetime) -> dict[str, Any]:
     return {"schema": "fitplug.done/1", "at_utc": iso(at), "marked": [stretch_json(r) for r in marked]}
-
-
-def tz_name(programme: Programme) -> str:
-    return str(zone(programme.timezone))

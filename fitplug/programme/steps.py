@@ -13,7 +13,7 @@ from __future__ import annotations
 import enum
 from dataclasses import dataclass
 
-from .model import Exercise, Hold, Reps, Session
+from fitplug.model import Exercise, Hold, Reps, Session
 
 #: Garmin Connect's editor refuses workouts of more than 50 steps
 MAX_STEPS = 50

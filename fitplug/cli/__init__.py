@@ -1,0 +1,65 @@
+"""The ``fitplug`` command line: thin commands over :mod:`fitplug.app`.
+
+Each command reads its options, makes one call to the application layer and
+prints the result (words: :mod:`fitplug.cli.report`). Commands are grouped by
+area in the modules beside this one; each imports the application layer
+inside the command, so ``fitplug --help`` loads none of it.
+
+Exit codes:
+
+- 0: done;
+- 1: bad input or a failed operation (``Error: …`` on stderr);
+- 2: bad usage (an unknown option, a missing argument).
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from pathlib import Path
+
+import click
+
+from fitplug.cli import options
+from fitplug.cli.options import App
+
+CONTEXT_SETTINGS = {"help_option_names": ["-h", "--help"], "max_content_width": 100}
+
+
+@click.group(context_settings=CONTEXT_SETTINGS)
+@click.version_option(package_name="fitplug")
+@click.option(
+    "--db",
+    type=click.Path(dir_okay=False, path_type=Path),
+    envvar="FITPLUG_DB",
+    help="SQLite store to use (default: fitplug.sqlite3 in the user data folder).",
+)
+@click.option(
+    "--now",
+    type=options.Timestamp(),
+    envvar="FITPLUG_NOW",
+    help="Pretend it is this instant (ISO 8601), for scripts and tests.",
+)
+@click.pass_context
+def cli(ctx: click.Context, db: Path | None, now: dt.datetime | None) -> None:
+    """Carry a runner's glute strength-and-stretch programme onto a Garmin watch and
+    into any calendar, and say when the post-run stretch set is due.
+
+    \b
+    Start here:
+      fitplug init my-programme.toml        # write the default programme
+      fitplug build my-programme.toml       # FIT workouts + schedule in out/
+      fitplug calendar my-programme.toml    # an .ics feed of the strength days
+      fitplug sync /path/to/GARMIN/Activity # read runs, say what is due
+    """
+    ctx.obj = App(db_path=db, fixed_now=now)
+
+
+def _register() -> None:
+    from fitplug.cli import activities, calendar, programme, watch
+
+    for module in (programme, watch, calendar, activities):
+        for command in module.COMMANDS:
+            cli.add_command(command)
+
+
+_register()

@@ -1,0 +1,165 @@
+"""Activity commands: ``sync``, ``status``, ``activities``, ``done``."""
+
+from __future__ import annotations
+
+import datetime as dt
+import json
+import sys
+from pathlib import Path
+from typing import Any
+
+import click
+
+from fitplug.cli import options
+from fitplug.cli.options import App, app_options, translate_errors
+
+
+class _Bar:
+    """A progress bar on stderr for a sync in a terminal (fitplug.app.activities.Progress)."""
+
+    def __init__(self) -> None:
+        self._bar: Any = None
+
+    def start(self, total: int) -> None:
+        self._bar = click.progressbar(length=total, label="Reading", file=sys.stderr)
+        self._bar.__enter__()
+
+    def advance(self, key: str) -> None:
+        self._bar.update(0 if "!" in key else 1)
+
+    def close(self) -> None:
+        if self._bar is not None:
+            self._bar.__exit__(None, None, None)
+
+
+@click.command()
+@click.argument("sources", nargs=-1, type=click.Path(exists=True, path_type=Path), metavar="[SOURCE]...")
+@options.programme_option
+@options.device_option
+@click.option("--strict", is_flag=True, help="Exit 1 when any file could not be read.")
+@click.option("--verify", is_flag=True,
+              help="Check every file's CRCs too (slower); a file that fails is reported and skipped.")
+@options.json_option
+@app_options
+@translate_errors
+def sync(
+    app: App, sources: tuple[Path, ...], programme: Path | None, device: Path | None, strict: bool,
+    verify: bool, as_json: bool,
+) -> None:
+    """Read recorded activities into the store and say what is due.
+
+    A SOURCE is a folder (searched recursively), a mounted watch, a .fit or
+    .fit.gz file, or a Garmin Connect export zip. Sources, the watch and the
+    programme are remembered, so a plain `fitplug sync` works the second time.
+    Files already read (same size and time) are not read again; unreadable
+    files are reported and skipped. With a watch, the post-run stretch workout
+    is put into GARMIN/NewFiles when it is due. Files are read by a fast
+    reader (on every core for a big export); whatever it cannot read goes to
+    a full FIT decoder, which decides. The fast reader skips the CRC check
+    unless --verify is given.
+
+    \b
+    Example:
+      fitplug sync ~/Downloads/garmin-export.zip --programme my-glutes.toml
+      fitplug sync --device /Volumes/GARMIN
+      fitplug sync
+    """
+    from fitplug.app.activities import sync_activities
+    from fitplug.cli import report
+
+    now = app.now()
+    bar = _Bar() if sys.stdout.isatty() and not as_json else None
+    try:
+        result, loaded = sync_activities(sources, programme_file=programme, device_root=device,
+                                         db_path=app.store_path(), now=now, verify=verify, progress=bar)
+    finally:
+        if bar is not None:
+            bar.close()
+    if as_json:
+        click.echo(json.dumps(report.sync_json(result, now), indent=2))
+    else:
+        for line in report.sync_lines(result, loaded, now):
+            click.echo(line)
+    bad = len(result.skipped) + result.known_bad
+    if strict and bad:
+        raise click.ClickException(f"{bad} file{'s' if bad != 1 else ''} could not be read (--strict)")
+
+
+@click.command()
+@options.programme_option
+@options.json_option
+@app_options
+@translate_errors
+def status(app: App, programme: Path | None, as_json: bool) -> None:
+    """Say what is due, from the store alone (no file is read, nothing is written).
+
+    \b
+    Example:
+      fitplug status
+      fitplug status --json
+    """
+    from fitplug.app.activities import status as decide
+    from fitplug.cli import report
+
+    now = app.now()
+    found = decide(programme, db_path=app.store_path(), now=now)
+    if as_json:
+        click.echo(json.dumps(report.status_json(found.decision, found.items, now), indent=2))
+    else:
+        for line in report.decision_lines(found.decision, found.programme, now):
+            click.echo(line)
+
+
+@click.command()
+@options.json_option
+@app_options
+@translate_errors
+def activities(app: App, as_json: bool) -> None:
+    """List the activities the store holds: one row a session, strength sets below.
+
+    \b
+    Example:
+      fitplug activities
+      fitplug activities --json
+    """
+    from fitplug.app.activities import stored_activities
+    from fitplug.cli import report
+
+    held = stored_activities(app.store_path())
+    if as_json:
+        click.echo(json.dumps(report.activities_json(held), indent=2))
+    else:
+        for line in report.activity_lines(held):
+            click.echo(line)
+
+
+@click.command()
+@click.option("--at", "at", type=options.Timestamp(), help="When it was done (ISO 8601; default: now).")
+@options.programme_option
+@options.json_option
+@app_options
+@translate_errors
+def done(app: App, at: dt.datetime | None, programme: Path | None, as_json: bool) -> None:
+    """Mark the post-run stretch set that is due as done (stretched without the watch).
+
+    \b
+    Example:
+      fitplug done
+      fitplug done --at 2026-11-22T08:15
+    """
+    from fitplug.app.activities import mark_done
+    from fitplug.cli import report
+
+    now = app.now()
+    when = now if at is None else (at if at.tzinfo else at.astimezone())
+    if when > now:
+        raise click.BadParameter("is in the future", param_hint="--at")
+    marked, loaded = mark_done(programme, db_path=app.store_path(), now=now, at=when)
+    if as_json:
+        click.echo(json.dumps(report.done_json(marked, when), indent=2))
+    else:
+        for line in report.done_lines(marked, loaded, now):
+            click.echo(line)
+
+
+COMMANDS = (sync, status, activities, done)

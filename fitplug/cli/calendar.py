@@ -1,0 +1,112 @@
+"""Calendar commands: ``calendar``, ``serve``."""
+
+from __future__ import annotations
+
+import datetime as dt
+from pathlib import Path
+
+import click
+
+from fitplug.cli import options
+from fitplug.cli.options import App, app_options, translate_errors
+
+
+@click.command()
+@click.argument("programme", metavar="[PROGRAMME]", required=False,
+                type=click.Path(exists=True, dir_okay=False, path_type=Path))
+@click.option(
+    "--output",
+    "-o",
+    type=click.Path(dir_okay=False, allow_dash=True, path_type=Path),
+    help="File to write; '-' for standard output (writes nothing else). [default: out/<programme id>.ics]",
+)
+@click.option(
+    "--from",
+    "start",
+    type=options.Day(),
+    help="First day of the feed (YYYY-MM-DD). [default: two weeks before today]",
+)
+@click.option(
+    "--weeks",
+    type=click.IntRange(1, 520),
+    help="Weeks the feed covers from its first day. [default: 14, i.e. twelve ahead]",
+)
+@app_options
+@translate_errors
+def calendar(app: App, programme: Path | None, output: Path | None, start: dt.date | None,
+             weeks: int | None) -> None:
+    """Write an iCalendar (.ics) file of the planned sessions.
+
+    One event per strength or stretch day, in the programme's time zone, with
+    what to do at the gym in each event. Event IDs are stable, so importing the
+    file again updates the events instead of duplicating them; a session you
+    change gets a higher version number. After `fitplug sync` it also holds
+    what is due. PROGRAMME defaults to the one last used. To subscribe
+    instead of importing, use `fitplug serve`.
+
+    \b
+    Examples:
+      fitplug calendar my-programme.toml
+      fitplug calendar my-programme.toml -o ~/glutes.ics --from 2027-01-04 --weeks 8
+      fitplug calendar my-programme.toml -o - | less
+    """
+    from fitplug.app import calendar as app_calendar
+
+    if output is not None and str(output) == "-":
+        body = app_calendar.print_calendar(programme, now=app.now(), start=start, weeks=weeks,
+                                           db_path=app.store_path())
+        click.echo(body, nl=False)  # bytes go to the binary stream unchanged
+        return
+    result = app_calendar.write_calendar(programme, output, now=app.now(), start=start, weeks=weeks,
+                                         db_path=app.store_path())
+    feed = result.feed
+    last_day = feed.window.end - dt.timedelta(days=1)
+    click.echo(f"Wrote {result.path}: {feed.sessions} sessions, {feed.window.start} to {last_day}")
+
+
+@click.command()
+@click.argument("programme", required=False, type=click.Path(exists=True, dir_okay=False, path_type=Path))
+@click.option("--host", default="127.0.0.1", show_default=True,
+              help="Address to listen on. Anything but loopback exposes the feed to the network.")
+@click.option("--port", type=click.IntRange(0, 65535), default=8765, show_default=True,
+              help="Port to listen on (0: any free port).")
+@click.option("--rotate-token", is_flag=True,
+              help="Make a new secret for the URL; subscriptions to the old URL stop working.")
+@app_options
+@translate_errors
+def serve(app: App, programme: Path | None, host: str, port: int, rotate_token: bool) -> None:
+    """Serve the programme's calendar feed for calendar apps to subscribe to.
+
+    Prints the feed's http:// and webcal:// URLs; the URL holds a secret token
+    kept in fitplug's data folder, so treat it like a password. The feed
+    follows the programme file and sync results without a restart. Runs until
+    Ctrl-C. PROGRAMME defaults to the one last used. See docs/calendar.md for
+    subscribing from Google, Apple, Outlook and Thunderbird.
+
+    \b
+    Examples:
+      fitplug serve
+      fitplug serve my-programme.toml --port 8800
+      fitplug serve --rotate-token
+    """
+    from fitplug.app.calendar import serve as run_server
+    from fitplug.calendar.server import ServeInfo
+
+    def ready(info: ServeInfo) -> None:
+        if info.warning:
+            click.echo(f"Warning: {info.warning}", err=True)
+        click.echo(f"Serving {info.programme_name!r}. Subscribe with:")
+        click.echo(f"  {info.webcal_url}")
+        click.echo(f"  {info.url}")
+        click.echo("Press Ctrl-C to stop.", err=True)
+
+    def log(line: str) -> None:
+        stamp = app.now().astimezone(dt.UTC).strftime("%Y-%m-%d %H:%M:%SZ")
+        click.echo(f"{stamp} {line}", err=True)
+
+    run_server(programme, host=host, port=port, rotate_token=rotate_token, clock=app.now,
+               db_path=app.store_path(), log=log, on_ready=ready)
+    click.echo("Stopped.", err=True)
+
+
+COMMANDS = (calendar, serve)

@@ -1,0 +1,146 @@
+"""What fitplug remembers between commands, and where it keeps its files.
+
+- The **data folder** holds the SQLite store, the feed token and the feed's
+  revisions; the **config folder** holds ``settings.json``: the remembered
+  programme, sources and watch. Both come from platformdirs (the right place
+  on Linux, macOS and Windows); ``FITPLUG_DATA_DIR`` and ``FITPLUG_CONFIG_DIR``
+  override them (tests and portable installs use them).
+- Reading the settings never writes. :func:`remember` is the one writer: a
+  read-modify-write under a lock, so two commands at once do not lose each
+  other's change. Only ``init``, ``build`` and ``sync`` call it.
+- :func:`programme_path` is the one place that turns "the programme named, or
+  the one remembered" into a file, with one error when there is neither.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import json
+import os
+from collections.abc import Iterator
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+from fitplug.atomic import write_atomic
+from fitplug.errors import FitplugError
+
+APP = "fitplug"
+
+
+def data_dir() -> Path:
+    """Folder for the SQLite store, the feed token and the feed's revisions."""
+    env = os.environ.get("FITPLUG_DATA_DIR")
+    if env:
+        return Path(env)
+    import platformdirs  # imported here: keeps `fitplug --help` fast
+
+    return Path(platformdirs.user_data_dir(APP, appauthor=False))
+
+
+def config_dir() -> Path:
+    """Folder for ``settings.json`` (remembered programme, sources, watch)."""
+    env = os.environ.get("FITPLUG_CONFIG_DIR")
+    if env:
+        return Path(env)
+    import platformdirs
+
+    return Path(platformdirs.user_config_dir(APP, appauthor=False))
+
+
+def default_db_path() -> Path:
+    return data_dir() / "fitplug.sqlite3"
+
+
+def settings_path() -> Path:
+    return config_dir() / "settings.json"
+
+
+@dataclass(frozen=True, slots=True)
+class Remembered:
+    """What the settings file holds; anything unreadable counts as not remembered."""
+
+    programme: Path | None = None
+    sources: tuple[Path, ...] = ()
+    device: Path | None = None
+
+
+def _read_raw() -> dict[str, Any]:
+    try:
+        value = json.loads(settings_path().read_text(encoding="utf-8"))
+    except (OSError, ValueError):
+        return {}
+    return value if isinstance(value, dict) else {}
+
+
+def remembered() -> Remembered:
+    """The remembered settings; an unreadable file counts as empty, never as an error."""
+    raw = _read_raw()
+    programme, device = raw.get("programme"), raw.get("device")
+    sources = raw.get("sources")
+    return Remembered(
+        programme=Path(programme) if isinstance(programme, str) and programme else None,
+        sources=tuple(Path(p) for p in sources if isinstance(p, str)) if isinstance(sources, list) else (),
+        device=Path(device) if isinstance(device, str) and device else None,
+    )
+
+
+def remember(
+    *, programme: Path | None = None, sources: tuple[Path, ...] | None = None, device: Path | None = None
+) -> bool:
+    """Remember what is given (absolute paths); returns whether the file changed.
+
+    Read-modify-write under a lock, written atomically: concurrent commands
+    each keep their change.
+    """
+    changes: dict[str, Any] = {}
+    if programme is not None:
+        changes["programme"] = str(programme.resolve())
+    if sources is not None:
+        changes["sources"] = [str(p) for p in sources]
+    if device is not None:
+        changes["device"] = str(device.resolve())
+    with _locked():
+        raw = _read_raw()
+        if all(raw.get(k) == v for k, v in changes.items()):
+            return False
+        raw.update(changes)
+        text = json.dumps(raw, indent=2, sort_keys=True) + "\n"
+        write_atomic(settings_path(), text.encode("utf-8"))
+    return True
+
+
+@contextlib.contextmanager
+def _locked() -> Iterator[None]:
+    """An exclusive lock beside the settings file (``flock`` on POSIX, ``msvcrt`` on Windows)."""
+    path = settings_path().with_suffix(".lock")
+    try:
+        path.parent.mkdir(parents=True, exist_ok=True)
+        fd = os.open(path, os.O_RDWR | os.O_CREAT, 0o600)
+    except OSError:  # an unwritable config folder: the write below says so
+        yield
+        return
+    try:
+        try:
+            import fcntl
+        except ImportError:  # pragma: no cover - Windows
+            import msvcrt
+
+            msvcrt.locking(fd, msvcrt.LK_LOCK, 1)
+        else:
+            fcntl.flock(fd, fcntl.LOCK_EX)
+        yield
+    finally:
+        os.close(fd)  # closing releases the lock
+
+
+def programme_path(path: Path | None) -> Path:
+    """``path``, or the remembered programme; :class:`FitplugError` when there is neither."""
+    if path is not None:
+        return path
+    known = remembered().programme
+    if known is None:
+        raise FitplugError("no programme given and none remembered; name one, or run `fitplug init`")
+    if not known.is_file():
+        raise FitplugError(f"the remembered programme {known} is gone; name one, or run `fitplug init`")
+    return known
