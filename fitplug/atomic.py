@@ -116,3 +116,11 @@ def write_all_atomic(files: Mapping[Path, bytes]) -> None:
                 os.unlink(tmp)  # only those not renamed are still there
     for folder in {path.parent for path in files}:
         sync_folder(folder)
+
+
+def private_folder(path: Path) -> None:
+    """Create ``path`` (and its parents) readable by its owner only, if it is not there."""
+    try:
+        path.mkdir(parents=True, exist_ok=True, mode=0o700)
+    except OSError as exc:
+        raise OutputError(f"{path}: cannot create the data folder: {exc.strerror or exc}") from exc

@@ -126,7 +126,7 @@ def test_install_checks_free_space(tmp_path: Path, monkeypatch: pytest.MonkeyPat
     class Usage:
         free = 10
 
-    monkeypatch.setattr(devices.shutil, "disk_usage", lambda _p: Usage())
+    monkeypatch.setattr(install.shutil, "disk_usage", lambda _p: Usage())
     with pytest.raises(DeviceError, match="nothing was copied"):
         install.install_files(dev, {"a.fit": b"x" * 100})
     assert list(dev.newfiles_dir.iterdir()) == []

@@ -27,7 +27,7 @@ from icalendar import Calendar
 from fitplug import FeedError
 from fitplug.calendar import feed as ical
 from fitplug.calendar import server as serve
-from fitplug.calendar.revisions import feed_token, token_path
+from fitplug.calendar.token import feed_token, token_path
 from fitplug.model import DueItem, DueKind
 
 UTC = dt.UTC

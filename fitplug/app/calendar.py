@@ -7,6 +7,7 @@ from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from pathlib import Path
 
+from fitplug import settings
 from fitplug.activities import history
 from fitplug.activities.store import Store, reading
 from fitplug.atomic import write_atomic
@@ -15,7 +16,6 @@ from fitplug.calendar.feed import Feed, render_feed, revise
 from fitplug.calendar.server import ServeInfo, serve_feed
 from fitplug.model import DueItem, Programme
 from fitplug.programme import load
-from fitplug import settings
 
 
 @dataclass(frozen=True, slots=True)

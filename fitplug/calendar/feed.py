@@ -31,7 +31,16 @@ from dataclasses import dataclass
 from icalendar import Calendar, Event, Timezone, TimezoneDaylight, TimezoneStandard
 from icalendar.enums import TRANSP
 
-from fitplug.model import DueItem, DueKind, Exercise, Hold, PlannedSession, Programme, Session, SessionKind
+from fitplug.model import (
+    DueItem,
+    DueKind,
+    Exercise,
+    Hold,
+    PlannedSession,
+    Programme,
+    Session,
+    SessionKind,
+)
 from fitplug.programme.schedule import expand, zone
 
 _UTC = dt.UTC

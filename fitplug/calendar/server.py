@@ -33,9 +33,12 @@ from types import FrameType
 from typing import Any
 from urllib.parse import urlsplit
 
-from fitplug.errors import FeedError, FitplugError, OutputError
 from fitplug.calendar.feed import Feed, Revision, feed_window, render_feed, revise
+from fitplug.calendar.revisions import load_revisions, update_revisions
+from fitplug.calendar.token import feed_token
+from fitplug.errors import FeedError, FitplugError, OutputError
 from fitplug.model import DueItem, Programme
+from fitplug.programme.load import load_programme
 
 DEFAULT_HOST = "127.0.0.1"
 DEFAULT_PORT = 8765
@@ -155,8 +158,6 @@ class FeedSource:
         if stamp == self._stat:
             return
         self._stat = stamp
-        from fitplug.programme.load import load_programme
-
         try:
             programme = load_programme(self.path)
         except FitplugError as exc:
@@ -172,8 +173,6 @@ class FeedSource:
         self._revisions = self._revise(programme)
 
     def _revise(self, programme: Programme) -> dict[str, Revision]:
-        from fitplug.calendar.revisions import load_revisions, update_revisions
-
         now = self.clock()
         try:
             return update_revisions(programme, now)
@@ -535,8 +534,6 @@ def open_server(
     head_timeout_s: float = HEAD_TIMEOUT_S,
 ) -> tuple[FeedServer, ServeInfo]:
     """Load the programme, get the token and bind the socket (not yet serving)."""
-    from fitplug.calendar.revisions import feed_token
-
     source = FeedSource(programme_path, clock=clock, due_source=due_source, log=log)
     token = feed_token(rotate=rotate_token)
     server = FeedServer((host, port), source, token, log=log, max_connections=max_connections,

@@ -7,12 +7,11 @@ from collections.abc import Sequence
 from typing import Any
 
 from fitplug.activities.due import Decision, RunStretch, State, run_words, stretch_names
-from fitplug.errors import printable
-from fitplug.model import ActivitySession, DueItem, Programme
-from fitplug.programme.schedule import zone
+from fitplug.activities.ingest import SyncResult
 from fitplug.activities.store import StoredActivity
 from fitplug.activities.store import iso as _store_iso
-from fitplug.activities.ingest import SyncResult
+from fitplug.errors import printable
+from fitplug.model import ActivitySession, DueItem, Programme
 
 
 def iso(value: dt.datetime | None) -> str | None:

@@ -8,7 +8,13 @@ from pathlib import Path
 import click
 
 from fitplug.cli import options
-from fitplug.cli.options import App, app_options, created_option, programme_argument, translate_errors
+from fitplug.cli.options import (
+    App,
+    app_options,
+    created_option,
+    programme_argument,
+    translate_errors,
+)
 
 
 def _files(n: int) -> str:

@@ -20,7 +20,6 @@ from pathlib import Path
 from fitplug.errors import DeviceError
 
 
-
 @dataclass(frozen=True, slots=True)
 class Device:
     """A mounted Garmin device."""
