@@ -162,7 +162,7 @@ STAGES = {
     "fitplug.app": {"fitplug.programme", "fitplug.watch", "fitplug.calendar", "fitplug.activities"},
     "fitplug.cli": {"fitplug.programme", "fitplug.watch", "fitplug.calendar", "fitplug.activities", "fitplug.app"},
 }
-SHARED = {"fitplug", "fitplug.errors", "fitplug.atomic", "fitplug.settings", "fitplug.model", "fitplug.text"}
+SHARED = {"fitplug", "fitplug.errors", "fitplug.atomic", "fitplug.settings", "fitplug.model", "fitplug.text", "fitplug.times"}
 
 
 def stage_of(module: str) -> str | None:

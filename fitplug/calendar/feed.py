@@ -42,6 +42,7 @@ from fitplug.model import (
     SessionKind,
 )
 from fitplug.programme.schedule import expand, zone
+from fitplug.times import as_utc, whole_second_utc
 
 _UTC = dt.UTC
 
@@ -119,7 +120,7 @@ def feed_window(
         raise ValueError("weeks must be at least 1")
     rolling = start is None
     if start is None:
-        today = _aware(now).astimezone(zone(programme.timezone)).date()
+        today = as_utc(now).astimezone(zone(programme.timezone)).date()
         start = today - dt.timedelta(weeks=WEEKS_BACK)
     return Window(start, start + dt.timedelta(weeks=weeks), rolling)
 
@@ -152,7 +153,7 @@ def revise(
     Sessions no longer in the programme keep their entry, so a session that
     comes back continues its sequence instead of going back to 0.
     """
-    stamp = _whole_seconds(now)
+    stamp = whole_second_utc(now)
     result = dict(previous)
     for session in programme.sessions:
         fingerprint = session_fingerprint(programme, session)
@@ -210,7 +211,7 @@ def build_calendar(
         events.append((p.start.astimezone(_UTC), uid, _session_event(programme, p, uid, revisions)))
     for item in _latest_per_key(due_items):
         uid = due_uid(programme, item)
-        events.append((_aware(item.start_utc), uid, _due_event(item, uid)))
+        events.append((as_utc(item.start_utc), uid, _due_event(item, uid)))
     for _, _, event in sorted(events, key=lambda e: (e[0], e[1])):
         cal.add_component(event)
     return bytes(cal.to_ical())
@@ -233,14 +234,14 @@ def render_feed(
     tz = zone(programme.timezone)
     first = _midnight(window.start, tz)
     last = _midnight(window.end, tz)
-    items = _latest_per_key(i for i in due_items if _aware(i.end_utc) > first and _aware(i.start_utc) < last)
+    items = _latest_per_key(i for i in due_items if as_utc(i.end_utc) > first and as_utc(i.start_utc) < last)
     body = build_calendar(programme, planned, items, now=now, revisions=revisions, window=window)
 
     changes = [revisions[p.session.id].changed_utc for p in planned if p.session.id in revisions]
     changes += [_due_stamp(i) for i in items]
     # A rolling window changes the bytes at the local midnight it moved on.
-    changes.append(_midnight(_aware(now).astimezone(tz).date(), tz) if window.rolling else first)
-    last_modified = _whole_seconds(max(changes))
+    changes.append(_midnight(as_utc(now).astimezone(tz).date(), tz) if window.rolling else first)
+    last_modified = whole_second_utc(max(changes))
     etag = '"' + hashlib.sha256(body).hexdigest()[:40] + '"'
     return Feed(body, etag, last_modified, window, len(planned), len(items))
 
@@ -284,8 +285,8 @@ def _session_event(
 
 
 def _due_event(item: DueItem, uid: str) -> Event:
-    start = _whole_seconds(item.start_utc)
-    end = _whole_seconds(item.end_utc)
+    start = whole_second_utc(item.start_utc)
+    end = whole_second_utc(item.end_utc)
     if end <= start:  # a zero-length item still needs DTEND after DTSTART
         end = start + dt.timedelta(minutes=1)
     stamp = _due_stamp(item)
@@ -315,7 +316,7 @@ def _latest_per_key(items: Iterable[DueItem]) -> list[DueItem]:
 
 
 def _rank(item: DueItem) -> tuple[object, ...]:
-    return (item.sequence, _due_stamp(item), _aware(item.start_utc), _aware(item.end_utc),
+    return (item.sequence, _due_stamp(item), as_utc(item.start_utc), as_utc(item.end_utc),
             item.kind.value, item.title, item.detail)
 
 
@@ -445,16 +446,7 @@ def _span(planned: Sequence[PlannedSession]) -> Window | None:
 
 
 def _due_stamp(item: DueItem) -> dt.datetime:
-    return _whole_seconds(item.updated_utc if item.updated_utc is not None else item.start_utc)
-
-
-def _aware(value: dt.datetime) -> dt.datetime:
-    """UTC; a naive value is taken as UTC (the model's ``*_utc`` fields are UTC)."""
-    return value.replace(tzinfo=_UTC) if value.tzinfo is None else value.astimezone(_UTC)
-
-
-def _whole_seconds(value: dt.datetime) -> dt.datetime:
-    return _aware(value).replace(microsecond=0)
+    return whole_second_utc(item.updated_utc if item.updated_utc is not None else item.start_utc)
 
 
 def _midnight(day: dt.date, tz: dt.tzinfo) -> dt.datetime:

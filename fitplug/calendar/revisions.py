@@ -22,6 +22,7 @@ from fitplug.atomic import private_folder, write_atomic
 from fitplug.calendar.feed import Revision, revise
 from fitplug.model import Programme
 from fitplug.settings import data_dir
+from fitplug.times import utc_text
 
 _FORMAT = 1
 _lock = threading.Lock()
@@ -68,7 +69,7 @@ def _save(programme_id: str, revisions: Mapping[str, Revision]) -> None:
             key: {
                 "fingerprint": rev.fingerprint,
                 "sequence": rev.sequence,
-                "changed_utc": rev.changed_utc.isoformat().replace("+00:00", "Z"),
+                "changed_utc": utc_text(rev.changed_utc),
             }
             for key, rev in sorted(revisions.items())
         },

@@ -39,6 +39,7 @@ from fitplug.calendar.token import feed_token
 from fitplug.errors import FeedError, FitplugError, OutputError
 from fitplug.model import DueItem, Programme
 from fitplug.programme.load import load_programme
+from fitplug.times import whole_second_utc
 
 DEFAULT_HOST = "127.0.0.1"
 DEFAULT_PORT = 8765
@@ -134,11 +135,11 @@ class FeedSource:
                         # New bytes from a change without a time of its own (a due item
                         # gone): Last-Modified must still move on, or If-Modified-Since
                         # clients would never see it.
-                        later = max(_seconds(now), previous.last_modified + dt.timedelta(seconds=1))
+                        later = max(whole_second_utc(now), previous.last_modified + dt.timedelta(seconds=1))
                         feed = dataclasses.replace(feed, last_modified=later)
-                if feed.last_modified > _seconds(now):
+                if feed.last_modified > whole_second_utc(now):
                     # RFC 9110 §8.8.2.1: not later than the response's Date.
-                    feed = dataclasses.replace(feed, last_modified=_seconds(now))
+                    feed = dataclasses.replace(feed, last_modified=whole_second_utc(now))
                 self._key, self._feed = key, feed
             return self._feed
 
@@ -251,7 +252,7 @@ class FeedServer(socketserver.ThreadingMixIn, socketserver.TCPServer):
         self.log(f"{_client(client_address)} - internal error:\n{traceback.format_exc().rstrip()}")
 
     def _date(self) -> str:
-        return email.utils.format_datetime(_seconds(self.clock()), usegmt=True)
+        return email.utils.format_datetime(whole_second_utc(self.clock()), usegmt=True)
 
 
 class _HeadError(Exception):
@@ -484,12 +485,6 @@ def _client(address: Any) -> str:
         return str(address[0])
     except (TypeError, IndexError):
         return "-"
-
-
-def _seconds(value: dt.datetime) -> dt.datetime:
-    if value.tzinfo is None:
-        value = value.astimezone()
-    return value.astimezone(dt.UTC).replace(microsecond=0)
 
 
 def _host_port(host: str, port: int) -> str:

@@ -9,16 +9,9 @@ from typing import Any
 from fitplug.activities.due import Decision, RunStretch, State, run_words, stretch_names
 from fitplug.activities.ingest import SyncResult
 from fitplug.activities.store import StoredActivity
-from fitplug.activities.store import iso as _store_iso
 from fitplug.errors import printable
 from fitplug.model import ActivitySession, DueItem, Programme
-
-
-def iso(value: dt.datetime | None) -> str | None:
-    """UTC ISO 8601 with ``Z``, as every fitplug JSON document writes times."""
-    text = _store_iso(value)
-    return text[:-6] + "Z" if text is not None and text.endswith("+00:00") else text
-
+from fitplug.times import utc_text as iso
 
 _KIND_WORDS = {"run": ("run", "runs"), "strength": ("strength", "strength"), "stretch": ("stretch", "stretch")}
 

@@ -16,6 +16,7 @@ from pathlib import Path
 from typing import Any, BinaryIO
 
 from fitplug.errors import WorkoutFileError
+from fitplug.times import utc_text
 
 #: duration types that loop back to an earlier step; the text says when the loop ends
 _REPEAT_UNTIL = {
@@ -499,7 +500,7 @@ def to_json(view: WorkoutView) -> dict[str, Any]:
             "manufacturer": view.manufacturer,
             "product": view.product,
             "serial_number": view.serial_number,
-            "time_created": view.time_created.isoformat().replace("+00:00", "Z") if view.time_created else None,
+            "time_created": utc_text(view.time_created),
         },
         "workout": {
             "name": view.name,

@@ -47,9 +47,9 @@ from typing import Any
 from fitplug.errors import WorkoutFileError
 from fitplug.model import Exercise, Hold, Intensity, Reps, Session, SessionKind
 from fitplug.programme.steps import MAX_STEPS, PlannedStep, Side, StepType, plan_session
+from fitplug.times import FIT_EPOCH
 
 #: FIT ``date_time`` counts seconds from 1989-12-31 00:00 UTC
-FIT_EPOCH = dt.datetime(1989, 12, 31, tzinfo=dt.UTC)
 #: FIT ``date_time`` values below this mean "seconds since the device started"
 MIN_FIT_DATE_TIME = 0x10000000
 #: wkt_name: Garmin Connect's field is 32 bytes with the NUL
