@@ -1,14 +1,15 @@
 """fitplug: a runner's glute strength-and-stretch programme on a Garmin watch and in any calendar.
 
-The library follows the data flow, one module per step::
+The library follows the data flow, one subpackage per stage (docs/architecture.md)::
 
-    programme.load_programme(path)          TOML → checked Programme
-    schedule.expand(programme, start, end)  → dated sessions
-    fit_workout.encode_workout(session, …)  → FIT workout bytes
-    ical.build_calendar(programme, …)       → iCalendar bytes
-    activities.read_activity(path)          recorded FIT → ActivitySummary
-    store.Store(path)                       SQLite history
-    due.decide(history, marks, programme, now)  → what is due
+    programme.load.load_programme(path)           TOML → checked Programme
+    programme.schedule.expand(programme, a, b)    → dated sessions
+    watch.workout.encode_workout(session, …)      → FIT workout bytes
+    calendar.feed.build_calendar(programme, …)    → iCalendar bytes
+    activities.read.read_activity(path)           recorded FIT → ActivitySummary
+    activities.store.Store(path)                  SQLite history
+    activities.due.decide(history, marks, programme, now)  → what is due
+    app.*                                         one function per command
 
 The names below are re-exported lazily, so ``import fitplug`` stays cheap.
 """
