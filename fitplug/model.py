@@ -126,10 +126,6 @@ class Exercise:
     weight_kg: float | None = None
     intensity: Intensity = Intensity.ACTIVE
 
-    @property
-    def is_hold(self) -> bool:
-        return isinstance(self.dose, Hold)
-
 
 @dataclass(frozen=True, slots=True)
 class Session:
@@ -207,12 +203,6 @@ class Programme:
     description: str = ""
     #: the file it came from, for messages
     source: str | None = None
-
-    def session(self, session_id: str) -> Session:
-        for s in self.sessions:
-            if s.id == session_id:
-                return s
-        raise KeyError(session_id)
 
 
 @dataclass(frozen=True, slots=True)

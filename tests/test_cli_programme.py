@@ -9,8 +9,8 @@ import pytest
 from click.testing import CliRunner
 from conftest import DATA
 
-from fitplug.programme import load as P
 from fitplug.cli import cli
+from fitplug.programme import load as P
 
 
 def test_templates_lists_all(runner: CliRunner) -> None:

@@ -19,12 +19,12 @@ from conftest import ROOT
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from fitplug.programme import load as P
 from fitplug.app.watch import workout_set
+from fitplug.calendar.feed import render_feed
 from fitplug.cli import cli
 from fitplug.errors import ProgrammeError, printable
+from fitplug.programme import load as P
 from fitplug.watch.workout import MAX_NAME_BYTES
-from fitplug.calendar.feed import render_feed
 
 NOW = dt.datetime(2026, 11, 22, 9, 30, tzinfo=dt.UTC)
 TEMPLATE = (ROOT / "templates" / "glute-runner.toml").read_text(encoding="utf-8")

@@ -10,9 +10,10 @@ from conftest import DATA, ROOT
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from fitplug.programme import load as P
 from fitplug.errors import ProgrammeError
 from fitplug.model import Hold, Intensity, Reps, SessionKind, Tempo, Weekday
+from fitplug.programme import exercises
+from fitplug.programme import load as P
 from fitplug.programme.steps import count_steps
 
 INVALID = sorted((DATA / "programmes" / "invalid").glob("*.toml"))
@@ -178,13 +179,30 @@ def test_random_text_ends_in_a_programme_error(text: str) -> None:
         P.parse_programme(text, "random.toml")
 
 
-def test_profile_tables_work_when_the_data_folder_cannot_be_written(
-        tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
-    from fitplug.programme import exercises as profile_cache
-
-    blocker = tmp_path / "not-a-folder"
-    blocker.write_text("a file where the data folder should be")
-    monkeypatch.setenv("FITPLUG_DATA_DIR", str(blocker))
-    monkeypatch.setattr(profile_cache, "_cache", None)
-    assert "stretch_pigeon_pose" in profile_cache.exercises()["warm_up"]
+def test_parsing_writes_nothing(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    data = tmp_path / "data"
+    monkeypatch.setenv("FITPLUG_DATA_DIR", str(data))
+    monkeypatch.setattr(exercises, "_cache", None)
     assert P.parse_programme(P.template_text("glute-runner")).sessions
+    assert not data.exists()
+
+
+def test_exercise_tables_come_from_the_package_data_when_there(monkeypatch: pytest.MonkeyPatch) -> None:
+    packaged = {"sdk_version": "0.0.0", "exercises": {"warm_up": {"stretch_pigeon_pose": 7}}}
+    monkeypatch.setattr(exercises, "read_package_data", lambda: packaged)
+    monkeypatch.setattr(exercises, "_cache", None)
+    assert exercises.exercises() == {"warm_up": {"stretch_pigeon_pose": 7}}
+    monkeypatch.setattr(exercises, "read_package_data", lambda: None)
+    monkeypatch.setattr(exercises, "_cache", None)
+    assert exercises.exercises() == exercises.tables_from_sdk()
+    assert exercises.exercises()["warm_up"]["stretch_pigeon_pose"] > 0
+
+
+def test_the_exercise_tables_need_no_fitplug_module() -> None:
+    """setup.py loads exercises.py by path at build time, and it writes no cache."""
+    import ast
+
+    tree = ast.parse(Path(exercises.__file__).read_text(encoding="utf-8"))
+    imported = {a.name for n in ast.walk(tree) if isinstance(n, ast.Import) for a in n.names}
+    imported |= {n.module or "" for n in ast.walk(tree) if isinstance(n, ast.ImportFrom)}
+    assert not [m for m in imported if m.startswith("fitplug")]

@@ -1,40 +1,38 @@
-"""The FIT profile's exercise tables without importing garmin-fit-sdk on every start.
+"""The FIT profile's exercise tables, read from package data instead of the SDK.
 
-``fitplug status`` checks the programme's exercises and matches recorded sets
-to them: it needs the profile's exercise categories and names, not the whole
-SDK (whose import costs more than the rest of the command). The tables are
-taken from the installed SDK the first time and kept as JSON in the data
-folder, keyed by the SDK's profile file (path, size, mtime), so a new SDK
-version rebuilds them. Nothing here is typed in: it is the SDK's Profile.
+``fitplug check`` and ``fitplug status`` check the programme's exercises and
+match recorded sets to them: they need the profile's exercise categories and
+names, not the whole garmin-fit-sdk. The build (``setup.py``'s ``build_py``)
+writes the tables from the SDK into ``exercises.json`` next to this module,
+with the SDK's version; at run time that file is read and the SDK is not
+imported. Where the file is absent (a source checkout, an editable install)
+the tables are built from the SDK in memory. Nothing is written at run time.
+
+Nothing here is typed in: it is the SDK's Profile. This module imports only
+the standard library (``setup.py`` loads it by path, before fitplug is installed).
 """
 
 from __future__ import annotations
 
-import importlib.util
 import json
 import os
 from typing import Any
 
-_cache: dict[str, dict[str, int]] | None = None
+#: the package data file, next to this module
+DATA_FILE = "exercises.json"
+
+#: ``{category: {name: id}}``
+Tables = dict[str, dict[str, int]]
+
+_cache: Tables | None = None
 
 
-def _profile_key() -> list[Any] | None:
-    spec = importlib.util.find_spec("garmin_fit_sdk")  # finds the package without importing it
-    if spec is None or not spec.origin:
-        return None
-    path = os.path.join(os.path.dirname(spec.origin), "profile.py")
-    try:
-        st = os.stat(path)
-    except OSError:
-        return None
-    return [path, st.st_size, st.st_mtime_ns]
-
-
-def _from_sdk() -> dict[str, dict[str, int]]:
-    from garmin_fit_sdk import Profile
+def tables_from_sdk() -> Tables:
+    """Every exercise category of the installed SDK's profile, in profile order."""
+    from garmin_fit_sdk import Profile  # heavy: only without the package data
 
     types = Profile["types"]
-    out: dict[str, dict[str, int]] = {}
+    out: Tables = {}
     for category in types["exercise_category"].values():
         names: dict[str, int] = {}
         for num, name in types.get(f"{category}_exercise_name", {}).items():
@@ -43,31 +41,43 @@ def _from_sdk() -> dict[str, dict[str, int]]:
     return out
 
 
-def exercises() -> dict[str, dict[str, int]]:
+def sdk_version() -> str:
+    """The installed garmin-fit-sdk's profile version, e.g. ``21.218.0``."""
+    from garmin_fit_sdk import Profile
+
+    version = Profile["version"]
+    return f"{version['major']}.{version['minor']}.{version['patch']}"
+
+
+def package_data() -> dict[str, Any]:
+    """The document the build writes: the SDK version and the tables."""
+    return {"sdk_version": sdk_version(), "exercises": tables_from_sdk()}
+
+
+def read_package_data() -> dict[str, Any] | None:
+    """The packaged document, or ``None`` when the build did not write one.
+
+    Read through the module's loader (as :func:`pkgutil.get_data` does), so it
+    works from a zip too; :mod:`importlib.resources` costs more to import than
+    the SDK itself.
+    """
+    loader = __spec__.loader if __spec__ is not None else None
+    get_data = getattr(loader, "get_data", None)
+    if get_data is None:
+        return None
+    try:
+        doc = json.loads(get_data(os.path.join(os.path.dirname(__file__), DATA_FILE)))
+    except (OSError, ValueError):
+        return None
+    if not isinstance(doc, dict) or not isinstance(doc.get("exercises"), dict):
+        return None
+    return doc
+
+
+def exercises() -> Tables:
     """Every exercise category of the profile, in profile order: ``{category: {name: id}}``."""
     global _cache
-    if _cache is not None:
-        return _cache
-    from fitplug.settings import data_dir
-
-    key = _profile_key()
-    path = data_dir() / "fit-profile-exercises.json"
-    if key is not None:
-        try:
-            doc = json.loads(path.read_text(encoding="utf-8"))
-            if doc.get("profile") == key and isinstance(doc.get("exercises"), dict):
-                _cache = doc["exercises"]
-                return _cache
-        except (OSError, ValueError, AttributeError):
-            pass
-    _cache = _from_sdk()
-    if key is not None:
-        from fitplug.atomic import write_atomic
-        from fitplug.errors import OutputError
-
-        text = json.dumps({"profile": key, "exercises": _cache}, separators=(",", ":"))
-        try:
-            write_atomic(path, text.encode("utf-8"))
-        except OutputError:
-            pass  # a read-only or full data folder: the SDK is imported next time too
+    if _cache is None:
+        doc = read_package_data()
+        _cache = doc["exercises"] if doc is not None else tables_from_sdk()
     return _cache

@@ -9,7 +9,7 @@ import datetime as dt
 from functools import lru_cache
 from zoneinfo import ZoneInfo
 
-from fitplug.model import Exercise, PlannedSession, Programme, Session, SessionKind
+from fitplug.model import Exercise, Hold, PlannedSession, Programme, Session, SessionKind
 
 _UTC = dt.UTC
 
@@ -102,18 +102,8 @@ def post_run_variants(programme: Programme) -> tuple[Session, ...]:
     return tuple(variants)
 
 
-def post_run_session(programme: Programme, run_number: int) -> Session | None:
-    """The post-run set for the ``run_number``-th qualifying run (0-based), by rotation."""
-    variants = post_run_variants(programme)
-    if not variants:
-        return None
-    return variants[run_number % len(variants)]
-
-
 def _exercise_minutes(exercise: Exercise) -> int:
     """Rough minutes an exercise takes, for calendar event lengths."""
-    from fitplug.model import Hold
-
     sides = 2 if exercise.per_side else 1
     if isinstance(exercise.dose, Hold):
         work = exercise.dose.high_s
