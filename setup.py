@@ -3,8 +3,9 @@
 Everything else is in ``pyproject.toml``. ``build_py`` writes
 ``fitplug/programme/exercises.json`` from the garmin-fit-sdk of the build
 environment (a build requirement), so that parsing a programme neither imports
-the SDK nor writes a cache. An editable install gets no file: fitplug then
-builds the tables from the SDK in memory.
+the SDK nor writes a cache. An editable install (``pip install -e``) writes it
+into the source tree instead (ignored by git), where the editable package finds
+it; without the file, fitplug builds the tables from the SDK in memory.
 """
 
 from __future__ import annotations
@@ -31,13 +32,13 @@ def _exercise_tables_module():  # type: ignore[no-untyped-def]
 
 
 class BuildPyWithExerciseTables(build_py):
-    """``build_py`` that also writes the exercise tables (not for editable installs)."""
+    """``build_py`` that also writes the exercise tables."""
 
     def run(self) -> None:
         super().run()
-        if getattr(self, "editable_mode", False):
-            return  # the source tree is used as it is; the tables come from the SDK at run time
-        target = os.path.join(self.build_lib, TARGET)
+        # an editable install uses the source tree itself: the file goes there
+        base = HERE if getattr(self, "editable_mode", False) else self.build_lib
+        target = os.path.join(base, TARGET)
         self.mkpath(os.path.dirname(target))
         doc = _exercise_tables_module().package_data()
         with open(target, "w", encoding="utf-8") as f:

@@ -278,7 +278,7 @@ def main() -> None:
         startup: list[tuple[str, float, str]] = []
         status_args = ["--db", str(db), "status", "--programme", str(PROGRAMME)]
         subprocess.run([sys.executable, "-m", "fitplug", *status_args], env=env, check=True,
-                       capture_output=True)  # builds the exercise table cache once  # fmt: skip
+                       capture_output=True)  # a first run, so the page cache is warm  # fmt: skip
         for label, cmd in (("python -c pass", [sys.executable, "-c", "pass"]),
                            ("fitplug --help", [sys.executable, "-m", "fitplug", "--help"]),
                            ("fitplug status", [sys.executable, "-m", "fitplug", *status_args])):
