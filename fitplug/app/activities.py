@@ -49,26 +49,11 @@ def plan_sync(sources: Sequence[Path], programme_path: Path | None, device_root:
     """
     known = settings.remembered()
     notes: list[str] = []
-    named = [Path(p).resolve() for p in sources]
-    merged = list(dict.fromkeys([*known.sources, *named]))
-    device: Device | None = None
-    if device_root is not None:
-        device = pick_device(device_root)
-    elif known.device is not None:
-        try:
-            device = open_device(known.device)
-        except DeviceError:
-            notes.append(f"The watch at {known.device} is not mounted; reading the other sources.")
+    merged = list(dict.fromkeys([*known.sources, *(Path(p).resolve() for p in sources)]))
     if merged != list(known.sources):
         settings.remember(sources=tuple(merged))
-    if device_root is not None and device is not None:
-        settings.remember(device=device.root)
-    present = []
-    for p in merged:
-        if p.exists():
-            present.append(p)
-        else:
-            notes.append(f"Source {p} is not there now; skipped.")
+    device = _watch(device_root, known.device, notes)
+    present = _present(merged, notes)
     if not present and device is None:
         raise FitplugError("no sources: name a folder, a watch, a FIT file or an export zip (fitplug sync PATH)")
     programme: Programme | None = None
@@ -77,6 +62,28 @@ def plan_sync(sources: Sequence[Path], programme_path: Path | None, device_root:
     if device is not None and device.activity_dir.is_dir() and device.activity_dir not in present:
         present.append(device.activity_dir)
     return Plan(present, device, programme, notes)
+
+
+def _watch(named: Path | None, remembered: Path | None, notes: list[str]) -> Device | None:
+    """The watch named (and then remembered), or the remembered one if it is mounted."""
+    if named is not None:
+        device = pick_device(named)
+        settings.remember(device=device.root)
+        return device
+    if remembered is None:
+        return None
+    try:
+        return open_device(remembered)
+    except DeviceError:
+        notes.append(f"The watch at {remembered} is not mounted; reading the other sources.")
+        return None
+
+
+def _present(sources: list[Path], notes: list[str]) -> list[Path]:
+    """The sources that are there now; a note for each that is not."""
+    present = [p for p in sources if p.exists()]
+    notes += [f"Source {p} is not there now; skipped." for p in sources if p not in present]
+    return present
 
 
 def sync_activities(

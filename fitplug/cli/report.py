@@ -25,42 +25,52 @@ def _plural(n: int, one: str, many: str | None = None) -> str:
 
 def sync_lines(result: SyncResult, programme: Programme | None, now: dt.datetime) -> list[str]:
     """The short summary `fitplug sync` prints."""
-    lines: list[str] = []
-    by_kind = result.new_by_kind
+    lines = [_read_line(result), *_skipped_lines(result), *result.notes, *_installed_lines(result)]
+    if programme is None:
+        lines.append("No programme: name one with --programme (or run `fitplug init`) to learn what is due.")
+    elif result.decision is not None:
+        lines += decision_lines(result.decision, programme, now)
+    return lines
+
+
+def _read_line(result: SyncResult) -> str:
+    """``Read 3 new activities: 2 runs, 1 strength (12 unchanged, 1 duplicate).``"""
     if result.new:
         parts = []
-        for kind, n in sorted(by_kind.items(), key=lambda kv: (-kv[1], kv[0])):
+        for kind, n in sorted(result.new_by_kind.items(), key=lambda kv: (-kv[1], kv[0])):
             one, many = _KIND_WORDS.get(kind, (kind, kind))
             parts.append(f"{n} {one if n == 1 else many}")
         head = f"Read {_plural(len(result.new), 'new activity', 'new activities')}: {', '.join(parts)}"
     else:
         head = "No new activities"
-    extra = []
-    if result.unchanged:
-        extra.append(f"{result.unchanged} unchanged")
-    if result.duplicates:
-        extra.append(_plural(result.duplicates, "duplicate"))
     other = sum(result.other.values())
-    if other:
-        extra.append(_plural(other, "non-activity file"))
-    if result.known_bad:
-        extra.append(f"{result.known_bad} known bad")
-    lines.append(head + (f" ({', '.join(extra)})." if extra else "."))
-    if result.skipped:
-        lines.append(f"Skipped {_plural(len(result.skipped), 'file')} that could not be read:")
-        for s in result.skipped:
-            at = f" @ byte {s.offset}" if s.offset is not None else ""
-            lines.append(f"  {printable(s.key)}{at}: {printable(s.reason)}")
-    lines += result.notes
+    extra = [
+        f"{result.unchanged} unchanged" if result.unchanged else "",
+        _plural(result.duplicates, "duplicate") if result.duplicates else "",
+        _plural(other, "non-activity file") if other else "",
+        f"{result.known_bad} known bad" if result.known_bad else "",
+    ]
+    extra = [e for e in extra if e]
+    return head + (f" ({', '.join(extra)})." if extra else ".")
+
+
+def _skipped_lines(result: SyncResult) -> list[str]:
+    if not result.skipped:
+        return []
+    lines = [f"Skipped {_plural(len(result.skipped), 'file')} that could not be read:"]
+    for s in result.skipped:
+        at = f" @ byte {s.offset}" if s.offset is not None else ""
+        lines.append(f"  {printable(s.key)}{at}: {printable(s.reason)}")
+    return lines
+
+
+def _installed_lines(result: SyncResult) -> list[str]:
+    lines = []
     for inst in result.installed:
         if inst.status == "copied":
             lines.append(f"Put {inst.name} on the watch ({inst.path.parent}).")
         elif inst.status == "conflict":
             lines.append(f"Did not put {inst.name} on the watch: a different file has that name.")
-    if programme is None:
-        lines.append("No programme: name one with --programme (or run `fitplug init`) to learn what is due.")
-    elif result.decision is not None:
-        lines += decision_lines(result.decision, programme, now)
     return lines
 
 

@@ -58,42 +58,46 @@ def install_files(device: Device, files: Mapping[str, bytes], *, dry_run: bool =
         if not _SAFE_NAME.match(name):
             raise DeviceError(f"{name!r}: refusing a file name that is not a plain .fit name")
     target = device.newfiles_dir
-    root = device.root.resolve()
-    if target.exists() and not target.resolve().is_relative_to(root):
+    if target.exists() and not target.resolve().is_relative_to(device.root.resolve()):
         raise DeviceError(f"{target}: points outside the device; refusing to write there")
+    imported = _imported_digests(device)
+    results = [_plan(target / name, data, imported, dry_run) for name, data in files.items()]
+    to_copy = {r.path: files[r.name] for r in results if r.status is Install.COPIED}
+    if to_copy:
+        _check_space(device, sum(len(d) for d in to_copy.values()))
+        target.mkdir(parents=True, exist_ok=True)
+        for dest, data in to_copy.items():
+            write_atomic(dest, data)
+    return results
 
-    imported: set[str] = set()
+
+def _imported_digests(device: Device) -> set[str]:
+    """SHA-256 of every file the watch has imported (moved out of ``NewFiles``)."""
+    digests: set[str] = set()
     for sub in _IMPORTED_DIRS:
         folder = device.garmin_dir / sub
         if folder.is_dir():
-            for entry in folder.glob("*.[fF][iI][tT]"):
-                digest = _digest(entry)
-                if digest:
-                    imported.add(digest)
+            digests.update(d for d in map(_digest, folder.glob("*.[fF][iI][tT]")) if d)
+    return digests
 
-    results: list[InstallResult] = []
-    to_copy: list[tuple[str, bytes, Path]] = []
-    for name, data in files.items():
-        dest = target / name
-        digest = hashlib.sha256(data).hexdigest()
-        if dest.exists():
-            status = Install.ALREADY_THERE if _digest(dest) == digest else Install.CONFLICT
-        elif digest in imported:
-            status = Install.ALREADY_THERE
-        else:
-            status = Install.WOULD_COPY if dry_run else Install.COPIED
-            to_copy.append((name, data, dest))
-        results.append(InstallResult(name=name, status=status, path=dest))
 
-    if to_copy and not dry_run:
-        need = sum(len(d) for _, d, _ in to_copy) + _HEADROOM_BYTES
-        try:
-            free = shutil.disk_usage(device.root).free
-        except OSError as exc:
-            raise DeviceError(f"{device.root}: cannot read free space: {exc.strerror}") from exc
-        if free < need:
-            raise DeviceError(f"{device.root}: only {free} bytes free, {need} needed; nothing was copied")
-        target.mkdir(parents=True, exist_ok=True)
-        for _, data, dest in to_copy:
-            write_atomic(dest, data)
-    return results
+def _plan(dest: Path, data: bytes, imported: set[str], dry_run: bool) -> InstallResult:
+    """What to do with one file: copy it, or why not."""
+    digest = hashlib.sha256(data).hexdigest()
+    if dest.exists():
+        status = Install.ALREADY_THERE if _digest(dest) == digest else Install.CONFLICT
+    elif digest in imported:
+        status = Install.ALREADY_THERE
+    else:
+        status = Install.WOULD_COPY if dry_run else Install.COPIED
+    return InstallResult(name=dest.name, status=status, path=dest)
+
+
+def _check_space(device: Device, size: int) -> None:
+    need = size + _HEADROOM_BYTES
+    try:
+        free = shutil.disk_usage(device.root).free
+    except OSError as exc:
+        raise DeviceError(f"{device.root}: cannot read free space: {exc.strerror}") from exc
+    if free < need:
+        raise DeviceError(f"{device.root}: only {free} bytes free, {need} needed; nothing was copied")
