@@ -9,12 +9,11 @@ from pathlib import Path
 import make_activities as m
 import pytest
 
-from fitplug.activities.read import read_activity
-from fitplug.errors import StoreError
-from fitplug.model import DueItem, DueKind
 from fitplug.activities.migrations import MIGRATIONS, SCHEMA_VERSION
+from fitplug.activities.read import read_activity
 from fitplug.activities.store import FileError, FileState, FileStatus, Store
-from fitplug.model import ActivitySummary
+from fitplug.errors import StoreError
+from fitplug.model import ActivitySummary, DueItem, DueKind
 
 UTC = dt.UTC
 T = dt.datetime(2026, 11, 20, 7, 14, tzinfo=UTC)
