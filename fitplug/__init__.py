@@ -46,7 +46,6 @@ _LAZY = {
     "scan_activity": "activities.scan",
     "Store": "activities.store",
     "decide": "activities.due",
-    "stretch_due": "activities.due",
     "find_devices": "watch.devices",
     "install_files": "watch.install",
 }
@@ -75,7 +74,6 @@ __all__ = [
     "read_activity",
     "read_workout",
     "scan_activity",
-    "stretch_due",
     "upcoming",
 ]
 

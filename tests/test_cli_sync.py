@@ -148,6 +148,8 @@ def test_activities_empty_store(runner: CliRunner, tmp_path: Path) -> None:
 def test_store_from_newer_fitplug(runner: CliRunner, tmp_path: Path) -> None:
     import sqlite3
 
+    from fitplug.activities.migrations import SCHEMA_VERSION
+
     db = tmp_path / "db.sqlite3"
     with sqlite3.connect(db) as c:
         c.execute("PRAGMA user_version = 99")
@@ -155,7 +157,7 @@ def test_store_from_newer_fitplug(runner: CliRunner, tmp_path: Path) -> None:
     result = runner.invoke(cli, ["--db", str(db), "activities"])
     assert result.exit_code == 1
     assert result.output == (
-        f"Error: {db}: written by a newer fitplug (schema 99; this one knows 1); upgrade fitplug or use another --db\n"
+        f"Error: {db}: written by a newer fitplug (schema 99; this one knows {SCHEMA_VERSION}); upgrade fitplug or use another --db\n"
     )
 
 

@@ -1,17 +1,31 @@
-"""The due rule over a simulated fortnight, and its edges (pure: no files, no clock)."""
+"""The due rule over a simulated fortnight, and its edges (pure: no clock); a year through the store."""
 
 from __future__ import annotations
 
 import dataclasses
 import datetime as dt
+import json
+import random
+from pathlib import Path
 
 import make_activities as m
 import pytest
 from conftest import ROOT
 
+from fitplug.activities import history
+from fitplug.activities.due import ActivityKind, DoneBy, State, activity_kind, decide
 from fitplug.activities.read import read_activity
-from fitplug.activities.due import State, decide
-from fitplug.model import ActivitySummary, DoneMark, DueKind, DueRule, Lapse, Programme
+from fitplug.activities.store import Store
+from fitplug.model import (
+    ActivitySession,
+    ActivitySummary,
+    DoneMark,
+    DueKind,
+    DueRule,
+    Lapse,
+    Programme,
+    SetRecord,
+)
 from fitplug.programme.load import load_programme
 
 UTC = dt.UTC
@@ -187,3 +201,108 @@ def test_band_needs_two_sessions_at_the_top(programme: Programme) -> None:
     assert decide(one, [], programme, at(18, 7)).band == ()
     broken = one + [read_activity(m.strength(at(20, 7), [15, 14, 15]))]
     assert decide(broken, [], programme, at(21, 7)).band == ()
+
+
+def test_closed_sets_read_as_their_old_text(programme: Programme) -> None:
+    history_, marks = fortnight()
+    d = decide(history_, marks, programme, at(22, 9, 30))
+    assert d.runs[0].done_by is DoneBy.WORKOUT and f"{d.runs[2].done_by}" == "fitplug done"
+    assert json.dumps([r.done_by for r in d.runs[:4]]) == \
+        '["workout", null, "fitplug done", "stretching activity"]'
+    kinds = [activity_kind(a) for a in history_[:3]] + [activity_kind(read_activity(m.ride(at(16, 9), 90, 40)))]
+    assert kinds == [ActivityKind.RUN, ActivityKind.STRETCH, ActivityKind.STRENGTH, "cycling"]
+    assert [str(k) for k in kinds] == ["run", "stretch", "strength", "cycling"]
+
+
+# --- a year of history: the store loads only what the rule looks at ------------------------
+
+
+def _activity(n: int, start: dt.datetime, *legs: tuple[str, str | None, float, float | None],
+              sets: tuple[SetRecord, ...] = (), workout: str | None = None) -> ActivitySummary:
+    sessions, t = [], start
+    for sport, sub_sport, minutes, km in legs:
+        sessions.append(ActivitySession(sport, sub_sport, t, 0, minutes * 60, minutes * 60,
+                                        km * 1000 if km else None, 140))
+        t += dt.timedelta(minutes=minutes)
+    return ActivitySummary(f"{n:064x}", "activity", "garmin", "fr965", None, start, tuple(sessions), workout, sets)
+
+
+def _lift(n: int, start: dt.datetime, reps: int, category: str = "hip_stability") -> ActivitySummary:
+    sets = tuple(SetRecord(start + dt.timedelta(minutes=2 * i), "active", reps, 0.0, category, 0, 45.0)
+                 for i in range(3))
+    return _activity(n, start, ("training", "strength_training", 35, None), sets=sets)
+
+
+def year(streak_from: dt.date | None, *, banded: bool = True) -> tuple[list[ActivitySummary], list[DoneMark]]:
+    """A year of runs, lifts and stretches to 30 Nov 2026 (seeded, so always the same year).
+
+    ``streak_from``: from that day every lift reaches the top of the banded exercise's range
+    (the band advice then dates from far back); ``banded=False``: no lift records it at all.
+    """
+    rng = random.Random(9)
+    out: list[ActivitySummary] = []
+    marks: list[DoneMark] = []
+    day = dt.date(2025, 11, 1)
+    while day <= dt.date(2026, 11, 30):
+        t = dt.datetime.combine(day, dt.time(7, rng.randrange(60)), tzinfo=UTC)
+        roll = rng.random()
+        if day.weekday() in (1, 4) and roll < 0.85:  # Tue and Fri: lifts, now and then skipped
+            top = streak_from is not None and day >= streak_from
+            reps = 15 if top or rng.random() < 0.5 else 13
+            out.append(_lift(len(out), t, reps, "hip_stability" if banded else "core"))
+        elif roll < 0.7:  # runs, some too short, some late at night, some multisport
+            minutes = rng.choice([15, 35, 50, 70])
+            if rng.random() < 0.1:
+                t = t.replace(hour=23, minute=30)
+            if rng.random() < 0.05:
+                out.append(_activity(len(out), t, ("cycling", "road", 60, 25.0), ("running", "generic", minutes, 7.0)))
+            else:
+                out.append(_activity(len(out), t, ("running", rng.choice(["generic", "treadmill"]), minutes, 8.0)))
+            after = t + dt.timedelta(hours=rng.choice([2, 20, 40]))
+            how = rng.random()
+            if how < 0.3:
+                out.append(_activity(len(out), after, ("training", "flexibility_training", 4, None),
+                                     workout="Post-run Stretch 1"))
+            elif how < 0.45:
+                out.append(_activity(len(out), after, ("training", "yoga", 30, None)))
+            elif how < 0.6:
+                marks.append(DoneMark(after))
+        day += dt.timedelta(days=1)
+    return out, marks
+
+
+@pytest.mark.parametrize(
+    ("streak_from", "banded", "lapse"),
+    [
+        (None, True, Lapse.END_OF_NEXT_DAY),  # the band streak breaks now and then
+        (dt.date(2026, 2, 1), True, Lapse.END_OF_NEXT_DAY),  # ten months at the top: band advice from February
+        (None, False, Lapse.NEXT_RUN),  # the banded exercise never recorded
+    ],
+    ids=["streaks-break", "long-streak", "never-banded"],
+)
+def test_bounded_load_decides_as_the_whole_history(
+    programme: Programme, tmp_path: Path, streak_from: dt.date | None, banded: bool, lapse: Lapse
+) -> None:
+    p = dataclasses.replace(programme, due=DueRule(min_run_min=20, lapse=lapse))
+    activities, marks = year(streak_from, banded=banded)
+    assert len(activities) > 300
+    with Store(tmp_path / "s.sqlite3") as store:
+        store.record_batch([(f"/{n}.fit", 1, 1, a) for n, a in enumerate(activities)], at(1, 0))
+        for mark in marks:
+            store.add_done(mark.at_utc, at(1, 0))
+        everything, all_marks = store.history(), store.done_marks()
+        for since in (dt.datetime(2026, 9, 7, tzinfo=UTC), dt.datetime(2026, 11, 9, tzinfo=UTC)):
+            store.set_meta(history.SINCE_KEY, since.isoformat())
+            nows = [since - dt.timedelta(days=10, hours=5), since + dt.timedelta(hours=3)]
+            nows += [at(16, 7) + dt.timedelta(days=d, hours=7 * d) for d in range(0, 15, 2)]
+            for now in nows:
+                full = decide(everything, all_marks, p, now, since=since)
+                assert history.evaluate(store, p, now) == full, now
+            loaded = history.recent_history(store, p, at(30, 12), since)  # a few months, not the year
+            assert len(loaded) < len(everything) / 2
+            reached_back = min(a.sessions[0].start_utc for a in loaded) < dt.datetime(2026, 2, 1, tzinfo=UTC)
+            assert reached_back == (streak_from is not None)  # only for the band streak that began then
+        assert full.runs and full.strength_missed
+        assert bool(full.band) == (streak_from is not None)
+        if full.band:
+            assert full.band[0].since_utc.date() < dt.date(2026, 2, 10)

@@ -211,14 +211,14 @@ class Sink:
         assert isinstance(summary, ActivitySummary)
         activity_kind(summary)
         self.n += 1
-        self.store.record(f"fuzz-{self.n}.fit", 0, self.n, summary, NOW)
+        self.store.record_batch([(f"fuzz-{self.n}.fit", 0, self.n, summary)], NOW)
 
 
 @pytest.fixture(scope="module")
 def sink(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Sink]:
     s = Sink(tmp_path_factory.mktemp("fuzz-store"))
     yield s
-    assert s.store.integrity_check() == "ok"
+    assert s.store.query("PRAGMA integrity_check") == [("ok",)]
     s.store.close()
 
 

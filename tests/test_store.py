@@ -9,23 +9,33 @@ from pathlib import Path
 import make_activities as m
 import pytest
 
+from fitplug.activities.migrations import MIGRATIONS, SCHEMA_VERSION
 from fitplug.activities.read import read_activity
+from fitplug.activities.store import FileError, FileState, FileStatus, Store
 from fitplug.errors import StoreError
-from fitplug.model import DueItem, DueKind
-from fitplug.activities.store import MIGRATIONS, SCHEMA_VERSION, Store
+from fitplug.model import ActivitySummary, DueItem, DueKind
 
 UTC = dt.UTC
 T = dt.datetime(2026, 11, 20, 7, 14, tzinfo=UTC)
 NOW = dt.datetime(2026, 11, 22, 9, 30, tzinfo=UTC)
 
 
+def record(store: Store, key: str, size: int, mtime_ns: int, outcome: ActivitySummary | FileError) -> FileState:
+    (state,) = store.record_batch([(key, size, mtime_ns, outcome)], NOW)
+    return state
+
+
+def applied(store: Store) -> list[str]:
+    return [name for (name,) in store.query("SELECT name FROM _migrations ORDER BY rowid")]
+
+
 def test_new_store_is_migrated(tmp_path: Path) -> None:
     with Store(tmp_path / "s.sqlite3") as store:
-        assert store.migrations() == [name for name, _ in MIGRATIONS]
+        assert applied(store) == [name for name, _ in MIGRATIONS]
         assert store.query("PRAGMA user_version") == [(SCHEMA_VERSION,)]
         assert store.query("PRAGMA journal_mode") == [("wal",)]
     with Store(tmp_path / "s.sqlite3") as store:  # reopening applies nothing twice
-        assert store.migrations() == [name for name, _ in MIGRATIONS]
+        assert applied(store) == [name for name, _ in MIGRATIONS]
 
 
 def test_newer_schema_is_refused(tmp_path: Path) -> None:
@@ -52,19 +62,20 @@ def test_foreign_files_are_refused(tmp_path: Path, content: bytes | None) -> Non
 def test_record_dedupes_by_hash_and_identity(tmp_path: Path) -> None:
     with Store(tmp_path / "s.sqlite3") as store:
         data = m.run(T, 48, 10.2)
-        assert store.record("/a.fit", 1, 1, read_activity(data), NOW).status == "new"
-        assert store.record("/copy.fit", 1, 1, read_activity(data), NOW).status == "duplicate"
+        assert record(store, "/a.fit", 1, 1, read_activity(data)).status is FileStatus.NEW
+        assert record(store, "/copy.fit", 1, 1, read_activity(data)).status == "duplicate"
         resaved = m.run(T, 48, 10.2, hr=151)  # other bytes, same watch + serial + time_created
-        assert store.record("/resaved.fit", 1, 1, read_activity(resaved), NOW).status == "duplicate"
-        assert store.record("/w.fit", 1, 1, read_activity(m.workout_file()), NOW).status == "other"
+        assert record(store, "/resaved.fit", 1, 1, read_activity(resaved)).status == "duplicate"
+        assert record(store, "/w.fit", 1, 1, read_activity(m.workout_file())).status == "other"
         assert len(store.activities()) == 1
-        assert store.counts() == {"new": 1, "duplicate": 2, "other": 1}
+        counts = store.query("SELECT status, count(*) FROM files GROUP BY status")
+        assert dict(counts) == {"new": 1, "duplicate": 2, "other": 1}
 
 
 def test_round_trip_of_an_activity(tmp_path: Path) -> None:
     summary = read_activity(m.strength(T, [15, 13]))
     with Store(tmp_path / "s.sqlite3") as store:
-        store.record("/s.fit", 10, 20, summary, NOW)
+        record(store, "/s.fit", 10, 20, summary)
         (held,) = store.activities()
     assert held.summary == summary and held.key == "/s.fit"
 
@@ -72,9 +83,11 @@ def test_round_trip_of_an_activity(tmp_path: Path) -> None:
 def test_unchanged_and_errors(tmp_path: Path) -> None:
     with Store(tmp_path / "s.sqlite3") as store:
         store.record_error("/bad.fit", 5, 7, "truncated", 100, NOW)
-        assert store.is_unchanged("/bad.fit", 5, 7)
-        assert not store.is_unchanged("/bad.fit", 5, 8)
-        assert [(e.key, e.reason) for e in store.errors()] == [("/bad.fit", "truncated")]
+        assert store.file_index() == {"/bad.fit": (5, 7, True)}
+        assert record(store, "/worse.fit", 1, 2, FileError("no header", 0)).status == "error"
+        assert store.query("SELECT key, reason, error_offset FROM files WHERE status = 'error' ORDER BY key") == [
+            ("/bad.fit", "truncated", 100), ("/worse.fit", "no header", 0)
+        ]
 
 
 def test_due_items_get_sequences(tmp_path: Path) -> None:
@@ -88,7 +101,9 @@ def test_due_items_get_sequences(tmp_path: Path) -> None:
         done = DueItem(DueKind.STRETCH_DONE, "stretch-x", item.start_utc, item.end_utc, "Done", "d")
         (changed,) = store.save_due([done], later)
         assert (changed.sequence, changed.updated_utc) == (1, later)
-        assert store.saved_due() == [changed]
+        assert store.query("SELECT key, kind, sequence, updated_utc FROM due_items") == [
+            ("stretch-x", "stretch_done", 1, later.isoformat())
+        ]
 
 
 def test_failed_transaction_leaves_nothing(tmp_path: Path) -> None:
@@ -97,5 +112,59 @@ def test_failed_transaction_leaves_nothing(tmp_path: Path) -> None:
                                   "sessions": (None,)})  # type: ignore[arg-type]
     with Store(tmp_path / "s.sqlite3") as store:
         with pytest.raises(AttributeError):
-            store.record("/x.fit", 1, 1, broken, NOW)
-        assert store.activities() == [] and store.file_state("/x.fit") is None
+            record(store, "/x.fit", 1, 1, broken)
+        assert store.activities() == [] and store.file_index() == {}
+
+
+def test_history_since_loads_only_what_started_then(tmp_path: Path) -> None:
+    early = read_activity(m.run(T - dt.timedelta(days=30), 40, 7))
+    late = read_activity(m.run(T, 40, 7))
+    across = read_activity(m.multisport(T - dt.timedelta(days=3)))  # starts with a ride, then a run leg
+    with Store(tmp_path / "s.sqlite3") as store:
+        for n, summary in enumerate([late, early, across]):
+            record(store, f"/{n}.fit", 1, 1, summary)
+        assert store.history() == [early, across, late]
+        assert store.history(T - dt.timedelta(days=3)) == [across, late]
+        leg = across.sessions[-1].start_utc  # a later session counts too
+        assert store.history(leg) == [across, late]
+        assert store.history(leg + dt.timedelta(seconds=1)) == [late]
+        assert store.first_start() == early.sessions[0].start_utc
+
+
+def test_history_by_set_category(tmp_path: Path) -> None:
+    lift = read_activity(m.strength(T + dt.timedelta(hours=2), [15, 15]))
+    with Store(tmp_path / "s.sqlite3") as store:
+        record(store, "/r.fit", 1, 1, read_activity(m.run(T, 40, 7)))
+        record(store, "/s.fit", 1, 1, lift)
+        assert store.history(categories={"hip_stability", "plank"}) == [lift]
+        assert store.history(categories={"plank"}) == []
+
+
+def test_done_marks_since(tmp_path: Path) -> None:
+    with Store(tmp_path / "s.sqlite3") as store:
+        store.add_done(T, NOW)
+        store.add_done(T + dt.timedelta(hours=1), NOW, "stretch-x")
+        assert [m.at_utc for m in store.done_marks()] == [T, T + dt.timedelta(hours=1)]
+        assert [m.item_key for m in store.done_marks(T + dt.timedelta(minutes=1))] == ["stretch-x"]
+
+
+def test_start_column_is_backfilled_by_its_migration(tmp_path: Path) -> None:
+    """A store from before ``0002_activity_start`` gets the column filled for every activity."""
+    path = tmp_path / "s.sqlite3"
+    summaries = [read_activity(m.run(T, 40, 7)), read_activity(m.multisport(T + dt.timedelta(days=1)))]
+    with Store(path) as store:
+        for n, summary in enumerate(summaries):
+            record(store, f"/{n}.fit", 1, 1, summary)
+    with sqlite3.connect(path) as db:  # back to schema 1, as an older fitplug left it
+        db.execute("DROP INDEX activities_start")
+        db.execute("DROP INDEX sets_category")
+        db.execute("ALTER TABLE activities DROP COLUMN start_utc")
+        db.execute("DELETE FROM _migrations WHERE name != '0001_initial'")
+        db.execute("PRAGMA user_version = 1")
+    with pytest.raises(StoreError, match="run `fitplug sync` to upgrade it"):
+        Store(path, read_only=True)
+    with Store(path) as store:
+        assert applied(store) == ["0001_initial", "0002_activity_start"]
+        starts = store.query("SELECT start_utc FROM activities ORDER BY id")
+        assert starts == [(s.sessions[0].start_utc.isoformat(),) for s in summaries]
+        assert store.history(T + dt.timedelta(hours=1)) == summaries[1:]

@@ -24,6 +24,7 @@ from fitplug.model import (
     Reps,
     Session,
     SessionKind,
+    SetRecord,
 )
 from fitplug.programme.schedule import expand, post_run_variants, zone
 
@@ -47,6 +48,23 @@ class State(enum.Enum):
     MISSED = "missed"  #: it lapsed undone
 
 
+class DoneBy(enum.StrEnum):
+    """What completed a post-run set (the text is what reports and JSON show)."""
+
+    WORKOUT = "workout"  #: the post-run stretch workout
+    STRETCHING_ACTIVITY = "stretching activity"  #: any stretching activity
+    MARK = "fitplug done"  #: a `fitplug done` mark
+
+
+class ActivityKind(enum.StrEnum):
+    """What the rule makes of an activity (other activities are known by their sport)."""
+
+    RUN = "run"
+    STRENGTH = "strength"
+    STRETCH = "stretch"
+    OTHER = "other"  #: an activity with no session
+
+
 @dataclass(frozen=True, slots=True)
 class RunStretch:
     """The post-run set one qualifying run made due, and what became of it."""
@@ -66,8 +84,7 @@ class RunStretch:
     lapse_utc: dt.datetime | None
     state: State
     done_utc: dt.datetime | None = None
-    #: ``workout``, ``stretching activity`` or ``fitplug done``
-    done_by: str | None = None
+    done_by: DoneBy | None = None
 
 
 @dataclass(frozen=True, slots=True)
@@ -127,15 +144,15 @@ def is_strength(summary: ActivitySummary) -> bool:
     return any(s.sport == "training" and s.sub_sport == "strength_training" for s in summary.sessions)
 
 
-def activity_kind(summary: ActivitySummary) -> str:
-    """``run``, ``strength``, ``stretch``, or the first session's sport (``other`` when none)."""
+def activity_kind(summary: ActivitySummary) -> ActivityKind | str:
+    """An :class:`ActivityKind`, or the first session's sport (``cycling``) for any other activity."""
     if any(is_run(s) for s in summary.sessions):
-        return "run"
+        return ActivityKind.RUN
     if is_strength(summary):
-        return "strength"
+        return ActivityKind.STRENGTH
     if is_stretching(summary):
-        return "stretch"
-    return summary.sessions[0].sport if summary.sessions else "other"
+        return ActivityKind.STRETCH
+    return summary.sessions[0].sport if summary.sessions else ActivityKind.OTHER
 
 
 def _seconds(session: ActivitySession) -> float:
@@ -183,6 +200,11 @@ def is_post_run_workout(summary: ActivitySummary, programme: Programme) -> bool:
 
 # --- the rule ----------------------------------------------------------------------
 
+#: what a run's post-run set needs from the activities: (the activity, its running legs)
+_Run = tuple[ActivitySummary, list[ActivitySession]]
+#: evidence that a post-run set was done: (when, how, the activity)
+_Evidence = tuple[dt.datetime, DoneBy, ActivitySummary]
+
 
 def decide(
     history: Sequence[ActivitySummary],
@@ -200,55 +222,99 @@ def decide(
     """
     tz = zone(programme.timezone)
     now = now.astimezone(_UTC)
-    known = sorted(
-        (a for a in history if a.sessions and _end(a) <= now),
-        key=lambda a: (_start(a), a.sha256),
-    )
+    known = _known(history, now)
     marks = sorted((m for m in marks if m.at_utc <= now), key=lambda m: m.at_utc)
+    evidence = _evidence(known, programme)
+    stretches = _stretches(_qualifying_runs(known, programme, since), evidence, marks, programme, now)
 
-    # 1. qualifying runs, in order
+    today = now.astimezone(tz).date()
+    strength_days = {_start(a).astimezone(tz).date() for a in known if is_strength(a)}
+    stretch_days = {_start(a).astimezone(tz).date() for a in known if is_stretching(a) or is_strength(a)}
+    stretch_days |= {t.astimezone(tz).date() for t, _, _ in evidence}
+    stretch_days |= {r.done_utc.astimezone(tz).date() for r in stretches if r.done_utc is not None}
+    if since is not None:
+        first_day = since.astimezone(tz).date()
+    else:
+        first_day = _start(known[0]).astimezone(tz).date() if known else today
+    missed_days = _missed_strength(programme, strength_days, first_day, today)
+    band = tuple(_band_advice(known, programme))
+    return Decision(
+        now=now,
+        runs=tuple(stretches),
+        tally=_tally(programme, today, strength_days, stretch_days, missed_days),
+        strength_missed=tuple(missed_days),
+        band=band,
+        items=_items(stretches, missed_days, band, programme),
+    )
+
+
+def _known(history: Iterable[ActivitySummary], now: dt.datetime) -> list[ActivitySummary]:
+    """The activities over by ``now``, in order of start."""
+    return sorted((a for a in history if a.sessions and _end(a) <= now), key=lambda a: (_start(a), a.sha256))
+
+
+def _qualifying_runs(
+    known: Iterable[ActivitySummary], programme: Programme, since: dt.datetime | None
+) -> list[_Run]:
+    """Runs long enough to make a post-run set due, from ``since`` on, in order."""
     min_s = programme.due.min_run_min * 60
-    runs: list[tuple[ActivitySummary, list[ActivitySession]]] = []
+    runs: list[_Run] = []
     for a in known:
         legs = [s for s in a.sessions if is_run(s)]
         if legs and sum(_seconds(s) for s in legs) >= min_s and (since is None or legs[0].start_utc >= since):
             runs.append((a, legs))
+    return runs
 
-    # 2. evidence that a post-run set was done: (time, how)
-    evidence: list[tuple[dt.datetime, str, ActivitySummary]] = []
+
+def _evidence(known: Iterable[ActivitySummary], programme: Programme) -> list[_Evidence]:
+    """Activities that complete a post-run set: the post-run workout or any stretching."""
+    evidence: list[_Evidence] = []
     for a in known:
         if any(is_run(s) for s in a.sessions):
             continue
         if is_post_run_workout(a, programme):
-            evidence.append((_start(a), "workout", a))
+            evidence.append((_start(a), DoneBy.WORKOUT, a))
         elif is_stretching(a):
-            evidence.append((_start(a), "stretching activity", a))
+            evidence.append((_start(a), DoneBy.STRETCHING_ACTIVITY, a))
+    return evidence
 
+
+def _lapse(runs: Sequence[_Run], n: int, programme: Programme) -> dt.datetime | None:
+    """When run ``n``'s post-run set stops being due (``None``: at a next run not yet run)."""
+    if programme.due.lapse is Lapse.NEXT_RUN:
+        return runs[n + 1][1][0].start_utc if n + 1 < len(runs) else None
+    end_day = _end(runs[n][0]).astimezone(zone(programme.timezone)).date() + dt.timedelta(days=2)
+    return dt.datetime.combine(end_day, dt.time(0), tzinfo=zone(programme.timezone)).astimezone(_UTC)
+
+
+def _done(
+    key: str, start: dt.datetime, lapse: dt.datetime | None, evidence: Sequence[_Evidence],
+    marks: Sequence[DoneMark],
+) -> tuple[dt.datetime, DoneBy] | None:
+    """The first evidence or mark that completed the set open from ``start`` to ``lapse``."""
+
+    def open_at(t: dt.datetime) -> bool:
+        return start < t and (lapse is None or t < lapse)
+
+    done = next(((t, how) for t, how, _ in evidence if open_at(t)), None)
+    mark = next((m for m in marks if (m.item_key is None or m.item_key == key) and open_at(m.at_utc)), None)
+    if mark is not None and (done is None or mark.at_utc < done[0]):
+        done = (mark.at_utc, DoneBy.MARK)
+    return done
+
+
+def _stretches(
+    runs: Sequence[_Run], evidence: Sequence[_Evidence], marks: Sequence[DoneMark], programme: Programme,
+    now: dt.datetime,
+) -> list[RunStretch]:
+    """Each qualifying run's post-run set, and what became of it by ``now``."""
     stretches: list[RunStretch] = []
     variants = post_run_variants(programme)  # once: post_run_session would build them per run
     for n, (a, legs) in enumerate(runs):
         run_start = legs[0].start_utc
-        run_end = _end(a)
-        if programme.due.lapse is Lapse.NEXT_RUN:
-            lapse = runs[n + 1][1][0].start_utc if n + 1 < len(runs) else None
-        else:
-            end_day = run_end.astimezone(tz).date() + dt.timedelta(days=2)
-            lapse = dt.datetime.combine(end_day, dt.time(0), tzinfo=tz).astimezone(_UTC)
+        lapse = _lapse(runs, n, programme)
         key = f"stretch-{run_start.astimezone(_UTC):%Y%m%dT%H%M%SZ}"
-
-        def open_at(t: dt.datetime) -> bool:
-            return run_start < t and (lapse is None or t < lapse)  # noqa: B023  # used at once, in this loop
-
-        done: tuple[dt.datetime, str] | None = None
-        for t, how, _ in evidence:
-            if open_at(t):
-                done = (t, how)
-                break
-        for m in marks:
-            if (m.item_key is None or m.item_key == key) and open_at(m.at_utc):
-                if done is None or m.at_utc < done[0]:
-                    done = (m.at_utc, "fitplug done")
-                break
+        done = _done(key, run_start, lapse, evidence, marks)
         if done is not None:
             state = State.DONE
         elif lapse is not None and lapse <= now:
@@ -260,7 +326,7 @@ def decide(
             RunStretch(
                 key=key,
                 run_start_utc=run_start,
-                run_end_utc=run_end,
+                run_end_utc=_end(a),
                 utc_offset_s=legs[0].utc_offset_s,
                 sub_sport=legs[0].sub_sport,
                 distance_m=sum(distances) if distances else None,
@@ -273,26 +339,29 @@ def decide(
                 done_by=done[1] if done else None,
             )
         )
+    return stretches
 
-    # 3. strength days and the weekly tally
-    today = now.astimezone(tz).date()
-    strength_days = {_start(a).astimezone(tz).date() for a in known if is_strength(a)}
-    stretch_days = {_start(a).astimezone(tz).date() for a in known if is_stretching(a) or is_strength(a)}
-    stretch_days |= {_start(a).astimezone(tz).date() for _, _, a in evidence}
-    stretch_days |= {r.done_utc.astimezone(tz).date() for r in stretches if r.done_utc is not None}
 
-    first_day = since.astimezone(tz).date() if since is not None else (
-        _start(known[0]).astimezone(tz).date() if known else today
-    )
-    missed_days: list[tuple[dt.date, Session]] = []
-    for planned in expand(programme, first_day, today):
-        if planned.session.kind is SessionKind.STRENGTH and planned.date not in strength_days:
-            missed_days.append((planned.date, planned.session))
+def _missed_strength(
+    programme: Programme, strength_days: set[dt.date], first_day: dt.date, today: dt.date
+) -> list[tuple[dt.date, Session]]:
+    """Planned strength days from ``first_day`` that are over with no strength activity."""
+    return [
+        (planned.date, planned.session)
+        for planned in expand(programme, first_day, today)
+        if planned.session.kind is SessionKind.STRENGTH and planned.date not in strength_days
+    ]
 
+
+def _tally(
+    programme: Programme, today: dt.date, strength_days: set[dt.date], stretch_days: set[dt.date],
+    missed_days: Sequence[tuple[dt.date, Session]],
+) -> WeekTally:
+    """``today``'s local week held against the programme."""
     week_start = today - dt.timedelta(days=today.weekday())
     week_end = week_start + dt.timedelta(days=7)
     planned_week = [p for p in expand(programme, week_start, week_end) if p.session.kind is SessionKind.STRENGTH]
-    tally = WeekTally(
+    return WeekTally(
         week_start=week_start,
         strength_done=sum(1 for d in strength_days if week_start <= d < week_end),
         strength_planned=len(planned_week),
@@ -302,25 +371,57 @@ def decide(
         stretch_max=programme.targets.stretch_days_max,
     )
 
-    # 4. band progression
-    band = tuple(_band_advice(known, programme))
 
-    items = _items(stretches, missed_days, band, programme)
-    return Decision(
-        now=now,
-        runs=tuple(stretches),
-        tally=tally,
-        strength_missed=tuple(missed_days),
-        band=band,
-        items=items,
-    )
+# --- how far back the rule looks ------------------------------------------------------
 
 
-def stretch_due(
-    history: Sequence[ActivitySummary], marks: Sequence[DoneMark], programme: Programme, now: dt.datetime
-) -> Decision:
-    """Alias of :func:`decide` under the name STYLE.md gives the rule."""
-    return decide(history, marks, programme, now)
+def lookback(since: dt.datetime, now: dt.datetime) -> dt.datetime:
+    """The earliest instant whose activities can change :func:`decide` at ``now`` (band aside).
+
+    Runs count from ``since``, and the post-run sets they open can only be
+    completed after they start; planned strength days count from ``since``'s
+    local day, and the tally looks at ``now``'s local week. Any activity that
+    matters therefore has a session starting on or after the earlier of
+    ``since`` and ``now``'s local week, which are at most a day (the widest
+    UTC offset, plus a clock change) and a week before those instants; two
+    days of margin cover it. Band advice can reach further: see :func:`band_settled`.
+    """
+    return min(since, now - dt.timedelta(days=7)).astimezone(_UTC) - dt.timedelta(days=2)
+
+
+def band_categories(programme: Programme) -> frozenset[str]:
+    """The Garmin categories of the banded exercises: only activities with such sets matter to band advice."""
+    return frozenset(_exercise_key(ex)[0] for ex in _banded(programme))
+
+
+def band_settled(
+    history: Iterable[ActivitySummary], programme: Programme, now: dt.datetime, bound: dt.datetime
+) -> bool:
+    """True when older activities cannot change the band advice over ``history``.
+
+    ``history`` must hold every activity with a banded exercise's sets that has a
+    session starting at or after ``bound``. Band advice follows each banded
+    exercise's unbroken run of sessions at the top of its range; once a session
+    that starts at or after ``bound`` broke it, nothing before counts.
+    """
+    known = _known(history, now.astimezone(_UTC))
+    for ex in _banded(programme):
+        assert isinstance(ex.dose, Reps)
+        key, top = _exercise_key(ex), ex.dose.high
+        if not any(_start(a) >= bound and _streak_breaks(a, key, top) for a in known):
+            return False
+    return True
+
+
+def _banded_sets(a: ActivitySummary, key: tuple[str, int | None]) -> list[SetRecord]:
+    if not is_strength(a):
+        return []
+    return [s for s in a.sets if s.set_type == "active" and _set_matches(s.category, s.exercise_name, key)]
+
+
+def _streak_breaks(a: ActivitySummary, key: tuple[str, int | None], top: int) -> bool:
+    sets = _banded_sets(a, key)
+    return bool(sets) and not all((s.repetitions or 0) >= top for s in sets)
 
 
 def _banded(programme: Programme) -> list[Exercise]:
@@ -341,9 +442,7 @@ def _band_advice(known: Iterable[ActivitySummary], programme: Programme) -> Iter
         streak = 0
         since: dt.datetime | None = None
         for a in known:
-            if not is_strength(a):
-                continue
-            sets = [s for s in a.sets if s.set_type == "active" and _set_matches(s.category, s.exercise_name, key)]
+            sets = _banded_sets(a, key)
             if not sets:
                 continue
             if all((s.repetitions or 0) >= top for s in sets):

@@ -9,10 +9,18 @@ from __future__ import annotations
 import datetime as dt
 from dataclasses import replace
 
-from fitplug.activities.due import Decision, RunStretch, State, decide
+from fitplug.activities.due import (
+    Decision,
+    RunStretch,
+    State,
+    band_categories,
+    band_settled,
+    decide,
+    lookback,
+)
 from fitplug.activities.store import Store, iso
 from fitplug.errors import FitplugError
-from fitplug.model import DueItem, Programme
+from fitplug.model import ActivitySummary, DueItem, Programme
 
 _UTC = dt.UTC
 #: meta key: when fitplug started keeping the due bookkeeping (see ``tracking_since``)
@@ -49,10 +57,39 @@ def decide_and_save(store: Store, programme: Programme, now: dt.datetime) -> tup
 
 
 def evaluate(store: Store | None, programme: Programme, now: dt.datetime) -> Decision:
-    """The due rule over what the store holds (no file is read); ``None``: an empty store."""
+    """The due rule over what the store holds (no file is read); ``None``: an empty store.
+
+    Only the activities the rule can look at are loaded (see :func:`recent_history`).
+    """
+    since = tracking_since(store, now)
     if store is None:
-        return decide([], [], programme, now, since=tracking_since(None, now))
-    return decide(store.history(), store.done_marks(), programme, now, since=tracking_since(store, now))
+        return decide([], [], programme, now, since=since)
+    bound = lookback(since, now)
+    return decide(recent_history(store, programme, now, since), store.done_marks(bound), programme, now,
+                  since=since)
+
+
+def recent_history(
+    store: Store, programme: Programme, now: dt.datetime, since: dt.datetime
+) -> list[ActivitySummary]:
+    """What :func:`decide` needs from the store to answer as it would over the whole history.
+
+    Everything from :func:`~fitplug.activities.due.lookback` on; and, for band
+    advice, older activities with a banded exercise's sets, in windows that
+    double, until each banded exercise's streak is broken or nothing older is held.
+    """
+    bound = lookback(since, now)
+    recent = store.history(bound)
+    categories = band_categories(programme)
+    first = store.first_start() if categories else None
+    older: list[ActivitySummary] = []
+    span = dt.timedelta(days=28)
+    while first is not None and not band_settled([*recent, *older], programme, now, bound) and bound > first:
+        bound -= span
+        span *= 2
+        held = {a.sha256 for a in recent}
+        older = [a for a in store.history(bound, categories=categories) if a.sha256 not in held]
+    return [*older, *recent]
 
 
 def status(store: Store | None, programme: Programme, now: dt.datetime) -> tuple[Decision, list[DueItem]]:

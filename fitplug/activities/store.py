@@ -3,9 +3,8 @@
 Tables: ``files`` (every file seen: its size, mtime and what became of it),
 ``containers`` (zips read to the end), ``activities`` with their ``sessions``
 and ``sets``, ``done_marks`` (``fitplug done``), ``due_items`` (what the feed
-showed, with its sequence) and ``meta``. Migrations are named, applied in
-order and recorded in ``_migrations``, as sqlite-utils does; ``PRAGMA
-user_version`` holds how many have been applied.
+showed, with its sequence) and ``meta``; their migrations are in
+:mod:`fitplug.activities.migrations`. Rows are read by column name.
 
 A sync killed at any point loses at most the files it had not committed yet
 (one batch of a few dozen): files are committed in small batches, and a file
@@ -17,129 +16,21 @@ from __future__ import annotations
 
 import contextlib
 import datetime as dt
+import enum
 import hashlib
 import sqlite3
-from collections.abc import Callable, Iterator, Sequence
+from collections.abc import Collection, Iterator, Sequence
 from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import Any, Self
 
+from fitplug.activities.migrations import MIGRATIONS, SCHEMA_VERSION
 from fitplug.errors import StoreError
-from fitplug.model import ActivitySession, ActivitySummary, DoneMark, DueItem, DueKind, SetRecord
+from fitplug.model import ActivitySession, ActivitySummary, DoneMark, DueItem, SetRecord
 
 _UTC = dt.UTC
 #: ``PRAGMA application_id``: "fitp"
 APPLICATION_ID = 0x66697470
-
-
-def _run_script(db: sqlite3.Connection, script: str) -> None:
-    """Run ``script`` statement by statement inside the open transaction.
-
-    ``executescript`` would COMMIT first, and a half-applied migration must not happen.
-    """
-    statement = ""
-    for line in script.splitlines(keepends=True):
-        statement += line
-        if sqlite3.complete_statement(statement):
-            db.execute(statement)
-            statement = ""
-    if statement.strip():
-        db.execute(statement)
-
-
-def _m0001_initial(db: sqlite3.Connection) -> None:
-    _run_script(
-        db,
-        """
-        CREATE TABLE files (
-            key TEXT PRIMARY KEY,           -- absolute path, or archive.zip!member
-            size INTEGER NOT NULL,
-            mtime_ns INTEGER NOT NULL,
-            sha256 TEXT,
-            status TEXT NOT NULL,           -- new | duplicate | other | error
-            file_type TEXT,
-            reason TEXT,
-            error_offset INTEGER,
-            activity_id INTEGER REFERENCES activities(id),
-            seen_utc TEXT NOT NULL
-        );
-        CREATE TABLE containers (
-            key TEXT PRIMARY KEY,
-            size INTEGER NOT NULL,
-            mtime_ns INTEGER NOT NULL,
-            done_utc TEXT NOT NULL
-        );
-        CREATE TABLE activities (
-            id INTEGER PRIMARY KEY,
-            sha256 TEXT NOT NULL UNIQUE,
-            file_type TEXT NOT NULL,
-            manufacturer TEXT,
-            product TEXT,
-            serial_number INTEGER,
-            time_created TEXT,
-            workout_name TEXT,
-            first_key TEXT NOT NULL,
-            added_utc TEXT NOT NULL
-        );
-        CREATE UNIQUE INDEX activities_identity ON activities (manufacturer, serial_number, time_created)
-            WHERE serial_number IS NOT NULL AND time_created IS NOT NULL;
-        CREATE TABLE sessions (
-            activity_id INTEGER NOT NULL REFERENCES activities(id) ON DELETE CASCADE,
-            idx INTEGER NOT NULL,
-            sport TEXT NOT NULL,
-            sub_sport TEXT,
-            start_utc TEXT NOT NULL,
-            utc_offset_s INTEGER,
-            elapsed_s REAL,
-            timer_s REAL,
-            distance_m REAL,
-            avg_hr INTEGER,
-            PRIMARY KEY (activity_id, idx)
-        );
-        CREATE INDEX sessions_start ON sessions (start_utc);
-        CREATE TABLE sets (
-            activity_id INTEGER NOT NULL REFERENCES activities(id) ON DELETE CASCADE,
-            idx INTEGER NOT NULL,
-            start_utc TEXT,
-            set_type TEXT NOT NULL,
-            repetitions INTEGER,
-            weight_kg REAL,
-            category TEXT,
-            exercise_name INTEGER,
-            duration_s REAL,
-            wkt_step_index INTEGER,
-            PRIMARY KEY (activity_id, idx)
-        );
-        CREATE TABLE done_marks (
-            id INTEGER PRIMARY KEY,
-            at_utc TEXT NOT NULL,
-            item_key TEXT,
-            created_utc TEXT NOT NULL
-        );
-        CREATE TABLE due_items (
-            key TEXT PRIMARY KEY,
-            kind TEXT NOT NULL,
-            start_utc TEXT NOT NULL,
-            end_utc TEXT NOT NULL,
-            title TEXT NOT NULL,
-            detail TEXT NOT NULL,
-            digest TEXT NOT NULL,
-            updated_utc TEXT NOT NULL,
-            sequence INTEGER NOT NULL
-        );
-        CREATE TABLE meta (
-            name TEXT PRIMARY KEY,
-            value TEXT NOT NULL
-        );
-        """
-    )
-
-
-#: every migration, in order; append only, never edit one that has shipped
-MIGRATIONS: tuple[tuple[str, Callable[[sqlite3.Connection], None]], ...] = (
-    ("0001_initial", _m0001_initial),
-)
-SCHEMA_VERSION = len(MIGRATIONS)
 
 
 def iso(value: dt.datetime | None) -> str | None:
@@ -155,6 +46,15 @@ def from_iso(text: str | None) -> dt.datetime | None:
     return dt.datetime.fromisoformat(text)
 
 
+class FileStatus(enum.StrEnum):
+    """What became of a file (the text is what the store and reports hold)."""
+
+    NEW = "new"  #: stored an activity
+    DUPLICATE = "duplicate"  #: an activity already held
+    OTHER = "other"  #: not an activity
+    ERROR = "error"  #: unreadable
+
+
 @dataclass(frozen=True, slots=True)
 class FileState:
     """What the store knows about one file."""
@@ -162,8 +62,7 @@ class FileState:
     key: str
     size: int
     mtime_ns: int
-    #: ``new`` (stored an activity), ``duplicate``, ``other`` (not an activity), ``error``
-    status: str
+    status: FileStatus
     file_type: str | None
     reason: str | None
     activity_id: int | None
@@ -211,6 +110,7 @@ class Store:
                 self._db = sqlite3.connect(str(self.path), timeout=timeout_s, isolation_level=None)
         except (OSError, sqlite3.Error) as exc:
             raise StoreError(f"{self.path}: cannot open the store: {exc}") from exc
+        self._db.row_factory = sqlite3.Row
         try:
             self._db.execute("PRAGMA foreign_keys = ON")
             if read_only:
@@ -267,8 +167,8 @@ class Store:
         return cls(path, read_only=True)
 
     def _check_version(self) -> None:
-        version = self._db.execute("PRAGMA user_version").fetchone()[0]
-        app_id = self._db.execute("PRAGMA application_id").fetchone()[0]
+        version = self._db.execute("PRAGMA user_version").fetchone()["user_version"]
+        app_id = self._db.execute("PRAGMA application_id").fetchone()["application_id"]
         if app_id != APPLICATION_ID:
             raise StoreError(f"{self.path}: this SQLite file is not a fitplug store")
         if version > SCHEMA_VERSION:
@@ -283,8 +183,8 @@ class Store:
             )
 
     def _migrate(self) -> None:
-        version = self._db.execute("PRAGMA user_version").fetchone()[0]
-        app_id = self._db.execute("PRAGMA application_id").fetchone()[0]
+        version = self._db.execute("PRAGMA user_version").fetchone()["user_version"]
+        app_id = self._db.execute("PRAGMA application_id").fetchone()["application_id"]
         if app_id not in (0, APPLICATION_ID):
             raise StoreError(f"{self.path}: this SQLite file is not a fitplug store")
         if version > SCHEMA_VERSION:
@@ -296,8 +196,8 @@ class Store:
             return
         if version == 0 and app_id == 0:
             tables = self._db.execute(
-                "SELECT count(*) FROM sqlite_master WHERE type = 'table'"
-            ).fetchone()[0]
+                "SELECT count(*) AS n FROM sqlite_master WHERE type = 'table'"
+            ).fetchone()["n"]
             if tables:
                 raise StoreError(f"{self.path}: this SQLite file is not a fitplug store")
         with self._tx() as db:
@@ -311,26 +211,7 @@ class Store:
             db.execute(f"PRAGMA application_id = {APPLICATION_ID}")
             db.execute(f"PRAGMA user_version = {SCHEMA_VERSION}")
 
-    def migrations(self) -> list[str]:
-        """Names of the migrations applied, in order."""
-        return [r[0] for r in self._db.execute("SELECT name FROM _migrations ORDER BY rowid")]
-
-    def integrity_check(self) -> str:
-        return str(self._db.execute("PRAGMA integrity_check").fetchone()[0])
-
     # --- files ------------------------------------------------------------------
-
-    def file_state(self, key: str) -> FileState | None:
-        row = self._db.execute(
-            "SELECT key, size, mtime_ns, status, file_type, reason, activity_id FROM files WHERE key = ?",
-            (key,),
-        ).fetchone()
-        return FileState(*row) if row else None
-
-    def is_unchanged(self, key: str, size: int, mtime_ns: int) -> bool:
-        """True when ``key`` was handled before with this size and mtime (good or bad)."""
-        row = self._db.execute("SELECT size, mtime_ns FROM files WHERE key = ?", (key,)).fetchone()
-        return row is not None and row[0] == size and row[1] == mtime_ns
 
     def file_index(self) -> dict[str, tuple[int, int, bool]]:
         """Every file the store knows: ``key -> (size, mtime_ns, is_error)``, in one query.
@@ -338,7 +219,7 @@ class Store:
         A sync looks each file up here instead of asking SQLite once a file.
         """
         return {
-            r[0]: (r[1], r[2], r[3] == "error")
+            r["key"]: (r["size"], r["mtime_ns"], r["status"] == FileStatus.ERROR)
             for r in self._db.execute("SELECT key, size, mtime_ns, status FROM files")
         }
 
@@ -354,16 +235,16 @@ class Store:
         with self._tx() as db:
             for key, size, mtime_ns, outcome in outcomes:
                 if isinstance(outcome, FileError):
-                    self._put_file(db, key, size, mtime_ns, outcome.sha256, "error", None, outcome.reason,
-                                   outcome.offset, None, now)  # fmt: skip
-                    states.append(FileState(key, size, mtime_ns, "error", None, outcome.reason, None))
+                    self._put_file(db, key, size, mtime_ns, outcome.sha256, FileStatus.ERROR, None,
+                                   outcome.reason, outcome.offset, None, now)  # fmt: skip
+                    states.append(FileState(key, size, mtime_ns, FileStatus.ERROR, None, outcome.reason, None))
                 else:
                     states.append(self._record(db, key, size, mtime_ns, outcome, now))
         return states
 
     def container_done(self, key: str, size: int, mtime_ns: int) -> bool:
         row = self._db.execute("SELECT size, mtime_ns FROM containers WHERE key = ?", (key,)).fetchone()
-        return row is not None and row[0] == size and row[1] == mtime_ns
+        return row is not None and row["size"] == size and row["mtime_ns"] == mtime_ns
 
     def mark_container(self, key: str, size: int, mtime_ns: int, now: dt.datetime) -> None:
         with self._tx() as db:
@@ -378,44 +259,40 @@ class Store:
     ) -> None:
         """Remember that ``key`` is unreadable, so it is not retried until it changes."""
         with self._tx() as db:
-            self._put_file(db, key, size, mtime_ns, sha256, "error", None, reason, offset, None, now)
-
-    def record(self, key: str, size: int, mtime_ns: int, summary: ActivitySummary, now: dt.datetime) -> FileState:
-        """Store what was read from ``key``, in one transaction; returns the file's new state.
-
-        A non-activity file is remembered as ``other``; an activity already held
-        (same bytes, or same manufacturer + serial + time_created) as ``duplicate``.
-        """
-        with self._tx() as db:
-            return self._record(db, key, size, mtime_ns, summary, now)
+            self._put_file(db, key, size, mtime_ns, sha256, FileStatus.ERROR, None, reason, offset, None, now)
 
     def _record(
         self, db: sqlite3.Connection, key: str, size: int, mtime_ns: int, summary: ActivitySummary,
         now: dt.datetime,
     ) -> FileState:
+        """Store what was read from ``key``; returns the file's new state.
+
+        A non-activity file is remembered as ``other``; an activity already held
+        (same bytes, or same manufacturer + serial + time_created) as ``duplicate``.
+        """
         activity_id: int | None = None
         if summary.file_type != "activity":
-            status = "other"
+            status = FileStatus.OTHER
         else:
             activity_id = self._find_activity(db, summary)
             if activity_id is not None:
-                status = "duplicate"
+                status = FileStatus.DUPLICATE
             else:
-                status = "new"
+                status = FileStatus.NEW
                 activity_id = self._insert_activity(db, key, summary, now)
         self._put_file(db, key, size, mtime_ns, summary.sha256, status, summary.file_type, None, None, activity_id, now)
         return FileState(key, size, mtime_ns, status, summary.file_type, None, activity_id)
 
     @staticmethod
     def _put_file(
-        db: sqlite3.Connection, key: str, size: int, mtime_ns: int, sha256: str | None, status: str,
+        db: sqlite3.Connection, key: str, size: int, mtime_ns: int, sha256: str | None, status: FileStatus,
         file_type: str | None, reason: str | None, offset: int | None, activity_id: int | None, now: dt.datetime,
     ) -> None:
         db.execute(
             """INSERT OR REPLACE INTO files
                (key, size, mtime_ns, sha256, status, file_type, reason, error_offset, activity_id, seen_utc)
                VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)""",
-            (key, size, mtime_ns, sha256, status, file_type, reason, offset, activity_id, iso(now)),
+            (key, size, mtime_ns, sha256, status.value, file_type, reason, offset, activity_id, iso(now)),
         )
 
     @staticmethod
@@ -426,15 +303,16 @@ class Store:
                 "SELECT id FROM activities WHERE manufacturer IS ? AND serial_number = ? AND time_created = ?",
                 (s.manufacturer, s.serial_number, iso(s.time_created)),
             ).fetchone()
-        return int(row[0]) if row else None
+        return int(row["id"]) if row else None
 
     @staticmethod
     def _insert_activity(db: sqlite3.Connection, key: str, s: ActivitySummary, now: dt.datetime) -> int:
         cur = db.execute(
             """INSERT INTO activities (sha256, file_type, manufacturer, product, serial_number,
-               time_created, workout_name, first_key, added_utc) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)""",
+               time_created, workout_name, first_key, added_utc, start_utc)
+               VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)""",
             (s.sha256, s.file_type, s.manufacturer, s.product, s.serial_number, iso(s.time_created),
-             s.workout_name, key, iso(now)),
+             s.workout_name, key, iso(now), iso(s.sessions[0].start_utc) if s.sessions else None),
         )
         activity_id = int(cur.lastrowid or 0)
         db.executemany(
@@ -457,53 +335,57 @@ class Store:
         )
         return activity_id
 
-    def errors(self) -> list[FileState]:
-        """Every file remembered as unreadable, by key."""
-        rows = self._db.execute(
-            "SELECT key, size, mtime_ns, status, file_type, reason, activity_id FROM files "
-            "WHERE status = 'error' ORDER BY key"
-        ).fetchall()
-        return [FileState(*r) for r in rows]
-
-    def counts(self) -> dict[str, int]:
-        """How many files the store remembers, by status."""
-        return {r[0]: r[1] for r in self._db.execute("SELECT status, count(*) FROM files GROUP BY status")}
-
     # --- activities -------------------------------------------------------------
 
-    def activities(self) -> list[StoredActivity]:
-        """Every activity held, in order of start (the first session's), then id."""
+    def activities(
+        self, since: dt.datetime | None = None, *, categories: Collection[str] | None = None
+    ) -> list[StoredActivity]:
+        """The activities held, in order of start (the first session's), then id.
+
+        ``since``: only those with a session starting at or after it (found through
+        the indexes on start times, so the cost follows what is loaded, not the
+        whole history). ``categories``: only those with a set of one of these
+        Garmin exercise categories.
+        """
+        where, params = ["1"], list[Any]()
+        if since is not None:
+            where.append("(a.start_utc >= ? OR a.id IN (SELECT activity_id FROM sessions WHERE start_utc >= ?))")
+            params += [iso(since), iso(since)]
+        if categories is not None:
+            marks = ", ".join("?" * len(categories))
+            where.append(f"a.id IN (SELECT activity_id FROM sets WHERE category IN ({marks}))")
+            params += sorted(categories)
+        chosen = f"SELECT a.id FROM activities a WHERE {' AND '.join(where)}"
         sessions: dict[int, list[ActivitySession]] = {}
         for r in self._db.execute(
             "SELECT activity_id, sport, sub_sport, start_utc, utc_offset_s, elapsed_s, timer_s, distance_m, "
-            "avg_hr FROM sessions ORDER BY activity_id, idx"
+            f"avg_hr FROM sessions WHERE activity_id IN ({chosen}) ORDER BY activity_id, idx", params
         ):
-            sessions.setdefault(r[0], []).append(
-                ActivitySession(r[1], r[2], from_iso(r[3]) or _epoch(), r[4], r[5], r[6], r[7], r[8])
-            )
+            sessions.setdefault(r["activity_id"], []).append(_session(r))
         sets: dict[int, list[SetRecord]] = {}
         for r in self._db.execute(
             "SELECT activity_id, start_utc, set_type, repetitions, weight_kg, category, exercise_name, "
-            "duration_s, wkt_step_index FROM sets ORDER BY activity_id, idx"
+            f"duration_s, wkt_step_index FROM sets WHERE activity_id IN ({chosen}) ORDER BY activity_id, idx",
+            params,
         ):
-            sets.setdefault(r[0], []).append(SetRecord(from_iso(r[1]), *r[2:]))
-        out: list[StoredActivity] = []
-        for r in self._db.execute(
+            sets.setdefault(r["activity_id"], []).append(_set(r))
+        rows = self._db.execute(
             "SELECT id, sha256, file_type, manufacturer, product, serial_number, time_created, workout_name, "
-            "first_key, added_utc FROM activities"
-        ):
-            summary = ActivitySummary(
-                sha256=r[1], file_type=r[2], manufacturer=r[3], product=r[4], serial_number=r[5],
-                time_created=from_iso(r[6]), sessions=tuple(sessions.get(r[0], ())),
-                workout_name=r[7], sets=tuple(sets.get(r[0], ())),
-            )
-            out.append(StoredActivity(r[0], r[8], from_iso(r[9]) or _epoch(), summary))
+            f"first_key, added_utc FROM activities WHERE id IN ({chosen})", params
+        )
+        out = [_activity(r, sessions.get(r["id"], ()), sets.get(r["id"], ())) for r in rows]
         out.sort(key=lambda a: (a.summary.sessions[0].start_utc if a.summary.sessions else _epoch(), a.id))
         return out
 
-    def history(self) -> list[ActivitySummary]:
-        """Every activity's summary, in order of start: the due rule's input."""
-        return [a.summary for a in self.activities()]
+    def history(
+        self, since: dt.datetime | None = None, *, categories: Collection[str] | None = None
+    ) -> list[ActivitySummary]:
+        """The activities' summaries, in order of start: the due rule's input (see :meth:`activities`)."""
+        return [a.summary for a in self.activities(since, categories=categories)]
+
+    def first_start(self) -> dt.datetime | None:
+        """When the earliest activity held started (``None``: there is none)."""
+        return from_iso(self._db.execute("SELECT min(start_utc) AS t FROM activities").fetchone()["t"])
 
     # --- done marks ---------------------------------------------------------------
 
@@ -515,10 +397,14 @@ class Store:
             )
         return DoneMark(at_utc.astimezone(_UTC).replace(microsecond=0), item_key)
 
-    def done_marks(self) -> list[DoneMark]:
+    def done_marks(self, since: dt.datetime | None = None) -> list[DoneMark]:
+        """The ``fitplug done`` marks in time order; ``since``: only those at or after it."""
         return [
-            DoneMark(from_iso(r[0]) or _epoch(), r[1])
-            for r in self._db.execute("SELECT at_utc, item_key FROM done_marks ORDER BY at_utc, id")
+            DoneMark(from_iso(r["at_utc"]) or _epoch(), r["item_key"])
+            for r in self._db.execute(
+                "SELECT at_utc, item_key FROM done_marks WHERE at_utc >= ? ORDER BY at_utc, id",
+                (iso(since) if since is not None else "",),
+            )
         ]
 
     # --- due items (the feed's memory) --------------------------------------------
@@ -565,38 +451,27 @@ class Store:
         row = self._db.execute(
             "SELECT digest, updated_utc, sequence FROM due_items WHERE key = ?", (item.key,)
         ).fetchone()
-        if row is None or row[0] != digest:
+        if row is None or row["digest"] != digest:
             return None
-        return replace(item, updated_utc=from_iso(row[1]), sequence=int(row[2]))
+        return replace(item, updated_utc=from_iso(row["updated_utc"]), sequence=int(row["sequence"]))
 
     def _next_due(self, item: DueItem, now: dt.datetime) -> tuple[dt.datetime, int]:
         row = self._db.execute("SELECT sequence FROM due_items WHERE key = ?", (item.key,)).fetchone()
-        return now, 0 if row is None else int(row[0]) + 1
-
-    def saved_due(self) -> list[DueItem]:
-        """Every item the store remembers, as last saved."""
-        return [
-            DueItem(DueKind(r[0]), r[1], from_iso(r[2]) or _epoch(), from_iso(r[3]) or _epoch(), r[4], r[5],
-                    from_iso(r[6]), r[7])
-            for r in self._db.execute(
-                "SELECT kind, key, start_utc, end_utc, title, detail, updated_utc, sequence FROM due_items "
-                "ORDER BY start_utc, key"
-            )
-        ]
+        return now, 0 if row is None else int(row["sequence"]) + 1
 
     # --- meta -----------------------------------------------------------------------
 
     def get_meta(self, name: str) -> str | None:
         row = self._db.execute("SELECT value FROM meta WHERE name = ?", (name,)).fetchone()
-        return str(row[0]) if row else None
+        return str(row["value"]) if row else None
 
     def set_meta(self, name: str, value: str) -> None:
         with self._tx() as db:
             db.execute("INSERT OR REPLACE INTO meta (name, value) VALUES (?, ?)", (name, value))
 
     def query(self, sql: str, params: Sequence[Any] = ()) -> list[tuple[Any, ...]]:
-        """Read-only SQL for tests and diagnostics."""
-        return list(self._db.execute(sql, params))
+        """SQL for tests and diagnostics; rows as plain tuples."""
+        return [tuple(r) for r in self._db.execute(sql, params)]
 
 
 @contextlib.contextmanager
@@ -608,6 +483,29 @@ def reading(path: Path | None) -> Iterator[Store | None]:
     finally:
         if store is not None:
             store.close()
+
+
+def _session(r: sqlite3.Row) -> ActivitySession:
+    return ActivitySession(
+        r["sport"], r["sub_sport"], from_iso(r["start_utc"]) or _epoch(), r["utc_offset_s"], r["elapsed_s"],
+        r["timer_s"], r["distance_m"], r["avg_hr"],
+    )
+
+
+def _set(r: sqlite3.Row) -> SetRecord:
+    return SetRecord(
+        from_iso(r["start_utc"]), r["set_type"], r["repetitions"], r["weight_kg"], r["category"],
+        r["exercise_name"], r["duration_s"], r["wkt_step_index"],
+    )
+
+
+def _activity(r: sqlite3.Row, sessions: Sequence[ActivitySession], sets: Sequence[SetRecord]) -> StoredActivity:
+    summary = ActivitySummary(
+        sha256=r["sha256"], file_type=r["file_type"], manufacturer=r["manufacturer"], product=r["product"],
+        serial_number=r["serial_number"], time_created=from_iso(r["time_created"]), sessions=tuple(sessions),
+        workout_name=r["workout_name"], sets=tuple(sets),
+    )
+    return StoredActivity(r["id"], r["first_key"], from_iso(r["added_utc"]) or _epoch(), summary)
 
 
 def _epoch() -> dt.datetime:
