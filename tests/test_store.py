@@ -161,8 +161,12 @@ def test_start_column_is_backfilled_by_its_migration(tmp_path: Path) -> None:
         db.execute("ALTER TABLE activities DROP COLUMN start_utc")
         db.execute("DELETE FROM _migrations WHERE name != '0001_initial'")
         db.execute("PRAGMA user_version = 1")
-    with pytest.raises(StoreError, match="run `fitplug sync` to upgrade it"):
-        Store(path, read_only=True)
+    db.close()  # `with` commits but leaves the connection (and its -wal/-shm files) open
+    before = {f.name: f.read_bytes() for f in path.parent.iterdir()}
+    with Store(path, read_only=True) as old:  # a query reads it through an upgraded copy in memory
+        assert applied(old) == ["0001_initial", "0002_activity_start"]
+        assert old.history(T + dt.timedelta(hours=1)) == summaries[1:]
+    assert {f.name: f.read_bytes() for f in path.parent.iterdir()} == before  # the file is untouched
     with Store(path) as store:
         assert applied(store) == ["0001_initial", "0002_activity_start"]
         starts = store.query("SELECT start_utc FROM activities ORDER BY id")

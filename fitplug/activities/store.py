@@ -115,7 +115,8 @@ class Store:
             self._db.execute("PRAGMA foreign_keys = ON")
             if read_only:
                 self._db.execute("PRAGMA query_only = ON")
-                self._check_version()
+                if self._check_version() < SCHEMA_VERSION:
+                    self._upgrade_in_memory()
                 return
             self._db.execute("PRAGMA journal_mode = WAL")
             # NORMAL in WAL mode: a killed process loses nothing committed; only
@@ -166,7 +167,8 @@ class Store:
             return None
         return cls(path, read_only=True)
 
-    def _check_version(self) -> None:
+    def _check_version(self) -> int:
+        """The store's schema version; :class:`StoreError` when this fitplug cannot read it."""
         version = self._db.execute("PRAGMA user_version").fetchone()["user_version"]
         app_id = self._db.execute("PRAGMA application_id").fetchone()["application_id"]
         if app_id != APPLICATION_ID:
@@ -176,11 +178,20 @@ class Store:
                 f"{self.path}: written by a newer fitplug (schema {version}; this one knows "
                 f"{SCHEMA_VERSION}); upgrade fitplug or use another --db"
             )
-        if version < SCHEMA_VERSION:
-            raise StoreError(
-                f"{self.path}: schema {version}, this fitplug knows {SCHEMA_VERSION}; "
-                "run `fitplug sync` to upgrade it (or use another --db)"
-            )
+        return int(version)
+
+    def _upgrade_in_memory(self) -> None:
+        """A store from an older fitplug, for a query: upgrade a copy in memory, leave the file as it is.
+
+        The next command that writes (``fitplug sync``) upgrades the file itself.
+        """
+        memory = sqlite3.connect(":memory:", isolation_level=None)
+        memory.row_factory = sqlite3.Row
+        self._db.backup(memory)
+        self._db.close()
+        self._db = memory
+        self._migrate()
+        self._db.execute("PRAGMA query_only = ON")
 
     def _migrate(self) -> None:
         version = self._db.execute("PRAGMA user_version").fetchone()["user_version"]
