@@ -14,6 +14,7 @@ Two layers keep a test run out of the user's own folders:
 from __future__ import annotations
 
 import datetime as dt
+import os
 from pathlib import Path
 
 import homeguard
@@ -42,7 +43,13 @@ _GUARD_KEY = pytest.StashKey[homeguard.Guard]()
 
 @pytest.hookimpl(tryfirst=True)
 def pytest_configure(config: pytest.Config) -> None:
-    config.stash[_GUARD_KEY] = homeguard.install()
+    # The shared iCalendar checker keeps its prepared setup (virtualenv, node modules,
+    # libical helper) under the real home by default: name it before HOME moves.
+    ics_check_home = os.environ.get("ICS_CHECK_HOME")
+    os.environ.setdefault("ICS_CHECK_HOME", str(Path.home() / ".cache" / "ics-check"))
+    guard = homeguard.install()
+    guard.real_env["ICS_CHECK_HOME"] = ics_check_home  # put back as it was at the end
+    config.stash[_GUARD_KEY] = guard
 
 
 def pytest_sessionfinish(session: pytest.Session, exitstatus: int) -> None:
