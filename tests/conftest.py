@@ -63,6 +63,7 @@ def pytest_sessionfinish(session: pytest.Session, exitstatus: int) -> None:
              *(f"  {line}" for line in changed)]
     reporter = session.config.pluginmanager.get_plugin("terminalreporter")
     if reporter is not None:
+        reporter.write("\n")
         reporter.write_sep("=", "fitplug home guard", red=True, bold=True)
         for line in lines:
             reporter.write_line(line, red=True)
