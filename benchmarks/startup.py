@@ -41,7 +41,7 @@ ROOT = Path(__file__).resolve().parent.parent
 PROGRAMME = ROOT / "templates" / "glute-runner.toml"
 sys.path.insert(0, str(ROOT / "tests"))
 
-import make_activities as m  # noqa: E402
+import make_activities as m
 
 T0 = dt.datetime(2020, 1, 1, 6, 0, tzinfo=dt.UTC)
 
