@@ -1,10 +1,23 @@
-"""Shared fixtures: an isolated fitplug home, a fixed clock, the shared corpus."""
+"""Shared fixtures: an isolated fitplug home, a fixed clock, the shared corpus.
+
+Two layers keep a test run out of the user's own folders:
+
+- for the whole session (``pytest_configure``), ``HOME``, every XDG folder
+  variable and ``APPDATA``/``LOCALAPPDATA`` point at a temporary folder, which
+  subprocesses inherit; at the end (``pytest_sessionfinish``) the run fails if
+  anything appeared or changed in the real fitplug folders or at the top level
+  of the real home and XDG folders (``tests/homeguard.py``);
+- for each test, the autouse ``fitplug_home`` fixture sets ``FITPLUG_DATA_DIR``
+  and ``FITPLUG_CONFIG_DIR`` to folders of its own.
+"""
 
 from __future__ import annotations
 
 import datetime as dt
+import os
 from pathlib import Path
 
+import homeguard
 import pytest
 from click.testing import CliRunner
 
@@ -23,6 +36,52 @@ def pytest_addoption(parser: pytest.Parser) -> None:
         action="store_true",
         help="rewrite tests/data/golden/* from the current output (review the diff!)",
     )
+
+
+_GUARD_KEY = pytest.StashKey[homeguard.Guard]()
+
+
+@pytest.hookimpl(tryfirst=True)
+def pytest_configure(config: pytest.Config) -> None:
+    # The shared iCalendar checker keeps its prepared setup (virtualenv, node modules,
+    # libical helper) under the real home by default: name it before HOME moves.
+    ics_check_home = os.environ.get("ICS_CHECK_HOME")
+    os.environ.setdefault("ICS_CHECK_HOME", str(Path.home() / ".cache" / "ics-check"))
+    guard = homeguard.install()
+    guard.real_env["ICS_CHECK_HOME"] = ics_check_home  # put back as it was at the end
+    config.stash[_GUARD_KEY] = guard
+
+
+def pytest_sessionfinish(session: pytest.Session, exitstatus: int) -> None:
+    guard = session.config.stash.get(_GUARD_KEY, None)
+    if guard is None:
+        return
+    changed = guard.differences()
+    if not changed:
+        return
+    lines = ["the test run touched the user's own folders (HOME and XDG were pointed elsewhere):",
+             *(f"  {line}" for line in changed)]
+    reporter = session.config.pluginmanager.get_plugin("terminalreporter")
+    if reporter is not None:
+        reporter.write("\n")
+        reporter.write_sep("=", "fitplug home guard", red=True, bold=True)
+        for line in lines:
+            reporter.write_line(line, red=True)
+    else:
+        print("\n".join(lines))
+    session.exitstatus = pytest.ExitCode.TESTS_FAILED
+
+
+def pytest_unconfigure(config: pytest.Config) -> None:
+    guard = config.stash.get(_GUARD_KEY, None)
+    if guard is not None:
+        guard.uninstall()
+
+
+@pytest.fixture(scope="session")
+def home_guard(pytestconfig: pytest.Config) -> homeguard.Guard:
+    """The session's guard: the real folders it watches and the temporary base it uses."""
+    return pytestconfig.stash[_GUARD_KEY]
 
 
 @pytest.fixture

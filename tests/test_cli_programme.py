@@ -96,4 +96,6 @@ def test_exercises(runner: CliRunner) -> None:
 @pytest.mark.parametrize("flag", ["-h", "--help"])
 def test_help(runner: CliRunner, flag: str) -> None:
     result = runner.invoke(cli, [flag])
-    assert result.exit_code == 0 and "Usage: cli" in result.output or "Usage:" in result.output
+    assert result.exit_code == 0, result.output
+    assert result.output.startswith("Usage: cli [OPTIONS] COMMAND [ARGS]...\n")
+    assert "\nCommands:\n" in result.output

@@ -141,12 +141,15 @@ def test_full_disk_during_build_keeps_the_previous_files(runner: CliRunner, tmp_
     first = runner.invoke(cli, [*NOW, "build", GLUTE, "-o", str(out)], catch_exceptions=False)
     assert first.exit_code == 0, first.output
     before = _files(out)
-    monkeypatch.setattr(atomic.os, "fdopen", FullDiskAfter(budget))
-    result = runner.invoke(cli, [*LATER, "build", GLUTE, "-o", str(out)])
+    # Only the full disk is undone afterwards: monkeypatch.undo() would also drop the
+    # per-test data and config folders (conftest's fitplug_home), and the build below
+    # would then write the user's own remembered programme and feed state.
+    with monkeypatch.context() as m:
+        m.setattr(atomic.os, "fdopen", FullDiskAfter(budget))
+        result = runner.invoke(cli, [*LATER, "build", GLUTE, "-o", str(out)])
     assert result.exit_code == 1
     assert result.output.startswith("Error: ") and result.output.endswith(": could not write: the disk is full\n")
     assert _files(out) == before  # every previous file intact, no temporary file left behind
-    monkeypatch.undo()
     again = runner.invoke(cli, [*LATER, "build", GLUTE, "-o", str(out)], catch_exceptions=False)
     assert again.exit_code == 0 and _files(out) != before and set(_files(out)) == set(before)
 
