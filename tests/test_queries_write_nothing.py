@@ -120,20 +120,8 @@ def _prepare(state: str, built: Path, home: Path) -> tuple[Path, Path, Path, Pat
     return data, config, built / "prog.toml", built / "out" / "glute-strength.fit"
 
 
-# Known to fail at 86cc14f: on first use in a fresh data folder these commands create the
-# folder and write fit-profile-exercises.json into it (fitplug/programme/exercises.py caches
-# the SDK's exercise tables there). Strict: when that is fixed, these cases report XPASS as a
-# failure, and this list goes.
-_FIRST_USE_CACHE = pytest.mark.xfail(
-    strict=True,
-    reason="writes data/fit-profile-exercises.json (and creates data/) on first use: "
-           "fitplug.programme.exercises.exercises()",
-)
-_WRITES_THE_CACHE = {"check", "status", "status --json", "status (default store)", "calendar -o -",
-                     "exercises", "exercises warm_up"}
 _CASES = [
-    pytest.param(query, state, marks=[_FIRST_USE_CACHE] if state != "populated" and query in _WRITES_THE_CACHE else [],
-                 id=f"{query}-{state}")
+    pytest.param(query, state, id=f"{query}-{state}")
     for state in ("absent", "empty", "populated")
     for query in QUERIES
 ]
@@ -150,7 +138,7 @@ def test_a_query_writes_nothing(query: str, state: str, built: Path, fitplug_hom
     assert changed == [], f"`fitplug {query}` wrote: {changed}"
 
 
-@pytest.mark.parametrize("state", [pytest.param("absent", marks=_FIRST_USE_CACHE), "populated"])
+@pytest.mark.parametrize("state", ["absent", "populated"])
 def test_status_in_a_real_process_writes_nothing(state: str, built: Path, fitplug_home: Path) -> None:
     """`python -m fitplug status` as a user runs it: default store, settings from the config folder."""
     data, config, prog, _ = _prepare(state, built, fitplug_home)
