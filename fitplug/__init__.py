@@ -42,7 +42,6 @@ _LAZY = {
     "read_workout": "watch.view",
     "build_calendar": "calendar.feed",
     "read_activity": "activities.read",
-    "scan_activity": "activities.scan",
     "Store": "activities.store",
     "decide": "activities.due",
     "stretch_due": "activities.due",
@@ -73,7 +72,6 @@ __all__ = [
     "post_run_variants",
     "read_activity",
     "read_workout",
-    "scan_activity",
     "stretch_due",
     "upcoming",
 ]
