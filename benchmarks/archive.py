@@ -25,7 +25,7 @@ sys.path.insert(0, str(ROOT / "tests"))
 
 from fitfiles import make_activity, session
 
-from fitplug.activities.scan import _crc16
+from fitplug.activities.fitfile import crc16
 
 CORPUS = next(
     (p / "shared" / "fit-corpus" for p in (ROOT.parent, ROOT.parent.parent)
@@ -130,7 +130,7 @@ def make_distinct(data: bytes, serial: int, created_shift_s: int) -> bytes:
             old = 1_000_000_000
         struct.pack_into(endian + "I", out, created_at, (old + created_shift_s) & 0xFFFFFFFF)
     end = data[0] + int.from_bytes(data[4:8], "little")
-    struct.pack_into("<H", out, end, _crc16(bytes(out), 0, end))
+    struct.pack_into("<H", out, end, crc16(bytes(out), 0, end))
     return bytes(out)
 
 

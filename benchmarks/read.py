@@ -28,13 +28,15 @@ BASELINE = "fitdecode"
 
 
 def _fitscan(verify: bool) -> Callable[[Path], object]:
-    from fitplug.activities.scan import ScanError, scan_activity
+    from fitplug.activities.fitfile import open_fit
+    from fitplug.activities.scan import ScanError, scan
 
     def read(path: Path) -> object:
-        try:
-            return scan_activity(path, verify=verify)
-        except ScanError:
-            return None
+        with open_fit(path) as fit:  # the scanning strategy alone, as the reader opens files
+            try:
+                return scan(fit.buf, fit.size, verify=verify, mm=fit.mm)
+            except ScanError:
+                return None
 
     return read
 

@@ -43,7 +43,6 @@ _LAZY = {
     "read_workout": "watch.view",
     "build_calendar": "calendar.feed",
     "read_activity": "activities.read",
-    "scan_activity": "activities.scan",
     "Store": "activities.store",
     "decide": "activities.due",
     "find_devices": "watch.devices",
@@ -73,7 +72,6 @@ __all__ = [
     "post_run_variants",
     "read_activity",
     "read_workout",
-    "scan_activity",
     "upcoming",
 ]
 

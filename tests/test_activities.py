@@ -2,15 +2,17 @@
 
 from __future__ import annotations
 
-import csv
 import datetime as dt
+import hashlib
 import io
 from pathlib import Path
 
+import corpus_reads
 import make_activities as m
 import pytest
 
-from fitplug.activities.read import read_activity, set_fast_reader
+from fitplug.activities import read
+from fitplug.activities.read import Crc, ReadError, read_activity
 from fitplug.errors import ActivityError
 
 UTC = dt.UTC
@@ -93,32 +95,34 @@ def test_broken_files(tmp_path: Path, data: bytes, reason: str) -> None:
     assert str(info.value).startswith(str(path))
 
 
-def test_fast_reader_is_tried_first_and_fitdecode_decides() -> None:
+def test_the_scanner_is_tried_first_and_fitdecode_decides(monkeypatch: pytest.MonkeyPatch) -> None:
     data = m.run(T, 30, 5)
     calls = []
 
-    def refuses(b: bytes):  # type: ignore[no-untyped-def]
-        calls.append(len(b))
-        raise ValueError("cannot")
+    def refuses(buf, size, **kw):  # type: ignore[no-untyped-def]
+        calls.append((size, kw["verify"]))
+        raise read.ScanError("cannot")
 
-    set_fast_reader(refuses)
-    try:
-        assert read_activity(data).sessions[0].sport == "running"
-        with pytest.raises(ActivityError):
-            read_activity(m.ZERO_BYTES)
-    finally:
-        set_fast_reader(None)
-    assert calls == [len(data), 0]
+    monkeypatch.setattr(read, "scan", refuses)
+    assert read_activity(data).sessions[0].sport == "running"
+    assert read_activity(data, crc=Crc.SKIP) == read_activity(data)
+    with pytest.raises(ActivityError):
+        read_activity(m.ZERO_BYTES)
+    assert calls == [(len(data), True), (len(data), False), (len(data), True), (0, True)]
 
 
-def _sdk_sessions(data: bytes) -> list[dict] | None:
-    from garmin_fit_sdk import Decoder, Stream
-
-    messages, errors = Decoder(Stream.from_byte_array(bytearray(data))).read(convert_datetimes_to_dates=True)
-    if errors:
-        return None
-    # a session with no time at all is dropped by fitplug (documented in activities.py)
-    return [s for s in messages.get("session_mesgs", []) if "start_time" in s or "timestamp" in s]
+def test_crc_policy() -> None:
+    """``Crc.SKIP`` lets the scanner pass a bad CRC; fitdecode, deciding what it refuses, never does."""
+    good = m.run(T, 30, 5)
+    flipped = m.bit_flipped(good)
+    assert read_activity(good, crc=Crc.SKIP) == read_activity(good, crc=Crc.CHECK)
+    with pytest.raises(ActivityError, match="bad CRC") as info:
+        read_activity(flipped, crc=Crc.CHECK)
+    assert isinstance(info.value, ReadError) and info.value.sha256 == hashlib.sha256(flipped).hexdigest()
+    try:  # without the check, what the scanner reads is kept, as ``fitplug sync`` does
+        assert read_activity(flipped, crc=Crc.SKIP) == read.scan(flipped)
+    except ActivityError as exc:
+        assert exc.reason.startswith("bad CRC")
 
 
 def _name(value: object) -> str | None:
@@ -127,20 +131,20 @@ def _name(value: object) -> str | None:
 
 def test_corpus_agrees_with_garmin_sdk(corpus: Path) -> None:
     """Sport, start, elapsed time and distance of every session equal what Garmin's Decoder reads."""
-    rows = list(csv.DictReader((corpus / "MANIFEST.tsv").open(encoding="utf-8"), delimiter="\t"))
+    rows = corpus_reads.rows(corpus)
     compared = 0
     failed: set[str] = set()
     for row in rows:
-        data = (corpus / row["relpath"]).read_bytes()
-        try:
-            summary = read_activity(data, name=row["relpath"])
-        except ActivityError:
+        summary = corpus_reads.read(corpus, row["relpath"]).summary
+        if summary is None:
             failed.add(row["relpath"])
             assert row["category"] == "broken", row["relpath"]
             continue
-        sdk = _sdk_sessions(data)
-        if sdk is None:
+        messages = corpus_reads.sdk(corpus, row["relpath"])
+        if messages is None:
             continue  # the SDK itself cannot read it (compressed timestamps, bad CRC)
+        # a session with no time at all is dropped by fitplug (documented in activities.read)
+        sdk = [s for s in messages.get("session_mesgs", []) if "start_time" in s or "timestamp" in s]
         assert len(summary.sessions) == len(sdk), row["relpath"]
         for ours, theirs in zip(summary.sessions, sdk):
             assert ours.sport == _name(theirs.get("sport", "generic")), row["relpath"]

@@ -144,11 +144,9 @@ WRITERS = {"fitplug.watch.workout", "fitplug.watch.install", "fitplug.calendar.f
            "fitplug.atomic", "fitplug.activities.store"}
 
 
-# TODO(issue 9, this round): the activity reader's profile cache and the pool's FileError
-# still reach writers; the xfail goes when they move.
-@pytest.mark.xfail(reason="issue 9 in progress: the reader still reaches a writer", strict=False)
 @pytest.mark.parametrize("reader", ["fitplug.activities.read", "fitplug.activities.scan", "fitplug.activities.sources",
-                                    "fitplug.activities.pool", "fitplug.watch.view", "fitplug.watch.devices"])
+                                    "fitplug.activities.pool", "fitplug.activities.mapping",
+                                    "fitplug.activities.fitfile", "fitplug.watch.view", "fitplug.watch.devices"])
 def test_readers_never_import_writers(reader: str) -> None:
     assert reaches(reader) & WRITERS == set()
 
@@ -185,13 +183,11 @@ def test_each_stage_imports_only_the_stages_before_it() -> None:
     assert wrong == []
 
 
-@pytest.mark.xfail(reason="issue 9 in progress", strict=False)
 def test_own_modules_are_imported_at_the_top_outside_the_cli() -> None:
     late = {m: sorted(t) for m, t in LOCAL.items() if t and not m.startswith("fitplug.cli")}
     assert late == {}
 
 
-@pytest.mark.xfail(reason="issue 9 in progress", strict=False)
 def test_no_module_is_too_big_to_read() -> None:
     sizes = {m: len(p.read_text(encoding="utf-8").splitlines()) for m, p in MODULES.items()}
     assert {m: n for m, n in sizes.items() if n > 600} == {}

@@ -20,8 +20,8 @@ import make_activities as m
 import pytest
 
 from fitplug.activities import sources
-from fitplug.errors import ActivityError
 from fitplug.activities.sources import Candidate, Refused, scan, unsafe_member
+from fitplug.errors import ActivityError
 
 UTC = dt.UTC
 RUN = m.run(dt.datetime(2026, 11, 20, 7, tzinfo=UTC), 40, 8.0)

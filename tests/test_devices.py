@@ -7,8 +7,8 @@ from pathlib import Path
 
 import pytest
 
-from fitplug.watch import devices, install
 from fitplug.errors import DeviceError
+from fitplug.watch import devices, install
 
 
 def make_watch(root: Path, garmin: str = "GARMIN") -> Path:

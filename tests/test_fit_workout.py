@@ -18,8 +18,6 @@ from garmin_fit_sdk import Decoder, Profile, Stream
 
 from fitplug.app import watch as build
 from fitplug.atomic import write_all_atomic
-from fitplug.watch import workout as F
-from fitplug.programme import load as P
 from fitplug.errors import WorkoutFileError
 from fitplug.model import (
     Exercise,
@@ -31,8 +29,10 @@ from fitplug.model import (
     Session,
     SessionKind,
 )
+from fitplug.programme import load as P
 from fitplug.programme.schedule import post_run_variants
 from fitplug.programme.steps import Side, StepType, plan_session
+from fitplug.watch import workout as F
 
 GOLDEN = DATA / "golden"
 EXAMPLES = sorted((ROOT / "examples").glob("*.toml"))

@@ -7,7 +7,6 @@ from garmin_fit_sdk import Profile
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from fitplug.watch import workout as F
 from fitplug.model import (
     Exercise,
     GarminExercise,
@@ -19,6 +18,7 @@ from fitplug.model import (
     Tempo,
 )
 from fitplug.programme.steps import MAX_STEPS, Side, StepType, count_steps, plan_session
+from fitplug.watch import workout as F
 from fitplug.watch.view import read_workout
 
 #: Garmin exercises a programme may name: any category with its names, or the category alone

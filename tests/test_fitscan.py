@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import csv
 import dataclasses
 import datetime as dt
 import hashlib
@@ -10,9 +9,10 @@ import struct
 from pathlib import Path
 from typing import Any
 
+import corpus_reads
 import make_activities as ma
 import pytest
-from conftest import SHARED
+from corpus_reads import scan_file as scan_activity
 from fitfiles import (
     T0,
     FitBuilder,
@@ -28,10 +28,11 @@ from fitfiles import (
 )
 from garmin_fit_sdk import Decoder, Profile, Stream
 
+from fitplug.activities import fitfile
 from fitplug.activities import scan as fitscan
 from fitplug.activities.read import decode_activity
+from fitplug.activities.scan import ScanError
 from fitplug.errors import ActivityError
-from fitplug.activities.scan import ScanError, scan_activity
 from fitplug.model import ActivitySession, ActivitySummary, SetRecord
 
 FIT_EPOCH = dt.datetime(1989, 12, 31, tzinfo=dt.UTC)
@@ -88,68 +89,37 @@ def assert_matches_sdk(summary: ActivitySummary, messages: dict[str, Any]) -> No
 
 # --- the shared corpus -------------------------------------------------------------
 
-MANIFEST = SHARED / "fit-corpus" / "MANIFEST.tsv"
-CORPUS_ROWS = (
-    list(csv.DictReader(MANIFEST.open(encoding="utf-8"), delimiter="\t"))
-    if MANIFEST.is_file()
-    else [{"relpath": "(corpus absent)"}]
-)
 
+def test_corpus(corpus: Path) -> None:
+    """Every corpus file, in one pass over each reader's (session-cached) reading of it.
 
-
-@pytest.mark.parametrize("row", CORPUS_ROWS, ids=[r["relpath"] for r in CORPUS_ROWS])
-def test_corpus_file(corpus: Path, row: dict[str, str]) -> None:
-    """Every corpus file: the fast path refuses it (ScanError) or equals the fitdecode reader.
-
+    The fast path refuses a file (ScanError) or equals the fitdecode reader.
     Without ``verify`` a bad CRC is the one thing the fast path does not see;
     with it, whatever it returns equals fitdecode's summary. Whatever it reads
     is checked against Garmin's Decoder too, where the Decoder reads the file.
+    And the fast path is the fast path: it hands nothing readable to fitdecode.
     """
-    path = corpus / row["relpath"]
-    data = path.read_bytes()
-    try:
-        ours: ActivitySummary | None = scan_activity(path)
-    except ScanError:
-        ours = None
-    try:
-        verified: ActivitySummary | None = scan_activity(data, verify=True)
-    except ScanError:
-        verified = None
-    try:
-        reference: ActivitySummary | None = decode_activity(data)
-        refused = ""
-    except ActivityError as exc:
-        reference, refused = None, exc.reason
-
-    if verified is not None:
-        assert verified == reference
-        assert ours == verified
-    if ours is not None and reference is None:
-        assert "CRC" in refused  # the only thing a scan without verify does not check
-    if ours is None:
-        assert verified is None
-
-    if ours is not None:
-        messages = sdk_messages(data)
-        if messages is not None:
-            assert_matches_sdk(ours, messages)
-
-
-def test_corpus_fast_path_reads_what_fitdecode_reads(corpus: Path) -> None:
-    """The fast path is the fast path: it hands almost nothing readable to fitdecode."""
     readable = fast = 0
-    for row in csv.DictReader((corpus / "MANIFEST.tsv").open(encoding="utf-8"), delimiter="\t"):
-        data = (corpus / row["relpath"]).read_bytes()
-        try:
-            decode_activity(data)
-        except ActivityError:
-            continue
-        readable += 1
-        try:
-            scan_activity(data, verify=True)
-            fast += 1
-        except ScanError:
-            pass
+    for row in corpus_reads.rows(corpus):
+        relpath = row["relpath"]
+        ours = corpus_reads.scanned(corpus, relpath, verify=False).summary
+        verified = corpus_reads.scanned(corpus, relpath, verify=True).summary
+        reference, refused = corpus_reads.decoded(corpus, relpath).summary, corpus_reads.decoded(corpus, relpath).refused
+
+        if verified is not None:
+            assert verified == reference, relpath
+            assert ours == verified, relpath
+        if ours is not None and reference is None:
+            assert "CRC" in refused, relpath  # the only thing a scan without verify does not check
+        if ours is None:
+            assert verified is None, relpath
+        if ours is not None:
+            messages = corpus_reads.sdk(corpus, relpath)
+            if messages is not None:
+                assert_matches_sdk(ours, messages)
+        if reference is not None:
+            readable += 1
+            fast += verified is not None
     assert readable > 100
     assert fast == readable
 
@@ -435,8 +405,9 @@ def test_big_file_is_memory_mapped(tmp_path: Path, monkeypatch: pytest.MonkeyPat
     path = tmp_path / "long.fit"
     path.write_bytes(data)
     # force the mmap path and tiny windows, so page release and window edges run
-    monkeypatch.setattr(fitscan, "READ_WHOLE_MAX", 1000)
-    monkeypatch.setattr(fitscan, "_WINDOW", 8192)
+    monkeypatch.setattr(fitfile, "READ_WHOLE_MAX", 1000)
+    monkeypatch.setattr(fitfile, "WINDOW", 8192)
+    monkeypatch.setattr(fitscan, "WINDOW", 8192)
     monkeypatch.setattr(fitscan, "_SUB_WINDOW", 1000)
     assert scan_activity(path, verify=True) == fitdecode_summary(data)
     bad = bytearray(data)
@@ -449,8 +420,8 @@ def test_big_file_is_memory_mapped(tmp_path: Path, monkeypatch: pytest.MonkeyPat
 def test_crc_matches_reference() -> None:
     data = make_activity(records=30)
     for stop in (0, 1, 2, 13, 100, len(data) - 2, len(data)):
-        assert fitscan._crc16(data, 0, stop) == crc16(data[:stop])
-    assert fitscan._crc16(data, 5, 77) == crc16(data[5:77])
+        assert fitfile.crc16(data, 0, stop) == crc16(data[:stop])
+    assert fitfile.crc16(data, 5, 77) == crc16(data[5:77])
 
 
 def test_runs_interleaving_and_redefinition_of_a_paused_type(monkeypatch: pytest.MonkeyPatch) -> None:

@@ -14,12 +14,12 @@ import make_activities as m
 import pytest
 from conftest import ROOT
 
-from fitplug.app.activities import sync_activities
-from fitplug.programme.load import load_programme
+from fitplug.activities.ingest import sync
 from fitplug.activities.pool import _read_chunk
 from fitplug.activities.sources import Candidate, Refused, scan
 from fitplug.activities.store import Store
-from fitplug.activities.ingest import sync
+from fitplug.app.sync import sync_activities
+from fitplug.programme.load import load_programme
 
 UTC = dt.UTC
 NOW = dt.datetime(2026, 11, 22, 9, 30, tzinfo=UTC)
@@ -204,11 +204,11 @@ def test_verify_sends_bad_crc_files_to_the_decider(tmp_path: Path) -> None:
     assert verified.new == [] and [s.reason.split(" (")[0] for s in verified.skipped] == ["bad CRC"]
 
 
-def _dies_on_file_20(jobs, verify):  # type: ignore[no-untyped-def]
+def _dies_on_file_20(jobs, crc):  # type: ignore[no-untyped-def]
     """A worker's task that kills its worker when it meets file 020 (module level: pickled by name)."""
-    if any(key.endswith("020.fit") for key, *_ in jobs):
+    if any(job.key.endswith("020.fit") for job in jobs):
         os._exit(9)
-    return _read_chunk(jobs, verify)  # the real one, imported before any test patches it
+    return _read_chunk(jobs, crc)  # the real one, imported before any test patches it
 
 
 def test_a_worker_that_dies_loses_nothing(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:

@@ -10,9 +10,9 @@ from garmin_fit_sdk import Encoder
 from test_fit_workout import shared_dir, template
 
 from fitplug.app import watch as build
-from fitplug.watch import workout as F
 from fitplug.errors import WorkoutFileError
 from fitplug.programme.steps import StepType, plan_session
+from fitplug.watch import workout as F
 from fitplug.watch.view import format_table, read_workout, rows, to_json
 
 CONNECT_TITLES = [

@@ -19,17 +19,17 @@ from typing import TYPE_CHECKING
 
 from fitplug.activities.due import Decision, activity_kind
 from fitplug.activities.history import decide_and_save
+from fitplug.activities.outcome import FileError, Outcome
 from fitplug.activities.pool import Job, Reader
-from fitplug.activities.sources import ContainerDone, ContainerStart, Refused, scan
-from fitplug.activities.store import FileError, Store
-from fitplug.errors import ActivityError
-from fitplug.model import ActivitySummary, DueItem, Programme
+from fitplug.activities.read import Crc
+from fitplug.activities.sources import ContainerDone, ContainerStart, Event, Refused, scan
+from fitplug.activities.store import Store
+from fitplug.model import DueItem, Programme
 
 if TYPE_CHECKING:
     from fitplug.watch.install import InstallResult
 
 _UTC = dt.UTC
-Outcome = ActivitySummary | FileError
 
 
 @dataclass(frozen=True, slots=True)
@@ -95,88 +95,83 @@ def sync(
     paths = [p for p in sources if Path(p).exists()]
     result.notes += [f"Source {p} is not there now; skipped." for p in sources if not Path(p).exists()]
     result.sources = [str(p) for p in paths]
-    known = store.file_index()  # one query; no SQL round trip per unchanged file
-
-    def skip_container(start: ContainerStart) -> bool:
-        if store.container_done(start.key, start.size, start.mtime_ns):
-            result.unchanged += 1
-            return True
-        return False
-
-    def skip_file(key: str, size: int, mtime_ns: int) -> bool:
-        seen = known.get(key)
-        if seen is None or seen[0] != size or seen[1] != mtime_ns:
-            return False
-        if seen[2]:
-            result.known_bad += 1
-        else:
-            result.unchanged += 1
-        if progress:
-            progress(key)
-        return True
-
-    def store_batch(batch: list[tuple[Job, Outcome]]) -> None:
-        states = store.record_batch([(j.key, j.size, j.mtime_ns, o) for j, o in batch], now)
-        for (job, outcome), state in zip(batch, states, strict=True):
-            if isinstance(outcome, FileError):
-                result.skipped.append(SkippedFile(job.key, outcome.reason, outcome.offset))
-            elif state.status == "new":
-                start = min((s.start_utc for s in outcome.sessions), default=None)
-                result.new.append(NewActivity(job.key, activity_kind(outcome), start))
-            elif state.status == "duplicate":
-                result.duplicates += 1
-            else:
-                result.other[outcome.file_type] += 1
-            if progress:
-                progress(job.key)
-
-    def container_done(event: ContainerDone) -> None:
-        if not store.container_done(event.key, event.size, event.mtime_ns):
-            store.mark_container(event.key, event.size, event.mtime_ns, now)
-        if progress:
-            progress(event.key)
-
-    with Reader(store_batch, verify=verify, processes=processes) as reader:
-        for event in scan(paths, skip_container=skip_container, skip_file=skip_file):
-            if isinstance(event, ContainerStart):
-                continue
-            if isinstance(event, ContainerDone):
-                reader.then(functools.partial(container_done, event))
-                continue
-            seen = known.get(event.key)
-            if seen is not None and seen[0] == event.size and seen[1] == event.mtime_ns:
-                if seen[2]:
-                    result.known_bad += 1
-                else:
-                    result.unchanged += 1
-                if progress:
-                    progress(event.key)
-                continue
-            if isinstance(event, Refused):
-                reader.then(functools.partial(_refused, store, event, now, result, progress))
-                continue
-            if event.path is not None:  # on disk: a worker opens it by itself
-                reader.add(Job(event.key, event.size, event.mtime_ns, str(event.path), event.gz))
-                continue
-            try:
-                data = event.read()  # a zip member: only readable while its zip is open
-            except ActivityError as exc:
-                reader.then(functools.partial(_refused, store, Refused(event.key, event.size, event.mtime_ns,
-                                                                       exc.reason), now, result, progress))
-                continue
-            reader.add(Job(event.key, event.size, event.mtime_ns, data=data))
-
+    run = _Run(store, now, result, progress, store.file_index())  # one query; no SQL round trip per file
+    crc = Crc.CHECK if verify else Crc.SKIP
+    with Reader(run.store_batch, crc=crc, processes=processes) as reader:
+        for event in scan(paths, skip_container=run.skip_container, skip_file=run.unchanged):
+            run.dispatch(event, reader)
     if programme is not None:
         result.decision, result.items = decide_and_save(store, programme, now)
     return result
 
 
-def _refused(
-    store: Store, event: Refused, now: dt.datetime, result: SyncResult, progress: Callable[[str], None] | None
-) -> None:
-    store.record_error(event.key, event.size, event.mtime_ns, event.reason, None, now)
-    result.skipped.append(SkippedFile(event.key, event.reason))
-    if progress:
-        progress(event.key)
+@dataclass
+class _Run:
+    """One sync's state: what the store knew, and the result it fills in."""
 
+    store: Store
+    now: dt.datetime
+    result: SyncResult
+    progress: Callable[[str], None] | None
+    #: key -> (size, mtime_ns, unreadable) of every file the store has seen
+    known: dict[str, tuple[int, int, bool]]
+
+    def done(self, key: str) -> None:
+        if self.progress:
+            self.progress(key)
+
+    def unchanged(self, key: str, size: int, mtime_ns: int) -> bool:
+        """The store has ``key`` at this size and mtime: count it and skip it."""
+        seen = self.known.get(key)
+        if seen is None or seen[:2] != (size, mtime_ns):
+            return False
+        if seen[2]:
+            self.result.known_bad += 1
+        else:
+            self.result.unchanged += 1
+        self.done(key)
+        return True
+
+    def skip_container(self, start: ContainerStart) -> bool:
+        if self.store.container_done(start.key, start.size, start.mtime_ns):
+            self.result.unchanged += 1
+            return True
+        return False
+
+    def dispatch(self, event: Event, reader: Reader) -> None:
+        """Hand one event to ``reader``: a file to read, or an action after what came before it."""
+        if isinstance(event, ContainerStart):
+            return
+        if isinstance(event, ContainerDone):
+            reader.then(functools.partial(self.container_done, event))
+        elif self.unchanged(event.key, event.size, event.mtime_ns):
+            return
+        elif isinstance(event, Refused):
+            reader.then(functools.partial(self.refused, event))
+        else:
+            reader.add(reader.job(event))
+
+    def store_batch(self, batch: list[tuple[Job, Outcome]]) -> None:
+        states = self.store.record_batch([(j.key, j.size, j.mtime_ns, o) for j, o in batch], self.now)
+        for (job, outcome), state in zip(batch, states, strict=True):
+            if isinstance(outcome, FileError):
+                self.result.skipped.append(SkippedFile(job.key, outcome.reason, outcome.offset))
+            elif state.status == "new":
+                start = min((s.start_utc for s in outcome.sessions), default=None)
+                self.result.new.append(NewActivity(job.key, activity_kind(outcome), start))
+            elif state.status == "duplicate":
+                self.result.duplicates += 1
+            else:
+                self.result.other[outcome.file_type] += 1
+            self.done(job.key)
+
+    def container_done(self, event: ContainerDone) -> None:
+        if not self.store.container_done(event.key, event.size, event.mtime_ns):
+            self.store.mark_container(event.key, event.size, event.mtime_ns, self.now)
+        self.done(event.key)
+
+    def refused(self, event: Refused) -> None:
+        self.store.record_error(event.key, event.size, event.mtime_ns, event.reason, None, self.now)
+        self.result.skipped.append(SkippedFile(event.key, event.reason))
+        self.done(event.key)
 

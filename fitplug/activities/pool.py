@@ -1,20 +1,20 @@
-"""Read many activity files: fitscan first, fitdecode when it refuses, both cores when it pays.
+"""Read many activity files, on every core when it pays.
 
-:func:`read_one` is the reader ``fitplug sync`` uses for one file: the fast
-scanner (:mod:`fitplug.fitscan`) first, and whatever it cannot read goes to
-the fitdecode reader, which decides and says why. :class:`Reader` runs it over
-a stream of files: the first ones in this process (a small sync never pays for
-starting processes), the rest in a process pool of one worker per core. Files
-on disk go to the workers as paths, so the parent never holds their bytes; zip
-members, which only the parent can read, go as bytes, a bounded amount at a
-time. Outcomes come back in the order the files were added, in batches the
-caller stores in one transaction each.
+:func:`read_one` reads one :class:`Job` with the one reader
+(:func:`fitplug.activities.read.read_activity`) and turns its
+:class:`ActivityError` into a :class:`FileError` outcome. :class:`Reader` runs
+it over a stream of files: the first ones in this process (a small sync never
+pays for starting processes), the rest in a process pool of one worker per
+core. Every file goes to the workers as a place, never as bytes: a path, or
+for a zip member its archive's path and member names, which the worker opens
+and reads itself (:class:`fitplug.activities.sources.Archives`), with the same
+checks the listing makes. Outcomes come back in the order the files were
+added, in batches the caller stores in one transaction each.
 """
 
 from __future__ import annotations
 
 import collections
-import hashlib
 import os
 import signal
 import sys
@@ -25,20 +25,18 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, Final, Self, TypeAlias
 
+from fitplug.activities.outcome import FileError, Outcome
+from fitplug.activities.read import Crc, ReadError, read_activity
+from fitplug.activities.sources import Archives, Candidate, read_path
 from fitplug.errors import ActivityError
-from fitplug.model import ActivitySummary
-from fitplug.activities.sources import MAX_FIT_BYTES, read_path
-from fitplug.activities.store import FileError
 
 if TYPE_CHECKING:
     import concurrent.futures
     import concurrent.futures.process
 
-Outcome: TypeAlias = ActivitySummary | FileError
-
 #: files read in this process before a pool is started for the rest
 POOL_AFTER: Final = 64
-#: files per task sent to a worker (and per transaction), and their bytes
+#: files per task sent to a worker (and per transaction), and their (uncompressed) bytes
 CHUNK_FILES: Final = 16
 CHUNK_BYTES: Final = 8 << 20
 #: outcomes stored per transaction when reading in this process
@@ -47,52 +45,46 @@ BATCH_FILES: Final = 32
 
 @dataclass(frozen=True, slots=True)
 class Job:
-    """One file to read: by ``path`` (any process can open it) or as ``data`` (a zip member)."""
+    """One file to read, by where it is: any process can read it by itself.
+
+    A file on disk by ``path`` (``gz``: gzipped); a zip member by ``archive``
+    (the outermost zip on disk) and ``members``, the member names from it down
+    to the file (one per zip level).
+    """
 
     key: str
     size: int
     mtime_ns: int
     path: str | None = None
     gz: bool = False
-    data: bytes | None = None
+    archive: str | None = None
+    members: tuple[str, ...] = ()
 
 
-def read_one(key: str, path: str | None, gz: bool, data: bytes | None, verify: bool) -> Outcome:
+def read_one(job: Job, crc: Crc, archives: Archives) -> Outcome:
     """The summary of one file, or why it cannot be read (never raises for a bad file)."""
-    from fitplug.activities.read import decode_activity
-    from fitplug.activities.scan import ScanError, scan_activity
-
     try:
-        if data is None:
-            assert path is not None
-            if not gz:
-                size = os.stat(path).st_size
-                if size > MAX_FIT_BYTES:
-                    return FileError(f"{size} bytes is too large for a FIT activity")
-                try:
-                    return scan_activity(path, verify=verify)  # big files are mapped, not read whole
-                except ScanError:
-                    pass
-            data = read_path(Path(path), gz)
-            if gz:
-                try:
-                    return scan_activity(data, verify=verify)
-                except ScanError:
-                    pass
+        if job.archive is not None:
+            source: str | bytes = archives.read(Path(job.archive), job.members, job.key)
+        elif job.gz:
+            source = read_path(Path(job.path or ""), gz=True)
         else:
-            try:
-                return scan_activity(data, verify=verify)
-            except ScanError:
-                pass
-        return decode_activity(data, name=key)  # the decider: reads it, or says why not
+            assert job.path is not None
+            source = job.path  # big files are mapped, not read whole
+        return read_activity(source, name=job.key, crc=crc)
     except ActivityError as exc:
-        return FileError(exc.reason, exc.offset, hashlib.sha256(data).hexdigest() if data is not None else None)
-    except OSError as exc:
-        return FileError(f"cannot read: {exc.strerror or exc}")
+        return FileError(exc.reason, exc.offset, exc.sha256 if isinstance(exc, ReadError) else None)
 
 
-def _read_chunk(jobs: Sequence[tuple[str, str | None, bool, bytes | None]], verify: bool) -> list[Outcome]:
-    return [read_one(key, path, gz, data, verify) for key, path, gz, data in jobs]
+#: a worker's open zips (made new in each worker: never shared across a fork)
+_worker_archives: Archives | None = None
+
+
+def _read_chunk(jobs: Sequence[Job], crc: Crc) -> list[Outcome]:
+    global _worker_archives
+    if _worker_archives is None:
+        _worker_archives = Archives()
+    return [read_one(job, crc, _worker_archives) for job in jobs]
 
 
 def _worker_init(parent: int) -> None:
@@ -101,7 +93,9 @@ def _worker_init(parent: int) -> None:
     The parent stops the pool on Ctrl-C; a killed parent (SIGKILL) cannot, so
     each worker watches for it and leaves no process behind.
     """
+    global _worker_archives
     signal.signal(signal.SIGINT, signal.SIG_IGN)
+    _worker_archives = Archives()  # the parent's open zips stay the parent's
 
     def watch() -> None:
         while os.getppid() == parent:
@@ -134,12 +128,13 @@ class Reader:
         self,
         store_batch: Callable[[Batch], None],
         *,
-        verify: bool = False,
+        crc: Crc = Crc.SKIP,
         pool_after: int | None = None,
         processes: int | None = None,
     ) -> None:
         self._store = store_batch
-        self._verify = verify
+        self._crc = crc
+        self._archives = Archives()  # zips read in this process
         self._pool_after = POOL_AFTER if pool_after is None else pool_after
         self._processes = processes or workers()
         self._added = 0
@@ -155,11 +150,21 @@ class Reader:
         return self
 
     def __exit__(self, exc_type: object, *exc: object) -> None:
-        if exc_type is None:
-            self.finish()
-        elif self._pool is not None:
-            self._pool.shutdown(wait=False, cancel_futures=True)
-            self._pool = None
+        try:
+            if exc_type is None:
+                self.finish()
+            elif self._pool is not None:
+                self._pool.shutdown(wait=False, cancel_futures=True)
+                self._pool = None
+        finally:
+            self._archives.close()
+
+    @staticmethod
+    def job(candidate: Candidate) -> Job:
+        """Where a worker finds ``candidate``: its path, or its zip's path and member names."""
+        path = str(candidate.path) if candidate.path is not None else None
+        archive = str(candidate.archive) if candidate.archive is not None else None
+        return Job(candidate.key, candidate.size, candidate.mtime_ns, path, candidate.gz, archive, candidate.members)
 
     def add(self, job: Job) -> None:
         self._added += 1
@@ -167,7 +172,7 @@ class Reader:
             self._start_pool()
         if self._pool is None:
             self._catch_up()
-            self._batch.append((job, read_one(job.key, job.path, job.gz, job.data, self._verify)))
+            self._batch.append((job, self._read(job)))
             if len(self._batch) >= BATCH_FILES:
                 self._flush_batch()
             return
@@ -198,6 +203,9 @@ class Reader:
 
     # --- inside -----------------------------------------------------------------
 
+    def _read(self, job: Job) -> Outcome:
+        return read_one(job, self._crc, self._archives)
+
     def _catch_up(self) -> None:
         """After a broken pool: store what was sent or gathered for it, in order."""
         if self._steps or self._chunk:
@@ -227,18 +235,18 @@ class Reader:
         jobs, self._chunk, self._chunk_bytes = self._chunk, [], 0
         if self._pool is None:  # the pool broke: read them here, after what is in flight
             self._drain(0)
-            self._store([(j, read_one(j.key, j.path, j.gz, j.data, self._verify)) for j in jobs])
+            self._store([(j, self._read(j)) for j in jobs])
             return
         import concurrent.futures.process  # imported already when there is a pool
 
         try:
-            future = self._pool.submit(_read_chunk, [(j.key, j.path, j.gz, j.data) for j in jobs], self._verify)
+            future = self._pool.submit(_read_chunk, jobs, self._crc)
         except concurrent.futures.process.BrokenProcessPool:
             # a worker died before its task came back: finish in this process
             self._pool.shutdown(wait=False, cancel_futures=True)
             self._pool, self._processes = None, 1
             self._drain(0)
-            self._store([(j, read_one(j.key, j.path, j.gz, j.data, self._verify)) for j in jobs])
+            self._store([(j, self._read(j)) for j in jobs])
             return
         self._steps.append((jobs, future))
         self._in_flight += 1
@@ -260,7 +268,7 @@ class Reader:
             except (concurrent.futures.process.BrokenProcessPool, concurrent.futures.CancelledError):
                 # a worker died (killed, out of memory): read its files here,
                 # and every file after them, rather than lose the sync
-                outcomes = [read_one(j.key, j.path, j.gz, j.data, self._verify) for j in jobs]
+                outcomes = [self._read(j) for j in jobs]
                 if self._pool is not None:
                     self._pool.shutdown(wait=False, cancel_futures=True)
                     self._pool, self._processes = None, 1

@@ -1,10 +1,11 @@
-"""FIT activity file → :class:`~fitplug.model.ActivitySummary` (fitdecode, CRC checked).
+"""FIT activity file → :class:`~fitplug.model.ActivitySummary`: the one reader.
 
-Two readers give the summary: :func:`fitplug.fitscan.scan_activity` (fast,
-the default in ``fitplug sync``) and :func:`decode_activity` here (fitdecode,
-the decider whenever the fast one refuses a file). Both hand raw field values
-to the same mapping (:class:`fitplug.fitscan.RawMessages`), which is the
-contract:
+:func:`read_activity` reads a path, bytes or a binary file object, opened once
+(:mod:`fitplug.activities.fitfile`). Two strategies give the summary: the fast
+scanner (:mod:`fitplug.activities.scan`) first, and fitdecode
+(:func:`decode_activity`), the decider, whenever the scanner refuses a file.
+Both hand field values to the same mapping (:mod:`fitplug.activities.mapping`),
+which is the contract:
 
 - ``file_type``: the ``file_id.type`` profile name (``str(int)`` when the
   profile has no name for it, ``"unknown"`` when the file has no ``file_id``);
@@ -35,103 +36,85 @@ values are read raw from fitdecode so its own, older profile cannot rename them.
 
 from __future__ import annotations
 
+import enum
 import hashlib
 import io
-import os
 import struct
 import warnings
-from collections.abc import Callable
-from pathlib import Path
-from typing import IO, Any, Union
+from typing import Any
 
+from fitplug.activities.fitfile import (
+    MAX_FIT_BYTES,
+    FitData,
+    Source,
+    crc16,
+    looks_like_fit,
+    open_fit,
+)
+from fitplug.activities.mapping import RawMessages
+from fitplug.activities.scan import ScanError, scan
 from fitplug.errors import ActivityError
 from fitplug.model import ActivitySummary
 
-#: what :func:`read_activity` accepts
-Source = Union[str, "os.PathLike[str]", bytes, bytearray, memoryview, IO[bytes]]
-
-#: a FIT activity larger than this is refused unread (real ones are a few MB)
-MAX_FIT_BYTES = 128 * 1024 * 1024
-
-#: an optional faster reader tried first; fitdecode decides whenever it fails
-FastReader = Callable[[bytes], ActivitySummary]
-_fast_reader: FastReader | None = None
+__all__ = ["MAX_FIT_BYTES", "Crc", "ReadError", "Source", "decode_activity", "read_activity", "type_name"]
 
 
-def set_fast_reader(reader: FastReader | None) -> None:
-    """Use ``reader`` before fitdecode; any exception it raises sends the file to fitdecode."""
-    global _fast_reader
-    _fast_reader = reader
+class Crc(enum.Enum):
+    """What :func:`read_activity` checks of the FIT CRCs."""
+
+    #: check every header and file CRC (``fitplug sync --verify``)
+    CHECK = "check"
+    #: the fast scanner does not check them; a file it refuses goes to fitdecode, which does
+    SKIP = "skip"
 
 
-def _types() -> dict[str, dict[int, str]]:
-    from garmin_fit_sdk import Profile
+class ReadError(ActivityError):
+    """An :class:`ActivityError` for data that was read: ``sha256`` is the digest of those bytes."""
 
-    types: dict[str, dict[int, str]] = Profile["types"]
-    return types
+    def __init__(self, path: str | None, reason: str, offset: int | None, sha256: str | None) -> None:
+        super().__init__(path, reason, offset)
+        self.sha256 = sha256
 
 
 def type_name(type_: str, value: int | None) -> str | None:
     """Profile name of ``value`` in FIT type ``type_`` (``str(value)`` when unnamed)."""
     if value is None:
         return None
-    return _types().get(type_, {}).get(value, str(value))
+    from garmin_fit_sdk import Profile  # heavy: only when a name is asked for
+
+    types: dict[str, dict[int, str]] = Profile["types"]
+    return types.get(type_, {}).get(value, str(value))
 
 
-def exercise_name_id(category: str, name: str) -> int | None:
-    """The FIT id of exercise ``name`` within ``category`` (``None`` if the profile has none)."""
-    from fitplug.programme.exercises import exercises
-
-    return exercises().get(category, {}).get(name)
-
-
-def read_activity(source: Source, *, name: str | None = None) -> ActivitySummary:
+def read_activity(source: Source, *, name: str | None = None, crc: Crc = Crc.CHECK) -> ActivitySummary:
     """Read one FIT file (a path, its bytes, or a binary file object) into a summary.
 
-    ``name`` labels errors when ``source`` is not a path. Raises
-    :class:`ActivityError` with the reason and byte offset for anything that
-    is not a readable, CRC-correct FIT file.
+    ``name`` labels errors when ``source`` is not a path. ``crc``: whether the
+    fast scanner checks the CRCs (fitdecode, which decides every file the
+    scanner refuses, always does). Raises :class:`ActivityError` with the
+    reason and byte offset for anything that is not a readable FIT file (a
+    :class:`ReadError`, with the digest of what was read, once bytes were read).
     """
-    data, label = _load(source, name)
-    if _fast_reader is not None:
+    with open_fit(source, name) as fit:
         try:
-            return _fast_reader(data)
-        except Exception:  # noqa: BLE001, S110  # fitdecode is the decider for anything the fast path refuses
-            pass
-    return decode_activity(data, name=label)
-
-
-def _load(source: Source, name: str | None) -> tuple[bytes, str | None]:
-    if isinstance(source, (bytes, bytearray, memoryview)):
-        return bytes(source), name
-    if isinstance(source, (str, os.PathLike)):
-        path = Path(source)
-        try:
-            with path.open("rb", buffering=0) as f:  # unbuffered: read() fills one buffer
-                size = os.fstat(f.fileno()).st_size
-                if size > MAX_FIT_BYTES:
-                    raise ActivityError(name or path, f"{size} bytes is too large for a FIT activity", 0)
-                head = f.read(12)
-                # not a FIT header: read no further, however big the file (the reader says why)
-                if len(head) < 12 or head[0] not in (12, 14) or head[8:12] != b".FIT":
-                    return head, name or str(path)
-                f.seek(0)
-                return f.read(), name or str(path)  # one buffer, not head + rest
-        except OSError as exc:
-            raise ActivityError(name or path, f"cannot read: {exc.strerror or exc}") from exc
+            return _scan(fit, crc)
+        except ScanError:
+            pass  # fitdecode is the decider for anything the scanner refuses
+        data = fit.whole()
     try:
-        data = source.read()
-    except OSError as exc:
-        raise ActivityError(name, f"cannot read: {exc.strerror or exc}") from exc
-    label = name or getattr(source, "name", None)
-    return bytes(data), str(label) if isinstance(label, (str, os.PathLike)) else None
+        return decode_activity(data, name=fit.label)
+    except ActivityError as exc:
+        raise ReadError(exc.path, exc.reason, exc.offset, hashlib.sha256(data).hexdigest()) from exc
+
+
+def _scan(fit: FitData, crc: Crc) -> ActivitySummary:
+    sha256 = fit.sha256() if fit.mm is not None else None  # a map is hashed from the file, in bounded reads
+    return scan(fit.buf, fit.size, verify=crc is Crc.CHECK, mm=fit.mm, sha256=sha256)
 
 
 def decode_activity(data: bytes, *, name: str | None = None) -> ActivitySummary:
     """Decode FIT ``data`` with fitdecode (CRC checked) into a summary."""
     import fitdecode
-
-    from fitplug.activities.scan import RawMessages
 
     if not data:
         raise ActivityError(name, "empty file (0 bytes)", 0)
@@ -175,17 +158,15 @@ def _check_frames(data: bytes, name: str | None) -> None:
     file of millions of messages with a bad CRC would keep it busy for many
     minutes. Anything else odd is left to fitdecode, which says what it is.
     """
-    from fitplug.activities.scan import _crc16
-
     pos, n = 0, len(data)
-    while n - pos >= 12 and data[pos] in (12, 14) and data[pos + 8 : pos + 12] == b".FIT":
+    while looks_like_fit(data, pos):
         data_size = int.from_bytes(data[pos + 4 : pos + 8], "little")
         end = pos + data[pos] + data_size
         if end + 2 > n:
             raise ActivityError(name, f"truncated (the header announces {data_size} data bytes; the file "
                                 f"ends {end + 2 - n} bytes short)", n)  # fmt: skip
         stored = data[end] | data[end + 1] << 8
-        if stored != _crc16(data, pos, end):
+        if stored != crc16(data, pos, end):
             raise ActivityError(name, f"bad CRC (file CRC 0x{stored:04X} does not match the data)", end)
         pos = end + 2
 

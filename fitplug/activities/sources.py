@@ -4,7 +4,9 @@
 without reading any file's content: a :class:`Candidate` carries a ``read``
 function, so a caller that already knows the file (same size and mtime) never
 pays for reading it. Zip members are read as streams, nested zips are spooled
-to anonymous temporary files, and nothing is ever extracted to the disk.
+to anonymous temporary files, and nothing is ever extracted to the disk. A
+member also says where it is (its archive's path and the member names down to
+it), so another process can read it by itself (:class:`Archives`).
 
 A Garmin Connect data export is a zip holding zips of FIT files; members with
 an absolute path, ``..``, a symlink, encryption, an absurd size or an absurd
@@ -13,6 +15,7 @@ compression ratio are refused with a reason instead of being read.
 
 from __future__ import annotations
 
+import contextlib
 import functools
 import gzip
 import os
@@ -24,11 +27,10 @@ from dataclasses import dataclass
 from pathlib import Path, PurePosixPath
 from typing import Protocol
 
-from fitplug.watch.devices import garmin_dir
+from fitplug.activities.fitfile import MAX_FIT_BYTES, open_fit
 from fitplug.errors import ActivityError
+from fitplug.watch.devices import garmin_dir
 
-#: a FIT activity larger than this is not one (real ones are a few MB)
-MAX_FIT_BYTES = 128 * 1024 * 1024
 #: a zip inside a zip larger than this is refused
 MAX_NESTED_ZIP_BYTES = 4 * 1024 * 1024 * 1024
 #: uncompressed/compressed beyond this (for members over 1 MiB) is a zip bomb
@@ -54,10 +56,14 @@ class Candidate:
     #: be read while its archive is open.
     read: Callable[[], bytes]
     #: the file on disk (``.fit`` or ``.fit.gz``), which any process can read
-    #: later by itself; ``None`` for a zip member, which only ``read`` gives
+    #: later by itself; ``None`` for a zip member
     path: Path | None = None
-    #: ``path`` is gzipped
+    #: the file (or member) is gzipped
     gz: bool = False
+    #: a zip member: the outermost zip on disk, and the member names from it
+    #: down to the file (one per zip level), for :meth:`Archives.read`
+    archive: Path | None = None
+    members: tuple[str, ...] = ()
 
 
 @dataclass(frozen=True, slots=True)
@@ -216,7 +222,7 @@ def _file_events(
         if skip_container is None or not skip_container(start):
             try:
                 with zipfile.ZipFile(path) as archive:
-                    yield from _zip_events(archive, key, st.st_mtime_ns, 1, skip_container)
+                    yield from _zip_events(archive, key, st.st_mtime_ns, (path, ()), skip_container)
             except (zipfile.BadZipFile, OSError, EOFError) as exc:
                 yield Refused(key, st.st_size, st.st_mtime_ns, f"not a readable zip: {exc}")
         yield ContainerDone(key, st.st_size, st.st_mtime_ns)
@@ -229,19 +235,12 @@ def _file_events(
 
 def read_path(path: Path, gz: bool) -> bytes:
     """The FIT bytes of a file on disk (gunzipped); :class:`ActivityError` with a reason."""
+    if not gz:
+        with open_fit(path) as fit:  # not FIT: its first bytes only, which say so
+            return fit.whole()
     try:
-        if gz:
-            with gzip.open(path, "rb") as f:
-                return _read_capped(f, MAX_FIT_BYTES, str(path), compressed=path.stat().st_size)
-        with path.open("rb", buffering=0) as f:
-            size = os.fstat(f.fileno()).st_size
-            if size > MAX_FIT_BYTES:
-                raise ActivityError(path, f"{size} bytes is too large for a FIT activity")
-            head = f.read(12)
-            if len(head) < 12 or head[0] not in (12, 14) or head[8:12] != b".FIT":
-                return head  # not FIT: the reader says so from these bytes; the rest stays unread
-            f.seek(0)
-            return f.read()  # one buffer (unbuffered FileIO)
+        with gzip.open(path, "rb") as f:
+            return _read_capped(f, MAX_FIT_BYTES, str(path), compressed=path.stat().st_size)
     except ActivityError:
         raise
     except (OSError, EOFError, gzip.BadGzipFile) as exc:
@@ -297,13 +296,18 @@ def _bomb(info: zipfile.ZipInfo, cap: int) -> str | None:
     return None
 
 
+#: where a zip's members are: the outermost zip on disk and the member names down to this zip
+_Where = tuple[Path, tuple[str, ...]]
+
+
 def _zip_events(
     archive: zipfile.ZipFile,
     prefix: str,
     mtime_ns: int,
-    depth: int,
+    where: _Where,
     skip_container: Callable[[ContainerStart], bool] | None,
 ) -> Iterator[Event]:
+    depth = len(where[1]) + 1
     for info in sorted(archive.infolist(), key=lambda i: i.filename):
         if info.is_dir():
             continue
@@ -325,7 +329,7 @@ def _zip_events(
                 continue
             yield start
             if skip_container is None or not skip_container(start):
-                yield from _nested_zip(archive, info, key, mtime_ns, depth, skip_container)
+                yield from _nested_zip(archive, info, key, mtime_ns, where, skip_container)
             yield ContainerDone(key, info.file_size, mtime_ns)
             continue
         if not is_fit_name(base):
@@ -335,23 +339,49 @@ def _zip_events(
             yield Refused(key, info.file_size, mtime_ns, bomb)
             continue
         gz = base.lower().endswith(".gz")
-        yield Candidate(key, info.file_size, mtime_ns, _member_reader(archive, info, key, gz))
+        yield Candidate(key, info.file_size, mtime_ns, functools.partial(read_member, archive, info, key), None, gz,
+                        where[0], (*where[1], name))  # fmt: skip
 
 
-def _member_reader(archive: zipfile.ZipFile, info: zipfile.ZipInfo, key: str, gz: bool) -> Callable[[], bytes]:
-    def read() -> bytes:
-        try:
-            with archive.open(info) as f:
-                if gz:
-                    with gzip.GzipFile(fileobj=f) as g:
-                        return _read_capped(g, MAX_FIT_BYTES, key, compressed=info.compress_size)
-                return _read_capped(f, min(MAX_FIT_BYTES, info.file_size), key)
-        except ActivityError:
-            raise
-        except (zipfile.BadZipFile, OSError, EOFError, gzip.BadGzipFile, RuntimeError) as exc:
-            raise ActivityError(key, f"cannot read zip member: {exc}") from exc
+def read_member(archive: zipfile.ZipFile, info: zipfile.ZipInfo, key: str) -> bytes:
+    """The FIT bytes of a zip member (gunzipped), bounded; :class:`ActivityError` with a reason.
 
-    return read
+    The checks the listing makes are made again here, for a reader that was
+    only given the member's name: unsafe names, zip bombs, the size cap and,
+    for a gzipped member, its expansion ratio.
+    """
+    refused = unsafe_member(info) or _bomb(info, MAX_FIT_BYTES)
+    if refused:
+        raise ActivityError(key, refused)
+    gz = info.filename.lower().endswith(".gz")
+    try:
+        with archive.open(info) as f:
+            if gz:
+                with gzip.GzipFile(fileobj=f) as g:
+                    return _read_capped(g, MAX_FIT_BYTES, key, compressed=info.compress_size)
+            return _read_capped(f, min(MAX_FIT_BYTES, info.file_size), key)
+    except ActivityError:
+        raise
+    except (zipfile.BadZipFile, OSError, EOFError, gzip.BadGzipFile, RuntimeError) as exc:
+        raise ActivityError(key, f"cannot read zip member: {exc}") from exc
+
+
+def _open_nested(
+    archive: zipfile.ZipFile, info: zipfile.ZipInfo, key: str, spool: tempfile.SpooledTemporaryFile[bytes]
+) -> zipfile.ZipFile:
+    """Spool a zip member that is a zip and open it; :class:`ActivityError` with the reason it cannot be."""
+    try:
+        total = 0
+        with archive.open(info) as f:
+            while chunk := f.read(_CHUNK):
+                total += len(chunk)
+                if total > info.file_size:
+                    raise ActivityError(key, "zip member is larger than it says; refused")
+                spool.write(chunk)
+        spool.seek(0)
+        return zipfile.ZipFile(spool)
+    except (zipfile.BadZipFile, OSError, EOFError, RuntimeError) as exc:
+        raise ActivityError(key, f"not a readable zip: {exc}") from exc
 
 
 def _nested_zip(
@@ -359,28 +389,69 @@ def _nested_zip(
     info: zipfile.ZipInfo,
     key: str,
     mtime_ns: int,
-    depth: int,
+    where: _Where,
     skip_container: Callable[[ContainerStart], bool] | None,
 ) -> Iterator[Event]:
     with tempfile.SpooledTemporaryFile(max_size=_SPOOL_BYTES) as spool:
         try:
-            total = 0
-            with archive.open(info) as f:
-                while chunk := f.read(_CHUNK):
-                    total += len(chunk)
-                    if total > info.file_size:
-                        raise ActivityError(key, "zip member is larger than it says; refused")
-                    spool.write(chunk)
-            spool.seek(0)
-            inner = zipfile.ZipFile(spool)
+            inner = _open_nested(archive, info, key, spool)
         except ActivityError as exc:
             yield Refused(key, info.file_size, mtime_ns, exc.reason)
             return
-        except (zipfile.BadZipFile, OSError, EOFError, RuntimeError) as exc:
-            yield Refused(key, info.file_size, mtime_ns, f"not a readable zip: {exc}")
-            return
         with inner:
-            yield from _zip_events(inner, key, mtime_ns, depth + 1, skip_container)
+            yield from _zip_events(inner, key, mtime_ns, (where[0], (*where[1], info.filename)), skip_container)
+
+
+class Archives:
+    """Read zip members by archive path and member names, keeping the last zips open.
+
+    What a process that did not list the zip (a pool worker) uses to read a
+    :class:`Candidate`'s member: consecutive members of one (nested) zip open
+    and spool it once. ``close()`` when done; not to be shared across a fork.
+    """
+
+    def __init__(self) -> None:
+        self._where: tuple[Path, tuple[str, ...]] | None = None
+        self._stack = contextlib.ExitStack()
+        self._zip: zipfile.ZipFile | None = None
+
+    def read(self, archive: Path, members: Sequence[str], key: str) -> bytes:
+        """The FIT bytes of ``members[-1]`` inside ``archive`` (through the zips ``members[:-1]``)."""
+        *zips, name = members
+        where = (Path(archive), tuple(zips))
+        if where != self._where or self._zip is None:
+            self.close()
+            self._zip = self._open(where, key)
+            self._where = where
+        try:
+            info = self._zip.getinfo(name)
+        except KeyError as exc:
+            raise ActivityError(key, "cannot read zip member: it is no longer in the zip") from exc
+        return read_member(self._zip, info, key)
+
+    def _open(self, where: tuple[Path, tuple[str, ...]], key: str) -> zipfile.ZipFile:
+        path, zips = where
+        try:
+            current = self._stack.enter_context(zipfile.ZipFile(path))
+        except (zipfile.BadZipFile, OSError, EOFError) as exc:
+            raise ActivityError(key, f"not a readable zip: {exc}") from exc
+        for i, name in enumerate(zips):
+            label = "!".join([str(path), *zips[: i + 1]])
+            try:
+                info = current.getinfo(name)
+            except KeyError as exc:
+                raise ActivityError(label, "not a readable zip: it is no longer in the zip") from exc
+            refused = unsafe_member(info) or _bomb(info, MAX_NESTED_ZIP_BYTES)
+            if refused:
+                raise ActivityError(label, refused)
+            spool = self._stack.enter_context(tempfile.SpooledTemporaryFile(max_size=_SPOOL_BYTES))  # noqa: SIM115
+            current = self._stack.enter_context(_open_nested(current, info, label, spool))
+        return current
+
+    def close(self) -> None:
+        self._stack.close()
+        self._stack = contextlib.ExitStack()
+        self._zip, self._where = None, None
 
 
 def count_files(sources: Sequence[Path]) -> int:

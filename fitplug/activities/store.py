@@ -25,6 +25,7 @@ from pathlib import Path
 from typing import Any, Self
 
 from fitplug.activities.migrations import MIGRATIONS, SCHEMA_VERSION
+from fitplug.activities.outcome import FileError
 from fitplug.errors import StoreError
 from fitplug.model import ActivitySession, ActivitySummary, DoneMark, DueItem, SetRecord
 
@@ -66,15 +67,6 @@ class FileState:
     file_type: str | None
     reason: str | None
     activity_id: int | None
-
-
-@dataclass(frozen=True, slots=True)
-class FileError:
-    """Why a file could not be read (what :meth:`Store.record_batch` keeps for it)."""
-
-    reason: str
-    offset: int | None = None
-    sha256: str | None = None
 
 
 @dataclass(frozen=True, slots=True)

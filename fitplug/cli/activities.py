@@ -15,7 +15,7 @@ from fitplug.cli.options import App, app_options, translate_errors
 
 
 class _Bar:
-    """A progress bar on stderr for a sync in a terminal (fitplug.app.activities.Progress)."""
+    """A progress bar on stderr for a sync in a terminal (fitplug.app.sync.Progress)."""
 
     def __init__(self) -> None:
         self._bar: Any = None
@@ -64,7 +64,7 @@ def sync(
       fitplug sync --device /Volumes/GARMIN
       fitplug sync
     """
-    from fitplug.app.activities import sync_activities
+    from fitplug.app.sync import sync_activities
     from fitplug.cli import report
 
     now = app.now()

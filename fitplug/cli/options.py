@@ -139,7 +139,7 @@ def app_options(func: F) -> F:
     func = click.option("--db", type=click.Path(dir_okay=False, path_type=Path), expose_value=False,
                         callback=_set_db, is_eager=True,
                         help="SQLite store to use (default: fitplug.sqlite3 in the user data folder).")(func)
-    return pass_app(func)
+    return pass_app(func)  # type: ignore[return-value]  # click's decorator keeps the signature
 
 
 def programme_argument(func: F) -> F:

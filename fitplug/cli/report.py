@@ -4,14 +4,16 @@ from __future__ import annotations
 
 import datetime as dt
 from collections.abc import Sequence
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from fitplug.activities.due import Decision, RunStretch, State, run_words, stretch_names
-from fitplug.activities.ingest import SyncResult
 from fitplug.activities.store import StoredActivity
 from fitplug.errors import printable
 from fitplug.model import ActivitySession, DueItem, Programme
 from fitplug.times import utc_text as iso
+
+if TYPE_CHECKING:
+    from fitplug.activities.ingest import SyncResult
 
 _KIND_WORDS = {"run": ("run", "runs"), "strength": ("strength", "strength"), "stretch": ("stretch", "stretch")}
 
