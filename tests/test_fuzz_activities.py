@@ -20,18 +20,20 @@ The cases, built with ``tests/fitfiles.py``:
   messages and endianness, developer fields, compressed-timestamp headers,
   data messages of undefined types, 12- and 14-byte headers, chained files;
 - a 0-byte file, and files of several hundred MB of zeros (sparse files, so
-  cheap), read in a subprocess with a wall-clock limit and a bound on the peak
-  RSS, so memory cannot grow with the garbage.
+  cheap), read in a subprocess with a bound on the peak RSS, so memory cannot
+  grow with the garbage.
 
-Each case runs under a wall-clock bound (SIGALRM, ``FITPLUG_FUZZ_CASE_S``,
-default 20 s) so a hang fails the test instead of stalling the suite.
+Nothing here asserts speed (benchmarks/ measures it). Each case runs under a
+generous hang guard (SIGALRM, ``FITPLUG_FUZZ_CASE_S``, default 120 s), so a
+reader that loops forever fails the test instead of stalling the suite; a
+slow machine stays far inside it.
 
 Budgets (environment variables):
 
 - ``FITPLUG_FUZZ_EXAMPLES``: hypothesis examples per property (default 200;
   try 5000 for a long run). The suite prints how many cases it ran.
 - ``FITPLUG_FUZZ_BIG_MB``: size of the zero-filled files (default 400).
-- ``FITPLUG_FUZZ_CASE_S``: the per-case time bound in seconds (default 20).
+- ``FITPLUG_FUZZ_CASE_S``: the per-case hang guard in seconds (default 120).
 """
 
 from __future__ import annotations
@@ -76,7 +78,7 @@ from fitplug.model import ActivitySummary
 
 EXAMPLES = int(os.environ.get("FITPLUG_FUZZ_EXAMPLES", "200"))
 BIG_MB = int(os.environ.get("FITPLUG_FUZZ_BIG_MB", "400"))
-CASE_S = float(os.environ.get("FITPLUG_FUZZ_CASE_S", "20"))
+CASE_S = float(os.environ.get("FITPLUG_FUZZ_CASE_S", "120"))
 NOW = dt.datetime(2026, 11, 22, 9, 30, tzinfo=dt.UTC)
 
 FUZZ = settings(
@@ -180,7 +182,8 @@ class CaseTooSlow(Exception):
 
 @contextlib.contextmanager
 def time_bound(seconds: float) -> Iterator[None]:
-    """Fail (not hang) when the block runs longer than ``seconds`` of wall-clock time."""
+    """Fail (not hang) when the block runs longer than ``seconds``: a guard against a reader
+    that never ends, not a speed check."""
     if not hasattr(signal, "setitimer"):  # pragma: no cover - Windows: no SIGALRM
         yield
         return
@@ -495,12 +498,12 @@ def test_hundreds_of_mb_of_zeros(case: str, tmp_path: Path) -> None:
     env = {**os.environ, "PYTHONPATH": os.pathsep.join([str(ROOT), str(ROOT / "tests")])}
     proc = subprocess.run(
         [sys.executable, "-c", _BIG_SCRIPT, str(path), "1" if verify_too else "0"],
-        env=env, capture_output=True, text=True, timeout=max(120.0, 6 * CASE_S), check=False,
+        env=env, capture_output=True, text=True, timeout=3 * CASE_S, check=False,
     )  # fmt: skip
     assert proc.returncode == 0, proc.stderr
     out = json.loads(proc.stdout)
     growth = out.pop("growth")
-    for name, (outcome, seconds) in out.items():
+    for name, (outcome, _seconds) in out.items():  # the seconds are printed, never asserted
         if name == "read-skip" and case.startswith("defined-zeros"):
             # unchecked, a well-formed stream of empty records may read as a summary of nothing
             assert outcome == "summary" or outcome.startswith(("ActivityError", "ReadError")), (name, outcome)
@@ -510,7 +513,6 @@ def test_hundreds_of_mb_of_zeros(case: str, tmp_path: Path) -> None:
         else:  # a well-formed stream of empty records, without verify: a summary of nothing
             ran_past = f"ScanError: last message runs past the end of the data @ byte {(size_mb << 20) - 2}"
             assert outcome in ("summary", ran_past), (name, outcome)
-        assert seconds < CASE_S, (name, seconds)
     assert out["read"][0].startswith(("ActivityError", "ReadError"))
     # Memory must not grow with the garbage. read_activity holds a file with a FIT
     # header in memory, up to its size bound (activities.MAX_FIT_BYTES); beyond
