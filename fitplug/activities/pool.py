@@ -254,6 +254,8 @@ class Reader:
         self._drain(2 * self._processes)
 
     def _drain(self, keep: int) -> None:
+        if not self._steps:
+            return  # nothing sent to a worker: no need for the pool's modules
         import concurrent.futures.process  # imported already when there is a pool
 
         while self._steps and (self._in_flight > keep or callable(self._steps[0])):
