@@ -179,7 +179,6 @@ def _scan_records(
     paused: list[int] = []
     decoders: list[_Decoder | None] = [None] * 16
     sizes = [0] * 16
-    mesgs = tables.mesgs
     page_at = p + WINDOW if mm is not None else end
     # sub-window edge: paused run checks resume and passed pages are released
     lim = min(end, p + _SUB_WINDOW)
@@ -191,11 +190,8 @@ def _scan_records(
                 break
             p += s
         if p >= lim:
-            if lim < end:
-                for h in paused:
-                    if hsize[h]:  # not redefined since
-                        runs[h], hsize[h] = hsize[h], 0
-                paused.clear()
+            if lim < end:  # a sub-window edge
+                _resume_runs(paused, hsize, runs)
                 if p >= page_at:
                     assert mm is not None
                     release(mm, p)
@@ -220,57 +216,8 @@ def _scan_records(
             paused.append(h)
             p += s
             continue
-        if h & 0x40 and not h & 0x80:  # definition message
-            local = h & 0x0F
-            if p + 6 > end:
-                raise ScanError("truncated definition message", p)
-            arch = buf[p + 2]
-            if arch > 1:
-                raise ScanError(f"unknown architecture {arch}", p)
-            big = arch == 1
-            mesg_num = buf[p + 3] << 8 | buf[p + 4] if big else buf[p + 4] << 8 | buf[p + 3]
-            nfields = buf[p + 5]
-            q = p + 6 + 3 * nfields
-            if q > end:
-                raise ScanError("truncated definition message", p)
-            layout = []
-            size = 1
-            for i in range(p + 6, q, 3):
-                fsize = buf[i + 1]
-                if not fsize:  # fitdecode refuses these: let it decide
-                    raise ScanError("field of size 0 in a definition", p)
-                layout.append((buf[i], fsize, buf[i + 2]))
-                size += fsize
-            dev_size = 0
-            if h & 0x20:  # developer fields: their bytes are stepped over
-                if q + 1 > end:
-                    raise ScanError("truncated definition message", p)
-                ndev = buf[q]
-                r = q + 1 + 3 * ndev
-                if r > end:
-                    raise ScanError("truncated definition message", p)
-                for i in range(q + 1, r, 3):
-                    dev_size += buf[i + 1]
-                q = r
-            size += dev_size
-            wanted = mesgs.get(mesg_num)
-            dec = None
-            if wanted is not None:
-                dec = _compile(wanted[0], wanted[1], layout, dev_size, big, tables)
-            decoders[local] = dec
-            sizes[local] = size
-            fast = 0 if dec is not None else size
-            # normal headers (reserved bits 4-5 ignored, as fitdecode does) ...
-            for r in (0x00, 0x10, 0x20, 0x30):
-                hsize[local | r] = 0
-                runs[local | r] = fast
-            # ... and compressed-timestamp headers, which name local types 0-3;
-            # their time offsets differ, so they never make a run
-            if local < 4:
-                base = 0x80 | local << 5
-                for t in range(32):
-                    hsize[base | t] = fast
-            p = q
+        if h & 0x40 and not h & 0x80:  # definition message (a few per file)
+            p = _define(buf, p, end, h, tables, decoders, sizes, hsize, runs)
             continue
         compressed = bool(h & 0x80)
         local = (h >> 5) & 0x03 if compressed else h & 0x0F
@@ -284,6 +231,77 @@ def _scan_records(
             _collect(dec.name, dec.decode(buf, p + 1), compressed, found, p)
         p += size
 
+
+def _define(
+    buf: Buffer, p: int, end: int, h: int, tables: Tables, decoders: list[_Decoder | None], sizes: list[int],
+    hsize: list[int], runs: list[int],
+) -> int:
+    """Read the definition message at ``p`` (header byte ``h``) into the scan's tables; where it ends."""
+    mesgs = tables.mesgs
+    local = h & 0x0F
+    if p + 6 > end:
+        raise ScanError("truncated definition message", p)
+    arch = buf[p + 2]
+    if arch > 1:
+        raise ScanError(f"unknown architecture {arch}", p)
+    big = arch == 1
+    mesg_num = buf[p + 3] << 8 | buf[p + 4] if big else buf[p + 4] << 8 | buf[p + 3]
+    nfields = buf[p + 5]
+    q = p + 6 + 3 * nfields
+    if q > end:
+        raise ScanError("truncated definition message", p)
+    layout = []
+    size = 1
+    for i in range(p + 6, q, 3):
+        fsize = buf[i + 1]
+        if not fsize:  # fitdecode refuses these: let it decide
+            raise ScanError("field of size 0 in a definition", p)
+        layout.append((buf[i], fsize, buf[i + 2]))
+        size += fsize
+    dev_size = 0
+    if h & 0x20:  # developer fields: their bytes are stepped over
+        q, dev_size = _developer_fields(buf, p, q, end)
+    size += dev_size
+    wanted = mesgs.get(mesg_num)
+    dec = None
+    if wanted is not None:
+        dec = _compile(wanted[0], wanted[1], layout, dev_size, big, tables)
+    decoders[local] = dec
+    sizes[local] = size
+    _headers(local, 0 if dec is not None else size, hsize, runs)
+    return q
+
+
+def _developer_fields(buf: Buffer, p: int, q: int, end: int) -> tuple[int, int]:
+    """The developer field definitions at ``q`` (of the definition at ``p``): where they end, their bytes."""
+    if q + 1 > end:
+        raise ScanError("truncated definition message", p)
+    r = q + 1 + 3 * buf[q]
+    if r > end:
+        raise ScanError("truncated definition message", p)
+    return r, sum(buf[i + 1] for i in range(q + 1, r, 3))
+
+
+def _headers(local: int, fast: int, hsize: list[int], runs: list[int]) -> None:
+    """Header bytes of local type ``local``: skip ``fast`` bytes, or 0 (decode or look closer)."""
+    # normal headers (reserved bits 4-5 ignored, as fitdecode does) ...
+    for r in (0x00, 0x10, 0x20, 0x30):
+        hsize[local | r] = 0
+        runs[local | r] = fast
+    # ... and compressed-timestamp headers, which name local types 0-3;
+    # their time offsets differ, so they never make a run
+    if local < 4:
+        base = 0x80 | local << 5
+        for t in range(32):
+            hsize[base | t] = fast
+
+
+def _resume_runs(paused: list[int], hsize: list[int], runs: list[int]) -> None:
+    """At a sub-window edge: headers whose run check failed may make runs again."""
+    for h in paused:
+        if hsize[h]:  # not redefined since
+            runs[h], hsize[h] = hsize[h], 0
+    paused.clear()
 
 
 def _collect(name: str, values: dict[str, Any], compressed: bool, found: Found, p: int) -> None:
