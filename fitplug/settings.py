@@ -18,7 +18,7 @@ import contextlib
 import json
 import os
 import sys
-from collections.abc import Iterator
+from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -86,10 +86,8 @@ def remembered() -> Remembered:
     )
 
 
-def remember(
-    *, programme: Path | None = None, sources: tuple[Path, ...] | None = None, device: Path | None = None
-) -> bool:
-    """Remember what is given (absolute paths); returns whether the file changed.
+def remember(*, programme: Path | None = None, device: Path | None = None) -> bool:
+    """Remember the programme and/or watch given (absolute paths); whether the file changed.
 
     Read-modify-write under a lock, written atomically: concurrent commands
     each keep their change.
@@ -97,15 +95,46 @@ def remember(
     changes: dict[str, Any] = {}
     if programme is not None:
         changes["programme"] = str(programme.resolve())
-    if sources is not None:
-        changes["sources"] = [str(p) for p in sources]
     if device is not None:
         changes["device"] = str(device.resolve())
-    with _locked():
-        raw = _read_raw()
+
+    def apply(raw: dict[str, Any]) -> bool:
         if all(raw.get(k) == v for k, v in changes.items()):
             return False
         raw.update(changes)
+        return True
+
+    return _update(apply)
+
+
+def add_sources(sources: Iterable[Path]) -> list[Path]:
+    """Add ``sources`` (made absolute) to the remembered ones; returns those that were new.
+
+    The merge happens under the lock, so concurrent syncs naming different
+    sources all keep theirs.
+    """
+    wanted = [Path(p).resolve() for p in sources]
+    added: list[Path] = []
+
+    def apply(raw: dict[str, Any]) -> bool:
+        known = raw.get("sources")
+        current = [p for p in known if isinstance(p, str)] if isinstance(known, list) else []
+        added.extend(p for p in dict.fromkeys(wanted) if str(p) not in current)
+        if not added:
+            return False
+        raw["sources"] = current + [str(p) for p in added]
+        return True
+
+    _update(apply)
+    return added
+
+
+def _update(apply: Callable[[dict[str, Any]], bool]) -> bool:
+    """Read the settings, let ``apply`` change them, write them back if it did; all under the lock."""
+    with _locked():
+        raw = _read_raw()
+        if not apply(raw):
+            return False
         text = json.dumps(raw, indent=2, sort_keys=True) + "\n"
         write_atomic(settings_path(), text.encode("utf-8"))
     return True

@@ -42,12 +42,15 @@ def test_sync_summary(runner: CliRunner, tmp_path: Path, src: Path) -> None:
         "Read 2 new activities: 1 run, 1 strength.\n"
         "Skipped 1 file that could not be read:\n"
         f"  {src / 'bad.fit'} @ byte 0: empty file (0 bytes)\n"
+        f"Remembered {src.resolve()} as a source for later syncs.\n"
+        f"Remembered {Path(PROGRAMME).resolve()} as the programme for later commands.\n"
         "post-run stretch due now: Pigeon Pose + Lying Figure-Four (after your 10.2 km run, 07:14–08:02)\n"
         "This week (from Mon 16 Nov): strength 1 of 2 days (1 missed), stretching 1 day (target 2–3).\n"
     )
-    # the second time, nothing to name: sources and programme are remembered
+    # the second time, nothing to name: sources and programme are remembered (and nothing new to say so)
     again = invoke(runner, tmp_path, "sync")
     assert again.exit_code == 0
+    assert "Remembered" not in again.output
     assert again.output.splitlines()[0] == "No new activities (2 unchanged, 1 known bad)."
     assert again.output.splitlines()[1].startswith("post-run stretch due now: Pigeon Pose")
 
@@ -180,3 +183,17 @@ def test_status_and_help_import_no_heavy_module(runner: CliRunner, tmp_path: Pat
             done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=60, check=True,
                                   env={**os.environ, "PYTHONPATH": str(ROOT)})
         assert done.stderr.strip().splitlines()[-1] == "[]", (args, done.stderr)
+
+
+def test_db_and_now_work_after_the_command_name_too(runner: CliRunner, tmp_path: Path, src: Path) -> None:
+    """`fitplug sync --db x` as people type it: the same store and clock as `fitplug --db x sync`."""
+    db = tmp_path / "after.sqlite3"
+    now = "2026-11-22T09:30:00+00:00"
+    synced = runner.invoke(cli, ["sync", str(src), "-p", PROGRAMME, "--db", str(db), "--now", now, "--json"])
+    assert synced.exit_code == 0, synced.output
+    assert db.is_file() and json.loads(synced.output)["now"] == "2026-11-22T09:30:00Z"
+    before = runner.invoke(cli, ["--db", str(db), "--now", now, "status", "-p", PROGRAMME, "--json"])
+    after = runner.invoke(cli, ["status", "-p", PROGRAMME, "--json", "--now", now, "--db", str(db)])
+    assert before.exit_code == after.exit_code == 0
+    assert json.loads(after.output) == json.loads(before.output)
+    assert json.loads(after.output)["due"]  # the store after the sync, not an empty one

@@ -80,7 +80,11 @@ def test_gzip_single_file_and_watch(tmp_path: Path, programme) -> None:  # type:
     r, _ = sync_activities([gz], programme_file=glute, device_root=watch, db_path=db, now=NOW)
     assert sorted(a.key for a in r.new) == sorted([str(gz), str(watch / "GARMIN" / "Activity" / "A1.FIT")])
     assert r.other == {}
-    assert r.notes == []
+    assert r.notes == [  # the first sync says what it remembered; the next one (below) says nothing
+        f"Remembered {gz} as a source for later syncs.",
+        f"Remembered the watch at {watch.resolve()} for later syncs.",
+        f"Remembered {glute} as the programme for later commands.",
+    ]
     assert [(i.name, i.status) for i in r.installed] == [("post-run-stretch-2.fit", "copied")]
     newfile = watch / "GARMIN" / "NewFiles" / "post-run-stretch-2.fit"
     from fitplug.activities.read import read_activity
@@ -88,6 +92,7 @@ def test_gzip_single_file_and_watch(tmp_path: Path, programme) -> None:  # type:
     assert read_activity(newfile).file_type == "workout"
     # the next sync does not copy it again
     again, _ = sync_activities([gz], programme_file=glute, device_root=watch, db_path=db, now=NOW)
+    assert again.notes == []
     assert [i.status for i in again.installed] == ["already there"]
 
 

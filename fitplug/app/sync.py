@@ -48,16 +48,21 @@ def plan_sync(sources: Sequence[Path], programme_path: Path | None, device_root:
     """
     known = settings.remembered()
     notes: list[str] = []
-    merged = list(dict.fromkeys([*known.sources, *(Path(p).resolve() for p in sources)]))
-    if merged != list(known.sources):
-        settings.remember(sources=tuple(merged))
+    added = settings.add_sources(sources)
+    if added:
+        notes.append(f"Remembered {', '.join(map(str, added))} as {'a source' if len(added) == 1 else 'sources'} "
+                     "for later syncs.")
+    merged = list(dict.fromkeys([*known.sources, *added]))
     device = _watch(device_root, known.device, notes)
     present = _present(merged, notes)
     if not present and device is None:
         raise FitplugError("no sources: name a folder, a watch, a FIT file or an export zip (fitplug sync PATH)")
     programme: Programme | None = None
     if programme_path is not None or known.programme is not None:
-        programme = load_programme(programme_path, remember=True).programme
+        loaded = load_programme(programme_path, remember=True)
+        programme = loaded.programme
+        if loaded.remembered:
+            notes.append(f"Remembered {loaded.path} as the programme for later commands.")
     if device is not None and device.activity_dir.is_dir() and device.activity_dir not in present:
         present.append(device.activity_dir)
     return Plan(present, device, programme, notes)
@@ -67,7 +72,8 @@ def _watch(named: Path | None, remembered: Path | None, notes: list[str]) -> Dev
     """The watch named (and then remembered), or the remembered one if it is mounted."""
     if named is not None:
         device = pick_device(named)
-        settings.remember(device=device.root)
+        if settings.remember(device=device.root):
+            notes.append(f"Remembered the watch at {device.root} for later syncs.")
         return device
     if remembered is None:
         return None
