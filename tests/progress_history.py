@@ -23,8 +23,9 @@ FIRST_WEEK = dt.date(2026, 9, 7)
 NOW = dt.datetime(2026, 11, 26, 18, 0, tzinfo=UTC)
 #: (week, weekday) of planned strength days with no session
 MISSED_STRENGTH = {(2, 4), (5, 1), (9, 4)}
-#: (week, weekday) of runs whose post-run set is never done
-SKIPPED_STRETCH = {(3, 5), (7, 0), (8, 2), (11, 2)}
+#: (week, weekday) of runs whose post-run set is never done (none of them has a strength day or
+#: yoga before it lapses: those sessions hold the same stretches, and the rule counts them)
+SKIPPED_STRETCH = {(3, 5), (7, 2), (9, 5), (11, 2)}
 #: weeks with Sunday yoga
 YOGA_WEEKS = {0, 1, 4, 6, 8, 10}
 
@@ -93,3 +94,33 @@ def write_history(folder: Path, programme: Programme, *, until: dt.datetime = NO
             (folder / name).write_bytes(data)
             written.append(folder / name)
     return written
+
+
+PROGRAMME_FILE = Path(__file__).resolve().parent.parent / "examples" / "glute-runner.toml"
+#: the first sync, which starts the due bookkeeping (Monday of the week before: 31 Aug)
+FIRST_SYNC = dt.datetime(2026, 9, 7, 6, 0, tzinfo=UTC)
+
+
+def synced_store(base: Path, *, until: dt.datetime = NOW) -> Path:
+    """A store as a runner would have it: a first sync on 7 Sep, then the 12 weeks synced at ``until``.
+
+    Runs the real `fitplug sync` (in-process) with its own data and config
+    folders under ``base``; returns the store's path.
+    """
+    from click.testing import CliRunner
+
+    from fitplug.cli import cli
+    from fitplug.programme.load import load_programme
+
+    env = {"FITPLUG_DATA_DIR": str(base / "data"), "FITPLUG_CONFIG_DIR": str(base / "config"), "FITPLUG_NOW": None,
+           "FITPLUG_DB": None}
+    db, folder = base / "store.sqlite3", base / "activities"
+    folder.mkdir(parents=True, exist_ok=True)
+    runner = CliRunner()
+    for when in (FIRST_SYNC, until):
+        if when is until:
+            write_history(folder, load_programme(PROGRAMME_FILE), until=until)
+        result = runner.invoke(cli, ["--db", str(db), "--now", when.isoformat(), "sync", str(folder),
+                                     "-p", str(PROGRAMME_FILE)], env=env)
+        assert result.exit_code == 0, result.output
+    return db

@@ -154,7 +154,7 @@ def _plan(page: ProgressPage) -> Iterable[str]:
     for p in page.plan:
         yield (
             f"<tr><td>{_day(p.day)}</td><td>{p.start}–{p.end}</td><td><strong>{escape(p.name)}</strong> "
-            f'<span class="tag">{escape(p.kind)}</span><br><span class="muted">{escape(p.exercises)}</span></td></tr>'
+            f'<span class="tag">{escape(p.kind)}</span><br> <span class="muted">{escape(p.exercises)}</span></td></tr>'
         )
     yield "</tbody></table></div></section>"
 
