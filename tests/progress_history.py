@@ -124,3 +124,38 @@ def synced_store(base: Path, *, until: dt.datetime = NOW) -> Path:
                                      "-p", str(PROGRAMME_FILE)], env=env)
         assert result.exit_code == 0, result.output
     return db
+
+
+def main(argv: list[str]) -> None:
+    """``python tests/progress_history.py docs/progress.png [WIDTH HEIGHT]``: the docs' screenshot.
+
+    Builds the simulated history in a temporary folder (nothing of the user's is
+    read or written), writes the page for :data:`NOW` and photographs it in
+    headless Chromium.
+    """
+    import os
+    import shutil
+    import tempfile
+
+    from browser import load
+
+    from fitplug.app.progress import render_page
+
+    out = Path(argv[0])
+    width, height = (int(argv[1]), int(argv[2])) if len(argv) > 2 else (820, 2500)
+    with tempfile.TemporaryDirectory() as tmp:
+        base = Path(tmp)
+        os.environ.update(FITPLUG_DATA_DIR=str(base / "data"), FITPLUG_CONFIG_DIR=str(base / "config"))
+        page = base / "progress.html"
+        page.write_bytes(render_page(PROGRAMME_FILE, db_path=synced_store(base), now=NOW))
+        messages = load(page.as_uri(), base / "shot.png", width=width, height=height)
+        if messages:
+            raise SystemExit(f"console messages: {messages}")
+        shutil.copyfile(base / "shot.png", out)
+    print(f"Wrote {out} ({out.stat().st_size} bytes)")
+
+
+if __name__ == "__main__":
+    import sys
+
+    main(sys.argv[1:])
