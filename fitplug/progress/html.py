@@ -46,8 +46,8 @@ table{border-collapse:collapse;font-size:.9rem;min-width:100%}
 th,td{padding:.25rem .45rem;border-bottom:1px solid var(--line);text-align:left;vertical-align:top}
 td.n,th.n{text-align:right;font-variant-numeric:tabular-nums}
 caption{text-align:left;color:var(--muted);font-size:.85rem;padding:.2rem 0;caption-side:bottom}
-svg.chart{width:100%;height:auto;display:block;margin:.3rem 0}
-.chart text{fill:var(--fg);font-size:11px;font-family:system-ui,sans-serif}
+svg.chart{width:100%;max-width:42rem;height:auto;display:block;margin:.3rem 0}
+.chart text{fill:var(--fg);font-size:12px;font-family:system-ui,sans-serif}
 .chart .tick,.chart .legend{fill:var(--muted)}
 .chart .grid{stroke:var(--line);stroke-width:1}
 .bar.done{fill:var(--done)}.bar.missed{fill:var(--missed)}.bar.left{fill:var(--left)}

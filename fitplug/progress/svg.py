@@ -19,8 +19,8 @@ from dataclasses import dataclass
 from html import escape
 
 #: chart geometry (SVG user units; the chart scales to the width of its box)
-WIDTH = 640
-LEFT, RIGHT, TOP, BOTTOM = 34, 8, 14, 34
+WIDTH = 480
+LEFT, RIGHT, TOP, BOTTOM = 30, 6, 16, 36
 
 
 @dataclass(frozen=True, slots=True)
@@ -126,7 +126,7 @@ def bar_chart(
     n = max(1, len(categories))
     slot = (WIDTH - LEFT - RIGHT) / n
     bar_w = slot * 0.62
-    shown = shown_labels(len(categories), 12)
+    shown = shown_labels(len(categories), 6)
     for i, cat in enumerate(categories):
         x = LEFT + slot * i + (slot - bar_w) / 2
         base = 0
@@ -202,7 +202,7 @@ def reps_chart(
     n = max(1, len(sessions))
     slot = (WIDTH - LEFT - RIGHT) / n
     yt = y_of(threshold)
-    shown = shown_labels(len(sessions))
+    shown = shown_labels(len(sessions), 6)
     lines.append(
         f'<line class="threshold" x1="{LEFT}" x2="{WIDTH - RIGHT}" y1="{_num(yt)}" y2="{_num(yt)}"/>'
         f'<text class="threshold-label" x="{LEFT + 3}" y="{_num(yt - 5)}">'
