@@ -334,3 +334,14 @@ def test_reps_chart_threshold_reached_or_past() -> None:
                                                       (12, 8, [1, 3, 5, 7, 9, 11]), (17, 8, [1, 4, 7, 10, 13, 16])])
 def test_axis_labels_thin_out_from_the_last(n: int, most: int, expected: list[int]) -> None:
     assert sorted(shown_labels(n, most)) == expected
+
+
+@pytest.mark.parametrize("template", sorted(p.name for p in (ROOT / "templates").glob("*.toml")))
+def test_every_template_gives_a_whole_page(store: Path, template: str) -> None:
+    page = Page(render_page(ROOT / "templates" / template, db_path=store, now=NOW))
+    programme = load_programme(ROOT / "templates" / template)
+    assert page.all_text.startswith(programme.name)
+    assert len(table_after(page, "Week of")) == 13
+    banded = any(e.band for s in programme.sessions for e in s.exercises)
+    assert ("The band" in page.all_text) == banded
+    assert all(svg["title"] and svg["desc"] for svg in page.svgs)
