@@ -94,3 +94,44 @@ def test_the_console_check_sees_errors_and_refused_fetches(tmp_path: Path) -> No
     messages = load(bad.as_uri(), tmp_path / "bad.png", width=400, height=300)
     assert any("undefinedFunction" in m for m in messages), messages
     assert any("Content Security Policy" in m for m in messages), messages
+
+
+def test_the_page_source_over_http_in_the_browser(page_file: Path, tmp_path: Path) -> None:
+    """`app.progress.page_source` as a server would use it, on loopback, at a token path.
+
+    A stand-in for `fitplug serve` until it serves the page: Python's own HTTP
+    server answers ``/TOKEN/`` from the callable and nothing else.
+    """
+    import http.server
+    import threading
+
+    from fitplug.app.progress import page_source
+
+    db = page_file.parent / "store.sqlite3"
+    source = page_source(PROGRAMME_FILE, db, clock=lambda: NOW)
+    calls: list[str] = []
+
+    class Handler(http.server.BaseHTTPRequestHandler):
+        def do_GET(self) -> None:
+            calls.append(self.path)
+            body, status = (source(), 200) if self.path == "/s3cret/" else (b"not here", 404)
+            self.send_response(status)
+            self.send_header("Content-Type", "text/html; charset=utf-8")
+            self.send_header("Content-Length", str(len(body)))
+            self.end_headers()
+            self.wfile.write(body)
+
+        def log_message(self, *args: object) -> None:
+            pass
+
+    server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+    thread = threading.Thread(target=server.serve_forever, daemon=True)
+    thread.start()
+    try:
+        url = f"http://127.0.0.1:{server.server_address[1]}/s3cret/"
+        assert load(url, tmp_path / "http.png", width=900, height=1200) == []
+    finally:
+        server.shutdown()
+        server.server_close()
+    assert calls and set(calls) <= {"/s3cret/", "/favicon.ico"}
+    assert picture(tmp_path / "http.png")[1] > 0.05
