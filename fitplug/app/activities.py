@@ -23,11 +23,11 @@ class Status:
     programme: Programme
 
 
-def status(programme_file: Path | None, *, db_path: Path, now: dt.datetime) -> Status:
-    """`fitplug status`: what is due, from the store alone; writes nothing."""
+def status(programme_file: Path | None, *, db_path: Path, now: dt.datetime, weeks: int = 1) -> Status:
+    """`fitplug status`: what is due (and the last ``weeks`` weeks' tallies), from the store alone; writes nothing."""
     programme = load_programme(programme_file).programme
     with reading(db_path) as store:
-        decision, items = history.status(store, programme, now)
+        decision, items = history.status(store, programme, now, weeks=weeks)
     return Status(decision, items, programme)
 
 
