@@ -152,11 +152,14 @@ def _week_line(decision: Decision) -> str:
     t = decision.tally
     target = f"{t.stretch_min}–{t.stretch_max}" if t.stretch_min != t.stretch_max else f"{t.stretch_min}"
     week = f"This week (from Mon {t.week_start:%d %b}): strength {t.strength_done} of {t.strength_planned} days"
-    if t.strength_missed:
-        week += f" ({len(t.strength_missed)} missed: {', '.join(f'{d:%a %d}' for d in t.strength_missed)})"
     first = decision.first_day
+    notes = []
+    if t.strength_missed:
+        notes.append(f"{len(t.strength_missed)} missed: {', '.join(f'{d:%a %d}' for d in t.strength_missed)}")
     if first is not None and t.week_start < first < t.week_start + dt.timedelta(days=7):
-        week += f" (planned from {first:%a %d %b}, when tracking started)"
+        notes.append(f"planned from {first:%a %d %b}, when tracking started")
+    if notes:
+        week += f" ({'; '.join(notes)})"
     week += f", stretching {_plural(t.stretch_days, 'day')} (target {target})."
     return week
 
