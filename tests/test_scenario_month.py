@@ -250,3 +250,37 @@ def test_an_unrelated_activity_changes_nothing(runner: CliRunner, tmp_path: Path
         "short run": lambda: m.run(at(19, 7), 10, 1.8),  # under 20 minutes: makes nothing due
     }[extra]()
     assert _one_sync(runner, tmp_path / "b", [*MONTH, ("extra.fit", END, data)]) == base
+
+
+def test_plan_against_done(runner: CliRunner, tmp_path: Path) -> None:
+    r = Runner(runner, tmp_path)
+    r.sync(at(21, 12))
+    listed = json.loads(r.invoke(at(21, 12), "activities", "--json").output)
+    by_day = {x["start_utc"][:10]: x for x in listed["sessions"]}
+    plan = by_day["2026-11-20"]["plan"]
+    assert (plan["session_id"], plan["found_by"], plan["other_sets"]) == ("glute-strength", "workout name", 0)
+    bridge, raise_, *stretches = plan["exercises"]
+    assert (bridge["exercise"], bridge["sets_done"], bridge["sets_planned"]) == ("glute_bridge", 3, 3)
+    assert (raise_["sets_done"], raise_["sets_planned"], raise_["target"]) == (6, 6, {"reps_low": 12, "reps_high": 15})
+    assert [(s["repetitions"], s["verdict"]) for s in raise_["sets"]] == [
+        (12, "in range"), (12, "in range"), (11, "below"), (11, "below"), (10, "below"), (10, "below")]
+    assert [(s["sets_done"], s["sets_planned"]) for s in stretches] == [(2, 2)] * 4
+    assert by_day["2026-11-21"]["plan"] is None  # a run has no plan
+    assert by_day["2026-11-13"]["plan"] is None  # the post-run workout is not a strength session
+    text = r.invoke(at(21, 12), "activities").output
+    assert "  against the plan: Glute Strength & Mobility (workout name)\n" in text
+    assert "    Banded Leg Raise: 6 of 6 sets (12–15 reps): 12 12 11↓ 11↓ 10↓ 10↓\n" in text
+
+
+def test_plan_of_a_session_cut_short(tmp_path: Path) -> None:
+    from fitplug.activities.plan import plan_against_done
+    from fitplug.activities.read import read_activity
+
+    summary = read_activity(m.fitplug_session(at(24, 7), STRENGTH, {"banded_leg_raise": [16, 15]},
+                                              skip=("stacked_leg_stretch",)))
+    plan = plan_against_done(summary, PROGRAMME)
+    assert plan is not None
+    done = {e.exercise.id: (e.sets_done, e.sets_planned) for e in plan.exercises}
+    assert done["stacked_leg_stretch"] == (0, 2) and done["banded_leg_raise"] == (6, 6)
+    raise_ = next(e for e in plan.exercises if e.exercise.id == "banded_leg_raise")
+    assert raise_.verdicts() == ["above", "above", "in range", "in range", "in range", "in range"]

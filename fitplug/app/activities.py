@@ -37,6 +37,17 @@ def stored_activities(db_path: Path) -> list[StoredActivity]:
         return store.activities() if store is not None else []
 
 
+def planned_programme(programme_file: Path | None) -> Programme | None:
+    """The programme to hold strength sessions against: the one named (its errors stand), else the
+    remembered one when it loads (a listing works without it)."""
+    if programme_file is not None:
+        return load_programme(programme_file).programme
+    try:
+        return load_programme(None).programme
+    except FitplugError:
+        return None
+
+
 def mark_done(
     programme_file: Path | None, *, db_path: Path, now: dt.datetime, at: dt.datetime
 ) -> tuple[list[RunStretch], Programme]:

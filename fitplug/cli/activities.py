@@ -119,25 +119,29 @@ def status(app: App, programme: Path | None, weeks: int | None, as_json: bool) -
 
 
 @click.command()
+@options.programme_option
 @options.json_option
 @app_options
 @translate_errors
-def activities(app: App, as_json: bool) -> None:
-    """List the activities the store holds: one row a session, strength sets below.
+def activities(app: App, programme: Path | None, as_json: bool) -> None:
+    """List the activities the store holds: one row a session, strength sets below,
+    and each strength session against its plan (sets done of planned, reps against
+    the range) when there is a programme (named, or remembered).
 
     \b
     Example:
       fitplug activities
       fitplug activities --json
     """
-    from fitplug.app.activities import stored_activities
+    from fitplug.app.activities import planned_programme, stored_activities
     from fitplug.cli import report
 
     held = stored_activities(app.store_path())
+    plan = planned_programme(programme)
     if as_json:
-        click.echo(json.dumps(report.activities_json(held), indent=2))
+        click.echo(json.dumps(report.activities_json(held, plan), indent=2))
     else:
-        for line in report.activity_lines(held):
+        for line in report.activity_lines(held, plan):
             click.echo(line)
 
 

@@ -16,9 +16,10 @@ from fitplug.activities.due import (
     run_words,
     stretch_names,
 )
+from fitplug.activities.plan import PlanAgainstDone, plan_against_done
 from fitplug.activities.store import StoredActivity
 from fitplug.errors import printable
-from fitplug.model import ActivitySession, DueItem, DueKind, Programme
+from fitplug.model import ActivitySession, DueItem, DueKind, Programme, Reps
 from fitplug.programme.schedule import upcoming, zone
 from fitplug.times import utc_text as iso
 
@@ -202,8 +203,8 @@ def local_start(session: ActivitySession) -> str:
     return f"{local:%Y-%m-%d %H:%M}"
 
 
-def activity_lines(activities: Sequence[StoredActivity]) -> list[str]:
-    """One row a session, strength sets under their session."""
+def activity_lines(activities: Sequence[StoredActivity], programme: Programme | None = None) -> list[str]:
+    """One row a session, strength sets under their session, then the plan against what was done."""
     if not activities:
         return ["The store holds no activities yet; run `fitplug sync`."]
     lines = [f"{'start (local)':<17}  {'sport':<28}  {'elapsed':>8}  {'timer':>8}  {'distance':>9}  {'HR':>3}  file"]
@@ -224,7 +225,48 @@ def activity_lines(activities: Sequence[StoredActivity]) -> list[str]:
                     reps = f"{st.repetitions} reps" if st.repetitions is not None else "- reps"
                     kg = f" @ {st.weight_kg:g} kg" if st.weight_kg else ""
                     lines.append(f"    set {n + 1}: {what}, {reps}{kg}")
+                if programme is not None:
+                    lines += plan_lines(plan_against_done(a.summary, programme))
     return lines
+
+
+def plan_lines(plan: PlanAgainstDone | None) -> list[str]:
+    """``  planned: Glute Strength & Mobility`` and a line an exercise: sets done of planned, each set's reps."""
+    if plan is None:
+        return []
+    lines = [f"  against the plan: {plan.session.name} ({plan.by})"]
+    for e in plan.exercises:
+        target = f"{e.exercise.dose}" + (" reps" if isinstance(e.exercise.dose, Reps) else "")
+        if isinstance(e.exercise.dose, Reps):
+            values = [str(s.repetitions) if s.repetitions is not None else "?" for s in e.sets]
+        else:
+            values = [f"{round(s.duration_s)} s" if s.duration_s is not None else "?" for s in e.sets]
+        marks = {"below": "↓", "above": "↑", "in range": "", "unknown": ""}
+        done = " ".join(v + marks[w] for v, w in zip(values, e.verdicts(), strict=True)) or "not done"
+        lines.append(f"    {e.exercise.title}: {e.sets_done} of {e.sets_planned} sets ({target}): {done}")
+    if plan.other_sets:
+        lines.append(f"    and {_plural(plan.other_sets, 'set')} of exercises not in the plan")
+    return lines
+
+
+def plan_json(plan: PlanAgainstDone | None) -> dict[str, Any] | None:
+    if plan is None:
+        return None
+    exercises = []
+    for e in plan.exercises:
+        dose = e.exercise.dose
+        exercises.append({
+            "exercise": e.exercise.id,
+            "title": e.exercise.title,
+            "sets_planned": e.sets_planned,
+            "sets_done": e.sets_done,
+            "target": {"reps_low": dose.low, "reps_high": dose.high} if isinstance(dose, Reps)
+            else {"hold_s_low": dose.low_s, "hold_s_high": dose.high_s},
+            "sets": [{"repetitions": s.repetitions, "duration_s": s.duration_s, "verdict": v}
+                     for s, v in zip(e.sets, e.verdicts(), strict=True)],
+        })
+    return {"session_id": plan.session.id, "session": plan.session.name, "found_by": plan.by,
+            "exercises": exercises, "other_sets": plan.other_sets}
 
 
 def _exercise(category: str | None, name_id: int) -> str:
@@ -330,7 +372,7 @@ def status_json(decision: Decision, items: Sequence[DueItem], now: dt.datetime) 
     return out
 
 
-def activities_json(activities: Sequence[StoredActivity]) -> dict[str, Any]:
+def activities_json(activities: Sequence[StoredActivity], programme: Programme | None = None) -> dict[str, Any]:
     rows = []
     for a in activities:
         for i, s in enumerate(a.summary.sessions):
@@ -355,6 +397,8 @@ def activities_json(activities: Sequence[StoredActivity]) -> dict[str, Any]:
                          "duration_s": x.duration_s, "wkt_step_index": x.wkt_step_index}
                         for x in a.summary.sets
                     ] if i == 0 else [],
+                    "plan": plan_json(plan_against_done(a.summary, programme))
+                    if i == 0 and programme is not None else None,
                 }
             )
     return {"schema": "fitplug.activities/1", "sessions": rows}
