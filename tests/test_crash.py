@@ -215,8 +215,8 @@ def test_sigkill_during_done_then_done_again(
     again = ck.run(db, "done", "--programme", PROGRAMME)
     if committed:  # the first one counted: the second finds nothing due and changes nothing
         assert (again.returncode, again.stderr) == (
-            1, "Error: the post-run set after your 12.0 km run yesterday, 09:00–10:00 was already done at "
-               "Sun 09:30 (fitplug done); nothing else was due at Sun 22 Nov 09:30\n"
+            1, ("Error: the post-run set after your 12.0 km run yesterday, 09:00–10:00 was already done at "
+               "Sun 09:30 (fitplug done); nothing else was due at Sun 22 Nov 09:30\n")
         )  # fmt: skip
     else:
         assert again.returncode == 0, again.stderr
