@@ -43,11 +43,13 @@ def sync_lines(result: SyncResult, programme: Programme | None, now: dt.datetime
         lines.append("No programme: name one with --programme (or run `fitplug init`) to learn what is due.")
     elif result.decision is not None:
         tz = zone(programme.timezone)
-        for r in completed_by_sync(result):
+        completed = completed_by_sync(result)
+        for r in completed:
             name = r.session.name if r.session else "post-run stretches"
             assert r.done_utc is not None
             lines.append(f"post-run set done: {name}, {r.done_utc.astimezone(tz):%a %H:%M}")
-        lines += decision_lines(result.decision, programme, now, result.items)
+        said = {r.key for r in completed}  # not again under "since the last sync"
+        lines += decision_lines(result.decision, programme, now, [i for i in result.items if i.key not in said])
     return lines
 
 
