@@ -19,8 +19,13 @@ import make_activities as m
 import pytest
 from click.testing import CliRunner
 from conftest import ROOT
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
+from fitplug.activities.due import decide
+from fitplug.activities.read import read_activity
 from fitplug.cli import cli
+from fitplug.model import ActivitySession, ActivitySummary
 from fitplug.programme.load import parse_programme
 from fitplug.programme.schedule import post_run_variants
 
@@ -274,7 +279,6 @@ def test_plan_against_done(runner: CliRunner, tmp_path: Path) -> None:
 
 def test_plan_of_a_session_cut_short(tmp_path: Path) -> None:
     from fitplug.activities.plan import plan_against_done
-    from fitplug.activities.read import read_activity
 
     summary = read_activity(m.fitplug_session(at(24, 7), STRENGTH, {"banded_leg_raise": [16, 15]},
                                               skip=("stacked_leg_stretch",)))
@@ -284,3 +288,32 @@ def test_plan_of_a_session_cut_short(tmp_path: Path) -> None:
     assert done["stacked_leg_stretch"] == (0, 2) and done["banded_leg_raise"] == (6, 6)
     raise_ = next(e for e in plan.exercises if e.exercise.id == "banded_leg_raise")
     assert raise_.verdicts() == ["above", "above", "in range", "in range", "in range", "in range"]
+
+
+# --- the same properties on the pure rule, over many orders and unrelated activities ----------------
+
+SUMMARIES = [read_activity(data) for _, _, data in MONTH]
+INSTANTS = [at(5, 12), at(9, 9), at(14, 9), at(21, 12), END]
+UNRELATED_SPORTS = ["cycling", "swimming", "walking", "hiking", "rowing", "tennis"]
+
+
+@st.composite
+def unrelated(draw: st.DrawFn) -> ActivitySummary:
+    sport = draw(st.sampled_from(UNRELATED_SPORTS))
+    start = at(1, 0) + dt.timedelta(minutes=draw(st.integers(0, 27 * 24 * 60)))
+    minutes = draw(st.integers(5, 240))
+    n = draw(st.integers(0, 10**9))
+    session = ActivitySession(sport, None, start, 0, minutes * 60.0, minutes * 60.0, 10_000.0, 120)
+    return ActivitySummary(f"{n:064x}", "activity", "garmin", "fr965", n, start, (session,))
+
+
+@settings(max_examples=40, deadline=None)
+@given(order=st.permutations(list(range(len(SUMMARIES)))), extra=st.lists(unrelated(), max_size=4),
+       now=st.sampled_from(INSTANTS))
+def test_rule_ignores_order_and_unrelated_activities(order: list[int], extra: list[ActivitySummary],
+                                                     now: dt.datetime) -> None:
+    since = at(4, 0)
+    expected = decide(SUMMARIES, [], PROGRAMME, now, since=since, weeks=4)
+    shuffled = [SUMMARIES[i] for i in order]
+    assert decide(shuffled, [], PROGRAMME, now, since=since, weeks=4) == expected
+    assert decide([*shuffled, *extra], [], PROGRAMME, now, since=since, weeks=4) == expected
