@@ -115,8 +115,8 @@ def test_what_is_due_now_and_next(page: Page) -> None:
     # 35 runs since tracking began: the next run's set is the third of the rotation
     assert "After your next run: Post-run Stretch 3: Pigeon Pose + Stacked-leg Glute Stretch" in page.all_text
     assert "This week (from Mon 23 Nov): strength 1 of 2 days" in page.all_text
-    assert "Time for a tougher band: every set reached 15 reps in the last two sessions with the green band" \
-        in page.all_text
+    assert ("Time for a tougher band: Banded Leg Raise, green → blue (every set went past 12 reps in 2 sessions "
+            "in a row with the green band)") in page.all_text
 
 
 def test_the_next_two_weeks(page: Page) -> None:
@@ -158,11 +158,11 @@ def test_every_chart_has_a_text_alternative(page: Page) -> None:
 def test_the_band_over_time(page: Page) -> None:
     band = next(t for t in page.tables if t[0][:2] == ["Day", "Band"])[1:]
     assert len(band) == 16  # the last 16 of the 20 sessions
-    assert band[-1] == ["Tue 24 Nov", "green band", "15, 15, 15, 15, 15, 15", "yes"]
+    assert band[-1] == ["Tue 24 Nov", "green band", "13, 13, 13, 13, 13, 13", "yes"]
     assert band[0][3] == "no"
     chart = page.svgs[3]
-    assert chart["circles"].count("dot reached") == 3 * 6 + 1  # three sessions at 15, and the legend
-    assert "threshold 15" in chart["text"]
+    assert chart["circles"].count("dot reached") == 3 * 6 + 1  # three sessions past 12, and the legend
+    assert "threshold 12" in chart["text"]
     assert "now the green band" in page.all_text
 
 
@@ -170,7 +170,7 @@ def test_plan_against_done(page: Page) -> None:
     sessions = [t for t in page.tables if t[0][:2] == ["Exercise", "Sets done / planned"]]
     assert len(sessions) == 4
     last = {r[0]: r[1:] for r in sessions[-1][1:]}
-    assert last["Banded Leg Raise"] == ["6 / 6", "12–15 reps", "15, 15, 15, 15, 15, 15", "on target"]
+    assert last["Banded Leg Raise"] == ["6 / 6", "12–15 reps", "13, 13, 13, 13, 13, 13", "on target"]
     assert last["Glute Bridge"] == ["3 / 3", "12–15 reps", "15, 15, 15", "on target"]
     assert last["Pigeon Pose"] == ["2 / 2", "20–30 s", "30 s, 30 s", "on target"]
     assert "Tue 24 Nov 07:00: Glute Strength & Mobility" in page.all_text

@@ -17,35 +17,24 @@ from pathlib import Path
 
 from fitplug import settings
 from fitplug.activities import history
+from fitplug.activities.classify import ActivityKind, classify, exercise_key, set_matches
 from fitplug.activities.due import (
+    BandAdvice,
     Decision,
-    State,
-    _banded,
-    _banded_sets,
-    _exercise_key,
-    _set_matches,
-    decide,
-    is_strength,
+    band_words,
+    banded_exercises,
     run_words,
     stretch_names,
 )
+from fitplug.activities.plan import plan_against_done
 from fitplug.activities.store import Store, reading
 from fitplug.app.programme import load_programme
 from fitplug.atomic import write_atomic
-from fitplug.model import (
-    ActivitySummary,
-    DoneMark,
-    Exercise,
-    Hold,
-    Programme,
-    Reps,
-    Session,
-    SessionKind,
-)
+from fitplug.model import ActivitySummary, Exercise, Hold, Programme, Reps
 from fitplug.programme.schedule import expand, post_run_variants, zone
-from fitplug.programme.steps import StepType, plan_session
 from fitplug.progress.html import render
 from fitplug.progress.model import (
+    BandChange,
     BandSeries,
     BandSession,
     DueSet,
@@ -72,38 +61,29 @@ def default_report_path() -> Path:
 
 
 def page_data(store: Store | None, programme: Programme, now: dt.datetime, *, weeks: int = WEEKS) -> ProgressPage:
-    """Everything the page shows at ``now``: the rule's answers, worded (writes nothing).
-
-    After the issue "The runner's week, right" this reads its week table, band
-    ladder and plan-against-done instead of asking the rule week by week.
-    """
+    """Everything the page shows at ``now``: the rule's answers, worded (writes nothing)."""
     tz = zone(programme.timezone)
     now = now.astimezone(_UTC)
-    today = now.astimezone(tz).date()
-    since = history.tracking_since(store, now)
-    decision = history.evaluate(store, programme, now)
-    first_week = today - dt.timedelta(days=today.weekday() + 7 * (weeks - 1))
+    since = history.tracking_since(store, now, programme)
+    decision = history.evaluate(store, programme, now, weeks=weeks)
+    first_week = decision.weeks[0].week_start if decision.weeks else decision.tally.week_start
     bound = _local_midnight(first_week, programme) - dt.timedelta(days=2)
-    held, marks = _loaded(store, programme, now, since, bound)
-
-    rows = []
-    for k in range(weeks):
-        start = first_week + dt.timedelta(days=7 * k)
-        end = _local_midnight(start + dt.timedelta(days=7), programme) - dt.timedelta(seconds=1)
-        tally = decide(held, marks, programme, min(end, now), since=since).tally
-        runs = [r for r in decision.runs if _week_of(r.run_start_utc, programme) == start]
-        rows.append(WeekRow(
-            week_start=start, strength_done=tally.strength_done, strength_planned=tally.strength_planned,
-            strength_missed=len(tally.strength_missed), stretch_days=tally.stretch_days,
-            stretch_min=tally.stretch_min, stretch_max=tally.stretch_max,
-            post_run_done=sum(r.state is State.DONE for r in runs),
-            post_run_missed=sum(r.state is State.MISSED for r in runs),
-            post_run_due=sum(r.state is State.DUE for r in runs), current=end >= now,
-        ))
-    window = [a for a in held if _start(a) >= bound]
+    window = store.history(bound) if store is not None else []
+    rows = [
+        WeekRow(
+            week_start=w.week_start, strength_done=w.strength_done, strength_planned=w.strength_planned,
+            strength_missed=len(w.strength_missed), stretch_days=w.stretch_days,
+            stretch_min=w.stretch_min, stretch_max=w.stretch_max, post_run_done=w.post_run_done,
+            post_run_missed=w.post_run_missed, post_run_due=w.post_run_due,
+            current=w.week_start == decision.tally.week_start,
+        )
+        for w in decision.weeks
+    ]
     notes = [f"Tracking since {since.astimezone(tz):%a %d %b %Y}: nothing earlier counts as missed."]
-    if not held:
+    if not window:
         notes.append("No activities have been read yet: run `fitplug sync`.")
+    bands = history.band_since(store, programme, now)
+    strength = [a for a in window if _is_strength(a, programme)]
     return ProgressPage(
         programme=programme.name, timezone=programme.timezone, now=now.astimezone(tz),
         due=tuple(DueSet(stretch_names(r.session), run_words(r, programme, now), _until(r.lapse_utc, programme))
@@ -111,22 +91,14 @@ def page_data(store: Store | None, programme: Programme, now: dt.datetime, *, we
         next_post_run=_next_post_run(decision, programme),
         plan=tuple(_plan(programme, now)),
         weeks=tuple(rows),
-        bands=tuple(_band(ex, window, decision, programme) for ex in _banded(programme)),
-        sessions=tuple(_done(a, programme) for a in [a for a in window if is_strength(a)][-LAST_SESSIONS:]),
+        bands=tuple(_band(ex, strength, decision, programme, bands.get(ex.id)) for ex in banded_exercises(programme)),
+        sessions=tuple(s for s in (_done(a, programme) for a in strength[-LAST_SESSIONS:]) if s is not None),
         notes=tuple(notes),
     )
 
 
-def _loaded(
-    store: Store | None, programme: Programme, now: dt.datetime, since: dt.datetime, bound: dt.datetime
-) -> tuple[list[ActivitySummary], list[DoneMark]]:
-    """What the rule reads at ``now`` and what the weeks since ``bound`` need, each activity once."""
-    if store is None:
-        return [], []
-    held = {a.sha256: a for a in history.recent_history(store, programme, now, since)}
-    for a in store.history(bound):
-        held.setdefault(a.sha256, a)
-    return sorted(held.values(), key=lambda a: (_start(a), a.sha256)), store.done_marks(min(bound, since))
+def _is_strength(a: ActivitySummary, programme: Programme) -> bool:
+    return classify(a, programme, programme.due.min_run_min * 60).kind == ActivityKind.STRENGTH
 
 
 def _start(a: ActivitySummary) -> dt.datetime:
@@ -137,11 +109,6 @@ def _local_midnight(day: dt.date, programme: Programme) -> dt.datetime:
     return dt.datetime.combine(day, dt.time(0), tzinfo=zone(programme.timezone)).astimezone(_UTC)
 
 
-def _week_of(t: dt.datetime, programme: Programme) -> dt.date:
-    day = t.astimezone(zone(programme.timezone)).date()
-    return day - dt.timedelta(days=day.weekday())
-
-
 def _until(lapse: dt.datetime | None, programme: Programme) -> str:
     if lapse is None:
         return "your next run"
@@ -149,11 +116,12 @@ def _until(lapse: dt.datetime | None, programme: Programme) -> str:
 
 
 def _next_post_run(decision: Decision, programme: Programme) -> str | None:
-    """The set the next qualifying run will make due (the rule's rotation: run number modulo variants)."""
+    """The set the next qualifying run will make due: the rule's rotation (run n gets variant n)."""
     variants = post_run_variants(programme)
     if not variants:
         return None
-    variant = variants[len(decision.runs) % len(variants)]
+    n = decision.runs[-1].run_number + 1 if decision.runs else 0
+    variant = variants[n % len(variants)]
     return f"{variant.name}: {stretch_names(variant)}"
 
 
@@ -169,66 +137,62 @@ def _plan(programme: Programme, now: dt.datetime) -> list[PlannedRow]:
 
 
 def _band(
-    ex: Exercise, window: Sequence[ActivitySummary], decision: Decision, programme: Programme
+    ex: Exercise, strength: Sequence[ActivitySummary], decision: Decision, programme: Programme,
+    changed: dt.datetime | None,
 ) -> BandSeries:
-    """One banded exercise's sessions, with the rule's threshold and advice.
+    """One banded exercise's strength sessions, attributed to their band, with the rule's threshold and advice.
 
-    Today's rule attributes every session to the programme's band, so no band
-    change can be shown yet; its threshold is the top of the rep range, reached.
+    The store remembers when the current band was first prescribed (``changed``):
+    sessions before it were done with an earlier band and never count.
     """
     assert isinstance(ex.dose, Reps)
-    key = _exercise_key(ex)
-    sessions = []
-    for a in window:
-        sets = _banded_sets(a, key)
-        if sets:
-            sessions.append(BandSession(_start(a).astimezone(zone(programme.timezone)).date(), ex.band, tuple(s.repetitions for s in sets)))
-    advice = next((b for b in decision.band if b.exercise.id == ex.id), None)
-    return BandSeries(
-        title=ex.title, band=ex.band, threshold=ex.dose.high, past=False,
-        rule_words=f"every set reaches {ex.dose.high} reps in two sessions in a row",
-        sessions=tuple(sessions[-16:]),
-        advice=(f"Time for a tougher band: every set reached {advice.top_reps} reps in the last two sessions "
-                f"with the {ex.band} band." if advice else None),
-    )
-
-
-def _done(a: ActivitySummary, programme: Programme) -> SessionDone:
-    """A strength activity against the strength session planned that day (or the first one)."""
+    rule = programme.band
+    key = exercise_key(ex)
     tz = zone(programme.timezone)
-    start = _start(a).astimezone(tz)
-    planned = [p.session for p in expand(programme, start.date(), start.date() + dt.timedelta(days=1))
-               if p.session.kind is SessionKind.STRENGTH]
-    strength = [s for s in programme.sessions if s.kind is SessionKind.STRENGTH]
-    session: Session | None = planned[0] if planned else (strength[0] if strength else None)
-    if session is None:
-        return SessionDone(start.date(), f"{start:%H:%M}", "strength", False, ())
-    by_step = {st.index: st.exercise for st in plan_session(session) if st.type is StepType.WORK}
-    got: dict[str, list[str]] = {e.id: [] for e in session.exercises}
-    good: dict[str, bool] = {e.id: True for e in session.exercises}
-    other = 0
-    for s in (s for s in a.sets if s.set_type == "active"):
-        ex = by_step.get(s.wkt_step_index) if s.wkt_step_index is not None else None
-        if ex is None:
-            ex = next((e for e in session.exercises
-                       if _set_matches(s.category, s.exercise_name, _exercise_key(e))), None)
-        if ex is None:
-            other += 1
+    sessions: list[BandSession] = []
+    changes: list[BandChange] = []
+    for a in strength:
+        sets = [s for s in a.sets if s.set_type == "active" and set_matches(s.category, s.exercise_name, key)]
+        if not sets:
             continue
-        if isinstance(ex.dose, Hold):
-            got[ex.id].append(f"{round(s.duration_s)} s" if s.duration_s is not None else "?")
-            good[ex.id] &= s.duration_s is not None and s.duration_s >= ex.dose.low_s
-        else:
-            got[ex.id].append(str(s.repetitions) if s.repetitions is not None else "?")
-            good[ex.id] &= s.repetitions is not None and s.repetitions >= ex.dose.low
-    return SessionDone(
-        start.date(), f"{start:%H:%M}", session.name, bool(planned),
-        tuple(ExerciseDone(e.title, e.sets * (2 if e.per_side else 1), len(got[e.id]),
-                           f"{e.dose} reps" if isinstance(e.dose, Reps) else str(e.dose),
-                           tuple(got[e.id]), good[e.id] and bool(got[e.id]))
-              for e in session.exercises),
-        other,
+        current = changed is None or _start(a) >= changed
+        if current and changed is not None and not changes and sessions:
+            changes.append(BandChange(len(sessions), changed.astimezone(tz).date(), None, ex.band))
+        sessions.append(BandSession(_start(a).astimezone(tz).date(), ex.band if current else None,
+                                    tuple(s.repetitions for s in sets)))
+    shown = sessions[-16:]
+    cut = len(sessions) - len(shown)
+    advice: BandAdvice | None = next((b for b in decision.band if b.exercise.id == ex.id), None)
+    sessions_words = "one session" if rule.sessions == 1 else f"{rule.sessions} sessions in a row"
+    return BandSeries(
+        title=ex.title, band=ex.band, threshold=rule.threshold, past=True,
+        rule_words=f"every set goes past {rule.threshold} reps in {sessions_words} with the current band",
+        sessions=tuple(shown),
+        changes=tuple(BandChange(c.index - cut, c.day, c.before, c.after) for c in changes if c.index >= cut),
+        advice=band_words(advice) if advice else None,
+        next_band=advice.next_band if advice else rule.next_band(ex.band),
     )
+
+
+def _done(a: ActivitySummary, programme: Programme) -> SessionDone | None:
+    """A strength activity held against its planned session (the rule's plan-against-done)."""
+    found = plan_against_done(a, programme)
+    if found is None:
+        return None
+    start = _start(a).astimezone(zone(programme.timezone))
+    exercises = []
+    for done in found.exercises:
+        ex = done.exercise
+        if isinstance(ex.dose, Hold):
+            recorded = tuple(f"{round(s.duration_s)} s" if s.duration_s is not None else "?" for s in done.sets)
+            target = str(ex.dose)
+        else:
+            recorded = tuple(str(s.repetitions) if s.repetitions is not None else "?" for s in done.sets)
+            target = f"{ex.dose} reps"
+        on_target = bool(done.sets) and all(v in ("in range", "above") for v in done.verdicts())
+        exercises.append(ExerciseDone(ex.title, done.sets_planned, done.sets_done, target, recorded, on_target))
+    return SessionDone(start.date(), f"{start:%H:%M}", found.session.name, found.by != "the only strength session",
+                       tuple(exercises), found.other_sets)
 
 
 # --- the command and the server ---------------------------------------------------
