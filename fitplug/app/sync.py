@@ -14,11 +14,11 @@ from fitplug.activities.ingest import SyncResult, sync
 from fitplug.activities.sources import count_files
 from fitplug.activities.store import Store
 from fitplug.app.programme import load_programme
+from fitplug.app.watch import workout_files
 from fitplug.errors import DeviceError, FitplugError
 from fitplug.model import Programme, Session
 from fitplug.watch.devices import Device, open_device, pick_device
-from fitplug.watch.install import InstallResult, install_files
-from fitplug.watch.workout import build_workout
+from fitplug.watch.install import InstallResult, Owner, install_files
 
 
 class Progress(Protocol):
@@ -56,6 +56,10 @@ def plan_sync(sources: Sequence[Path], programme_path: Path | None, device_root:
     device = _watch(device_root, known.device, notes)
     present = _present(merged, notes)
     if not present and device is None:
+        if known.device is not None and device_root is None:
+            raise DeviceError(f"the remembered watch at {known.device} is not plugged in (or not mounted) and "
+                              "there are no other sources; plug it in, or name a folder, a watch, a FIT file "
+                              "or an export zip (fitplug sync PATH)")
         raise FitplugError("no sources: name a folder, a watch, a FIT file or an export zip (fitplug sync PATH)")
     programme: Programme | None = None
     if programme_path is not None or known.programme is not None:
@@ -73,7 +77,7 @@ def _watch(named: Path | None, remembered: Path | None, notes: list[str]) -> Dev
     if named is not None:
         device = pick_device(named)
         if settings.remember(device=device.root):
-            notes.append(f"Remembered the watch at {device.root} for later syncs.")
+            notes.append(f"Remembered the watch at {device.root} for later syncs and installs.")
         return device
     if remembered is None:
         return None
@@ -121,20 +125,26 @@ def sync_activities(
 
 
 def post_run_files(session: Session, programme: Programme) -> dict[str, bytes]:
-    """The post-run workout as ``{file name: FIT bytes}``; the one place that encodes it.
+    """The post-run workout as ``{file name: FIT bytes}``.
 
-    Built as `fitplug build` builds it (time_created derived from the content),
-    so the file already on the watch from `fitplug install` is recognised, not copied twice.
+    Taken from the set `fitplug build` and `fitplug install` make (same name
+    on the watch, time_created derived from the content), so the file already
+    on the watch from `fitplug install` is recognised, not copied twice.
     """
-    built = build_workout(session, programme_id=programme.id)
-    return {built.file_name: built.data}
+    return {w.file_name: w.data for w in workout_files(programme) if w.session.id == session.id}
 
 
 def put_post_run_workout(
     device: Device, session: Session, programme: Programme
 ) -> tuple[list[InstallResult], str | None]:
-    """Copy the due post-run workout into the watch's ``GARMIN/NewFiles`` unless it is there."""
+    """Copy the due post-run workout into the watch's ``GARMIN/NewFiles`` unless it is there.
+
+    It goes as its own batch through the one install path: fitplug's earlier
+    copy waiting in ``NewFiles`` is replaced, a stranger's file is left alone,
+    and the other workouts waiting there are not touched (it is no schedule's workout).
+    """
     try:
-        return install_files(device, post_run_files(session, programme)), None
+        files = post_run_files(session, programme)
+        return install_files(device, files, owner=Owner(programme.id)), None
     except FitplugError as exc:
         return [], f"The post-run workout was not put on the watch: {exc}"
