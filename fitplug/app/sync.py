@@ -77,7 +77,7 @@ def _watch(named: Path | None, remembered: Path | None, notes: list[str]) -> Dev
     if named is not None:
         device = pick_device(named)
         if settings.remember(device=device.root):
-            notes.append(f"Remembered the watch at {device.root} for later syncs and installs.")
+            notes.append(f"Remembered the watch at {device.root} for later syncs.")
         return device
     if remembered is None:
         return None
