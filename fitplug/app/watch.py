@@ -16,6 +16,10 @@ from fitplug.programme.schedule import upcoming
 from fitplug.programme.watch_limits import MAX_SCHEDULE_ENTRIES, all_workouts, watch_names
 from fitplug.watch.devices import Device, open_device, pick_device
 from fitplug.watch.install import InstallResult, Owner, install_files, remove_stale_outputs
+from fitplug.watch.mtp.usb import (
+    connect_usb_watch,  # pyusb itself is imported only when a watch is opened
+)
+from fitplug.watch.mtp.watch import install_over_mtp
 from fitplug.watch.view import WorkoutView, read_workout
 from fitplug.watch.workout import (
     ScheduleEntry,
@@ -134,6 +138,21 @@ def build_outputs(
     return Built(list(targets), loaded.path, settings.remember(programme=loaded.path), removed, conflicts)
 
 
+@dataclass(frozen=True, slots=True)
+class MtpPlace:
+    """Where an install over USB MTP went (what the CLI prints for a mounted :class:`Device`)."""
+
+    name: str
+    newfiles_dir: str
+
+
+def wants_mtp(device_root: Path | None) -> bool:
+    """``--device mtp``, or no ``--device`` and the remembered watch is the one over MTP."""
+    if device_root is not None:
+        return settings.is_mtp(device_root)
+    return settings.is_mtp(settings.remembered().device)
+
+
 def the_watch(device_root: Path | None, *, remember: bool = True) -> tuple[Device, bool]:
     """The watch named, else the remembered one, else the one mounted; and whether it became remembered.
 
@@ -160,7 +179,7 @@ def install_workouts(
     now: dt.datetime,
     created: dt.datetime | None = None,
     dry_run: bool = False,
-) -> tuple[Device, list[InstallResult]]:
+) -> tuple[Device | MtpPlace, list[InstallResult]]:
     """Build the workouts and schedule in memory and copy them into the watch's ``GARMIN/NewFiles``
     as one batch (:mod:`fitplug.watch.install`).
 
@@ -170,11 +189,29 @@ def install_workouts(
     left alone (status ``conflict``) and the rest still goes; the schedule
     takes every workout it names along.
     """
+    if wants_mtp(device_root):
+        return _install_over_mtp(programme_file, now=now, created=created, dry_run=dry_run,
+                                 remember=device_root is not None and not dry_run)
     device, _ = the_watch(device_root, remember=not dry_run)
     built = workout_set(load_programme(programme_file).programme, now=now, created=created)
     results = install_files(device, built.files(), owner=built.owner(), together=built.together(),
                             complete=True, dry_run=dry_run)
     return device, results
+
+
+def _install_over_mtp(programme_file: Path | None, *, now: dt.datetime, created: dt.datetime | None,
+                      dry_run: bool, remember: bool) -> tuple[MtpPlace, list[InstallResult]]:
+    """`install --device mtp`: the same batch, over USB MTP (the optional extra)."""
+    built = workout_set(load_programme(programme_file).programme, now=now, created=created)
+    watch = connect_usb_watch()
+    try:
+        results = install_over_mtp(watch, built.files(), owner=built.owner(), together=built.together(),
+                                   complete=True, dry_run=dry_run)
+    finally:
+        watch.session.close()
+    if remember:
+        settings.remember(device=Path(settings.MTP))
+    return MtpPlace(watch.name, watch.where("NewFiles")), results
 
 
 

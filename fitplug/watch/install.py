@@ -147,7 +147,7 @@ def install_files(
         clean_partial(device)
     imported = _imported_digests(device, root)
     plans = {name: _plan(target / name, data, imported, owner, dry_run) for name, data in files.items()}
-    _keep_together(plans, files, together or {}, dry_run)
+    keep_together(plans, files, together or {}, dry_run)
     stale = _stale(target, files, owner, dry_run) if complete and owner is not None else []
     writes = {name: files[name] for name, r in plans.items() if r.status in WRITES}
     if writes and not dry_run:
@@ -178,7 +178,7 @@ def _plan(dest: Path, data: bytes, imported: set[str], owner: Owner | None, dry_
     return InstallResult(dest.name, Install.WOULD_COPY if dry_run else Install.COPIED, dest)
 
 
-def _keep_together(plans: dict[str, InstallResult], files: Mapping[str, bytes],
+def keep_together(plans: dict[str, InstallResult], files: Mapping[str, bytes],
                    together: Mapping[str, Iterable[str]], dry_run: bool) -> None:
     """A file that goes takes the files it names along; it stays behind when one of them cannot go."""
     for lead, members in together.items():
