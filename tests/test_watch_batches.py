@@ -349,3 +349,15 @@ def parse_name(data: bytes) -> str:
             if isinstance(frame, fitdecode.FitDataMessage) and frame.name == "workout":
                 return str(frame.get_value("wkt_name"))
     raise AssertionError("no workout message")
+
+
+def test_partial_folder_that_is_a_symlink_is_refused(tmp_path: Path) -> None:
+    outside = tmp_path / "elsewhere"
+    outside.mkdir()
+    (outside / "keep.fit").write_bytes(b"keep")
+    watch = make_watch(tmp_path / "w")
+    (watch / install.PARTIAL_DIR).symlink_to(outside)
+    with pytest.raises(DeviceError, match="not fitplug's folder for partial copies"):
+        install.install_files(devices.open_device(watch), {"a.fit": b"x"})
+    assert sorted(os.listdir(outside)) == ["keep.fit"]  # not cleaned, not written into
+    assert os.listdir(watch / "GARMIN" / "NewFiles") == []
