@@ -361,3 +361,15 @@ def test_partial_folder_that_is_a_symlink_is_refused(tmp_path: Path) -> None:
         install.install_files(devices.open_device(watch), {"a.fit": b"x"})
     assert sorted(os.listdir(outside)) == ["keep.fit"]  # not cleaned, not written into
     assert os.listdir(watch / "GARMIN" / "NewFiles") == []
+
+
+def test_a_post_run_set_alike_a_session_is_refused_and_sessions_keep_their_names(runner: CliRunner,
+                                                                                  tmp_path: Path) -> None:
+    single = edited(tmp_path, "per_run = 2 ", "per_run = 1 ")  # one post-run set: "Post-run Stretch"
+    bad = Path(edited(tmp_path, 'name = "Glute Strength & Mobility"', 'name = "Post-run Stretching"', "b.toml"))
+    bad.write_text(bad.read_text(encoding="utf-8").replace('"standing_figure_four", ', "").replace(
+        "per_run = 2 ", "per_run = 1 "), encoding="utf-8")
+    assert run(runner, "check", single)[0] == 0
+    code, output = run(runner, "check", str(bad))
+    assert code == 1
+    assert "shares its first 15 characters with the session 'Post-run Stretching'" in output

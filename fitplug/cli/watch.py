@@ -111,6 +111,7 @@ def install(app: App, programme_file: Path | None, device: Path | None, dry_run:
     Example:
       fitplug install --dry-run
       fitplug install my-glutes.toml --device /Volumes/GARMIN
+      fitplug install --device mtp    # over USB where nothing mounts it: pip install 'fitplug[mtp]'
     """
     from fitplug.app.watch import install_workouts
 

@@ -19,7 +19,7 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 
-from fitplug.model import Programme, Session
+from fitplug.model import Programme, Session, SessionKind
 from fitplug.programme.schedule import post_run_variants
 
 #: workouts a watch keeps
@@ -47,17 +47,18 @@ def name_key(name: str) -> str:
 
 
 def watch_names(sessions: Sequence[Session]) -> list[str]:
-    """Each session's name on the watch: its own, unless it shares its first 15 characters
-    with another; then the words that tell them apart (or their number) are brought
-    into those 15 ("Post-run Stretch 1" → "Post-run Stre 1").
+    """Each session's name on the watch: its own, except post-run sets that share their first
+    15 characters; those get the word that tells them apart (or their number) brought into
+    those 15 ("Post-run Stretch 1" → "Post-run Stre 1").
 
-    Only names that differ somewhere are rewritten; the runner's own names that
-    collide are refused by ``check`` first (:func:`limit_problems`).
+    The runner's sessions keep their names: ``check`` refuses sessions alike in
+    15 characters, and a post-run set alike with a session (:func:`limit_problems`).
     """
     names = [s.name or s.id for s in sessions]
     groups: dict[str, list[int]] = {}
-    for i, name in enumerate(names):
-        groups.setdefault(name_key(name), []).append(i)
+    for i, (session, name) in enumerate(zip(sessions, names, strict=True)):
+        if session.kind is SessionKind.POST_RUN:
+            groups.setdefault(name_key(name), []).append(i)
     out = list(names)
     for members in groups.values():
         if len(members) < 2:
