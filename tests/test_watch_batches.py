@@ -373,3 +373,35 @@ def test_a_post_run_set_alike_a_session_is_refused_and_sessions_keep_their_names
     code, output = run(runner, "check", str(bad))
     assert code == 1
     assert "shares its first 15 characters with the session 'Post-run Stretching'" in output
+
+
+def test_sync_replaces_fitplugs_older_post_run_copy(runner: CliRunner, tmp_path: Path) -> None:
+    import datetime as dt
+
+    import make_activities as m
+
+    from fitplug.app.sync import sync_activities
+
+    watch = make_watch(tmp_path / "w")
+    assert run(runner, *NOW, "install", GLUTE, "--device", str(watch))[0] == 0
+    newfiles = watch / "GARMIN" / "NewFiles"
+    before = (newfiles / "post-run-stretch-1.fit").read_bytes()
+    m_run = m.run(dt.datetime(2026, 11, 21, 9, 0, tzinfo=dt.UTC), 60, 12.0)
+    (watch / "GARMIN" / "Activity").mkdir()
+    (watch / "GARMIN" / "Activity" / "B1LA0900.FIT").write_bytes(m_run)
+    cue = Path(edited(tmp_path, 'cue = "Front shin across', 'cue = "Slowly. Front shin across'))
+    r, _ = sync_activities([], programme_file=cue, device_root=None, db_path=tmp_path / "db",
+                           now=dt.datetime(2026, 11, 22, 9, 30, tzinfo=dt.UTC))  # the remembered watch
+    assert [(i.name, i.status) for i in r.installed] == [("post-run-stretch-1.fit", "replaced")]
+    after = (newfiles / "post-run-stretch-1.fit").read_bytes()
+    assert after != before and after == _built(cue)["post-run-stretch-1.fit"]
+    assert sorted(p.name for p in newfiles.iterdir()) == sorted(FILES)  # the rest of the batch untouched
+
+
+def _built(programme: Path) -> dict[str, bytes]:
+    import datetime as dt
+
+    from fitplug.app.watch import workout_set
+    from fitplug.programme.load import load_programme
+
+    return workout_set(load_programme(programme), now=dt.datetime(2026, 11, 22, 9, 30, tzinfo=dt.UTC)).files()
