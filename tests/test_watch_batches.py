@@ -405,3 +405,9 @@ def _built(programme: Path) -> dict[str, bytes]:
     from fitplug.programme.load import load_programme
 
     return workout_set(load_programme(programme), now=dt.datetime(2026, 11, 22, 9, 30, tzinfo=dt.UTC)).files()
+
+
+def test_gvfs_storage_without_device_xml_is_named_by_its_host(tmp_path: Path) -> None:
+    store = make_watch(tmp_path / "gvfs" / "mtp:host=Garmin_Forerunner_255_0000cafe" / "Internal Storage")
+    (device,) = devices.find_devices(devices.desktop_mtp_points(tmp_path, mounts=tmp_path / "none"))
+    assert device.root == store and device.name == "Garmin_Forerunner_255_0000cafe"

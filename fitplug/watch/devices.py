@@ -52,9 +52,16 @@ class Device:
         try:
             text = xml.read_text(encoding="utf-8", errors="replace")[:65536]
         except OSError:
-            return self.root.name or str(self.root)
+            return self._volume_name()
         match = re.search(r"<Description>([^<]{1,80})</Description>", text)
-        return match.group(1).strip() if match else (self.root.name or str(self.root))
+        return match.group(1).strip() if match else self._volume_name()
+
+    def _volume_name(self) -> str:
+        """The volume's name; for an MTP storage ("Internal Storage"), the device folder's (gvfs: its host)."""
+        parent = self.root.parent.name
+        if parent.startswith("mtp:host="):
+            return parent.removeprefix("mtp:host=")
+        return self.root.name or str(self.root)
 
 
 def _child(parent: Path, name: str) -> Path:
