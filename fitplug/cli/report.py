@@ -96,10 +96,10 @@ def _skipped_lines(result: SyncResult) -> list[str]:
 def _installed_lines(result: SyncResult) -> list[str]:
     lines = []
     for inst in result.installed:
-        if inst.status == "copied":
+        if inst.status in ("copied", "replaced"):
             lines.append(f"Put {inst.name} on the watch ({inst.path.parent}).")
         elif inst.status == "conflict":
-            lines.append(f"Did not put {inst.name} on the watch: a different file has that name.")
+            lines.append(f"Did not put {inst.name} on the watch: a file fitplug did not write has that name.")
     return lines
 
 

@@ -30,6 +30,7 @@ from fitplug.programme.check_exercises import (
 from fitplug.programme.check_sessions import MAX_DESCRIPTION_CHARS, check_post_run, check_sessions
 from fitplug.programme.fields import KeyPath, Problems
 from fitplug.programme.tomllines import index_lines
+from fitplug.programme.watch_limits import limit_problems
 
 __all__ = [
     "DEFAULT_TEMPLATE", "KNOWN_EXERCISES", "MAX_CUE_BYTES", "MAX_DESCRIPTION_CHARS", "MAX_FILE_BYTES",
@@ -120,10 +121,13 @@ def _check_programme(problems: Problems, doc: dict[str, Any], source: str | None
         problems.fail(("sessions",), "the programme has no sessions and no [post_run] set: nothing to build")
     if problems.found or head is None:
         return None
-    return Programme(
+    programme = Programme(
         id=head.id, name=head.name, timezone=head.timezone, sessions=tuple(sessions), post_run=post_run,
         due=due, targets=targets, description=head.description, source=source, start=head.start, band=band,
     )
+    for path, message in limit_problems(programme):  # what a watch could not keep as planned
+        problems.fail(path, message)
+    return None if problems.found else programme
 
 
 def _check_head(problems: Problems, doc: dict[str, Any]) -> _Head | None:
