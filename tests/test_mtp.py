@@ -284,7 +284,10 @@ def test_sync_device_mtp_reads_activities_and_puts_the_post_run_set(usb_watch: S
     activity = usb_watch.find("GARMIN/Activity")
     run = m.run(dt.datetime(2026, 11, 21, 9, 0, tzinfo=dt.UTC), 60, 12.0)
     usb_watch.add(activity, "B1LA0900.FIT", data=run)
-    r, _ = sync_activities([], programme_file=Path(GLUTE), device_root=Path("mtp"), db_path=tmp_path / "db",
+    programme = tmp_path / "glute.toml"  # the runner started that week: the run counts
+    programme.write_text(Path(GLUTE).read_text(encoding="utf-8").replace(
+        'timezone = "Europe/London"', 'timezone = "Europe/London"\nstart = 2026-11-16', 1), encoding="utf-8")
+    r, _ = sync_activities([], programme_file=programme, device_root=Path("mtp"), db_path=tmp_path / "db",
                            now=NOW)
     assert [a.key for a in r.new] == [str(data_dir() / "mtp" / "Forerunner-965" / "Activity" / "B1LA0900.FIT")]
     assert "Remembered the watch over USB MTP for later syncs." in r.notes
