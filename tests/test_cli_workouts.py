@@ -107,7 +107,7 @@ def test_build_invalid_programme_writes_nothing(runner: CliRunner, tmp_path: Pat
 
 
 POST_RUN_1 = """\
-Post-run Stre 1 · training/strength_training · 6 steps · 2 exercises
+Post-run 1 Stretch · training/strength_training · 6 steps · 2 exercises
 
 #  step      exercise           sets × reps/hold  rest  notes
 0  exercise  Pigeon Pose        30 s              5 s   Left · Hold 20-30 s · Front shin across, back leg long, hips level; walk the hands out as you breathe out.

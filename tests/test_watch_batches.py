@@ -332,7 +332,7 @@ def test_watch_names_and_ascii() -> None:
 
     built = workout_set(load_programme(GLUTE), now=dt.datetime(2026, 11, 22, tzinfo=dt.UTC))
     names = [parse_name(w.data) for w in built.workouts]
-    assert names == ["Glute Strength & Mobility", "Post-run Stre 1", "Post-run Stre 2", "Post-run Stre 3"]
+    assert names == ["Glute Strength & Mobility", "Post-run 1 Stretch", "Post-run 2 Stretch", "Post-run 3 Stretch"]
     assert len({name_key(n) for n in names}) == len(names)
     assert ascii_text("Hold 20\u201330 s \u00d7 3\u2026") == "Hold 20-30 s x 3..."
     for w in built.workouts:  # every byte of generated text the watch shows is ASCII or the runner's own

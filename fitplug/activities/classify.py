@@ -34,6 +34,7 @@ from fitplug.model import (
     SessionKind,
 )
 from fitplug.programme.schedule import post_run_variants
+from fitplug.programme.watch_limits import watch_names
 
 #: running sub_sports that count as a training run (``None``: the file does not say)
 RUN_SUB_SPORTS = frozenset(
@@ -115,8 +116,8 @@ def fitplug_workout(summary: ActivitySummary, programme: Programme) -> Session |
         if _norm(session.name) == name:
             return session
     variants = post_run_variants(programme)
-    for variant in variants:
-        if _norm(variant.name) == name:
+    for variant, shown in zip(variants, watch_names(variants), strict=True):
+        if name in (_norm(variant.name), _norm(shown)):  # the watch may show a shortened name
             return variant
     post = programme.post_run
     if post is not None and variants and name.startswith(_norm(post.name)):

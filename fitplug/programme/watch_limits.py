@@ -49,7 +49,7 @@ def name_key(name: str) -> str:
 def watch_names(sessions: Sequence[Session]) -> list[str]:
     """Each session's name on the watch: its own, except post-run sets that share their first
     15 characters; those get the word that tells them apart (or their number) brought into
-    those 15 ("Post-run Stretch 1" → "Post-run Stre 1").
+    those 15 ("Post-run Stretch 1" → "Post-run 1 Stretch").
 
     The runner's sessions keep their names: ``check`` refuses sessions alike in
     15 characters, and a post-run set alike with a session (:func:`limit_problems`).
@@ -68,8 +68,20 @@ def watch_names(sessions: Sequence[Session]) -> list[str]:
             tails = [str(k + 1) for k in range(len(members))]
         for i, tail in zip(members, tails, strict=True):
             head = names[i].removesuffix(tail).rstrip() if names[i].endswith(tail) else names[i]
-            out[i] = f"{head[: NAME_KEY_CHARS - len(tail) - 1].rstrip()} {tail}"
+            out[i] = _tail_forward(head, tail)
     return out
+
+
+def _tail_forward(head: str, tail: str) -> str:
+    """``head`` with ``tail`` moved forward, after as many whole words as fit in the 15 characters
+    a watch compares ("Post-run Stretch" + "1" → "Post-run 1 Stretch"); the name keeps every
+    word. A first word too long for that is cut instead."""
+    words = head.split(" ")
+    for k in range(len(words), 0, -1):
+        lead = " ".join(words[:k])
+        if len(lead) + 1 + len(tail) <= NAME_KEY_CHARS:
+            return " ".join([lead, tail, *words[k:]])
+    return f"{head[: NAME_KEY_CHARS - len(tail) - 1].rstrip()} {tail}"
 
 
 def all_workouts(programme: Programme) -> list[Session]:
