@@ -19,7 +19,7 @@ from typing import TYPE_CHECKING
 
 from fitplug.activities.due import Decision, activity_kind
 from fitplug.activities.history import decide_and_save
-from fitplug.activities.outcome import FileError, Outcome
+from fitplug.activities.outcome import FileError, Outcome, shown
 from fitplug.activities.pool import Job, Reader
 from fitplug.activities.read import Crc
 from fitplug.activities.sources import ContainerDone, ContainerStart, Event, Refused, scan
@@ -155,10 +155,14 @@ class _Run:
         states = self.store.record_batch([(j.key, j.size, j.mtime_ns, o) for j, o in batch], self.now)
         for (job, outcome), state in zip(batch, states, strict=True):
             if isinstance(outcome, FileError):
-                self.result.skipped.append(SkippedFile(job.key, outcome.reason, outcome.offset))
-            elif state.status == "new":
+                self.result.skipped.append(SkippedFile(shown(job.key), outcome.reason, outcome.offset))
+                self.done(job.key)
+                continue
+            if outcome.notes:
+                self.result.notes += [f"{shown(job.key)}: {note}" for note in outcome.notes]
+            if state.status == "new":
                 start = min((s.start_utc for s in outcome.sessions), default=None)
-                self.result.new.append(NewActivity(job.key, activity_kind(outcome), start))
+                self.result.new.append(NewActivity(shown(job.key), activity_kind(outcome), start))
             elif state.status == "duplicate":
                 self.result.duplicates += 1
             else:
@@ -172,6 +176,6 @@ class _Run:
 
     def refused(self, event: Refused) -> None:
         self.store.record_error(event.key, event.size, event.mtime_ns, event.reason, None, self.now)
-        self.result.skipped.append(SkippedFile(event.key, event.reason))
+        self.result.skipped.append(SkippedFile(shown(event.key), event.reason))
         self.done(event.key)
 

@@ -25,7 +25,7 @@ import zipfile
 from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass
 from pathlib import Path, PurePosixPath
-from typing import Protocol
+from typing import IO, Protocol
 
 from fitplug.activities.fitfile import MAX_FIT_BYTES, open_fit
 from fitplug.errors import ActivityError
@@ -37,6 +37,9 @@ MAX_NESTED_ZIP_BYTES = 4 * 1024 * 1024 * 1024
 MAX_RATIO = 100
 #: zips inside zips inside zips... stop here
 MAX_ZIP_DEPTH = 3
+#: a zip listing more entries than this is refused before its listing is read
+#: (a Garmin Connect export of twenty years holds a few tens of thousands)
+MAX_ZIP_ENTRIES = 200_000
 #: nested zips stay in memory up to this size, then spill to a temporary file
 _SPOOL_BYTES = 32 * 1024 * 1024
 _CHUNK = 1024 * 1024
@@ -221,10 +224,10 @@ def _file_events(
         yield start
         if skip_container is None or not skip_container(start):
             try:
-                with zipfile.ZipFile(path) as archive:
+                with _open_zip(path) as archive:
                     yield from _zip_events(archive, key, st.st_mtime_ns, (path, ()), skip_container)
-            except (zipfile.BadZipFile, OSError, EOFError) as exc:
-                yield Refused(key, st.st_size, st.st_mtime_ns, f"not a readable zip: {exc}")
+            except ActivityError as exc:
+                yield Refused(key, st.st_size, st.st_mtime_ns, exc.reason)
         yield ContainerDone(key, st.st_size, st.st_mtime_ns)
         return
     if not is_fit_name(name) and not explicit:
@@ -269,6 +272,46 @@ def _read_capped(f: _Readable, cap: int, label: str, *, compressed: int | None =
                 "looks like a gzip bomb; refused"
             )
         chunks.append(chunk)
+
+
+def _open_zip(source: Path | IO[bytes], label: str | None = None) -> zipfile.ZipFile:
+    """A zip, its entry count checked first; :class:`ActivityError` with the reason it cannot be read."""
+    label = label or str(source)
+    try:
+        if isinstance(source, Path):
+            with source.open("rb") as f:
+                entries = zip_entries(f)
+        else:
+            entries = zip_entries(source)
+        if entries > MAX_ZIP_ENTRIES:
+            raise ActivityError(label, f"the zip lists {entries} entries, more than {MAX_ZIP_ENTRIES}; refused")
+        return zipfile.ZipFile(source)
+    except UnicodeDecodeError as exc:
+        raise ActivityError(label, f"not a readable zip: a member's name is marked UTF-8 but is not ({exc})") from exc
+    except (zipfile.BadZipFile, OSError, EOFError, ValueError, RuntimeError) as exc:
+        raise ActivityError(label, f"not a readable zip: {exc}") from exc
+
+
+def zip_entries(f: IO[bytes]) -> int:
+    """How many entries a zip's end record announces (0 when there is none: zipfile then says why)."""
+    f.seek(0, os.SEEK_END)
+    size = f.tell()
+    tail_at = max(0, size - (22 + 0xFFFF))
+    f.seek(tail_at)
+    tail = f.read()
+    end = tail.rfind(b"PK\x05\x06")
+    if end < 0 or end + 22 > len(tail):
+        return 0
+    total = int.from_bytes(tail[end + 10 : end + 12], "little")
+    if total == 0xFFFF and end >= 20 and tail[end - 20 : end - 16] == b"PK\x06\x07":  # zip64
+        at = int.from_bytes(tail[end - 12 : end - 4], "little")
+        if at + 40 <= size:
+            f.seek(at)
+            record = f.read(40)
+            if record[:4] == b"PK\x06\x06":
+                total = int.from_bytes(record[32:40], "little")
+    f.seek(0)
+    return total
 
 
 def unsafe_member(info: zipfile.ZipInfo) -> str | None:
@@ -379,9 +422,9 @@ def _open_nested(
                     raise ActivityError(key, "zip member is larger than it says; refused")
                 spool.write(chunk)
         spool.seek(0)
-        return zipfile.ZipFile(spool)
     except (zipfile.BadZipFile, OSError, EOFError, RuntimeError) as exc:
         raise ActivityError(key, f"not a readable zip: {exc}") from exc
+    return _open_zip(spool, key)
 
 
 def _nested_zip(
@@ -431,10 +474,7 @@ class Archives:
 
     def _open(self, where: tuple[Path, tuple[str, ...]], key: str) -> zipfile.ZipFile:
         path, zips = where
-        try:
-            current = self._stack.enter_context(zipfile.ZipFile(path))
-        except (zipfile.BadZipFile, OSError, EOFError) as exc:
-            raise ActivityError(key, f"not a readable zip: {exc}") from exc
+        current = self._stack.enter_context(_open_zip(path, key))
         for i, name in enumerate(zips):
             label = "!".join([str(path), *zips[: i + 1]])
             try:

@@ -12,7 +12,7 @@ from typing import Protocol
 from fitplug import settings
 from fitplug.activities.ingest import SyncResult, sync
 from fitplug.activities.sources import count_files
-from fitplug.activities.store import Store
+from fitplug.activities.store import Store, StoreDamaged, rebuild
 from fitplug.app.programme import load_programme
 from fitplug.errors import DeviceError, FitplugError
 from fitplug.model import Programme, Session
@@ -108,7 +108,19 @@ def sync_activities(
     if progress is not None:
         progress.start(count_files(plan.sources))
         advance = progress.advance
-    with Store(db_path) as store:
+    store: Store | None = None
+    try:
+        store = Store(db_path)
+        store.check()
+    except StoreDamaged:
+        if store is not None:
+            store.close()
+        rebuilt = rebuild(db_path, now)
+        plan.notes.append(f"The store was damaged: moved to {rebuilt.damaged}; reading every source again into a "
+                          f"fresh one ({rebuilt.marks_kept} done mark{'s' if rebuilt.marks_kept != 1 else ''} kept"
+                          f"{', some could not be read' if rebuilt.marks_lost else ''}).")
+        store = Store(db_path)
+    with store:
         result = sync(store, plan.sources, programme=plan.programme, now=now, progress=advance, verify=verify)
     result.notes[:0] = plan.notes
     if plan.programme is not None and plan.device is not None and result.decision is not None:
