@@ -18,11 +18,11 @@ from pathlib import Path
 from typing import Any
 
 import hostile_files as h
-from fitfiles import FitBuilder
 import make_activities as m
 import pytest
 from click.testing import CliRunner
 from conftest import ROOT
+from fitfiles import FitBuilder
 from hypothesis import given
 from hypothesis import strategies as st
 
@@ -273,18 +273,25 @@ def test_a_zip_member_name_that_is_not_utf8(runner: CliRunner, tmp_path: Path) -
         z.writestr("ok.fit", m.run(dt.datetime(2026, 11, 21, 7, tzinfo=UTC), 40, 8.0))
         z.writestr("xx.fit", m.run(dt.datetime(2026, 11, 20, 7, tzinfo=UTC), 40, 8.0))
     data = bytearray(path.read_bytes())
-    # the second name becomes b"\xff\xfe.fit", flagged UTF-8 (bit 11) in the central directory
-    at = data.rfind(b"xx.fit")
-    data[at : at + 2] = b"\xff\xfe"
-    central = data.rfind(b"PK\x01\x02")
-    data[central + 8] |= 0x00
+    # the second name becomes b"\xff\xfe.fit", flagged UTF-8 (bit 11), in its local header and the directory
+    local = data.find(b"xx.fit") - 30
+    central = data.rfind(b"xx.fit") - 46
+    assert data[local : local + 4] == b"PK\x03\x04" and data[central : central + 4] == b"PK\x01\x02"
+    data[local + 7] |= 0x08
     data[central + 9] |= 0x08
+    data[:] = data.replace(b"xx.fit", b"\xff\xfe.fit")
     path.write_bytes(bytes(data))
     db = tmp_path / "db.sqlite3"
-    result = invoke(runner, db, "sync", str(path), "--programme", PROGRAMME)
+    result = invoke(runner, db, "sync", str(path), "--programme", PROGRAMME, "--json")
     assert result.exit_code == 0, result.output
-    print(result.output)
-    assert 0
+    out = json.loads(result.output)
+    # both members read; the bad name as zip's default code page (cp437) would give it
+    assert sorted(a["file"] for a in out["new"]) == [f"{path}!ok.fit", f"{path}!\u00a0\u25a0.fit"]
+    assert out["skipped"] == []
+    assert invoke(runner, db, "sync").output.startswith("No new activities (1 unchanged).")  # the zip, done
+    # in the pool's workers too: the member read again by its place
+    job = pool.Job(f"{path}!\u00a0\u25a0.fit", 0, 0, archive=str(path), members=("\u00a0\u25a0.fit",))
+    assert isinstance(pool.read_one(job, Crc.CHECK, sources.Archives()), ActivitySummary)
     every_command(runner, db, path)
 
 
