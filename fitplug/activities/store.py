@@ -22,6 +22,7 @@ import functools
 import hashlib
 import os
 import sqlite3
+import time
 from collections.abc import Callable, Collection, Iterator, Sequence
 from dataclasses import dataclass, replace
 from pathlib import Path
@@ -186,7 +187,7 @@ class Store:
                 if self._check_version() < SCHEMA_VERSION:
                     self._upgrade_in_memory()
                 return
-            self._db.execute("PRAGMA journal_mode = WAL")
+            self._wal(timeout_s)
             # NORMAL in WAL mode: a killed process loses nothing committed; only
             # a power cut can lose the last transactions, never consistency.
             self._db.execute("PRAGMA synchronous = NORMAL")
@@ -201,6 +202,19 @@ class Store:
             raise
 
     # --- housekeeping ---------------------------------------------------------
+
+    def _wal(self, timeout_s: float) -> None:
+        """Switch to WAL; another fitplug opening the same new store at once makes SQLite answer
+        "locked" at once (the busy timeout does not cover it): try again until the timeout."""
+        deadline = time.monotonic() + timeout_s
+        while True:
+            try:
+                self._db.execute("PRAGMA journal_mode = WAL")
+                return
+            except sqlite3.OperationalError as exc:
+                if "locked" not in str(exc) or time.monotonic() > deadline:
+                    raise
+                time.sleep(0.02)
 
     def close(self) -> None:
         self._db.close()
