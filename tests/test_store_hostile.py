@@ -18,7 +18,8 @@ from click.testing import CliRunner
 from conftest import ROOT
 
 from fitplug import atomic
-from fitplug.activities.store import Store, StoreDamaged
+from fitplug.activities.sqlfile import StoreDamaged
+from fitplug.activities.store import Store
 from fitplug.cli import cli
 from fitplug.errors import StoreError
 
@@ -108,9 +109,10 @@ def test_damage_found_while_reading_names_the_file(tmp_path: Path) -> None:
     db = tmp_path / "s.sqlite3"
     _filled(db)
     _damage_last_pages(db)
-    with Store.for_reading(db) as store:  # type: ignore[union-attr]
-        with pytest.raises(StoreDamaged, match="is damaged"):
-            store.activities()
+    store = Store.for_reading(db)
+    assert store is not None
+    with store, pytest.raises(StoreDamaged, match="is damaged"):
+        store.activities()
 
 
 def test_a_full_disk_is_the_error_shown(tmp_path: Path) -> None:

@@ -84,8 +84,11 @@ def sync(
 ) -> SyncResult:
     """Read every new or changed FIT file under ``sources`` into ``store``, then decide.
 
-    Files are read with the fast scanner (``verify``: with its CRC checks),
-    and whatever it refuses with fitdecode, which decides; many files are read
+    Files are read with the fast scanner, every CRC checked (natively: it
+    costs a few per cent; ``verify`` is kept for callers of older versions and
+    changes nothing), and whatever it refuses with fitdecode, which decides.
+    A file whose CRC does not match is reported as unreadable ("bad CRC") and
+    remembered as such until it changes. Many files are read
     in a process pool (``processes``, default one per core). Outcomes are
     committed in file order, a small batch per transaction, so a killed sync
     loses only what it had not committed and the next one reads that again;
@@ -96,7 +99,7 @@ def sync(
     result.notes += [f"Source {p} is not there now; skipped." for p in sources if not Path(p).exists()]
     result.sources = [str(p) for p in paths]
     run = _Run(store, now, result, progress, store.file_index())  # one query; no SQL round trip per file
-    crc = Crc.CHECK if verify else Crc.SKIP
+    crc = Crc.CHECK
     with Reader(run.store_batch, crc=crc, processes=processes) as reader:
         for event in scan(paths, skip_container=run.skip_container, skip_file=run.unchanged):
             run.dispatch(event, reader)

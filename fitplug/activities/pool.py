@@ -146,7 +146,7 @@ class Reader:
         self,
         store_batch: Callable[[Batch], None],
         *,
-        crc: Crc = Crc.SKIP,
+        crc: Crc = Crc.CHECK,
         pool_after: int | None = None,
         processes: int | None = None,
     ) -> None:

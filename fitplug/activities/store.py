@@ -17,20 +17,27 @@ from __future__ import annotations
 import contextlib
 import datetime as dt
 import enum
-import errno
-import functools
 import hashlib
-import os
 import sqlite3
-import time
-from collections.abc import Callable, Collection, Iterator, Sequence
+from collections.abc import Collection, Iterator, Sequence
 from dataclasses import dataclass, replace
 from pathlib import Path
-from typing import Any, Self, TypeVar
+from typing import Any, Self
 
 from fitplug.activities import sane
 from fitplug.activities.migrations import MIGRATIONS, SCHEMA_VERSION
 from fitplug.activities.outcome import FileError, shown
+from fitplug.activities.sqlfile import (
+    StoreDamaged,
+    connect_for_reading,
+    create_private,
+    db_key,
+    failed,
+    guarded,
+    is_damage,
+    key_of,
+    wal,
+)
 from fitplug.atomic import private_folder
 from fitplug.errors import OutputError, StoreError, printable
 from fitplug.model import ActivitySession, ActivitySummary, DoneMark, DueItem, SetRecord
@@ -56,74 +63,6 @@ def from_iso(text: object) -> dt.datetime | None:
     except ValueError:
         return None
     return value if value.tzinfo is not None else None
-
-
-def _db_key(key: str) -> str | bytes:
-    """A file's key as SQLite keeps it: text, or (a name that is not UTF-8) its bytes, exactly."""
-    try:
-        key.encode("utf-8")
-    except UnicodeEncodeError:
-        return key.encode("utf-8", "surrogateescape")
-    return key
-
-
-def _key(value: object) -> str:
-    """A key as :func:`_db_key` stored it."""
-    if isinstance(value, bytes):
-        return value.decode("utf-8", "surrogateescape")
-    return str(value)
-
-
-class StoreDamaged(StoreError):
-    """The store's file is damaged: `fitplug sync` rebuilds it (:func:`rebuild`)."""
-
-    def __init__(self, path: Path, cause: object) -> None:
-        self.path = path
-        super().__init__(
-            f"{printable(str(path))} is damaged ({cause}). Run `fitplug sync` to rebuild it: the damaged "
-            "file is kept beside it, your remembered sources are read again into a fresh store, and your "
-            "`fitplug done` marks are kept where they can still be read"
-        )
-
-
-def _damage(exc: sqlite3.Error) -> bool:
-    """A SQLite error that means the file is damaged (not: locked, read-only, full)."""
-    code = getattr(exc, "sqlite_errorcode", None)
-    if code is not None:
-        return code & 0xFF in (11, 26)  # SQLITE_CORRUPT, SQLITE_NOTADB
-    text = str(exc).lower()
-    return "malformed" in text or "not a database" in text
-
-
-def _failed(path: Path, exc: sqlite3.Error) -> StoreError:
-    """The :class:`StoreError` to raise for ``exc``, saying what happened and what to do."""
-    if _damage(exc):
-        return StoreDamaged(path, exc)
-    text = str(exc)
-    code = getattr(exc, "sqlite_errorcode", 0) & 0xFF
-    if code == 13 or "disk is full" in text:  # SQLITE_FULL
-        return StoreError(f"{printable(str(path))}: could not write: the disk is full; nothing was changed")
-    if code in (5, 6) or "locked" in text:  # SQLITE_BUSY, SQLITE_LOCKED
-        return StoreError(f"{printable(str(path))}: {text} (is another fitplug running?)")
-    if code == 8 or "readonly" in text:  # SQLITE_READONLY
-        return StoreError(f"{printable(str(path))}: cannot write: the store is read-only")
-    return StoreError(f"{printable(str(path))}: {text}")
-
-
-_F = TypeVar("_F", bound=Callable[..., Any])
-
-
-def _guarded(method: _F) -> _F:
-    """A store method whose SQLite errors become a :class:`StoreError` that names the file and the way out."""
-
-    @functools.wraps(method)
-    def wrapper(self: Store, *args: Any, **kwargs: Any) -> Any:
-        try:
-            return method(self, *args, **kwargs)
-        except sqlite3.Error as exc:
-            raise _failed(self.path, exc) from exc
-
-    return wrapper  # type: ignore[return-value]  # functools.wraps keeps the signature
 
 
 class FileStatus(enum.StrEnum):
@@ -172,10 +111,10 @@ class Store:
         self.read_only = read_only
         try:
             if read_only:
-                self._db = _connect_for_reading(self.path, timeout_s)
+                self._db = connect_for_reading(self.path, timeout_s)
             else:
                 private_folder(self.path.parent)
-                _create_private(self.path)
+                create_private(self.path)
                 self._db = sqlite3.connect(str(self.path), timeout=timeout_s, isolation_level=None)
         except (OSError, OutputError, sqlite3.Error) as exc:
             raise StoreError(f"{printable(str(self.path))}: cannot open the store: {exc}") from exc
@@ -187,34 +126,21 @@ class Store:
                 if self._check_version() < SCHEMA_VERSION:
                     self._upgrade_in_memory()
                 return
-            self._wal(timeout_s)
+            wal(self._db, timeout_s)
             # NORMAL in WAL mode: a killed process loses nothing committed; only
             # a power cut can lose the last transactions, never consistency.
             self._db.execute("PRAGMA synchronous = NORMAL")
             self._migrate()
         except sqlite3.Error as exc:
             self._db.close()
-            if _damage(exc):
+            if is_damage(exc):
                 raise StoreDamaged(self.path, exc) from exc
-            raise _failed(self.path, exc) from exc
+            raise failed(self.path, exc) from exc
         except StoreError:
             self._db.close()
             raise
 
     # --- housekeeping ---------------------------------------------------------
-
-    def _wal(self, timeout_s: float) -> None:
-        """Switch to WAL; another fitplug opening the same new store at once makes SQLite answer
-        "locked" at once (the busy timeout does not cover it): try again until the timeout."""
-        deadline = time.monotonic() + timeout_s
-        while True:
-            try:
-                self._db.execute("PRAGMA journal_mode = WAL")
-                return
-            except sqlite3.OperationalError as exc:
-                if "locked" not in str(exc) or time.monotonic() > deadline:
-                    raise
-                time.sleep(0.02)
 
     def close(self) -> None:
         self._db.close()
@@ -230,7 +156,7 @@ class Store:
         try:
             rows = [r[0] for r in self._db.execute("PRAGMA quick_check(3)")]
         except sqlite3.Error as exc:
-            raise _failed(self.path, exc) from exc
+            raise failed(self.path, exc) from exc
         if rows != ["ok"]:
             raise StoreDamaged(self.path, "; ".join(map(str, rows)))
 
@@ -245,20 +171,20 @@ class Store:
         try:
             self._db.execute("BEGIN IMMEDIATE")
         except sqlite3.Error as exc:
-            raise _failed(self.path, exc) from exc
+            raise failed(self.path, exc) from exc
         try:
             yield self._db
         except BaseException as exc:
             self._rollback()
             if isinstance(exc, sqlite3.Error):
-                raise _failed(self.path, exc) from exc
+                raise failed(self.path, exc) from exc
             raise
         else:
             try:
                 self._db.execute("COMMIT")
             except sqlite3.Error as exc:
                 self._rollback()
-                raise _failed(self.path, exc) from exc
+                raise failed(self.path, exc) from exc
 
     def _rollback(self) -> None:
         if self._db.in_transaction:
@@ -334,18 +260,18 @@ class Store:
 
     # --- files ------------------------------------------------------------------
 
-    @_guarded
+    @guarded
     def file_index(self) -> dict[str, tuple[int, int, bool]]:
         """Every file the store knows: ``key -> (size, mtime_ns, is_error)``, in one query.
 
         A sync looks each file up here instead of asking SQLite once a file.
         """
         return {
-            _key(r["key"]): (r["size"], r["mtime_ns"], r["status"] == FileStatus.ERROR)
+            key_of(r["key"]): (r["size"], r["mtime_ns"], r["status"] == FileStatus.ERROR)
             for r in self._db.execute("SELECT key, size, mtime_ns, status FROM files")
         }
 
-    @_guarded
+    @guarded
     def record_batch(
         self, outcomes: Sequence[tuple[str, int, int, ActivitySummary | FileError]], now: dt.datetime
     ) -> list[FileState]:
@@ -365,20 +291,20 @@ class Store:
                     states.append(self._record(db, key, size, mtime_ns, outcome, now))
         return states
 
-    @_guarded
+    @guarded
     def container_done(self, key: str, size: int, mtime_ns: int) -> bool:
-        row = self._db.execute("SELECT size, mtime_ns FROM containers WHERE key = ?", (_db_key(key),)).fetchone()
+        row = self._db.execute("SELECT size, mtime_ns FROM containers WHERE key = ?", (db_key(key),)).fetchone()
         return row is not None and row["size"] == size and row["mtime_ns"] == mtime_ns
 
-    @_guarded
+    @guarded
     def mark_container(self, key: str, size: int, mtime_ns: int, now: dt.datetime) -> None:
         with self._tx() as db:
             db.execute(
                 "INSERT OR REPLACE INTO containers (key, size, mtime_ns, done_utc) VALUES (?, ?, ?, ?)",
-                (_db_key(key), size, mtime_ns, iso(now)),
+                (db_key(key), size, mtime_ns, iso(now)),
             )
 
-    @_guarded
+    @guarded
     def record_error(
         self, key: str, size: int, mtime_ns: int, reason: str, offset: int | None, now: dt.datetime,
         sha256: str | None = None,
@@ -418,7 +344,7 @@ class Store:
             """INSERT OR REPLACE INTO files
                (key, size, mtime_ns, sha256, status, file_type, reason, error_offset, activity_id, seen_utc)
                VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)""",
-            (_db_key(key), size, mtime_ns, sha256, status.value, file_type, reason, offset, activity_id, iso(now)),
+            (db_key(key), size, mtime_ns, sha256, status.value, file_type, reason, offset, activity_id, iso(now)),
         )
 
     @staticmethod
@@ -438,7 +364,7 @@ class Store:
                time_created, workout_name, first_key, added_utc, start_utc)
                VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)""",
             (s.sha256, s.file_type, s.manufacturer, s.product, s.serial_number, iso(s.time_created),
-             s.workout_name, _db_key(key), iso(now), iso(s.sessions[0].start_utc) if s.sessions else None),
+             s.workout_name, db_key(key), iso(now), iso(s.sessions[0].start_utc) if s.sessions else None),
         )
         activity_id = int(cur.lastrowid or 0)
         db.executemany(
@@ -463,7 +389,7 @@ class Store:
 
     # --- activities -------------------------------------------------------------
 
-    @_guarded
+    @guarded
     def activities(
         self, since: dt.datetime | None = None, *, categories: Collection[str] | None = None
     ) -> list[StoredActivity]:
@@ -510,14 +436,14 @@ class Store:
         """The activities' summaries, in order of start: the due rule's input (see :meth:`activities`)."""
         return [a.summary for a in self.activities(since, categories=categories)]
 
-    @_guarded
+    @guarded
     def first_start(self) -> dt.datetime | None:
         """When the earliest activity held started (``None``: there is none)."""
         return sane.time(from_iso(self._db.execute("SELECT min(start_utc) AS t FROM activities").fetchone()["t"]))
 
     # --- done marks ---------------------------------------------------------------
 
-    @_guarded
+    @guarded
     def add_done(self, at_utc: dt.datetime, now: dt.datetime, item_key: str | None = None) -> DoneMark:
         with self._tx() as db:
             db.execute(
@@ -526,7 +452,16 @@ class Store:
             )
         return DoneMark(at_utc.astimezone(_UTC).replace(microsecond=0), item_key)
 
-    @_guarded
+    @guarded
+    def restore_done_marks(self, marks: Sequence[tuple[dt.datetime, str | None, str]]) -> None:
+        """Put back ``(at_utc, item_key, created_utc text)`` marks saved from another store (a rebuild)."""
+        with self._tx() as db:
+            db.executemany(
+                "INSERT INTO done_marks (at_utc, item_key, created_utc) VALUES (?, ?, ?)",
+                [(iso(at), key, created) for at, key, created in marks],
+            )
+
+    @guarded
     def done_marks(self, since: dt.datetime | None = None) -> list[DoneMark]:
         """The ``fitplug done`` marks in time order; ``since``: only those at or after it."""
         return [
@@ -539,7 +474,7 @@ class Store:
 
     # --- due items (the feed's memory) --------------------------------------------
 
-    @_guarded
+    @guarded
     def save_due(self, items: Sequence[DueItem], now: dt.datetime) -> list[DueItem]:
         """Remember ``items``; each comes back with ``updated_utc`` and ``sequence`` set.
 
@@ -566,7 +501,7 @@ class Store:
                 out.append(replace(item, updated_utc=updated.astimezone(_UTC).replace(microsecond=0), sequence=sequence))
         return out
 
-    @_guarded
+    @guarded
     def preview_due(self, items: Sequence[DueItem], now: dt.datetime) -> list[DueItem]:
         """What :meth:`save_due` would return, writing nothing (for queries)."""
         out: list[DueItem] = []
@@ -593,12 +528,12 @@ class Store:
 
     # --- meta -----------------------------------------------------------------------
 
-    @_guarded
+    @guarded
     def get_meta(self, name: str) -> str | None:
         row = self._db.execute("SELECT value FROM meta WHERE name = ?", (name,)).fetchone()
         return str(row["value"]) if row else None
 
-    @_guarded
+    @guarded
     def set_meta(self, name: str, value: str) -> None:
         with self._tx() as db:
             db.execute("INSERT OR REPLACE INTO meta (name, value) VALUES (?, ?)", (name, value))
@@ -619,9 +554,7 @@ def reading(path: Path | None) -> Iterator[Store | None]:
             store.close()
 
 
-# Rows are checked as they are read, with the reader's own checks: a hand (or a
-# bad disk) may have put anything in a column, and nothing unbounded may reach
-# the due rule or the JSON.
+# Rows are checked as read (a hand or a bad disk may have put anything in a column).
 
 
 def _text(value: object) -> str | None:
@@ -652,7 +585,7 @@ def _activity(r: sqlite3.Row, sessions: Sequence[ActivitySession], sets: Sequenc
         time_created=sane.time(from_iso(r["time_created"])), sessions=tuple(sessions),
         workout_name=_text(r["workout_name"]), sets=tuple(sets),
     )
-    return StoredActivity(r["id"], shown(_key(r["first_key"])), from_iso(r["added_utc"]) or _epoch(), summary)
+    return StoredActivity(r["id"], shown(key_of(r["first_key"])), from_iso(r["added_utc"]) or _epoch(), summary)
 
 
 def _epoch() -> dt.datetime:
@@ -664,112 +597,3 @@ def _digest(item: DueItem) -> str:
         [item.kind.value, iso(item.start_utc) or "", iso(item.end_utc) or "", item.title, item.detail]
     )
     return hashlib.sha256(text.encode("utf-8")).hexdigest()
-
-
-def _create_private(path: Path) -> None:
-    """The store's file readable by its owner only: created ``0600`` (SQLite would make it 0644), and an
-    older store that others could read is made so (its -wal and -shm files follow its mode)."""
-    try:
-        fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL | getattr(os, "O_NOFOLLOW", 0), 0o600)
-    except FileExistsError:
-        with contextlib.suppress(OSError):
-            st = path.stat()
-            if st.st_mode & 0o077 and st.st_uid == getattr(os, "getuid", lambda: st.st_uid)():
-                path.chmod(st.st_mode & 0o700)
-        return
-    os.close(fd)
-
-
-def _connect_for_reading(path: Path, timeout_s: float) -> sqlite3.Connection:
-    """A connection for queries: read-write (so WAL files are tidied on close) when the file allows it.
-
-    mode=rw, not ro: a read-only connection leaves its -wal and -shm files
-    behind; this one removes them on close (``query_only`` refuses any write).
-    A store the user cannot write (a read-only file or folder, a backup on a
-    read-only disk) is opened read-only, and as immutable when even SQLite's
-    shared-memory file cannot be made.
-    """
-    base = path.absolute().as_uri()
-    last: sqlite3.Error | None = None
-    for query in ("mode=rw", "mode=ro", "mode=ro&immutable=1"):
-        try:
-            db = sqlite3.connect(f"{base}?{query}", uri=True, timeout=timeout_s, isolation_level=None)
-            db.execute("SELECT count(*) FROM sqlite_master").fetchone()
-            return db
-        except sqlite3.Error as exc:
-            last = exc
-            with contextlib.suppress(UnboundLocalError, sqlite3.Error):
-                db.close()
-            if _damage(exc):
-                raise
-    assert last is not None
-    raise last
-
-
-#: what :func:`rebuild` did: where the damaged file went, how many done marks were kept
-@dataclass(frozen=True, slots=True)
-class Rebuilt:
-    damaged: Path
-    marks_kept: int
-    marks_lost: bool
-
-
-def rebuild(path: Path, now: dt.datetime) -> Rebuilt:
-    """Move a damaged store aside and make a fresh one at ``path``, with the done marks still readable.
-
-    The activities need not be saved: they are read again from the sources
-    (the sync that calls this goes on to read them). The runner's own
-    ``fitplug done`` marks exist nowhere else, so every one that can be read
-    is copied; the damaged file (and its -wal/-shm) stays beside the new one
-    as ``NAME.damaged-YYYYMMDDTHHMMSSZ``.
-    """
-    path = Path(path)
-    marks, lost = _salvage_marks(path)
-    stamp = now.astimezone(_UTC).strftime("%Y%m%dT%H%M%SZ")
-    damaged = path.with_name(f"{path.name}.damaged-{stamp}")
-    for suffix in ("", "-wal", "-shm"):
-        src = Path(f"{path}{suffix}")
-        if src.exists():
-            try:
-                os.replace(src, f"{damaged}{suffix}")
-            except OSError as exc:
-                raise StoreError(f"{printable(str(path))}: cannot move the damaged store aside: "
-                                 f"{'the disk is full' if exc.errno == errno.ENOSPC else exc.strerror}") from exc
-    with Store(path) as fresh, fresh._tx() as db:
-        db.executemany(
-            "INSERT INTO done_marks (at_utc, item_key, created_utc) VALUES (?, ?, ?)",
-            [(iso(at), key, created) for at, key, created in marks],
-        )
-    return Rebuilt(damaged, len(marks), lost)
-
-
-def _salvage_marks(path: Path) -> tuple[list[tuple[dt.datetime, str | None, str]], bool]:
-    """The done marks of a damaged store that can still be read; and whether some could not be."""
-    marks: list[tuple[dt.datetime, str | None, str]] = []
-    try:
-        db = sqlite3.connect(f"{path.absolute().as_uri()}?mode=ro", uri=True, isolation_level=None)
-    except sqlite3.Error:
-        return marks, True
-    lost = False
-    try:
-        last = 0
-        while True:  # row by row: a damaged page loses its rows, not the ones after it
-            try:
-                row = db.execute(
-                    "SELECT id, at_utc, item_key, created_utc FROM done_marks WHERE id > ? ORDER BY id LIMIT 1",
-                    (last,),
-                ).fetchone()
-            except sqlite3.Error:
-                lost = True
-                break
-            if row is None:
-                break
-            last = row[0]
-            at = sane.time(from_iso(row[1]))
-            if at is None:
-                lost = True
-                continue
-            marks.append((at, _text(row[2]), _text(row[3]) or iso(at) or ""))
-    finally:
-        db.close()
-    return marks, lost

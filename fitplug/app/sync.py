@@ -11,8 +11,10 @@ from typing import Protocol
 
 from fitplug import settings
 from fitplug.activities.ingest import SyncResult, sync
+from fitplug.activities.rebuild import rebuild
 from fitplug.activities.sources import count_files
-from fitplug.activities.store import Store, StoreDamaged, rebuild
+from fitplug.activities.sqlfile import StoreDamaged
+from fitplug.activities.store import Store
 from fitplug.app.programme import load_programme
 from fitplug.errors import DeviceError, FitplugError
 from fitplug.model import Programme, Session
