@@ -205,3 +205,82 @@ def test_temporary_files_of_a_killed_run_are_removed(tmp_path: Path) -> None:
     atomic.write_all_atomic({out / "a.fit": b"a"})
     assert not fresh.exists()
     assert sorted(p.name for p in out.iterdir()) == [".notes.txt.tmp", "Glute_1.fit", "a.fit"]
+
+
+def _chattr(flag: str, *paths: Path) -> bool:
+    import shutil
+    import subprocess
+
+    if shutil.which("chattr") is None:
+        return False
+    return subprocess.run(["chattr", flag, *map(str, paths)], capture_output=True, check=False).returncode == 0
+
+
+def test_queries_work_on_a_store_no_one_can_write(runner: CliRunner, tmp_path: Path) -> None:
+    """A store on a read-only disk, or a read-only file in a read-only folder (immutable here: the
+    tests run as root, whom file modes do not stop): queries answer, a sync says why it cannot write."""
+    folder = tmp_path / "ro"
+    db = folder / "fitplug.sqlite3"
+    _filled(db, runs=3)
+    invoke(runner, db, "init", str(tmp_path / "p.toml"))
+    if not _chattr("+i", db, folder):
+        pytest.skip("cannot make a file immutable here (chattr)")
+    try:
+        for args in (["status"], ["status", "--json"], ["activities", "--json"], ["calendar", "-o", "-"]):
+            result = invoke(runner, db, *args)
+            assert result.exit_code == 0, (args, result.output)
+        result = invoke(runner, db, "sync", str(tmp_path / "p.toml"))
+        assert result.exit_code == 1 and result.output.startswith("Error: "), result.output
+        assert sorted(p.name for p in folder.iterdir()) == ["fitplug.sqlite3"]
+    finally:
+        _chattr("-i", db, folder)
+
+
+WORKER_SCRIPT = r"""
+import os, sys, time
+from pathlib import Path
+from fitplug.activities import pool
+from fitplug.activities.pool import Job, Reader
+
+def slow(jobs, crc):
+    time.sleep(60)
+    return []
+
+pool._read_chunk = slow
+reader = Reader(lambda batch: None, pool_after=0, processes=2)
+reader.add(Job("a.fit", 1, 1, path=sys.argv[1]))
+reader._submit()
+time.sleep(0.5)
+print(" ".join(str(p.pid) for p in reader._pool._processes.values()), flush=True)
+time.sleep(60)
+"""
+
+
+@pytest.mark.skipif(not os.path.exists("/proc/self"), reason="Linux /proc")
+def test_workers_die_with_their_parent(tmp_path: Path) -> None:
+    import signal
+    import subprocess
+    import sys
+
+    proc = subprocess.Popen([sys.executable, "-c", WORKER_SCRIPT, str(tmp_path / "x.fit")], stdout=subprocess.PIPE,
+                            text=True, env={**os.environ, "PYTHONPATH": str(ROOT)})
+    try:
+        assert proc.stdout is not None
+        pids = [int(p) for p in proc.stdout.readline().split()]
+        assert pids
+        proc.send_signal(signal.SIGKILL)
+        proc.wait(10)
+        deadline = time.monotonic() + 0.4  # the kernel's death signal: at once, not the half-second poll
+        while time.monotonic() < deadline and any(_alive(p) for p in pids):
+            time.sleep(0.01)
+        assert not any(_alive(p) for p in pids)
+    finally:
+        proc.kill()
+
+
+def _alive(pid: int) -> bool:
+    try:
+        state = Path(f"/proc/{pid}/stat").read_text().split(") ", 1)[1][0]
+    except (OSError, IndexError):
+        return False
+    return state != "Z"
