@@ -28,7 +28,19 @@ which is the contract:
 - chained FIT files: the first ``file_id`` and ``activity``, every session and set;
 - a field read as raw bytes (its size does not fit its base type, or its base
   type is ``byte`` or unknown) is absent (``None``), as is an invalid value;
-  an array gives its first element.
+  an array gives its first element;
+- a field whose base type is not one the profile could give it (a float, a
+  64-bit integer or a string where the profile has an integer: every number
+  fitplug reads is an integer of at most 32 bits) is absent too;
+- values are checked against sense (:mod:`fitplug.activities.sane`): a time
+  outside the FIT epoch to 2100, a duration outside 0 to 60 days, a distance
+  outside 0 to 10,000 km, an average heart rate outside 20–250, repetitions,
+  weights and set durations no one does are unknown (``None``), and the
+  summary's ``notes`` say which and why; a session whose start is unknown
+  starts at its ``timestamp`` less its duration, or is dropped;
+- every CRC is checked (natively); a file whose CRC does not match is not
+  read ("bad CRC"): a flipped bit may sit in a time or a distance, and the
+  watch or the export still holds the intact file to copy again.
 
 Names come from garmin-fit-sdk's profile (one vocabulary for every reader);
 values are read raw from fitdecode so its own, older profile cannot rename them.
