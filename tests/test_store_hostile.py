@@ -284,3 +284,26 @@ def _alive(pid: int) -> bool:
     except (OSError, IndexError):
         return False
     return state != "Z"
+
+
+def test_a_db_that_is_no_sqlite_file_is_left_alone(runner: CliRunner, tmp_path: Path) -> None:
+    notes = tmp_path / "notes.txt"
+    notes.write_bytes(b"my training notes, not a database\n" * 200)
+    result = invoke(runner, notes, "sync", str(tmp_path))
+    assert result.exit_code == 1
+    assert result.output.startswith(f"Error: {notes} is not a SQLite file; fitplug leaves it as it is")
+    assert notes.read_bytes() == b"my training notes, not a database\n" * 200
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["notes.txt"]
+
+
+def test_hand_damaged_due_items_are_saved_again(tmp_path: Path, runner: CliRunner) -> None:
+    db = tmp_path / "s.sqlite3"
+    _filled(db, runs=3)
+    invoke(runner, db, "init", str(tmp_path / "p.toml"))
+    (tmp_path / "src").mkdir()
+    assert invoke(runner, db, "sync", str(tmp_path / "src")).exit_code == 0
+    with sqlite3.connect(db) as raw:
+        assert raw.execute("SELECT count(*) FROM due_items").fetchone()[0] > 0
+        raw.execute("UPDATE due_items SET sequence = 'x', updated_utc = 7")
+    for args in (["status", "--json"], ["calendar", "-o", "-"], ["sync"]):
+        assert invoke(runner, db, *args).exit_code == 0, args

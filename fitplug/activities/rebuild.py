@@ -14,7 +14,8 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from fitplug.activities import sane
-from fitplug.activities.store import Store, from_iso, iso
+from fitplug.activities.sane import from_iso
+from fitplug.activities.store import Store, iso
 from fitplug.errors import StoreError, printable
 
 __all__ = ["Rebuilt", "rebuild"]
@@ -44,6 +45,15 @@ def rebuild(path: Path, now: dt.datetime) -> Rebuilt:
     as ``NAME.damaged-YYYYMMDDTHHMMSSZ``.
     """
     path = Path(path)
+    try:
+        with path.open("rb") as f:
+            head = f.read(16)
+    except OSError as exc:
+        raise StoreError(f"{printable(str(path))}: cannot read the damaged store: {exc.strerror or exc}") from exc
+    if head and head != b"SQLite format 3\x00":
+        # not even SQLite's header: perhaps no store at all (a --db that names another file)
+        raise StoreError(f"{printable(str(path))} is not a SQLite file; fitplug leaves it as it is: move it "
+                         "away, or give another --db, and sync again")
     marks, lost = _salvage_marks(path)
     stamp = now.astimezone(_UTC).strftime("%Y%m%dT%H%M%SZ")
     damaged = path.with_name(f"{path.name}.damaged-{stamp}")

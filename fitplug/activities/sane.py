@@ -73,3 +73,14 @@ def heart_rate(value: object) -> int | None:
 def offset(value: object) -> int | None:
     """A UTC offset of at most a day, seconds."""
     return integer(value, -24 * 3600, 24 * 3600)
+
+
+def from_iso(text: object) -> dt.datetime | None:
+    """A stored time; ``None`` for none, or for anything a hand or a bad disk made of it."""
+    if not isinstance(text, str):
+        return None
+    try:
+        value = dt.datetime.fromisoformat(text)
+    except ValueError:
+        return None
+    return value if value.tzinfo is not None else None

@@ -27,6 +27,7 @@ from typing import Any, Self
 from fitplug.activities import sane
 from fitplug.activities.migrations import MIGRATIONS, SCHEMA_VERSION
 from fitplug.activities.outcome import FileError, shown
+from fitplug.activities.sane import from_iso
 from fitplug.activities.sqlfile import (
     StoreDamaged,
     connect_for_reading,
@@ -52,17 +53,6 @@ def iso(value: dt.datetime | None) -> str | None:
     if value is None:
         return None
     return value.astimezone(_UTC).isoformat(timespec="seconds")
-
-
-def from_iso(text: object) -> dt.datetime | None:
-    """A stored time; ``None`` for none, or for anything a hand or a bad disk made of it."""
-    if not isinstance(text, str):
-        return None
-    try:
-        value = dt.datetime.fromisoformat(text)
-    except ValueError:
-        return None
-    return value if value.tzinfo is not None else None
 
 
 class FileStatus(enum.StrEnum):
@@ -116,7 +106,11 @@ class Store:
                 private_folder(self.path.parent)
                 create_private(self.path)
                 self._db = sqlite3.connect(str(self.path), timeout=timeout_s, isolation_level=None)
-        except (OSError, OutputError, sqlite3.Error) as exc:
+        except sqlite3.Error as exc:
+            if is_damage(exc):
+                raise StoreDamaged(self.path, exc) from exc
+            raise StoreError(f"{printable(str(self.path))}: cannot open the store: {exc}") from exc
+        except (OSError, OutputError) as exc:
             raise StoreError(f"{printable(str(self.path))}: cannot open the store: {exc}") from exc
         self._db.row_factory = sqlite3.Row
         try:
@@ -518,13 +512,16 @@ class Store:
         row = self._db.execute(
             "SELECT digest, updated_utc, sequence FROM due_items WHERE key = ?", (item.key,)
         ).fetchone()
-        if row is None or row["digest"] != digest:
-            return None
-        return replace(item, updated_utc=from_iso(row["updated_utc"]), sequence=int(row["sequence"]))
+        updated = from_iso(row["updated_utc"]) if row is not None else None
+        sequence = sane.integer(row["sequence"], 0, 1 << 31) if row is not None else None
+        if row is None or row["digest"] != digest or updated is None or sequence is None:
+            return None  # not saved, changed, or a row a hand damaged: saved again
+        return replace(item, updated_utc=updated, sequence=sequence)
 
     def _next_due(self, item: DueItem, now: dt.datetime) -> tuple[dt.datetime, int]:
         row = self._db.execute("SELECT sequence FROM due_items WHERE key = ?", (item.key,)).fetchone()
-        return now, 0 if row is None else int(row["sequence"]) + 1
+        sequence = sane.integer(row["sequence"], 0, 1 << 31) if row is not None else None
+        return now, 0 if sequence is None else sequence + 1
 
     # --- meta -----------------------------------------------------------------------
 
