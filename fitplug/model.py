@@ -187,6 +187,30 @@ class Targets:
     stretch_days_max: int = 3
 
 
+#: the band ladder when the programme names none: a common order, lightest first
+DEFAULT_BAND_LADDER = ("yellow", "red", "green", "blue", "black", "silver", "gold")
+
+
+@dataclass(frozen=True, slots=True)
+class BandRule:
+    """When to suggest a tougher band (the source: failure near 12 reps; more possible, go tougher)."""
+
+    #: the runner's band colours, lightest first
+    ladder: tuple[str, ...] = DEFAULT_BAND_LADDER
+    #: every working set must go past this many reps (13 or more for 12) ...
+    threshold: int = 12
+    #: ... in this many sessions in a row with the current band
+    sessions: int = 2
+
+    def next_band(self, band: str | None) -> str | None:
+        """The next colour on the ladder after ``band`` (``None``: at the top, or not on it)."""
+        names = [b.casefold() for b in self.ladder]
+        if band is None or band.casefold() not in names:
+            return None
+        i = names.index(band.casefold())
+        return self.ladder[i + 1] if i + 1 < len(self.ladder) else None
+
+
 @dataclass(frozen=True, slots=True)
 class Programme:
     """A whole programme file, checked."""
@@ -203,6 +227,9 @@ class Programme:
     description: str = ""
     #: the file it came from, for messages
     source: str | None = None
+    #: the local day the runner starts: nothing before it is missed (``None``: the day fitplug first saw it)
+    start: dt.date | None = None
+    band: BandRule = field(default_factory=BandRule)
 
 
 @dataclass(frozen=True, slots=True)

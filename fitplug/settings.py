@@ -57,6 +57,15 @@ def settings_path() -> Path:
     return config_dir() / "settings.json"
 
 
+#: what ``--device`` says for a watch reached over USB MTP (no folder)
+MTP = "mtp"
+
+
+def is_mtp(device: Path | str | None) -> bool:
+    """Whether ``--device`` names the watch over USB MTP rather than a folder."""
+    return device is not None and str(device).lower() == MTP
+
+
 @dataclass(frozen=True, slots=True)
 class Remembered:
     """What the settings file holds; anything unreadable counts as not remembered."""
@@ -95,8 +104,8 @@ def remember(*, programme: Path | None = None, device: Path | None = None) -> bo
     changes: dict[str, Any] = {}
     if programme is not None:
         changes["programme"] = str(programme.resolve())
-    if device is not None:
-        changes["device"] = str(device.resolve())
+    if device is not None:  # "mtp": the watch fitplug talks MTP to over USB
+        changes["device"] = MTP if is_mtp(device) else str(device.resolve())
 
     def apply(raw: dict[str, Any]) -> bool:
         if all(raw.get(k) == v for k, v in changes.items()):

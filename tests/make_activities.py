@@ -7,10 +7,12 @@ Each builder returns the bytes of a complete, CRC-correct FIT file; the
 from __future__ import annotations
 
 import datetime as dt
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 
 from garmin_fit_sdk import Encoder, Profile
+
+from fitplug.model import Hold, Session
 
 UTC = dt.UTC
 FIT_EPOCH = dt.datetime(1989, 12, 31, tzinfo=UTC)
@@ -55,6 +57,17 @@ class Set:
 
 
 @dataclass
+class Step:
+    """One workout_step message, as a watch copies it from the workout into the activity."""
+
+    category: str | None
+    exercise_name: int | None
+    duration_type: str = "reps"  #: ``reps`` or ``time``
+    value: float = 12  #: reps, or seconds for ``time``
+    intensity: str = "active"
+
+
+@dataclass
 class Activity:
     legs: Sequence[Leg]
     serial: int = 3486647825
@@ -65,6 +78,9 @@ class Activity:
     workout_name: str | None = None
     sets: Sequence[Set] = field(default_factory=tuple)
     time_created: dt.datetime | None = None
+    #: workout_step messages (written after the workout message)
+    steps: Sequence[Step] = field(default_factory=tuple)
+    workout_sub_sport: str | None = None
 
 
 def encode(a: Activity) -> bytes:
@@ -75,7 +91,22 @@ def encode(a: Activity) -> bytes:
         "serial_number": a.serial, "time_created": created,
     })
     if a.workout_name is not None:
-        enc.on_mesg(MESG["WORKOUT"], {"wkt_name": a.workout_name, "sport": "training", "num_valid_steps": 2})
+        workout: dict[str, object] = {"wkt_name": a.workout_name, "sport": "training",
+                                      "num_valid_steps": len(a.steps) or 2}
+        if a.workout_sub_sport is not None:
+            workout["sub_sport"] = a.workout_sub_sport
+        enc.on_mesg(MESG["WORKOUT"], workout)
+    for i, step in enumerate(a.steps):
+        wstep: dict[str, object] = {
+            "message_index": i, "duration_type": step.duration_type, "intensity": step.intensity,
+            "duration_value": int(step.value * 1000) if step.duration_type == "time" else int(step.value),
+            "target_type": "open",
+        }
+        if step.category is not None:
+            wstep["exercise_category"] = step.category
+            if step.exercise_name is not None:
+                wstep["exercise_name"] = step.exercise_name
+        enc.on_mesg(MESG["WORKOUT_STEP"], wstep)
     for i, s in enumerate(a.sets):
         mesg: dict[str, object] = {
             "timestamp": s.start + dt.timedelta(seconds=s.duration_s),
@@ -163,6 +194,45 @@ def stretch_workout(start: dt.datetime, name: str = "Post-run Stretch 1", minute
     ]
     leg = Leg("training", "flexibility_training", start, minutes * 60, None, 90)
     return encode(Activity([leg], workout_name=name, sets=sets, serial=_serial(start)))
+
+
+def fitplug_session(start: dt.datetime, session: Session, reps: Mapping[str, Sequence[int]] | None = None,
+                    *, skip: Sequence[str] = ()) -> bytes:
+    """A fitplug workout done on the watch, recorded as a watch records it.
+
+    The activity is ``training/strength_training`` (every fitplug workout is), with
+    the workout and its steps (one step an exercise and side), and an active ``set``
+    per set and side with the step's category, name id and ``wkt_step_index``, a
+    rest set after each. ``reps``: reps per set for an exercise id (each side the
+    same; default the top of its range); ``skip``: exercise ids not done.
+    """
+    steps: list[Step] = []
+    sets: list[Set] = []
+    t = start
+    for ex in session.exercises:
+        sides = 2 if ex.per_side else 1
+        timed = isinstance(ex.dose, Hold)
+        first = len(steps)
+        for _ in range(sides):
+            value = ex.dose.high_s if isinstance(ex.dose, Hold) else ex.dose.high
+            steps.append(Step(ex.garmin.category, ex.garmin.name_id, "time" if timed else "reps", value,
+                              "warmup" if ex.intensity.value == "warmup" else "active"))
+        if ex.id in skip:
+            continue
+        counts = list(reps.get(ex.id, ())) if reps else []
+        for n in range(ex.sets):
+            for side in range(sides):
+                count = None if timed else (counts[n] if n < len(counts) else ex.dose.high)  # type: ignore[union-attr]
+                seconds = float(ex.dose.high_s) if isinstance(ex.dose, Hold) else 6.0 * (count or 1)
+                sets.append(Set(t, "active", count, ex.garmin.category, ex.garmin.name_id, None, seconds,
+                                first + side))
+                t += dt.timedelta(seconds=seconds)
+                sets.append(Set(t, "rest", duration_s=20))
+                t += dt.timedelta(seconds=20)
+    minutes = max(1.0, (t - start).total_seconds() / 60)
+    leg = Leg("training", "strength_training", start, minutes * 60, None, 100)
+    return encode(Activity([leg], workout_name=session.name, sets=sets, steps=steps, serial=_serial(start),
+                           workout_sub_sport="strength_training"))
 
 
 def yoga(start: dt.datetime, minutes: float = 30) -> bytes:

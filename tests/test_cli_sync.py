@@ -22,6 +22,16 @@ def at(day: int, hour: int, minute: int = 0) -> dt.datetime:
 
 
 @pytest.fixture
+def started(tmp_path: Path) -> str:
+    """The template with ``start = 2026-11-16``: the runner started on the Monday of the fixtures' week."""
+    text = Path(PROGRAMME).read_text(encoding="utf-8")
+    text = text.replace('timezone = "Europe/London"', 'timezone = "Europe/London"\nstart = 2026-11-16', 1)
+    path = tmp_path / "started.toml"
+    path.write_text(text, encoding="utf-8")
+    return str(path)
+
+
+@pytest.fixture
 def src(tmp_path: Path) -> Path:
     folder = tmp_path / "src"
     folder.mkdir()
@@ -35,24 +45,56 @@ def invoke(runner: CliRunner, tmp_path: Path, *args: str, now: str = "2026-11-22
     return runner.invoke(cli, ["--db", str(tmp_path / "db.sqlite3"), "--now", now, *args], catch_exceptions=False)
 
 
-def test_sync_summary(runner: CliRunner, tmp_path: Path, src: Path) -> None:
-    result = invoke(runner, tmp_path, "sync", str(src), "--programme", PROGRAMME)
+COMING = (
+    "Coming up:\n"
+    "  Tue 24 Nov 07:00  Glute Strength & Mobility\n"
+    "  Fri 27 Nov 07:00  Glute Strength & Mobility\n"
+)
+
+
+def test_sync_summary(runner: CliRunner, tmp_path: Path, src: Path, started: str) -> None:
+    result = invoke(runner, tmp_path, "sync", str(src), "--programme", started)
     assert result.exit_code == 0
     assert result.output == (
         "Read 2 new activities: 1 run, 1 strength.\n"
         "Skipped 1 file that could not be read:\n"
         f"  {src / 'bad.fit'} @ byte 0: empty file (0 bytes)\n"
         f"Remembered {src.resolve()} as a source for later syncs.\n"
-        f"Remembered {Path(PROGRAMME).resolve()} as the programme for later commands.\n"
-        "post-run stretch due now: Pigeon Pose + Lying Figure-Four (after your 10.2 km run, 07:14–08:02)\n"
-        "This week (from Mon 16 Nov): strength 1 of 2 days (1 missed), stretching 1 day (target 2–3).\n"
+        f"Remembered {Path(started).resolve()} as the programme for later commands.\n"
+        "post-run stretch due now, until Mon 23 Nov 23:59: Pigeon Pose + Lying Figure-Four "
+        "(after your 10.2 km run, 07:14–08:02)\n"
+        "Since the last sync:\n"
+        "  Tue 17 Nov: Glute Strength & Mobility missed\n"
+        + COMING +
+        "This week (from Mon 16 Nov): strength 1 of 2 days (1 missed: Tue 17), stretching 1 day (target 2–3).\n"
     )
     # the second time, nothing to name: sources and programme are remembered (and nothing new to say so)
-    again = invoke(runner, tmp_path, "sync")
+    again = invoke(runner, tmp_path, "sync", now="2026-11-22T09:45:00Z")
     assert again.exit_code == 0
     assert "Remembered" not in again.output
     assert again.output.splitlines()[0] == "No new activities (2 unchanged, 1 known bad)."
-    assert again.output.splitlines()[1].startswith("post-run stretch due now: Pigeon Pose")
+    assert again.output.splitlines()[1].startswith("post-run stretch due now, until Mon 23 Nov 23:59: Pigeon Pose")
+    assert "Since the last sync" not in again.output  # the missed Tuesday was said once
+
+
+def test_first_sync_without_a_start_misses_nothing_before_it(runner: CliRunner, tmp_path: Path, src: Path) -> None:
+    """No `start`: tracking starts the day fitplug first saw the programme (a writing command), here Sunday."""
+    status = invoke(runner, tmp_path, "status", "--programme", PROGRAMME, "--json")  # a query: remembers nothing
+    assert json.loads(status.output)["tracking_start"] == "2026-11-22"
+    result = invoke(runner, tmp_path, "sync", str(src), "--programme", PROGRAMME)
+    assert result.output.endswith(
+        "This week (from Mon 16 Nov): strength 1 of 0 days (planned from Sun 22 Nov, when tracking started), "
+        "stretching 1 day (target 2–3).\n"
+    )
+    assert "missed" not in result.output.replace("(planned", "")
+    # days later, the start has not moved: Tuesday 24 is missed, the Tuesday before the start never is
+    later = json.loads(invoke(runner, tmp_path, "status", "--json", now="2026-12-02T09:00:00Z").output)
+    assert later["tracking_start"] == "2026-11-22"
+    assert [i["key"] for i in later["items"] if i["kind"] == "strength_missed"] == [
+        "strength-missed-2026-11-24", "strength-missed-2026-11-27", "strength-missed-2026-12-01"]
+    # history before the start is still listed
+    listed = json.loads(invoke(runner, tmp_path, "activities", "--json").output)
+    assert listed["sessions"][0]["start_utc"] == "2026-11-20T07:00:00Z"
 
 
 def test_sync_strict_exits_1(runner: CliRunner, tmp_path: Path, src: Path) -> None:
@@ -61,11 +103,11 @@ def test_sync_strict_exits_1(runner: CliRunner, tmp_path: Path, src: Path) -> No
     assert result.output.endswith("Error: 1 file could not be read (--strict)\n")
 
 
-def test_sync_json(runner: CliRunner, tmp_path: Path, src: Path) -> None:
-    result = invoke(runner, tmp_path, "sync", str(src), "--programme", PROGRAMME, "--json")
+def test_sync_json(runner: CliRunner, tmp_path: Path, src: Path, started: str) -> None:
+    result = invoke(runner, tmp_path, "sync", str(src), "--programme", started, "--json")
     assert result.exit_code == 0
     data = json.loads(result.output)
-    assert data["schema"] == "fitplug.sync/1"
+    assert data["schema"] == "fitplug.sync/2" and data["tracking_start"] == "2026-11-16"
     assert data["new_by_kind"] == {"run": 1, "strength": 1}
     assert data["skipped"] == [{"file": str(src / "bad.fit"), "reason": "empty file (0 bytes)", "offset": 0}]
     (due,) = data["due"]
@@ -92,12 +134,20 @@ def test_sync_without_programme(runner: CliRunner, tmp_path: Path, src: Path) ->
     )
 
 
-def test_status_then_done(runner: CliRunner, tmp_path: Path, src: Path) -> None:
-    invoke(runner, tmp_path, "sync", str(src), "--programme", PROGRAMME)
-    status = invoke(runner, tmp_path, "status")
+def test_status_then_done(runner: CliRunner, tmp_path: Path, src: Path, started: str) -> None:
+    invoke(runner, tmp_path, "sync", str(src), "--programme", started)
+    status = invoke(runner, tmp_path, "status", now="2026-11-22T09:40:00Z")  # the sync said Tuesday was missed
     assert status.output == (
-        "post-run stretch due now: Pigeon Pose + Lying Figure-Four (after your 10.2 km run, 07:14–08:02)\n"
-        "This week (from Mon 16 Nov): strength 1 of 2 days (1 missed), stretching 1 day (target 2–3).\n"
+        "post-run stretch due now, until Mon 23 Nov 23:59: Pigeon Pose + Lying Figure-Four "
+        "(after your 10.2 km run, 07:14–08:02)\n"
+        + COMING +
+        "This week (from Mon 16 Nov): strength 1 of 2 days (1 missed: Tue 17), stretching 1 day (target 2–3).\n"
+    )
+    early = invoke(runner, tmp_path, "done", "--at", "2026-11-22T06:50:00Z")
+    assert early.exit_code == 1
+    assert early.output == (
+        "Error: Sun 22 Nov 06:50 is before your 10.2 km run, 07:14–08:02: its post-run set counts from the end "
+        "of the run; give a time after 08:02 (or leave --at out for now)\n"
     )
     done = invoke(runner, tmp_path, "done", "--at", "2026-11-22T09:00:00Z")
     assert done.exit_code == 0
@@ -106,14 +156,17 @@ def test_status_then_done(runner: CliRunner, tmp_path: Path, src: Path) -> None:
     )
     status = invoke(runner, tmp_path, "status", "--json")
     data = json.loads(status.output)
-    assert data["schema"] == "fitplug.status/1" and data["due"] == []
+    assert data["schema"] == "fitplug.status/2" and data["due"] == []
     assert data["runs"][0]["state"] == "done" and data["runs"][0]["done_by"] == "fitplug done"
     assert data["week"]["stretch_days"] == 2
     item = next(i for i in data["items"] if i["key"] == "stretch-20261122T071400Z")
     assert (item["kind"], item["sequence"]) == ("stretch_done", 1)
     again = runner.invoke(cli, ["--db", str(tmp_path / "db.sqlite3"), "--now", "2026-11-22T09:30:00Z", "done"])
     assert again.exit_code == 1
-    assert again.output == "Error: no post-run stretch set is due, so there is nothing to mark done\n"
+    assert again.output == (
+        "Error: the post-run set after your 10.2 km run, 07:14–08:02 was already done at Sun 09:00 "
+        "(fitplug done); nothing else was due at Sun 22 Nov 09:30\n"
+    )
 
 
 def test_done_in_the_future_is_bad_usage(runner: CliRunner, tmp_path: Path) -> None:

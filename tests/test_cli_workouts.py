@@ -107,24 +107,24 @@ def test_build_invalid_programme_writes_nothing(runner: CliRunner, tmp_path: Pat
 
 
 POST_RUN_1 = """\
-Post-run Stretch 1 · training/strength_training · 6 steps · 2 exercises
+Post-run Stre 1 · training/strength_training · 6 steps · 2 exercises
 
 #  step      exercise           sets × reps/hold  rest  notes
-0  exercise  Pigeon Pose        30 s              5 s   Left · Hold 20–30 s · Front shin across, back leg long, hips level; walk the hands out as you breathe out.
-2  exercise  Pigeon Pose        30 s                    Right · Hold 20–30 s · Front shin across, back leg long, hips level; walk the hands out as you breathe out.
-3  exercise  Lying Figure-Four  30 s              5 s   Left · Hold 20–30 s · On your back, ankle over knee, draw the lower thigh in. Easiest for stiff hips.
-5  exercise  Lying Figure-Four  30 s                    Right · Hold 20–30 s · On your back, ankle over knee, draw the lower thigh in. Easiest for stiff hips.
+0  exercise  Pigeon Pose        30 s              5 s   Left · Hold 20-30 s · Front shin across, back leg long, hips level; walk the hands out as you breathe out.
+2  exercise  Pigeon Pose        30 s                    Right · Hold 20-30 s · Front shin across, back leg long, hips level; walk the hands out as you breathe out.
+3  exercise  Lying Figure-Four  30 s              5 s   Left · Hold 20-30 s · On your back, ankle over knee, draw the lower thigh in. Easiest for stiff hips.
+5  exercise  Lying Figure-Four  30 s                    Right · Hold 20-30 s · On your back, ankle over knee, draw the lower thigh in. Easiest for stiff hips.
 """
 
 GLUTE_STRENGTH_HEAD = """\
 Glute Strength & Mobility · training/strength_training · 20 steps · 6 exercises
 
  #  step        exercise                   sets × reps/hold  rest  notes
- 0  warm-up     Glute Bridge               3 × 15 reps       30 s  12–15 reps · Feet flat, peel the spine up until hips are high, pause, roll down slowly.
+ 0  warm-up     Glute Bridge               3 × 15 reps       30 s  12-15 reps · Feet flat, peel the spine up until hips are high, pause, roll down slowly.
  7  repeat      steps 3–6                  3 ×
- 3    exercise  Banded Leg Raise           15 reps           10 s  Left · 12–15 reps, tempo 1-2-3 · Green band · Lower back aching? Tilt the pelvis to flatten it and lift lower. Stop if pain stays.
- 5    exercise  Banded Leg Raise           15 reps           60 s  Right · 12–15 reps, tempo 1-2-3 · Green band · Lower back aching? Tilt the pelvis to flatten it and lift lower. Stop if pain stays.
- 8  exercise    Stacked-leg Glute Stretch  30 s              5 s   Left · Hold 20–30 s · Shins folded one on the other; lean the chest forward to go deeper.
+ 3    exercise  Banded Leg Raise           15 reps           10 s  Left · 12-15 reps, tempo 1-2-3 · Green band · Lower back aching? Tilt the pelvis to flatten it and lift lower. Stop if pain stays.
+ 5    exercise  Banded Leg Raise           15 reps           60 s  Right · 12-15 reps, tempo 1-2-3 · Green band · Lower back aching? Tilt the pelvis to flatten it and lift lower. Stop if pain stays.
+ 8  exercise    Stacked-leg Glute Stretch  30 s              5 s   Left · Hold 20-30 s · Shins folded one on the other; lean the chest forward to go deeper.
 """
 
 
@@ -150,7 +150,7 @@ def test_show_json(runner: CliRunner, tmp_path: Path) -> None:
         "Lying Figure-Four", "Pigeon Pose"]
     assert doc["steps"][2] == {"index": 2, "kind": "repeat", "repeat_from": 0, "rounds": 3, "until": None,
                                "name": None, "notes": None}
-    assert doc["steps"][3]["reps"] == 15 and doc["steps"][3]["notes"].startswith("Left\n12–15 reps, tempo 1-2-3")
+    assert doc["steps"][3]["reps"] == 15 and doc["steps"][3]["notes"].startswith("Left\n12-15 reps, tempo 1-2-3")
 
 
 def test_show_connect_reference(runner: CliRunner) -> None:
@@ -193,9 +193,10 @@ def install(runner: CliRunner, watch: Path, *extra: str, programme: str | None =
     return result.exit_code, result.output
 
 
-def listing(status: str, width: int | None = None) -> str:
+def listing(status: str, width: int | None = None, reason: str = "") -> str:
     width = width or len(status)
-    return "".join(f"  {status:<{width}}  {name}\n" for name in FILES)
+    why = f"  ({reason})" if reason else ""
+    return "".join(f"  {status:<{width}}  {name}{why}\n" for name in FILES)
 
 
 def test_install_dry_run_then_copy_then_again(runner: CliRunner, tmp_path: Path) -> None:
@@ -226,7 +227,8 @@ def test_install_after_the_watch_imported(runner: CliRunner, tmp_path: Path) -> 
     imported = watch / "GARMIN" / "Workouts"
     (watch / "GARMIN" / "NewFiles").rename(imported)  # the watch moves them on import
     code, output = install(runner, watch)
-    assert code == 0 and output.endswith(listing("already there") + "Nothing to copy.\n")
+    assert code == 0 and output.endswith(listing("already there", reason="imported by the watch")
+                                         + "Nothing to copy.\n")
 
 
 def test_install_conflict(runner: CliRunner, tmp_path: Path) -> None:
@@ -235,11 +237,15 @@ def test_install_conflict(runner: CliRunner, tmp_path: Path) -> None:
     (newfiles / "glute-strength.fit").write_bytes(b"someone else's")
     code, output = install(runner, watch)
     assert code == 1
-    assert output.startswith(f"w: {newfiles}\n  conflict  glute-strength.fit\n  copied    post-run-stretch-1.fit\n")
+    assert output.startswith(f"w: {newfiles}\n  conflict   glute-strength.fit  (a file fitplug did not write)\n"
+                             "  copied     post-run-stretch-1.fit\n")
+    # the schedule names the workout that cannot go: it waits too, or the watch's calendar would go empty
+    assert "  held back  schedule.fit  (it names glute-strength.fit, which cannot be copied)\n" in output
     assert output.endswith(
-        "Copied 4 files. Eject the watch; it imports them when it is unplugged.\n"
-        f"Error: glute-strength.fit: a different file of that name is already in {newfiles} "
-        "(not yet imported by the watch?); remove it there and run install again\n")
+        "Copied 3 files. Eject the watch; it imports them when it is unplugged.\n"
+        f"Error: glute-strength.fit, schedule.fit: not copied; a file fitplug did not write has that name in "
+        f"{newfiles} (left as it was; the other files went). Move it away and run install again\n")
+    assert not (newfiles / "schedule.fit").exists()
     assert (newfiles / "glute-strength.fit").read_bytes() == b"someone else's"
 
 
@@ -247,7 +253,8 @@ def test_install_refuses_a_folder_that_is_not_a_watch(runner: CliRunner, tmp_pat
     (tmp_path / "usb" / "DCIM").mkdir(parents=True)
     code, output = install(runner, tmp_path / "usb")
     assert code == 1
-    assert output == f"Error: {tmp_path / 'usb'}: not a Garmin device (no GARMIN folder at its root)\n"
+    assert output == (f"Error: {tmp_path / 'usb'}: not a Garmin device "
+                      "(no GARMIN folder at its root or in one of its storages)\n")
     assert not (tmp_path / "usb" / "GARMIN").exists()
 
 

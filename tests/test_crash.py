@@ -25,7 +25,18 @@ from conftest import ROOT
 from fitplug.activities.pool import BATCH_FILES
 
 UTC = dt.UTC
-PROGRAMME = str(ROOT / "templates" / "glute-runner.toml")
+PROGRAMME = str(ROOT / "templates" / "glute-runner.toml")  # replaced by a started copy, below
+
+
+@pytest.fixture(scope="module", autouse=True)
+def _started_programme(tmp_path_factory: pytest.TempPathFactory) -> None:
+    """The template with ``start = 2026-01-01``: the whole synthetic year is tracked, so there are due items."""
+    global PROGRAMME
+    text = (ROOT / "templates" / "glute-runner.toml").read_text(encoding="utf-8")
+    path = tmp_path_factory.mktemp("programme") / "glute-runner.toml"
+    path.write_text(text.replace('timezone = "Europe/London"', 'timezone = "Europe/London"\nstart = 2026-01-01', 1),
+                    encoding="utf-8")
+    PROGRAMME = str(path)
 #: plain FIT files in the source folder (every 50th truncated), beside one export zip
 N_FILES = 400
 
@@ -204,7 +215,8 @@ def test_sigkill_during_done_then_done_again(
     again = ck.run(db, "done", "--programme", PROGRAMME)
     if committed:  # the first one counted: the second finds nothing due and changes nothing
         assert (again.returncode, again.stderr) == (
-            1, "Error: no post-run stretch set is due, so there is nothing to mark done\n"
+            1, ("Error: the post-run set after your 12.0 km run yesterday, 09:00–10:00 was already done at "
+               "Sun 09:30 (fitplug done); nothing else was due at Sun 22 Nov 09:30\n")
         )  # fmt: skip
     else:
         assert again.returncode == 0, again.stderr

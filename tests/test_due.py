@@ -199,7 +199,7 @@ def test_future_activities_and_since_are_ignored(programme: Programme) -> None:
 def test_band_needs_two_sessions_at_the_top(programme: Programme) -> None:
     one = [read_activity(m.strength(at(17, 7), [15, 15, 15]))]
     assert decide(one, [], programme, at(18, 7)).band == ()
-    broken = one + [read_activity(m.strength(at(20, 7), [15, 14, 15]))]
+    broken = one + [read_activity(m.strength(at(20, 7), [15, 12, 15]))]  # 12 is not past 12
     assert decide(broken, [], programme, at(21, 7)).band == ()
 
 
@@ -248,7 +248,7 @@ def year(streak_from: dt.date | None, *, banded: bool = True) -> tuple[list[Acti
         roll = rng.random()
         if day.weekday() in (1, 4) and roll < 0.85:  # Tue and Fri: lifts, now and then skipped
             top = streak_from is not None and day >= streak_from
-            reps = 15 if top or rng.random() < 0.5 else 13
+            reps = 15 if top or rng.random() < 0.5 else 12
             out.append(_lift(len(out), t, reps, "hip_stability" if banded else "core"))
         elif roll < 0.7:  # runs, some too short, some late at night, some multisport
             minutes = rng.choice([15, 35, 50, 70])
@@ -306,3 +306,43 @@ def test_bounded_load_decides_as_the_whole_history(
         assert bool(full.band) == (streak_from is not None)
         if full.band:
             assert full.band[0].since_utc.date() < dt.date(2026, 2, 10)
+
+
+def test_band_past_the_threshold_names_the_next_colour(programme: Programme) -> None:
+    from fitplug.activities.due import band_words
+    from fitplug.model import BandRule
+
+    lifts = [read_activity(m.strength(at(17, 7), [13, 13, 13])), read_activity(m.strength(at(20, 7), [13, 14, 13]))]
+    (advice,) = decide(lifts, [], programme, at(21, 7)).band
+    assert (advice.key, advice.next_band, advice.threshold, advice.sessions) == (
+        "band-up-banded_leg_raise-green", "blue", 12, 2)
+    assert advice.since_utc == lifts[1].sessions[0].end_utc
+    assert band_words(advice) == ("Time for a tougher band: Banded Leg Raise, green → blue (every set went past 12 "
+                                  "reps in 2 sessions in a row with the green band).")
+    # the runner's own rule: three sessions past 13, on a ladder where green is the toughest
+    own = dataclasses.replace(programme, band=BandRule(("red", "green"), threshold=13, sessions=3))
+    assert decide(lifts, [], own, at(21, 7)).band == ()
+    more = [*lifts, read_activity(m.strength(at(24, 7), [14, 14, 14]))]
+    assert decide(more, [], own, at(25, 7)).band == ()  # 13 is not past 13
+    most = [read_activity(m.strength(at(d, 7), [14, 14, 14])) for d in (17, 20, 24)]
+    (top,) = decide(most, [], own, at(25, 7)).band
+    assert top.next_band is None and "green is the toughest band on your ladder" in band_words(top)
+    # sessions from before the band was changed never count
+    changed = {"banded_leg_raise": at(19, 0)}
+    assert decide(lifts, [], programme, at(21, 7), band_since=changed).band == ()
+    later = [*lifts, read_activity(m.strength(at(24, 7), [13, 13, 13]))]
+    (after,) = decide(later, [], programme, at(25, 7), band_since=changed).band
+    assert after.since_utc == later[2].sessions[0].end_utc
+
+
+def test_a_post_run_workout_on_a_strength_day_is_not_strength(programme: Programme) -> None:
+    """The issue's example: a Thursday run, the post-run workout on Friday morning, no strength session."""
+    from fitplug.programme.schedule import post_run_variants
+
+    thursday_run = read_activity(m.run(at(19, 18), 40, 8.0))
+    friday_stretch = read_activity(m.fitplug_session(at(20, 7, 22), post_run_variants(programme)[0]))
+    d = decide([thursday_run, friday_stretch], [], programme, at(21, 9), since=at(16, 0))
+    assert (d.tally.strength_done, d.tally.strength_planned) == (0, 2)
+    assert [day.isoformat() for day, _ in d.strength_missed] == ["2026-11-17", "2026-11-20"]
+    assert [(r.state.value, r.done_by) for r in d.runs] == [("done", "workout")]
+    assert d.tally.stretch_days == 1

@@ -139,13 +139,13 @@ def check_against_plan(session: Session, data: bytes) -> None:
         else:
             assert lines[:1] not in (["Left"], ["Right"])
         if isinstance(ex.dose, Reps) and ex.dose.low != ex.dose.high:
-            assert f"{ex.dose.low}–{ex.dose.high} reps" in notes
+            assert f"{ex.dose.low}-{ex.dose.high} reps" in notes  # ASCII: watch fonts
         if ex.tempo is not None:
             assert f"tempo {ex.tempo}" in notes
         if ex.band:
             assert f"{ex.band.capitalize()} band" in notes
         if ex.cue:
-            assert ex.cue in notes or notes.endswith("…")
+            assert ex.cue in notes or notes.endswith("...")
         if ex.weight_kg is not None:
             assert got["exercise_weight"] == pytest.approx(ex.weight_kg)
             assert got["weight_display_unit"] == "kilogram"
@@ -295,21 +295,21 @@ def test_notes_truncated_at_a_character_boundary() -> None:
                            programme_id="p").data
     notes = decode(data)["workout_step"][0]["notes"]
     assert len(notes.encode()) <= 200
-    assert notes.startswith("Left\nHold 20–30 s\nÉtirez") and notes.endswith("…")
+    assert notes.startswith("Left\nHold 20-30 s\nÉtirez") and notes.endswith("...")
 
 
 def test_truncate_utf8() -> None:
     assert F.truncate_utf8("abc", 3) == "abc"
-    assert F.truncate_utf8("ééé", 5) == "é…"  # "é" is 2 bytes, "…" is 3
-    assert F.truncate_utf8("ééé", 4) == "…"  # half an "é" never goes out
-    assert F.truncate_utf8("aéééé", 8) == "aéé…"  # 1 + 2 + 2 + 3 bytes
+    assert F.truncate_utf8("ééé", 5) == "é..."  # "é" is 2 bytes, "..." is 3 (ASCII: watch fonts)
+    assert F.truncate_utf8("ééé", 4) == "..."  # half an "é" never goes out
+    assert F.truncate_utf8("aéééé", 8) == "aéé..."  # 1 + 2 + 2 + 3 bytes
     assert len(F.truncate_utf8("🙂" * 100, 200).encode()) <= 200
 
 
 def test_long_name_truncated_to_31_bytes() -> None:
     data = F.build_workout(_session(_exercise(), name="Étirements fessiers du mardi soir"), programme_id="p").data
     name = decode(data)["workout"][0]["wkt_name"]
-    assert len(name.encode()) <= 31 and name.endswith("…")
+    assert len(name.encode()) <= 31 and name.endswith("...")
 
 
 # --- schedules ----------------------------------------------------------------------

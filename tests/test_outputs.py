@@ -45,7 +45,10 @@ class Renames:
         real = os.replace
 
         def replace(src: Any, dst: Any) -> None:
-            assert Path(src).name.startswith(".") and Path(src).parent == Path(dst).parent
+            # beside the target; on a watch, in the device's .fitplug-partial (never in NewFiles, #11)
+            same_folder = Path(src).name.startswith(".") and Path(src).parent == Path(dst).parent
+            on_watch = Path(src).parent.name == ".fitplug-partial" and Path(dst).parent.name == "NewFiles"
+            assert same_folder or on_watch
             self.done[Path(dst)] = Path(src).read_bytes()
             real(src, dst)
 

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 import datetime as dt
 import gzip
 import io
@@ -31,7 +32,8 @@ def at(day: int, hour: int, minute: int = 0) -> dt.datetime:
 
 @pytest.fixture
 def programme():  # type: ignore[no-untyped-def]
-    return load_programme(ROOT / "templates" / "glute-runner.toml")
+    # the runner started on the Monday of the fixtures' week: their runs are tracked
+    return dataclasses.replace(load_programme(ROOT / "templates" / "glute-runner.toml"), start=dt.date(2026, 11, 16))
 
 
 def write(path: Path, data: bytes) -> Path:
@@ -76,7 +78,10 @@ def test_gzip_single_file_and_watch(tmp_path: Path, programme) -> None:  # type:
     write(watch / "GARMIN" / "Activity" / "A1.FIT", m.run(at(20, 18), 30, 5.0))
     write(watch / "GARMIN" / "Workouts" / "W.FIT", m.workout_file())  # not read: only Activity is
     db = tmp_path / "db.sqlite3"
-    glute = ROOT / "templates" / "glute-runner.toml"
+    glute = tmp_path / "glute-runner.toml"  # the template, started on the Monday of the fixtures' week
+    text = (ROOT / "templates" / "glute-runner.toml").read_text(encoding="utf-8")
+    glute.write_text(text.replace('timezone = "Europe/London"', 'timezone = "Europe/London"\nstart = 2026-11-16'),
+                     encoding="utf-8")
     r, _ = sync_activities([gz], programme_file=glute, device_root=watch, db_path=db, now=NOW)
     assert sorted(a.key for a in r.new) == sorted([str(gz), str(watch / "GARMIN" / "Activity" / "A1.FIT")])
     assert r.other == {}

@@ -112,7 +112,7 @@ def test_json_document(fixed_now: dt.datetime) -> None:
     doc = to_json(read_workout(workout.data))
     assert doc["schema"] == "fitplug.show/1"
     assert doc["file"] == "<bytes>"
-    assert doc["workout"] == {"name": "Post-run Stretch 1", "sport": "training",
+    assert doc["workout"] == {"name": "Post-run Stre 1", "sport": "training",
                               "sub_sport": "strength_training", "num_valid_steps": 6}
     assert doc["file_id"]["serial_number"] == workout.serial_number
     assert doc["file_id"]["time_created"] == workout.time_created.isoformat().replace("+00:00", "Z")

@@ -9,9 +9,20 @@ from __future__ import annotations
 
 import datetime as dt
 import enum
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 
+from fitplug.activities.classify import (
+    RUN_SUB_SPORTS,
+    STRETCH_SPORTS,
+    STRETCH_SUB_SPORTS,
+    ActivityKind,
+    Classification,
+    classify,
+    exercise_key,
+    is_run,
+    set_matches,
+)
 from fitplug.model import (
     ActivitySession,
     ActivitySummary,
@@ -30,14 +41,8 @@ from fitplug.programme.schedule import expand, post_run_variants, zone
 
 _UTC = dt.UTC
 
-#: running sub_sports that count as a training run (``None``: the file does not say)
-RUN_SUB_SPORTS = frozenset(
-    {None, "generic", "street", "road", "trail", "treadmill", "track", "indoor_running", "virtual_activity"}
-)
-#: sub_sports of a stretching session, whatever the sport
-STRETCH_SUB_SPORTS = frozenset({"flexibility_training", "yoga", "mobility"})
-#: sports that are stretching whatever the sub_sport
-STRETCH_SPORTS = frozenset({"mobility", "yoga", "flexibility_training"})
+__all__ = ["RUN_SUB_SPORTS", "STRETCH_SPORTS", "STRETCH_SUB_SPORTS", "ActivityKind", "Classification", "classify",
+           "is_run"]
 
 
 class State(enum.Enum):
@@ -54,15 +59,6 @@ class DoneBy(enum.StrEnum):
     WORKOUT = "workout"  #: the post-run stretch workout
     STRETCHING_ACTIVITY = "stretching activity"  #: any stretching activity
     MARK = "fitplug done"  #: a `fitplug done` mark
-
-
-class ActivityKind(enum.StrEnum):
-    """What the rule makes of an activity (other activities are known by their sport)."""
-
-    RUN = "run"
-    STRENGTH = "strength"
-    STRETCH = "stretch"
-    OTHER = "other"  #: an activity with no session
 
 
 @dataclass(frozen=True, slots=True)
@@ -99,6 +95,10 @@ class WeekTally:
     stretch_days: int
     stretch_min: int
     stretch_max: int
+    #: post-run sets of this week's runs: done, missed, still due
+    post_run_done: int = 0
+    post_run_missed: int = 0
+    post_run_due: int = 0
 
 
 @dataclass(frozen=True, slots=True)
@@ -107,8 +107,14 @@ class BandAdvice:
 
     key: str
     exercise: Exercise
+    #: end of the last session of the run that earned it
     since_utc: dt.datetime
-    top_reps: int
+    #: every working set went past this many reps
+    threshold: int
+    #: in this many sessions in a row with the current band
+    sessions: int
+    #: the next colour on the runner's ladder (``None``: the band is the ladder's toughest)
+    next_band: str | None
 
 
 @dataclass(frozen=True, slots=True)
@@ -122,6 +128,10 @@ class Decision:
     band: tuple[BandAdvice, ...]
     #: the report's and the feed's items, in time order
     items: tuple[DueItem, ...] = field(default=())
+    #: the local day the bookkeeping starts (nothing before it is due or missed)
+    first_day: dt.date | None = None
+    #: the tallies of the weeks asked for, oldest first; the last is ``tally``
+    weeks: tuple[WeekTally, ...] = ()
 
     @property
     def due(self) -> tuple[RunStretch, ...]:
@@ -129,30 +139,27 @@ class Decision:
         return tuple(r for r in self.runs if r.state is State.DUE)
 
 
-# --- classifying activities ------------------------------------------------------
+# --- classifying activities (the one decision is fitplug.activities.classify.classify) ----------
 
 
-def is_run(session: ActivitySession) -> bool:
-    return session.sport == "running" and session.sub_sport in RUN_SUB_SPORTS
+def is_stretching(summary: ActivitySummary, programme: Programme | None = None) -> bool:
+    """Stretching, as :func:`classify` decides (a fitplug post-run workout is, though recorded as strength)."""
+    return classify(summary, programme).kind == ActivityKind.STRETCH
 
 
-def is_stretching(summary: ActivitySummary) -> bool:
-    return any(s.sport in STRETCH_SPORTS or s.sub_sport in STRETCH_SUB_SPORTS for s in summary.sessions)
+def is_strength(summary: ActivitySummary, programme: Programme | None = None) -> bool:
+    """A strength session, as :func:`classify` decides."""
+    return classify(summary, programme).kind == ActivityKind.STRENGTH
 
 
-def is_strength(summary: ActivitySummary) -> bool:
-    return any(s.sport == "training" and s.sub_sport == "strength_training" for s in summary.sessions)
-
-
-def activity_kind(summary: ActivitySummary) -> ActivityKind | str:
+def activity_kind(summary: ActivitySummary, programme: Programme | None = None) -> ActivityKind | str:
     """An :class:`ActivityKind`, or the first session's sport (``cycling``) for any other activity."""
-    if any(is_run(s) for s in summary.sessions):
-        return ActivityKind.RUN
-    if is_strength(summary):
-        return ActivityKind.STRENGTH
-    if is_stretching(summary):
-        return ActivityKind.STRETCH
-    return summary.sessions[0].sport if summary.sessions else ActivityKind.OTHER
+    return classify(summary, programme).kind
+
+
+def is_post_run_workout(summary: ActivitySummary, programme: Programme) -> bool:
+    """The activity is the post-run stretch workout: by its workout name, or by its sets."""
+    return classify(summary, programme).post_run
 
 
 def _seconds(session: ActivitySession) -> float:
@@ -165,37 +172,6 @@ def _start(summary: ActivitySummary) -> dt.datetime:
 
 def _end(summary: ActivitySummary) -> dt.datetime:
     return max(s.end_utc for s in summary.sessions)
-
-
-def _exercise_key(exercise: Exercise) -> tuple[str, int | None]:
-    g = exercise.garmin
-    return g.category, g.name_id
-
-
-def _set_matches(category: str | None, name: int | None, key: tuple[str, int | None]) -> bool:
-    # A watch may record the category alone; that is enough to match.
-    return category == key[0] and (key[1] is None or name is None or name == key[1])
-
-
-def is_post_run_workout(summary: ActivitySummary, programme: Programme) -> bool:
-    """The activity is the post-run stretch workout: by its workout name, or by its sets."""
-    post = programme.post_run
-    if post is None or not (summary.workout_name or summary.sets):
-        return False  # most activities: no need to build the variants
-    variants = post_run_variants(programme)
-    if summary.workout_name:
-        name = summary.workout_name.strip().casefold()
-        names = {v.name.strip().casefold() for v in variants} | {post.name.strip().casefold()}
-        if name in names or name.startswith(post.name.strip().casefold()):
-            return True
-    active = [(s.category, s.exercise_name) for s in summary.sets if s.set_type == "active" and s.category]
-    if not active:
-        return False
-    for variant in variants:
-        keys = [_exercise_key(e) for e in variant.exercises]
-        if keys and all(any(_set_matches(c, n, k) for c, n in active) for k in keys):
-            return True
-    return False
 
 
 # --- the rule ----------------------------------------------------------------------
@@ -213,23 +189,30 @@ def decide(
     now: dt.datetime,
     *,
     since: dt.datetime | None = None,
+    band_since: Mapping[str, dt.datetime] | None = None,
+    weeks: int = 1,
 ) -> Decision:
     """What is due at ``now`` (aware), from everything recorded up to then.
 
     ``since`` starts the bookkeeping: runs and planned strength days before it
-    make no items (a watch with years of history should not report years of
-    missed stretches). Activities and marks after ``now`` are ignored.
+    make no items (nothing before the runner started is missed). ``band_since``:
+    for a banded exercise's id, when its current band was first prescribed;
+    sessions before it were done with an earlier band and never count toward
+    its advice. ``weeks``: how many local weeks, the current one last, to tally.
+    Activities and marks after ``now`` are ignored.
     """
     tz = zone(programme.timezone)
     now = now.astimezone(_UTC)
     known = _known(history, now)
+    classified = [(a, classify(a, programme, programme.due.min_run_min * 60)) for a in known]
     marks = sorted((m for m in marks if m.at_utc <= now), key=lambda m: m.at_utc)
-    evidence = _evidence(known, programme)
-    stretches = _stretches(_qualifying_runs(known, programme, since), evidence, marks, programme, now)
+    evidence = _evidence(classified)
+    stretches = _stretches(_qualifying_runs(classified, programme, since), evidence, marks, programme, now)
 
     today = now.astimezone(tz).date()
-    strength_days = {_start(a).astimezone(tz).date() for a in known if is_strength(a)}
-    stretch_days = {_start(a).astimezone(tz).date() for a in known if is_stretching(a) or is_strength(a)}
+    strength_days = {_start(a).astimezone(tz).date() for a, c in classified if c.kind == ActivityKind.STRENGTH}
+    stretch_days = {_start(a).astimezone(tz).date() for a, c in classified
+                    if c.kind in (ActivityKind.STRETCH, ActivityKind.STRENGTH)}
     stretch_days |= {t.astimezone(tz).date() for t, _, _ in evidence}
     stretch_days |= {r.done_utc.astimezone(tz).date() for r in stretches if r.done_utc is not None}
     if since is not None:
@@ -237,14 +220,22 @@ def decide(
     else:
         first_day = _start(known[0]).astimezone(tz).date() if known else today
     missed_days = _missed_strength(programme, strength_days, first_day, today)
-    band = tuple(_band_advice(known, programme))
+    band = tuple(_band_advice(classified, programme, band_since or {}))
+    this_monday = today - dt.timedelta(days=today.weekday())
+    tallies = tuple(
+        _tally(programme, this_monday - dt.timedelta(weeks=k), first_day, strength_days, stretch_days,
+               missed_days, stretches, today)
+        for k in range(max(1, weeks) - 1, -1, -1)
+    )
     return Decision(
         now=now,
         runs=tuple(stretches),
-        tally=_tally(programme, today, strength_days, stretch_days, missed_days),
+        tally=tallies[-1],
         strength_missed=tuple(missed_days),
         band=band,
         items=_items(stretches, missed_days, band, programme),
+        first_day=first_day,
+        weeks=tallies,
     )
 
 
@@ -253,28 +244,26 @@ def _known(history: Iterable[ActivitySummary], now: dt.datetime) -> list[Activit
     return sorted((a for a in history if a.sessions and _end(a) <= now), key=lambda a: (_start(a), a.sha256))
 
 
-def _qualifying_runs(
-    known: Iterable[ActivitySummary], programme: Programme, since: dt.datetime | None
-) -> list[_Run]:
+def _qualifying_runs(classified: Iterable[tuple[ActivitySummary, Classification]], programme: Programme,
+                     since: dt.datetime | None) -> list[_Run]:
     """Runs long enough to make a post-run set due, from ``since`` on, in order."""
     min_s = programme.due.min_run_min * 60
     runs: list[_Run] = []
-    for a in known:
+    for a, c in classified:
         legs = [s for s in a.sessions if is_run(s)]
-        if legs and sum(_seconds(s) for s in legs) >= min_s and (since is None or legs[0].start_utc >= since):
+        if (c.kind == ActivityKind.RUN and legs and sum(_seconds(s) for s in legs) >= min_s
+                and (since is None or legs[0].start_utc >= since)):
             runs.append((a, legs))
     return runs
 
 
-def _evidence(known: Iterable[ActivitySummary], programme: Programme) -> list[_Evidence]:
+def _evidence(classified: Iterable[tuple[ActivitySummary, Classification]]) -> list[_Evidence]:
     """Activities that complete a post-run set: the post-run workout or any stretching."""
     evidence: list[_Evidence] = []
-    for a in known:
-        if any(is_run(s) for s in a.sessions):
-            continue
-        if is_post_run_workout(a, programme):
+    for a, c in classified:
+        if c.post_run:
             evidence.append((_start(a), DoneBy.WORKOUT, a))
-        elif is_stretching(a):
+        elif c.kind == ActivityKind.STRETCH:
             evidence.append((_start(a), DoneBy.STRETCHING_ACTIVITY, a))
     return evidence
 
@@ -354,77 +343,99 @@ def _missed_strength(
 
 
 def _tally(
-    programme: Programme, today: dt.date, strength_days: set[dt.date], stretch_days: set[dt.date],
-    missed_days: Sequence[tuple[dt.date, Session]],
+    programme: Programme, week_start: dt.date, first_day: dt.date, strength_days: set[dt.date],
+    stretch_days: set[dt.date], missed_days: Sequence[tuple[dt.date, Session]], runs: Sequence[RunStretch],
+    today: dt.date,
 ) -> WeekTally:
-    """``today``'s local week held against the programme."""
-    week_start = today - dt.timedelta(days=today.weekday())
+    """One local week held against the programme; only days from ``first_day`` are planned."""
+    tz = zone(programme.timezone)
     week_end = week_start + dt.timedelta(days=7)
-    planned_week = [p for p in expand(programme, week_start, week_end) if p.session.kind is SessionKind.STRENGTH]
+    planned_week = [p for p in expand(programme, max(week_start, first_day), week_end)
+                    if p.session.kind is SessionKind.STRENGTH]
+
+    def in_week(d: dt.date) -> bool:
+        return week_start <= d < week_end and d <= today
+
+    run_days = [(r.run_end_utc.astimezone(tz).date(), r.state) for r in runs]
     return WeekTally(
         week_start=week_start,
-        strength_done=sum(1 for d in strength_days if week_start <= d < week_end),
+        strength_done=sum(1 for d in strength_days if in_week(d)),
         strength_planned=len(planned_week),
         strength_missed=tuple(d for d, _ in missed_days if week_start <= d < week_end),
-        stretch_days=sum(1 for d in stretch_days if week_start <= d < week_end),
+        stretch_days=sum(1 for d in stretch_days if in_week(d)),
         stretch_min=programme.targets.stretch_days_min,
         stretch_max=programme.targets.stretch_days_max,
+        post_run_done=sum(1 for d, st in run_days if in_week(d) and st is State.DONE),
+        post_run_missed=sum(1 for d, st in run_days if in_week(d) and st is State.MISSED),
+        post_run_due=sum(1 for d, st in run_days if in_week(d) and st is State.DUE),
     )
 
 
 # --- how far back the rule looks ------------------------------------------------------
 
 
-def lookback(since: dt.datetime, now: dt.datetime) -> dt.datetime:
+def lookback(since: dt.datetime, now: dt.datetime, weeks: int = 1) -> dt.datetime:
     """The earliest instant whose activities can change :func:`decide` at ``now`` (band aside).
 
     Runs count from ``since``, and the post-run sets they open can only be
     completed after they start; planned strength days count from ``since``'s
-    local day, and the tally looks at ``now``'s local week. Any activity that
-    matters therefore has a session starting on or after the earlier of
-    ``since`` and ``now``'s local week, which are at most a day (the widest
-    UTC offset, plus a clock change) and a week before those instants; two
-    days of margin cover it. Band advice can reach further: see :func:`band_settled`.
+    local day, and the tallies look at ``now``'s last ``weeks`` local weeks. Any
+    activity that matters therefore has a session starting on or after the
+    earlier of ``since`` and the first of those weeks, which are at most a day
+    (the widest UTC offset, plus a clock change) and ``weeks`` weeks before
+    those instants; two days of margin cover it. Band advice can reach
+    further: see :func:`band_settled`.
     """
-    return min(since, now - dt.timedelta(days=7)).astimezone(_UTC) - dt.timedelta(days=2)
+    return min(since, now - dt.timedelta(days=7 * max(1, weeks))).astimezone(_UTC) - dt.timedelta(days=2)
 
 
 def band_categories(programme: Programme) -> frozenset[str]:
     """The Garmin categories of the banded exercises: only activities with such sets matter to band advice."""
-    return frozenset(_exercise_key(ex)[0] for ex in _banded(programme))
+    return frozenset(exercise_key(ex)[0] for ex in banded_exercises(programme))
 
 
 def band_settled(
-    history: Iterable[ActivitySummary], programme: Programme, now: dt.datetime, bound: dt.datetime
+    history: Iterable[ActivitySummary], programme: Programme, now: dt.datetime, bound: dt.datetime,
+    band_since: Mapping[str, dt.datetime] | None = None,
 ) -> bool:
     """True when older activities cannot change the band advice over ``history``.
 
     ``history`` must hold every activity with a banded exercise's sets that has a
     session starting at or after ``bound``. Band advice follows each banded
-    exercise's unbroken run of sessions at the top of its range; once a session
-    that starts at or after ``bound`` broke it, nothing before counts.
+    exercise's unbroken run of sessions past the threshold with the current
+    band; once a session that starts at or after ``bound`` broke it, or the band
+    was changed at or after ``bound``, nothing before counts.
     """
+    band_since = band_since or {}
     known = _known(history, now.astimezone(_UTC))
-    for ex in _banded(programme):
-        assert isinstance(ex.dose, Reps)
-        key, top = _exercise_key(ex), ex.dose.high
-        if not any(_start(a) >= bound and _streak_breaks(a, key, top) for a in known):
+    for ex in banded_exercises(programme):
+        changed = band_since.get(ex.id)
+        if changed is not None and changed >= bound:
+            continue
+        key = exercise_key(ex)
+        if not any(_start(a) >= bound and _streak_breaks(a, programme, key) for a in known):
             return False
     return True
 
 
-def _banded_sets(a: ActivitySummary, key: tuple[str, int | None]) -> list[SetRecord]:
-    if not is_strength(a):
+def _banded_sets(a: ActivitySummary, programme: Programme, key: tuple[str, int | None]) -> list[SetRecord]:
+    """The working sets of one banded exercise in a strength session (none in anything else)."""
+    if classify(a, programme, programme.due.min_run_min * 60).kind != ActivityKind.STRENGTH:
         return []
-    return [s for s in a.sets if s.set_type == "active" and _set_matches(s.category, s.exercise_name, key)]
+    return [s for s in a.sets if s.set_type == "active" and set_matches(s.category, s.exercise_name, key)]
 
 
-def _streak_breaks(a: ActivitySummary, key: tuple[str, int | None], top: int) -> bool:
-    sets = _banded_sets(a, key)
-    return bool(sets) and not all((s.repetitions or 0) >= top for s in sets)
+def _past_threshold(sets: Sequence[SetRecord], threshold: int) -> bool:
+    return all((s.repetitions or 0) > threshold for s in sets)
 
 
-def _banded(programme: Programme) -> list[Exercise]:
+def _streak_breaks(a: ActivitySummary, programme: Programme, key: tuple[str, int | None]) -> bool:
+    sets = _banded_sets(a, programme, key)
+    return bool(sets) and not _past_threshold(sets, programme.band.threshold)
+
+
+def banded_exercises(programme: Programme) -> list[Exercise]:
+    """The exercises with a band and a rep range, each once, in programme order."""
     seen: dict[str, Exercise] = {}
     for session in programme.sessions:
         for ex in session.exercises:
@@ -433,26 +444,42 @@ def _banded(programme: Programme) -> list[Exercise]:
     return list(seen.values())
 
 
-def _band_advice(known: Iterable[ActivitySummary], programme: Programme) -> Iterable[BandAdvice]:
-    known = list(known)
-    for ex in _banded(programme):
-        assert isinstance(ex.dose, Reps)
-        key = _exercise_key(ex)
-        top = ex.dose.high
+def _band_advice(
+    classified: Sequence[tuple[ActivitySummary, Classification]], programme: Programme,
+    band_since: Mapping[str, dt.datetime],
+) -> Iterable[BandAdvice]:
+    """Per banded exercise: the last ``sessions`` sessions with the current band all went past the threshold."""
+    rule = programme.band
+    strength = [a for a, c in classified if c.kind == ActivityKind.STRENGTH]
+    for ex in banded_exercises(programme):
+        key = exercise_key(ex)
+        changed = band_since.get(ex.id)
         streak = 0
         since: dt.datetime | None = None
-        for a in known:
-            sets = _banded_sets(a, key)
+        for a in strength:
+            if changed is not None and _start(a) < changed:
+                continue  # done with an earlier band
+            sets = [s for s in a.sets if s.set_type == "active" and set_matches(s.category, s.exercise_name, key)]
             if not sets:
                 continue
-            if all((s.repetitions or 0) >= top for s in sets):
+            if _past_threshold(sets, rule.threshold):
                 streak += 1
-                if streak == 2:
+                if streak == rule.sessions:
                     since = _end(a)
             else:
                 streak, since = 0, None
-        if streak >= 2 and since is not None:
-            yield BandAdvice(key=f"band-up-{ex.id}-{ex.band}", exercise=ex, since_utc=since, top_reps=top)
+        if streak >= rule.sessions and since is not None:
+            yield BandAdvice(key=f"band-up-{ex.id}-{ex.band}", exercise=ex, since_utc=since,
+                             threshold=rule.threshold, sessions=rule.sessions, next_band=rule.next_band(ex.band))
+
+
+def band_words(b: BandAdvice) -> str:
+    """``Time for a tougher band: Banded Leg Raise, red → blue (every set past 12 reps in 2 sessions in a row).``"""
+    move = f"{b.exercise.band} → {b.next_band}" if b.next_band else \
+        f"{b.exercise.band} is the toughest band on your ladder: add a band to [band] ladder, or slow the tempo"
+    sessions = "the last session" if b.sessions == 1 else f"{b.sessions} sessions in a row"
+    return (f"Time for a tougher band: {b.exercise.title}, {move} "
+            f"(every set went past {b.threshold} reps in {sessions} with the {b.exercise.band} band).")
 
 
 # --- words ----------------------------------------------------------------------------
@@ -532,8 +559,9 @@ def _items(
                 b.key,
                 b.since_utc,
                 b.since_utc + dt.timedelta(minutes=15),
-                f"Time for a tougher band: {b.exercise.title}",
-                f"Every set reached {b.top_reps} reps in the last two sessions with the {b.exercise.band} band.",
+                f"Time for a tougher band: {b.exercise.title}"
+                + (f" ({b.exercise.band} → {b.next_band})" if b.next_band else ""),
+                band_words(b),
             )
         )
     items.sort(key=lambda i: (i.start_utc, i.key))

@@ -7,6 +7,7 @@ feeds it from the store and records what it decided.
 from __future__ import annotations
 
 import datetime as dt
+import json
 from dataclasses import replace
 
 from fitplug.activities.due import (
@@ -15,34 +16,91 @@ from fitplug.activities.due import (
     State,
     band_categories,
     band_settled,
+    banded_exercises,
     decide,
     lookback,
+    run_words,
 )
 from fitplug.activities.store import Store, iso
 from fitplug.errors import FitplugError
 from fitplug.model import ActivitySummary, DueItem, Programme
+from fitplug.programme.schedule import zone
 
 _UTC = dt.UTC
-#: meta key: when fitplug started keeping the due bookkeeping (see ``tracking_since``)
+#: meta key of fitplug before 0.x: the Monday before the first sync (still honoured, see ``tracking_since``)
 SINCE_KEY = "tracking_since_utc"
+#: meta key prefix: when the bookkeeping of one programme (by id) starts
+START_KEY = "tracking_start_utc:"
+#: meta key prefix: a banded exercise's current band and when it was first prescribed
+BAND_KEY = "band:"
 
 
-def tracking_since(store: Store | None, now: dt.datetime) -> dt.datetime:
-    """When the due bookkeeping starts: Monday 00:00 UTC of the week before the first sync.
+def tracking_since(store: Store | None, now: dt.datetime, programme: Programme | None = None) -> dt.datetime:
+    """When the bookkeeping starts: nothing before it is due or missed.
 
-    Remembered in the store by the first sync that decides, so it never moves
-    (a read-only store, or none, gives what that sync would remember). Older
-    runs are history only: they make no due or missed items.
+    The programme's ``start`` date (local midnight) when it names one; else the
+    local day fitplug first saw this programme in a command that writes (sync,
+    done, a written feed), remembered in the store under the programme's id so
+    it never moves; a query before any such command gives today, what that
+    command would remember. A store from an older fitplug keeps its first
+    sync's start (the Monday of the week before it).
     """
-    text = store.get_meta(SINCE_KEY) if store is not None else None
-    if text is not None:
+    if programme is not None and programme.start is not None:
+        return dt.datetime.combine(programme.start, dt.time(0), tzinfo=zone(programme.timezone)).astimezone(_UTC)
+    key = START_KEY + (programme.id if programme is not None else "")
+    text = None
+    if store is not None:
+        text = store.get_meta(key) or store.get_meta(SINCE_KEY)
+    if text:
         return dt.datetime.fromisoformat(text)
-    day = now.astimezone(_UTC).date()
-    monday = day - dt.timedelta(days=day.weekday() + 7)
-    since = dt.datetime.combine(monday, dt.time(0), tzinfo=_UTC)
-    if store is not None and not store.read_only:
-        store.set_meta(SINCE_KEY, iso(since) or "")
-    return since
+    tz: dt.tzinfo = zone(programme.timezone) if programme is not None else _UTC
+    day = now.astimezone(tz).date()
+    return dt.datetime.combine(day, dt.time(0), tzinfo=tz).astimezone(_UTC)
+
+
+def band_since(store: Store | None, programme: Programme, now: dt.datetime) -> dict[str, dt.datetime]:
+    """For each banded exercise whose band was changed: when the current band was first prescribed.
+
+    The store remembers each banded exercise's band; when the programme names
+    another, the change counts from ``now`` (a query) or from the writing
+    command that first sees it (remembered). An exercise seen with one band
+    only has no entry: every session counts.
+    """
+    out: dict[str, dt.datetime] = {}
+    for ex in banded_exercises(programme):
+        held = _held_band(store.get_meta(BAND_KEY + f"{programme.id}:{ex.id}")) if store is not None else None
+        if held is None:
+            continue
+        if (ex.band or "").casefold() != held[0].casefold():
+            out[ex.id] = now.astimezone(_UTC)
+        elif held[1]:
+            out[ex.id] = dt.datetime.fromisoformat(held[1])
+    return out
+
+
+def remember_programme(store: Store, programme: Programme, now: dt.datetime) -> None:
+    """A writing command saw ``programme``: remember its first day and its bands (as :func:`band_since` reads)."""
+    key = START_KEY + programme.id
+    if programme.start is None and store.get_meta(key) is None:
+        store.set_meta(key, iso(tracking_since(store, now, programme)) or "")
+    for ex in banded_exercises(programme):
+        name = BAND_KEY + f"{programme.id}:{ex.id}"
+        held = _held_band(store.get_meta(name))
+        if held is None:
+            store.set_meta(name, json.dumps({"band": ex.band, "since": None}))
+        elif held[0].casefold() != (ex.band or "").casefold():
+            store.set_meta(name, json.dumps({"band": ex.band, "since": iso(now)}))
+
+
+def _held_band(text: str | None) -> tuple[str, str | None] | None:
+    """The remembered ``(band, since)`` of one exercise, or ``None``."""
+    if text is None:
+        return None
+    try:
+        held = json.loads(text)
+        return str(held["band"]), held.get("since")
+    except (ValueError, KeyError, TypeError):
+        return None
 
 
 def due_items(store: Store, programme: Programme, now: dt.datetime) -> list[DueItem]:
@@ -52,39 +110,43 @@ def due_items(store: Store, programme: Programme, now: dt.datetime) -> list[DueI
 
 def decide_and_save(store: Store, programme: Programme, now: dt.datetime) -> tuple[Decision, list[DueItem]]:
     """Decide at ``now`` and record the due items (with their time and sequence)."""
+    remember_programme(store, programme, now)
     decision = evaluate(store, programme, now)
     return decision, list(store.save_due(decision.items, now))
 
 
-def evaluate(store: Store | None, programme: Programme, now: dt.datetime) -> Decision:
-    """The due rule over what the store holds (no file is read); ``None``: an empty store.
+def evaluate(store: Store | None, programme: Programme, now: dt.datetime, *, weeks: int = 1) -> Decision:
+    """The due rule over what the store holds (no file is read, nothing is written); ``None``: an empty store.
 
     Only the activities the rule can look at are loaded (see :func:`recent_history`).
     """
-    since = tracking_since(store, now)
+    since = tracking_since(store, now, programme)
+    bands = band_since(store, programme, now)
     if store is None:
-        return decide([], [], programme, now, since=since)
-    bound = lookback(since, now)
-    return decide(recent_history(store, programme, now, since), store.done_marks(bound), programme, now,
-                  since=since)
+        return decide([], [], programme, now, since=since, band_since=bands, weeks=weeks)
+    bound = lookback(since, now, weeks)
+    return decide(recent_history(store, programme, now, since, bands, weeks), store.done_marks(bound), programme,
+                  now, since=since, band_since=bands, weeks=weeks)
 
 
 def recent_history(
-    store: Store, programme: Programme, now: dt.datetime, since: dt.datetime
+    store: Store, programme: Programme, now: dt.datetime, since: dt.datetime,
+    bands: dict[str, dt.datetime] | None = None, weeks: int = 1,
 ) -> list[ActivitySummary]:
     """What :func:`decide` needs from the store to answer as it would over the whole history.
 
     Everything from :func:`~fitplug.activities.due.lookback` on; and, for band
     advice, older activities with a banded exercise's sets, in windows that
-    double, until each banded exercise's streak is broken or nothing older is held.
+    double, until each banded exercise's streak is broken (or its band was
+    changed) inside the window, or nothing older is held.
     """
-    bound = lookback(since, now)
+    bound = lookback(since, now, weeks)
     recent = store.history(bound)
     categories = band_categories(programme)
     first = store.first_start() if categories else None
     older: list[ActivitySummary] = []
     span = dt.timedelta(days=28)
-    while first is not None and not band_settled([*recent, *older], programme, now, bound) and bound > first:
+    while first is not None and not band_settled([*recent, *older], programme, now, bound, bands) and bound > first:
         bound -= span
         span *= 2
         held = {a.sha256 for a in recent}
@@ -92,9 +154,11 @@ def recent_history(
     return [*older, *recent]
 
 
-def status(store: Store | None, programme: Programme, now: dt.datetime) -> tuple[Decision, list[DueItem]]:
+def status(
+    store: Store | None, programme: Programme, now: dt.datetime, *, weeks: int = 1
+) -> tuple[Decision, list[DueItem]]:
     """What is due at ``now``, and the due items as the feed would show them; writes nothing."""
-    decision = evaluate(store, programme, now)
+    decision = evaluate(store, programme, now, weeks=weeks)
     return decision, (store.preview_due(decision.items, now) if store is not None else
                       [replace(i, updated_utc=now.astimezone(_UTC).replace(microsecond=0), sequence=0)
                        for i in decision.items])
@@ -104,15 +168,42 @@ def status(store: Store | None, programme: Programme, now: dt.datetime) -> tuple
 def mark_done(store: Store, programme: Programme, now: dt.datetime, at: dt.datetime) -> list[RunStretch]:
     """Record that the post-run set was done at ``at``; returns the sets it completed.
 
-    Raises :class:`~fitplug.errors.FitplugError` when no post-run set was open then.
+    Raises :class:`~fitplug.errors.FitplugError` when no post-run set was open
+    then, saying why (``at`` before the run, the set already done or lapsed, no run).
     """
+    remember_programme(store, programme, now)
     decision = evaluate(store, programme, now)
     open_then = [
         r for r in decision.runs
         if r.state is not State.DONE and r.run_start_utc < at and (r.lapse_utc is None or at < r.lapse_utc)
     ]
     if not open_then:
-        raise FitplugError("no post-run stretch set is due, so there is nothing to mark done")
+        raise FitplugError(why_nothing_open(decision, programme, now, at))
     store.add_done(at, now)
     after = {r.key: r for r in evaluate(store, programme, now).runs}
     return [after[r.key] for r in open_then if r.key in after]
+
+
+def why_nothing_open(decision: Decision, programme: Programme, now: dt.datetime, at: dt.datetime) -> str:
+    """Why no post-run set was open at ``at``, in words that say what to do."""
+    tz = zone(programme.timezone)
+    local = at.astimezone(tz)
+    when = f"{local:%a %d %b %H:%M}"
+    later = [r for r in decision.runs if r.run_start_utc >= at and r.state is not State.DONE]
+    if later:
+        r = later[0]
+        end = r.run_end_utc.astimezone(tz)
+        return (f"{when} is before {run_words(r, programme, now)}: its post-run set counts from the end of "
+                f"the run; give a time after {end:%H:%M} (or leave --at out for now)")
+    before = [r for r in decision.runs if r.run_start_utc < at]
+    if before:
+        r = before[-1]
+        if r.state is State.DONE and r.done_utc is not None:
+            return (f"the post-run set after {run_words(r, programme, now)} was already done at "
+                    f"{r.done_utc.astimezone(tz):%a %H:%M} ({r.done_by}); nothing else was due at {when}")
+        if r.lapse_utc is not None:
+            return (f"the post-run set after {run_words(r, programme, now)} lapsed at "
+                    f"{r.lapse_utc.astimezone(tz):%a %d %b %H:%M}, before {when}; it stays missed")
+    first = f" since {decision.first_day:%a %d %b}" if decision.first_day else ""
+    return (f"no run{first} before {when} made a post-run set due (runs of {programme.due.min_run_min} minutes "
+            "or more do), so there is nothing to mark done")

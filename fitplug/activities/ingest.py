@@ -98,7 +98,7 @@ def sync(
     paths = [p for p in sources if Path(p).exists()]
     result.notes += [f"Source {p} is not there now; skipped." for p in sources if not Path(p).exists()]
     result.sources = [str(p) for p in paths]
-    run = _Run(store, now, result, progress, store.file_index())  # one query; no SQL round trip per file
+    run = _Run(store, now, result, progress, store.file_index(), programme)  # one query; no SQL round trip per file
     crc = Crc.CHECK
     with Reader(run.store_batch, crc=crc, processes=processes) as reader:
         for event in scan(paths, skip_container=run.skip_container, skip_file=run.unchanged):
@@ -118,6 +118,8 @@ class _Run:
     progress: Callable[[str], None] | None
     #: key -> (size, mtime_ns, unreadable) of every file the store has seen
     known: dict[str, tuple[int, int, bool]]
+    #: classifies what was read (a fitplug post-run workout is a stretch, whatever its sport)
+    programme: Programme | None = None
 
     def done(self, key: str) -> None:
         if self.progress:
@@ -165,7 +167,7 @@ class _Run:
                 self.result.notes += [f"{shown(job.key)}: {note}" for note in outcome.notes]
             if state.status == "new":
                 start = min((s.start_utc for s in outcome.sessions), default=None)
-                self.result.new.append(NewActivity(shown(job.key), activity_kind(outcome), start))
+                self.result.new.append(NewActivity(shown(job.key), activity_kind(outcome, self.programme), start))
             elif state.status == "duplicate":
                 self.result.duplicates += 1
             else:

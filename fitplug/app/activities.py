@@ -23,11 +23,11 @@ class Status:
     programme: Programme
 
 
-def status(programme_file: Path | None, *, db_path: Path, now: dt.datetime) -> Status:
-    """`fitplug status`: what is due, from the store alone; writes nothing."""
+def status(programme_file: Path | None, *, db_path: Path, now: dt.datetime, weeks: int = 1) -> Status:
+    """`fitplug status`: what is due (and the last ``weeks`` weeks' tallies), from the store alone; writes nothing."""
     programme = load_programme(programme_file).programme
     with reading(db_path) as store:
-        decision, items = history.status(store, programme, now)
+        decision, items = history.status(store, programme, now, weeks=weeks)
     return Status(decision, items, programme)
 
 
@@ -35,6 +35,17 @@ def stored_activities(db_path: Path) -> list[StoredActivity]:
     """`fitplug activities`: every stored activity; writes nothing."""
     with reading(db_path) as store:
         return store.activities() if store is not None else []
+
+
+def planned_programme(programme_file: Path | None) -> Programme | None:
+    """The programme to hold strength sessions against: the one named (its errors stand), else the
+    remembered one when it loads (a listing works without it)."""
+    if programme_file is not None:
+        return load_programme(programme_file).programme
+    try:
+        return load_programme(None).programme
+    except FitplugError:
+        return None
 
 
 def mark_done(

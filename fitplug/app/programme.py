@@ -12,6 +12,13 @@ from fitplug.model import Hold, Programme
 from fitplug.programme import load
 from fitplug.programme.schedule import post_run_variants
 from fitplug.programme.steps import count_steps
+from fitplug.programme.watch_limits import (
+    MAX_SCHEDULE_ENTRIES,
+    MAX_WORKOUTS,
+    all_workouts,
+    font_warnings,
+    schedule_span_weeks,
+)
 
 
 @dataclass(frozen=True, slots=True)
@@ -80,4 +87,15 @@ def describe_programme(programme: Programme) -> list[str]:
         f"  stretching on {targets.stretch_days_min}–{targets.stretch_days_max} days a week; post-run set due "
         f"after runs of {programme.due.min_run_min} min or more, missed at {programme.due.lapse.value.replace('_', ' ')}"
     )
-    return lines
+    return lines + watch_lines(programme)
+
+
+def watch_lines(programme: Programme) -> list[str]:
+    """What the watch keeps of the programme, and warnings about text its fonts may lack."""
+    count = len(all_workouts(programme))
+    weeks = schedule_span_weeks(programme)
+    line = f"  on the watch: {count} of the {MAX_WORKOUTS} workouts a watch keeps"
+    if weeks is not None:
+        line += (f"; its calendar holds the next {MAX_SCHEDULE_ENTRIES} sessions (about {weeks:.0f} weeks): "
+                 "run `fitplug install` again before they run out")
+    return [line] + [f"  warning: {w}" for w in font_warnings(programme)]

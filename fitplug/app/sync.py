@@ -4,6 +4,7 @@ decide what is due, and put the due post-run workout on the watch."""
 from __future__ import annotations
 
 import datetime as dt
+import re
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
@@ -16,11 +17,13 @@ from fitplug.activities.sources import count_files
 from fitplug.activities.sqlfile import StoreDamaged
 from fitplug.activities.store import Store
 from fitplug.app.programme import load_programme
+from fitplug.app.watch import wants_mtp, workout_files
 from fitplug.errors import DeviceError, FitplugError
 from fitplug.model import Programme, Session
 from fitplug.watch.devices import Device, open_device, pick_device
-from fitplug.watch.install import InstallResult, install_files
-from fitplug.watch.workout import build_workout
+from fitplug.watch.install import InstallResult, Owner, install_files
+from fitplug.watch.mtp.usb import connect_usb_watch
+from fitplug.watch.mtp.watch import MtpWatch, copy_activities, install_over_mtp
 
 
 class Progress(Protocol):
@@ -39,6 +42,8 @@ class Plan:
     device: Device | None
     programme: Programme | None
     notes: list[str]
+    #: the watch over USB MTP (``--device mtp``), its session open until the sync ends
+    mtp: MtpWatch | None = None
 
 
 def plan_sync(sources: Sequence[Path], programme_path: Path | None, device_root: Path | None) -> Plan:
@@ -55,9 +60,23 @@ def plan_sync(sources: Sequence[Path], programme_path: Path | None, device_root:
         notes.append(f"Remembered {', '.join(map(str, added))} as {'a source' if len(added) == 1 else 'sources'} "
                      "for later syncs.")
     merged = list(dict.fromkeys([*known.sources, *added]))
-    device = _watch(device_root, known.device, notes)
+    mtp: MtpWatch | None = None
+    device: Device | None = None
+    if wants_mtp(device_root):
+        mtp = _mtp_watch(device_root is not None, notes)
+    else:
+        device = _watch(device_root, known.device, notes)
     present = _present(merged, notes)
+    if mtp is not None:
+        present.append(_mtp_activities(mtp, notes))
     if not present and device is None:
+        if settings.is_mtp(known.device) and device_root is None:
+            raise DeviceError("the remembered watch over USB MTP is not connected and there are no other "
+                              "sources; plug it in, or name a folder, a watch, a FIT file or an export zip")
+        if known.device is not None and device_root is None:
+            raise DeviceError(f"the remembered watch at {known.device} is not plugged in (or not mounted) and "
+                              "there are no other sources; plug it in, or name a folder, a watch, a FIT file "
+                              "or an export zip (fitplug sync PATH)")
         raise FitplugError("no sources: name a folder, a watch, a FIT file or an export zip (fitplug sync PATH)")
     programme: Programme | None = None
     if programme_path is not None or known.programme is not None:
@@ -67,7 +86,36 @@ def plan_sync(sources: Sequence[Path], programme_path: Path | None, device_root:
             notes.append(f"Remembered {loaded.path} as the programme for later commands.")
     if device is not None and device.activity_dir.is_dir() and device.activity_dir not in present:
         present.append(device.activity_dir)
-    return Plan(present, device, programme, notes)
+    return Plan(present, device, programme, notes, mtp)
+
+
+def _mtp_watch(named: bool, notes: list[str]) -> MtpWatch | None:
+    """The watch over USB MTP; a remembered one that is not connected is left out with a note."""
+    try:
+        watch = connect_usb_watch()
+    except DeviceError as exc:
+        if named:
+            raise
+        notes.append(f"The remembered watch over USB MTP is not connected ({exc}); reading the other sources.")
+        return None
+    if named and settings.remember(device=Path(settings.MTP)):
+        notes.append("Remembered the watch over USB MTP for later syncs.")
+    return watch
+
+
+def _mtp_activities(watch: MtpWatch, notes: list[str]) -> Path:
+    """Copy the watch's new activity files into the data folder; that folder, to read like any other."""
+    slug = re.sub(r"[^A-Za-z0-9._-]+", "-", watch.name).strip("-.") or "watch"
+    cache = settings.data_dir() / "mtp" / slug / "Activity"
+    try:
+        copied = copy_activities(watch, cache)
+    except FitplugError:
+        watch.session.close()
+        raise
+    if copied:
+        notes.append(f"Copied {len(copied)} activity file{'s' if len(copied) != 1 else ''} from {watch.name} "
+                     f"over MTP into {cache}.")
+    return cache
 
 
 def _watch(named: Path | None, remembered: Path | None, notes: list[str]) -> Device | None:
@@ -106,10 +154,29 @@ def sync_activities(
     """`fitplug sync`: read new files from the sources (named and remembered) into the store,
     decide what is due, and put the due post-run workout on the watch."""
     plan = plan_sync(sources, programme_file, device_root)
-    advance: Callable[[str], None] | None = None
-    if progress is not None:
-        progress.start(count_files(plan.sources))
-        advance = progress.advance
+    try:
+        advance: Callable[[str], None] | None = None
+        if progress is not None:
+            progress.start(count_files(plan.sources))
+            advance = progress.advance
+        with _open_store(db_path, now, plan.notes) as store:
+            result = sync(store, plan.sources, programme=plan.programme, now=now, progress=advance, verify=verify)
+        result.notes[:0] = plan.notes
+        watch = plan.device or plan.mtp
+        if plan.programme is not None and watch is not None and result.decision is not None:
+            due = result.decision.due
+            if due and due[-1].session is not None:
+                result.installed, note = put_post_run_workout(watch, due[-1].session, plan.programme)
+                if note:
+                    result.notes.append(note)
+    finally:
+        if plan.mtp is not None:
+            plan.mtp.session.close()
+    return result, plan.programme
+
+
+def _open_store(db_path: Path, now: dt.datetime, notes: list[str]) -> Store:
+    """The store for a sync; a damaged one is moved aside and rebuilt (:func:`rebuild`), with a note."""
     store: Store | None = None
     try:
         store = Store(db_path)
@@ -118,37 +185,36 @@ def sync_activities(
         if store is not None:
             store.close()
         rebuilt = rebuild(db_path, now)
-        plan.notes.append(f"The store was damaged: moved to {rebuilt.damaged}; reading every source again into a "
-                          f"fresh one ({rebuilt.marks_kept} done mark{'s' if rebuilt.marks_kept != 1 else ''} kept"
-                          f"{', some could not be read' if rebuilt.marks_lost else ''}).")
+        notes.append(f"The store was damaged: moved to {rebuilt.damaged}; reading every source again into a "
+                     f"fresh one ({rebuilt.marks_kept} done mark{'s' if rebuilt.marks_kept != 1 else ''} kept"
+                     f"{', some could not be read' if rebuilt.marks_lost else ''}).")
         store = Store(db_path)
-    with store:
-        result = sync(store, plan.sources, programme=plan.programme, now=now, progress=advance, verify=verify)
-    result.notes[:0] = plan.notes
-    if plan.programme is not None and plan.device is not None and result.decision is not None:
-        due = result.decision.due
-        if due and due[-1].session is not None:
-            result.installed, note = put_post_run_workout(plan.device, due[-1].session, plan.programme)
-            if note:
-                result.notes.append(note)
-    return result, plan.programme
+    return store
 
 
 def post_run_files(session: Session, programme: Programme) -> dict[str, bytes]:
-    """The post-run workout as ``{file name: FIT bytes}``; the one place that encodes it.
+    """The post-run workout as ``{file name: FIT bytes}``.
 
-    Built as `fitplug build` builds it (time_created derived from the content),
-    so the file already on the watch from `fitplug install` is recognised, not copied twice.
+    Taken from the set `fitplug build` and `fitplug install` make (same name
+    on the watch, time_created derived from the content), so the file already
+    on the watch from `fitplug install` is recognised, not copied twice.
     """
-    built = build_workout(session, programme_id=programme.id)
-    return {built.file_name: built.data}
+    return {w.file_name: w.data for w in workout_files(programme) if w.session.id == session.id}
 
 
 def put_post_run_workout(
-    device: Device, session: Session, programme: Programme
+    device: Device | MtpWatch, session: Session, programme: Programme
 ) -> tuple[list[InstallResult], str | None]:
-    """Copy the due post-run workout into the watch's ``GARMIN/NewFiles`` unless it is there."""
+    """Copy the due post-run workout into the watch's ``GARMIN/NewFiles`` unless it is there.
+
+    It goes as its own batch through the one install path: fitplug's earlier
+    copy waiting in ``NewFiles`` is replaced, a stranger's file is left alone,
+    and the other workouts waiting there are not touched (it is no schedule's workout).
+    """
     try:
-        return install_files(device, post_run_files(session, programme)), None
+        files = post_run_files(session, programme)
+        if isinstance(device, MtpWatch):
+            return install_over_mtp(device, files, owner=Owner(programme.id)), None
+        return install_files(device, files, owner=Owner(programme.id)), None
     except FitplugError as exc:
         return [], f"The post-run workout was not put on the watch: {exc}"

@@ -55,9 +55,9 @@ def cli(ctx: click.Context, db: Path | None, now: dt.datetime | None) -> None:
 
 
 def _register() -> None:
-    from fitplug.cli import activities, calendar, programme, watch
+    from fitplug.cli import activities, calendar, programme, progress, watch
 
-    for module in (programme, watch, calendar, activities):
+    for module in (programme, watch, calendar, activities, progress):
         for command in module.COMMANDS:
             cli.add_command(command)
 

@@ -87,49 +87,61 @@ def sync(
 
 @click.command()
 @options.programme_option
+@click.option("--weeks", type=click.IntRange(1, 520), default=None, metavar="N",
+              help="A table of the last N local weeks: strength done/planned/missed, stretch days, post-run sets.")
 @options.json_option
 @app_options
 @translate_errors
-def status(app: App, programme: Path | None, as_json: bool) -> None:
-    """Say what is due, from the store alone (no file is read, nothing is written).
+def status(app: App, programme: Path | None, weeks: int | None, as_json: bool) -> None:
+    """Say what is due and until when, what closed since the last sync, the coming
+    week's sessions, this week's tally and the band advice; from the store alone
+    (no file is read, nothing is written).
 
     \b
     Example:
       fitplug status
+      fitplug status --weeks 4
       fitplug status --json
     """
     from fitplug.app.activities import status as decide
     from fitplug.cli import report
 
     now = app.now()
-    found = decide(programme, db_path=app.store_path(), now=now)
+    found = decide(programme, db_path=app.store_path(), now=now, weeks=weeks or 1)
     if as_json:
         click.echo(json.dumps(report.status_json(found.decision, found.items, now), indent=2))
+    elif weeks:
+        for line in report.weeks_lines(found.decision):
+            click.echo(line)
     else:
-        for line in report.decision_lines(found.decision, found.programme, now):
+        for line in report.decision_lines(found.decision, found.programme, now, found.items):
             click.echo(line)
 
 
 @click.command()
+@options.programme_option
 @options.json_option
 @app_options
 @translate_errors
-def activities(app: App, as_json: bool) -> None:
-    """List the activities the store holds: one row a session, strength sets below.
+def activities(app: App, programme: Path | None, as_json: bool) -> None:
+    """List the activities the store holds: one row a session, strength sets below,
+    and each strength session against its plan (sets done of planned, reps against
+    the range) when there is a programme (named, or remembered).
 
     \b
     Example:
       fitplug activities
       fitplug activities --json
     """
-    from fitplug.app.activities import stored_activities
+    from fitplug.app.activities import planned_programme, stored_activities
     from fitplug.cli import report
 
     held = stored_activities(app.store_path())
+    plan = planned_programme(programme)
     if as_json:
-        click.echo(json.dumps(report.activities_json(held), indent=2))
+        click.echo(json.dumps(report.activities_json(held, plan), indent=2))
     else:
-        for line in report.activity_lines(held):
+        for line in report.activity_lines(held, plan):
             click.echo(line)
 
 
@@ -141,6 +153,10 @@ def activities(app: App, as_json: bool) -> None:
 @translate_errors
 def done(app: App, at: dt.datetime | None, programme: Path | None, as_json: bool) -> None:
     """Mark the post-run stretch set that is due as done (stretched without the watch).
+
+    With --at, the set must have been open then: after the run ended, before it
+    lapsed. A time before the run, or after the set was done or lapsed, is
+    refused with the reason.
 
     \b
     Example:

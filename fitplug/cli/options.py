@@ -94,7 +94,8 @@ def device_option(func: F) -> F:
     return click.option(
         "--device",
         type=click.Path(file_okay=False, path_type=Path),
-        help="Mount point of the watch (default: the one mounted Garmin device).",
+        help="Mount point of the watch, or 'mtp' to talk MTP over USB (needs fitplug[mtp]) "
+             "(default: the remembered watch, else the one mounted Garmin device).",
     )(func)
 
 

@@ -48,8 +48,15 @@ def build(app: App, programme_file: Path | None, output_dir: Path, created: dt.d
     click.echo(f"Wrote {_files(len(built.paths))} to {output_dir}:")
     for path in built.paths:
         click.echo(f"  {path.name}")
+    for path in built.removed:
+        click.echo(f"Removed {path.name}: fitplug's own workout, no longer in the programme.")
     if built.remembered:
         click.echo(f"Remembered {built.programme} as the programme for later commands.")
+    if built.conflicts:
+        raise click.ClickException(
+            f"{', '.join(p.name for p in built.conflicts)}: a file fitplug did not write is already in "
+            f"{output_dir}; left as it was (the other files were written). Move it away and build again"
+        )
 
 
 @click.command()
@@ -91,15 +98,20 @@ def install(app: App, programme_file: Path | None, device: Path | None, dry_run:
             created: dt.datetime | None) -> None:
     """Copy the programme's workouts and schedule onto a watch (GARMIN/NewFiles).
 
-    The files are built in memory exactly as `fitplug build` writes them. A
-    file already on the watch with the same bytes is skipped; a different
-    file with the same name is never overwritten (exit 1). PROGRAMME defaults
-    to the one last used; --device to the one mounted Garmin watch.
+    The files are built in memory exactly as `fitplug build` writes them and
+    go as one batch: the schedule takes every workout it names along, so the
+    watch's calendar binds to them. fitplug's own earlier files waiting in
+    NewFiles are replaced, and its workouts the programme no longer has are
+    removed; a file fitplug did not write is never touched (a conflict, exit
+    1; the rest still goes). PROGRAMME defaults to the one last used;
+    --device to the remembered watch (shared with `fitplug sync`), else the
+    one mounted Garmin watch, including an MTP watch the desktop mounted.
 
     \b
     Example:
       fitplug install --dry-run
       fitplug install my-glutes.toml --device /Volumes/GARMIN
+      fitplug install --device mtp    # over USB where nothing mounts it: pip install 'fitplug[mtp]'
     """
     from fitplug.app.watch import install_workouts
 
@@ -107,9 +119,10 @@ def install(app: App, programme_file: Path | None, device: Path | None, dry_run:
     click.echo(f"{watch.name}: {watch.newfiles_dir}")
     width = max(len(r.status) for r in results)
     for result in results:
-        click.echo(f"  {result.status:<{width}}  {result.name}")
-    conflicts = [r.name for r in results if r.status == "conflict"]
-    moved = sum(r.status in ("copied", "would copy") for r in results)
+        why = f"  ({result.reason})" if result.reason else ""
+        click.echo(f"  {result.status:<{width}}  {result.name}{why}")
+    conflicts = [r.name for r in results if r.status in ("conflict", "held back")]
+    moved = sum(r.status in ("copied", "would copy", "replaced", "would replace") for r in results)
     if dry_run:
         click.echo(f"Dry run: {_files(moved)} would be copied; nothing was written.")
     elif moved:
@@ -118,8 +131,8 @@ def install(app: App, programme_file: Path | None, device: Path | None, dry_run:
         click.echo("Nothing to copy.")
     if conflicts:
         raise click.ClickException(
-            f"{', '.join(conflicts)}: a different file of that name is already in {watch.newfiles_dir} "
-            "(not yet imported by the watch?); remove it there and run install again"
+            f"{', '.join(conflicts)}: not copied; a file fitplug did not write has that name in "
+            f"{watch.newfiles_dir} (left as it was; the other files went). Move it away and run install again"
         )
 
 

@@ -7,6 +7,7 @@ documented in ``docs/programme.md``; ``templates/`` holds complete examples.
 
 from __future__ import annotations
 
+import datetime as dt
 import difflib
 import re
 import tomllib
@@ -16,7 +17,7 @@ from pathlib import Path
 from typing import Any
 
 from fitplug.errors import Problem, ProgrammeError
-from fitplug.model import DueRule, Lapse, Programme, Targets
+from fitplug.model import BandRule, DueRule, Lapse, Programme, Targets
 from fitplug.programme import fields as f
 from fitplug.programme.check_exercises import (
     KNOWN_EXERCISES,
@@ -29,6 +30,7 @@ from fitplug.programme.check_exercises import (
 from fitplug.programme.check_sessions import MAX_DESCRIPTION_CHARS, check_post_run, check_sessions
 from fitplug.programme.fields import KeyPath, Problems
 from fitplug.programme.tomllines import index_lines
+from fitplug.programme.watch_limits import limit_problems
 
 __all__ = [
     "DEFAULT_TEMPLATE", "KNOWN_EXERCISES", "MAX_CUE_BYTES", "MAX_DESCRIPTION_CHARS", "MAX_FILE_BYTES",
@@ -39,8 +41,9 @@ __all__ = [
 #: a programme is a few kilobytes; anything this large is not one
 MAX_FILE_BYTES = 256 * 1024
 
-_TOP_KEYS = ("programme", "targets", "due", "exercises", "sessions", "post_run")
-_PROGRAMME_KEYS = ("id", "name", "timezone", "description")
+_TOP_KEYS = ("programme", "targets", "due", "band", "exercises", "sessions", "post_run")
+_PROGRAMME_KEYS = ("id", "name", "timezone", "description", "start")
+_BAND_KEYS = ("ladder", "threshold", "sessions")
 _TARGET_KEYS = ("stretch_days_per_week",)
 _DUE_KEYS = ("min_run_min", "lapse")
 
@@ -100,6 +103,7 @@ class _Head:
     name: str
     timezone: str
     description: str
+    start: dt.date | None = None
 
 
 def _check_programme(problems: Problems, doc: dict[str, Any], source: str | None) -> Programme | None:
@@ -108,17 +112,22 @@ def _check_programme(problems: Problems, doc: dict[str, Any], source: str | None
     head = _check_head(problems, doc)
     targets = _check_targets(problems, doc.get("targets", {}))
     due = _check_due(problems, doc.get("due", {}))
+    band = _check_band(problems, doc.get("band", {}))
     exercises = check_exercises(problems, doc.get("exercises", {}))
+    _check_bands_on_ladder(problems, doc.get("exercises", {}), band)
     sessions = check_sessions(problems, doc.get("sessions", []), exercises)
     post_run = check_post_run(problems.part(), doc["post_run"], exercises) if "post_run" in doc else None
     if not sessions and post_run is None and not problems.found:
         problems.fail(("sessions",), "the programme has no sessions and no [post_run] set: nothing to build")
     if problems.found or head is None:
         return None
-    return Programme(
+    programme = Programme(
         id=head.id, name=head.name, timezone=head.timezone, sessions=tuple(sessions), post_run=post_run,
-        due=due, targets=targets, description=head.description, source=source,
+        due=due, targets=targets, description=head.description, source=source, start=head.start, band=band,
     )
+    for path, message in limit_problems(programme):  # what a watch could not keep as planned
+        problems.fail(path, message)
+    return None if problems.found else programme
 
 
 def _check_head(problems: Problems, doc: dict[str, Any]) -> _Head | None:
@@ -132,9 +141,62 @@ def _check_head(problems: Problems, doc: dict[str, Any]) -> _Head | None:
     tz = _check_timezone(problems, head, path)
     description = f.text(problems, head, path, "description", default="",
                          max_chars=MAX_DESCRIPTION_CHARS, single_line=False)
+    start = _check_start(problems, head, path)
     if pid is None or name is None or tz is None:
         return None
-    return _Head(pid, name, tz, description or "")
+    return _Head(pid, name, tz, description or "", start)
+
+
+def _check_start(problems: Problems, head: Mapping[str, Any], path: KeyPath) -> dt.date | None:
+    """``start = 2026-11-18`` (a TOML date, or the same as a string): the day tracking starts."""
+    value = head.get("start")
+    if value is None:
+        return None
+    if isinstance(value, str):
+        try:
+            value = dt.date.fromisoformat(value)
+        except ValueError:
+            problems.fail((*path, "start"), f"must be a date like 2026-11-18, got {value!r}")
+            return None
+    if isinstance(value, dt.datetime) or not isinstance(value, dt.date):
+        problems.fail((*path, "start"), f"must be a date like 2026-11-18 (no time), got {value!r}")
+        return None
+    return value
+
+
+def _check_band(problems: Problems, raw: Any) -> BandRule:
+    """``[band]``: the runner's ladder of colours, lightest first, and when to move up it."""
+    path: KeyPath = ("band",)
+    table = f.table(problems, raw, path, _BAND_KEYS)
+    default = BandRule()
+    ladder = default.ladder
+    if "ladder" in table:
+        value = table["ladder"]
+        if not isinstance(value, list) or not value or not all(isinstance(v, str) and v.strip() for v in value):
+            problems.fail((*path, "ladder"), "must be a list of band colours, lightest first, "
+                                             'like ["yellow", "red", "green"]')
+        else:
+            seen = [v.strip().casefold() for v in value]
+            dupes = sorted({v for v in seen if seen.count(v) > 1})
+            if dupes:
+                problems.fail((*path, "ladder"), f"names {', '.join(repr(d) for d in dupes)} more than once")
+            ladder = tuple(v.strip() for v in value)
+    threshold = f.integer(problems, table, path, "threshold", 1, 100, default=default.threshold, unit=" reps")
+    sessions = f.integer(problems, table, path, "sessions", 1, 10, default=default.sessions, unit=" sessions")
+    return BandRule(ladder=ladder, threshold=threshold or default.threshold, sessions=sessions or default.sessions)
+
+
+def _check_bands_on_ladder(problems: Problems, raw: Any, band: BandRule) -> None:
+    """Each exercise's ``band`` names a colour of the ladder, or the next band cannot be named."""
+    if not isinstance(raw, dict):
+        return
+    names = {b.casefold() for b in band.ladder}
+    for ex_id, body in raw.items():
+        colour = body.get("band") if isinstance(body, dict) else None
+        if isinstance(colour, str) and colour.strip() and colour.strip().casefold() not in names:
+            problems.fail(("exercises", ex_id, "band"),
+                          f"{colour!r} is not on the band ladder ({', '.join(band.ladder)}); "
+                          "add it to [band] ladder, lightest first")
 
 
 def _check_timezone(problems: Problems, head: Mapping[str, Any], path: KeyPath) -> str | None:

@@ -2,9 +2,19 @@
 
 A watch in USB mass-storage mode shows up as a volume with a ``GARMIN``
 folder at its root: under ``/Volumes`` on macOS, as a drive letter on
-Windows, under ``/media/$USER`` or ``/run/media/$USER`` on Linux. Watches
-that only speak MTP (most recent ones on macOS) need an MTP client to mount
-them first; fitplug then works on the folder that client shows.
+Windows, under ``/media/$USER`` or ``/run/media/$USER`` on Linux.
+
+Most recent watches speak only MTP. Where the desktop mounts them they are
+found the same way, one level deeper (the MTP storage, "Internal Storage"
+or "Primary", holds ``GARMIN``):
+
+- GNOME (gvfs): ``$XDG_RUNTIME_DIR/gvfs/mtp:host=…/<storage>/GARMIN``;
+- KDE (kio-fuse over kio-mtp): ``$XDG_RUNTIME_DIR/kio-fuse-*/mtp/<device>/<storage>/GARMIN``;
+- jmtpfs, simple-mtpfs, go-mtpfs: wherever they were mounted, read from the
+  system's mount table (``/proc/self/mounts``), with or without a storage level.
+
+None of these paths has met a real watch: they are modelled on what those
+programs document and tested on fake trees.
 """
 
 from __future__ import annotations
@@ -42,9 +52,16 @@ class Device:
         try:
             text = xml.read_text(encoding="utf-8", errors="replace")[:65536]
         except OSError:
-            return self.root.name or str(self.root)
+            return self._volume_name()
         match = re.search(r"<Description>([^<]{1,80})</Description>", text)
-        return match.group(1).strip() if match else (self.root.name or str(self.root))
+        return match.group(1).strip() if match else self._volume_name()
+
+    def _volume_name(self) -> str:
+        """The volume's name; for an MTP storage ("Internal Storage"), the device folder's (gvfs: its host)."""
+        parent = self.root.parent.name
+        if parent.startswith("mtp:host="):
+            return parent.removeprefix("mtp:host=")
+        return self.root.name or str(self.root)
 
 
 def _child(parent: Path, name: str) -> Path:
@@ -77,14 +94,70 @@ def open_device(root: Path) -> Device:
         raise DeviceError(f"{root}: no such folder")
     found = garmin_dir(root)
     if found is None:
-        raise DeviceError(f"{root}: not a Garmin device (no GARMIN folder at its root)")
+        storages = device_roots(root)  # an MTP mount: the GARMIN folder is in one of its storages
+        if len(storages) == 1:
+            return Device(root=storages[0], garmin_dir=garmin_dir(storages[0]) or storages[0] / "GARMIN")
+        raise DeviceError(f"{root}: not a Garmin device (no GARMIN folder at its root"
+                          f"{' or in one of its storages' if not storages else '; several storages have one'})")
     return Device(root=root, garmin_dir=found)
+
+
+#: file systems in the mount table that are MTP devices mounted through FUSE
+_MTP_FUSE_TYPES = ("fuse.jmtpfs", "fuse.simple-mtpfs", "fuse.go-mtpfs", "fuse.mtpfs", "fuse.android-file-transfer")
+
+
+def _children(parent: Path) -> list[Path]:
+    try:
+        return sorted(p for p in parent.iterdir() if p.is_dir())
+    except OSError:
+        return []
+
+
+def desktop_mtp_points(runtime_dir: Path | None = None, mounts: Path | None = None) -> list[Path]:
+    """Folders where a desktop or a FUSE program mounted an MTP device (see the module docstring)."""
+    if runtime_dir is None:
+        env = os.environ.get("XDG_RUNTIME_DIR")
+        runtime_dir = Path(env) if env else None
+    points: list[Path] = []
+    if runtime_dir is not None:
+        points += [p for p in _children(runtime_dir / "gvfs") if p.name.startswith("mtp:")]
+        try:
+            kio = sorted(p for p in runtime_dir.iterdir() if p.name.startswith("kio-fuse-"))
+        except OSError:
+            kio = []
+        for mount in kio:
+            points += _children(mount / "mtp")
+    points += _fuse_mtp_mounts(mounts or Path("/proc/self/mounts"))
+    return points
+
+
+def _fuse_mtp_mounts(table: Path) -> list[Path]:
+    """Mount points of MTP FUSE file systems in a ``/proc/mounts``-style table."""
+    try:
+        lines = table.read_text(encoding="utf-8", errors="replace").splitlines()
+    except OSError:
+        return []
+    found = []
+    for line in lines:
+        fields = line.split()
+        if len(fields) >= 3 and fields[2] in _MTP_FUSE_TYPES:
+            # the table escapes spaces and the like as octal (\040)
+            found.append(Path(re.sub(r"\\([0-7]{3})", lambda m: chr(int(m.group(1), 8)), fields[1])))
+    return found
+
+
+def device_roots(point: Path) -> list[Path]:
+    """The folders under a mount point that hold ``GARMIN``: the point itself, or its MTP storages."""
+    if garmin_dir(point) is not None:
+        return [point]
+    return [child for child in _children(point) if garmin_dir(child) is not None]
 
 
 def mount_points(platform: str | None = None, base: Path | None = None) -> list[Path]:
     """Folders where removable volumes appear on ``platform`` (``sys.platform`` style).
 
-    ``base`` roots the search elsewhere than ``/`` (tests use fake device trees).
+    ``base`` roots the search elsewhere than ``/`` (tests use fake device trees);
+    on Linux the desktop's MTP mounts follow (:func:`desktop_mtp_points`).
     """
     platform = platform or sys.platform
     if platform.startswith("win"):
@@ -103,10 +176,9 @@ def mount_points(platform: str | None = None, base: Path | None = None) -> list[
             parents = parents[2:]
     points: list[Path] = []
     for parent in parents:
-        try:
-            points += sorted(p for p in parent.iterdir() if p.is_dir())
-        except OSError:
-            continue
+        points += _children(parent)
+    if platform.startswith("linux") and base is None:
+        points += desktop_mtp_points()
     return points
 
 
@@ -118,15 +190,18 @@ def find_devices(points: Iterable[Path] | None = None) -> list[Device]:
         try:
             if not point.is_dir():
                 continue
-            real = point.resolve()
         except OSError:
             continue
-        if real in seen:
-            continue
-        found = garmin_dir(point)
-        if found is not None:
+        for root in device_roots(point):
+            try:
+                real = root.resolve()
+            except OSError:
+                continue
+            found = garmin_dir(root)
+            if real in seen or found is None:
+                continue
             seen.add(real)
-            devices.append(Device(root=point, garmin_dir=found))
+            devices.append(Device(root=root, garmin_dir=found))
     return devices
 
 
@@ -137,7 +212,8 @@ def pick_device(root: Path | None, points: Iterable[Path] | None = None) -> Devi
     devices = find_devices(points)
     if not devices:
         raise DeviceError(
-            "no Garmin device found; plug the watch in (USB storage mode) or name it with --device"
+            "no Garmin device found; plug the watch in (mounted as a drive, or over MTP by the desktop: "
+            "GNOME Files, KDE Dolphin, jmtpfs, simple-mtpfs) or name its folder with --device"
         )
     if len(devices) > 1:
         names = ", ".join(str(d.root) for d in devices)

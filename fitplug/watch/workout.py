@@ -47,6 +47,7 @@ from typing import Any
 from fitplug.errors import WorkoutFileError
 from fitplug.model import Exercise, Hold, Intensity, Reps, Session, SessionKind
 from fitplug.programme.steps import MAX_STEPS, PlannedStep, Side, StepType, plan_session
+from fitplug.programme.watch_limits import MAX_SCHEDULE_ENTRIES, ascii_text
 from fitplug.times import FIT_EPOCH
 
 #: FIT ``date_time`` counts seconds from 1989-12-31 00:00 UTC
@@ -56,8 +57,6 @@ MIN_FIT_DATE_TIME = 0x10000000
 MAX_NAME_BYTES = 31
 #: notes: Garmin Connect's field width
 MAX_NOTES_BYTES = 200
-#: watches keep about 30 scheduled workouts
-MAX_SCHEDULE_ENTRIES = 30
 #: uint16 "invalid": an exercise_name for "category only" (0 is a real exercise)
 NO_EXERCISE_NAME = 0xFFFF
 
@@ -147,13 +146,13 @@ def derived_time_created(placeholder_encoding: bytes) -> dt.datetime:
 
 
 def truncate_utf8(text: str, max_bytes: int) -> str:
-    """``text`` cut to at most ``max_bytes`` of UTF-8, at a character boundary, with "…" when cut."""
+    """``text`` cut to at most ``max_bytes`` of UTF-8, at a character boundary, with "..." when cut
+    (ASCII: the watch's fonts may lack "…")."""
     data = text.encode("utf-8")
     if len(data) <= max_bytes:
         return text
-    ellipsis = "…".encode()
-    cut = data[: max_bytes - len(ellipsis)].decode("utf-8", errors="ignore")
-    return cut.rstrip() + "…"
+    cut = data[: max_bytes - 3].decode("utf-8", errors="ignore")
+    return cut.rstrip() + "..."
 
 
 def step_notes(exercise: Exercise, side: Side | None) -> str:
@@ -169,7 +168,7 @@ def step_notes(exercise: Exercise, side: Side | None) -> str:
     if exercise.tempo is not None:
         dose.append(f"tempo {exercise.tempo}")
     if dose:
-        text = ", ".join(dose)
+        text = ascii_text(", ".join(dose))  # generated: "Hold 20-30 s", not an en dash
         lines.append(text[:1].upper() + text[1:])
     if exercise.band:
         lines.append(f"{exercise.band[:1].upper()}{exercise.band[1:]} band")
@@ -250,8 +249,13 @@ def exercise_titles(session: Session) -> list[tuple[int, int, str]]:
     return [(c, n, t) for (c, n), t in seen.items()]
 
 
-def encode_workout(session: Session, *, programme_id: str, time_created: dt.datetime) -> bytes:
-    """The FIT workout file for ``session``: the steps of :func:`~fitplug.steps.plan_session`."""
+def encode_workout(session: Session, *, programme_id: str, time_created: dt.datetime,
+                   name: str | None = None) -> bytes:
+    """The FIT workout file for ``session``: the steps of :func:`~fitplug.steps.plan_session`.
+
+    ``name`` is the name on the watch when it differs from the session's
+    (:func:`fitplug.programme.watch_limits.watch_names`).
+    """
     from garmin_fit_sdk import Encoder
 
     steps = plan_session(session)
@@ -259,7 +263,7 @@ def encode_workout(session: Session, *, programme_id: str, time_created: dt.date
         raise WorkoutFileError(f"session {session.id!r} has no steps")
     if len(steps) > MAX_STEPS:
         raise WorkoutFileError(f"session {session.id!r} makes {len(steps)} steps; a watch takes {MAX_STEPS}")
-    name = truncate_utf8(session.name, MAX_NAME_BYTES) if session.name else session.id[:MAX_NAME_BYTES]
+    name = truncate_utf8(name or session.name or session.id, MAX_NAME_BYTES)
 
     encoder = Encoder()
     encoder.write_mesg({
@@ -303,12 +307,14 @@ class WorkoutFile:
     data: bytes
 
 
-def build_workout(session: Session, *, programme_id: str, created: dt.datetime | None = None) -> WorkoutFile:
-    """Encode ``session`` with ``created`` as time_created, or one derived from its content."""
+def build_workout(session: Session, *, programme_id: str, created: dt.datetime | None = None,
+                  name: str | None = None) -> WorkoutFile:
+    """Encode ``session`` with ``created`` as time_created, or one derived from its content;
+    ``name`` is its name on the watch when that differs from the session's."""
     if created is None:
-        placeholder = encode_workout(session, programme_id=programme_id, time_created=_DERIVED_BASE)
+        placeholder = encode_workout(session, programme_id=programme_id, time_created=_DERIVED_BASE, name=name)
         created = derived_time_created(placeholder)
-    data = encode_workout(session, programme_id=programme_id, time_created=created)
+    data = encode_workout(session, programme_id=programme_id, time_created=created, name=name)
     return WorkoutFile(
         session=session,
         file_name=f"{session.id}.fit",

@@ -1,0 +1,185 @@
+"""What a recorded activity was: one function, :func:`classify`, decides (pure: no I/O).
+
+Every fitplug workout is written as ``training/strength_training`` (that is
+what a watch needs to run reps and holds), so a watch records the post-run
+stretch workout with the sport of a strength session. The sport alone cannot
+tell them apart; the workout name the activity records can. The order:
+
+1. a running leg long enough to be a run (``running`` with a road, trail,
+   track or treadmill sub_sport, or none): **run**;
+2. the activity names a fitplug workout (``workout.wkt_name``): the kind that
+   workout was planned as: a post-run variant or a stretch session is
+   **stretch**, a strength session **strength**;
+3. otherwise the sport: a stretching sub_sport or sport (flexibility
+   training, yoga, mobility) is **stretch**; ``training/strength_training``
+   is **strength**, unless every active set with an exercise is a stretch
+   (then **stretch**);
+4. anything else keeps its FIT sport (``cycling``).
+
+The table of cases is in ``tests/test_classify.py``; docs/due-rule.md says it in words.
+"""
+
+from __future__ import annotations
+
+import enum
+from dataclasses import dataclass
+
+from fitplug.model import (
+    ActivitySession,
+    ActivitySummary,
+    Exercise,
+    Hold,
+    Programme,
+    Session,
+    SessionKind,
+)
+from fitplug.programme.schedule import post_run_variants
+
+#: running sub_sports that count as a training run (``None``: the file does not say)
+RUN_SUB_SPORTS = frozenset(
+    {None, "generic", "street", "road", "trail", "treadmill", "track", "indoor_running", "virtual_activity"}
+)
+#: sub_sports of a stretching session, whatever the sport
+STRETCH_SUB_SPORTS = frozenset({"flexibility_training", "yoga", "mobility"})
+#: sports that are stretching whatever the sub_sport
+STRETCH_SPORTS = frozenset({"mobility", "yoga", "flexibility_training"})
+
+#: FIT profile exercises (category → name ids) that are stretches: every name with
+#: "stretch" or "pigeon" in it (garmin-fit-sdk 21.218); the whole ``pose`` category is yoga
+STRETCH_EXERCISES: dict[str, frozenset[int]] = {
+    "core": frozenset({55, 67, 83, 86}),
+    "hip_stability": frozenset({34}),
+    "move": frozenset({2, 16, 17, 22, 23, 27, 31, 36, 43, 47, 48, 52}),
+    "pose": frozenset({45, 77}),
+    "warm_up": frozenset({11, 19, *range(31, 71), 84, 85, 87, 89, 90}),
+}
+#: categories whose every exercise is held like a stretch
+STRETCH_CATEGORIES = frozenset({"pose"})
+
+
+class ActivityKind(enum.StrEnum):
+    """What the rule makes of an activity (other activities are known by their sport)."""
+
+    RUN = "run"
+    STRENGTH = "strength"
+    STRETCH = "stretch"
+    OTHER = "other"  #: an activity with no session
+
+
+@dataclass(frozen=True, slots=True)
+class Classification:
+    """What an activity was, and why."""
+
+    #: an :class:`ActivityKind`, or the first session's FIT sport for any other activity
+    kind: ActivityKind | str
+    #: the fitplug workout it was done from (by its recorded name), when one matched
+    session: Session | None = None
+    #: it was the post-run stretch set (by name, or by its sets holding one variant's stretches)
+    post_run: bool = False
+    #: in words, for tests and ``--debug``: ``workout name``, ``sport``, ``sets``
+    by: str = "sport"
+
+
+def is_run(session: ActivitySession) -> bool:
+    return session.sport == "running" and session.sub_sport in RUN_SUB_SPORTS
+
+
+def _stretch_sport(s: ActivitySession) -> bool:
+    return s.sport in STRETCH_SPORTS or s.sub_sport in STRETCH_SUB_SPORTS
+
+
+def _strength_sport(s: ActivitySession) -> bool:
+    return s.sport == "training" and s.sub_sport == "strength_training"
+
+
+def exercise_key(exercise: Exercise) -> tuple[str, int | None]:
+    g = exercise.garmin
+    return g.category, g.name_id
+
+
+def set_matches(category: str | None, name: int | None, key: tuple[str, int | None]) -> bool:
+    """A recorded set is of this exercise (a watch may record the category alone; that is enough)."""
+    return category == key[0] and (key[1] is None or name is None or name == key[1])
+
+
+def _norm(name: str) -> str:
+    return " ".join(name.split()).casefold()
+
+
+def fitplug_workout(summary: ActivitySummary, programme: Programme) -> Session | None:
+    """The programme's workout this activity was done from, by the name the activity records."""
+    if not summary.workout_name:
+        return None
+    name = _norm(summary.workout_name)
+    for session in programme.sessions:
+        if _norm(session.name) == name:
+            return session
+    variants = post_run_variants(programme)
+    for variant in variants:
+        if _norm(variant.name) == name:
+            return variant
+    post = programme.post_run
+    if post is not None and variants and name.startswith(_norm(post.name)):
+        return variants[0]  # a renamed copy ("Post-run Stretch (2)"): still the post-run set
+    return None
+
+
+def _held_keys(programme: Programme) -> list[tuple[str, int | None]]:
+    """The programme's own held exercises (its stretches), as Garmin keys."""
+    exercises = [e for s in programme.sessions for e in s.exercises]
+    if programme.post_run is not None:
+        exercises += [*programme.post_run.always, *programme.post_run.rotation]
+    return [exercise_key(e) for e in exercises if isinstance(e.dose, Hold)]
+
+
+def is_stretch_set(category: str | None, name: int | None, held: list[tuple[str, int | None]]) -> bool:
+    """A recorded set is a stretch: the profile says so, or it is one of the programme's holds."""
+    if category is None:
+        return False
+    if category in STRETCH_CATEGORIES or (name is not None and name in STRETCH_EXERCISES.get(category, ())):
+        return True
+    return name is not None and any(k == (category, name) for k in held)
+
+
+def sets_are_post_run(summary: ActivitySummary, programme: Programme) -> bool:
+    """The active sets hold every exercise of one post-run variant."""
+    active = [(s.category, s.exercise_name) for s in summary.sets if s.set_type == "active" and s.category]
+    if not active:
+        return False
+    for variant in post_run_variants(programme):
+        keys = [exercise_key(e) for e in variant.exercises]
+        if keys and all(any(set_matches(c, n, k) for c, n in active) for k in keys):
+            return True
+    return False
+
+
+def classify(summary: ActivitySummary, programme: Programme | None, min_run_s: float = 0.0) -> Classification:
+    """What ``summary`` was (see the module's docstring for the order of the rules).
+
+    ``min_run_s``: running legs shorter than this in all are not a run (the
+    post-run rule's threshold); a short jog inside a strength workout stays strength.
+    """
+    if not summary.sessions:
+        return Classification(ActivityKind.OTHER, by="no session")
+    legs = [s for s in summary.sessions if is_run(s)]
+    if legs and sum(float(s.elapsed_s or s.timer_s or 0.0) for s in legs) >= min_run_s:
+        return Classification(ActivityKind.RUN)
+    if programme is not None:
+        session = fitplug_workout(summary, programme)
+        if session is not None:
+            if session.kind is SessionKind.STRENGTH:
+                return Classification(ActivityKind.STRENGTH, session, by="workout name")
+            return Classification(ActivityKind.STRETCH, session, post_run=session.kind is SessionKind.POST_RUN,
+                                  by="workout name")
+    post = programme is not None and sets_are_post_run(summary, programme)
+    if any(_stretch_sport(s) for s in summary.sessions):
+        return Classification(ActivityKind.STRETCH, post_run=post)
+    if legs:
+        return Classification(ActivityKind.RUN)  # a short run is still a run, just not one that counts
+    if any(_strength_sport(s) for s in summary.sessions):
+        held = _held_keys(programme) if programme is not None else []
+        active = [s for s in summary.sets if s.set_type == "active" and s.category]
+        if active and all(is_stretch_set(s.category, s.exercise_name, held) for s in active):
+            return Classification(ActivityKind.STRETCH, post_run=post, by="sets")
+        return Classification(ActivityKind.STRENGTH)
+    return Classification(summary.sessions[0].sport)

@@ -1,0 +1,114 @@
+"""Plan against done: a strength activity beside the session the programme planned (pure: no I/O).
+
+Which session: the fitplug workout the activity names; else the strength
+session planned on its local day; else the programme's only strength session.
+Each planned exercise gets the active sets recorded as its Garmin exercise,
+in order (a watch records one set a side), so a runner sees "Banded Leg
+Raise: 5 of 6 sets, 14 13 13 12 11 (12–15)".
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from fitplug.activities.classify import ActivityKind, classify, exercise_key, set_matches
+from fitplug.model import (
+    ActivitySummary,
+    Exercise,
+    Hold,
+    Programme,
+    Reps,
+    Session,
+    SessionKind,
+    SetRecord,
+)
+from fitplug.programme.schedule import zone
+
+
+@dataclass(frozen=True, slots=True)
+class ExerciseDone:
+    """One planned exercise and the sets recorded for it."""
+
+    exercise: Exercise
+    #: sets × sides (a per-side exercise is recorded one set a side)
+    sets_planned: int
+    #: the recorded active sets, in order
+    sets: tuple[SetRecord, ...]
+
+    @property
+    def sets_done(self) -> int:
+        return len(self.sets)
+
+    def verdicts(self) -> list[str]:
+        """Per recorded set: ``below``, ``in range``, ``above`` the target (``unknown`` with no count)."""
+        out = []
+        for s in self.sets:
+            if isinstance(self.exercise.dose, Reps):
+                value, low, high = s.repetitions, self.exercise.dose.low, self.exercise.dose.high
+            else:
+                assert isinstance(self.exercise.dose, Hold)
+                value = round(s.duration_s) if s.duration_s is not None else None
+                low, high = self.exercise.dose.low_s, self.exercise.dose.high_s
+            if value is None:
+                out.append("unknown")
+            elif value < low:
+                out.append("below")
+            elif value > high:
+                out.append("above")
+            else:
+                out.append("in range")
+        return out
+
+
+@dataclass(frozen=True, slots=True)
+class PlanAgainstDone:
+    """A strength activity held against its planned session."""
+
+    session: Session
+    #: how the session was found: ``workout name``, ``planned that day``, ``the only strength session``
+    by: str
+    exercises: tuple[ExerciseDone, ...]
+    #: active sets that matched no planned exercise
+    other_sets: int
+
+
+def _session_for(summary: ActivitySummary, programme: Programme) -> tuple[Session, str] | None:
+    c = classify(summary, programme)
+    if c.kind != ActivityKind.STRENGTH:
+        return None
+    if c.session is not None:
+        return c.session, "workout name"
+    strength = [s for s in programme.sessions if s.kind is SessionKind.STRENGTH]
+    start = min(s.start_utc for s in summary.sessions)
+    weekday = start.astimezone(zone(programme.timezone)).weekday()
+    on_day = [s for s in strength if weekday in s.days]
+    if on_day:
+        return on_day[0], "planned that day"
+    if len(strength) == 1:
+        return strength[0], "the only strength session"
+    return None
+
+
+def plan_against_done(summary: ActivitySummary, programme: Programme) -> PlanAgainstDone | None:
+    """The strength ``summary`` beside its planned session; ``None`` for anything else."""
+    found = _session_for(summary, programme)
+    if found is None:
+        return None
+    session, by = found
+    active = [s for s in summary.sets if s.set_type == "active"]
+    claimed: dict[int, int] = {}  # active set → exercise position
+    planned = [ex.sets * (2 if ex.per_side else 1) for ex in session.exercises]
+    # first each exercise takes its planned number of matching sets, in order; extra sets of a
+    # Garmin exercise then go to the first planned exercise recorded as it
+    for limit in (planned, [len(active)] * len(planned)):
+        for n, ex in enumerate(session.exercises):
+            key = exercise_key(ex)
+            for i, s in enumerate(active):
+                taken = sum(1 for v in claimed.values() if v == n)
+                if i not in claimed and taken < limit[n] and set_matches(s.category, s.exercise_name, key):
+                    claimed[i] = n
+    done = tuple(
+        ExerciseDone(ex, planned[n], tuple(active[i] for i in sorted(claimed) if claimed[i] == n))
+        for n, ex in enumerate(session.exercises)
+    )
+    return PlanAgainstDone(session, by, done, len(active) - len(claimed))

@@ -1,0 +1,306 @@
+"""The progress page as one self-contained HTML file (styles and charts inline).
+
+:func:`render` takes a :class:`~fitplug.progress.model.ProgressPage` and
+returns UTF-8 bytes. The page loads nothing: no script, no font, no image
+from elsewhere (its Content-Security-Policy forbids it), so it works from
+``file://``, in a phone's browser and behind the feed's token alike. Colours
+come from the Okabe–Ito palette (told apart with the common colour
+blindnesses) in a light and a dark set; meaning never rests on colour alone:
+bars are labelled, missed ones hatched, sets under the threshold hollow, and
+each band's colour is written beside its swatch.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections.abc import Iterable
+from html import escape
+
+from fitplug.progress.model import BandSeries, ProgressPage, SessionDone, WeekRow
+from fitplug.progress.svg import Marker, Series, bar_chart, reps_chart
+
+#: swatches for common band colours; an unknown name gets a neutral swatch (its name is always written)
+BAND_SWATCHES = {
+    "yellow": "#f5d000", "red": "#d0312d", "green": "#2e8b3a", "blue": "#1f5fbf", "black": "#111111",
+    "silver": "#b8bcc2", "gold": "#c9a227", "orange": "#f08a24", "purple": "#7b3fa0", "grey": "#8a8a8a",
+    "gray": "#8a8a8a", "pink": "#e87fb0", "white": "#f4f4f4", "brown": "#7a4b24",
+}
+
+CSS = """
+:root{color-scheme:light dark;--bg:#fff;--fg:#1b1b1b;--muted:#5a5a5a;--line:#d9d9d9;--card:#f6f6f4;
+--done:#0072b2;--missed:#d55e00;--due:#e69f00;--left:#c9c9c9;--stretch:#009e73;--target:rgba(0,158,115,.16);
+--threshold:#cc79a7;--marker:#555}
+@media (prefers-color-scheme:dark){:root{--bg:#141414;--fg:#ececec;--muted:#b0b0b0;--line:#3a3a3a;
+--card:#1f1f1f;--done:#56b4e9;--missed:#f0a35e;--due:#f0e442;--left:#5c5c5c;--stretch:#3fc49a;
+--target:rgba(63,196,154,.2);--threshold:#e59cc8;--marker:#bbb}}
+*{box-sizing:border-box}
+body{margin:0 auto;max-width:60rem;padding:.75rem;background:var(--bg);color:var(--fg);
+font:16px/1.45 system-ui,-apple-system,"Segoe UI",Roboto,sans-serif}
+h1{font-size:1.35rem;margin:.2rem 0}h2{font-size:1.15rem;margin:1.6rem 0 .4rem;border-bottom:1px solid var(--line)}
+h3{font-size:1rem;margin:1rem 0 .3rem}
+.muted,.note{color:var(--muted);font-size:.9rem}
+.card{background:var(--card);border-radius:.5rem;padding:.6rem .8rem;margin:.5rem 0}
+.due{border-left:.35rem solid var(--due)}.ok{border-left:.35rem solid var(--stretch)}
+.scroll{overflow-x:auto;-webkit-overflow-scrolling:touch}
+table{border-collapse:collapse;font-size:.9rem;min-width:100%}
+th,td{padding:.25rem .45rem;border-bottom:1px solid var(--line);text-align:left;vertical-align:top}
+td.n,th.n{text-align:right;font-variant-numeric:tabular-nums}
+caption{text-align:left;color:var(--muted);font-size:.85rem;padding:.2rem 0;caption-side:bottom}
+svg.chart{width:100%;max-width:42rem;height:auto;display:block;margin:.3rem 0}
+.chart text{fill:var(--fg);font-size:12px;font-family:system-ui,sans-serif}
+.chart .tick,.chart .legend{fill:var(--muted)}
+.chart .grid{stroke:var(--line);stroke-width:1}
+.bar.done{fill:var(--done)}.bar.missed{fill:var(--missed)}.bar.left{fill:var(--left)}
+.bar.stretch{fill:var(--stretch)}.bar.due{fill:var(--due)}
+.hatch-bg{fill:none}.hatch{stroke:var(--bg);stroke-width:2;opacity:.7}.bar-hatch{pointer-events:none}
+.chart .value{fill:var(--bg);font-weight:600}
+.target{fill:var(--target)}
+.threshold{stroke:var(--threshold);stroke-width:2;stroke-dasharray:6 4}.chart .threshold-label{fill:var(--threshold)}
+.marker{stroke:var(--marker);stroke-width:1.5;stroke-dasharray:2 3}.chart .marker-label{fill:var(--marker)}
+.dot.reached{fill:var(--done);stroke:var(--done);stroke-width:1.5}
+.dot.below{fill:var(--bg);stroke:var(--missed);stroke-width:1.8}
+.swatch{display:inline-block;width:.9em;height:.9em;border:1px solid var(--muted);border-radius:.2em;
+vertical-align:-.1em;margin-right:.25em}
+.tag{font-size:.8rem;border:1px solid var(--line);border-radius:.25rem;padding:0 .3rem;white-space:nowrap}
+ul{padding-left:1.2rem}
+@media (max-width:30rem){body{font-size:15px;padding:.5rem}td,th{padding:.2rem .3rem}}
+"""
+
+#: what the page may load: nothing but its own inline styles (and data: images, should one appear)
+CSP = "default-src 'none'; style-src 'unsafe-inline'; img-src data:"
+
+
+def render(page: ProgressPage) -> bytes:
+    """The whole page, as UTF-8 bytes."""
+    title = f"{page.programme}: progress"
+    parts = [
+        "<!DOCTYPE html>",
+        '<html lang="en"><head><meta charset="utf-8">',
+        f'<meta http-equiv="Content-Security-Policy" content="{CSP}">',
+        '<meta name="viewport" content="width=device-width,initial-scale=1">',
+        '<meta name="color-scheme" content="light dark">',
+        '<meta name="generator" content="fitplug">',
+        f"<title>{escape(title)}</title><style>{CSS}</style></head><body>",
+        "<header>",
+        f"<h1>{escape(page.programme)}</h1>",
+        f'<p class="muted">As of {_when(page.now)} ({escape(page.timezone)}).</p>',
+        *(f'<p class="note">{escape(n)}</p>' for n in page.notes),
+        "</header><main>",
+        *_due(page),
+        *_plan(page),
+        *_weeks(page.weeks),
+        *_bands(page.bands),
+        *_sessions(page.sessions),
+        "</main>",
+        ('<footer class="note"><p>Made by fitplug from the activities it has read; '
+        "it shows what <code>fitplug status</code> decides.</p></footer>"),
+        "</body></html>",
+    ]
+    return ("\n".join(parts) + "\n").encode("utf-8")
+
+
+def _when(t: dt.datetime) -> str:
+    return f"{t:%a %d %b %Y %H:%M}"
+
+
+def _day(d: dt.date) -> str:
+    return f"{d:%a %d %b}"
+
+
+def band_label(band: str | None) -> str:
+    """A swatch with the band's name written beside it (``None``: no band recorded)."""
+    if band is None:
+        return '<span class="muted">band not known</span>'
+    colour = BAND_SWATCHES.get(band.strip().casefold(), "transparent")
+    return f'<span class="swatch" style="background:{colour}"></span>{escape(band)} band'
+
+
+def _due(page: ProgressPage) -> Iterable[str]:
+    yield '<section aria-labelledby="now"><h2 id="now">Now</h2>'
+    if page.due:
+        for d in page.due:
+            yield (
+                f'<div class="card due"><strong>Post-run stretch due:</strong> {escape(d.stretches)}<br>'
+                f'<span class="muted">after {escape(d.after)}; due until {escape(d.until)}.</span></div>'
+            )
+    else:
+        yield '<div class="card ok">No post-run stretch is due.</div>'
+    for b in page.bands:
+        if b.advice:
+            yield f'<div class="card due"><strong>Band:</strong> {escape(b.advice)}</div>'
+    if page.weeks:
+        w = page.weeks[-1]
+        yield (
+            f'<p>This week (from {_day(w.week_start)}): strength {w.strength_done} of {w.strength_planned} '
+            f"days{f' ({w.strength_missed} missed)' if w.strength_missed else ''}, "
+            f"stretching {w.stretch_days} {'day' if w.stretch_days == 1 else 'days'} "
+            f"(target {_target(w)}).</p>"
+        )
+    yield "</section>"
+
+
+def _target(w: WeekRow) -> str:
+    return f"{w.stretch_min}–{w.stretch_max}" if w.stretch_min != w.stretch_max else f"{w.stretch_min}"
+
+
+def _plan(page: ProgressPage) -> Iterable[str]:
+    yield '<section aria-labelledby="plan"><h2 id="plan">The next two weeks</h2>'
+    if page.next_post_run:
+        yield f"<p>After your next run: <strong>{escape(page.next_post_run)}</strong>.</p>"
+    if not page.plan:
+        yield '<p class="muted">No session is planned in the next two weeks.</p></section>'
+        return
+    yield '<div class="scroll"><table><thead><tr><th>Day</th><th>Time</th><th>Session</th></tr></thead><tbody>'
+    for p in page.plan:
+        yield (
+            f"<tr><td>{_day(p.day)}</td><td>{p.start}–{p.end}</td><td><strong>{escape(p.name)}</strong> "
+            f'<span class="tag">{escape(p.kind)}</span><br> <span class="muted">{escape(p.exercises)}</span></td></tr>'
+        )
+    yield "</tbody></table></div></section>"
+
+
+def _week_label(w: WeekRow) -> str:
+    return f"{w.week_start:%d %b}"
+
+
+def _weeks(weeks: tuple[WeekRow, ...]) -> Iterable[str]:
+    yield '<section aria-labelledby="weeks"><h2 id="weeks">Week by week</h2>'
+    if not weeks:
+        yield '<p class="muted">No weeks to show yet.</p></section>'
+        return
+    cats = [_week_label(w) for w in weeks]
+    first, last = _day(weeks[0].week_start), _day(weeks[-1].week_start)
+    span = f"the {len(weeks)} weeks starting {first} to {last}"
+    done = [w.strength_done for w in weeks]
+    missed = [w.strength_missed for w in weeks]
+    left = [max(0, w.strength_planned - w.strength_done - w.strength_missed) for w in weeks]
+    yield "<h3>Strength days</h3>"
+    yield bar_chart(
+        "Strength days per week",
+        f"Strength days done, missed and still to come in {span}; "
+        f"{sum(done)} done and {sum(missed)} missed in all. The table below gives every figure.",
+        cats,
+        [Series("done", done, "done"), Series("missed", missed, "missed", hatched=True),
+         Series("to come", left, "left")],
+    )
+    lo, hi = weeks[-1].stretch_min, weeks[-1].stretch_max
+    stretch = [w.stretch_days for w in weeks]
+    on = sum(1 for w in weeks if w.stretch_days >= w.stretch_min)
+    yield "<h3>Stretching days</h3>"
+    yield bar_chart(
+        "Stretching days per week against the target",
+        f"Days with stretching in {span}, against the target of {lo} to {hi} a week (the shaded band); "
+        f"the target was met in {on} of {len(weeks)} weeks.",
+        cats,
+        [Series("stretching days", stretch, "stretch")],
+        target=(lo, hi),
+        target_label=f"target: {lo}–{hi} days",
+    )
+    pdone = [w.post_run_done for w in weeks]
+    pmiss = [w.post_run_missed for w in weeks]
+    pdue = [w.post_run_due for w in weeks]
+    yield "<h3>Post-run sets</h3>"
+    yield bar_chart(
+        "Post-run stretch sets per week",
+        f"Post-run sets done, missed and due, by the week of their run, in {span}; "
+        f"{sum(pdone)} done and {sum(pmiss)} missed in all.",
+        cats,
+        [Series("done", pdone, "done"), Series("missed", pmiss, "missed", hatched=True),
+         Series("due", pdue, "due")],
+    )
+    yield (
+        '<div class="scroll"><table><caption>Week by week (weeks start on Monday; '
+        "post-run sets count in the week of their run).</caption><thead><tr><th>Week of</th>"
+        '<th class="n">Strength done / planned</th><th class="n">Missed</th>'
+        f'<th class="n">Stretching days (target {lo}–{hi})</th>'
+        '<th class="n">Post-run done</th><th class="n">Post-run missed</th></tr></thead><tbody>'
+    )
+    for w in weeks:
+        mark = "met" if w.stretch_min <= w.stretch_days <= w.stretch_max else (
+            "over" if w.stretch_days > w.stretch_max else ("so far" if w.current else "under"))
+        now = " (this week)" if w.current else ""
+        yield (
+            f"<tr><td>{_day(w.week_start)}{now}</td><td class=\"n\">{w.strength_done} / {w.strength_planned}</td>"
+            f'<td class="n">{w.strength_missed}</td><td class="n">{w.stretch_days} ({mark})</td>'
+            f'<td class="n">{w.post_run_done}{f" (+{w.post_run_due} due)" if w.post_run_due else ""}</td>'
+            f'<td class="n">{w.post_run_missed}</td></tr>'
+        )
+    yield "</tbody></table></div></section>"
+
+
+def _bands(bands: tuple[BandSeries, ...]) -> Iterable[str]:
+    if not bands:
+        return
+    yield '<section aria-labelledby="band"><h2 id="band">The band</h2>'
+    for b in bands:
+        yield f"<h3>{escape(b.title)}: now the {band_label(b.band)}</h3>"
+        yield f'<p class="muted">Time for a tougher band when {escape(b.rule_words)}.</p>'
+        yield f"<p><strong>{escape(b.advice)}</strong></p>" if b.advice else "<p>Keep the band for now.</p>"
+        if not b.sessions:
+            yield '<p class="muted">No session with this exercise has been recorded yet.</p>'
+            continue
+        labels = [f"{s.day:%d %b}" for s in b.sessions]
+        reached = sum(1 for s in b.sessions if _all_reached(b, s.reps))
+        changes = "; ".join(
+            f"band changed from {c.before or 'unknown'} to {c.after or 'unknown'} on {_day(c.day)}" for c in b.changes
+        )
+        yield reps_chart(
+            f"{b.title}: reps of every set per session",
+            f"Reps of each set in {len(b.sessions)} sessions from {_day(b.sessions[0].day)} to "
+            f"{_day(b.sessions[-1].day)}, against the threshold of {b.threshold} reps (dashed line); "
+            f"every set was {'over' if b.past else 'at or over'} it in {reached} of them."
+            + (f" {changes[0].upper()}{changes[1:]}." if changes else " The band did not change.")
+            + " The table below lists every set.",
+            labels,
+            [s.reps for s in b.sessions],
+            threshold=b.threshold,
+            past=b.past,
+            threshold_label=f"threshold {b.threshold}",
+            markers=[Marker(c.index, f"→ {c.after or '?'}") for c in b.changes],
+        )
+        yield (
+            '<div class="scroll"><table><thead><tr><th>Day</th><th>Band</th><th>Reps of each set</th>'
+            "<th>All sets past the threshold?</th></tr></thead><tbody>"
+        )
+        for s in b.sessions:
+            reps = ", ".join("?" if r is None else str(r) for r in s.reps)
+            yield (
+                f"<tr><td>{_day(s.day)}</td><td>{band_label(s.band)}</td><td>{reps}</td>"
+                f"<td>{'yes' if _all_reached(b, s.reps) else 'no'}</td></tr>"
+            )
+        yield "</tbody></table></div>"
+    yield "</section>"
+
+
+def _all_reached(b: BandSeries, reps: tuple[int | None, ...]) -> bool:
+    return bool(reps) and all(r is not None and (r > b.threshold if b.past else r >= b.threshold) for r in reps)
+
+
+def _sessions(sessions: tuple[SessionDone, ...]) -> Iterable[str]:
+    yield '<section aria-labelledby="done"><h2 id="done">Plan against done</h2>'
+    if not sessions:
+        yield '<p class="muted">No strength session has been recorded yet.</p></section>'
+        return
+    for s in sessions:
+        yield _session(s)
+    yield "</section>"
+
+
+def _session(s: SessionDone) -> str:
+    head = f"<h3>{_day(s.day)} {s.start}: {escape(s.name)}</h3>"
+    if not s.planned:
+        head += '<p class="muted">Not a planned strength day; held against the programme\'s strength session.</p>'
+    rows = []
+    for e in s.exercises:
+        state = "on target" if e.on_target and e.sets_done >= e.sets_planned else (
+            "not recorded" if e.sets_done == 0 else ("fewer sets" if e.sets_done < e.sets_planned else "under target"))
+        rows.append(
+            f"<tr><td>{escape(e.title)}</td><td class=\"n\">{e.sets_done} / {e.sets_planned}</td>"
+            f"<td>{escape(e.target)}</td><td>{escape(', '.join(e.recorded)) or '–'}</td><td>{state}</td></tr>"
+        )
+    other = f'<p class="muted">{s.other_sets} more sets matched no exercise of the session.</p>' if s.other_sets else ""
+    return (
+        head + '<div class="scroll"><table><thead><tr><th>Exercise</th><th class="n">Sets done / planned</th>'
+        "<th>Target</th><th>Recorded</th><th></th></tr></thead><tbody>" + "".join(rows) + "</tbody></table></div>"
+        + other
+    )
