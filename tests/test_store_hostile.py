@@ -296,14 +296,19 @@ def test_a_db_that_is_no_sqlite_file_is_left_alone(runner: CliRunner, tmp_path: 
     assert sorted(p.name for p in tmp_path.iterdir()) == ["notes.txt"]
 
 
-def test_hand_damaged_due_items_are_saved_again(tmp_path: Path, runner: CliRunner) -> None:
+def test_hand_damaged_due_items_are_saved_again(tmp_path: Path) -> None:
+    from fitplug.model import DueItem, DueKind
+
+    item = DueItem(DueKind.STRETCH_DUE, "stretch-x", NOW, NOW + dt.timedelta(hours=1), "Stretch")
     db = tmp_path / "s.sqlite3"
-    _filled(db, runs=3)
-    invoke(runner, db, "init", str(tmp_path / "p.toml"))
-    (tmp_path / "src").mkdir()
-    assert invoke(runner, db, "sync", str(tmp_path / "src")).exit_code == 0
+    with Store(db) as store:
+        (saved,) = store.save_due([item], NOW)
+        assert saved.sequence == 0
     with sqlite3.connect(db) as raw:
-        assert raw.execute("SELECT count(*) FROM due_items").fetchone()[0] > 0
         raw.execute("UPDATE due_items SET sequence = 'x', updated_utc = 7")
-    for args in (["status", "--json"], ["calendar", "-o", "-"], ["sync"]):
-        assert invoke(runner, db, *args).exit_code == 0, args
+    later = NOW + dt.timedelta(days=1)
+    with Store(db) as store:
+        (preview,) = store.preview_due([item], later)
+        (again,) = store.save_due([item], later)
+        assert (preview.sequence, preview.updated_utc) == (again.sequence, again.updated_utc) == (0, later)
+        assert store.save_due([item], later + dt.timedelta(days=1)) == [again]  # kept from now on
