@@ -4,7 +4,9 @@ Builds (or reuses) an archive of N distinct activity files with
 ``benchmarks/archive.py``, then times, each several times (median shown):
 
 - cold sync: the real ``fitplug sync ARCHIVE`` in a subprocess, fresh ``--db``
-  each time (and once more with ``--verify``);
+  each time; it checks every file's CRC (natively, with anycrc: issue 13). Once
+  more as before issue 13, the same command with the CRC check switched off
+  (``Crc.SKIP``), so the cost of checking is printed from one run;
 - warm sync: the same command again on the synced store (nothing changed);
 - the readers alone, each in its own process over the same files
   (``benchmarks/read.py``): fitscan, fitscan with CRC checks, fitdecode (full
@@ -58,6 +60,13 @@ else:
     code = 0
 print(json.dumps({"import": t1 - t0, "run": time.perf_counter() - t1, "code": code}), file=sys.stderr)
 """
+
+#: the same command with the CRC check off, as every sync was before issue 13 (a benchmark-only switch)
+_CLI_NO_CRC = _CLI.replace("from fitplug.cli import cli", """from fitplug.cli import cli
+import types
+import fitplug.activities.ingest as _ingest
+from fitplug.activities.read import Crc as _Crc
+_ingest.Crc = types.SimpleNamespace(CHECK=_Crc.SKIP)""")
 
 
 #: the library's warm sync alone, median of argv[3] calls, after the imports
@@ -225,15 +234,21 @@ def main() -> None:
         cli = [sys.executable, "-c", _CLI]
         rows: list[tuple[str, int, int, float, Run | None, str]] = []
 
-        def sync_runs(verify: bool) -> tuple[Run, Path]:
-            runs, db = [], tmp / "none"
+        def sync_runs() -> tuple[Run, Run, Path]:
+            """Cold syncs with the CRC check and without, alternating run by run (the same load for both)."""
+            checked: list[Run] = []
+            skipped: list[Run] = []
+            db = tmp / "none"
             for i in range(args.repeat):
-                db = tmp / f"{'verify' if verify else 'cold'}-{i}.sqlite3"
-                runs.append(measure([*cli, "--db", str(db), "sync", str(folder), *(["--verify"] if verify else [])], env))
-            return median_run(runs), db
+                for crc, runs in ((True, checked), (False, skipped)):
+                    path = tmp / f"{'crc' if crc else 'nocrc'}-{i}.sqlite3"
+                    command = cli if crc else [sys.executable, "-c", _CLI_NO_CRC]
+                    runs.append(measure([*command, "--db", str(path), "sync", str(folder)], env))
+                    db = path if crc else db
+            return median_run(checked), median_run(skipped), db
 
-        print(f"cold sync x{args.repeat} ...", file=sys.stderr)
-        cold, db = sync_runs(False)
+        print(f"cold sync, with and without the CRC check, x{args.repeat} ...", file=sys.stderr)
+        cold, unchecked, db = sync_runs()
         cold.rss_sum_mb = tree_rss_mb([*cli, "--db", str(tmp / "tree.sqlite3"), "sync", str(folder)], env)
         with sqlite3.connect(db) as c:
             stored = c.execute("SELECT count(*) FROM activities").fetchone()[0]
@@ -246,9 +261,8 @@ def main() -> None:
         lib = measure([sys.executable, "-c", _LIBRARY_WARM, str(db), str(folder), str(args.repeat)], env)
         rows.append(("warm sync, library call sync()", n, total, lib.inner or lib.wall, Run(lib.inner or 0, None, lib.rss_max_mb, float("nan")),
                      "the walk and the unchanged check alone: no interpreter start, no imports"))
-        print("cold sync --verify ...", file=sys.stderr)
-        verified, _ = sync_runs(True)
-        rows.append(("cold sync --verify", n, total, verified.inner or verified.wall, verified, ""))
+        rows.append(("cold sync, no CRC check (before #13)", n, total, unchecked.inner or unchecked.wall, unchecked,
+                     "the same command with Crc.SKIP"))
 
         rng = random.Random(1)
         sample = paths if not args.slow_files or args.slow_files >= n else sorted(rng.sample(paths, args.slow_files))
@@ -260,7 +274,7 @@ def main() -> None:
             print(f"{name} over {len(ps)} files x{rep} ...", file=sys.stderr)
             result = reader(name, ps, rep, tmp)
             size = sum(p.stat().st_size for p in ps)
-            label = {"fitscan": "fitscan alone (1 process)", "fitscan verify": "fitscan --verify alone (1 process)",
+            label = {"fitscan": "fitscan alone (1 process)", "fitscan verify": "fitscan + CRC alone (1 process)",
                      "fitfast parse": "fitfast.parse (summary read)", "fitfast count": "fitfast.count",
                      "fitdecode": "fitdecode (baseline)", "garmin-fit-sdk": "Garmin SDK Decoder"}[name]
             if "error" in result:
@@ -308,7 +322,9 @@ def main() -> None:
     lib_t = lib.inner or lib.wall
     print(f"\nwarm / cold: {warm_t / cold_t:.2%} in-process, {warm.wall / cold.wall:.2%} wall, "
           f"{lib_t / cold_t:.2%} library call against the in-process cold sync")
-    print(f"--verify costs {((verified.inner or verified.wall) / cold_t - 1):+.0%} on the cold sync")
+    before = unchecked.inner or unchecked.wall
+    print(f"checking every CRC costs {cold_t / before - 1:+.1%} on the cold sync "
+          f"({cold_t:.3f} s against {before:.3f} s without; target: within +10%)")
     print("\n| start-up | median s |")
     print("|---|---|")
     for label, t, _ in startup:

@@ -11,11 +11,18 @@ from __future__ import annotations
 import contextlib
 import errno
 import os
+import re
 import secrets
-from collections.abc import Mapping
+import time
+from collections.abc import Iterable, Mapping
 from pathlib import Path
 
 from fitplug.errors import OutputError
+
+#: a temporary name :func:`stage` makes: ``.NAME.xxxxxxxx.tmp``
+_TEMP_NAME = re.compile(r"\..+\.[0-9a-f]{8}\.tmp")
+#: a temporary file older than this was left by a killed run (a write takes seconds)
+STALE_AFTER_S = 600.0
 
 _FLAGS = os.O_WRONLY | os.O_CREAT | os.O_EXCL | getattr(os, "O_BINARY", 0) | getattr(os, "O_NOFOLLOW", 0)
 
@@ -49,6 +56,25 @@ def stage(path: Path, data: bytes, *, private: bool = False, fsync: bool = True)
             os.unlink(name)
         raise
     return name
+
+
+def clean_stale(folders: Iterable[Path], *, now: float | None = None) -> list[Path]:
+    """Remove the temporary files a killed run left in ``folders`` (those of :func:`stage`, old enough
+    that no running write can own them); what was removed. Every write calls it for its folder."""
+    cutoff = (time.time() if now is None else now) - STALE_AFTER_S
+    removed: list[Path] = []
+    for folder in set(folders):
+        try:
+            with os.scandir(folder) as it:
+                stale = [e.path for e in it if _TEMP_NAME.fullmatch(e.name) and e.is_file(follow_symlinks=False)
+                         and e.stat(follow_symlinks=False).st_mtime < cutoff]
+        except OSError:
+            continue
+        for name in stale:
+            with contextlib.suppress(OSError):
+                os.unlink(name)
+                removed.append(Path(name))
+    return removed
 
 
 def sync_folder(folder: Path) -> None:
@@ -85,6 +111,7 @@ def write_atomic(path: Path, data: bytes, *, fsync: bool = True, private: bool =
             raise
     except OSError as exc:
         raise OutputError(f"{path}: could not write: {_reason(exc)}") from exc
+    clean_stale([path.parent])
     if fsync:
         sync_folder(path.parent)
 
@@ -114,6 +141,7 @@ def write_all_atomic(files: Mapping[Path, bytes]) -> None:
         for tmp, _ in staged:
             with contextlib.suppress(OSError):
                 os.unlink(tmp)  # only those not renamed are still there
+    clean_stale(path.parent for path in files)
     for folder in {path.parent for path in files}:
         sync_folder(folder)
 

@@ -306,6 +306,8 @@ class ActivitySummary:
     #: ``workout.wkt_name`` when the activity was done from a workout
     workout_name: str | None = None
     sets: tuple[SetRecord, ...] = ()
+    #: what the reader found wrong with the file's values (they read as unknown); not stored
+    notes: tuple[str, ...] = field(default=(), compare=False)
 
 
 @dataclass(frozen=True, slots=True)

@@ -23,7 +23,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from fitplug.atomic import write_atomic
+from fitplug.atomic import private_folder, write_atomic
 from fitplug.errors import FitplugError
 
 APP = "fitplug"
@@ -154,9 +154,9 @@ def _locked() -> Iterator[None]:
     """An exclusive lock beside the settings file (``flock`` on POSIX, ``msvcrt`` on Windows)."""
     path = settings_path().with_suffix(".lock")
     try:
-        path.parent.mkdir(parents=True, exist_ok=True)
+        private_folder(path.parent)  # 0700: where a runner's folders and watch are named
         fd = os.open(path, os.O_RDWR | os.O_CREAT, 0o600)
-    except OSError:  # an unwritable config folder: the write below says so
+    except (OSError, FitplugError):  # an unwritable config folder: the write below says so
         yield
         return
     try:

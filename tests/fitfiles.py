@@ -264,10 +264,12 @@ class FitBuilder:
         *,
         big_endian: bool = False,
         dev_fields: Sequence[tuple[int, int, int]] = (),
+        base_types: Mapping[str, int] | None = None,
     ) -> None:
         """Define ``local`` as ``mesg`` with ``fields`` (name, or (name, array length)).
 
-        ``dev_fields`` are (field number, size, developer data index) triples.
+        ``dev_fields`` are (field number, size, developer data index) triples;
+        ``base_types`` gives some fields a base type other than the profile's.
         """
         profile = Profile["messages"][MESG_NUM[mesg]]["fields"]
         by_name = {f["name"]: f for f in profile.values()}
@@ -275,7 +277,7 @@ class FitBuilder:
         for item in fields:
             name, count = (item, 1) if isinstance(item, str) else item
             f = by_name[name]
-            bt = sdk_fit.FIELD_TYPE_TO_BASE_TYPE[f["base_type"]]
+            bt = (base_types or {}).get(name, sdk_fit.FIELD_TYPE_TO_BASE_TYPE[f["base_type"]]) & 0x1F
             bdef = sdk_fit.BASE_TYPE_DEFINITIONS[bt]
             size = count if bdef["type_code"] == "s" else bdef["size"] * count
             layout.append((name, f["num"], size, bt | bdef["endian_flag"]))

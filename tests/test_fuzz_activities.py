@@ -538,6 +538,6 @@ def test_a_string_where_a_time_belongs_is_not_a_time(sink: Sink) -> None:
     assert summary.time_created is None and summary.workout_name is None
     sink.take(summary)
     assert read_activity(data) == summary  # the scanner reads it: the reader keeps that
-    with pytest.raises(ActivityError, match="malformed FIT data"):  # fitdecode's processor refuses it
-        decode_activity(data)
+    # fitdecode's own processor used to refuse it; fitplug reads raw values, so both readers agree
+    assert decode_activity(data) == summary
     check(data, sink, "regression")

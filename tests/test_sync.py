@@ -203,15 +203,21 @@ def test_pool_and_single_process_store_the_same(tmp_path: Path, monkeypatch: pyt
     assert len(one.new) == 90 - 6 + 20 and one.duplicates == 9 - 1  # a truncated original has a truncated copy
 
 
-def test_verify_sends_bad_crc_files_to_the_decider(tmp_path: Path) -> None:
+def test_every_crc_is_checked_and_a_bad_one_reported(tmp_path: Path) -> None:
+    """Issue 13: the CRC is checked on every file by default (``verify`` changes nothing now).
+
+    A file whose CRC does not match is not read (a flipped bit could be inside a
+    time or a distance); it is reported as unreadable, "bad CRC", and
+    remembered as such until it changes.
+    """
     src = tmp_path / "src"
     write(src / "flipped.fit", m.bit_flipped(m.strength(at(20, 7), [10])))
-    with Store(tmp_path / "fast.sqlite3") as store:
-        fast = sync(store, [src], programme=None, now=NOW)
-    with Store(tmp_path / "verified.sqlite3") as store:
-        verified = sync(store, [src], programme=None, now=NOW, verify=True)
-    assert len(fast.new) == 1 and fast.skipped == []  # without --verify the CRC is not read
-    assert verified.new == [] and [s.reason.split(" (")[0] for s in verified.skipped] == ["bad CRC"]
+    for verify in (False, True):
+        with Store(tmp_path / f"{verify}.sqlite3") as store:
+            result = sync(store, [src], programme=None, now=NOW, verify=verify)
+            assert result.new == [] and [s.reason.split(" (")[0] for s in result.skipped] == ["bad CRC"]
+            again = sync(store, [src], programme=None, now=NOW)
+            assert again.skipped == [] and again.known_bad == 1
 
 
 def _dies_on_file_20(jobs, crc):  # type: ignore[no-untyped-def]

@@ -19,7 +19,7 @@ from typing import TYPE_CHECKING
 
 from fitplug.activities.due import Decision, activity_kind
 from fitplug.activities.history import decide_and_save
-from fitplug.activities.outcome import FileError, Outcome
+from fitplug.activities.outcome import FileError, Outcome, shown
 from fitplug.activities.pool import Job, Reader
 from fitplug.activities.read import Crc
 from fitplug.activities.sources import ContainerDone, ContainerStart, Event, Refused, scan
@@ -84,8 +84,11 @@ def sync(
 ) -> SyncResult:
     """Read every new or changed FIT file under ``sources`` into ``store``, then decide.
 
-    Files are read with the fast scanner (``verify``: with its CRC checks),
-    and whatever it refuses with fitdecode, which decides; many files are read
+    Files are read with the fast scanner, every CRC checked (natively: it
+    costs a few per cent; ``verify`` is kept for callers of older versions and
+    changes nothing), and whatever it refuses with fitdecode, which decides.
+    A file whose CRC does not match is reported as unreadable ("bad CRC") and
+    remembered as such until it changes. Many files are read
     in a process pool (``processes``, default one per core). Outcomes are
     committed in file order, a small batch per transaction, so a killed sync
     loses only what it had not committed and the next one reads that again;
@@ -96,7 +99,7 @@ def sync(
     result.notes += [f"Source {p} is not there now; skipped." for p in sources if not Path(p).exists()]
     result.sources = [str(p) for p in paths]
     run = _Run(store, now, result, progress, store.file_index(), programme)  # one query; no SQL round trip per file
-    crc = Crc.CHECK if verify else Crc.SKIP
+    crc = Crc.CHECK
     with Reader(run.store_batch, crc=crc, processes=processes) as reader:
         for event in scan(paths, skip_container=run.skip_container, skip_file=run.unchanged):
             run.dispatch(event, reader)
@@ -157,10 +160,14 @@ class _Run:
         states = self.store.record_batch([(j.key, j.size, j.mtime_ns, o) for j, o in batch], self.now)
         for (job, outcome), state in zip(batch, states, strict=True):
             if isinstance(outcome, FileError):
-                self.result.skipped.append(SkippedFile(job.key, outcome.reason, outcome.offset))
-            elif state.status == "new":
+                self.result.skipped.append(SkippedFile(shown(job.key), outcome.reason, outcome.offset))
+                self.done(job.key)
+                continue
+            if outcome.notes:
+                self.result.notes += [f"{shown(job.key)}: {note}" for note in outcome.notes]
+            if state.status == "new":
                 start = min((s.start_utc for s in outcome.sessions), default=None)
-                self.result.new.append(NewActivity(job.key, activity_kind(outcome, self.programme), start))
+                self.result.new.append(NewActivity(shown(job.key), activity_kind(outcome, self.programme), start))
             elif state.status == "duplicate":
                 self.result.duplicates += 1
             else:
@@ -174,6 +181,6 @@ class _Run:
 
     def refused(self, event: Refused) -> None:
         self.store.record_error(event.key, event.size, event.mtime_ns, event.reason, None, self.now)
-        self.result.skipped.append(SkippedFile(event.key, event.reason))
+        self.result.skipped.append(SkippedFile(shown(event.key), event.reason))
         self.done(event.key)
 

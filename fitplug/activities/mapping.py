@@ -18,12 +18,13 @@ import math
 from dataclasses import dataclass, field
 from typing import Any, Final
 
+from fitplug.activities import sane
 from fitplug.model import ActivitySession, ActivitySummary, SetRecord
 
-__all__ = ["NO_SET_TYPE", "NO_SPORT", "Field", "Found", "RawMessages", "Tables", "collect", "convert",
+__all__ = ["NO_SET_TYPE", "NO_SPORT", "Field", "Found", "RawMessages", "Tables", "accepts", "collect", "convert",
            "profile_tables", "summary"]
 
-_FIT_EPOCH: Final = dt.datetime(1989, 12, 31, tzinfo=dt.UTC)
+_FIT_EPOCH: Final = sane.FIT_EPOCH
 _UNKNOWN: Final = "unknown"
 #: what a session without a (valid) sport reads as: the FIT profile's own ``sport`` 0
 NO_SPORT: Final = "generic"
@@ -33,6 +34,14 @@ NO_SET_TYPE: Final = "active"
 MAX_OFFSET_S: Final = 24 * 3600
 #: FIT base type ``byte``: raw bytes, never a number or a name fitplug can use
 BYTE: Final = 0x0D
+#: FIT base type ``string``
+STRING: Final = 0x07
+#: the base types a number fitplug reads may have: the integers of up to 32 bits.
+#: Every field fitplug reads is one of those in the profile; a file that types
+#: one as a float, a 64-bit integer, a string or bytes does not follow the
+#: profile, and the field is absent. (Devices do write a narrower or wider
+#: integer than the profile's; its value is checked like any other.)
+INTEGER_BASES: Final = frozenset({0x00, 0x01, 0x02, 0x03, 0x04, 0x05, 0x06, 0x0A, 0x0B, 0x0C})
 
 
 # --- what fitplug reads, and how each field is turned into a value ------------
@@ -170,10 +179,22 @@ def collect(name: str, values: dict[str, Any], found: Found) -> None:
 # --- values -> model --------------------------------------------------------------
 
 
+def accepts(f: Field, base_type: int) -> bool:
+    """A value of FIT base type ``base_type`` (endian flag allowed) can be ``f``'s, as the profile types it."""
+    bt = base_type & 0x1F
+    return bt == STRING if f.conv == "text" else bt in INTEGER_BASES
+
+
+#: |raw| beyond this is no 32-bit value: nothing :func:`accepts` lets through
+_RAW_LIMIT: Final = 1 << 32
+
+
 def convert(f: Field, raw: Any) -> Any:
     conv = f.conv
     if raw is None:
         return None
+    if conv != "text" and (not isinstance(raw, int) or not -_RAW_LIMIT < raw < _RAW_LIMIT):
+        return None  # a base type the profile does not give this field (see accepts)
     if conv == "name":
         name = f.names.get(raw) if f.names is not None else None
         return name if name is not None else str(raw)
@@ -186,8 +207,32 @@ def convert(f: Field, raw: Any) -> Any:
     return raw
 
 
+class _Checked:
+    """Values checked against sense (:mod:`fitplug.activities.sane`); what was dropped becomes a note."""
+
+    __slots__ = ("notes",)
+
+    def __init__(self) -> None:
+        self.notes: list[str] = []
+
+    def time(self, where: str, name: str, value: Any) -> dt.datetime | None:
+        ok = sane.time(value)
+        if ok is None and value is not None:
+            self.notes.append(f"{where} {name} {value:%Y-%m-%d} is outside {_FIT_EPOCH.year}–"
+                              f"{sane.TIME_LIMIT.year - 1}: unknown")
+        return ok
+
+    def value(self, where: str, name: str, value: Any, check: Any, what: str) -> Any:
+        ok = check(value)
+        if ok is None and value is not None:
+            self.notes.append(f"{where} {name} {value!r} is {what}: unknown")
+        return ok
+
+
 def summary(found: Found, sha256: str) -> ActivitySummary:
+    """The summary of what a strategy found; every value checked against sense first."""
     tables = profile_tables()
+    check = _Checked()
     file_type = _UNKNOWN
     manufacturer = product = None
     serial = None
@@ -197,7 +242,7 @@ def summary(found: Found, sha256: str) -> ActivitySummary:
         file_type = fid.get("type") or _UNKNOWN
         manufacturer = fid.get("manufacturer")
         serial = fid.get("serial_number")
-        created = fid.get("time_created")
+        created = check.time("file_id", "time_created", fid.get("time_created"))
         raw_product = fid.get("product")
         if raw_product is not None:
             if manufacturer in tables.garmin_makers:
@@ -207,18 +252,22 @@ def summary(found: Found, sha256: str) -> ActivitySummary:
     offset_s = None
     if found.activity is not None:
         ts, local = found.activity.get("timestamp"), found.activity.get("local_timestamp")
-        if ts is not None and local is not None and abs(int(local) - int(ts)) <= MAX_OFFSET_S:
-            offset_s = int(local) - int(ts)
+        if isinstance(ts, int) and isinstance(local, int) and abs(local - ts) <= MAX_OFFSET_S:
+            offset_s = local - ts
     sessions = []
-    for s in found.sessions:
-        start = s.get("start_time")
-        elapsed = s.get("total_elapsed_time")
-        timer = s.get("total_timer_time")
+    for i, s in enumerate(found.sessions, 1):
+        where = f"session {i}"
+        start = check.time(where, "start_time", s.get("start_time"))
+        elapsed = check.value(where, "total_elapsed_time", s.get("total_elapsed_time"), sane.duration,
+                              "not a duration")
+        timer = check.value(where, "total_timer_time", s.get("total_timer_time"), sane.duration, "not a duration")
         if start is None:
-            stamp = s.get("timestamp")
+            stamp = check.time(where, "timestamp", s.get("timestamp"))
             if stamp is None:
                 continue  # a session with no time at all cannot be placed: dropped
-            start = stamp - dt.timedelta(seconds=elapsed or timer or 0)
+            start = sane.time(stamp - dt.timedelta(seconds=elapsed or timer or 0))
+            if start is None:
+                continue
         sessions.append(
             ActivitySession(
                 sport=s.get("sport") or NO_SPORT,
@@ -227,21 +276,25 @@ def summary(found: Found, sha256: str) -> ActivitySummary:
                 utc_offset_s=offset_s,
                 elapsed_s=elapsed,
                 timer_s=timer,
-                distance_m=s.get("total_distance"),
-                avg_hr=s.get("avg_heart_rate"),
+                distance_m=check.value(where, "total_distance", s.get("total_distance"), sane.distance,
+                                       "not a distance"),
+                avg_hr=check.value(where, "avg_heart_rate", s.get("avg_heart_rate"), sane.heart_rate,
+                                   f"not a heart rate ({sane.MIN_HR}–{sane.MAX_HR})"),
             )
         )
     sets = []
-    for r in found.sets:
+    for i, r in enumerate(found.sets, 1):
+        where = f"set {i}"
         sets.append(
             SetRecord(
-                start_utc=r.get("start_time"),
+                start_utc=check.time(where, "start_time", r.get("start_time")),
                 set_type=r.get("set_type") or NO_SET_TYPE,
-                repetitions=r.get("repetitions"),
-                weight_kg=r.get("weight"),
+                repetitions=check.value(where, "repetitions", r.get("repetitions"), _repetitions,
+                                        "not a number of repetitions"),
+                weight_kg=check.value(where, "weight", r.get("weight"), _weight, "not a weight"),
                 category=r.get("category"),
                 exercise_name=r.get("category_subtype"),
-                duration_s=r.get("duration"),
+                duration_s=check.value(where, "duration", r.get("duration"), _set_duration, "not a duration"),
                 wkt_step_index=r.get("wkt_step_index"),
             )
         )
@@ -255,7 +308,20 @@ def summary(found: Found, sha256: str) -> ActivitySummary:
         sessions=tuple(sessions),
         workout_name=found.workout_name,
         sets=tuple(sets),
+        notes=tuple(check.notes),
     )
+
+
+def _repetitions(value: Any) -> int | None:
+    return sane.integer(value, 0, sane.MAX_REPETITIONS)
+
+
+def _weight(value: Any) -> float | None:
+    return sane.number(value, 0.0, sane.MAX_WEIGHT_KG)
+
+
+def _set_duration(value: Any) -> float | None:
+    return sane.number(value, 0.0, sane.MAX_SET_S)
 
 
 # --- the same mapping for a decoder that gives raw values ---------------------------
@@ -279,12 +345,13 @@ class RawMessages:
     def wants(self, mesg_num: int) -> bool:
         return mesg_num in self._mesgs
 
-    def add(self, mesg_num: int, raw: dict[int, Any]) -> None:
+    def add(self, mesg_num: int, raw: dict[int, tuple[int, Any]]) -> None:
+        """One message: ``field number -> (base type, raw value)`` as the file holds it."""
         name, fields = self._mesgs[mesg_num]
         values: dict[str, Any] = {}
-        for fnum, value in raw.items():
+        for fnum, (base_type, value) in raw.items():
             field = fields.get(fnum)
-            if field is None or value is None:
+            if field is None or value is None or not accepts(field, base_type):
                 continue
             if field.conv == "text":
                 values[field.name] = value if isinstance(value, str) and value else None

@@ -11,7 +11,7 @@ from typing import TypeAlias
 
 from fitplug.model import ActivitySummary
 
-__all__ = ["FileError", "Outcome"]
+__all__ = ["FileError", "Outcome", "internal_error", "shown"]
 
 
 @dataclass(frozen=True, slots=True)
@@ -25,3 +25,27 @@ class FileError:
 
 #: the outcome of reading one file
 Outcome: TypeAlias = ActivitySummary | FileError
+
+
+def internal_error(exc: BaseException) -> FileError:
+    """A :class:`FileError` for an error fitplug did not expect while reading a file: a bug to report.
+
+    The file is remembered as unreadable like any other (not retried until it
+    changes), so one such file never stops a sync, this one or the next.
+    """
+    text = f"{type(exc).__name__}: {exc}" if str(exc) else type(exc).__name__
+    return FileError(f"internal error: {text[:300]} (a bug in fitplug: please report it, with the file "
+                     "if you can share it)")
+
+
+def shown(key: str) -> str:
+    """A file's key as text to show: bytes of a name that are not UTF-8 become ``\\xff`` escapes.
+
+    A file system may name a file with any bytes; Python gives them as lone
+    surrogates (``os.fsdecode``), which no terminal or JSON reader takes.
+    """
+    try:
+        key.encode("utf-8")
+    except UnicodeEncodeError:
+        return key.encode("utf-8", "surrogateescape").decode("utf-8", "backslashreplace")
+    return key

@@ -25,7 +25,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, Final, Self, TypeAlias
 
-from fitplug.activities.outcome import FileError, Outcome
+from fitplug.activities.outcome import FileError, Outcome, internal_error
 from fitplug.activities.read import Crc, ReadError, read_activity
 from fitplug.activities.sources import Archives, Candidate, read_path
 from fitplug.errors import ActivityError
@@ -74,6 +74,8 @@ def read_one(job: Job, crc: Crc, archives: Archives) -> Outcome:
         return read_activity(source, name=job.key, crc=crc)
     except ActivityError as exc:
         return FileError(exc.reason, exc.offset, exc.sha256 if isinstance(exc, ReadError) else None)
+    except Exception as exc:  # noqa: BLE001  # one file never stops a sync; the reason says it is a bug
+        return internal_error(exc)
 
 
 #: a worker's open zips (made new in each worker: never shared across a fork)
@@ -96,13 +98,29 @@ def _worker_init(parent: int) -> None:
     global _worker_archives
     signal.signal(signal.SIGINT, signal.SIG_IGN)
     _worker_archives = Archives()  # the parent's open zips stay the parent's
+    _die_with_parent()
+    if os.getppid() != parent:  # gone before the line above took effect
+        os._exit(1)
 
-    def watch() -> None:
+    def watch() -> None:  # elsewhere than Linux, or a parent thread that ends: within half a second
         while os.getppid() == parent:
             time.sleep(0.5)
         os._exit(1)
 
     threading.Thread(target=watch, daemon=True).start()
+
+
+def _die_with_parent() -> None:
+    """Linux: the kernel kills this worker the moment its parent dies (``PR_SET_PDEATHSIG``)."""
+    if not sys.platform.startswith("linux"):
+        return
+    import ctypes
+
+    try:
+        libc = ctypes.CDLL(None, use_errno=True)
+        libc.prctl(1, signal.SIGKILL, 0, 0, 0)  # PR_SET_PDEATHSIG = 1
+    except (OSError, AttributeError):  # pragma: no cover - no prctl: the watch thread does it
+        pass
 
 
 def workers() -> int:
@@ -128,7 +146,7 @@ class Reader:
         self,
         store_batch: Callable[[Batch], None],
         *,
-        crc: Crc = Crc.SKIP,
+        crc: Crc = Crc.CHECK,
         pool_after: int | None = None,
         processes: int | None = None,
     ) -> None:

@@ -28,7 +28,19 @@ which is the contract:
 - chained FIT files: the first ``file_id`` and ``activity``, every session and set;
 - a field read as raw bytes (its size does not fit its base type, or its base
   type is ``byte`` or unknown) is absent (``None``), as is an invalid value;
-  an array gives its first element.
+  an array gives its first element;
+- a field whose base type is not one the profile could give it (a float, a
+  64-bit integer or a string where the profile has an integer: every number
+  fitplug reads is an integer of at most 32 bits) is absent too;
+- values are checked against sense (:mod:`fitplug.activities.sane`): a time
+  outside the FIT epoch to 2100, a duration outside 0 to 60 days, a distance
+  outside 0 to 10,000 km, an average heart rate outside 20–250, repetitions,
+  weights and set durations no one does are unknown (``None``), and the
+  summary's ``notes`` say which and why; a session whose start is unknown
+  starts at its ``timestamp`` less its duration, or is dropped;
+- every CRC is checked (natively); a file whose CRC does not match is not
+  read ("bad CRC"): a flipped bit may sit in a time or a distance, and the
+  watch or the export still holds the intact file to copy again.
 
 Names come from garmin-fit-sdk's profile (one vocabulary for every reader);
 values are read raw from fitdecode so its own, older profile cannot rename them.
@@ -40,8 +52,9 @@ import enum
 import hashlib
 import io
 import struct
+import time
 import warnings
-from typing import Any
+from typing import Any, Final
 
 from fitplug.activities.fitfile import (
     MAX_FIT_BYTES,
@@ -59,12 +72,19 @@ from fitplug.model import ActivitySummary
 __all__ = ["MAX_FIT_BYTES", "Crc", "ReadError", "Source", "decode_activity", "read_activity", "type_name"]
 
 
+#: the most time fitdecode may spend on one file (it reads ~0.1–1 MB/s; the fast
+#: scanner hands it only what it cannot read itself): beyond it, the file is
+#: reported as too slow to decode, not read for minutes
+DECODE_BUDGET_S: Final = 30.0
+
+
 class Crc(enum.Enum):
     """What :func:`read_activity` checks of the FIT CRCs."""
 
-    #: check every header and file CRC (``fitplug sync --verify``)
+    #: check every header and file CRC (the default, and what ``fitplug sync`` does)
     CHECK = "check"
     #: the fast scanner does not check them; a file it refuses goes to fitdecode, which does
+    #: (for benchmarks: with a native CRC the check costs a few per cent)
     SKIP = "skip"
 
 
@@ -112,9 +132,12 @@ def _scan(fit: FitData, crc: Crc) -> ActivitySummary:
     return scan(fit.buf, fit.size, verify=crc is Crc.CHECK, mm=fit.mm, sha256=sha256)
 
 
-def decode_activity(data: bytes, *, name: str | None = None) -> ActivitySummary:
-    """Decode FIT ``data`` with fitdecode (CRC checked) into a summary."""
+def decode_activity(data: bytes, *, name: str | None = None, budget_s: float = DECODE_BUDGET_S) -> ActivitySummary:
+    """Decode FIT ``data`` with fitdecode (CRC checked) into a summary, in at most ``budget_s`` seconds."""
     import fitdecode
+
+    deadline = time.monotonic() + budget_s
+    frames = 0
 
     if not data:
         raise ActivityError(name, "empty file (0 bytes)", 0)
@@ -127,10 +150,17 @@ def decode_activity(data: bytes, *, name: str | None = None) -> ActivitySummary:
             # fitdecode warns about odd field sizes it then reads anyway; a bad CRC raises
             warnings.simplefilter("ignore")
             reader = fitdecode.FitReader(
-                io.BytesIO(data), check_crc=fitdecode.CrcCheck.RAISE, keep_raw_chunks=False
+                io.BytesIO(data), check_crc=fitdecode.CrcCheck.RAISE, keep_raw_chunks=False,
+                # no processor: fitplug reads raw values, and fitdecode's own turns a
+                # date_time typed float64 = 1e300 into an OverflowError
+                processor=None,
             )
             with reader:
                 for frame in reader:
+                    frames += 1
+                    if not frames & 0x3FF and time.monotonic() > deadline:
+                        raise ActivityError(name, f"too slow to decode: {frames} messages and not at the end after "
+                                            f"{budget_s:g} s; refused")
                     if frame.frame_type != fitdecode.FIT_FRAME_DATA:
                         continue
                     num = frame.global_mesg_num
@@ -171,15 +201,16 @@ def _check_frames(data: bytes, name: str | None) -> None:
         pos = end + 2
 
 
-def _raw_fields(frame: Any, byte_type: int) -> dict[int, Any]:
-    """Raw values by field number: profile fields only, not developer or expanded ones.
+def _raw_fields(frame: Any, byte_type: int) -> dict[int, tuple[int, Any]]:
+    """``(base type, raw value)`` by field number: profile fields only, not developer or expanded ones.
 
     Numbers, not names: fitdecode names a field after the subfield it resolves
     (``garmin_product``), and developer fields reuse the same numbers. The
     first element of an array; ``None`` for raw bytes (fitdecode's reading of
     a field whose size does not fit its base type), as the fast reader does.
+    The mapping drops a value whose base type is not the profile's.
     """
-    raw: dict[int, Any] = {}
+    raw: dict[int, tuple[int, Any]] = {}
     for f in frame.fields:
         fdef = f.field_def
         if fdef is None or fdef.is_dev:
@@ -188,11 +219,12 @@ def _raw_fields(frame: Any, byte_type: int) -> dict[int, Any]:
         if num is None or num in raw:
             continue
         value = f.raw_value
-        if fdef.base_type.identifier == byte_type:
+        base = fdef.base_type.identifier
+        if base == byte_type or isinstance(value, (bytes, bytearray)):
             value = None
         elif isinstance(value, (tuple, list)):
             value = value[0] if value else None
-        raw[num] = value
+        raw[num] = (base, value)
     return raw
 
 

@@ -28,6 +28,7 @@ from fitplug.activities.mapping import (
     Field,
     Found,
     Tables,
+    accepts,
     collect,
     convert,
     profile_tables,
@@ -102,10 +103,11 @@ def _compile(
             continue
         seen.add(fnum)
         info = tables.base.get(base_type)
-        if info is None or size == 0 or size % info[1] or (info[0] == "s") != (field.conv == "text"):
+        if info is None or size == 0 or size % info[1] or not accepts(field, base_type):
             # raw bytes, a base type FIT does not define (or without its endian
-            # flag), a size that does not fit its base type, text where a number
-            # belongs or the reverse: absent. fitdecode reads the first three as
+            # flag), a size that does not fit its base type, a base type the
+            # profile does not give the field (a float or a 64-bit integer for a
+            # time, text where a number belongs or the reverse): absent. fitdecode reads the first three as
             # bytes, which fitplug cannot use either.
             fmt.append(f"{size}x")
             continue

@@ -24,9 +24,23 @@ from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import Any, Self
 
+from fitplug.activities import sane
 from fitplug.activities.migrations import MIGRATIONS, SCHEMA_VERSION
-from fitplug.activities.outcome import FileError
-from fitplug.errors import StoreError
+from fitplug.activities.outcome import FileError, shown
+from fitplug.activities.sane import from_iso
+from fitplug.activities.sqlfile import (
+    StoreDamaged,
+    connect_for_reading,
+    create_private,
+    db_key,
+    failed,
+    guarded,
+    is_damage,
+    key_of,
+    wal,
+)
+from fitplug.atomic import private_folder
+from fitplug.errors import OutputError, StoreError, printable
 from fitplug.model import ActivitySession, ActivitySummary, DoneMark, DueItem, SetRecord
 
 _UTC = dt.UTC
@@ -39,12 +53,6 @@ def iso(value: dt.datetime | None) -> str | None:
     if value is None:
         return None
     return value.astimezone(_UTC).isoformat(timespec="seconds")
-
-
-def from_iso(text: str | None) -> dt.datetime | None:
-    if text is None:
-        return None
-    return dt.datetime.fromisoformat(text)
 
 
 class FileStatus(enum.StrEnum):
@@ -93,15 +101,17 @@ class Store:
         self.read_only = read_only
         try:
             if read_only:
-                # mode=rw, not ro: a read-only connection leaves its -wal and -shm files
-                # behind; this one removes them on close. query_only refuses any write.
-                uri = f"{self.path.absolute().as_uri()}?mode=rw"
-                self._db = sqlite3.connect(uri, uri=True, timeout=timeout_s, isolation_level=None)
+                self._db = connect_for_reading(self.path, timeout_s)
             else:
-                self.path.parent.mkdir(parents=True, exist_ok=True)
+                private_folder(self.path.parent)
+                create_private(self.path)
                 self._db = sqlite3.connect(str(self.path), timeout=timeout_s, isolation_level=None)
-        except (OSError, sqlite3.Error) as exc:
-            raise StoreError(f"{self.path}: cannot open the store: {exc}") from exc
+        except sqlite3.Error as exc:
+            if is_damage(exc):
+                raise StoreDamaged(self.path, exc) from exc
+            raise StoreError(f"{printable(str(self.path))}: cannot open the store: {exc}") from exc
+        except (OSError, OutputError) as exc:
+            raise StoreError(f"{printable(str(self.path))}: cannot open the store: {exc}") from exc
         self._db.row_factory = sqlite3.Row
         try:
             self._db.execute("PRAGMA foreign_keys = ON")
@@ -110,14 +120,16 @@ class Store:
                 if self._check_version() < SCHEMA_VERSION:
                     self._upgrade_in_memory()
                 return
-            self._db.execute("PRAGMA journal_mode = WAL")
+            wal(self._db, timeout_s)
             # NORMAL in WAL mode: a killed process loses nothing committed; only
             # a power cut can lose the last transactions, never consistency.
             self._db.execute("PRAGMA synchronous = NORMAL")
             self._migrate()
-        except sqlite3.DatabaseError as exc:
+        except sqlite3.Error as exc:
             self._db.close()
-            raise StoreError(f"{self.path}: not a usable fitplug store: {exc}") from exc
+            if is_damage(exc):
+                raise StoreDamaged(self.path, exc) from exc
+            raise failed(self.path, exc) from exc
         except StoreError:
             self._db.close()
             raise
@@ -133,24 +145,45 @@ class Store:
     def __exit__(self, *exc: object) -> None:
         self.close()
 
+    def check(self) -> None:
+        """:class:`StoreDamaged` unless SQLite finds the file whole (``PRAGMA quick_check``)."""
+        try:
+            rows = [r[0] for r in self._db.execute("PRAGMA quick_check(3)")]
+        except sqlite3.Error as exc:
+            raise failed(self.path, exc) from exc
+        if rows != ["ok"]:
+            raise StoreDamaged(self.path, "; ".join(map(str, rows)))
+
     @contextlib.contextmanager
     def _tx(self) -> Iterator[sqlite3.Connection]:
-        """One transaction: committed when the block ends, rolled back on any exception."""
+        """One transaction: committed when the block ends, rolled back on any exception.
+
+        The error that stopped it is the one raised (a full disk, a damaged
+        page), never the rollback's "no transaction is active" after SQLite
+        already rolled back by itself.
+        """
         try:
             self._db.execute("BEGIN IMMEDIATE")
-        except sqlite3.OperationalError as exc:
-            raise StoreError(f"{self.path}: {exc} (is another fitplug running?)") from exc
+        except sqlite3.Error as exc:
+            raise failed(self.path, exc) from exc
         try:
             yield self._db
-        except BaseException:
-            self._db.execute("ROLLBACK")
+        except BaseException as exc:
+            self._rollback()
+            if isinstance(exc, sqlite3.Error):
+                raise failed(self.path, exc) from exc
             raise
         else:
             try:
                 self._db.execute("COMMIT")
             except sqlite3.Error as exc:
+                self._rollback()
+                raise failed(self.path, exc) from exc
+
+    def _rollback(self) -> None:
+        if self._db.in_transaction:
+            with contextlib.suppress(sqlite3.Error):
                 self._db.execute("ROLLBACK")
-                raise StoreError(f"{self.path}: could not commit: {exc}") from exc
 
     @classmethod
     def for_reading(cls, path: Path | str) -> Store | None:
@@ -204,6 +237,11 @@ class Store:
             if tables:
                 raise StoreError(f"{self.path}: this SQLite file is not a fitplug store")
         with self._tx() as db:
+            # read again under the write lock: another fitplug opening the same new
+            # store at the same moment may have migrated it while this one waited
+            version = db.execute("PRAGMA user_version").fetchone()["user_version"]
+            if version == SCHEMA_VERSION:
+                return
             db.execute(
                 "CREATE TABLE IF NOT EXISTS _migrations (name TEXT PRIMARY KEY, applied_utc TEXT NOT NULL)"
             )
@@ -216,16 +254,18 @@ class Store:
 
     # --- files ------------------------------------------------------------------
 
+    @guarded
     def file_index(self) -> dict[str, tuple[int, int, bool]]:
         """Every file the store knows: ``key -> (size, mtime_ns, is_error)``, in one query.
 
         A sync looks each file up here instead of asking SQLite once a file.
         """
         return {
-            r["key"]: (r["size"], r["mtime_ns"], r["status"] == FileStatus.ERROR)
+            key_of(r["key"]): (r["size"], r["mtime_ns"], r["status"] == FileStatus.ERROR)
             for r in self._db.execute("SELECT key, size, mtime_ns, status FROM files")
         }
 
+    @guarded
     def record_batch(
         self, outcomes: Sequence[tuple[str, int, int, ActivitySummary | FileError]], now: dt.datetime
     ) -> list[FileState]:
@@ -245,17 +285,20 @@ class Store:
                     states.append(self._record(db, key, size, mtime_ns, outcome, now))
         return states
 
+    @guarded
     def container_done(self, key: str, size: int, mtime_ns: int) -> bool:
-        row = self._db.execute("SELECT size, mtime_ns FROM containers WHERE key = ?", (key,)).fetchone()
+        row = self._db.execute("SELECT size, mtime_ns FROM containers WHERE key = ?", (db_key(key),)).fetchone()
         return row is not None and row["size"] == size and row["mtime_ns"] == mtime_ns
 
+    @guarded
     def mark_container(self, key: str, size: int, mtime_ns: int, now: dt.datetime) -> None:
         with self._tx() as db:
             db.execute(
                 "INSERT OR REPLACE INTO containers (key, size, mtime_ns, done_utc) VALUES (?, ?, ?, ?)",
-                (key, size, mtime_ns, iso(now)),
+                (db_key(key), size, mtime_ns, iso(now)),
             )
 
+    @guarded
     def record_error(
         self, key: str, size: int, mtime_ns: int, reason: str, offset: int | None, now: dt.datetime,
         sha256: str | None = None,
@@ -295,7 +338,7 @@ class Store:
             """INSERT OR REPLACE INTO files
                (key, size, mtime_ns, sha256, status, file_type, reason, error_offset, activity_id, seen_utc)
                VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)""",
-            (key, size, mtime_ns, sha256, status.value, file_type, reason, offset, activity_id, iso(now)),
+            (db_key(key), size, mtime_ns, sha256, status.value, file_type, reason, offset, activity_id, iso(now)),
         )
 
     @staticmethod
@@ -315,7 +358,7 @@ class Store:
                time_created, workout_name, first_key, added_utc, start_utc)
                VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)""",
             (s.sha256, s.file_type, s.manufacturer, s.product, s.serial_number, iso(s.time_created),
-             s.workout_name, key, iso(now), iso(s.sessions[0].start_utc) if s.sessions else None),
+             s.workout_name, db_key(key), iso(now), iso(s.sessions[0].start_utc) if s.sessions else None),
         )
         activity_id = int(cur.lastrowid or 0)
         db.executemany(
@@ -340,6 +383,7 @@ class Store:
 
     # --- activities -------------------------------------------------------------
 
+    @guarded
     def activities(
         self, since: dt.datetime | None = None, *, categories: Collection[str] | None = None
     ) -> list[StoredActivity]:
@@ -386,12 +430,14 @@ class Store:
         """The activities' summaries, in order of start: the due rule's input (see :meth:`activities`)."""
         return [a.summary for a in self.activities(since, categories=categories)]
 
+    @guarded
     def first_start(self) -> dt.datetime | None:
         """When the earliest activity held started (``None``: there is none)."""
-        return from_iso(self._db.execute("SELECT min(start_utc) AS t FROM activities").fetchone()["t"])
+        return sane.time(from_iso(self._db.execute("SELECT min(start_utc) AS t FROM activities").fetchone()["t"]))
 
     # --- done marks ---------------------------------------------------------------
 
+    @guarded
     def add_done(self, at_utc: dt.datetime, now: dt.datetime, item_key: str | None = None) -> DoneMark:
         with self._tx() as db:
             db.execute(
@@ -400,10 +446,20 @@ class Store:
             )
         return DoneMark(at_utc.astimezone(_UTC).replace(microsecond=0), item_key)
 
+    @guarded
+    def restore_done_marks(self, marks: Sequence[tuple[dt.datetime, str | None, str]]) -> None:
+        """Put back ``(at_utc, item_key, created_utc text)`` marks saved from another store (a rebuild)."""
+        with self._tx() as db:
+            db.executemany(
+                "INSERT INTO done_marks (at_utc, item_key, created_utc) VALUES (?, ?, ?)",
+                [(iso(at), key, created) for at, key, created in marks],
+            )
+
+    @guarded
     def done_marks(self, since: dt.datetime | None = None) -> list[DoneMark]:
         """The ``fitplug done`` marks in time order; ``since``: only those at or after it."""
         return [
-            DoneMark(from_iso(r["at_utc"]) or _epoch(), r["item_key"])
+            DoneMark(sane.time(from_iso(r["at_utc"])) or _epoch(), _text(r["item_key"]))
             for r in self._db.execute(
                 "SELECT at_utc, item_key FROM done_marks WHERE at_utc >= ? ORDER BY at_utc, id",
                 (iso(since) if since is not None else "",),
@@ -412,6 +468,7 @@ class Store:
 
     # --- due items (the feed's memory) --------------------------------------------
 
+    @guarded
     def save_due(self, items: Sequence[DueItem], now: dt.datetime) -> list[DueItem]:
         """Remember ``items``; each comes back with ``updated_utc`` and ``sequence`` set.
 
@@ -438,6 +495,7 @@ class Store:
                 out.append(replace(item, updated_utc=updated.astimezone(_UTC).replace(microsecond=0), sequence=sequence))
         return out
 
+    @guarded
     def preview_due(self, items: Sequence[DueItem], now: dt.datetime) -> list[DueItem]:
         """What :meth:`save_due` would return, writing nothing (for queries)."""
         out: list[DueItem] = []
@@ -454,20 +512,25 @@ class Store:
         row = self._db.execute(
             "SELECT digest, updated_utc, sequence FROM due_items WHERE key = ?", (item.key,)
         ).fetchone()
-        if row is None or row["digest"] != digest:
-            return None
-        return replace(item, updated_utc=from_iso(row["updated_utc"]), sequence=int(row["sequence"]))
+        updated = from_iso(row["updated_utc"]) if row is not None else None
+        sequence = sane.integer(row["sequence"], 0, 1 << 31) if row is not None else None
+        if row is None or row["digest"] != digest or updated is None or sequence is None:
+            return None  # not saved, changed, or a row a hand damaged: saved again
+        return replace(item, updated_utc=updated, sequence=sequence)
 
     def _next_due(self, item: DueItem, now: dt.datetime) -> tuple[dt.datetime, int]:
         row = self._db.execute("SELECT sequence FROM due_items WHERE key = ?", (item.key,)).fetchone()
-        return now, 0 if row is None else int(row["sequence"]) + 1
+        sequence = sane.integer(row["sequence"], 0, 1 << 31) if row is not None else None
+        return now, 0 if sequence is None else sequence + 1
 
     # --- meta -----------------------------------------------------------------------
 
+    @guarded
     def get_meta(self, name: str) -> str | None:
         row = self._db.execute("SELECT value FROM meta WHERE name = ?", (name,)).fetchone()
         return str(row["value"]) if row else None
 
+    @guarded
     def set_meta(self, name: str, value: str) -> None:
         with self._tx() as db:
             db.execute("INSERT OR REPLACE INTO meta (name, value) VALUES (?, ?)", (name, value))
@@ -488,27 +551,38 @@ def reading(path: Path | None) -> Iterator[Store | None]:
             store.close()
 
 
+# Rows are checked as read (a hand or a bad disk may have put anything in a column).
+
+
+def _text(value: object) -> str | None:
+    return value if isinstance(value, str) else None
+
+
 def _session(r: sqlite3.Row) -> ActivitySession:
     return ActivitySession(
-        r["sport"], r["sub_sport"], from_iso(r["start_utc"]) or _epoch(), r["utc_offset_s"], r["elapsed_s"],
-        r["timer_s"], r["distance_m"], r["avg_hr"],
+        _text(r["sport"]) or "generic", _text(r["sub_sport"]), sane.time(from_iso(r["start_utc"])) or _epoch(),
+        sane.offset(r["utc_offset_s"]), sane.duration(r["elapsed_s"]), sane.duration(r["timer_s"]),
+        sane.distance(r["distance_m"]), sane.heart_rate(r["avg_hr"]),
     )
 
 
 def _set(r: sqlite3.Row) -> SetRecord:
     return SetRecord(
-        from_iso(r["start_utc"]), r["set_type"], r["repetitions"], r["weight_kg"], r["category"],
-        r["exercise_name"], r["duration_s"], r["wkt_step_index"],
+        sane.time(from_iso(r["start_utc"])), _text(r["set_type"]) or "active",
+        sane.integer(r["repetitions"], 0, sane.MAX_REPETITIONS), sane.number(r["weight_kg"], 0, sane.MAX_WEIGHT_KG),
+        _text(r["category"]), sane.integer(r["exercise_name"], 0, 0xFFFF),
+        sane.number(r["duration_s"], 0, sane.MAX_SET_S), sane.integer(r["wkt_step_index"], 0, 0xFFFF),
     )
 
 
 def _activity(r: sqlite3.Row, sessions: Sequence[ActivitySession], sets: Sequence[SetRecord]) -> StoredActivity:
     summary = ActivitySummary(
-        sha256=r["sha256"], file_type=r["file_type"], manufacturer=r["manufacturer"], product=r["product"],
-        serial_number=r["serial_number"], time_created=from_iso(r["time_created"]), sessions=tuple(sessions),
-        workout_name=r["workout_name"], sets=tuple(sets),
+        sha256=str(r["sha256"]), file_type=_text(r["file_type"]) or "unknown", manufacturer=_text(r["manufacturer"]),
+        product=_text(r["product"]), serial_number=sane.integer(r["serial_number"], 0, 0xFFFFFFFF),
+        time_created=sane.time(from_iso(r["time_created"])), sessions=tuple(sessions),
+        workout_name=_text(r["workout_name"]), sets=tuple(sets),
     )
-    return StoredActivity(r["id"], r["first_key"], from_iso(r["added_utc"]) or _epoch(), summary)
+    return StoredActivity(r["id"], shown(key_of(r["first_key"])), from_iso(r["added_utc"]) or _epoch(), summary)
 
 
 def _epoch() -> dt.datetime:

@@ -12,7 +12,9 @@ from typing import Protocol
 
 from fitplug import settings
 from fitplug.activities.ingest import SyncResult, sync
+from fitplug.activities.rebuild import rebuild
 from fitplug.activities.sources import count_files
+from fitplug.activities.sqlfile import StoreDamaged
 from fitplug.activities.store import Store
 from fitplug.app.programme import load_programme
 from fitplug.app.watch import wants_mtp, workout_files
@@ -157,7 +159,7 @@ def sync_activities(
         if progress is not None:
             progress.start(count_files(plan.sources))
             advance = progress.advance
-        with Store(db_path) as store:
+        with _open_store(db_path, now, plan.notes) as store:
             result = sync(store, plan.sources, programme=plan.programme, now=now, progress=advance, verify=verify)
         result.notes[:0] = plan.notes
         watch = plan.device or plan.mtp
@@ -171,6 +173,23 @@ def sync_activities(
         if plan.mtp is not None:
             plan.mtp.session.close()
     return result, plan.programme
+
+
+def _open_store(db_path: Path, now: dt.datetime, notes: list[str]) -> Store:
+    """The store for a sync; a damaged one is moved aside and rebuilt (:func:`rebuild`), with a note."""
+    store: Store | None = None
+    try:
+        store = Store(db_path)
+        store.check()
+    except StoreDamaged:
+        if store is not None:
+            store.close()
+        rebuilt = rebuild(db_path, now)
+        notes.append(f"The store was damaged: moved to {rebuilt.damaged}; reading every source again into a "
+                     f"fresh one ({rebuilt.marks_kept} done mark{'s' if rebuilt.marks_kept != 1 else ''} kept"
+                     f"{', some could not be read' if rebuilt.marks_lost else ''}).")
+        store = Store(db_path)
+    return store
 
 
 def post_run_files(session: Session, programme: Programme) -> dict[str, bytes]:

@@ -15,6 +15,14 @@ from fitplug.errors import FitplugError
 
 F = TypeVar("F", bound=Callable[..., Any])
 
+#: the years a date or time given on the command line may fall in: FIT times
+#: start in 1990 and end in 2126, and a schedule reaches past the day given
+FIRST_YEAR, LAST_YEAR = 1990, 2099
+
+
+def _in_range(year: int) -> bool:
+    return FIRST_YEAR <= year <= LAST_YEAR
+
 
 class Timestamp(click.ParamType):  # type: ignore[type-arg]  # generic only from click 8.2
     """An ISO 8601 date or date-time; a date means its local midnight, a naive time is local."""
@@ -28,6 +36,12 @@ class Timestamp(click.ParamType):  # type: ignore[type-arg]  # generic only from
             parsed = dt.datetime.fromisoformat(str(value))
         except ValueError:
             self.fail(f"{value!r} is not an ISO date or date-time (2026-11-22 or 2026-11-22T07:00+00:00)", param, ctx)
+        try:
+            utc_year = parsed.astimezone(dt.UTC).year if parsed.tzinfo is not None else parsed.year
+        except OverflowError:
+            utc_year = parsed.year
+        if not (_in_range(parsed.year) and _in_range(utc_year)):
+            self.fail(f"{value!r} is outside the years fitplug handles ({FIRST_YEAR}–{LAST_YEAR})", param, ctx)
         return parsed
 
 
@@ -40,9 +54,12 @@ class Day(click.ParamType):  # type: ignore[type-arg]  # generic only from click
         if isinstance(value, dt.date):
             return value
         try:
-            return dt.date.fromisoformat(str(value))
+            day = dt.date.fromisoformat(str(value))
         except ValueError:
             self.fail(f"{value!r} is not an ISO date (YYYY-MM-DD)", param, ctx)
+        if not _in_range(day.year):
+            self.fail(f"{value!r} is outside the years fitplug handles ({FIRST_YEAR}–{LAST_YEAR})", param, ctx)
+        return day
 
 
 def programme_option(func: F) -> F:
@@ -96,7 +113,11 @@ class App:
     def now(self) -> dt.datetime:
         """The current instant, aware; ``--now`` fixes it for scripts and tests."""
         if self.fixed_now is None:
-            return dt.datetime.now(dt.UTC)
+            now = dt.datetime.now(dt.UTC)
+            if not _in_range(now.year):
+                raise FitplugError(f"the system clock says {now:%Y-%m-%d}, outside the years fitplug handles "
+                                   f"({FIRST_YEAR}–{LAST_YEAR}); set the clock, or give --now")
+            return now
         if self.fixed_now.tzinfo is None:
             return self.fixed_now.astimezone()  # naive: the machine's local time
         return self.fixed_now

@@ -1,0 +1,102 @@
+"""Rebuilding a damaged store: the damaged file kept aside, a fresh one with the runner's done marks.
+
+`fitplug sync` calls :func:`rebuild` when the store it opens is damaged, then
+reads every source into the fresh store as on a first sync.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import errno
+import os
+import sqlite3
+from dataclasses import dataclass
+from pathlib import Path
+
+from fitplug.activities import sane
+from fitplug.activities.sane import from_iso
+from fitplug.activities.store import Store, iso
+from fitplug.errors import StoreError, printable
+
+__all__ = ["Rebuilt", "rebuild"]
+
+_UTC = dt.UTC
+
+
+def _text(value: object) -> str | None:
+    return value if isinstance(value, str) else None
+
+
+#: what :func:`rebuild` did: where the damaged file went, how many done marks were kept
+@dataclass(frozen=True, slots=True)
+class Rebuilt:
+    damaged: Path
+    marks_kept: int
+    marks_lost: bool
+
+
+def rebuild(path: Path, now: dt.datetime) -> Rebuilt:
+    """Move a damaged store aside and make a fresh one at ``path``, with the done marks still readable.
+
+    The activities need not be saved: they are read again from the sources
+    (the sync that calls this goes on to read them). The runner's own
+    ``fitplug done`` marks exist nowhere else, so every one that can be read
+    is copied; the damaged file (and its -wal/-shm) stays beside the new one
+    as ``NAME.damaged-YYYYMMDDTHHMMSSZ``.
+    """
+    path = Path(path)
+    try:
+        with path.open("rb") as f:
+            head = f.read(16)
+    except OSError as exc:
+        raise StoreError(f"{printable(str(path))}: cannot read the damaged store: {exc.strerror or exc}") from exc
+    if head and head != b"SQLite format 3\x00":
+        # not even SQLite's header: perhaps no store at all (a --db that names another file)
+        raise StoreError(f"{printable(str(path))} is not a SQLite file; fitplug leaves it as it is: move it "
+                         "away, or give another --db, and sync again")
+    marks, lost = _salvage_marks(path)
+    stamp = now.astimezone(_UTC).strftime("%Y%m%dT%H%M%SZ")
+    damaged = path.with_name(f"{path.name}.damaged-{stamp}")
+    for suffix in ("", "-wal", "-shm"):
+        src = Path(f"{path}{suffix}")
+        if src.exists():
+            try:
+                os.replace(src, f"{damaged}{suffix}")
+            except OSError as exc:
+                raise StoreError(f"{printable(str(path))}: cannot move the damaged store aside: "
+                                 f"{'the disk is full' if exc.errno == errno.ENOSPC else exc.strerror}") from exc
+    with Store(path) as fresh:
+        fresh.restore_done_marks(marks)
+    return Rebuilt(damaged, len(marks), lost)
+
+
+def _salvage_marks(path: Path) -> tuple[list[tuple[dt.datetime, str | None, str]], bool]:
+    """The done marks of a damaged store that can still be read; and whether some could not be."""
+    marks: list[tuple[dt.datetime, str | None, str]] = []
+    try:
+        db = sqlite3.connect(f"{path.absolute().as_uri()}?mode=ro", uri=True, isolation_level=None)
+    except sqlite3.Error:
+        return marks, True
+    lost = False
+    try:
+        last = 0
+        while True:  # row by row: a damaged page loses its rows, not the ones after it
+            try:
+                row = db.execute(
+                    "SELECT id, at_utc, item_key, created_utc FROM done_marks WHERE id > ? ORDER BY id LIMIT 1",
+                    (last,),
+                ).fetchone()
+            except sqlite3.Error:
+                lost = True
+                break
+            if row is None:
+                break
+            last = row[0]
+            at = sane.time(from_iso(row[1]))
+            if at is None:
+                lost = True
+                continue
+            marks.append((at, _text(row[2]), _text(row[3]) or iso(at) or ""))
+    finally:
+        db.close()
+    return marks, lost

@@ -1,0 +1,146 @@
+"""The store's SQLite file itself: opening it privately, naming what went wrong with it, odd keys.
+
+Kept apart from :mod:`fitplug.activities.store` (the tables and what they
+mean): how a SQLite error becomes a :class:`~fitplug.errors.StoreError` that
+names the file and the way out, how a store is created readable by its owner
+only and opened for queries when it cannot be written, and how a file name
+that is not UTF-8 is kept exactly.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import functools
+import os
+import sqlite3
+import time
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any, TypeVar
+
+from fitplug.errors import StoreError, printable
+
+__all__ = ["StoreDamaged", "connect_for_reading", "create_private", "db_key", "failed", "guarded", "is_damage",
+           "key_of", "wal"]
+
+
+def db_key(key: str) -> str | bytes:
+    """A file's key as SQLite keeps it: text, or (a name that is not UTF-8) its bytes, exactly."""
+    try:
+        key.encode("utf-8")
+    except UnicodeEncodeError:
+        return key.encode("utf-8", "surrogateescape")
+    return key
+
+
+def key_of(value: object) -> str:
+    """A key as :func:`db_key` stored it."""
+    if isinstance(value, bytes):
+        return value.decode("utf-8", "surrogateescape")
+    return str(value)
+
+
+class StoreDamaged(StoreError):
+    """The store's file is damaged: `fitplug sync` rebuilds it (:func:`rebuild`)."""
+
+    def __init__(self, path: Path, cause: object) -> None:
+        self.path = path
+        super().__init__(
+            f"{printable(str(path))} is damaged ({cause}). Run `fitplug sync` to rebuild it: the damaged "
+            "file is kept beside it, your remembered sources are read again into a fresh store, and your "
+            "`fitplug done` marks are kept where they can still be read"
+        )
+
+
+def is_damage(exc: sqlite3.Error) -> bool:
+    """A SQLite error that means the file is damaged (not: locked, read-only, full)."""
+    code = getattr(exc, "sqlite_errorcode", None)
+    if code is not None:
+        return code & 0xFF in (11, 26)  # SQLITE_CORRUPT, SQLITE_NOTADB
+    text = str(exc).lower()
+    return "malformed" in text or "not a database" in text
+
+
+def failed(path: Path, exc: sqlite3.Error) -> StoreError:
+    """The :class:`StoreError` to raise for ``exc``, saying what happened and what to do."""
+    if is_damage(exc):
+        return StoreDamaged(path, exc)
+    text = str(exc)
+    code = getattr(exc, "sqlite_errorcode", 0) & 0xFF
+    if code == 13 or "disk is full" in text:  # SQLITE_FULL
+        return StoreError(f"{printable(str(path))}: could not write: the disk is full; nothing was changed")
+    if code in (5, 6) or "locked" in text:  # SQLITE_BUSY, SQLITE_LOCKED
+        return StoreError(f"{printable(str(path))}: {text} (is another fitplug running?)")
+    if code == 8 or "readonly" in text:  # SQLITE_READONLY
+        return StoreError(f"{printable(str(path))}: cannot write: the store is read-only")
+    return StoreError(f"{printable(str(path))}: {text}")
+
+
+_F = TypeVar("_F", bound=Callable[..., Any])
+
+
+def guarded(method: _F) -> _F:
+    """A store method whose SQLite errors become a :class:`StoreError` that names the file and the way out."""
+
+    @functools.wraps(method)
+    def wrapper(self: Any, *args: Any, **kwargs: Any) -> Any:
+        try:
+            return method(self, *args, **kwargs)
+        except sqlite3.Error as exc:
+            raise failed(self.path, exc) from exc
+
+    return wrapper  # type: ignore[return-value]  # functools.wraps keeps the signature
+
+
+def create_private(path: Path) -> None:
+    """The store's file readable by its owner only: created ``0600`` (SQLite would make it 0644), and an
+    older store that others could read is made so (its -wal and -shm files follow its mode)."""
+    try:
+        fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL | getattr(os, "O_NOFOLLOW", 0), 0o600)
+    except FileExistsError:
+        with contextlib.suppress(OSError):
+            st = path.stat()
+            if st.st_mode & 0o077 and st.st_uid == getattr(os, "getuid", lambda: st.st_uid)():
+                path.chmod(st.st_mode & 0o700)
+        return
+    os.close(fd)
+
+
+def connect_for_reading(path: Path, timeout_s: float) -> sqlite3.Connection:
+    """A connection for queries: read-write (so WAL files are tidied on close) when the file allows it.
+
+    mode=rw, not ro: a read-only connection leaves its -wal and -shm files
+    behind; this one removes them on close (``query_only`` refuses any write).
+    A store the user cannot write (a read-only file or folder, a backup on a
+    read-only disk) is opened read-only, and as immutable when even SQLite's
+    shared-memory file cannot be made.
+    """
+    base = path.absolute().as_uri()
+    last: sqlite3.Error | None = None
+    for query in ("mode=rw", "mode=ro", "mode=ro&immutable=1"):
+        try:
+            db = sqlite3.connect(f"{base}?{query}", uri=True, timeout=timeout_s, isolation_level=None)
+            db.execute("SELECT count(*) FROM sqlite_master").fetchone()
+            return db
+        except sqlite3.Error as exc:
+            last = exc
+            with contextlib.suppress(UnboundLocalError, sqlite3.Error):
+                db.close()
+            if is_damage(exc):
+                raise
+    assert last is not None
+    raise last
+
+
+def wal(db: sqlite3.Connection, timeout_s: float) -> None:
+    """Switch to WAL; another fitplug opening the same new store at once makes SQLite answer
+    "locked" at once (the busy timeout does not cover it): try again until the timeout."""
+    deadline = time.monotonic() + timeout_s
+    while True:
+        try:
+            db.execute("PRAGMA journal_mode = WAL")
+            return
+        except sqlite3.OperationalError as exc:
+            if "locked" not in str(exc) or time.monotonic() > deadline:
+                raise
+            time.sleep(0.02)

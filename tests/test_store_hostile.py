@@ -1,0 +1,314 @@
+"""The store under hostile conditions (issue 13): racing first opens, damage, a full disk,
+hand-damaged rows; private files; clocks out of range; temporary files of killed runs."""
+
+from __future__ import annotations
+
+import datetime as dt
+import json
+import multiprocessing
+import os
+import sqlite3
+import stat
+import time
+from pathlib import Path
+
+import make_activities as m
+import pytest
+from click.testing import CliRunner
+from conftest import ROOT
+
+from fitplug import atomic
+from fitplug.activities.sqlfile import StoreDamaged
+from fitplug.activities.store import Store
+from fitplug.cli import cli
+from fitplug.errors import StoreError
+
+UTC = dt.UTC
+NOW = dt.datetime(2026, 11, 22, 9, 30, tzinfo=UTC)
+PROGRAMME = str(ROOT / "templates" / "glute-runner.toml")
+
+
+def invoke(runner: CliRunner, db: Path, *args: str, now: str = "2026-11-22T09:30:00Z"):  # type: ignore[no-untyped-def]
+    result = runner.invoke(cli, ["--db", str(db), "--now", now, *args])
+    assert "Traceback" not in result.output
+    assert result.exception is None or isinstance(result.exception, SystemExit), result.exception
+    return result
+
+
+def _open(path: str, start: float) -> str:
+    while time.time() < start:
+        pass
+    try:
+        Store(path).close()
+    except Exception as exc:  # noqa: BLE001  # reported to the test
+        return f"{type(exc).__name__}: {exc}"
+    return "ok"
+
+
+def test_concurrent_first_opens(tmp_path: Path) -> None:
+    """Openers of one brand-new store at the same instant all get a migrated store (it used to fail
+    with "table files already exists" about a third of the time)."""
+    ctx = multiprocessing.get_context("fork")
+    with ctx.Pool(4) as workers:
+        for round_ in range(8):
+            path = str(tmp_path / f"s{round_}.sqlite3")
+            start = time.time() + 0.3
+            results = workers.starmap(_open, [(path, start)] * 4)
+            assert results == ["ok"] * 4, results
+            with Store(path) as store:
+                assert store.query("SELECT count(*) FROM _migrations")[0][0] >= 2
+
+
+def _filled(path: Path, runs: int = 300) -> None:
+    with Store(path) as store:
+        store.add_done(dt.datetime(2026, 11, 1, 8, tzinfo=UTC), NOW, "stretch-a")
+        store.add_done(dt.datetime(2026, 11, 2, 8, tzinfo=UTC), NOW)
+        start = dt.datetime(2025, 1, 1, 7, tzinfo=UTC)
+        for i in range(runs):
+            data = m.run(start + dt.timedelta(days=i), 30 + i % 20, 5.0)
+            from fitplug.activities.read import read_activity
+
+            store.record_batch([(f"/runs/{i:04d}-{'x' * 200}.fit", len(data), i, read_activity(data))], NOW)
+
+
+def _damage_last_pages(path: Path, pages: int = 4) -> None:
+    size = path.stat().st_size
+    page = 4096
+    with path.open("r+b") as f:
+        f.seek(size - pages * page)
+        f.write(b"\xa5" * (pages * page))
+
+
+def test_a_damaged_store_gives_a_clean_error_and_sync_rebuilds_it(runner: CliRunner, tmp_path: Path) -> None:
+    db = tmp_path / "data" / "fitplug.sqlite3"
+    _filled(db)
+    _damage_last_pages(db)
+    # a query that meets the damage stops with a clean error (one that does not, answers)
+    for args in (["activities"], ["activities", "--json"]):
+        result = invoke(runner, db, *args)
+        assert result.exit_code == 1, (args, result.output)
+        assert result.output.startswith(f"Error: {db} is damaged"), result.output
+        assert "Run `fitplug sync` to rebuild it" in result.output
+    src = tmp_path / "src"
+    src.mkdir()
+    (src / "run.fit").write_bytes(m.run(dt.datetime(2026, 11, 21, 7, tzinfo=UTC), 40, 8.0))
+    result = invoke(runner, db, "sync", str(src), "--programme", PROGRAMME)
+    assert result.exit_code == 0, result.output
+    assert "The store was damaged: moved to" in result.output and "(2 done marks kept)" in result.output
+    assert "Read 1 new activity" in result.output
+    kept = [p for p in tmp_path.glob("data/fitplug.sqlite3.damaged-*") if not p.name.endswith(("-wal", "-shm"))]
+    assert len(kept) == 1
+    with Store(db) as store:
+        assert [(d.at_utc.day, d.item_key) for d in store.done_marks()] == [(1, "stretch-a"), (2, None)]
+        store.check()
+    for args in (["status"], ["activities", "--json"], ["calendar", "-o", "-"], ["sync"]):
+        assert invoke(runner, db, *args).exit_code == 0, args
+
+
+def test_damage_found_while_reading_names_the_file(tmp_path: Path) -> None:
+    db = tmp_path / "s.sqlite3"
+    _filled(db)
+    _damage_last_pages(db)
+    store = Store.for_reading(db)
+    assert store is not None
+    with store, pytest.raises(StoreDamaged, match="is damaged"):
+        store.activities()
+
+
+def test_a_full_disk_is_the_error_shown(tmp_path: Path) -> None:
+    db = tmp_path / "s.sqlite3"
+    _filled(db, runs=2)
+    with Store(db) as store:
+        pages = store.query("PRAGMA page_count")[0][0]
+        store.query(f"PRAGMA max_page_count = {pages}")  # no room to grow: SQLITE_FULL
+        data = m.run(dt.datetime(2026, 11, 21, 7, tzinfo=UTC), 40, 8.0)
+        from fitplug.activities.read import read_activity
+
+        summary = read_activity(data)
+        batch = [(f"/big/{i}-{'y' * 3000}.fit", 1, i, summary) for i in range(50)]
+        with pytest.raises(StoreError, match="the disk is full; nothing was changed") as info:
+            store.record_batch(batch, NOW)
+        assert "rollback" not in str(info.value)
+        assert store.query("SELECT count(*) FROM files")[0][0] == 2  # nothing half-written
+
+
+def test_hand_damaged_rows_read_as_unknown(runner: CliRunner, tmp_path: Path) -> None:
+    db = tmp_path / "s.sqlite3"
+    _filled(db, runs=5)
+    with sqlite3.connect(db) as raw:
+        raw.execute("UPDATE sessions SET elapsed_s = 1e308, timer_s = 'x', distance_m = -5, avg_hr = 2e20 "
+                    "WHERE idx = 0 AND activity_id = 1")
+        raw.execute("UPDATE sessions SET start_utc = 'garbage' WHERE activity_id = 2")
+        raw.execute("UPDATE sets SET start_utc = '9999-12-31T23:59:59+00:00'")
+        raw.execute("UPDATE done_marks SET at_utc = 'soon' WHERE id = 1")
+    invoke(runner, db, "init", str(tmp_path / "p.toml"))
+    for args in (["status"], ["status", "--json"], ["activities"], ["activities", "--json"], ["calendar", "-o", "-"]):
+        result = invoke(runner, db, *args)
+        assert result.exit_code == 0, (args, result.output)
+        if "--json" in args:
+            json.loads(result.output, parse_constant=lambda c: pytest.fail(c))
+    with Store(db) as store:
+        s = next(a for a in store.activities() if a.id == 1).summary.sessions[0]
+        assert (s.elapsed_s, s.timer_s, s.distance_m, s.avg_hr) == (None, None, None, None)
+
+
+@pytest.mark.skipif(os.name != "posix", reason="POSIX permissions")
+def test_private_by_default(runner: CliRunner, tmp_path: Path, fitplug_home: Path) -> None:
+    src = tmp_path / "src"
+    src.mkdir()
+    (src / "run.fit").write_bytes(m.run(dt.datetime(2026, 11, 21, 7, tzinfo=UTC), 40, 8.0))
+    old = os.umask(0o022)
+    try:
+        result = runner.invoke(cli, ["--now", "2026-11-22T09:30:00Z", "sync", str(src)])
+    finally:
+        os.umask(old)
+    assert result.exit_code == 0, result.output
+    data, config = Path(os.environ["FITPLUG_DATA_DIR"]), Path(os.environ["FITPLUG_CONFIG_DIR"])
+    assert stat.S_IMODE(data.stat().st_mode) == 0o700
+    assert stat.S_IMODE(config.stat().st_mode) == 0o700
+    assert stat.S_IMODE((data / "fitplug.sqlite3").stat().st_mode) == 0o600
+    # an older store others could read is made private by the next write
+    (data / "fitplug.sqlite3").chmod(0o644)
+    Store(data / "fitplug.sqlite3").close()
+    assert stat.S_IMODE((data / "fitplug.sqlite3").stat().st_mode) == 0o600
+
+
+@pytest.mark.parametrize(("args", "bad"), [
+    (["--now", "9999-12-31T23:00Z", "status"], "9999-12-31T23:00Z"),
+    (["--now", "2200-01-01", "build"], "2200-01-01"),
+    (["--now", "1900-01-01T00:00Z", "sync"], "1900-01-01T00:00Z"),
+    (["calendar", "-o", "-", "--from", "0001-01-01"], "0001-01-01"),
+    (["calendar", "-o", "-", "--from", "2100-01-01"], "2100-01-01"),
+    (["--now", "2099-12-31T23:30-05:00", "status"], "2099-12-31T23:30-05:00"),  # 2100 in UTC
+])
+def test_clocks_out_of_range_are_refused(runner: CliRunner, tmp_path: Path, args: list[str], bad: str) -> None:
+    result = runner.invoke(cli, ["--db", str(tmp_path / "db.sqlite3"), *args])
+    assert result.exit_code == 2, result.output
+    assert f"'{bad}' is outside the years fitplug handles (1990–2099)" in result.output
+    assert not (tmp_path / "db.sqlite3").exists()
+
+
+def test_temporary_files_of_a_killed_run_are_removed(tmp_path: Path) -> None:
+    out = tmp_path / "out"
+    out.mkdir()
+    stale = out / ".Glute_1.fit.0badc0de.tmp"
+    fresh = out / ".Glute_2.fit.12345678.tmp"  # another run writing right now
+    mine = out / ".notes.txt.tmp"  # not a name fitplug makes
+    for p in (stale, fresh, mine):
+        p.write_bytes(b"half")
+    old = time.time() - atomic.STALE_AFTER_S - 60
+    os.utime(stale, (old, old))
+    os.utime(mine, (old, old))
+    atomic.write_atomic(out / "Glute_1.fit", b"whole")
+    assert not stale.exists() and fresh.exists() and mine.exists()
+    os.utime(fresh, (old, old))
+    atomic.write_all_atomic({out / "a.fit": b"a"})
+    assert not fresh.exists()
+    assert sorted(p.name for p in out.iterdir()) == [".notes.txt.tmp", "Glute_1.fit", "a.fit"]
+
+
+def _chattr(flag: str, *paths: Path) -> bool:
+    import shutil
+    import subprocess
+
+    if shutil.which("chattr") is None:
+        return False
+    return subprocess.run(["chattr", flag, *map(str, paths)], capture_output=True, check=False).returncode == 0
+
+
+def test_queries_work_on_a_store_no_one_can_write(runner: CliRunner, tmp_path: Path) -> None:
+    """A store on a read-only disk, or a read-only file in a read-only folder (immutable here: the
+    tests run as root, whom file modes do not stop): queries answer, a sync says why it cannot write."""
+    folder = tmp_path / "ro"
+    db = folder / "fitplug.sqlite3"
+    _filled(db, runs=3)
+    invoke(runner, db, "init", str(tmp_path / "p.toml"))
+    if not _chattr("+i", db, folder):
+        pytest.skip("cannot make a file immutable here (chattr)")
+    try:
+        for args in (["status"], ["status", "--json"], ["activities", "--json"], ["calendar", "-o", "-"]):
+            result = invoke(runner, db, *args)
+            assert result.exit_code == 0, (args, result.output)
+        result = invoke(runner, db, "sync", str(tmp_path / "p.toml"))
+        assert result.exit_code == 1 and result.output.startswith("Error: "), result.output
+        assert sorted(p.name for p in folder.iterdir()) == ["fitplug.sqlite3"]
+    finally:
+        _chattr("-i", db, folder)
+
+
+WORKER_SCRIPT = r"""
+import os, sys, time
+from pathlib import Path
+from fitplug.activities import pool
+from fitplug.activities.pool import Job, Reader
+
+def slow(jobs, crc):
+    time.sleep(60)
+    return []
+
+pool._read_chunk = slow
+reader = Reader(lambda batch: None, pool_after=0, processes=2)
+reader.add(Job("a.fit", 1, 1, path=sys.argv[1]))
+reader._submit()
+time.sleep(0.5)
+print(" ".join(str(p.pid) for p in reader._pool._processes.values()), flush=True)
+time.sleep(60)
+"""
+
+
+@pytest.mark.skipif(not os.path.exists("/proc/self"), reason="Linux /proc")
+def test_workers_die_with_their_parent(tmp_path: Path) -> None:
+    import signal
+    import subprocess
+    import sys
+
+    proc = subprocess.Popen([sys.executable, "-c", WORKER_SCRIPT, str(tmp_path / "x.fit")], stdout=subprocess.PIPE,
+                            text=True, env={**os.environ, "PYTHONPATH": str(ROOT)})
+    try:
+        assert proc.stdout is not None
+        pids = [int(p) for p in proc.stdout.readline().split()]
+        assert pids
+        proc.send_signal(signal.SIGKILL)
+        proc.wait(10)
+        deadline = time.monotonic() + 0.4  # the kernel's death signal: at once, not the half-second poll
+        while time.monotonic() < deadline and any(_alive(p) for p in pids):
+            time.sleep(0.01)
+        assert not any(_alive(p) for p in pids)
+    finally:
+        proc.kill()
+
+
+def _alive(pid: int) -> bool:
+    try:
+        state = Path(f"/proc/{pid}/stat").read_text().split(") ", 1)[1][0]
+    except (OSError, IndexError):
+        return False
+    return state != "Z"
+
+
+def test_a_db_that_is_no_sqlite_file_is_left_alone(runner: CliRunner, tmp_path: Path) -> None:
+    notes = tmp_path / "notes.txt"
+    notes.write_bytes(b"my training notes, not a database\n" * 200)
+    result = invoke(runner, notes, "sync", str(tmp_path))
+    assert result.exit_code == 1
+    assert result.output.startswith(f"Error: {notes} is not a SQLite file; fitplug leaves it as it is")
+    assert notes.read_bytes() == b"my training notes, not a database\n" * 200
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["notes.txt"]
+
+
+def test_hand_damaged_due_items_are_saved_again(tmp_path: Path) -> None:
+    from fitplug.model import DueItem, DueKind
+
+    item = DueItem(DueKind.STRETCH_DUE, "stretch-x", NOW, NOW + dt.timedelta(hours=1), "Stretch")
+    db = tmp_path / "s.sqlite3"
+    with Store(db) as store:
+        (saved,) = store.save_due([item], NOW)
+        assert saved.sequence == 0
+    with sqlite3.connect(db) as raw:
+        raw.execute("UPDATE due_items SET sequence = 'x', updated_utc = 7")
+    later = NOW + dt.timedelta(days=1)
+    with Store(db) as store:
+        (preview,) = store.preview_due([item], later)
+        (again,) = store.save_due([item], later)
+        assert (preview.sequence, preview.updated_utc) == (again.sequence, again.updated_utc) == (0, later)
+        assert store.save_due([item], later + dt.timedelta(days=1)) == [again]  # kept from now on
