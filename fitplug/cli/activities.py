@@ -37,8 +37,8 @@ class _Bar:
 @options.programme_option
 @options.device_option
 @click.option("--strict", is_flag=True, help="Exit 1 when any file could not be read.")
-@click.option("--verify", is_flag=True,
-              help="Check every file's CRCs too (slower); a file that fails is reported and skipped.")
+@click.option("--verify", is_flag=True, hidden=True,
+              help="Kept for scripts: every file's CRC is checked anyway.")
 @options.json_option
 @app_options
 @translate_errors
@@ -55,8 +55,9 @@ def sync(
     files are reported and skipped. With a watch, the post-run stretch workout
     is put into GARMIN/NewFiles when it is due. Files are read by a fast
     reader (on every core for a big export); whatever it cannot read goes to
-    a full FIT decoder, which decides. The fast reader skips the CRC check
-    unless --verify is given.
+    a full FIT decoder, which decides. Every file's CRC is checked: a damaged
+    file is reported and skipped until it changes. A damaged store is rebuilt
+    from the sources, keeping the done marks.
 
     \b
     Example:
