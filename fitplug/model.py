@@ -203,6 +203,8 @@ class Programme:
     description: str = ""
     #: the file it came from, for messages
     source: str | None = None
+    #: calendar reminder this many minutes before each session (0: none)
+    reminder_min: int = 30
 
 
 @dataclass(frozen=True, slots=True)

@@ -40,7 +40,9 @@ __all__ = [
 MAX_FILE_BYTES = 256 * 1024
 
 _TOP_KEYS = ("programme", "targets", "due", "exercises", "sessions", "post_run")
-_PROGRAMME_KEYS = ("id", "name", "timezone", "description")
+_PROGRAMME_KEYS = ("id", "name", "timezone", "description", "reminder_min")
+#: the longest calendar reminder: a week before
+MAX_REMINDER_MIN = 7 * 24 * 60
 _TARGET_KEYS = ("stretch_days_per_week",)
 _DUE_KEYS = ("min_run_min", "lapse")
 
@@ -100,6 +102,7 @@ class _Head:
     name: str
     timezone: str
     description: str
+    reminder_min: int = 30
 
 
 def _check_programme(problems: Problems, doc: dict[str, Any], source: str | None) -> Programme | None:
@@ -118,6 +121,7 @@ def _check_programme(problems: Problems, doc: dict[str, Any], source: str | None
     return Programme(
         id=head.id, name=head.name, timezone=head.timezone, sessions=tuple(sessions), post_run=post_run,
         due=due, targets=targets, description=head.description, source=source,
+        reminder_min=head.reminder_min,
     )
 
 
@@ -132,9 +136,10 @@ def _check_head(problems: Problems, doc: dict[str, Any]) -> _Head | None:
     tz = _check_timezone(problems, head, path)
     description = f.text(problems, head, path, "description", default="",
                          max_chars=MAX_DESCRIPTION_CHARS, single_line=False)
-    if pid is None or name is None or tz is None:
+    reminder = f.integer(problems, head, path, "reminder_min", 0, MAX_REMINDER_MIN, default=30)
+    if pid is None or name is None or tz is None or reminder is None:
         return None
-    return _Head(pid, name, tz, description or "")
+    return _Head(pid, name, tz, description or "", reminder)
 
 
 def _check_timezone(problems: Problems, head: Mapping[str, Any], path: KeyPath) -> str | None:
