@@ -240,7 +240,7 @@ class FeedApp:
         sent = b"" if method == "HEAD" else body
         if "Content-Length" not in dict(fields):
             fields = [*fields, ("Content-Length", str(len(body)))]
-        start_response(_STATUS[status], [*fields, ("Connection", "close")])
+        start_response(_STATUS[status], fields)
         ms = (time.monotonic() - started) * 1000
         client = _printable(str(environ.get("REMOTE_ADDR", "-")))
         ua = _printable(str(environ.get("HTTP_USER_AGENT", "")))[:80]
@@ -249,6 +249,8 @@ class FeedApp:
 
     def _answer(self, method: str, is_feed: bool, is_page: bool,
                 environ: dict[str, Any]) -> tuple[int, list[tuple[str, str]], bytes]:
+        if environ.get("SERVER_PROTOCOL") == "HTTP/1.1" and not environ.get("HTTP_HOST"):
+            return _plain(400)  # RFC 9112 §3.2: an HTTP/1.1 request must name its host
         if method not in ("GET", "HEAD"):
             status, fields, body = _plain(405)
             return status, [*fields, ("Allow", "GET, HEAD")], body
@@ -273,7 +275,7 @@ class FeedApp:
         return _plain(404)
 
 
-_STATUS = {200: "200 OK", 304: "304 Not Modified", 404: "404 Not Found",
+_STATUS = {200: "200 OK", 304: "304 Not Modified", 400: "400 Bad Request", 404: "404 Not Found",
            405: "405 Method Not Allowed", 500: "500 Internal Server Error"}
 
 
