@@ -542,8 +542,9 @@ def test_serve_command_without_a_programme_says_so(runner: object) -> None:
 def test_the_load_test_script_runs_small_with_no_errors() -> None:
     """benchmarks/serve_load.py: requests from one process to `fitplug serve` in another."""
     result = subprocess.run(
-        [sys.executable, str(ROOT / "benchmarks" / "serve_load.py"), "--requests", "200", "--concurrency", "20"],
-        capture_output=True, text=True, timeout=120, check=False,
+        [sys.executable, str(ROOT / "benchmarks" / "serve_load.py"), "--requests", "200", "--concurrency", "20",
+         "--activities", "40"],
+        capture_output=True, text=True, timeout=180, check=False,
     )
     assert result.returncode == 0, result.stdout + result.stderr
     lines = result.stdout.splitlines()
@@ -551,3 +552,8 @@ def test_the_load_test_script_runs_small_with_no_errors() -> None:
     assert lines[1] == "errors: 0"
     assert lines[2] == "statuses: 200=160  304=20  404=20"
     assert lines[3].startswith("latency ms: p50=")
+    assert lines[5] == "activities stored: 40"
+    assert lines[6].startswith("pace, plain GETs of ") and "python -m http.server" in lines[6]
+    assert lines[7].startswith("with 200 idle connections open: ") and lines[7].endswith(", 0 not answered 200")
+    assert lines[8].startswith("while a sync holds the store's write lock: ")
+    assert lines[8].endswith(", 0 not answered 200")
