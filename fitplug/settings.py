@@ -64,6 +64,8 @@ class Remembered:
     programme: Path | None = None
     sources: tuple[Path, ...] = ()
     device: Path | None = None
+    #: where `fitplug publish` last put the feed (a URL without credentials)
+    publish_url: str | None = None
 
 
 def _read_raw() -> dict[str, Any]:
@@ -83,10 +85,11 @@ def remembered() -> Remembered:
         programme=Path(programme) if isinstance(programme, str) and programme else None,
         sources=tuple(Path(p) for p in sources if isinstance(p, str)) if isinstance(sources, list) else (),
         device=Path(device) if isinstance(device, str) and device else None,
+        publish_url=raw["publish_url"] if isinstance(raw.get("publish_url"), str) and raw["publish_url"] else None,
     )
 
 
-def remember(*, programme: Path | None = None, device: Path | None = None) -> bool:
+def remember(*, programme: Path | None = None, device: Path | None = None, publish_url: str | None = None) -> bool:
     """Remember the programme and/or watch given (absolute paths); whether the file changed.
 
     Read-modify-write under a lock, written atomically: concurrent commands
@@ -97,6 +100,8 @@ def remember(*, programme: Path | None = None, device: Path | None = None) -> bo
         changes["programme"] = str(programme.resolve())
     if device is not None:
         changes["device"] = str(device.resolve())
+    if publish_url is not None:
+        changes["publish_url"] = publish_url  # never with credentials: publish refuses those
 
     def apply(raw: dict[str, Any]) -> bool:
         if all(raw.get(k) == v for k, v in changes.items()):

@@ -11,8 +11,10 @@ from fitplug import settings
 from fitplug.activities import history
 from fitplug.activities.store import Store, reading
 from fitplug.atomic import write_atomic
+from fitplug.calendar import publish as webdav
 from fitplug.calendar.feed import Feed, render_feed
 from fitplug.calendar.server import DueSource, PageSource, ServeInfo, serve_feed
+from fitplug.errors import FitplugError
 from fitplug.model import DueItem, Programme
 from fitplug.programme import load
 
@@ -89,6 +91,31 @@ def print_calendar(
     """`fitplug calendar -o -`: the feed's bytes; writes nothing anywhere."""
     programme = load.load_programme(settings.programme_path(programme_file))
     return feed_bytes(programme, now=now, start=start, weeks=weeks, db_path=db_path).body
+
+
+def publish(
+    programme_file: Path | None, url: str | None, *, now: dt.datetime, db_path: Path | None = None,
+) -> webdav.Published:
+    """`fitplug publish [PROGRAMME] [URL]`: put the feed at a WebDAV URL when it changed.
+
+    Without ``url``, the one remembered from the last publish. The URL is
+    remembered (it never holds credentials), and so is the programme.
+    """
+    target = url or settings.remembered().publish_url
+    if target is None:
+        raise FitplugError("no URL given and none remembered; name the WebDAV file to write, "
+                           "e.g. https://cloud.example.com/remote.php/dav/files/me/glutes.ics")
+    webdav.check_url(target)
+    path = settings.programme_path(programme_file)
+    programme = load.load_programme(path)
+    due = preview_due_items(programme, now=now, db_path=db_path)
+
+    def build(previous: bytes | None) -> Feed:
+        return render_feed(programme, due, now=now, previous=previous)
+
+    result = webdav.publish(target, build)
+    settings.remember(programme=path, publish_url=target)
+    return result
 
 
 def serve(
