@@ -30,14 +30,13 @@ from __future__ import annotations
 import argparse
 import concurrent.futures
 import datetime as dt
-import http.server
-import socket
-import sqlite3
-import threading
 import hashlib
 import http.client
+import http.server
 import os
 import signal
+import socket
+import sqlite3
 import statistics
 import subprocess
 import sys

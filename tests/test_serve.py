@@ -7,7 +7,6 @@ import concurrent.futures
 import datetime as dt
 import email.utils
 import os
-import select
 import shutil
 import signal
 import socket

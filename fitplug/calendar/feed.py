@@ -32,6 +32,8 @@ from zoneinfo import ZoneInfo
 from icalendar import Alarm, Calendar, Event, vText
 from icalendar.enums import TRANSP
 
+from fitplug.calendar.versions import Stamp, content_key, previous_versions
+from fitplug.calendar.zones import needs_utc, vtimezone
 from fitplug.model import (
     DueItem,
     DueKind,
@@ -42,8 +44,6 @@ from fitplug.model import (
     Session,
     SessionKind,
 )
-from fitplug.calendar.versions import Stamp, content_key, previous_versions
-from fitplug.calendar.zones import needs_utc, vtimezone
 from fitplug.programme.schedule import expand, zone
 from fitplug.times import as_utc, whole_second_utc
 
