@@ -50,9 +50,10 @@ def calendar_feed(
 
 def preview_due_items(programme: Programme, *, now: dt.datetime, db_path: Path | None) -> list[DueItem]:
     """The due items at ``now`` as the feed shows them, from the store opened read-only:
-    never writes, never waits on a sync's write lock (WAL readers do not block)."""
+    never writes, never waits on a sync's write lock (WAL readers do not block). None
+    before the first sync (no store): nothing is known to be due or missed yet."""
     with reading(db_path) as store:
-        return history.status(store, programme, now)[1]
+        return history.status(store, programme, now)[1] if store is not None else []
 
 
 def read_previous(path: Path) -> bytes | None:
