@@ -51,7 +51,7 @@ CLEANUP_S = 2
 #: connections held at once; beyond, new ones wait in the listen backlog
 MAX_CONNECTIONS = 1000
 #: worker threads that answer complete requests
-THREADS = 8
+THREADS = 4
 #: seconds a stop waits for requests in flight
 STOP_GRACE_S = 2.0
 #: seconds a client may cache the feed
