@@ -49,14 +49,23 @@ def dav(tmp_path: Path) -> Iterator[Dav]:
         "http_authenticator": {"accept_basic": True, "accept_digest": False, "default_to_digest": False},
         "verbose": 0, "logging": {"enable": False}, "lock_storage": True, "property_manager": True,
     })
+    from waitress import wasyncore
+
     server = create_server(app, host="127.0.0.1", port=0, threads=2)
-    thread = threading.Thread(target=server.run, daemon=True)
+    stop = threading.Event()
+
+    def loop() -> None:
+        while not stop.is_set():
+            wasyncore.loop(timeout=0.05, map=server._map, use_poll=True, count=1)
+
+    thread = threading.Thread(target=loop, daemon=True)
     thread.start()
     try:
-        yield Dav(root, int(server.effective_port))  # type: ignore[union-attr]
+        yield Dav(root, int(server.effective_port))
     finally:
-        server.close()
+        stop.set()
         thread.join(5)
+        server.close()
 
 
 @pytest.fixture
