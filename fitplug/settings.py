@@ -1,8 +1,8 @@
 """What fitplug remembers between commands, and where it keeps its files.
 
-- The **data folder** holds the SQLite store, the feed token and the feed's
-  revisions; the **config folder** holds ``settings.json``: the remembered
-  programme, sources and watch. Both come from platformdirs (the right place
+- The **data folder** holds the SQLite store and the feed token; the
+  **config folder** holds ``settings.json``: the remembered programme,
+  sources, watch and publish URL (never a credential). Both come from platformdirs (the right place
   on Linux, macOS and Windows); ``FITPLUG_DATA_DIR`` and ``FITPLUG_CONFIG_DIR``
   override them (tests and portable installs use them).
 - Reading the settings never writes. :func:`remember` is the one writer: a
@@ -30,7 +30,7 @@ APP = "fitplug"
 
 
 def data_dir() -> Path:
-    """Folder for the SQLite store, the feed token and the feed's revisions."""
+    """Folder for the SQLite store and the feed token."""
     env = os.environ.get("FITPLUG_DATA_DIR")
     if env:
         return Path(env)
