@@ -383,15 +383,42 @@ def test_an_idle_client_is_dropped_quietly(srv: Running) -> None:
     assert get(srv)[0] == 200
 
 
-def test_a_trickling_client_does_not_block_others(srv: Running) -> None:
+def test_a_trickling_client_does_not_block_others(tmp_path: Path) -> None:
     """A client that sends a byte now and then holds no worker thread: others are served
-    meanwhile (waitress reads request heads in its event loop)."""
+    meanwhile (waitress reads request heads in its event loop). No clock is read."""
+    running, thread = start(tmp_path, head_timeout_s=600.0)
+    try:
+        with socket.create_connection(("127.0.0.1", running.port), timeout=10) as slow:
+            slow.sendall(f"GET {running.path} HTTP/1.1\r\n".encode())
+            for _ in range(5):
+                assert get(running)[0] == 200
+                slow.sendall(b"X")
+            assert _still_open(slow)
+    finally:
+        running.server.shutdown()
+        running.server.server_close()
+        thread.join(5)
+
+
+def test_a_trickling_client_is_dropped_in_the_end(srv: Running) -> None:
+    """A byte every 0.2 s keeps the connection from being idle, but not alive: it ends three
+    head timeouts (3 s here) after it opened. The bound is on bytes sent (150, i.e. ten times
+    that), not on measured time, so a loaded machine only makes the server drop it sooner."""
     with socket.create_connection(("127.0.0.1", srv.port), timeout=10) as slow:
         slow.sendall(f"GET {srv.path} HTTP/1.1\r\n".encode())
-        for _ in range(5):
-            assert get(srv)[0] == 200
-            slow.sendall(b"X")
-        assert _still_open(slow)
+        closed = False
+        for _ in range(150):
+            time.sleep(0.2)
+            try:
+                slow.sendall(b"X")
+            except OSError:
+                closed = True
+                break
+            if not _still_open(slow):
+                closed = True
+                break
+        assert closed, "a byte now and then kept the connection alive"
+    assert get(srv)[0] == 200
 
 
 def test_two_hundred_idle_connections_do_not_delay_a_request(tmp_path: Path) -> None:

@@ -48,6 +48,8 @@ MAX_HEAD_BYTES = 16 * 1024
 #: seconds an idle connection is kept (waitress checks every CLEANUP_S)
 HEAD_TIMEOUT_S = 10.0
 CLEANUP_S = 2
+#: a connection lives at most this many times the idle timeout (bounds trickling clients)
+LIFETIME_FACTOR = 3
 #: connections held at once; beyond, new ones wait in the listen backlog
 MAX_CONNECTIONS = 1000
 #: worker threads that answer complete requests
@@ -326,6 +328,19 @@ class FeedServer:
             raise FeedError(f"cannot listen on {_host_port(address[0], address[1])}: "
                             f"{exc.strerror or exc}") from exc
         logging.getLogger("waitress.queue").setLevel(logging.ERROR)
+        # waitress closes connections idle for channel_timeout; a client trickling a byte now
+        # and then is never idle, so a connection also ends LIFETIME_FACTOR × head_timeout_s
+        # after it opened unless a request of it is being answered.
+        lifetime = LIFETIME_FACTOR * head_timeout_s
+        idle_check = self._server.maintenance
+
+        def maintenance(now: float) -> None:
+            idle_check(now)
+            for channel in list(self._server.active_channels.values()):
+                if not channel.requests and now - channel.creation_time > lifetime:
+                    channel.will_close = True
+
+        self._server.maintenance = maintenance
 
     @property
     def port(self) -> int:
