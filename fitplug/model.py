@@ -230,6 +230,8 @@ class Programme:
     #: the local day the runner starts: nothing before it is missed (``None``: the day fitplug first saw it)
     start: dt.date | None = None
     band: BandRule = field(default_factory=BandRule)
+    #: calendar reminder this many minutes before each session (0: none)
+    reminder_min: int = 30
 
 
 @dataclass(frozen=True, slots=True)

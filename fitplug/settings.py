@@ -1,8 +1,8 @@
 """What fitplug remembers between commands, and where it keeps its files.
 
-- The **data folder** holds the SQLite store, the feed token and the feed's
-  revisions; the **config folder** holds ``settings.json``: the remembered
-  programme, sources and watch. Both come from platformdirs (the right place
+- The **data folder** holds the SQLite store and the feed token; the
+  **config folder** holds ``settings.json``: the remembered programme,
+  sources, watch and publish URL (never a credential). Both come from platformdirs (the right place
   on Linux, macOS and Windows); ``FITPLUG_DATA_DIR`` and ``FITPLUG_CONFIG_DIR``
   override them (tests and portable installs use them).
 - Reading the settings never writes. :func:`remember` is the one writer: a
@@ -30,7 +30,7 @@ APP = "fitplug"
 
 
 def data_dir() -> Path:
-    """Folder for the SQLite store, the feed token and the feed's revisions."""
+    """Folder for the SQLite store and the feed token."""
     env = os.environ.get("FITPLUG_DATA_DIR")
     if env:
         return Path(env)
@@ -73,6 +73,8 @@ class Remembered:
     programme: Path | None = None
     sources: tuple[Path, ...] = ()
     device: Path | None = None
+    #: where `fitplug publish` last put the feed (a URL without credentials)
+    publish_url: str | None = None
 
 
 def _read_raw() -> dict[str, Any]:
@@ -92,10 +94,11 @@ def remembered() -> Remembered:
         programme=Path(programme) if isinstance(programme, str) and programme else None,
         sources=tuple(Path(p) for p in sources if isinstance(p, str)) if isinstance(sources, list) else (),
         device=Path(device) if isinstance(device, str) and device else None,
+        publish_url=raw["publish_url"] if isinstance(raw.get("publish_url"), str) and raw["publish_url"] else None,
     )
 
 
-def remember(*, programme: Path | None = None, device: Path | None = None) -> bool:
+def remember(*, programme: Path | None = None, device: Path | None = None, publish_url: str | None = None) -> bool:
     """Remember the programme and/or watch given (absolute paths); whether the file changed.
 
     Read-modify-write under a lock, written atomically: concurrent commands
@@ -106,6 +109,8 @@ def remember(*, programme: Path | None = None, device: Path | None = None) -> bo
         changes["programme"] = str(programme.resolve())
     if device is not None:  # "mtp": the watch fitplug talks MTP to over USB
         changes["device"] = MTP if is_mtp(device) else str(device.resolve())
+    if publish_url is not None:
+        changes["publish_url"] = publish_url  # never with credentials: publish refuses those
 
     def apply(raw: dict[str, Any]) -> bool:
         if all(raw.get(k) == v for k, v in changes.items()):

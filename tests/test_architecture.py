@@ -136,13 +136,14 @@ def test_the_due_rule_does_no_io() -> None:
 
 
 @pytest.mark.parametrize("writer", ["fitplug.watch.workout", "fitplug.watch.install", "fitplug.calendar.feed",
-                                    "fitplug.calendar.revisions", "fitplug.calendar.server",
+                                    "fitplug.calendar.versions", "fitplug.calendar.zones", "fitplug.calendar.server",
+                                    "fitplug.calendar.publish",
                                     "fitplug.progress.html", "fitplug.progress.svg", "fitplug.progress.model"])
 def test_writers_take_data_not_the_store(writer: str) -> None:
     assert not {m for m in reaches(writer) if m.startswith("fitplug.activities")}
 
 
-WRITERS = {"fitplug.watch.workout", "fitplug.watch.install", "fitplug.calendar.feed", "fitplug.calendar.revisions",
+WRITERS = {"fitplug.watch.workout", "fitplug.watch.install", "fitplug.calendar.feed", "fitplug.calendar.publish",
            "fitplug.atomic", "fitplug.activities.store"}
 
 

@@ -69,7 +69,26 @@ def test_calendar_reports_a_bad_programme(runner: CliRunner, tmp_path: Path) -> 
 
 
 def test_help_texts_have_examples(runner: CliRunner) -> None:
-    for command in ("calendar", "serve"):
+    for command in ("calendar", "serve", "publish"):
         result = runner.invoke(cli, [command, "-h"])
         assert result.exit_code == 0
         assert "Examples:" in result.output and f"fitplug {command}" in result.output
+
+
+def test_an_edit_raises_the_sequence_in_the_file_it_replaces(runner: CliRunner, tmp_path: Path,
+                                                             monkeypatch: pytest.MonkeyPatch) -> None:
+    """The file being replaced is the previous version: no state elsewhere (the data folder stays
+    empty), and `-o -` prints the same events with SEQUENCE:0 and writes nothing."""
+    monkeypatch.setenv("FITPLUG_DATA_DIR", str(tmp_path / "data"))
+    programme, out = tmp_path / "mine.toml", tmp_path / "feed.ics"
+    programme.write_text(TEMPLATE.read_text())
+    runner.invoke(cli, [*NOW, "calendar", str(programme), "-o", str(out)], catch_exceptions=False)
+    programme.write_text(programme.read_text().replace("duration_min = 35", "duration_min = 40"))
+    later = ["--now", "2026-11-22T10:00:00+00:00"]
+    runner.invoke(cli, [*later, "calendar", str(programme), "-o", str(out)], catch_exceptions=False)
+    events = Calendar.from_ical(out.read_bytes()).walk("VEVENT")
+    assert {e["SEQUENCE"] for e in events} == {1}
+    assert {e["DTSTAMP"].to_ical() for e in events} == {b"20261122T100000Z"}
+    printed = runner.invoke(cli, [*later, "calendar", str(programme), "-o", "-"], catch_exceptions=False)
+    assert {e["SEQUENCE"] for e in Calendar.from_ical(printed.stdout_bytes).walk("VEVENT")} == {0}
+    assert not (tmp_path / "data").exists()

@@ -63,11 +63,12 @@ def test_serve_due_source_follows_new_syncs(runner: CliRunner, tmp_path: Path) -
 
     db = tmp_path / "db.sqlite3"
     now = dt.datetime(2026, 11, 22, 9, 30, tzinfo=dt.UTC)
-    source = app_calendar.due_source(PROGRAMME, clock=lambda: now, db_path=db)
-    assert source() == []  # no store yet: nothing due, and no store is created
+    source = app_calendar.due_source(db_path=db)
+    assert source(load_programme(PROGRAMME), now) == []  # no store yet: nothing due, and no store is created
     assert not db.exists()
     server, info = open_server(PROGRAMME, host="127.0.0.1", port=0, rotate_token=False,
-                               clock=lambda: now, due_source=source, log=lambda line: None)
+                               clock=lambda: now, due_source=source, log=lambda line: None,
+                               inputs=app_calendar.store_files(db), check_every_s=0.0)
     import threading
 
     thread = threading.Thread(target=server.serve_forever, kwargs={"poll_interval": 0.05}, daemon=True)

@@ -9,6 +9,8 @@ from zoneinfo import ZoneInfo
 
 import pytest
 import recurring_ical_events
+import vobject
+from dateutil.rrule import rrulestr
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 from icalendar import Calendar
@@ -16,7 +18,7 @@ from icalendar import Calendar
 from fitplug.app import calendar as build
 from fitplug.atomic import write_atomic
 from fitplug.calendar import feed as ical
-from fitplug.calendar.revisions import load_revisions
+from fitplug.calendar import zones
 from fitplug.model import DueItem, DueKind, Programme, Weekday
 from fitplug.programme.load import parse_programme, template_names, template_text
 
@@ -111,39 +113,91 @@ def test_a_time_the_spring_change_skips_is_written_as_the_real_wall_clock() -> N
     assert "DTSTART;TZID=Europe/London:20270404T013000" in body
 
 
-def test_vtimezone_has_one_rdate_value_per_line_and_spans_the_window() -> None:
-    programme = load(tz="America/New_York")
-    feed = ical.render_feed(programme, [], now=dt.datetime(2026, 1, 1, tzinfo=UTC),
+REPEATED_AND_SKIPPED = [
+    # zone, change day, session time, what the hour is that day
+    ("Europe/London", dt.date(2027, 10, 31), "01:30", "repeated"),
+    ("America/New_York", dt.date(2027, 11, 7), "01:30", "repeated"),
+    ("Australia/Sydney", dt.date(2027, 4, 4), "02:30", "repeated"),
+    ("Europe/London", dt.date(2027, 3, 28), "01:30", "skipped"),
+    ("America/New_York", dt.date(2027, 3, 14), "02:30", "skipped"),
+    ("Australia/Sydney", dt.date(2026, 10, 4), "02:30", "skipped"),
+]
+
+
+@pytest.mark.parametrize(("tz", "day", "time", "what"), REPEATED_AND_SKIPPED,
+                         ids=[f"{z}-{d}-{t}" for z, d, t, _ in REPEATED_AND_SKIPPED])
+def test_a_session_in_a_repeated_hour_is_written_as_one_utc_instant(tz: str, day: dt.date, time: str,
+                                                                     what: str) -> None:
+    text = programme_text("stretches", tz, **{'time = "18:30"': f'time = "{time}"',
+                                               'days = ["mon", "wed", "sat"]': 'days = ["sun"]'})
+    programme = parse_programme(text)
+    first = day - dt.timedelta(days=7)
+    body = ical.render_feed(programme, [], now=dt.datetime.combine(first, dt.time(9), UTC), start=first,
+                            weeks=2).body
+    zone = ZoneInfo(tz)
+    wall = dt.datetime.combine(day, dt.time.fromisoformat(time))
+    events = events_by_uid(body)
+    event = events[f"plan.glute-stretches.glute-stretch.{day}@fitplug.invalid"]
+    start = event["DTSTART"].dt  # type: ignore[index]
+    if what == "repeated":
+        # the first of the two 01:30s, in UTC, so no reader can pick the other one
+        assert "TZID" not in event["DTSTART"].params and start.utcoffset() == dt.timedelta(0)  # type: ignore[index]
+        assert event["DTSTART"].to_ical().endswith(b"Z")  # type: ignore[index]
+        assert start == wall.replace(tzinfo=zone, fold=0).astimezone(UTC)
+    else:
+        # moved on by the gap to a wall-clock time that exists once: local time is safe
+        assert event["DTSTART"].params["TZID"] == tz  # type: ignore[index]
+        assert start.replace(tzinfo=None) == wall + dt.timedelta(hours=1)
+    assert event["DTEND"].dt - start == dt.timedelta(minutes=programme.sessions[0].duration_min)  # type: ignore[index]
+    # the week after, the same session is an ordinary local time again
+    other = events[f"plan.glute-stretches.glute-stretch.{day - dt.timedelta(days=7)}@fitplug.invalid"]
+    assert other["DTSTART"].params["TZID"] == tz  # type: ignore[index]
+
+
+@pytest.mark.parametrize("tz", ["Europe/London", "America/New_York", "Australia/Sydney"])
+def test_vtimezone_is_rrule_style_for_zones_with_a_yearly_rule(tz: str) -> None:
+    feed = ical.render_feed(load(tz=tz), [], now=dt.datetime(2026, 1, 1, tzinfo=UTC),
                             start=dt.date(2026, 1, 5), weeks=520)
-    body = feed.body.decode()
-    rdates = [line for line in body.split("\r\n") if line.startswith("RDATE")]
-    assert len(rdates) > 10  # ten years of changes
-    assert all("," not in line for line in rdates)
-    cal = Calendar.from_ical(feed.body)
-    first = min(sub["DTSTART"].dt for tz in cal.timezones for sub in tz.subcomponents)
-    assert first.date() == dt.date(2026, 1, 4)  # the day before the window
-    assert "COMMENT" not in cal.timezones[0]
+    (vtimezone,) = Calendar.from_ical(feed.body).timezones
+    assert [sub.name for sub in vtimezone.subcomponents] in (["DAYLIGHT", "STANDARD"], ["STANDARD", "DAYLIGHT"])
+    for sub in vtimezone.subcomponents:
+        assert sub["DTSTART"].dt.year == 1970 and "RDATE" not in sub
+        assert sub["RRULE"]["FREQ"] == ["YEARLY"]
+    assert b"RDATE" not in feed.body
 
 
-@pytest.mark.parametrize("tz", ["Europe/London", "America/New_York", "Australia/Sydney", "America/Santiago"])
+@pytest.mark.parametrize("tz", ["Europe/London", "America/New_York", "Australia/Sydney", "America/Santiago",
+                                "Africa/Casablanca"])
 def test_vtimezone_onsets_are_the_real_changes_read_with_tzoffsetfrom(tz: str) -> None:
-    """RFC 5545 §3.6.5: DTSTART of an observance is local time in TZOFFSETFROM."""
-    window = ical.Window(dt.date(2026, 1, 5), dt.date(2028, 1, 3))
-    vtimezone = ical._vtimezone(tz, window)
+    """RFC 5545 §3.6.5: DTSTART of an observance is local time in TZOFFSETFROM; every
+    change from 2026 to 2028 is one of the block's onsets, and every onset is a change."""
+    vtimezone = zones.vtimezone(tz, dt.date(2026, 1, 5), dt.date(2028, 1, 3))
     zone = ZoneInfo(tz)
     onsets = []
-    for sub in vtimezone.subcomponents[1:]:  # the first one is the state the window opens in
-        offset_from = sub["TZOFFSETFROM"].td
+    span = (dt.datetime(2026, 1, 1, tzinfo=UTC), dt.datetime(2028, 1, 1, tzinfo=UTC))
+    for sub in vtimezone.subcomponents:
+        offset_from, offset_to = sub["TZOFFSETFROM"].td, sub["TZOFFSETTO"].td
         rdates = sub.get("RDATE", [])
         rdates = rdates if isinstance(rdates, list) else [rdates]
         assert all(len(r.dts) == 1 for r in rdates)  # one value per line, for ical.js
-        for local in [sub["DTSTART"].dt, *(r.dts[0].dt for r in rdates)]:
+        locals_ = [sub["DTSTART"].dt, *(r.dts[0].dt for r in rdates)]
+        if "RRULE" in sub:
+            rule = rrulestr(sub["RRULE"].to_ical().decode(), dtstart=sub["DTSTART"].dt)
+            locals_ = rule.between(dt.datetime(2025, 12, 30), dt.datetime(2028, 1, 2))
+        for local in locals_:
             instant = (local - offset_from).replace(tzinfo=UTC)
+            if not span[0] <= instant < span[1] or offset_from == offset_to:
+                continue
             before = (instant - dt.timedelta(seconds=1)).astimezone(zone).utcoffset()
             after = instant.astimezone(zone).utcoffset()
-            assert before == offset_from and after == sub["TZOFFSETTO"].td, (tz, local)
+            assert before == offset_from and after == offset_to, (tz, local)
             onsets.append(instant)
-    assert len(onsets) == 4  # two changes a year
+    changes = [c for c in zones._changes(zone, *span) if c.before.offset != c.after.offset]
+    assert len(onsets) == len(changes) >= 4  # two changes a year at least
+    if tz in ("Africa/Casablanca", "America/Santiago"):
+        # Casablanca's changes follow Ramadan; Santiago's fall on the first Sunday on or after
+        # the 2nd, not always the n-th Sunday: no nth-weekday rule, so one RDATE a line
+        assert all("RRULE" not in sub for sub in vtimezone.subcomponents)
 
 
 @pytest.mark.parametrize("tz", ["UTC", "Asia/Tokyo"])
@@ -170,10 +224,23 @@ def test_calendar_file_twice_on_one_day_is_byte_identical(tmp_path: Path, fixed_
     write_atomic(path, build.calendar_feed(load(), now=fixed_now, due_items=due_items(fixed_now)).body)
     before = path.read_bytes()
     later = fixed_now + dt.timedelta(hours=5)  # same day in London: the window has not moved
-    write_atomic(path, build.calendar_feed(load(), now=later, due_items=due_items(fixed_now)).body)
+    write_atomic(path, build.calendar_feed(load(), now=later, due_items=due_items(fixed_now),
+                                           previous=before).body)
     assert path.read_bytes() == before
-    assert f"DTSTAMP:{fixed_now:%Y%m%dT%H%M%SZ}" in before.decode()
+    assert "DTSTAMP:20261122T000000Z" in before.decode()  # the start of the day in London
     assert "T" + f"{later:%H%M%S}Z" not in before.decode()
+
+
+def test_the_same_programme_gives_the_same_feed_anywhere(tmp_path: Path, fixed_now: dt.datetime,
+                                                         monkeypatch: pytest.MonkeyPatch) -> None:
+    """Nothing local goes into the feed: two data folders, the same bytes, none written."""
+    bodies = []
+    for machine in ("a", "b"):
+        monkeypatch.setenv("FITPLUG_DATA_DIR", str(tmp_path / machine))
+        bodies.append(build.feed_bytes(load(), now=fixed_now).body)
+        assert not (tmp_path / machine).exists()
+    assert bodies[0] == bodies[1]
+    assert {e["SEQUENCE"] for e in events_by_uid(bodies[0]).values() if "plan." in str(e["UID"])} == {0}  # type: ignore[index]
 
 
 def events_by_uid(body: bytes) -> dict[str, object]:
@@ -185,7 +252,7 @@ def test_a_changed_session_keeps_its_uid_and_gets_a_higher_sequence(fixed_now: d
     start = dt.date(2026, 11, 23)
     old = build.calendar_feed(load(), now=day1, start=start, weeks=4).body
     changed_programme = load(**{'reps = "12-15"\nper_side = true': 'reps = "15-20"\nper_side = true'})
-    new = build.calendar_feed(changed_programme, now=day2, start=start, weeks=4).body
+    new = build.calendar_feed(changed_programme, now=day2, start=start, weeks=4, previous=old).body
     before, after = events_by_uid(old), events_by_uid(new)
     assert set(before) == set(after) and len(before) == 8
     for uid, event in after.items():
@@ -194,16 +261,49 @@ def test_a_changed_session_keeps_its_uid_and_gets_a_higher_sequence(fixed_now: d
         assert event["LAST-MODIFIED"].dt == day2.replace(microsecond=0)  # type: ignore[index]
         assert "15–20 reps each side" in str(event["DESCRIPTION"])  # type: ignore[index]
     # going back is a change too: the sequence never goes down
-    again = build.calendar_feed(load(), now=day3, start=start, weeks=4).body
+    again = build.calendar_feed(load(), now=day3, start=start, weeks=4, previous=new).body
     assert {e["SEQUENCE"] for e in events_by_uid(again).values()} == {2}  # type: ignore[index]
-    assert load_revisions("glute-runner")["glute-strength"].sequence == 2
+    # unchanged since: the versions stay
+    same = build.calendar_feed(load(), now=day3 + dt.timedelta(days=3), start=start, weeks=4, previous=again).body
+    assert same == again
+
+
+def test_an_edit_raises_the_sequence_of_only_the_events_it_changes(fixed_now: dt.datetime) -> None:
+    text = programme_text("glute-runner") + STRETCH_SESSION.format(time="18:00", name="Evening Stretch")
+    start = dt.date(2026, 11, 23)
+    old = build.calendar_feed(parse_programme(text), now=fixed_now, start=start, weeks=2).body
+    edited = text.replace('name = "Evening Stretch"', 'name = "Evening stretch, slow; easy"')
+    later = fixed_now + dt.timedelta(hours=2)
+    new = events_by_uid(build.calendar_feed(parse_programme(edited), now=later, start=start, weeks=2,
+                                            previous=old).body)
+    before = events_by_uid(old)
+    for uid, event in new.items():
+        changed = ".sunday-stretch." in uid
+        assert event["SEQUENCE"] == before[uid]["SEQUENCE"] + changed, uid  # type: ignore[index]
+        stamp = later if changed else before[uid]["DTSTAMP"].dt  # type: ignore[index]
+        assert event["DTSTAMP"].dt == stamp.replace(microsecond=0), uid  # type: ignore[index]
+    assert sum(".sunday-stretch." in uid for uid in new) == 2
+
+
+STRETCH_SESSION = """
+[[sessions]]
+id = "sunday-stretch"
+name = "{name}"
+kind = "stretch"
+days = ["sun"]
+time = "{time}"
+duration_min = 20
+exercises = ["pigeon_pose", "lying_figure_four"]
+"""
 
 
 def test_a_changed_time_raises_the_sequence_but_the_date_keeps_the_uid(fixed_now: dt.datetime) -> None:
     start = dt.date(2026, 11, 23)
-    old = events_by_uid(build.calendar_feed(load(), now=fixed_now, start=start, weeks=2).body)
+    old_body = build.calendar_feed(load(), now=fixed_now, start=start, weeks=2).body
+    old = events_by_uid(old_body)
     later = load(**{'time = "07:00"': 'time = "18:15"'})
-    new = events_by_uid(build.calendar_feed(later, now=fixed_now + dt.timedelta(hours=1), start=start, weeks=2).body)
+    new = events_by_uid(build.calendar_feed(later, now=fixed_now + dt.timedelta(hours=1), start=start, weeks=2,
+                                            previous=old_body).body)
     assert set(old) == set(new)
     uid = "plan.glute-runner.glute-strength.2026-11-24@fitplug.invalid"
     assert new[uid]["DTSTART"].dt.time() == dt.time(18, 15)  # type: ignore[index]
@@ -219,17 +319,6 @@ def test_uids_are_derived_from_programme_session_and_date(fixed_now: dt.datetime
     assert Calendar.from_ical(body)["UID"] == "feed.glute-runner@fitplug.invalid"
 
 
-def test_revise_is_pure_and_monotonic(fixed_now: dt.datetime) -> None:
-    programme = load()
-    first = ical.revise(programme, {}, fixed_now)
-    assert first["glute-strength"].sequence == 0
-    assert ical.revise(programme, first, fixed_now + dt.timedelta(days=3)) == first
-    changed = load(**{'duration_min = 35': 'duration_min = 40'})
-    second = ical.revise(changed, first, fixed_now - dt.timedelta(days=1))  # a clock gone backwards
-    assert second["glute-strength"].sequence == 1
-    assert second["glute-strength"].changed_utc == first["glute-strength"].changed_utc
-
-
 # --- content -----------------------------------------------------------------------------
 
 
@@ -238,7 +327,7 @@ def test_feed_properties(fixed_now: dt.datetime) -> None:
     text = body.decode()
     assert text.startswith("BEGIN:VCALENDAR\r\nVERSION:2.0\r\nPRODID:-//fitplug//glute programme feed//EN\r\n")
     for line in ("NAME:Glute strength for runners", "X-WR-CALNAME:Glute strength for runners",
-                 "X-WR-CALDESC:Glute activation, banded strength and stretches for runners.",
+                 "X-WR-CALDESC:Glute activation\\, banded strength and stretches for runners.",
                  "DESCRIPTION:Glute activation\\, banded strength and stretches for runners.",
                  "REFRESH-INTERVAL;VALUE=DURATION:PT1H", "X-PUBLISHED-TTL:PT1H",
                  "X-WR-TIMEZONE:Europe/London", "UID:feed.glute-runner@fitplug.invalid"):
@@ -275,8 +364,7 @@ def test_stretch_days_are_stretch_events(fixed_now: dt.datetime) -> None:
 
 
 def test_due_items_are_events_with_their_own_uid_stamp_and_sequence(fixed_now: dt.datetime) -> None:
-    revisions = ical.revise(load(), {}, dt.datetime(2026, 9, 1, tzinfo=UTC))
-    feed = ical.render_feed(load(), due_items(fixed_now), now=fixed_now, revisions=revisions)
+    feed = ical.render_feed(load(), due_items(fixed_now), now=fixed_now)
     assert feed.due == 2
     events = events_by_uid(feed.body)
     due = events["due.glute-runner.stretch-1f3a9c@fitplug.invalid"]
@@ -327,10 +415,9 @@ def test_default_window_is_two_weeks_back_and_twelve_ahead(fixed_now: dt.datetim
 
 def test_last_modified_moves_when_the_rolling_window_does(fixed_now: dt.datetime) -> None:
     programme = load()
-    revisions = ical.revise(programme, {}, dt.datetime(2026, 1, 1, tzinfo=UTC))
-    feed = ical.render_feed(programme, [], now=fixed_now, revisions=revisions)
+    feed = ical.render_feed(programme, [], now=fixed_now)
     assert feed.last_modified == dt.datetime(2026, 11, 22, 0, 0, tzinfo=UTC)  # London midnight
-    next_day = ical.render_feed(programme, [], now=fixed_now + dt.timedelta(days=1), revisions=revisions)
+    next_day = ical.render_feed(programme, [], now=fixed_now + dt.timedelta(days=1))
     assert next_day.last_modified > feed.last_modified and next_day.etag != feed.etag
 
 
@@ -353,8 +440,7 @@ def test_every_template_builds_a_feed(name: str, fixed_now: dt.datetime) -> None
 
 def test_golden_feed_of_the_default_template(fixed_now: dt.datetime, update_golden: bool) -> None:
     programme = load()
-    revisions = ical.revise(programme, {}, dt.datetime(2026, 9, 1, 6, 0, tzinfo=UTC))
-    body = ical.render_feed(programme, due_items(fixed_now), now=fixed_now, revisions=revisions).body
+    body = ical.render_feed(programme, due_items(fixed_now), now=fixed_now).body
     golden = GOLDEN / "glute-runner.ics"
     if update_golden:
         golden.parent.mkdir(parents=True, exist_ok=True)
@@ -393,3 +479,63 @@ def test_any_due_items_give_a_feed_every_parser_line_reads(items: list[DueItem])
 
 
 PROPERTY_PROGRAMME = load()
+
+
+# --- text and reminders ---------------------------------------------------------------------
+
+
+def test_every_text_property_is_escaped_and_keeps_its_line_breaks(fixed_now: dt.datetime) -> None:
+    name = 'Glutes, hips; back \\\\ more'  # TOML for: Glutes, hips; back \ more
+    text = programme_text("glute-runner", **{'name = "Glute strength for runners"': f'name = "{name}"'})
+    text = re.sub(r'^description = .*$', lambda m: 'description = """First line, with; all \\\\ three.\nSecond line."""',
+                  text, count=1, flags=re.MULTILINE)
+    text += STRETCH_SESSION.format(time="18:00", name="Stretch, hips; back \\\\ calm")
+    body = ical.render_feed(parse_programme(text), [], now=fixed_now).body
+    plain_name, description = "Glutes, hips; back \\ more", "First line, with; all \\ three.\nSecond line."
+    cal = Calendar.from_ical(body)
+    assert str(cal["DESCRIPTION"]) == description
+    # icalendar keeps NAME and X-WR-* raw (vUnknown): the escaped form, exactly
+    assert str(cal["NAME"]) == str(cal["X-WR-CALNAME"]) == "Glutes\\, hips\\; back \\\\ more"
+    assert str(cal["X-WR-CALDESC"]) == "First line\\, with\\; all \\\\ three.\\nSecond line."
+    assert "\r\nX-WR-CALNAME:Glutes\\, hips\\; back \\\\ more\r\n" in body.decode()
+    summaries = {str(e["SUMMARY"]) for e in cal.walk("VEVENT")}
+    assert "Stretch, hips; back \\ calm" in summaries
+    # vobject, an independent parser, reads the same values (it cut at the first comma before)
+    parsed = vobject.readOne(body.decode())
+    assert parsed.contents["x-wr-calname"][0].value == plain_name
+    assert parsed.contents["x-wr-caldesc"][0].value == description
+    assert parsed.contents["name"][0].value == plain_name
+
+
+def test_sessions_have_a_display_reminder_set_in_the_programme(fixed_now: dt.datetime) -> None:
+    cal = Calendar.from_ical(ical.render_feed(load(), [], now=fixed_now).body)
+    for event in cal.walk("VEVENT"):
+        (alarm,) = event.walk("VALARM")
+        assert str(alarm["ACTION"]) == "DISPLAY" and str(alarm["DESCRIPTION"]) == str(event["SUMMARY"])
+        assert alarm["TRIGGER"].dt == -dt.timedelta(minutes=30)  # the default
+    text = programme_text("glute-runner").replace('timezone = "Europe/London"',
+                                                  'timezone = "Europe/London"\nreminder_min = 10', 1)
+    cal = Calendar.from_ical(ical.render_feed(parse_programme(text), [], now=fixed_now).body)
+    assert {e.walk("VALARM")[0]["TRIGGER"].dt for e in cal.walk("VEVENT")} == {-dt.timedelta(minutes=10)}
+    off = parse_programme(text.replace("reminder_min = 10", "reminder_min = 0"))
+    assert b"VALARM" not in ical.render_feed(off, due_items(fixed_now), now=fixed_now).body
+
+
+def test_a_reminder_minutes_value_out_of_range_is_a_programme_problem() -> None:
+    text = programme_text("glute-runner").replace('timezone = "Europe/London"',
+                                                  'timezone = "Europe/London"\nreminder_min = -5', 1)
+    with pytest.raises(Exception, match="reminder_min"):
+        parse_programme(text)
+
+
+def test_due_items_get_a_reminder_only_when_it_lies_ahead(fixed_now: dt.datetime) -> None:
+    ahead = DueItem(DueKind.STRETCH_DUE, "stretch-ahead", fixed_now + dt.timedelta(hours=1),
+                    fixed_now + dt.timedelta(hours=20), "Post-run stretch due", updated_utc=fixed_now)
+    passed = due_items(fixed_now)[0]  # started two hours ago
+    missed = due_items(fixed_now)[1]  # nothing to do any more
+    events = events_by_uid(ical.render_feed(load(), [ahead, passed, missed], now=fixed_now).body)
+    assert len(events["due.glute-runner.stretch-ahead@fitplug.invalid"].walk("VALARM")) == 1  # type: ignore[attr-defined]
+    assert not events["due.glute-runner.stretch-1f3a9c@fitplug.invalid"].walk("VALARM")  # type: ignore[attr-defined]
+    assert not events["due.glute-runner.strength-missed-2026-11-17@fitplug.invalid"].walk("VALARM")  # type: ignore[attr-defined]
+    alarms = recurring_ical_events.of(Calendar.from_ical(ical.render_feed(load(), [ahead], now=fixed_now).body))
+    assert alarms is not None

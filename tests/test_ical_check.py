@@ -91,7 +91,8 @@ _CHECKED: dict[tuple[str, str, int], subprocess.CompletedProcess[str]] = {}
 def check_once(checker: Path, feed: Path, first: dt.date) -> subprocess.CompletedProcess[str]:
     key = (hashlib.sha256(feed.read_bytes()).hexdigest(), first.isoformat(), WEEKS)
     if key not in _CHECKED:
-        _CHECKED[key] = run_check(checker, feed, "--from", first.isoformat(), "--weeks", str(WEEKS), "--no-http")
+        _CHECKED[key] = run_check(checker, feed, "--from", first.isoformat(), "--weeks", str(WEEKS), "--no-http",
+                                  "--more-readers")
     return _CHECKED[key]
 
 
@@ -114,12 +115,52 @@ def test_check_sh_passes_across_both_clock_changes(checker: Path, tmp_path: Path
         assert f"agree on {expected} occurrence(s)" in result.stdout, result.stdout
 
 
+#: (zone, clock-change day): both changes in each zone
+CHANGE_DAYS = [
+    ("Europe/London", dt.date(2027, 3, 28)), ("Europe/London", dt.date(2027, 10, 31)),
+    ("America/New_York", dt.date(2027, 3, 14)), ("America/New_York", dt.date(2027, 11, 7)),
+    ("Australia/Sydney", dt.date(2026, 10, 4)), ("Australia/Sydney", dt.date(2027, 4, 4)),
+]
+CHANGE_DAY_SESSION = """
+[[sessions]]
+id = "sunday-stretch"
+name = "Stretch, hips; back \\\\ calm"
+kind = "stretch"
+days = ["sun"]
+time = "{time}"
+duration_min = 20
+exercises = ["pigeon_pose", "lying_figure_four"]
+"""
+
+
+@pytest.mark.parametrize("time", ["01:30", "02:30"])
+@pytest.mark.parametrize(("zone", "day"), CHANGE_DAYS, ids=[f"{z}-{d}" for z, d in CHANGE_DAYS])
+def test_sessions_on_clock_change_days_read_the_same_everywhere(checker: Path, tmp_path: Path, zone: str,
+                                                                 day: dt.date, time: str) -> None:
+    """A session at 01:30 and 02:30 on each change day (repeated, skipped or ordinary hours), with
+    `, ; \\` in the names: every parser (Ruby icalendar and ical-library too) and every
+    recurrence engine agree on every occurrence."""
+    text = template_text("glute-runner")
+    text = re.sub(r'^timezone = "[^"]*"', f'timezone = "{zone}"', text, count=1, flags=re.MULTILINE)
+    text = text.replace('name = "Glute strength for runners"', 'name = "Glutes, hips; back \\\\ more"', 1)
+    programme = parse_programme(text + CHANGE_DAY_SESSION.format(time=time), "change-day")
+    first = day - dt.timedelta(days=day.weekday() + 14)
+    now = dt.datetime.combine(first, dt.time(9), UTC)
+    feed = ical.render_feed(programme, due_items(first), now=now, start=first, weeks=WEEKS)
+    path = tmp_path / f"change-{time.replace(':', '')}.ics"
+    path.write_bytes(feed.body)
+    result = check_once(checker, path, first)
+    assert result.returncode == 0, f"{zone} {day} {time}:\n{result.stdout}{result.stderr}"
+    assert "ruby icalendar: " in result.stdout and "ical-library: " in result.stdout, result.stdout
+    assert f"agree on {feed.sessions + feed.due} occurrence(s)" in result.stdout, result.stdout
+
+
 @pytest.fixture
 def running_server(tmp_path: Path) -> Iterator[serve.ServeInfo]:
     source = ROOT / "examples" / "glute-runner.toml"
     now = dt.datetime(2026, 10, 20, 9, 30, tzinfo=UTC)
     server, info = serve.open_server(source, host="127.0.0.1", port=0, clock=lambda: now,
-                                     due_source=lambda: due_items(dt.date(2026, 10, 6)))
+                                     due_source=lambda programme, now: due_items(dt.date(2026, 10, 6)))
     thread = threading.Thread(target=server.serve_forever, kwargs={"poll_interval": 0.1}, daemon=True)
     thread.start()
     try:

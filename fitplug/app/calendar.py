@@ -11,9 +11,10 @@ from fitplug import settings
 from fitplug.activities import history
 from fitplug.activities.store import Store, reading
 from fitplug.atomic import write_atomic
-from fitplug.calendar import revisions
-from fitplug.calendar.feed import Feed, render_feed, revise
-from fitplug.calendar.server import ServeInfo, serve_feed
+from fitplug.calendar import publish as webdav
+from fitplug.calendar.feed import Feed, render_feed
+from fitplug.calendar.server import DueSource, PageSource, ServeInfo, serve_feed
+from fitplug.errors import FitplugError
 from fitplug.model import DueItem, Programme
 from fitplug.programme import load
 
@@ -32,22 +33,35 @@ def feed_bytes(
 ) -> Feed:
     """The feed as it would be written now, writing nothing (``fitplug calendar -o -``).
 
-    Session revisions and due-item sequences are read and carried on as a
-    write would, but nothing is recorded.
+    Due items come from the store opened read-only, with the sequences a sync
+    would give them; sessions start at ``SEQUENCE:0`` (there is no previous feed).
     """
-    with reading(db_path) as store:
-        _, items = history.status(store, programme, now)
-    current = revise(programme, revisions.load_revisions(programme.id), now)
-    return render_feed(programme, items, now=now, start=start, weeks=weeks, revisions=current)
+    return render_feed(programme, preview_due_items(programme, now=now, db_path=db_path), now=now,
+                       start=start, weeks=weeks)
 
 
 def calendar_feed(
     programme: Programme, *, now: dt.datetime, start: dt.date | None = None, weeks: int | None = None,
-    due_items: Iterable[DueItem] = (),
+    due_items: Iterable[DueItem] = (), previous: bytes | None = None,
 ) -> Feed:
-    """The feed, recording the session revisions (a changed session gets a higher SEQUENCE)."""
-    current = revisions.update_revisions(programme, now)
-    return render_feed(programme, due_items, now=now, start=start, weeks=weeks, revisions=current)
+    """The feed; ``previous`` (the feed it replaces) carries the sessions' SEQUENCE on."""
+    return render_feed(programme, due_items, now=now, start=start, weeks=weeks, previous=previous)
+
+
+def preview_due_items(programme: Programme, *, now: dt.datetime, db_path: Path | None) -> list[DueItem]:
+    """The due items at ``now`` as the feed shows them, from the store opened read-only:
+    never writes, never waits on a sync's write lock (WAL readers do not block). None
+    before the first sync (no store): nothing is known to be due or missed yet."""
+    with reading(db_path) as store:
+        return history.status(store, programme, now)[1] if store is not None else []
+
+
+def read_previous(path: Path) -> bytes | None:
+    """The feed a write is about to replace, when there is one to read."""
+    try:
+        return path.read_bytes() if path.is_file() else None
+    except OSError:
+        return None
 
 
 def recorded_due_items(programme: Programme, *, now: dt.datetime, db_path: Path | None) -> list[DueItem]:
@@ -65,8 +79,8 @@ def write_calendar(
     """`fitplug calendar -o FILE`: write the feed atomically (default ``out/<programme id>.ics``)."""
     programme = load.load_programme(settings.programme_path(programme_file))
     due = recorded_due_items(programme, now=now, db_path=db_path)
-    feed = calendar_feed(programme, now=now, start=start, weeks=weeks, due_items=due)
     path = Path(output) if output is not None else Path("out") / f"{programme.id}.ics"
+    feed = calendar_feed(programme, now=now, start=start, weeks=weeks, due_items=due, previous=read_previous(path))
     write_atomic(path, feed.body)
     return CalendarFile(path, feed)
 
@@ -80,23 +94,56 @@ def print_calendar(
     return feed_bytes(programme, now=now, start=start, weeks=weeks, db_path=db_path).body
 
 
+def publish(
+    programme_file: Path | None, url: str | None, *, now: dt.datetime, db_path: Path | None = None,
+) -> webdav.Published:
+    """`fitplug publish [PROGRAMME] [URL]`: put the feed at a WebDAV URL when it changed.
+
+    Without ``url``, the one remembered from the last publish. The URL is
+    remembered (it never holds credentials), and so is the programme.
+    """
+    target = url or settings.remembered().publish_url
+    if target is None:
+        raise FitplugError("no URL given and none remembered; name the WebDAV file to write, "
+                           "e.g. https://cloud.example.com/remote.php/dav/files/me/glutes.ics")
+    webdav.check_url(target)
+    path = settings.programme_path(programme_file)
+    programme = load.load_programme(path)
+    due = preview_due_items(programme, now=now, db_path=db_path)
+
+    def build(previous: bytes | None) -> Feed:
+        return render_feed(programme, due, now=now, previous=previous)
+
+    result = webdav.publish(target, build)
+    settings.remember(programme=path, publish_url=target)
+    return result
+
+
 def serve(
     programme_file: Path | None, *, host: str, port: int, rotate_token: bool, clock: Callable[[], dt.datetime],
     db_path: Path, log: Callable[[str], None], on_ready: Callable[[ServeInfo], None],
+    page_source: PageSource | None = None,
 ) -> None:
-    """`fitplug serve`: serve the feed until stopped, with what `sync` found due."""
+    """`fitplug serve`: serve the feed until stopped, with what `sync` found due.
+
+    The due items are read from the store read-only, and only when the store's
+    files changed (see :class:`~fitplug.calendar.server.FeedSource`).
+    """
     path = settings.programme_path(programme_file)
     serve_feed(path, host=host, port=port, rotate_token=rotate_token, clock=clock, log=log,
-               on_ready=on_ready, due_source=due_source(path, clock=clock, db_path=db_path))
+               on_ready=on_ready, due_source=due_source(db_path=db_path), inputs=store_files(db_path),
+               page_source=page_source)
 
 
-def due_source(
-    programme_path: Path, *, clock: Callable[[], dt.datetime], db_path: Path
-) -> Callable[[], list[DueItem]]:
-    """The served feed's due items: the store read afresh on every call, so the feed
-    shows new sync results without a restart."""
+def due_source(*, db_path: Path) -> DueSource:
+    """The served feed's due items for a programme at a time, read afresh from the store."""
 
-    def source() -> list[DueItem]:
-        return recorded_due_items(load.load_programme(programme_path), now=clock(), db_path=db_path)
+    def source(programme: Programme, now: dt.datetime) -> list[DueItem]:
+        return preview_due_items(programme, now=now, db_path=db_path)
 
     return source
+
+
+def store_files(db_path: Path) -> tuple[Path, ...]:
+    """The files whose change means new sync results (SQLite's database and its WAL)."""
+    return (db_path, db_path.with_name(db_path.name + "-wal"))

@@ -1,8 +1,8 @@
 """Dated sessions and due items → iCalendar bytes a calendar app can subscribe to.
 
-Pure: no clock, no files. The caller passes ``now`` and the session
-revisions (see :func:`revise`); the same arguments always give the same bytes,
-so an HTTP ETag changes only when the feed's content does.
+Pure: no clock, no files. The caller passes ``now`` (and, when it has one, the
+feed it published before); the same arguments always give the same bytes, so
+an HTTP ETag changes only when the feed's content does.
 
 Identity and versions of events (what calendar apps use to update in place):
 
@@ -10,11 +10,12 @@ Identity and versions of events (what calendar apps use to update in place):
   of a due item: ``due.<programme id>.<key>@fitplug.invalid``; of the feed:
   ``feed.<programme id>@fitplug.invalid``. Slugs never contain ``.``, so the
   parts cannot run into each other.
-- A session's *fingerprint* is a hash of everything its events show apart from
-  the date (title, description, categories, start time, length, time zone).
-  :func:`revise` compares it with the last recorded one: unchanged keeps the
-  revision; changed raises ``SEQUENCE`` by one and moves the change time to
-  ``now``. ``DTSTAMP`` and ``LAST-MODIFIED`` are that change time.
+- ``SEQUENCE``, ``DTSTAMP`` and ``LAST-MODIFIED`` of a planned session are
+  derived, never stored (see :mod:`fitplug.calendar.versions`): from the
+  previous feed when one is given (an unchanged event keeps its version, a
+  changed one gets ``SEQUENCE + 1`` and ``now``), else ``SEQUENCE:0`` stamped
+  at the start of the day. So the same programme gives the same feed on any
+  machine, and a query never has to write to produce it.
 - A due item carries its own ``sequence`` and ``updated_utc``.
 """
 
@@ -22,15 +23,17 @@ from __future__ import annotations
 
 import datetime as dt
 import hashlib
-import json
 import unicodedata
 import urllib.parse
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
+from zoneinfo import ZoneInfo
 
-from icalendar import Calendar, Event, Timezone, TimezoneDaylight, TimezoneStandard
+from icalendar import Alarm, Calendar, Event, vText
 from icalendar.enums import TRANSP
 
+from fitplug.calendar.versions import Stamp, content_key, previous_versions
+from fitplug.calendar.zones import needs_utc, vtimezone
 from fitplug.model import (
     DueItem,
     DueKind,
@@ -53,14 +56,14 @@ WEEKS_AHEAD = 12
 REFRESH_INTERVAL = dt.timedelta(hours=1)
 PRODID = "-//fitplug//glute programme feed//EN"
 UID_DOMAIN = "fitplug.invalid"
-#: bump when the rendering of a session changes, so every session gets a new SEQUENCE
-RENDER_VERSION = 1
 
 _SESSION_CATEGORIES: Mapping[SessionKind, tuple[str, ...]] = {
     SessionKind.STRENGTH: ("Strength", "Mobility", "Glutes"),
     SessionKind.STRETCH: ("Stretch", "Mobility", "Glutes"),
     SessionKind.POST_RUN: ("Stretch", "Post-run", "Glutes"),
 }
+#: due items that get a reminder (when its moment is still ahead): something to do
+_REMINDED = frozenset({DueKind.STRETCH_DUE})
 _DUE_CATEGORIES: Mapping[DueKind, tuple[str, ...]] = {
     DueKind.STRETCH_DUE: ("Stretch", "Post-run", "Due"),
     DueKind.STRETCH_DONE: ("Stretch", "Post-run", "Done"),
@@ -82,16 +85,6 @@ class Window:
     @property
     def weeks(self) -> int:
         return (self.end - self.start).days // 7
-
-
-@dataclass(frozen=True, slots=True)
-class Revision:
-    """The recorded version of a session's events."""
-
-    fingerprint: str
-    sequence: int
-    #: when this version was first seen (DTSTAMP / LAST-MODIFIED), UTC, whole seconds
-    changed_utc: dt.datetime
 
 
 @dataclass(frozen=True, slots=True)
@@ -135,86 +128,85 @@ def due_uid(programme: Programme, item: DueItem) -> str:
     return f"due.{programme.id}.{urllib.parse.quote(item.key, safe='')}@{UID_DOMAIN}"
 
 
-def session_fingerprint(programme: Programme, session: Session) -> str:
-    """A hash of everything a session's events show apart from their date."""
-    fields = _session_fields(programme, session)
-    fields["render_version"] = RENDER_VERSION
-    blob = json.dumps(fields, sort_keys=True, ensure_ascii=False).encode("utf-8")
-    return hashlib.sha256(blob).hexdigest()
-
-
-def revise(
-    programme: Programme, previous: Mapping[str, Revision], now: dt.datetime
-) -> dict[str, Revision]:
-    """The session revisions after seeing ``programme`` at ``now``.
-
-    Keys are session ids. An unchanged session keeps its revision; a changed
-    one gets ``sequence + 1`` and ``changed_utc = now``; a new one starts at 0.
-    Sessions no longer in the programme keep their entry, so a session that
-    comes back continues its sequence instead of going back to 0.
-    """
-    stamp = whole_second_utc(now)
-    result = dict(previous)
-    for session in programme.sessions:
-        fingerprint = session_fingerprint(programme, session)
-        old = previous.get(session.id)
-        if old is None:
-            result[session.id] = Revision(fingerprint, 0, stamp)
-        elif old.fingerprint != fingerprint:
-            result[session.id] = Revision(fingerprint, old.sequence + 1, max(stamp, old.changed_utc))
-    return result
-
-
 def build_calendar(
     programme: Programme,
     planned: Sequence[PlannedSession],
     due_items: Sequence[DueItem],
     *,
     now: dt.datetime,
-    revisions: Mapping[str, Revision] | None = None,
     window: Window | None = None,
+    previous: bytes | None = None,
 ) -> bytes:
     """The iCalendar feed of ``planned`` sessions and ``due_items``, as bytes.
 
-    ``revisions`` (session id → :class:`Revision`) gives SEQUENCE and DTSTAMP;
-    without it every session counts as first seen at ``now``. ``window`` bounds
-    the VTIMEZONE (default: the span of ``planned``, else the default window).
+    ``previous``: the feed as published before, if any; the planned sessions'
+    SEQUENCE and DTSTAMP carry on from it (see :mod:`fitplug.calendar.versions`).
+    ``window`` bounds the VTIMEZONE (default: the span of ``planned``, else the
+    default window).
     """
-    if revisions is None:
-        revisions = revise(programme, {}, now)
+    return _build(programme, planned, due_items, now=now, window=window, previous=previous)[0]
+
+
+def _build(
+    programme: Programme,
+    planned: Sequence[PlannedSession],
+    due_items: Sequence[DueItem],
+    *,
+    now: dt.datetime,
+    window: Window | None,
+    previous: bytes | None,
+) -> tuple[bytes, list[dt.datetime]]:
+    """The feed's bytes and the change time of each event in it."""
     if window is None:
         window = _span(planned) or feed_window(programme, now)
     tzid = programme.timezone
+    tz = zone(tzid)
 
-    cal = Calendar.new(
-        prodid=PRODID,
-        uid=f"feed.{programme.id}@{UID_DOMAIN}",
-        name=_text(programme.name),
-        description=_text(programme.description)
-        or "Strength days, stretch days and post-run stretches, planned by fitplug.",
-        refresh_interval=REFRESH_INTERVAL,
-        calscale="GREGORIAN",
-    )
-    # RFC 7986 §5.7 requires VALUE=DURATION; icalendar 7.3 leaves it out.
-    cal["REFRESH-INTERVAL"].params["VALUE"] = "DURATION"
-    # Outlook reads X-PUBLISHED-TTL; Apple and Google read X-WR-TIMEZONE as a hint.
+    cal = Calendar()
+    cal.add("PRODID", PRODID)
+    cal.add("VERSION", "2.0")
+    cal.add("CALSCALE", "GREGORIAN")
+    cal.add("UID", f"feed.{programme.id}@{UID_DOMAIN}")
+    # Every TEXT value escaped (``,`` ``;`` ``\\``), line breaks kept as ``\\n``: NAME is
+    # RFC 7986's, X-WR-CALNAME / X-WR-CALDESC are what Apple, Google and Outlook read.
+    name = vText(_text(programme.name))
+    description = vText(_text(programme.description, multiline=True)
+                        or "Strength days, stretch days and post-run stretches, planned by fitplug.")
+    for key, value in (("NAME", name), ("X-WR-CALNAME", name), ("DESCRIPTION", description),
+                       ("X-WR-CALDESC", description)):
+        cal.add(key, value)
+    # RFC 7986 §5.7 requires VALUE=DURATION; Outlook reads X-PUBLISHED-TTL instead.
+    cal.add("REFRESH-INTERVAL", REFRESH_INTERVAL, parameters={"VALUE": "DURATION"})
     cal.add("X-PUBLISHED-TTL", _duration(REFRESH_INTERVAL))
     cal.add("X-WR-TIMEZONE", tzid)
 
     # Always declare the programme's zone: it keeps the calendar non-empty
     # (RFC 5545 wants at least one component) even with nothing planned.
-    cal.add_component(_vtimezone(tzid, window))
+    cal.add_component(vtimezone(tzid, window.start, window.end))
 
-    events: list[tuple[dt.datetime, str, Event]] = []
+    versions = previous_versions(previous)
+    fresh = Stamp(0, _midnight(as_utc(now).astimezone(tz).date(), tz))
+    changed_now = whole_second_utc(now)
+    events: list[tuple[dt.datetime, str, Event, dt.datetime]] = []
     for p in planned:
         uid = session_uid(programme, p.session, p.date)
-        events.append((p.start.astimezone(_UTC), uid, _session_event(programme, p, uid, revisions)))
+        event = _session_event(programme, p, uid, tz, now)
+        key = content_key(event)
+        old = versions.get(uid)
+        if old is None:
+            stamp = fresh
+        elif old.key == key:
+            stamp = old.stamp
+        else:
+            stamp = Stamp(old.stamp.sequence + 1, max(changed_now, old.stamp.changed_utc))
+        _set_version(event, stamp.sequence, stamp.changed_utc)
+        events.append((p.start.astimezone(_UTC), uid, event, stamp.changed_utc))
     for item in _latest_per_key(due_items):
         uid = due_uid(programme, item)
-        events.append((as_utc(item.start_utc), uid, _due_event(item, uid)))
-    for _, _, event in sorted(events, key=lambda e: (e[0], e[1])):
+        events.append((as_utc(item.start_utc), uid, _due_event(programme, item, uid, now), _due_stamp(item)))
+    for _, _, event, _ in sorted(events, key=lambda e: (e[0], e[1])):
         cal.add_component(event)
-    return bytes(cal.to_ical())
+    return bytes(cal.to_ical()), [e[3] for e in events]
 
 
 def render_feed(
@@ -224,24 +216,23 @@ def render_feed(
     now: dt.datetime,
     start: dt.date | None = None,
     weeks: int | None = None,
-    revisions: Mapping[str, Revision] | None = None,
+    previous: bytes | None = None,
 ) -> Feed:
-    """Expand the window, pick the due items inside it and build the feed."""
+    """Expand the window, pick the due items inside it and build the feed.
+
+    ``previous``: the feed as published before (a written file, the remote copy),
+    so that a changed session gets a higher SEQUENCE; see :func:`build_calendar`.
+    """
     window = feed_window(programme, now, start, weeks)
-    if revisions is None:
-        revisions = revise(programme, {}, now)
     planned = expand(programme, window.start, window.end)
     tz = zone(programme.timezone)
     first = _midnight(window.start, tz)
     last = _midnight(window.end, tz)
     items = _latest_per_key(i for i in due_items if as_utc(i.end_utc) > first and as_utc(i.start_utc) < last)
-    body = build_calendar(programme, planned, items, now=now, revisions=revisions, window=window)
-
-    changes = [revisions[p.session.id].changed_utc for p in planned if p.session.id in revisions]
-    changes += [_due_stamp(i) for i in items]
+    body, changes = _build(programme, planned, items, now=now, window=window, previous=previous)
     # A rolling window changes the bytes at the local midnight it moved on.
     changes.append(_midnight(as_utc(now).astimezone(tz).date(), tz) if window.rolling else first)
-    last_modified = whole_second_utc(max(changes))
+    last_modified = min(whole_second_utc(max(changes)), whole_second_utc(now))
     etag = '"' + hashlib.sha256(body).hexdigest()[:40] + '"'
     return Feed(body, etag, last_modified, window, len(planned), len(items))
 
@@ -262,46 +253,80 @@ def _session_fields(programme: Programme, session: Session) -> dict[str, object]
     }
 
 
-def _session_event(
-    programme: Programme, p: PlannedSession, uid: str, revisions: Mapping[str, Revision]
-) -> Event:
+def _session_event(programme: Programme, p: PlannedSession, uid: str, tz: dt.tzinfo,
+                   now: dt.datetime) -> Event:
+    """A planned session's event, without its version (SEQUENCE, DTSTAMP, LAST-MODIFIED).
+
+    Its start and end are local times in the programme's zone, except when one of
+    them falls in an hour that a clock change repeats or skips: readers disagree
+    on such a local time, so then both are written in UTC (the same instant for all).
+    """
     fields = _session_fields(programme, p.session)
-    rev = revisions.get(p.session.id)
-    if rev is None:
-        # A revisions map that lacks this session (made for another version of the
-        # programme): stamp it with its own start, which is fixed, so the bytes stay stable.
-        rev = revise(programme, {}, p.start)[p.session.id]
-    return Event.new(
+    start_utc = whole_second_utc(p.start)
+    end_utc = start_utc + dt.timedelta(minutes=p.session.duration_min)
+    assert isinstance(tz, ZoneInfo)
+    if needs_utc(start_utc, tz) or needs_utc(end_utc, tz):
+        start, end = start_utc, end_utc
+    else:
+        start, end = start_utc.astimezone(tz), end_utc.astimezone(tz)
+    event = Event.new(
         uid=uid,
-        stamp=rev.changed_utc,
-        last_modified=rev.changed_utc,
-        sequence=rev.sequence,
-        start=p.start,
-        end=p.end,
+        start=start,
+        end=end,
         summary=str(fields["summary"]),
         description=str(fields["description"]),
         categories=list(_SESSION_CATEGORIES[p.session.kind]),
     )
+    event.pop("DTSTAMP", None)  # Event.new stamps "now": the version is set by the caller
+    _add_reminder(event, programme, start_utc, str(fields["summary"]), None)
+    return event
 
 
-def _due_event(item: DueItem, uid: str) -> Event:
+def _set_version(event: Event, sequence: int, changed_utc: dt.datetime) -> None:
+    event.add("DTSTAMP", changed_utc)
+    event.add("LAST-MODIFIED", changed_utc)
+    event.add("SEQUENCE", sequence)
+
+
+def _add_reminder(event: Event, programme: Programme, start_utc: dt.datetime, summary: str,
+                  now: dt.datetime | None) -> None:
+    """A DISPLAY alarm ``programme.reminder_min`` before the start (0: none); with ``now``,
+    only when that moment is still ahead."""
+    minutes = programme.reminder_min
+    if minutes <= 0:
+        return
+    before = dt.timedelta(minutes=minutes)
+    if now is not None and start_utc - before <= as_utc(now):
+        return
+    alarm = Alarm()
+    alarm.add("ACTION", "DISPLAY")
+    alarm.add("DESCRIPTION", vText(summary))
+    alarm.add("TRIGGER", -before)
+    event.add_component(alarm)
+
+
+def _due_event(programme: Programme, item: DueItem, uid: str, now: dt.datetime) -> Event:
     start = whole_second_utc(item.start_utc)
     end = whole_second_utc(item.end_utc)
     if end <= start:  # a zero-length item still needs DTEND after DTSTART
         end = start + dt.timedelta(minutes=1)
     stamp = _due_stamp(item)
-    return Event.new(
+    summary = _text(item.title) or item.kind.value.replace("_", " ")
+    event = Event.new(
         uid=uid,
         stamp=stamp,
         last_modified=stamp,
         sequence=max(0, item.sequence),
         start=start,
         end=end,
-        summary=_text(item.title) or item.kind.value.replace("_", " "),
+        summary=summary,
         description=_text(item.detail, multiline=True) or None,
         categories=list(_DUE_CATEGORIES.get(item.kind, ("Glutes",))),
         transparency=TRANSP.TRANSPARENT,  # a reminder, not busy time
     )
+    if item.kind in _REMINDED:
+        _add_reminder(event, programme, start, summary, now)
+    return event
 
 
 def _latest_per_key(items: Iterable[DueItem]) -> list[DueItem]:
@@ -368,75 +393,6 @@ def _describe_exercise(n: int, e: Exercise) -> list[str]:
 
 
 # --- time zones and helpers -----------------------------------------------------
-
-
-def _vtimezone(tzid: str, window: Window) -> Timezone:
-    """A VTIMEZONE for ``tzid`` that covers the window: its offset on the day before
-    the window opens, then each change up to the day after it closes.
-
-    Built here rather than by ``Timezone.from_tzid``: icalendar 7.3 writes the
-    onset of a spring change in the new offset (03:00 for New York's 02:00 EST
-    change) where RFC 5545 §3.6.5 reads DTSTART with TZOFFSETFROM, and it puts
-    several RDATE values on one line, of which ical.js (Thunderbird, many web
-    calendars) reads only the first. Here each onset is the local time before
-    the change, and every RDATE holds one value.
-    """
-    tz = zone(tzid)
-    first = dt.datetime.combine(window.start - dt.timedelta(days=1), dt.time(0), tz)
-    last = dt.datetime.combine(window.end + dt.timedelta(days=1), dt.time(0), tz)
-    initial = _zone_state(tz, int(first.timestamp()))
-    # (is DST, offset before, offset after, name) → onsets as local times before the change
-    observances: dict[tuple[bool, dt.timedelta, dt.timedelta, str], list[dt.datetime]] = {
-        (initial[1], initial[0], initial[0], initial[2]): [first.replace(tzinfo=None)],
-    }
-    for instant, before, after in _zone_changes(tz, int(first.timestamp()), int(last.timestamp())):
-        onset = (dt.datetime.fromtimestamp(instant, _UTC) + before[0]).replace(tzinfo=None)
-        observances.setdefault((after[1], before[0], after[0], after[2]), []).append(onset)
-
-    vtimezone = Timezone()
-    vtimezone.add("TZID", tzid)
-    for (is_dst, offset_from, offset_to, name), onsets in sorted(observances.items(), key=lambda kv: kv[1][0]):
-        sub = TimezoneDaylight() if is_dst else TimezoneStandard()
-        sub.add("DTSTART", onsets[0])
-        for onset in onsets[1:]:
-            sub.add("RDATE", onset)
-        sub.add("TZNAME", name)
-        sub.add("TZOFFSETFROM", offset_from)
-        sub.add("TZOFFSETTO", offset_to)
-        vtimezone.add_component(sub)
-    return vtimezone
-
-
-_ZoneState = tuple[dt.timedelta, bool, str]
-
-
-def _zone_state(tz: dt.tzinfo, timestamp: int) -> _ZoneState:
-    local = dt.datetime.fromtimestamp(timestamp, tz)
-    return (local.utcoffset() or dt.timedelta(0), bool(local.dst()), local.tzname() or "")
-
-
-def _zone_changes(tz: dt.tzinfo, begin: int, end: int) -> list[tuple[int, _ZoneState, _ZoneState]]:
-    """Each change of offset, DST flag or name in ``begin``..``end`` (Unix seconds):
-    the first second of the new state, the state before and the state after."""
-    changes: list[tuple[int, _ZoneState, _ZoneState]] = []
-    day = 86400  # zones change at most a few times a year: look day by day, then bisect
-    t, state = begin, _zone_state(tz, begin)
-    while t < end:
-        nxt = min(t + day, end)
-        if _zone_state(tz, nxt) == state:
-            t = nxt
-            continue
-        lo, hi = t, nxt
-        while hi - lo > 1:
-            mid = (lo + hi) // 2
-            if _zone_state(tz, mid) == state:
-                lo = mid
-            else:
-                hi = mid
-        after = _zone_state(tz, hi)
-        changes.append((hi, state, after))
-        t, state = hi, after
-    return changes
 
 
 def _span(planned: Sequence[PlannedSession]) -> Window | None:

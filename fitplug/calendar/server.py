@@ -1,15 +1,18 @@
 """Serve the calendar feed over HTTP for calendar apps to subscribe to.
 
-One URL answers: ``/<token>/<programme id>.ics``. Everything else is a bland
-404. The feed is rebuilt when the programme file, the due items or the day
-changes, so sync results show without a restart.
+Two URLs answer, both under the secret token: ``/<token>/<programme id>.ics``
+(the feed) and ``/<token>/`` (a page, when a page source is plugged in; 404
+until then). Everything else is a bland 404.
 
-Hostile clients are bounded: the request head (line and headers) must arrive
-within ``head_timeout_s`` and fit in :data:`MAX_HEAD_BYTES`; at most
-``max_connections`` are handled at once (the rest get 503 at once), so idle
-or slow connections cannot stall the others. Only GET and HEAD are served.
-The server speaks HTTP/1.1 with ``Connection: close``: a calendar polls a few
-times a day, keep-alive would only hold threads.
+HTTP itself is waitress's (a well-kept pure-Python WSGI server): it reads
+each request head in its event loop and hands only complete requests to its
+worker threads, so idle or slow clients hold no thread and cannot shut anyone
+out; it bounds head sizes and drops idle connections.
+
+A request never writes and never waits on the store: the feed is built once,
+kept, and rebuilt only when an input changed (the programme file, the store's
+files, the day), checked at most every ``check_every_s``. While one thread
+rebuilds, the others keep serving the previous bytes.
 """
 
 from __future__ import annotations
@@ -19,61 +22,71 @@ import datetime as dt
 import email.utils
 import hmac
 import ipaddress
+import logging
 import os
-import re
 import signal
 import socket
-import socketserver
 import threading
 import time
 import traceback
-from collections.abc import Callable, Iterable, Sequence
+from collections.abc import Callable, Iterable, Iterator, Sequence
 from pathlib import Path
 from types import FrameType
 from typing import Any
-from urllib.parse import urlsplit
 
-from fitplug.calendar.feed import Feed, Revision, feed_window, render_feed, revise
-from fitplug.calendar.revisions import load_revisions, update_revisions
+from fitplug.calendar.feed import Feed, feed_window, render_feed
 from fitplug.calendar.token import feed_token
-from fitplug.errors import FeedError, FitplugError, OutputError
+from fitplug.errors import FeedError, FitplugError
 from fitplug.model import DueItem, Programme
 from fitplug.programme.load import load_programme
 from fitplug.times import whole_second_utc
 
 DEFAULT_HOST = "127.0.0.1"
 DEFAULT_PORT = 8765
-#: a feed URL is under 100 bytes; a longer request line is refused with 414
-MAX_REQUEST_LINE = 2048
-#: request line and headers together; more is refused with 431
+#: request line and headers together (waitress answers 431 beyond)
 MAX_HEAD_BYTES = 16 * 1024
-MAX_HEADERS = 64
-#: seconds a client has to send its whole request head
+#: seconds an idle connection is kept (waitress checks every CLEANUP_S)
 HEAD_TIMEOUT_S = 10.0
-#: seconds a client has to take the response
-SEND_TIMEOUT_S = 20.0
-MAX_CONNECTIONS = 128
+CLEANUP_S = 2
+#: a connection lives at most this many times the idle timeout (bounds trickling clients)
+LIFETIME_FACTOR = 3
+#: connections held at once; beyond, new ones wait in the listen backlog
+MAX_CONNECTIONS = 1000
+#: worker threads that answer complete requests
+THREADS = 4
 #: seconds a stop waits for requests in flight
 STOP_GRACE_S = 2.0
 #: seconds a client may cache the feed
 MAX_AGE_S = 300
-
-_TOKEN_CHARS = re.compile(rb"^[!#$%&'*+.^_`|~0-9A-Za-z-]+$")
-_REASONS = {
-    200: "OK", 304: "Not Modified", 400: "Bad Request", 404: "Not Found",
-    405: "Method Not Allowed", 408: "Request Timeout", 414: "URI Too Long",
-    431: "Request Header Fields Too Large", 500: "Internal Server Error",
-    503: "Service Unavailable", 505: "HTTP Version Not Supported",
-}
+#: seconds between two looks at the feed's inputs
+CHECK_EVERY_S = 1.0
 
 Clock = Callable[[], dt.datetime]
-DueSource = Callable[[], Iterable[DueItem]]
+DueSource = Callable[[Programme, dt.datetime], Iterable[DueItem]]
 Log = Callable[[str], None]
 
 
-def no_due_items() -> Sequence[DueItem]:
-    """The default due source until the store is wired in: nothing due."""
+@dataclasses.dataclass(frozen=True, slots=True)
+class Page:
+    """What a page source gives: the bytes, their content type and a strong ETag (quoted)."""
+
+    body: bytes
+    content_type: str
+    etag: str
+
+
+#: served at ``/<token>/``: a page, or ``None`` for 404
+PageSource = Callable[[], Page | None]
+
+
+def no_due_items(programme: Programme, now: dt.datetime) -> Sequence[DueItem]:
+    """The default due source: nothing due."""
     return ()
+
+
+def no_page() -> Page | None:
+    """The default page source: none (``/<token>/`` is 404)."""
+    return None
 
 
 @dataclasses.dataclass(frozen=True, slots=True)
@@ -89,25 +102,43 @@ class ServeInfo:
     warning: str | None = None
 
 
+def _stat(path: Path) -> tuple[int, int, int] | None:
+    try:
+        st = path.stat()
+    except OSError:
+        return None
+    return (st.st_mtime_ns, st.st_size, st.st_ino)
+
+
 class FeedSource:
-    """The current feed of a programme file; rebuilt only when something changed."""
+    """The current feed of a programme file; rebuilt only when an input changed.
+
+    ``inputs``: more files whose change means new content (the store's database
+    and WAL); ``due_source`` is called only when one of them, the programme or
+    the day changed.
+    """
 
     def __init__(self, programme_path: Path, *, clock: Clock, due_source: DueSource = no_due_items,
-                 log: Log = lambda line: None) -> None:
+                 inputs: Sequence[Path] = (), log: Log = lambda line: None,
+                 check_every_s: float = CHECK_EVERY_S) -> None:
         self.path = Path(programme_path)
         self.clock = clock
         self.due_source = due_source
+        self.inputs = tuple(Path(p) for p in inputs)
         self.log = log
-        self._lock = threading.Lock()
+        self.check_every_s = check_every_s
+        self._rebuild = threading.Lock()
+        self._next_check = 0.0
         self._stat: tuple[int, int, int] | None = None
         self._programme: Programme | None = None
-        self._revisions: dict[str, Revision] = {}
         self._due: tuple[DueItem, ...] = ()
         self._key: tuple[Any, ...] | None = None
         self._feed: Feed | None = None
+        self.builds = 0
         self._load()  # fail early: a server with no feed is no use
         if self._programme is None:
             raise FeedError(f"{self.path}: cannot serve this programme")
+        self.current()
 
     @property
     def programme(self) -> Programme:
@@ -115,33 +146,44 @@ class FeedSource:
         return self._programme
 
     def current(self) -> Feed:
-        """The feed as it stands now (thread-safe)."""
-        with self._lock:
-            self._load()
-            try:
-                self._due = tuple(self.due_source())
-            except FitplugError as exc:
-                self.log(f"warning: due items unavailable, serving the last known ones: {exc}")
-            now = self.clock()
-            window = feed_window(self.programme, now)
-            key = (self._stat, self._due, window)
-            if self._feed is None or key != self._key:
-                feed = render_feed(self.programme, self._due, now=now, revisions=self._revisions)
-                previous = self._feed
-                if previous is not None:
-                    if feed.etag == previous.etag:
-                        feed = dataclasses.replace(feed, last_modified=previous.last_modified)
-                    elif feed.last_modified <= previous.last_modified:
-                        # New bytes from a change without a time of its own (a due item
-                        # gone): Last-Modified must still move on, or If-Modified-Since
-                        # clients would never see it.
-                        later = max(whole_second_utc(now), previous.last_modified + dt.timedelta(seconds=1))
-                        feed = dataclasses.replace(feed, last_modified=later)
-                if feed.last_modified > whole_second_utc(now):
-                    # RFC 9110 §8.8.2.1: not later than the response's Date.
-                    feed = dataclasses.replace(feed, last_modified=whole_second_utc(now))
-                self._key, self._feed = key, feed
+        """The feed as it stands now (thread-safe; waits only for the very first build)."""
+        feed = self._feed
+        if feed is not None and time.monotonic() < self._next_check:
+            return feed
+        if not self._rebuild.acquire(blocking=feed is None):
+            assert feed is not None
+            return feed  # another thread is looking: serve what we have
+        try:
+            self._next_check = time.monotonic() + self.check_every_s
+            self._refresh()
+            assert self._feed is not None
             return self._feed
+        finally:
+            self._rebuild.release()
+
+    def _refresh(self) -> None:
+        self._load()
+        now = self.clock()
+        key = (self._stat, tuple(_stat(p) for p in self.inputs), feed_window(self.programme, now))
+        if self._feed is not None and key == self._key:
+            return
+        try:
+            self._due = tuple(self.due_source(self.programme, now))
+        except FitplugError as exc:
+            self.log(f"warning: due items unavailable, serving the last known ones: {exc}")
+        previous = self._feed
+        feed = render_feed(self.programme, self._due, now=now,
+                           previous=previous.body if previous is not None else None)
+        self.builds += 1
+        if previous is not None:
+            if feed.etag == previous.etag:
+                feed = dataclasses.replace(feed, last_modified=previous.last_modified)
+            elif feed.last_modified <= previous.last_modified:
+                # New bytes from a change without a time of its own (a due item gone):
+                # Last-Modified must still move on, or If-Modified-Since clients would miss it.
+                later = max(whole_second_utc(now), previous.last_modified + dt.timedelta(seconds=1))
+                feed = dataclasses.replace(feed, last_modified=later)
+        self._key, self._feed = key, feed
 
     def _load(self) -> None:
         """(Re)read the programme when its file changed; keep the last good one on errors."""
@@ -171,320 +213,171 @@ class FeedSource:
                      "restart `fitplug serve` to publish it under its new URL")
             return
         self._programme = programme
-        self._revisions = self._revise(programme)
-
-    def _revise(self, programme: Programme) -> dict[str, Revision]:
-        now = self.clock()
-        try:
-            return update_revisions(programme, now)
-        except OutputError as exc:
-            self.log(f"warning: cannot record feed revisions ({exc}); SEQUENCE may repeat after a restart")
-            return revise(programme, load_revisions(programme.id), now)
 
 
-class FeedServer(socketserver.ThreadingMixIn, socketserver.TCPServer):
-    """A threaded HTTP/1.1 server with a single URL: the feed."""
+class FeedApp:
+    """The WSGI application: the feed, the page, 404 for the rest."""
 
-    daemon_threads = True
-    # SO_REUSEADDR lets a restart bind at once on POSIX; on Windows it would let
-    # another program take over the port, so it stays off there.
-    allow_reuse_address = os.name != "nt"
-    request_queue_size = 128
-
-    def __init__(self, address: tuple[str, int], source: FeedSource, token: str, *,
-                 log: Log = lambda line: None, max_connections: int = MAX_CONNECTIONS,
-                 head_timeout_s: float = HEAD_TIMEOUT_S, clock: Clock | None = None) -> None:
-        self.address_family = socket.AF_INET6 if ":" in address[0] else socket.AF_INET
+    def __init__(self, source: FeedSource, token: str, *, page_source: PageSource = no_page,
+                 log: Log = lambda line: None) -> None:
         self.source = source
+        self.page_source = page_source
         self.log = log
-        self.head_timeout_s = head_timeout_s
-        self.clock = clock or source.clock
         self.feed_path = f"/{token}/{source.programme.id}.ics"
+        self.page_path = f"/{token}/"
         self.log_path = f"/<token>/{source.programme.id}.ics"
-        self._slots = threading.BoundedSemaphore(max_connections)
-        self._active = 0
-        self._active_changed = threading.Condition()
+
+    def __call__(self, environ: dict[str, Any], start_response: Callable[..., Any]) -> Iterator[bytes]:
+        started = time.monotonic()
+        method = str(environ.get("REQUEST_METHOD", "GET"))
+        path = str(environ.get("PATH_INFO", ""))
+        is_feed = hmac.compare_digest(path.encode("latin-1", "replace"), self.feed_path.encode("latin-1"))
+        is_page = hmac.compare_digest(path.encode("latin-1", "replace"), self.page_path.encode("latin-1"))
+        shown = self.log_path if is_feed else "/<token>/" if is_page else _printable(path)
         try:
-            super().__init__(address, _Handler)
+            status, fields, body = self._answer(method, is_feed, is_page, environ)
+        except Exception:  # noqa: BLE001  # a bug must not leak details to the client
+            self.log(f"internal error:\n{traceback.format_exc().rstrip()}")
+            status, fields, body = _plain(500)
+        sent = b"" if method == "HEAD" else body
+        if "Content-Length" not in dict(fields):
+            fields = [*fields, ("Content-Length", str(len(body)))]
+        start_response(_STATUS[status], fields)
+        ms = (time.monotonic() - started) * 1000
+        client = _printable(str(environ.get("REMOTE_ADDR", "-")))
+        ua = _printable(str(environ.get("HTTP_USER_AGENT", "")))[:80]
+        self.log(f'{client} "{method} {shown}" {status} {len(sent)} {ms:.1f}ms "{ua}"')
+        return iter([sent])
+
+    def _answer(self, method: str, is_feed: bool, is_page: bool,
+                environ: dict[str, Any]) -> tuple[int, list[tuple[str, str]], bytes]:
+        if environ.get("SERVER_PROTOCOL") == "HTTP/1.1" and not environ.get("HTTP_HOST"):
+            return _plain(400)  # RFC 9112 §3.2: an HTTP/1.1 request must name its host
+        if method not in ("GET", "HEAD"):
+            status, fields, body = _plain(405)
+            return status, [*fields, ("Allow", "GET, HEAD")], body
+        if is_feed:
+            feed = self.source.current()
+            validators = [("ETag", feed.etag),
+                          ("Last-Modified", email.utils.format_datetime(feed.last_modified, usegmt=True)),
+                          ("Cache-Control", f"private, max-age={MAX_AGE_S}")]
+            if _not_modified(environ, feed.etag, feed.last_modified):
+                return 304, validators, b""
+            return 200, [("Content-Type", "text/calendar; charset=utf-8"), *validators,
+                         ("Content-Disposition", f'inline; filename="{self.source.programme.id}.ics"'),
+                         ("X-Content-Type-Options", "nosniff")], feed.body
+        if is_page:
+            page = self.page_source()
+            if page is not None:
+                validators = [("ETag", page.etag), ("Cache-Control", "private, no-cache")]
+                if _not_modified(environ, page.etag, None):
+                    return 304, validators, b""
+                return 200, [("Content-Type", page.content_type), *validators,
+                             ("X-Content-Type-Options", "nosniff")], page.body
+        return _plain(404)
+
+
+_STATUS = {200: "200 OK", 304: "304 Not Modified", 400: "400 Bad Request", 404: "404 Not Found",
+           405: "405 Method Not Allowed", 500: "500 Internal Server Error"}
+
+
+def _plain(status: int) -> tuple[int, list[tuple[str, str]], bytes]:
+    return status, [("Content-Type", "text/plain; charset=utf-8")], (_STATUS[status][4:] + ".\n").encode()
+
+
+def _not_modified(environ: dict[str, Any], etag: str, last_modified: dt.datetime | None) -> bool:
+    """RFC 9110 §13.2.2: If-None-Match decides when present, else If-Modified-Since.
+    A date that cannot be read is ignored (§13.1.3), whatever it holds."""
+    inm = environ.get("HTTP_IF_NONE_MATCH")
+    if inm is not None:
+        tags = [t.strip() for t in str(inm).split(",")]
+        return "*" in tags or any(t.removeprefix("W/") == etag for t in tags)
+    ims = environ.get("HTTP_IF_MODIFIED_SINCE")
+    if ims is None or last_modified is None:
+        return False
+    try:
+        since = email.utils.parsedate_to_datetime(str(ims))
+        if since.tzinfo is None:
+            since = since.replace(tzinfo=dt.UTC)
+        return last_modified <= since
+    except (TypeError, ValueError, IndexError, OverflowError):
+        return False
+
+
+class FeedServer:
+    """waitress serving :class:`FeedApp` on one address, with a stop that works from any thread."""
+
+    def __init__(self, address: tuple[str, int], app: FeedApp, *, max_connections: int = MAX_CONNECTIONS,
+                 head_timeout_s: float = HEAD_TIMEOUT_S, threads: int = THREADS) -> None:
+        from waitress.server import create_server  # kept out of the other commands' start-up
+
+        self.app = app
+        self.source = app.source
+        self.feed_path = app.feed_path
+        self._stop = threading.Event()
+        self._stopped = threading.Event()
+        try:
+            self._server = create_server(
+                app, host=address[0], port=address[1], threads=threads, ident="fitplug",
+                connection_limit=max_connections, channel_timeout=max(1, round(head_timeout_s)),
+                cleanup_interval=min(CLEANUP_S, max(1, round(head_timeout_s))),
+                max_request_header_size=MAX_HEAD_BYTES, max_request_body_size=0,
+                asyncore_use_poll=True, expose_tracebacks=False, clear_untrusted_proxy_headers=True,
+            )
         except OSError as exc:
             raise FeedError(f"cannot listen on {_host_port(address[0], address[1])}: "
                             f"{exc.strerror or exc}") from exc
+        logging.getLogger("waitress.queue").setLevel(logging.ERROR)
+        # waitress closes connections idle for channel_timeout; a client trickling a byte now
+        # and then is never idle, so a connection also ends LIFETIME_FACTOR × head_timeout_s
+        # after it opened unless a request of it is being answered.
+        lifetime = LIFETIME_FACTOR * head_timeout_s
+        idle_check = self._server.maintenance
+
+        def maintenance(now: float) -> None:
+            idle_check(now)
+            for channel in list(self._server.active_channels.values()):
+                if not channel.requests and now - channel.creation_time > lifetime:
+                    channel.will_close = True
+
+        self._server.maintenance = maintenance
 
     @property
     def port(self) -> int:
-        return int(self.server_address[1])
+        return int(self._server.effective_port)
 
-    def process_request(self, request: Any, client_address: Any) -> None:
-        if not self._slots.acquire(blocking=False):
-            # Full: answer from the accepting thread without reading, so a flood of
-            # idle connections costs no threads.
-            try:
-                request.settimeout(1.0)
-                request.sendall(_response(503, self._date(), [("Retry-After", "5")], b"Busy.\n"))
-            except OSError:
-                pass
-            self.shutdown_request(request)
-            self.log(f"{_client(client_address)} - 503 (too many connections)")
-            return
-        try:
-            super().process_request(request, client_address)
-        except BaseException:
-            self._slots.release()
-            raise
+    def serve_forever(self, poll_interval: float = 0.5) -> None:
+        """Serve until :meth:`shutdown` (or Ctrl-C in the main thread)."""
+        from waitress import wasyncore
 
-    def process_request_thread(self, request: Any, client_address: Any) -> None:
-        with self._active_changed:
-            self._active += 1
+        server = self._server
         try:
-            super().process_request_thread(request, client_address)
+            while not self._stop.is_set():
+                wasyncore.loop(timeout=poll_interval, map=server._map, use_poll=True, count=1)
         finally:
-            self._slots.release()
-            with self._active_changed:
-                self._active -= 1
-                self._active_changed.notify_all()
+            self._stopped.set()
+
+    def shutdown(self) -> None:
+        """Stop :meth:`serve_forever` and wait for it to return."""
+        self._stop.set()
+        self._server.pull_trigger()
+        self._stopped.wait(5)
+
+    def server_close(self) -> None:
+        """Close the listening socket and every connection; let requests in flight finish briefly."""
+        from waitress import wasyncore
+
+        self._server.task_dispatcher.shutdown(cancel_pending=True, timeout=STOP_GRACE_S)
+        wasyncore.close_all(self._server._map)
 
     def wait_for_requests(self, timeout_s: float) -> bool:
-        """Wait until no request is being handled (at most ``timeout_s``); ``True`` if none is."""
-        with self._active_changed:
-            return self._active_changed.wait_for(lambda: self._active == 0, timeout=timeout_s)
-
-    def handle_error(self, request: Any, client_address: Any) -> None:
-        self.log(f"{_client(client_address)} - internal error:\n{traceback.format_exc().rstrip()}")
-
-    def _date(self) -> str:
-        return email.utils.format_datetime(whole_second_utc(self.clock()), usegmt=True)
-
-
-class _HeadError(Exception):
-    def __init__(self, status: int, partial: bool = True) -> None:
-        self.status = status
-        self.partial = partial
-
-
-class _Handler(socketserver.BaseRequestHandler):
-    server: FeedServer
-
-    def handle(self) -> None:
-        started = time.monotonic()
-        sock: socket.socket = self.request
-        srv = self.server
-        client = _client(self.client_address)
-        try:
-            head, extra = _read_head(sock, started + srv.head_timeout_s)
-        except _HeadError as exc:
-            if exc.partial:
-                srv.log(f"{client} - {exc.status} ({_REASONS[exc.status].lower()})")
-                try:
-                    self._send(sock, exc.status, [], _body(exc.status))
-                except OSError:
-                    return
-            _linger(sock)
-            return
-        except OSError:
-            return
-        if head is None:
-            return  # closed before sending anything
-
-        status, method, shown, length, ua = 400, "-", "-", 0, ""
-        try:
-            request = _parse_head(head)
-            method, target, version, headers = request
-            ua = headers.get("user-agent", "")
-            path = _path_of(target)
-            is_feed = hmac.compare_digest(path.encode("latin-1"), srv.feed_path.encode("latin-1"))
-            shown = srv.log_path if is_feed else _printable(path)
-            if version == "HTTP/1.1" and "host" not in headers:
-                status = 400
-                length = self._send(sock, 400, [], _body(400))
-            elif method not in ("GET", "HEAD"):
-                status = 405
-                length = self._send(sock, 405, [("Allow", "GET, HEAD")], _body(405))
-            elif not is_feed:
-                status = 404
-                length = self._send(sock, 404, [], _body(404), head_only=method == "HEAD")
-            else:
-                status, length = self._send_feed(sock, method, headers)
-        except _HeadError as exc:
-            status = exc.status
-            try:
-                length = self._send(sock, status, [], _body(status))
-            except OSError:
-                pass
-        except OSError as exc:  # the client went away mid-answer
-            srv.log(f'{client} "{method} {shown}" aborted: {exc.strerror or exc}')
-            return
-        except Exception:  # noqa: BLE001  # a bug must not leak details to the client
-            status = 500
-            srv.log(f"{client} - internal error:\n{traceback.format_exc().rstrip()}")
-            try:
-                length = self._send(sock, 500, [], _body(500))
-            except OSError:
-                pass
-        ms = (time.monotonic() - started) * 1000
-        srv.log(f'{client} "{method} {shown}" {status} {length} {ms:.1f}ms "{_printable(ua)[:80]}"')
-        _linger(sock, has_unread=bool(extra))
-
-    def _send_feed(self, sock: socket.socket, method: str, headers: dict[str, str]) -> tuple[int, int]:
-        feed = self.server.source.current()
-        last_modified = email.utils.format_datetime(feed.last_modified, usegmt=True)
-        validators = [
-            ("ETag", feed.etag),
-            ("Last-Modified", last_modified),
-            ("Cache-Control", f"private, max-age={MAX_AGE_S}"),
-        ]
-        if _not_modified(headers, feed):
-            # RFC 9110 §15.4.5: a 304 carries the validators and caching fields only.
-            return 304, self._send(sock, 304, validators, b"", head_only=True, length=False)
-        fields = [
-            ("Content-Type", "text/calendar; charset=utf-8"),
-            *validators,
-            ("Content-Disposition", f'inline; filename="{self.server.source.programme.id}.ics"'),
-            ("X-Content-Type-Options", "nosniff"),
-        ]
-        return 200, self._send(sock, 200, fields, feed.body, head_only=method == "HEAD")
-
-    def _send(self, sock: socket.socket, status: int, fields: list[tuple[str, str]], body: bytes,
-              *, head_only: bool = False, length: bool = True) -> int:
-        if length:
-            fields = [*fields, ("Content-Length", str(len(body)))]
-        if status >= 400 and not any(k == "Content-Type" for k, _ in fields):
-            fields = [("Content-Type", "text/plain; charset=utf-8"), *fields]
-        data = _response(status, self.server._date(), fields, b"" if head_only else body)
-        sock.settimeout(SEND_TIMEOUT_S)
-        sock.sendall(data)
-        return 0 if head_only else len(body)
-
-
-# --- HTTP details -----------------------------------------------------------------
-
-
-def _read_head(sock: socket.socket, deadline: float) -> tuple[bytes | None, bytes]:
-    """The request head up to the blank line, and any bytes after it.
-
-    ``None`` when the client closed without sending anything. Raises
-    :class:`_HeadError` for a head too long (414/431) or too slow (408).
-    """
-    buf = b""
-    while True:
-        first_line_end = buf.lstrip(b"\r\n").find(b"\n")
-        if (first_line_end < 0 and len(buf) > MAX_REQUEST_LINE) or first_line_end > MAX_REQUEST_LINE:
-            raise _HeadError(414)
-        crlf, lf = buf.find(b"\r\n\r\n"), buf.find(b"\n\n")
-        end, gap = (crlf, 4) if crlf >= 0 and (lf < 0 or crlf < lf) else (lf, 2)
-        if end > MAX_HEAD_BYTES or (end < 0 and len(buf) > MAX_HEAD_BYTES):
-            raise _HeadError(431)
-        if end >= 0:
-            return buf[:end], buf[end + gap:]
-        remaining = deadline - time.monotonic()
-        if remaining <= 0:
-            raise _HeadError(408, partial=bool(buf))
-        sock.settimeout(remaining)
-        try:
-            chunk = sock.recv(4096)
-        except TimeoutError:
-            raise _HeadError(408, partial=bool(buf)) from None
-        if not chunk:
-            if not buf:
-                return None, b""
-            raise _HeadError(400, partial=False)  # half a request, then gone: nobody to answer
-        buf += chunk
-
-
-def _parse_head(head: bytes) -> tuple[str, str, str, dict[str, str]]:
-    lines = [line.rstrip(b"\r") for line in head.split(b"\n")]
-    while lines and not lines[0]:  # RFC 9112 §2.2: ignore empty lines before the request line
-        lines.pop(0)
-    if not lines:
-        raise _HeadError(400)
-    parts = lines[0].split(b" ")
-    if len(parts) != 3 or not _TOKEN_CHARS.match(parts[0]):
-        raise _HeadError(400)
-    method, target, version = (p.decode("latin-1") for p in parts)
-    if not re.fullmatch(r"HTTP/\d\.\d", version):
-        raise _HeadError(400)
-    if version not in ("HTTP/1.0", "HTTP/1.1"):
-        raise _HeadError(505)
-    if len(lines) - 1 > MAX_HEADERS:
-        raise _HeadError(431)
-    headers: dict[str, str] = {}
-    for line in lines[1:]:
-        name, sep, value = line.partition(b":")
-        if not sep or not _TOKEN_CHARS.match(name):  # also refuses obsolete line folding
-            raise _HeadError(400)
-        key = name.decode("latin-1").lower()
-        text = value.strip(b" \t").decode("latin-1")
-        headers[key] = f"{headers[key]}, {text}" if key in headers else text
-    return method, target, version, headers
-
-
-def _path_of(target: str) -> str:
-    """The path of a request target (origin or absolute form), without the query."""
-    if not target.startswith("/"):
-        if target.lower().startswith(("http://", "https://")):
-            return urlsplit(target).path or "/"
-        raise _HeadError(400)
-    return target.split("?", 1)[0].split("#", 1)[0]
-
-
-def _not_modified(headers: dict[str, str], feed: Feed) -> bool:
-    """RFC 9110 §13.2.2: If-None-Match decides when present, else If-Modified-Since."""
-    inm = headers.get("if-none-match")
-    if inm is not None:
-        tags = [t.strip() for t in inm.split(",")]
-        return "*" in tags or any(t.removeprefix("W/") == feed.etag for t in tags)
-    ims = headers.get("if-modified-since")
-    if ims is None:
-        return False
-    try:
-        since = email.utils.parsedate_to_datetime(ims)
-    except (TypeError, ValueError, IndexError):
-        return False
-    if since.tzinfo is None:
-        since = since.replace(tzinfo=dt.UTC)
-    return feed.last_modified <= since
-
-
-def _response(status: int, date: str, fields: list[tuple[str, str]], body: bytes) -> bytes:
-    lines = [f"HTTP/1.1 {status} {_REASONS[status]}", f"Date: {date}", "Server: fitplug",
-             *(f"{k}: {v}" for k, v in fields), "Connection: close", "", ""]
-    return "\r\n".join(lines).encode("latin-1") + body
-
-
-def _body(status: int) -> bytes:
-    return f"{_REASONS[status]}.\n".encode("ascii")
-
-
-def _linger(sock: socket.socket, has_unread: bool = False) -> None:
-    """Close gently: stop sending, then read what the client still sends (briefly), so
-    unread input does not turn the close into a reset that loses the response."""
-    try:
-        sock.shutdown(socket.SHUT_WR)
-        deadline = time.monotonic() + (0.5 if has_unread else 0.2)
-        drained = 0
-        while drained < 65536:
-            remaining = deadline - time.monotonic()
-            if remaining <= 0:
-                break
-            sock.settimeout(remaining)
-            chunk = sock.recv(4096)
-            if not chunk:
-                break
-            drained += len(chunk)
-    except OSError:
-        pass
+        return True  # server_close waits for the worker threads
 
 
 def _printable(text: str) -> str:
     """``text`` for a log line: non-printable characters escaped, at most 200 characters."""
     out = "".join(c if 32 <= ord(c) < 127 and c != '"' else f"\\x{ord(c):02x}" for c in text[:200])
     return out + ("…" if len(text) > 200 else "")
-
-
-def _client(address: Any) -> str:
-    try:
-        return str(address[0])
-    except (TypeError, IndexError):
-        return "-"
 
 
 def _host_port(host: str, port: int) -> str:
@@ -524,19 +417,23 @@ def open_server(
     rotate_token: bool = False,
     clock: Clock,
     due_source: DueSource = no_due_items,
+    inputs: Sequence[Path] = (),
+    page_source: PageSource | None = None,
     log: Log = lambda line: None,
     max_connections: int = MAX_CONNECTIONS,
     head_timeout_s: float = HEAD_TIMEOUT_S,
+    check_every_s: float = CHECK_EVERY_S,
 ) -> tuple[FeedServer, ServeInfo]:
-    """Load the programme, get the token and bind the socket (not yet serving)."""
-    source = FeedSource(programme_path, clock=clock, due_source=due_source, log=log)
+    """Load the programme, build the feed, get the token and bind the socket (not yet serving)."""
+    source = FeedSource(programme_path, clock=clock, due_source=due_source, inputs=inputs, log=log,
+                        check_every_s=check_every_s)
     token = feed_token(rotate=rotate_token)
-    server = FeedServer((host, port), source, token, log=log, max_connections=max_connections,
-                        head_timeout_s=head_timeout_s)
+    app = FeedApp(source, token, page_source=page_source or no_page, log=log)
+    server = FeedServer((host, port), app, max_connections=max_connections, head_timeout_s=head_timeout_s)
     shown = host
     if host in ("0.0.0.0", "::", ""):
         shown = socket.gethostname()
-    netloc = _host_port(shown, server.port) if ":" in shown else f"{shown}:{server.port}"
+    netloc = _host_port(shown, server.port)
     info = ServeInfo(
         url=f"http://{netloc}{server.feed_path}",
         webcal_url=f"webcal://{netloc}{server.feed_path}",
@@ -556,14 +453,17 @@ def serve_feed(
     rotate_token: bool = False,
     clock: Clock,
     due_source: DueSource = no_due_items,
+    inputs: Sequence[Path] = (),
+    page_source: PageSource | None = None,
     log: Log = lambda line: None,
     on_ready: Callable[[ServeInfo], None] = lambda info: None,
 ) -> None:
     """Serve the feed in the foreground until Ctrl-C (or SIGTERM), then close the socket."""
     server, info = open_server(programme_path, host=host, port=port, rotate_token=rotate_token,
-                               clock=clock, due_source=due_source, log=log)
+                               clock=clock, due_source=due_source, inputs=inputs, page_source=page_source,
+                               log=log)
     previous = None
-    if threading.current_thread() is threading.main_thread():
+    if threading.current_thread() is threading.main_thread() and os.name != "nt":
         def stop(signum: int, frame: FrameType | None) -> None:
             raise KeyboardInterrupt
 
@@ -574,7 +474,6 @@ def serve_feed(
     except KeyboardInterrupt:
         pass
     finally:
-        server.server_close()  # no new connections; let the ones in flight finish (briefly)
-        server.wait_for_requests(STOP_GRACE_S)
+        server.server_close()
         if previous is not None:
             signal.signal(signal.SIGTERM, previous)

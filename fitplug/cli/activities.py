@@ -39,12 +39,14 @@ class _Bar:
 @click.option("--strict", is_flag=True, help="Exit 1 when any file could not be read.")
 @click.option("--verify", is_flag=True, hidden=True,
               help="Kept for scripts: every file's CRC is checked anyway.")
+@click.option("--publish", is_flag=True,
+              help="Then put the feed at the URL `fitplug publish` last wrote to, if it changed.")
 @options.json_option
 @app_options
 @translate_errors
 def sync(
     app: App, sources: tuple[Path, ...], programme: Path | None, device: Path | None, strict: bool,
-    verify: bool, as_json: bool,
+    verify: bool, publish: bool, as_json: bool,
 ) -> None:
     """Read recorded activities into the store and say what is due.
 
@@ -63,7 +65,7 @@ def sync(
     Example:
       fitplug sync ~/Downloads/garmin-export.zip --programme my-glutes.toml
       fitplug sync --device /Volumes/GARMIN
-      fitplug sync
+      fitplug sync --publish
     """
     from fitplug.app.sync import sync_activities
     from fitplug.cli import report
@@ -81,6 +83,12 @@ def sync(
     else:
         for line in report.sync_lines(result, loaded, now):
             click.echo(line)
+    if publish:
+        from fitplug.app.calendar import publish as publish_feed
+
+        published = publish_feed(programme, None, now=now, db_path=app.store_path())
+        click.echo(f"Published {published.url}" if published.changed else
+                   f"{published.url} is up to date", err=as_json)
     bad = len(result.skipped) + result.known_bad
     if strict and bad:
         raise click.ClickException(f"{bad} file{'s' if bad != 1 else ''} could not be read (--strict)")

@@ -109,4 +109,42 @@ def serve(app: App, programme: Path | None, host: str, port: int, rotate_token: 
     click.echo("Stopped.", err=True)
 
 
-COMMANDS = (calendar, serve)
+@click.command()
+@click.argument("targets", nargs=-1, metavar="[PROGRAMME] [URL]")
+@app_options
+@translate_errors
+def publish(app: App, targets: tuple[str, ...]) -> None:
+    """Put the calendar feed at a WebDAV URL, so any calendar can subscribe to it.
+
+    URL names the file to write on a WebDAV server (Nextcloud, ownCloud,
+    Fastmail files, a NAS, Apache or nginx with DAV); its public https link is
+    what Google, iCloud and Outlook.com subscribe to. The feed is written only
+    when it changed, and only if nobody else changed it since it was read
+    (If-Match). Credentials come from ~/.netrc or FITPLUG_PUBLISH_USER and
+    FITPLUG_PUBLISH_PASSWORD, never from the command line. URL and PROGRAMME
+    default to the last ones used; `fitplug sync --publish` publishes after a sync.
+
+    \b
+    Examples:
+      fitplug publish my-programme.toml https://cloud.example.com/remote.php/dav/files/me/glutes.ics
+      fitplug publish
+    """
+    from fitplug.app.calendar import publish as publish_feed
+
+    if len(targets) > 2:
+        raise click.UsageError("at most a PROGRAMME and a URL")
+    urls = [t for t in targets if "://" in t]
+    files = [t for t in targets if "://" not in t]
+    if len(urls) > 1 or len(files) > 1:
+        raise click.UsageError("give at most one PROGRAMME and one URL")
+    programme = Path(files[0]) if files else None
+    if programme is not None and not programme.is_file():
+        raise click.UsageError(f"{programme}: no such programme file")
+    result = publish_feed(programme, urls[0] if urls else None, now=app.now(), db_path=app.store_path())
+    if result.changed:
+        click.echo(f"Published {result.url}: {result.feed.sessions} sessions, {result.feed.due} due items")
+    else:
+        click.echo(f"{result.url} is up to date; nothing written")
+
+
+COMMANDS = (calendar, serve, publish)

@@ -42,8 +42,10 @@ __all__ = [
 MAX_FILE_BYTES = 256 * 1024
 
 _TOP_KEYS = ("programme", "targets", "due", "band", "exercises", "sessions", "post_run")
-_PROGRAMME_KEYS = ("id", "name", "timezone", "description", "start")
+_PROGRAMME_KEYS = ("id", "name", "timezone", "description", "start", "reminder_min")
 _BAND_KEYS = ("ladder", "threshold", "sessions")
+#: the longest calendar reminder: a week before
+MAX_REMINDER_MIN = 7 * 24 * 60
 _TARGET_KEYS = ("stretch_days_per_week",)
 _DUE_KEYS = ("min_run_min", "lapse")
 
@@ -104,6 +106,7 @@ class _Head:
     timezone: str
     description: str
     start: dt.date | None = None
+    reminder_min: int = 30
 
 
 def _check_programme(problems: Problems, doc: dict[str, Any], source: str | None) -> Programme | None:
@@ -124,6 +127,7 @@ def _check_programme(problems: Problems, doc: dict[str, Any], source: str | None
     programme = Programme(
         id=head.id, name=head.name, timezone=head.timezone, sessions=tuple(sessions), post_run=post_run,
         due=due, targets=targets, description=head.description, source=source, start=head.start, band=band,
+        reminder_min=head.reminder_min,
     )
     for path, message in limit_problems(programme):  # what a watch could not keep as planned
         problems.fail(path, message)
@@ -142,9 +146,10 @@ def _check_head(problems: Problems, doc: dict[str, Any]) -> _Head | None:
     description = f.text(problems, head, path, "description", default="",
                          max_chars=MAX_DESCRIPTION_CHARS, single_line=False)
     start = _check_start(problems, head, path)
-    if pid is None or name is None or tz is None:
+    reminder = f.integer(problems, head, path, "reminder_min", 0, MAX_REMINDER_MIN, default=30)
+    if pid is None or name is None or tz is None or reminder is None:
         return None
-    return _Head(pid, name, tz, description or "", start)
+    return _Head(pid, name, tz, description or "", start, reminder)
 
 
 def _check_start(problems: Problems, head: Mapping[str, Any], path: KeyPath) -> dt.date | None:
