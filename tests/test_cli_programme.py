@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import datetime as dt
+
 import json
 from pathlib import Path
 
@@ -23,12 +25,17 @@ def test_templates_lists_all(runner: CliRunner) -> None:
 
 def test_init_writes_default_and_remembers(runner: CliRunner, tmp_path: Path, fitplug_home: Path) -> None:
     target = tmp_path / "mine.toml"
-    result = runner.invoke(cli, ["init", str(target)], catch_exceptions=False)
+    result = runner.invoke(cli, ["--now", "2026-12-01T23:30:00+00:00", "init", str(target)], catch_exceptions=False)
     assert result.exit_code == 0
     assert result.output == (f"Wrote {target} from the default template; edit it, then run:\n"
                              f"  fitplug build {target}\n"
+                             "Tracking starts on Tue 01 Dec 2026 (start in the file; move it if you began earlier).\n"
                              f"Remembered {target} as the programme for later commands.\n")
-    assert target.read_text() == P.template_text("glute-runner")
+    # the template, with today (in the programme's zone, London) as the day the runner starts
+    template = P.template_text("glute-runner")
+    assert "# start = 2026-11-18" in template
+    assert target.read_text() == template.replace("# start = 2026-11-18", "start = 2026-12-01")
+    assert P.load_programme(target).start == dt.date(2026, 12, 1)
     settings = json.loads((fitplug_home / "config" / "settings.json").read_text())
     assert settings["programme"] == str(target.resolve())
     again = runner.invoke(cli, ["check"], catch_exceptions=False)  # the remembered programme
@@ -38,9 +45,11 @@ def test_init_writes_default_and_remembers(runner: CliRunner, tmp_path: Path, fi
 @pytest.mark.parametrize("name", P.template_names())
 def test_init_each_template(runner: CliRunner, tmp_path: Path, name: str) -> None:
     target = tmp_path / f"{name}.toml"
-    result = runner.invoke(cli, ["init", "--template", name, str(target)], catch_exceptions=False)
+    result = runner.invoke(cli, ["--now", "2026-12-01T12:00:00+00:00", "init", "--template", name, str(target)],
+                           catch_exceptions=False)
     assert result.exit_code == 0
-    assert P.load_programme(target).id
+    loaded = P.load_programme(target)
+    assert loaded.id and loaded.start == dt.date(2026, 12, 1)  # every template gets the day it was written
 
 
 def test_init_refuses_to_overwrite(runner: CliRunner, tmp_path: Path) -> None:
@@ -50,8 +59,9 @@ def test_init_refuses_to_overwrite(runner: CliRunner, tmp_path: Path) -> None:
     assert result.exit_code == 1
     assert result.output == f"Error: {target} exists; use --force to overwrite it\n"
     assert target.read_text() == "my own edits"
-    forced = runner.invoke(cli, ["init", "--force", str(target)])
-    assert forced.exit_code == 0 and target.read_text() == P.template_text("glute-runner")
+    forced = runner.invoke(cli, ["--now", "2026-12-01T12:00:00+00:00", "init", "--force", str(target)])
+    assert forced.exit_code == 0
+    assert target.read_text() == P.template_text("glute-runner").replace("# start = 2026-11-18", "start = 2026-12-01")
 
 
 def test_init_unknown_template(runner: CliRunner, tmp_path: Path) -> None:

@@ -270,3 +270,28 @@ def test_json_keys_are_documented(runner: CliRunner, tmp_path: Path) -> None:
         keys |= set(step)
     for key in sorted(keys):
         assert f"`{key}`" in doc, f"{key} is not in docs/json.md"
+
+
+def test_a_rebuild_raises_sequence_only_for_the_sessions_that_changed(runner: CliRunner, tmp_path: Path) -> None:
+    """`build` derives SEQUENCE from the feed it replaces: the same programme keeps the same bytes;
+    an edited session's events go up by one, the others stay."""
+    from icalendar import Calendar
+
+    out = tmp_path / "out"
+    programme = tmp_path / "p.toml"
+    programme.write_text(Path(GLUTE).read_text(encoding="utf-8"), encoding="utf-8")
+    assert runner.invoke(cli, [*NOW, "build", str(programme), "-o", str(out)]).exit_code == 0
+    first = (out / "glute-runner.ics").read_bytes()
+    assert runner.invoke(cli, [*NOW, "build", str(programme), "-o", str(out)]).exit_code == 0
+    assert (out / "glute-runner.ics").read_bytes() == first
+    text = programme.read_text(encoding="utf-8")
+    assert 'time = "07:00"' in text
+    programme.write_text(text.replace('time = "07:00"', 'time = "07:30"', 1), encoding="utf-8")
+    assert runner.invoke(cli, [*NOW, "build", str(programme), "-o", str(out)]).exit_code == 0
+
+    def sequences(body: bytes) -> dict[str, int]:
+        return {str(e["UID"]): int(e.get("SEQUENCE", 0)) for e in Calendar.from_ical(body).walk("VEVENT")}
+
+    before, after = sequences(first), sequences((out / "glute-runner.ics").read_bytes())
+    assert set(before) == set(after) and before
+    assert {after[uid] - before[uid] for uid in before} == {1}  # the one session moved: all its events

@@ -96,42 +96,39 @@ def test_the_console_check_sees_errors_and_refused_fetches(tmp_path: Path) -> No
     assert any("Content Security Policy" in m for m in messages), messages
 
 
-def test_the_page_source_over_http_in_the_browser(page_file: Path, tmp_path: Path) -> None:
-    """`app.progress.page_source` as a server would use it, on loopback, at a token path.
-
-    A stand-in for `fitplug serve` until it serves the page: Python's own HTTP
-    server answers ``/TOKEN/`` from the callable and nothing else.
-    """
-    import http.server
-    import threading
-
-    from fitplug.app.progress import page_source
+def test_fitplug_serve_serves_the_page_at_its_secret_folder(page_file: Path, tmp_path: Path) -> None:
+    """The real `fitplug serve`, on loopback: the page at ``/TOKEN/`` loads in the browser with no
+    console message; without the token there is nothing."""
+    import os
+    import signal
+    import subprocess
+    import sys
+    import urllib.error
+    import urllib.request
 
     db = page_file.parent / "store.sqlite3"
-    source = page_source(PROGRAMME_FILE, db, clock=lambda: NOW)
-    calls: list[str] = []
-
-    class Handler(http.server.BaseHTTPRequestHandler):
-        def do_GET(self) -> None:
-            calls.append(self.path)
-            body, status = (source(), 200) if self.path == "/s3cret/" else (b"not here", 404)
-            self.send_response(status)
-            self.send_header("Content-Type", "text/html; charset=utf-8")
-            self.send_header("Content-Length", str(len(body)))
-            self.end_headers()
-            self.wfile.write(body)
-
-        def log_message(self, *args: object) -> None:
-            pass
-
-    server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), Handler)
-    thread = threading.Thread(target=server.serve_forever, daemon=True)
-    thread.start()
+    env = {**os.environ, "FITPLUG_NOW": NOW.isoformat(), "FITPLUG_DB": str(db), "PYTHONUNBUFFERED": "1"}
+    proc = subprocess.Popen([sys.executable, "-m", "fitplug", "serve", str(PROGRAMME_FILE), "--port", "0"],
+                            stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, env=env, cwd=tmp_path)
     try:
-        url = f"http://127.0.0.1:{server.server_address[1]}/s3cret/"
-        assert load(url, tmp_path / "http.png", width=900, height=1200) == []
+        assert proc.stdout is not None
+        lines = [proc.stdout.readline() for _ in range(3)]
+        feed = lines[2].strip()
+        folder = feed.rsplit("/", 1)[0] + "/"
+        with urllib.request.urlopen(folder, timeout=30) as response:
+            assert response.status == 200
+            assert response.headers["Content-Type"] == "text/html; charset=utf-8"
+            body = response.read()
+        assert b"Glute strength for runners" in body and b"Week by week" in body
+        root = folder.rsplit("/", 2)[0] + "/"
+        token = folder.rsplit("/", 2)[1]
+        for other in (root, root + "progress.html", root + token[:-1] + ("x" if token[-1] != "x" else "y") + "/"):
+            with pytest.raises(urllib.error.HTTPError) as missing:
+                urllib.request.urlopen(other, timeout=30)
+            assert missing.value.code == 404
+        assert load(folder, tmp_path / "served.png", width=900, height=1200) == []
     finally:
-        server.shutdown()
-        server.server_close()
-    assert calls and set(calls) <= {"/s3cret/", "/favicon.ico"}
-    assert picture(tmp_path / "http.png")[1] > 0.05
+        proc.send_signal(signal.SIGINT)
+        _, err = proc.communicate(timeout=30)
+    assert proc.returncode == 0, err
+    assert picture(tmp_path / "served.png")[1] > 0.05

@@ -196,11 +196,14 @@ def test_sync_publish_republishes_to_the_remembered_url(dav: Dav, programme: Pat
                                                         tmp_path: Path) -> None:
     code, out = run_cli("publish", str(programme), dav.url())
     assert code == 0, out
+    # the runner started the Monday before: the sync's bookkeeping finds Tuesday and Friday missed
+    programme.write_text(programme.read_text(encoding="utf-8").replace(
+        'timezone = "Europe/London"', 'timezone = "Europe/London"\nstart = 2026-11-16', 1), encoding="utf-8")
     empty = tmp_path / "no-activities"
     empty.mkdir()
     code, out = run_cli("sync", str(empty), "--programme", str(programme), "--publish")
     assert code == 0, out
-    # the first sync starts the bookkeeping: the missed strength days are new in the feed
+    # the missed strength days are new in the feed
     assert out.rstrip().endswith(f"Published {dav.url()}")
     published = Calendar.from_ical((dav.root / "cal" / "glutes.ics").read_bytes())
     assert any(str(e["UID"]).startswith("due.") for e in published.walk("VEVENT"))

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import datetime as dt
+import re
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -10,7 +12,7 @@ from fitplug.atomic import write_atomic
 from fitplug.errors import OutputError
 from fitplug.model import Hold, Programme
 from fitplug.programme import load
-from fitplug.programme.schedule import post_run_variants
+from fitplug.programme.schedule import post_run_variants, zone
 from fitplug.programme.steps import count_steps
 from fitplug.programme.watch_limits import (
     MAX_SCHEDULE_ENTRIES,
@@ -38,17 +40,43 @@ def load_programme(path: Path | None, *, remember: bool = False) -> Loaded:
     return Loaded(programme, resolved, changed)
 
 
-def init_programme(path: Path, template: str | None = None, *, force: bool = False) -> Loaded:
-    """Write a template to ``path`` (refusing to overwrite unless ``force``) and remember it."""
+def init_programme(
+    path: Path, template: str | None = None, *, force: bool = False, now: dt.datetime | None = None
+) -> Loaded:
+    """Write a template to ``path`` (refusing to overwrite unless ``force``) and remember it.
+
+    With ``now``, the file names the day tracking starts (``start``, today in the
+    programme's time zone): the runner sees it and can move it.
+    """
     name = template or load.DEFAULT_TEMPLATE
     text = load.template_text(name)
     programme = load.parse_programme(text, f"template {name}")  # a template that fails is a bug: stop here
+    if now is not None and programme.start is None:
+        text = with_start(text, now.astimezone(zone(programme.timezone)).date())
+        programme = load.parse_programme(text, f"template {name}")
     if path.exists() and not force:
         raise OutputError(f"{path} exists; use --force to overwrite it")
     if path.is_dir():
         raise OutputError(f"{path} is a folder; give a file name such as {path / 'programme.toml'}")
     write_atomic(path, text.encode("utf-8"))
     return Loaded(programme, path, settings.remember(programme=path))
+
+
+_START_LINE = re.compile(r"^# ?start = \S+(?P<rest>.*)$", re.MULTILINE)
+_TIMEZONE_LINE = re.compile(r"^timezone = .*$", re.MULTILINE)
+
+
+def with_start(text: str, day: dt.date) -> str:
+    """``text`` with ``start = day`` under ``[programme]``: in place of a commented ``# start = …``
+    line (keeping its comment), or after the time zone."""
+    found = _START_LINE.search(text)
+    if found:
+        return text[: found.start()] + f"start = {day.isoformat()}{found['rest']}" + text[found.end():]
+    tz = _TIMEZONE_LINE.search(text)
+    if tz is None:
+        return text
+    line = f"start = {day.isoformat()}                # the day you start: nothing before it counts as missed"
+    return text[: tz.end()] + "\n" + line + text[tz.end():]
 
 
 def templates() -> list[tuple[str, str, bool]]:

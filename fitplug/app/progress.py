@@ -12,6 +12,7 @@ the moment it is asked.
 from __future__ import annotations
 
 import datetime as dt
+import hashlib
 from collections.abc import Callable, Sequence
 from pathlib import Path
 
@@ -30,6 +31,7 @@ from fitplug.activities.plan import plan_against_done
 from fitplug.activities.store import Store, reading
 from fitplug.app.programme import load_programme
 from fitplug.atomic import write_atomic
+from fitplug.calendar.server import Page, PageSource
 from fitplug.model import ActivitySummary, Exercise, Hold, Programme, Reps
 from fitplug.programme.schedule import expand, post_run_variants, zone
 from fitplug.progress.html import render
@@ -230,3 +232,16 @@ def page_source(
         return render_page(programme_file, db_path=db_path, now=now())
 
     return source
+
+
+def served_page(
+    programme_file: Path | None, db_path: Path, clock: Callable[[], dt.datetime] | None = None
+) -> PageSource:
+    """The page as `fitplug serve` answers it at ``/TOKEN/``: always current, with a strong ETag."""
+    source = page_source(programme_file, db_path, clock)
+
+    def page() -> Page:
+        body = source()
+        return Page(body, "text/html; charset=utf-8", f'"{hashlib.sha256(body).hexdigest()[:32]}"')
+
+    return page

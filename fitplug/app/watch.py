@@ -7,7 +7,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from fitplug import settings
-from fitplug.app.calendar import calendar_feed, recorded_due_items
+from fitplug.app.calendar import calendar_feed, read_previous, recorded_due_items
 from fitplug.app.programme import load_programme
 from fitplug.atomic import write_all_atomic
 from fitplug.errors import DeviceError
@@ -121,7 +121,9 @@ def build_outputs(
     programme = loaded.programme
     built = workout_set(programme, now=now, created=created)
     due = recorded_due_items(programme, now=now, db_path=db_path)
-    feed = calendar_feed(programme, now=now, due_items=due)
+    # the feed it replaces carries each session's SEQUENCE on (a changed one gets the next)
+    feed = calendar_feed(programme, now=now, due_items=due,
+                         previous=read_previous(output_dir / f"{programme.id}.ics"))
     owner = built.owner()
     targets: dict[Path, bytes] = {}
     conflicts: list[Path] = []

@@ -90,6 +90,7 @@ def serve(app: App, programme: Path | None, host: str, port: int, rotate_token: 
       fitplug serve --rotate-token
     """
     from fitplug.app.calendar import serve as run_server
+    from fitplug.app.progress import served_page
     from fitplug.calendar.server import ServeInfo
 
     def ready(info: ServeInfo) -> None:
@@ -98,6 +99,7 @@ def serve(app: App, programme: Path | None, host: str, port: int, rotate_token: 
         click.echo(f"Serving {info.programme_name!r}. Subscribe with:")
         click.echo(f"  {info.webcal_url}")
         click.echo(f"  {info.url}")
+        click.echo(f"Progress page: {info.url.rsplit('/', 1)[0]}/", err=True)
         click.echo("Press Ctrl-C to stop.", err=True)
 
     def log(line: str) -> None:
@@ -105,7 +107,8 @@ def serve(app: App, programme: Path | None, host: str, port: int, rotate_token: 
         click.echo(f"{stamp} {line}", err=True)
 
     run_server(programme, host=host, port=port, rotate_token=rotate_token, clock=app.now,
-               db_path=app.store_path(), log=log, on_ready=ready)
+               db_path=app.store_path(), log=log, on_ready=ready,
+               page_source=served_page(programme, app.store_path(), app.now))
     click.echo("Stopped.", err=True)
 
 

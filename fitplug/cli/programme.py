@@ -6,7 +6,7 @@ from pathlib import Path
 
 import click
 
-from fitplug.cli.options import translate_errors
+from fitplug.cli.options import App, app_options, translate_errors
 
 
 @click.command()
@@ -30,12 +30,14 @@ def templates() -> None:
 @click.option("--template", "-t", default=None, metavar="NAME",
               help="Template to start from (see `fitplug templates`; default: glute-runner).")
 @click.option("--force", is_flag=True, help="Overwrite PATH if it exists.")
+@app_options
 @translate_errors
-def init(path: Path, template: str | None, force: bool) -> None:
+def init(app: App, path: Path, template: str | None, force: bool) -> None:
     """Write a programme file to edit, from a template, and remember it.
 
     The file is checked before it is written; later commands use it when no
-    programme is named.
+    programme is named. It names today as the day you start (`start`): nothing
+    before it counts as missed; move it if you began earlier.
 
     \b
     Example:
@@ -44,9 +46,12 @@ def init(path: Path, template: str | None, force: bool) -> None:
     """
     from fitplug.app.programme import init_programme
 
-    written = init_programme(path, template, force=force)
+    written = init_programme(path, template, force=force, now=app.now())
     click.echo(f"Wrote {written.path} from the {template or 'default'} template; edit it, then run:")
     click.echo(f"  fitplug build {written.path}")
+    if written.programme.start is not None:
+        click.echo(f"Tracking starts on {written.programme.start:%a %d %b %Y} (start in the file; "
+                   "move it if you began earlier).")
     if written.remembered:
         click.echo(f"Remembered {written.path} as the programme for later commands.")
 
