@@ -53,3 +53,11 @@ def test_wheel_carries_the_sdk_exercise_tables(wheel: zipfile.ZipFile) -> None:
     assert doc["exercises"] == exercises.tables_from_sdk()
     assert doc["exercises"]["warm_up"]["stretch_pigeon_pose"] == \
         exercises.tables_from_sdk()["warm_up"]["stretch_pigeon_pose"]
+
+
+def test_wheel_carries_every_module(wheel: zipfile.ZipFile) -> None:
+    """Every module of the source tree is in the wheel (a subpackage missing from pyproject's
+    list installs fine and fails only when a command imports it)."""
+    names = set(wheel.namelist())
+    modules = sorted(str(p.relative_to(ROOT)) for p in (ROOT / "fitplug").rglob("*.py"))
+    assert modules and [m for m in modules if m not in names] == []
