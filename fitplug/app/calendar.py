@@ -13,7 +13,13 @@ from fitplug.activities.store import Store, reading
 from fitplug.atomic import write_atomic
 from fitplug.calendar import publish as webdav
 from fitplug.calendar.feed import Feed, render_feed
-from fitplug.calendar.server import DueSource, PageSource, ServeInfo, serve_feed
+from fitplug.calendar.server import (
+    DueSource,
+    PageSource,
+    ServeInfo,
+    open_server,
+    serve_until_stopped,
+)
 from fitplug.errors import FitplugError
 from fitplug.model import DueItem, Programme
 from fitplug.programme import load
@@ -130,9 +136,10 @@ def serve(
     files changed (see :class:`~fitplug.calendar.server.FeedSource`).
     """
     path = settings.programme_path(programme_file)
-    serve_feed(path, host=host, port=port, rotate_token=rotate_token, clock=clock, log=log,
-               on_ready=on_ready, due_source=due_source(db_path=db_path), inputs=store_files(db_path),
-               page_source=page_source)
+    server, info = open_server(path, host=host, port=port, rotate_token=rotate_token, clock=clock, log=log,
+                               due_source=due_source(db_path=db_path), inputs=store_files(db_path),
+                               page_source=page_source)
+    serve_until_stopped(server, info, on_ready)
 
 
 def due_source(*, db_path: Path) -> DueSource:

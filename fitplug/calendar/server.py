@@ -445,23 +445,9 @@ def open_server(
     return server, info
 
 
-def serve_feed(
-    programme_path: Path,
-    *,
-    host: str = DEFAULT_HOST,
-    port: int = DEFAULT_PORT,
-    rotate_token: bool = False,
-    clock: Clock,
-    due_source: DueSource = no_due_items,
-    inputs: Sequence[Path] = (),
-    page_source: PageSource | None = None,
-    log: Log = lambda line: None,
-    on_ready: Callable[[ServeInfo], None] = lambda info: None,
-) -> None:
-    """Serve the feed in the foreground until Ctrl-C (or SIGTERM), then close the socket."""
-    server, info = open_server(programme_path, host=host, port=port, rotate_token=rotate_token,
-                               clock=clock, due_source=due_source, inputs=inputs, page_source=page_source,
-                               log=log)
+def serve_until_stopped(server: FeedServer, info: ServeInfo,
+                        on_ready: Callable[[ServeInfo], None] = lambda info: None) -> None:
+    """Serve an :func:`open_server` server in the foreground until Ctrl-C (or SIGTERM), then close it."""
     previous = None
     if threading.current_thread() is threading.main_thread() and os.name != "nt":
         def stop(signum: int, frame: FrameType | None) -> None:
