@@ -219,27 +219,13 @@ class Store:
         self._db.execute("PRAGMA query_only = ON")
 
     def _migrate(self) -> None:
-        version = self._db.execute("PRAGMA user_version").fetchone()["user_version"]
-        app_id = self._db.execute("PRAGMA application_id").fetchone()["application_id"]
-        if app_id not in (0, APPLICATION_ID):
-            raise StoreError(f"{self.path}: this SQLite file is not a fitplug store")
-        if version > SCHEMA_VERSION:
-            raise StoreError(
-                f"{self.path}: written by a newer fitplug (schema {version}; this one knows "
-                f"{SCHEMA_VERSION}); upgrade fitplug or use another --db"
-            )
-        if version == SCHEMA_VERSION:
+        """Bring the store to :data:`SCHEMA_VERSION`; a store already there costs two pragmas."""
+        if self._check_schema(self._db, locked=False) == SCHEMA_VERSION:
             return
-        if version == 0 and app_id == 0:
-            tables = self._db.execute(
-                "SELECT count(*) AS n FROM sqlite_master WHERE type = 'table'"
-            ).fetchone()["n"]
-            if tables:
-                raise StoreError(f"{self.path}: this SQLite file is not a fitplug store")
         with self._tx() as db:
-            # read again under the write lock: another fitplug opening the same new
+            # everything again under the write lock: another fitplug opening the same new
             # store at the same moment may have migrated it while this one waited
-            version = db.execute("PRAGMA user_version").fetchone()["user_version"]
+            version = self._check_schema(db, locked=True)
             if version == SCHEMA_VERSION:
                 return
             db.execute(
@@ -251,6 +237,23 @@ class Store:
                 db.execute("INSERT INTO _migrations (name, applied_utc) VALUES (?, ?)", (name, now))
             db.execute(f"PRAGMA application_id = {APPLICATION_ID}")
             db.execute(f"PRAGMA user_version = {SCHEMA_VERSION}")
+
+    def _check_schema(self, db: sqlite3.Connection, *, locked: bool) -> int:
+        """The schema version of a store this fitplug can use. Unlocked, each pragma reads its own
+        moment (a store created in between would look foreign): the table count waits for the lock."""
+        version = db.execute("PRAGMA user_version").fetchone()["user_version"]
+        app_id = db.execute("PRAGMA application_id").fetchone()["application_id"]
+        if app_id not in (0, APPLICATION_ID):
+            raise StoreError(f"{self.path}: this SQLite file is not a fitplug store")
+        if version > SCHEMA_VERSION:
+            raise StoreError(
+                f"{self.path}: written by a newer fitplug (schema {version}; this one knows "
+                f"{SCHEMA_VERSION}); upgrade fitplug or use another --db"
+            )
+        foreign = "SELECT count(*) AS n FROM sqlite_master WHERE type = 'table'"
+        if locked and version == 0 and app_id == 0 and db.execute(foreign).fetchone()["n"]:
+            raise StoreError(f"{self.path}: this SQLite file is not a fitplug store")
+        return int(version)
 
     # --- files ------------------------------------------------------------------
 
