@@ -159,8 +159,15 @@ def sync_activities(
         if progress is not None:
             progress.start(count_files(plan.sources))
             advance = progress.advance
-        with _open_store(db_path, now, plan.notes) as store:
-            result = sync(store, plan.sources, programme=plan.programme, now=now, progress=advance, verify=verify)
+        try:
+            with Store(db_path) as store:
+                result = sync(store, plan.sources, programme=plan.programme, now=now, progress=advance,
+                              verify=verify)
+        except StoreDamaged:  # met while reading or writing it: rebuild, then the same sync again
+            _rebuild(db_path, now, plan.notes)
+            with Store(db_path) as store:
+                result = sync(store, plan.sources, programme=plan.programme, now=now, progress=advance,
+                              verify=verify)
         result.notes[:0] = plan.notes
         watch = plan.device or plan.mtp
         if plan.programme is not None and watch is not None and result.decision is not None:
@@ -175,21 +182,16 @@ def sync_activities(
     return result, plan.programme
 
 
-def _open_store(db_path: Path, now: dt.datetime, notes: list[str]) -> Store:
-    """The store for a sync; a damaged one is moved aside and rebuilt (:func:`rebuild`), with a note."""
-    store: Store | None = None
-    try:
-        store = Store(db_path)
-        store.check()
-    except StoreDamaged:
-        if store is not None:
-            store.close()
-        rebuilt = rebuild(db_path, now)
-        notes.append(f"The store was damaged: moved to {rebuilt.damaged}; reading every source again into a "
-                     f"fresh one ({rebuilt.marks_kept} done mark{'s' if rebuilt.marks_kept != 1 else ''} kept"
-                     f"{', some could not be read' if rebuilt.marks_lost else ''}).")
-        store = Store(db_path)
-    return store
+def _rebuild(db_path: Path, now: dt.datetime, notes: list[str]) -> None:
+    """A damaged store moved aside and a fresh one started (:func:`rebuild`), with a note.
+
+    Damage is found when a command meets it (SQLite reports it), not by checking the
+    whole file on every sync: that would cost a warm sync time that grows with the store.
+    """
+    rebuilt = rebuild(db_path, now)
+    notes.append(f"The store was damaged: moved to {rebuilt.damaged}; reading every source again into a "
+                 f"fresh one ({rebuilt.marks_kept} done mark{'s' if rebuilt.marks_kept != 1 else ''} kept"
+                 f"{', some could not be read' if rebuilt.marks_lost else ''}).")
 
 
 def post_run_files(session: Session, programme: Programme) -> dict[str, bytes]:
