@@ -20,8 +20,14 @@ F = TypeVar("F", bound=Callable[..., Any])
 FIRST_YEAR, LAST_YEAR = 1990, 2099
 
 
-def _in_range(year: int) -> bool:
-    return FIRST_YEAR <= year <= LAST_YEAR
+def _check_years(
+    kind: click.ParamType,  # type: ignore[type-arg]  # generic only from click 8.2
+    value: Any, years: tuple[int, ...], param: click.Parameter | None,
+    ctx: click.Context | None,
+) -> None:
+    """Refuse a moment outside the years fitplug handles (in its own zone and in UTC)."""
+    if not all(FIRST_YEAR <= y <= LAST_YEAR for y in years):
+        kind.fail(f"{value!r} is outside the years fitplug handles ({FIRST_YEAR}–{LAST_YEAR})", param, ctx)
 
 
 class Timestamp(click.ParamType):  # type: ignore[type-arg]  # generic only from click 8.2
@@ -40,8 +46,7 @@ class Timestamp(click.ParamType):  # type: ignore[type-arg]  # generic only from
             utc_year = parsed.astimezone(dt.UTC).year if parsed.tzinfo is not None else parsed.year
         except OverflowError:
             utc_year = parsed.year
-        if not (_in_range(parsed.year) and _in_range(utc_year)):
-            self.fail(f"{value!r} is outside the years fitplug handles ({FIRST_YEAR}–{LAST_YEAR})", param, ctx)
+        _check_years(self, value, (parsed.year, utc_year), param, ctx)
         return parsed
 
 
@@ -57,8 +62,7 @@ class Day(click.ParamType):  # type: ignore[type-arg]  # generic only from click
             day = dt.date.fromisoformat(str(value))
         except ValueError:
             self.fail(f"{value!r} is not an ISO date (YYYY-MM-DD)", param, ctx)
-        if not _in_range(day.year):
-            self.fail(f"{value!r} is outside the years fitplug handles ({FIRST_YEAR}–{LAST_YEAR})", param, ctx)
+        _check_years(self, value, (day.year,), param, ctx)
         return day
 
 
@@ -114,7 +118,7 @@ class App:
         """The current instant, aware; ``--now`` fixes it for scripts and tests."""
         if self.fixed_now is None:
             now = dt.datetime.now(dt.UTC)
-            if not _in_range(now.year):
+            if not FIRST_YEAR <= now.year <= LAST_YEAR:
                 raise FitplugError(f"the system clock says {now:%Y-%m-%d}, outside the years fitplug handles "
                                    f"({FIRST_YEAR}–{LAST_YEAR}); set the clock, or give --now")
             return now
