@@ -25,7 +25,7 @@ sys.path.insert(0, str(ROOT / "tests"))
 
 from fitfiles import make_activity, session
 
-from fitplug.activities.fitfile import crc16
+from fitplug.activities.files.fitfile import crc16
 
 CORPUS = next(
     (p / "shared" / "fit-corpus" for p in (ROOT.parent, ROOT.parent.parent)

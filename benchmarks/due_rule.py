@@ -9,7 +9,7 @@ workouts recorded as strength, yoga), then times, each several times
 - baseline: ``store.history()``, loading every activity (what any answer costs at least);
 - ``classify`` over every activity (the one classification);
 - ``decide`` over the whole history;
-- ``history.evaluate``: what `fitplug status` runs (the bounded load, then ``decide``).
+- ``tracking.evaluate``: what `fitplug status` runs (the bounded load, then ``decide``).
 
     python benchmarks/due_rule.py            # 3 years
     python benchmarks/due_rule.py --years 10
@@ -30,10 +30,10 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
-from fitplug.activities import history
-from fitplug.activities.classify import classify
-from fitplug.activities.due import decide
-from fitplug.activities.store import Store
+from fitplug.activities import tracking
+from fitplug.activities.rule.classify import classify
+from fitplug.activities.rule.due import decide
+from fitplug.activities.store.store import Store
 from fitplug.model import ActivitySession, ActivitySummary, SetRecord
 from fitplug.programme.load import load_programme
 
@@ -88,13 +88,13 @@ def main() -> None:
     with tempfile.TemporaryDirectory() as tmp, Store(Path(tmp) / "bench.sqlite3") as store:
         store.record_batch([(f"/{n}.fit", 1, 1, a) for n, a in enumerate(activities)], now)
         since = dt.datetime(2026, 1, 5, tzinfo=UTC)
-        store.set_meta(history.SINCE_KEY, since.isoformat())
+        store.set_meta(tracking.SINCE_KEY, since.isoformat())
         held = store.history()
         rows = [
             ("store.history() (baseline)", median_s(store.history, args.runs)),
             ("classify, every activity", median_s(lambda: [classify(a, programme) for a in held], args.runs)),
             ("decide, whole history", median_s(lambda: decide(held, [], programme, now, since=since), args.runs)),
-            ("history.evaluate (status)", median_s(lambda: history.evaluate(store, programme, now), args.runs)),
+            ("tracking.evaluate (status)", median_s(lambda: tracking.evaluate(store, programme, now), args.runs)),
         ]
     base = rows[0][1]
     print(f"{len(activities)} activities over {args.years} years; median of {args.runs} runs")

@@ -28,8 +28,8 @@ BASELINE = "fitdecode"
 
 
 def _fitscan(verify: bool) -> Callable[[Path], object]:
-    from fitplug.activities.fitfile import open_fit
-    from fitplug.activities.scan import ScanError, scan
+    from fitplug.activities.files.fitfile import open_fit
+    from fitplug.activities.read.scan import ScanError, scan
 
     def read(path: Path) -> object:
         with open_fit(path) as fit:  # the scanning strategy alone, as the reader opens files

@@ -67,7 +67,7 @@ def request(url: str, method: str = "GET", headers: dict[str, str] | None = None
 def fill_store(db: Path, count: int) -> None:
     """``count`` activities, one a day back from today: runs, with a strength session a week."""
     sys.path.insert(0, str(ROOT))
-    from fitplug.activities.store import Store
+    from fitplug.activities.store.store import Store
     from fitplug.model import ActivitySession, ActivitySummary, SetRecord
 
     now = dt.datetime.now(dt.UTC).replace(microsecond=0)

@@ -65,7 +65,7 @@ print(json.dumps({"import": t1 - t0, "run": time.perf_counter() - t1, "code": co
 _CLI_NO_CRC = _CLI.replace("from fitplug.cli import cli", """from fitplug.cli import cli
 import types
 import fitplug.activities.ingest as _ingest
-from fitplug.activities.read import Crc as _Crc
+from fitplug.activities.read.reader import Crc as _Crc
 _ingest.Crc = types.SimpleNamespace(CHECK=_Crc.SKIP)""")
 
 
@@ -73,7 +73,7 @@ _ingest.Crc = types.SimpleNamespace(CHECK=_Crc.SKIP)""")
 _LIBRARY_WARM = """
 import datetime as dt, json, statistics, sys, time
 from pathlib import Path
-from fitplug.activities.store import Store
+from fitplug.activities.store.store import Store
 from fitplug.activities.ingest import sync
 now = dt.datetime.now(dt.UTC)
 times = []

@@ -6,9 +6,9 @@ The library follows the data flow, one subpackage per stage (docs/architecture.m
     programme.schedule.expand(programme, a, b)    → dated sessions
     watch.workout.encode_workout(session, …)      → FIT workout bytes
     calendar.feed.build_calendar(programme, …)    → iCalendar bytes
-    activities.read.read_activity(path)           recorded FIT → ActivitySummary
-    activities.store.Store(path)                  SQLite history
-    activities.due.decide(history, marks, programme, now)  → what is due
+    activities.read.reader.read_activity(path)    recorded FIT → ActivitySummary
+    activities.store.store.Store(path)            SQLite history
+    activities.rule.due.decide(history, marks, programme, now)  → what is due
     app.*                                         one function per command
 
 The names below are re-exported lazily, so ``import fitplug`` stays cheap.
@@ -42,9 +42,9 @@ _LAZY = {
     "encode_schedule": "watch.workout",
     "read_workout": "watch.view",
     "build_calendar": "calendar.feed",
-    "read_activity": "activities.read",
-    "Store": "activities.store",
-    "decide": "activities.due",
+    "read_activity": "activities.read.reader",
+    "Store": "activities.store.store",
+    "decide": "activities.rule.due",
     "find_devices": "watch.devices",
     "install_files": "watch.install",
 }

@@ -14,9 +14,9 @@ from typing import Any
 
 from garmin_fit_sdk import Decoder, Stream
 
-from fitplug.activities import scan as fitscan
-from fitplug.activities.fitfile import open_fit
-from fitplug.activities.read import decode_activity, read_activity
+from fitplug.activities.files.fitfile import open_fit
+from fitplug.activities.read import scan as fitscan
+from fitplug.activities.read.reader import decode_activity, read_activity
 from fitplug.errors import ActivityError
 from fitplug.model import ActivitySummary
 

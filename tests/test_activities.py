@@ -11,8 +11,8 @@ import corpus_reads
 import make_activities as m
 import pytest
 
-from fitplug.activities import read
-from fitplug.activities.read import Crc, ReadError, read_activity
+from fitplug.activities.read import reader as read
+from fitplug.activities.read.reader import Crc, ReadError, read_activity
 from fitplug.errors import ActivityError
 
 UTC = dt.UTC

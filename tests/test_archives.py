@@ -19,8 +19,10 @@ from typing import Any
 import make_activities as m
 import pytest
 
-from fitplug.activities import sources
-from fitplug.activities.sources import Candidate, Refused, scan, unsafe_member
+from fitplug.activities.files import zips
+from fitplug.activities.files.events import Candidate, Refused
+from fitplug.activities.files.sources import scan
+from fitplug.activities.files.zips import unsafe_member
 from fitplug.errors import ActivityError
 
 UTC = dt.UTC
@@ -48,7 +50,7 @@ def outcomes(path: Path) -> list[tuple[str, str]]:
 
 
 def test_nested_zips_deeper_than_the_bound_are_refused(tmp_path: Path) -> None:
-    assert sources.MAX_ZIP_DEPTH == 3
+    assert zips.MAX_ZIP_DEPTH == 3
     level4 = zip_bytes({"deep.fit": RUN})
     level3 = zip_bytes({"c.fit": RUN, "level4.zip": level4})
     level2 = zip_bytes({"b.fit": RUN, "level3.zip": level3})
@@ -64,8 +66,8 @@ def test_nested_zips_deeper_than_the_bound_are_refused(tmp_path: Path) -> None:
 
 def test_size_bounds_as_well_as_ratio_bounds(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     """Stored (ratio 1:1) members larger than the bounds are refused on their declared size."""
-    monkeypatch.setattr(sources, "MAX_FIT_BYTES", 4096)
-    monkeypatch.setattr(sources, "MAX_NESTED_ZIP_BYTES", 8192)
+    monkeypatch.setattr(zips, "MAX_FIT_BYTES", 4096)
+    monkeypatch.setattr(zips, "MAX_NESTED_ZIP_BYTES", 8192)
     big = os.urandom(5000)
     path = tmp_path / "export.zip"
     path.write_bytes(zip_bytes({
@@ -156,7 +158,7 @@ def test_nothing_is_extracted_outside_a_temporary_folder(tmp_path: Path, monkeyp
     assert len([o for o in outcomes(src / "export.zip") if o[1] == "read"]) == 8
     assert spills == []  # small: never touched the disk
 
-    monkeypatch.setattr(sources, "_SPOOL_BYTES", 1024)  # now the nested zip must spill
+    monkeypatch.setattr(zips, "_SPOOL_BYTES", 1024)  # now the nested zip must spill
     assert len([o for o in outcomes(src / "export.zip") if o[1] == "read"]) == 8
     assert len(spills) == 1 and spills[0].get("dir") in (None, str(temp))
     assert sorted(p.relative_to(tmp_path) for p in tmp_path.rglob("*")) == before  # nothing left anywhere
@@ -171,14 +173,14 @@ def test_a_big_file_without_a_fit_header_is_not_read_whole(tmp_path: Path) -> No
     os.truncate(path, 100 << 20)  # sparse
     [candidate] = [e for e in scan([path]) if isinstance(e, Candidate)]
     assert candidate.read() == b"\0" * 12
-    from fitplug.activities.read import read_activity
+    from fitplug.activities.read.reader import read_activity
 
     with pytest.raises(ActivityError, match="not a FIT file"):
         read_activity(candidate.read(), name=candidate.key)
     too_big = tmp_path / "huge.fit"
     with too_big.open("wb"):
         pass
-    os.truncate(too_big, sources.MAX_FIT_BYTES + 1)
+    os.truncate(too_big, zips.MAX_FIT_BYTES + 1)
     [candidate] = [e for e in scan([too_big]) if isinstance(e, Candidate)]
     with pytest.raises(ActivityError, match="bytes is too large for a FIT activity"):
         candidate.read()

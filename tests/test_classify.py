@@ -8,9 +8,9 @@ import make_activities as m
 import pytest
 from conftest import ROOT
 
-from fitplug.activities.classify import ActivityKind, classify
-from fitplug.activities.read import read_activity
-from fitplug.model import ActivitySession, ActivitySummary, Programme, SetRecord
+from fitplug.activities.read.reader import read_activity
+from fitplug.activities.rule.classify import classify
+from fitplug.model import ActivityKind, ActivitySession, ActivitySummary, Programme, SetRecord
 from fitplug.programme.load import load_programme
 from fitplug.programme.schedule import post_run_variants
 

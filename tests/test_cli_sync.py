@@ -204,7 +204,7 @@ def test_activities_empty_store(runner: CliRunner, tmp_path: Path) -> None:
 def test_store_from_newer_fitplug(runner: CliRunner, tmp_path: Path) -> None:
     import sqlite3
 
-    from fitplug.activities.migrations import SCHEMA_VERSION
+    from fitplug.activities.store.migrations import SCHEMA_VERSION
 
     db = tmp_path / "db.sqlite3"
     with sqlite3.connect(db) as c:
@@ -224,7 +224,7 @@ def test_status_and_help_import_no_heavy_module(runner: CliRunner, tmp_path: Pat
     import sys
 
     assert invoke(runner, tmp_path, "sync", str(src), "--programme", PROGRAMME).exit_code == 0
-    heavy = {"fitdecode", "garmin_fit_sdk", "icalendar", "platformdirs", "fitplug.activities.scan"}
+    heavy = {"fitdecode", "garmin_fit_sdk", "icalendar", "platformdirs", "fitplug.activities.read.scan"}
     db = str(tmp_path / "db.sqlite3")
     for args in (["--help"], ["--db", db, "--now", "2026-11-22T09:30:00Z", "status", "--programme", PROGRAMME]):
         code = (

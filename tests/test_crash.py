@@ -22,7 +22,7 @@ import make_activities as m
 import pytest
 from conftest import ROOT
 
-from fitplug.activities.pool import BATCH_FILES
+from fitplug.activities.read.pool import BATCH_FILES
 
 UTC = dt.UTC
 PROGRAMME = str(ROOT / "templates" / "glute-runner.toml")  # replaced by a started copy, below

@@ -12,19 +12,22 @@ import make_activities as m
 import pytest
 from conftest import ROOT
 
-from fitplug.activities import history
-from fitplug.activities.due import ActivityKind, DoneBy, State, activity_kind, decide
-from fitplug.activities.read import read_activity
-from fitplug.activities.store import Store
+from fitplug.activities import tracking
+from fitplug.activities.read.reader import read_activity
+from fitplug.activities.rule.due import activity_kind, decide
+from fitplug.activities.store.store import Store
 from fitplug.model import (
+    ActivityKind,
     ActivitySession,
     ActivitySummary,
+    DoneBy,
     DoneMark,
     DueKind,
     DueRule,
     Lapse,
     Programme,
     SetRecord,
+    State,
 )
 from fitplug.programme.load import load_programme
 
@@ -292,13 +295,13 @@ def test_bounded_load_decides_as_the_whole_history(
             store.add_done(mark.at_utc, at(1, 0))
         everything, all_marks = store.history(), store.done_marks()
         for since in (dt.datetime(2026, 9, 7, tzinfo=UTC), dt.datetime(2026, 11, 9, tzinfo=UTC)):
-            store.set_meta(history.SINCE_KEY, since.isoformat())
+            store.set_meta(tracking.SINCE_KEY, since.isoformat())
             nows = [since - dt.timedelta(days=10, hours=5), since + dt.timedelta(hours=3)]
             nows += [at(16, 7) + dt.timedelta(days=d, hours=7 * d) for d in range(0, 15, 2)]
             for now in nows:
                 full = decide(everything, all_marks, p, now, since=since)
-                assert history.evaluate(store, p, now) == full, now
-            loaded = history.recent_history(store, p, at(30, 12), since)  # a few months, not the year
+                assert tracking.evaluate(store, p, now) == full, now
+            loaded = tracking.recent_history(store, p, at(30, 12), since)  # a few months, not the year
             assert len(loaded) < len(everything) / 2
             reached_back = min(a.sessions[0].start_utc for a in loaded) < dt.datetime(2026, 2, 1, tzinfo=UTC)
             assert reached_back == (streak_from is not None)  # only for the band streak that began then
@@ -309,7 +312,7 @@ def test_bounded_load_decides_as_the_whole_history(
 
 
 def test_band_past_the_threshold_names_the_next_colour(programme: Programme) -> None:
-    from fitplug.activities.due import band_words
+    from fitplug.activities.rule.due import band_words
     from fitplug.model import BandRule
 
     lifts = [read_activity(m.strength(at(17, 7), [13, 13, 13])), read_activity(m.strength(at(20, 7), [13, 14, 13]))]

@@ -28,10 +28,11 @@ from fitfiles import (
 )
 from garmin_fit_sdk import Decoder, Profile, Stream
 
-from fitplug.activities import fitfile, sane
-from fitplug.activities import scan as fitscan
-from fitplug.activities.read import decode_activity
-from fitplug.activities.scan import ScanError
+from fitplug.activities.files import fitfile
+from fitplug.activities.read import sane
+from fitplug.activities.read import scan as fitscan
+from fitplug.activities.read.reader import decode_activity
+from fitplug.activities.read.scan import ScanError
 from fitplug.errors import ActivityError
 from fitplug.model import ActivitySession, ActivitySummary, SetRecord
 
@@ -68,7 +69,7 @@ def sdk_messages(data: bytes) -> dict[str, Any] | None:
 
 def assert_matches_sdk(summary: ActivitySummary, messages: dict[str, Any]) -> None:
     """The fast path's sessions and sets against Garmin's Decoder, field by field."""
-    # a session with no time at all is dropped (documented in fitplug.activities.read)
+    # a session with no time at all is dropped (documented in fitplug.activities.read.reader)
     sdk_sessions = [
         s for s in messages.get("session_mesgs", [])
         if s.get("start_time") is not None or s.get("timestamp") is not None

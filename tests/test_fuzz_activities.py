@@ -1,7 +1,7 @@
 """Fuzzed activity readers: every hostile FIT file ends in a summary or a typed error.
 
-Both readers are driven here: the fast reader :func:`fitplug.activities.scan.scan_activity`
-(which may only raise :class:`~fitplug.activities.scan.ScanError`) and the public
+Both readers are driven here: the fast reader :func:`fitplug.activities.read.scan.scan_activity`
+(which may only raise :class:`~fitplug.activities.read.scan.ScanError`) and the public
 :func:`fitplug.activities.read.read_activity` (which may only raise
 :class:`~fitplug.errors.ActivityError`), the latter both alone (fitdecode) and
 with fitscan plugged in as its fast reader. A summary that comes back must go
@@ -69,10 +69,10 @@ from garmin_fit_sdk import Profile
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from fitplug.activities.due import activity_kind
-from fitplug.activities.read import MAX_FIT_BYTES, Crc, decode_activity, read_activity
-from fitplug.activities.scan import ScanError
-from fitplug.activities.store import Store
+from fitplug.activities.read.reader import MAX_FIT_BYTES, Crc, decode_activity, read_activity
+from fitplug.activities.read.scan import ScanError
+from fitplug.activities.rule.due import activity_kind
+from fitplug.activities.store.store import Store
 from fitplug.errors import ActivityError
 from fitplug.model import ActivitySummary
 
@@ -427,10 +427,10 @@ def test_every_seed_reads(sink: Sink) -> None:
 _BIG_SCRIPT = textwrap.dedent(
     """
     import json, os, resource, sys, time
-    from fitplug.activities.read import Crc, read_activity
+    from fitplug.activities.read.reader import Crc, read_activity
     from fitplug.errors import ActivityError
-    from fitplug.activities.mapping import profile_tables
-    from fitplug.activities.scan import ScanError
+    from fitplug.activities.read.mapping import profile_tables
+    from fitplug.activities.read.scan import ScanError
     from corpus_reads import scan_file as scan_activity
 
     profile_tables()

@@ -26,11 +26,13 @@ from fitfiles import FitBuilder
 from hypothesis import given
 from hypothesis import strategies as st
 
-from fitplug.activities import pool, sane, sources
-from fitplug.activities.due import activity_kind
-from fitplug.activities.outcome import shown
-from fitplug.activities.read import Crc, decode_activity, read_activity
-from fitplug.activities.store import Store
+from fitplug.activities.files import sources, zips
+from fitplug.activities.files.events import Candidate, Refused
+from fitplug.activities.read import pool, sane
+from fitplug.activities.read.outcome import shown
+from fitplug.activities.read.reader import Crc, decode_activity, read_activity
+from fitplug.activities.rule.due import activity_kind
+from fitplug.activities.store.store import Store
 from fitplug.cli import cli
 from fitplug.errors import ActivityError
 from fitplug.model import ActivitySummary
@@ -291,7 +293,7 @@ def test_a_zip_member_name_that_is_not_utf8(runner: CliRunner, tmp_path: Path) -
     assert invoke(runner, db, "sync").output.startswith("No new activities (1 unchanged).")  # the zip, done
     # in the pool's workers too: the member read again by its place
     job = pool.Job(f"{path}!\u00a0\u25a0.fit", 0, 0, archive=str(path), members=("\u00a0\u25a0.fit",))
-    assert isinstance(pool.read_one(job, Crc.CHECK, sources.Archives()), ActivitySummary)
+    assert isinstance(pool.read_one(job, Crc.CHECK, zips.Archives()), ActivitySummary)
     every_command(runner, db, path)
 
 
@@ -300,12 +302,12 @@ def test_a_zip_of_too_many_entries_is_refused_unlisted(tmp_path: Path, monkeypat
     with zipfile.ZipFile(path, "w") as z:
         for i in range(50):
             z.writestr(f"{i}.fit", b"")
-    monkeypatch.setattr(sources, "MAX_ZIP_ENTRIES", 49)
+    monkeypatch.setattr(zips, "MAX_ZIP_ENTRIES", 49)
     events = list(sources.scan([path]))
-    refused = [e for e in events if isinstance(e, sources.Refused)]
+    refused = [e for e in events if isinstance(e, Refused)]
     assert [r.reason for r in refused] == ["the zip lists 50 entries, more than 49; refused"]
-    monkeypatch.setattr(sources, "MAX_ZIP_ENTRIES", 50)
-    assert sum(isinstance(e, sources.Candidate) for e in sources.scan([path])) == 50
+    monkeypatch.setattr(zips, "MAX_ZIP_ENTRIES", 50)
+    assert sum(isinstance(e, Candidate) for e in sources.scan([path])) == 50
 
 
 # --- bounded work ----------------------------------------------------------------------

@@ -27,7 +27,7 @@ from progress_history import (
     synced_store,
 )
 
-from fitplug.activities.store import reading
+from fitplug.activities.store.store import reading
 from fitplug.app.progress import page_data, page_source, render_page, write_report
 from fitplug.cli import cli
 from fitplug.programme.load import load_programme
@@ -189,15 +189,15 @@ def test_the_page_is_self_contained(page_bytes: bytes, page: Page) -> None:
 
 
 def test_the_page_is_the_rules_answer_at_each_week(store: Path) -> None:
-    from fitplug.activities import history
-    from fitplug.activities.due import decide
+    from fitplug.activities import tracking
+    from fitplug.activities.rule.due import decide
 
     programme = load_programme(PROGRAMME_FILE)
     with reading(store) as s:
         data = page_data(s, programme, NOW)
         assert s is not None
         held = s.history()
-        since = history.tracking_since(s, NOW)
+        since = tracking.tracking_since(s, NOW)
         marks = s.done_marks()
     for w in data.weeks:
         end = dt.datetime.combine(w.week_start + dt.timedelta(days=7), dt.time(0),

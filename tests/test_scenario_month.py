@@ -22,8 +22,8 @@ from conftest import ROOT
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from fitplug.activities.due import decide
-from fitplug.activities.read import read_activity
+from fitplug.activities.read.reader import read_activity
+from fitplug.activities.rule.due import decide
 from fitplug.cli import cli
 from fitplug.model import ActivitySession, ActivitySummary
 from fitplug.programme.load import parse_programme
@@ -278,7 +278,7 @@ def test_plan_against_done(runner: CliRunner, tmp_path: Path) -> None:
 
 
 def test_plan_of_a_session_cut_short(tmp_path: Path) -> None:
-    from fitplug.activities.plan import plan_against_done
+    from fitplug.activities.rule.plan import plan_against_done
 
     summary = read_activity(m.fitplug_session(at(24, 7), STRENGTH, {"banded_leg_raise": [16, 15]},
                                               skip=("stacked_leg_stretch",)))

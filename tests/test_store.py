@@ -9,9 +9,9 @@ from pathlib import Path
 import make_activities as m
 import pytest
 
-from fitplug.activities.migrations import MIGRATIONS, SCHEMA_VERSION
-from fitplug.activities.read import read_activity
-from fitplug.activities.store import FileError, FileState, FileStatus, Store
+from fitplug.activities.read.reader import read_activity
+from fitplug.activities.store.migrations import MIGRATIONS, SCHEMA_VERSION
+from fitplug.activities.store.store import FileError, FileState, FileStatus, Store
 from fitplug.errors import StoreError
 from fitplug.model import ActivitySummary, DueItem, DueKind
 

@@ -18,8 +18,8 @@ from click.testing import CliRunner
 from conftest import ROOT
 
 from fitplug import atomic
-from fitplug.activities.sqlfile import StoreDamaged
-from fitplug.activities.store import Store
+from fitplug.activities.store.sqlfile import StoreDamaged
+from fitplug.activities.store.store import Store
 from fitplug.cli import cli
 from fitplug.errors import StoreError
 
@@ -66,7 +66,7 @@ def _filled(path: Path, runs: int = 300) -> None:
         start = dt.datetime(2025, 1, 1, 7, tzinfo=UTC)
         for i in range(runs):
             data = m.run(start + dt.timedelta(days=i), 30 + i % 20, 5.0)
-            from fitplug.activities.read import read_activity
+            from fitplug.activities.read.reader import read_activity
 
             store.record_batch([(f"/runs/{i:04d}-{'x' * 200}.fit", len(data), i, read_activity(data))], NOW)
 
@@ -122,7 +122,7 @@ def test_a_full_disk_is_the_error_shown(tmp_path: Path) -> None:
         pages = store.query("PRAGMA page_count")[0][0]
         store.query(f"PRAGMA max_page_count = {pages}")  # no room to grow: SQLITE_FULL
         data = m.run(dt.datetime(2026, 11, 21, 7, tzinfo=UTC), 40, 8.0)
-        from fitplug.activities.read import read_activity
+        from fitplug.activities.read.reader import read_activity
 
         summary = read_activity(data)
         batch = [(f"/big/{i}-{'y' * 3000}.fit", 1, i, summary) for i in range(50)]
@@ -239,8 +239,8 @@ def test_queries_work_on_a_store_no_one_can_write(runner: CliRunner, tmp_path: P
 WORKER_SCRIPT = r"""
 import os, sys, time
 from pathlib import Path
-from fitplug.activities import pool
-from fitplug.activities.pool import Job, Reader
+from fitplug.activities.read import pool
+from fitplug.activities.read.pool import Job, Reader
 
 def slow(jobs, crc):
     time.sleep(60)

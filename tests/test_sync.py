@@ -15,10 +15,11 @@ import make_activities as m
 import pytest
 from conftest import ROOT
 
+from fitplug.activities.files.events import Candidate, Refused
+from fitplug.activities.files.sources import scan
 from fitplug.activities.ingest import sync
-from fitplug.activities.pool import _read_chunk
-from fitplug.activities.sources import Candidate, Refused, scan
-from fitplug.activities.store import Store
+from fitplug.activities.read.pool import _read_chunk
+from fitplug.activities.store.store import Store
 from fitplug.app.sync import sync_activities
 from fitplug.programme.load import load_programme
 
@@ -92,7 +93,7 @@ def test_gzip_single_file_and_watch(tmp_path: Path, programme) -> None:  # type:
     ]
     assert [(i.name, i.status) for i in r.installed] == [("post-run-stretch-2.fit", "copied")]
     newfile = watch / "GARMIN" / "NewFiles" / "post-run-stretch-2.fit"
-    from fitplug.activities.read import read_activity
+    from fitplug.activities.read.reader import read_activity
 
     assert read_activity(newfile).file_type == "workout"
     # the next sync does not copy it again
@@ -174,7 +175,7 @@ def _snapshot(db: Path) -> tuple[list, list, list]:  # type: ignore[type-arg]
 
 def test_pool_and_single_process_store_the_same(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     """Read in a process pool or in this process: the same store, the same report, in file order."""
-    from fitplug.activities import pool as readpool
+    from fitplug.activities.read import pool as readpool
 
     src = tmp_path / "src"
     for i in range(90):
@@ -229,7 +230,7 @@ def _dies_on_file_20(jobs, crc):  # type: ignore[no-untyped-def]
 
 def test_a_worker_that_dies_loses_nothing(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     """A worker killed mid-sync (out of memory, say): its files and the rest are read here, in order."""
-    from fitplug.activities import pool as readpool
+    from fitplug.activities.read import pool as readpool
 
     src = tmp_path / "src"
     for i in range(60):

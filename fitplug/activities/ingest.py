@@ -1,8 +1,8 @@
 """Read activity files into the store, then decide what is due.
 
 :func:`sync` walks the sources, skips what the store already holds, reads
-the rest (:mod:`fitplug.activities.pool`) and records every outcome; with a
-programme it then applies the due rule (:mod:`fitplug.activities.history`).
+the rest (:mod:`fitplug.activities.read.pool`) and records every outcome; with a
+programme it then applies the due rule (:mod:`fitplug.activities.tracking`).
 It returns a :class:`SyncResult`; putting the due workout on a watch is the
 application layer's job (:mod:`fitplug.app.activities`).
 """
@@ -17,14 +17,15 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-from fitplug.activities.due import Decision, activity_kind
-from fitplug.activities.history import decide_and_save
-from fitplug.activities.outcome import FileError, Outcome, shown
-from fitplug.activities.pool import Job, Reader
-from fitplug.activities.read import Crc
-from fitplug.activities.sources import ContainerDone, ContainerStart, Event, Refused, scan
-from fitplug.activities.store import Store
-from fitplug.model import DueItem, Programme
+from fitplug.activities.files.events import ContainerDone, ContainerStart, Event, Refused
+from fitplug.activities.files.sources import scan
+from fitplug.activities.read.outcome import FileError, Outcome, shown
+from fitplug.activities.read.pool import Job, Reader
+from fitplug.activities.read.reader import Crc
+from fitplug.activities.rule.due import activity_kind
+from fitplug.activities.store.store import Store
+from fitplug.activities.tracking import decide_and_save
+from fitplug.model import Decision, DueItem, Programme
 
 if TYPE_CHECKING:
     from fitplug.watch.install import InstallResult

@@ -6,12 +6,11 @@ import datetime as dt
 from dataclasses import dataclass
 from pathlib import Path
 
-from fitplug.activities import history
-from fitplug.activities.due import Decision, RunStretch
-from fitplug.activities.store import Store, StoredActivity, reading
+from fitplug.activities import tracking
+from fitplug.activities.store.store import Store, reading
 from fitplug.app.programme import load_programme
 from fitplug.errors import FitplugError
-from fitplug.model import DueItem, Programme
+from fitplug.model import Decision, DueItem, Programme, RunStretch, StoredActivity
 
 
 @dataclass(frozen=True, slots=True)
@@ -27,7 +26,7 @@ def status(programme_file: Path | None, *, db_path: Path, now: dt.datetime, week
     """`fitplug status`: what is due (and the last ``weeks`` weeks' tallies), from the store alone; writes nothing."""
     programme = load_programme(programme_file).programme
     with reading(db_path) as store:
-        decision, items = history.status(store, programme, now, weeks=weeks)
+        decision, items = tracking.status(store, programme, now, weeks=weeks)
     return Status(decision, items, programme)
 
 
@@ -56,4 +55,4 @@ def mark_done(
         raise FitplugError("--at is in the future")
     programme = load_programme(programme_file).programme
     with Store(db_path) as store:
-        return history.mark_done(store, programme, now, at), programme
+        return tracking.mark_done(store, programme, now, at), programme

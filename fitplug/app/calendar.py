@@ -8,8 +8,8 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from fitplug import settings
-from fitplug.activities import history
-from fitplug.activities.store import Store, reading
+from fitplug.activities import tracking
+from fitplug.activities.store.store import Store, reading
 from fitplug.atomic import write_atomic
 from fitplug.calendar import publish as webdav
 from fitplug.calendar.feed import Feed, render_feed
@@ -59,7 +59,7 @@ def preview_due_items(programme: Programme, *, now: dt.datetime, db_path: Path |
     never writes, never waits on a sync's write lock (WAL readers do not block). None
     before the first sync (no store): nothing is known to be due or missed yet."""
     with reading(db_path) as store:
-        return history.status(store, programme, now)[1] if store is not None else []
+        return tracking.status(store, programme, now)[1] if store is not None else []
 
 
 def read_previous(path: Path) -> bytes | None:
@@ -75,7 +75,7 @@ def recorded_due_items(programme: Programme, *, now: dt.datetime, db_path: Path 
     if db_path is None or not db_path.is_file():
         return []
     with Store(db_path) as store:
-        return history.due_items(store, programme, now)
+        return tracking.due_items(store, programme, now)
 
 
 def write_calendar(

@@ -17,22 +17,24 @@ from collections.abc import Callable, Sequence
 from pathlib import Path
 
 from fitplug import settings
-from fitplug.activities import history
-from fitplug.activities.classify import ActivityKind, classify, exercise_key, set_matches
-from fitplug.activities.due import (
-    BandAdvice,
-    Decision,
-    band_words,
-    banded_exercises,
-    run_words,
-    stretch_names,
-)
-from fitplug.activities.plan import plan_against_done
-from fitplug.activities.store import Store, reading
+from fitplug.activities import tracking
+from fitplug.activities.rule.classify import classify, exercise_key, set_matches
+from fitplug.activities.rule.due import band_words, banded_exercises, run_words, stretch_names
+from fitplug.activities.rule.plan import plan_against_done
+from fitplug.activities.store.store import Store, reading
 from fitplug.app.programme import load_programme
 from fitplug.atomic import write_atomic
 from fitplug.calendar.server import Page, PageSource
-from fitplug.model import ActivitySummary, Exercise, Hold, Programme, Reps
+from fitplug.model import (
+    ActivityKind,
+    ActivitySummary,
+    BandAdvice,
+    Decision,
+    Exercise,
+    Hold,
+    Programme,
+    Reps,
+)
 from fitplug.programme.schedule import expand, post_run_variants, zone
 from fitplug.progress.html import render
 from fitplug.progress.model import (
@@ -66,8 +68,8 @@ def page_data(store: Store | None, programme: Programme, now: dt.datetime, *, we
     """Everything the page shows at ``now``: the rule's answers, worded (writes nothing)."""
     tz = zone(programme.timezone)
     now = now.astimezone(_UTC)
-    since = history.tracking_since(store, now, programme)
-    decision = history.evaluate(store, programme, now, weeks=weeks)
+    since = tracking.tracking_since(store, now, programme)
+    decision = tracking.evaluate(store, programme, now, weeks=weeks)
     first_week = decision.weeks[0].week_start if decision.weeks else decision.tally.week_start
     bound = _local_midnight(first_week, programme) - dt.timedelta(days=2)
     window = store.history(bound) if store is not None else []
@@ -84,7 +86,7 @@ def page_data(store: Store | None, programme: Programme, now: dt.datetime, *, we
     notes = [f"Tracking since {since.astimezone(tz):%a %d %b %Y}: nothing earlier counts as missed."]
     if not window:
         notes.append("No activities have been read yet: run `fitplug sync`.")
-    bands = history.band_since(store, programme, now)
+    bands = tracking.band_since(store, programme, now)
     strength = [a for a in window if _is_strength(a, programme)]
     return ProgressPage(
         programme=programme.name, timezone=programme.timezone, now=now.astimezone(tz),

@@ -11,11 +11,11 @@ from pathlib import Path
 from typing import Protocol
 
 from fitplug import settings
+from fitplug.activities.files.sources import count_files
 from fitplug.activities.ingest import SyncResult, sync
-from fitplug.activities.rebuild import rebuild
-from fitplug.activities.sources import count_files
-from fitplug.activities.sqlfile import StoreDamaged
-from fitplug.activities.store import Store
+from fitplug.activities.store.rebuild import rebuild
+from fitplug.activities.store.sqlfile import StoreDamaged
+from fitplug.activities.store.store import Store
 from fitplug.app.programme import load_programme
 from fitplug.app.watch import wants_mtp, workout_files
 from fitplug.errors import DeviceError, FitplugError

@@ -6,20 +6,23 @@ import datetime as dt
 from collections.abc import Sequence
 from typing import TYPE_CHECKING, Any
 
-from fitplug.activities.due import (
+from fitplug.activities.rule.due import band_words, run_words, stretch_names
+from fitplug.activities.rule.plan import plan_against_done
+from fitplug.errors import printable
+from fitplug.model import (
+    ActivitySession,
     Decision,
     DoneBy,
+    DueItem,
+    DueKind,
+    PlanAgainstDone,
+    Programme,
+    Reps,
     RunStretch,
     State,
+    StoredActivity,
     WeekTally,
-    band_words,
-    run_words,
-    stretch_names,
 )
-from fitplug.activities.plan import PlanAgainstDone, plan_against_done
-from fitplug.activities.store import StoredActivity
-from fitplug.errors import printable
-from fitplug.model import ActivitySession, DueItem, DueKind, Programme, Reps
 from fitplug.programme.schedule import upcoming, zone
 from fitplug.times import utc_text as iso
 
@@ -272,7 +275,7 @@ def plan_json(plan: PlanAgainstDone | None) -> dict[str, Any] | None:
 
 
 def _exercise(category: str | None, name_id: int) -> str:
-    from fitplug.activities.read import type_name
+    from fitplug.activities.read.reader import type_name
 
     if category is None:
         return str(name_id)

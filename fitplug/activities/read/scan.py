@@ -1,7 +1,7 @@
 """The fast reading strategy: decode only what fitplug keeps, step over the rest.
 
 :func:`scan` walks the FIT record stream of an opened file
-(:func:`fitplug.activities.fitfile.open_fit`) and decodes just the
+(:func:`fitplug.activities.files.fitfile.open_fit`) and decodes just the
 ``file_id``, ``session``, ``activity``, ``workout`` and ``set`` messages. Every
 other data message (the second-by-second ``record`` messages that make up
 almost all of an activity file) is stepped over using the size its definition
@@ -9,7 +9,7 @@ message gave, without being decoded.
 
 It is internal to :func:`fitplug.activities.read.read_activity` and gives the
 same summary as the fitdecode strategy there, through the same mapping
-(:mod:`fitplug.activities.mapping`). Anything it cannot read raises
+(:mod:`fitplug.activities.read.mapping`). Anything it cannot read raises
 :class:`ScanError`, which is deliberately *not* a ``FitplugError``: the reader
 then hands the file to fitdecode, which decides what is wrong and says so.
 """
@@ -23,8 +23,8 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any, Final, TypeAlias
 
-from fitplug.activities.fitfile import WINDOW, Buffer, crc16, release
-from fitplug.activities.mapping import (
+from fitplug.activities.files.fitfile import WINDOW, Buffer, crc16, release
+from fitplug.activities.read.mapping import (
     Field,
     Found,
     Tables,

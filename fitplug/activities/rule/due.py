@@ -8,24 +8,25 @@ written out for people in ``docs/due-rule.md``; keep the two in step.
 from __future__ import annotations
 
 import datetime as dt
-import enum
 from collections.abc import Iterable, Mapping, Sequence
-from dataclasses import dataclass, field
 
-from fitplug.activities.classify import (
+from fitplug.activities.rule.classify import (
     RUN_SUB_SPORTS,
     STRETCH_SPORTS,
     STRETCH_SUB_SPORTS,
-    ActivityKind,
-    Classification,
     classify,
     exercise_key,
     is_run,
     set_matches,
 )
 from fitplug.model import (
+    ActivityKind,
     ActivitySession,
     ActivitySummary,
+    BandAdvice,
+    Classification,
+    Decision,
+    DoneBy,
     DoneMark,
     DueItem,
     DueKind,
@@ -33,9 +34,12 @@ from fitplug.model import (
     Lapse,
     Programme,
     Reps,
+    RunStretch,
     Session,
     SessionKind,
     SetRecord,
+    State,
+    WeekTally,
 )
 from fitplug.programme.schedule import expand, post_run_variants, zone
 
@@ -45,101 +49,7 @@ __all__ = ["RUN_SUB_SPORTS", "STRETCH_SPORTS", "STRETCH_SUB_SPORTS", "ActivityKi
            "is_run"]
 
 
-class State(enum.Enum):
-    """Where a post-run set stands at ``now``."""
-
-    DUE = "due"  #: the run is over, the set is not done, it has not lapsed
-    DONE = "done"  #: a stretch workout, a stretching activity or `fitplug done` covered it
-    MISSED = "missed"  #: it lapsed undone
-
-
-class DoneBy(enum.StrEnum):
-    """What completed a post-run set (the text is what reports and JSON show)."""
-
-    WORKOUT = "workout"  #: the post-run stretch workout
-    STRETCHING_ACTIVITY = "stretching activity"  #: any stretching activity
-    MARK = "fitplug done"  #: a `fitplug done` mark
-
-
-@dataclass(frozen=True, slots=True)
-class RunStretch:
-    """The post-run set one qualifying run made due, and what became of it."""
-
-    key: str
-    run_start_utc: dt.datetime
-    run_end_utc: dt.datetime
-    #: watch-local offset of the run, when the file said
-    utc_offset_s: int | None
-    sub_sport: str | None
-    distance_m: float | None
-    elapsed_s: float
-    #: 0-based count of qualifying runs, which picks the rotation
-    run_number: int
-    session: Session | None
-    #: when it stops being due (``None``: not until the next run, which has not happened)
-    lapse_utc: dt.datetime | None
-    state: State
-    done_utc: dt.datetime | None = None
-    done_by: DoneBy | None = None
-
-
-@dataclass(frozen=True, slots=True)
-class WeekTally:
-    """One local week (Monday to Sunday) held against the programme."""
-
-    week_start: dt.date
-    strength_done: int
-    strength_planned: int
-    #: planned strength days of this week that are over with no strength activity
-    strength_missed: tuple[dt.date, ...]
-    stretch_days: int
-    stretch_min: int
-    stretch_max: int
-    #: post-run sets of this week's runs: done, missed, still due
-    post_run_done: int = 0
-    post_run_missed: int = 0
-    post_run_due: int = 0
-
-
-@dataclass(frozen=True, slots=True)
-class BandAdvice:
-    """Time for a tougher band on a banded exercise."""
-
-    key: str
-    exercise: Exercise
-    #: end of the last session of the run that earned it
-    since_utc: dt.datetime
-    #: every working set went past this many reps
-    threshold: int
-    #: in this many sessions in a row with the current band
-    sessions: int
-    #: the next colour on the runner's ladder (``None``: the band is the ladder's toughest)
-    next_band: str | None
-
-
-@dataclass(frozen=True, slots=True)
-class Decision:
-    """Everything the rule decided at ``now``."""
-
-    now: dt.datetime
-    runs: tuple[RunStretch, ...]
-    tally: WeekTally
-    strength_missed: tuple[tuple[dt.date, Session], ...]
-    band: tuple[BandAdvice, ...]
-    #: the report's and the feed's items, in time order
-    items: tuple[DueItem, ...] = field(default=())
-    #: the local day the bookkeeping starts (nothing before it is due or missed)
-    first_day: dt.date | None = None
-    #: the tallies of the weeks asked for, oldest first; the last is ``tally``
-    weeks: tuple[WeekTally, ...] = ()
-
-    @property
-    def due(self) -> tuple[RunStretch, ...]:
-        """Post-run sets due now, oldest first."""
-        return tuple(r for r in self.runs if r.state is State.DUE)
-
-
-# --- classifying activities (the one decision is fitplug.activities.classify.classify) ----------
+# --- classifying activities (the one decision is fitplug.activities.rule.classify.classify) ----------
 
 
 def is_stretching(summary: ActivitySummary, programme: Programme | None = None) -> bool:

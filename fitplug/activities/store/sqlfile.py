@@ -1,6 +1,6 @@
 """The store's SQLite file itself: opening it privately, naming what went wrong with it, odd keys.
 
-Kept apart from :mod:`fitplug.activities.store` (the tables and what they
+Kept apart from :mod:`fitplug.activities.store.store` (the tables and what they
 mean): how a SQLite error becomes a :class:`~fitplug.errors.StoreError` that
 names the file and the way out, how a store is created readable by its owner
 only and opened for queries when it cannot be written, and how a file name

@@ -1,6 +1,6 @@
 """What reading one file gives: its summary, or a :class:`FileError` saying why not.
 
-Shared by the reader (:mod:`fitplug.activities.pool`) and the store, which
+Shared by the reader (:mod:`fitplug.activities.read.pool`) and the store, which
 keeps it: a module of its own, so that a reader never imports the store.
 """
 

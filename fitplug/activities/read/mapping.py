@@ -1,10 +1,10 @@
 """The FIT → :class:`~fitplug.model.ActivitySummary` mapping both reading strategies share.
 
-A strategy (the fast scanner, :mod:`fitplug.activities.scan`, or fitdecode in
-:mod:`fitplug.activities.read`) finds the wanted messages (``file_id``,
+A strategy (the fast scanner, :mod:`fitplug.activities.read.scan`, or fitdecode in
+:mod:`fitplug.activities.read.reader`) finds the wanted messages (``file_id``,
 ``session``, ``activity``, ``workout``, ``set``), converts their fields with
 :func:`convert` and hands them to :func:`collect`; :func:`summary` makes the
-summary. The contract is written in :mod:`fitplug.activities.read`.
+summary. The contract is written in :mod:`fitplug.activities.read.reader`.
 
 Message and field numbers, base types, scales and value names all come from
 garmin-fit-sdk's ``Profile`` (imported on first use: ``fitplug status`` never
@@ -18,7 +18,7 @@ import math
 from dataclasses import dataclass, field
 from typing import Any, Final
 
-from fitplug.activities import sane
+from fitplug.activities.read import sane
 from fitplug.model import ActivitySession, ActivitySummary, SetRecord
 
 __all__ = ["NO_SET_TYPE", "NO_SPORT", "Field", "Found", "RawMessages", "Tables", "accepts", "collect", "convert",
@@ -208,7 +208,7 @@ def convert(f: Field, raw: Any) -> Any:
 
 
 class _Checked:
-    """Values checked against sense (:mod:`fitplug.activities.sane`); what was dropped becomes a note."""
+    """Values checked against sense (:mod:`fitplug.activities.read.sane`); what was dropped becomes a note."""
 
     __slots__ = ("notes",)
 

@@ -6,7 +6,7 @@ activity, a distance no one covers, a heart rate no heart beats are
 "unknown" (``None``), and the caller says so in a note. Whatever passes is a
 finite number in a small range: nothing unbounded reaches the store, the due
 rule or the JSON. Pure functions, no I/O: the reader's mapping
-(:mod:`fitplug.activities.mapping`) and the store (rows a hand may have
+(:mod:`fitplug.activities.read.mapping`) and the store (rows a hand may have
 damaged) share them.
 """
 

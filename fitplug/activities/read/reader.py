@@ -1,10 +1,10 @@
 """FIT activity file → :class:`~fitplug.model.ActivitySummary`: the one reader.
 
 :func:`read_activity` reads a path, bytes or a binary file object, opened once
-(:mod:`fitplug.activities.fitfile`). Two strategies give the summary: the fast
-scanner (:mod:`fitplug.activities.scan`) first, and fitdecode
+(:mod:`fitplug.activities.files.fitfile`). Two strategies give the summary: the fast
+scanner (:mod:`fitplug.activities.read.scan`) first, and fitdecode
 (:func:`decode_activity`), the decider, whenever the scanner refuses a file.
-Both hand field values to the same mapping (:mod:`fitplug.activities.mapping`),
+Both hand field values to the same mapping (:mod:`fitplug.activities.read.mapping`),
 which is the contract:
 
 - ``file_type``: the ``file_id.type`` profile name (``str(int)`` when the
@@ -32,7 +32,7 @@ which is the contract:
 - a field whose base type is not one the profile could give it (a float, a
   64-bit integer or a string where the profile has an integer: every number
   fitplug reads is an integer of at most 32 bits) is absent too;
-- values are checked against sense (:mod:`fitplug.activities.sane`): a time
+- values are checked against sense (:mod:`fitplug.activities.read.sane`): a time
   outside the FIT epoch to 2100, a duration outside 0 to 60 days, a distance
   outside 0 to 10,000 km, an average heart rate outside 20–250, repetitions,
   weights and set durations no one does are unknown (``None``), and the
@@ -56,7 +56,7 @@ import time
 import warnings
 from typing import Any, Final
 
-from fitplug.activities.fitfile import (
+from fitplug.activities.files.fitfile import (
     MAX_FIT_BYTES,
     FitData,
     Source,
@@ -64,8 +64,8 @@ from fitplug.activities.fitfile import (
     looks_like_fit,
     open_fit,
 )
-from fitplug.activities.mapping import RawMessages
-from fitplug.activities.scan import ScanError, scan
+from fitplug.activities.read.mapping import RawMessages
+from fitplug.activities.read.scan import ScanError, scan
 from fitplug.errors import ActivityError
 from fitplug.model import ActivitySummary
 

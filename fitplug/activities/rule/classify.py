@@ -21,12 +21,11 @@ The table of cases is in ``tests/test_classify.py``; docs/due-rule.md says it in
 
 from __future__ import annotations
 
-import enum
-from dataclasses import dataclass
-
 from fitplug.model import (
+    ActivityKind,
     ActivitySession,
     ActivitySummary,
+    Classification,
     Exercise,
     Hold,
     Programme,
@@ -56,29 +55,6 @@ STRETCH_EXERCISES: dict[str, frozenset[int]] = {
 }
 #: categories whose every exercise is held like a stretch
 STRETCH_CATEGORIES = frozenset({"pose"})
-
-
-class ActivityKind(enum.StrEnum):
-    """What the rule makes of an activity (other activities are known by their sport)."""
-
-    RUN = "run"
-    STRENGTH = "strength"
-    STRETCH = "stretch"
-    OTHER = "other"  #: an activity with no session
-
-
-@dataclass(frozen=True, slots=True)
-class Classification:
-    """What an activity was, and why."""
-
-    #: an :class:`ActivityKind`, or the first session's FIT sport for any other activity
-    kind: ActivityKind | str
-    #: the fitplug workout it was done from (by its recorded name), when one matched
-    session: Session | None = None
-    #: it was the post-run stretch set (by name, or by its sets holding one variant's stretches)
-    post_run: bool = False
-    #: in words, for tests and ``--debug``: ``workout name``, ``sport``, ``sets``
-    by: str = "sport"
 
 
 def is_run(session: ActivitySession) -> bool:

@@ -1,16 +1,12 @@
-"""Where activity files come from: folders, a mounted watch, single files, export zips.
 
-:func:`scan` walks the sources and yields one event per file it finds,
-without reading any file's content: a :class:`Candidate` carries a ``read``
-function, so a caller that already knows the file (same size and mtime) never
-pays for reading it. Zip members are read as streams, nested zips are spooled
-to anonymous temporary files, and nothing is ever extracted to the disk. A
-member also says where it is (its archive's path and the member names down to
-it), so another process can read it by itself (:class:`Archives`).
+"""Zips, read safely: a Garmin Connect export is a zip holding zips of FIT files.
 
-A Garmin Connect data export is a zip holding zips of FIT files; members with
-an absolute path, ``..``, a symlink, encryption, an absurd size or an absurd
-compression ratio are refused with a reason instead of being read.
+Members are read as streams and nested zips spooled to anonymous temporary
+files; nothing is ever extracted to the disk. A member with an absolute path,
+``..``, a symlink or encryption, an absurd size or compression ratio, a zip
+nested too deep or listing too many entries is refused with a reason instead
+of being read. :class:`Archives` reads a member again by its archive's path
+and the member names down to it (what a pool worker does).
 """
 
 from __future__ import annotations
@@ -24,13 +20,20 @@ import stat
 import tempfile
 import zipfile
 from collections.abc import Callable, Iterator, Sequence
-from dataclasses import dataclass
 from pathlib import Path, PurePosixPath
 from typing import IO, Protocol
 
-from fitplug.activities.fitfile import MAX_FIT_BYTES, open_fit
+from fitplug.activities.files.events import (
+    Candidate,
+    ContainerDone,
+    ContainerStart,
+    Event,
+    Refused,
+    is_fit_name,
+    is_zip_name,
+)
+from fitplug.activities.files.fitfile import MAX_FIT_BYTES
 from fitplug.errors import ActivityError
-from fitplug.watch.devices import garmin_dir
 
 #: a zip inside a zip larger than this is refused
 MAX_NESTED_ZIP_BYTES = 4 * 1024 * 1024 * 1024
@@ -46,216 +49,11 @@ _SPOOL_BYTES = 32 * 1024 * 1024
 _CHUNK = 1024 * 1024
 
 
-@dataclass(frozen=True, slots=True)
-class Candidate:
-    """A FIT file found in a source, not read yet."""
-
-    #: stable identity: an absolute path, or ``archive.zip!member`` (``!`` per zip level)
-    key: str
-    size: int
-    #: modification time of the file, or of the outermost zip for a member
-    mtime_ns: int
-    #: returns the FIT bytes (gunzipped); raises :class:`ActivityError` with a reason.
-    #: Call it before asking :func:`scan` for the next event: a zip member can only
-    #: be read while its archive is open.
-    read: Callable[[], bytes]
-    #: the file on disk (``.fit`` or ``.fit.gz``), which any process can read
-    #: later by itself; ``None`` for a zip member
-    path: Path | None = None
-    #: the file (or member) is gzipped
-    gz: bool = False
-    #: a zip member: the outermost zip on disk, and the member names from it
-    #: down to the file (one per zip level), for :meth:`Archives.read`
-    archive: Path | None = None
-    members: tuple[str, ...] = ()
-
-
-@dataclass(frozen=True, slots=True)
-class Refused:
-    """A file or zip member that was not read, and why."""
-
-    key: str
-    size: int
-    mtime_ns: int
-    reason: str
-
-
-@dataclass(frozen=True, slots=True)
-class ContainerStart:
-    """A zip is about to be opened; ``skip`` it when the caller already has all of it."""
-
-    key: str
-    size: int
-    mtime_ns: int
-
-
-@dataclass(frozen=True, slots=True)
-class ContainerDone:
-    """Every member of a zip has been yielded."""
-
-    key: str
-    size: int
-    mtime_ns: int
-
-
-Event = Candidate | Refused | ContainerStart | ContainerDone
-
-
-def is_fit_name(name: str) -> bool:
-    return name.lower().endswith((".fit", ".fit.gz"))
-
-
-def is_zip_name(name: str) -> bool:
-    return name.lower().endswith(".zip")
-
-
-def resolve_source(path: Path) -> Path:
-    """A watch's mount point becomes its ``GARMIN/Activity``; anything else stays."""
-    if path.is_dir():
-        found = garmin_dir(path)
-        if found is not None:
-            for entry in found.iterdir():
-                if entry.name.lower() == "activity" and entry.is_dir():
-                    return entry
-            return found / "Activity"
-    return path
-
-
-def scan(
-    sources: Sequence[Path],
-    *,
-    skip_container: Callable[[ContainerStart], bool] | None = None,
-    skip_file: Callable[[str, int, int], bool] | None = None,
-) -> Iterator[Event]:
-    """Every FIT file under ``sources``, in a stable order.
-
-    ``skip_container(start)`` is asked before a zip is opened; when it says
-    yes, the zip's members are not listed (its ``ContainerDone`` still comes).
-    ``skip_file(key, size, mtime_ns)`` is asked for each FIT file found in a
-    folder before any event is made for it; when it says yes, none is (a
-    sync that already has the file pays one dict lookup for it).
-    A missing source raises :class:`ActivityError`.
-    """
-    seen: set[str] = set()
-    for source in sources:
-        path = resolve_source(Path(source))
-        if not path.exists():
-            raise ActivityError(path, "no such file or folder")
-        if path.is_dir():
-            for key, st in _walk(path):
-                if key in seen:
-                    continue
-                seen.add(key)
-                if (
-                    skip_file is not None
-                    and not isinstance(st, OSError)
-                    and stat.S_ISREG(st.st_mode)
-                    and not key.lower().endswith(".zip")
-                    and skip_file(key, st.st_size, st.st_mtime_ns)
-                ):
-                    continue
-                yield from _file_events(Path(key), skip_container, st=st)
-        else:
-            key = str(path.resolve())
-            if key not in seen:
-                seen.add(key)
-                yield from _file_events(path.resolve(), skip_container, explicit=True)
-
-
-def _walk(root: Path) -> Iterator[tuple[str, os.stat_result | OSError]]:
-    """Files under ``root`` whose names look like FIT files or zips (paths), with their stat.
-
-    A folder's files come first, sorted, then its subfolders, sorted; links to
-    folders are not followed (``os.walk``'s order, in one ``os.scandir`` pass
-    per folder). A file that cannot be stat'ed comes with its ``OSError``.
-    """
-    stack = [str(root.resolve())]
-    while stack:
-        folder = stack.pop()
-        files: list[tuple[str, os.DirEntry[str]]] = []
-        dirs: list[str] = []
-        try:
-            with os.scandir(folder) as it:
-                for entry in it:
-                    name = entry.name
-                    try:
-                        is_dir = entry.is_dir()
-                    except OSError:
-                        is_dir = False
-                    if is_dir:
-                        if not entry.is_symlink():
-                            dirs.append(name)
-                    elif name.lower().endswith((".fit", ".fit.gz", ".zip")):
-                        files.append((name, entry))
-        except OSError:
-            continue  # as os.walk: a folder that cannot be listed is passed over
-        files.sort()
-        for _, entry in files:
-            try:
-                st: os.stat_result | OSError = entry.stat()
-            except OSError as exc:
-                st = exc
-            yield entry.path, st
-        dirs.sort(reverse=True)
-        stack.extend(os.path.join(folder, d) for d in dirs)
-
-
-def _file_events(
-    path: Path,
-    skip_container: Callable[[ContainerStart], bool] | None,
-    *,
-    explicit: bool = False,
-    st: os.stat_result | OSError | None = None,
-) -> Iterator[Event]:
-    key = str(path)
-    if st is None:
-        try:
-            st = path.stat()
-        except OSError as exc:
-            st = exc
-    if isinstance(st, OSError):
-        yield Refused(key, 0, 0, f"cannot read: {st.strerror or st}")
-        return
-    if not stat.S_ISREG(st.st_mode):
-        yield Refused(key, 0, st.st_mtime_ns, "not a regular file")
-        return
-    name = path.name
-    if is_zip_name(name):
-        start = ContainerStart(key, st.st_size, st.st_mtime_ns)
-        yield start
-        if skip_container is None or not skip_container(start):
-            try:
-                with _open_zip(path) as archive:
-                    yield from _zip_events(archive, key, st.st_mtime_ns, (path, ()), skip_container)
-            except ActivityError as exc:
-                yield Refused(key, st.st_size, st.st_mtime_ns, exc.reason)
-        yield ContainerDone(key, st.st_size, st.st_mtime_ns)
-        return
-    if not is_fit_name(name) and not explicit:
-        return
-    gz = name.lower().endswith(".gz")
-    yield Candidate(key, st.st_size, st.st_mtime_ns, functools.partial(read_path, path, gz), path, gz)
-
-
-def read_path(path: Path, gz: bool) -> bytes:
-    """The FIT bytes of a file on disk (gunzipped); :class:`ActivityError` with a reason."""
-    if not gz:
-        with open_fit(path) as fit:  # not FIT: its first bytes only, which say so
-            return fit.whole()
-    try:
-        with gzip.open(path, "rb") as f:
-            return _read_capped(f, MAX_FIT_BYTES, str(path), compressed=path.stat().st_size)
-    except ActivityError:
-        raise
-    except (OSError, EOFError, gzip.BadGzipFile) as exc:
-        raise ActivityError(path, f"cannot read: {getattr(exc, 'strerror', None) or exc}") from exc
-
-
 class _Readable(Protocol):
     def read(self, size: int = -1, /) -> bytes: ...
 
 
-def _read_capped(f: _Readable, cap: int, label: str, *, compressed: int | None = None) -> bytes:
+def read_capped(f: _Readable, cap: int, label: str, *, compressed: int | None = None) -> bytes:
     """Read ``f`` whole, refusing more than ``cap`` bytes, or (gzip) more than
     :data:`MAX_RATIO` times its ``compressed`` size once past 1 MiB."""
     chunks: list[bytes] = []
@@ -275,7 +73,7 @@ def _read_capped(f: _Readable, cap: int, label: str, *, compressed: int | None =
         chunks.append(chunk)
 
 
-def _open_zip(source: Path | IO[bytes], label: str | None = None) -> zipfile.ZipFile:
+def open_zip(source: Path | IO[bytes], label: str | None = None) -> zipfile.ZipFile:
     """A zip, its entry count checked first; :class:`ActivityError` with the reason it cannot be read."""
     label = label or str(source)
     try:
@@ -432,7 +230,7 @@ def _bomb(info: zipfile.ZipInfo, cap: int) -> str | None:
 _Where = tuple[Path, tuple[str, ...]]
 
 
-def _zip_events(
+def zip_events(
     archive: zipfile.ZipFile,
     prefix: str,
     mtime_ns: int,
@@ -490,8 +288,8 @@ def read_member(archive: zipfile.ZipFile, info: zipfile.ZipInfo, key: str) -> by
         with archive.open(info) as f:
             if gz:
                 with gzip.GzipFile(fileobj=f) as g:
-                    return _read_capped(g, MAX_FIT_BYTES, key, compressed=info.compress_size)
-            return _read_capped(f, min(MAX_FIT_BYTES, info.file_size), key)
+                    return read_capped(g, MAX_FIT_BYTES, key, compressed=info.compress_size)
+            return read_capped(f, min(MAX_FIT_BYTES, info.file_size), key)
     except ActivityError:
         raise
     except (zipfile.BadZipFile, OSError, EOFError, gzip.BadGzipFile, RuntimeError) as exc:
@@ -513,7 +311,7 @@ def _open_nested(
         spool.seek(0)
     except (zipfile.BadZipFile, OSError, EOFError, RuntimeError) as exc:
         raise ActivityError(key, f"not a readable zip: {exc}") from exc
-    return _open_zip(spool, key)
+    return open_zip(spool, key)
 
 
 def _nested_zip(
@@ -531,7 +329,7 @@ def _nested_zip(
             yield Refused(key, info.file_size, mtime_ns, exc.reason)
             return
         with inner:
-            yield from _zip_events(inner, key, mtime_ns, (where[0], (*where[1], info.filename)), skip_container)
+            yield from zip_events(inner, key, mtime_ns, (where[0], (*where[1], info.filename)), skip_container)
 
 
 class Archives:
@@ -563,7 +361,7 @@ class Archives:
 
     def _open(self, where: tuple[Path, tuple[str, ...]], key: str) -> zipfile.ZipFile:
         path, zips = where
-        current = self._stack.enter_context(_open_zip(path, key))
+        current = self._stack.enter_context(open_zip(path, key))
         for i, name in enumerate(zips):
             label = "!".join([str(path), *zips[: i + 1]])
             try:
@@ -583,13 +381,3 @@ class Archives:
         self._zip, self._where = None, None
 
 
-def count_files(sources: Sequence[Path]) -> int:
-    """How many FIT files and zips the sources hold at the top level (for a progress bar)."""
-    total = 0
-    for source in sources:
-        path = resolve_source(Path(source))
-        if path.is_dir():
-            total += sum(1 for _ in _walk(path))
-        elif path.exists():
-            total += 1
-    return total

@@ -9,67 +9,17 @@ Raise: 5 of 6 sets, 14 13 13 12 11 (12–15)".
 
 from __future__ import annotations
 
-from dataclasses import dataclass
-
-from fitplug.activities.classify import ActivityKind, classify, exercise_key, set_matches
+from fitplug.activities.rule.classify import classify, exercise_key, set_matches
 from fitplug.model import (
+    ActivityKind,
     ActivitySummary,
-    Exercise,
-    Hold,
+    ExerciseDone,
+    PlanAgainstDone,
     Programme,
-    Reps,
     Session,
     SessionKind,
-    SetRecord,
 )
 from fitplug.programme.schedule import zone
-
-
-@dataclass(frozen=True, slots=True)
-class ExerciseDone:
-    """One planned exercise and the sets recorded for it."""
-
-    exercise: Exercise
-    #: sets × sides (a per-side exercise is recorded one set a side)
-    sets_planned: int
-    #: the recorded active sets, in order
-    sets: tuple[SetRecord, ...]
-
-    @property
-    def sets_done(self) -> int:
-        return len(self.sets)
-
-    def verdicts(self) -> list[str]:
-        """Per recorded set: ``below``, ``in range``, ``above`` the target (``unknown`` with no count)."""
-        out = []
-        for s in self.sets:
-            if isinstance(self.exercise.dose, Reps):
-                value, low, high = s.repetitions, self.exercise.dose.low, self.exercise.dose.high
-            else:
-                assert isinstance(self.exercise.dose, Hold)
-                value = round(s.duration_s) if s.duration_s is not None else None
-                low, high = self.exercise.dose.low_s, self.exercise.dose.high_s
-            if value is None:
-                out.append("unknown")
-            elif value < low:
-                out.append("below")
-            elif value > high:
-                out.append("above")
-            else:
-                out.append("in range")
-        return out
-
-
-@dataclass(frozen=True, slots=True)
-class PlanAgainstDone:
-    """A strength activity held against its planned session."""
-
-    session: Session
-    #: how the session was found: ``workout name``, ``planned that day``, ``the only strength session``
-    by: str
-    exercises: tuple[ExerciseDone, ...]
-    #: active sets that matched no planned exercise
-    other_sets: int
 
 
 def _session_for(summary: ActivitySummary, programme: Programme) -> tuple[Session, str] | None:

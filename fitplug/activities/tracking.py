@@ -1,6 +1,6 @@
 """The store's history through the due rule: what is due, done and missed.
 
-The due rule itself (:mod:`fitplug.activities.due`) is pure; this module
+The due rule itself (:mod:`fitplug.activities.rule.due`) is pure; this module
 feeds it from the store and records what it decided.
 """
 
@@ -10,10 +10,7 @@ import datetime as dt
 import json
 from dataclasses import replace
 
-from fitplug.activities.due import (
-    Decision,
-    RunStretch,
-    State,
+from fitplug.activities.rule.due import (
     band_categories,
     band_settled,
     banded_exercises,
@@ -21,9 +18,9 @@ from fitplug.activities.due import (
     lookback,
     run_words,
 )
-from fitplug.activities.store import Store, iso
+from fitplug.activities.store.store import Store, iso
 from fitplug.errors import FitplugError
-from fitplug.model import ActivitySummary, DueItem, Programme
+from fitplug.model import ActivitySummary, Decision, DueItem, Programme, RunStretch, State
 from fitplug.programme.schedule import zone
 
 _UTC = dt.UTC
@@ -135,7 +132,7 @@ def recent_history(
 ) -> list[ActivitySummary]:
     """What :func:`decide` needs from the store to answer as it would over the whole history.
 
-    Everything from :func:`~fitplug.activities.due.lookback` on; and, for band
+    Everything from :func:`~fitplug.activities.rule.due.lookback` on; and, for band
     advice, older activities with a banded exercise's sets, in windows that
     double, until each banded exercise's streak is broken (or its band was
     changed) inside the window, or nothing older is held.

@@ -7,7 +7,7 @@ it over a stream of files: the first ones in this process (a small sync never
 pays for starting processes), the rest in a process pool of one worker per
 core. Every file goes to the workers as a place, never as bytes: a path, or
 for a zip member its archive's path and member names, which the worker opens
-and reads itself (:class:`fitplug.activities.sources.Archives`), with the same
+and reads itself (:class:`fitplug.activities.files.sources.Archives`), with the same
 checks the listing makes. Outcomes come back in the order the files were
 added, in batches the caller stores in one transaction each.
 """
@@ -25,9 +25,11 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, Final, Self, TypeAlias
 
-from fitplug.activities.outcome import FileError, Outcome, internal_error
-from fitplug.activities.read import Crc, ReadError, read_activity
-from fitplug.activities.sources import Archives, Candidate, read_path
+from fitplug.activities.files.events import Candidate
+from fitplug.activities.files.sources import read_path
+from fitplug.activities.files.zips import Archives
+from fitplug.activities.read.outcome import FileError, Outcome, internal_error
+from fitplug.activities.read.reader import Crc, ReadError, read_activity
 from fitplug.errors import ActivityError
 
 if TYPE_CHECKING:

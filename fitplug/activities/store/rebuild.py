@@ -13,9 +13,9 @@ import sqlite3
 from dataclasses import dataclass
 from pathlib import Path
 
-from fitplug.activities import sane
-from fitplug.activities.sane import from_iso
-from fitplug.activities.store import Store, iso
+from fitplug.activities.read import sane
+from fitplug.activities.read.sane import from_iso
+from fitplug.activities.store.store import Store, iso
 from fitplug.errors import StoreError, printable
 
 __all__ = ["Rebuilt", "rebuild"]

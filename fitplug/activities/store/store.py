@@ -4,7 +4,7 @@ Tables: ``files`` (every file seen: its size, mtime and what became of it),
 ``containers`` (zips read to the end), ``activities`` with their ``sessions``
 and ``sets``, ``done_marks`` (``fitplug done``), ``due_items`` (what the feed
 showed, with its sequence) and ``meta``; their migrations are in
-:mod:`fitplug.activities.migrations`. Rows are read by column name.
+:mod:`fitplug.activities.store.migrations`. Rows are read by column name.
 
 A sync killed at any point loses at most the files it had not committed yet
 (one batch of a few dozen): files are committed in small batches, and a file
@@ -24,11 +24,11 @@ from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import Any, Self
 
-from fitplug.activities import sane
-from fitplug.activities.migrations import MIGRATIONS, SCHEMA_VERSION
-from fitplug.activities.outcome import FileError, shown
-from fitplug.activities.sane import from_iso
-from fitplug.activities.sqlfile import (
+from fitplug.activities.read import sane
+from fitplug.activities.read.outcome import FileError, shown
+from fitplug.activities.read.sane import from_iso
+from fitplug.activities.store.migrations import MIGRATIONS, SCHEMA_VERSION
+from fitplug.activities.store.sqlfile import (
     StoreDamaged,
     connect_for_reading,
     create_private,
@@ -41,7 +41,14 @@ from fitplug.activities.sqlfile import (
 )
 from fitplug.atomic import private_folder
 from fitplug.errors import OutputError, StoreError, printable
-from fitplug.model import ActivitySession, ActivitySummary, DoneMark, DueItem, SetRecord
+from fitplug.model import (
+    ActivitySession,
+    ActivitySummary,
+    DoneMark,
+    DueItem,
+    SetRecord,
+    StoredActivity,
+)
 
 _UTC = dt.UTC
 #: ``PRAGMA application_id``: "fitp"
@@ -75,17 +82,6 @@ class FileState:
     file_type: str | None
     reason: str | None
     activity_id: int | None
-
-
-@dataclass(frozen=True, slots=True)
-class StoredActivity:
-    """An activity as the store holds it."""
-
-    id: int
-    #: the file it was first read from
-    key: str
-    added_utc: dt.datetime
-    summary: ActivitySummary
 
 
 class Store:

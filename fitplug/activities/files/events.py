@@ -1,0 +1,72 @@
+"""What walking the sources yields, one event per file: read it, it was refused, a zip starts or ends."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass
+from pathlib import Path
+
+
+@dataclass(frozen=True, slots=True)
+class Candidate:
+    """A FIT file found in a source, not read yet."""
+
+    #: stable identity: an absolute path, or ``archive.zip!member`` (``!`` per zip level)
+    key: str
+    size: int
+    #: modification time of the file, or of the outermost zip for a member
+    mtime_ns: int
+    #: returns the FIT bytes (gunzipped); raises :class:`ActivityError` with a reason.
+    #: Call it before asking :func:`scan` for the next event: a zip member can only
+    #: be read while its archive is open.
+    read: Callable[[], bytes]
+    #: the file on disk (``.fit`` or ``.fit.gz``), which any process can read
+    #: later by itself; ``None`` for a zip member
+    path: Path | None = None
+    #: the file (or member) is gzipped
+    gz: bool = False
+    #: a zip member: the outermost zip on disk, and the member names from it
+    #: down to the file (one per zip level), for :meth:`Archives.read`
+    archive: Path | None = None
+    members: tuple[str, ...] = ()
+
+
+@dataclass(frozen=True, slots=True)
+class Refused:
+    """A file or zip member that was not read, and why."""
+
+    key: str
+    size: int
+    mtime_ns: int
+    reason: str
+
+
+@dataclass(frozen=True, slots=True)
+class ContainerStart:
+    """A zip is about to be opened; ``skip`` it when the caller already has all of it."""
+
+    key: str
+    size: int
+    mtime_ns: int
+
+
+@dataclass(frozen=True, slots=True)
+class ContainerDone:
+    """Every member of a zip has been yielded."""
+
+    key: str
+    size: int
+    mtime_ns: int
+
+
+Event = Candidate | Refused | ContainerStart | ContainerDone
+
+
+def is_fit_name(name: str) -> bool:
+    return name.lower().endswith((".fit", ".fit.gz"))
+
+
+def is_zip_name(name: str) -> bool:
+    return name.lower().endswith(".zip")
+
+

@@ -1,0 +1,188 @@
+"""Where activity files come from: folders, a mounted watch, single files, export zips.
+
+:func:`scan` walks the sources and yields one event per file it finds,
+without reading any file's content: a :class:`Candidate` carries a ``read``
+function, so a caller that already knows the file (same size and mtime) never
+pays for reading it. Zip members are read as streams, nested zips are spooled
+to anonymous temporary files, and nothing is ever extracted to the disk
+(:mod:`.zips`, which refuses what must not be read). A member also says where
+it is (its archive's path and the member names down to it), so another
+process can read it by itself (:class:`~.zips.Archives`).
+"""
+
+from __future__ import annotations
+
+import functools
+import gzip
+import os
+import stat
+from collections.abc import Callable, Iterator, Sequence
+from pathlib import Path
+
+from fitplug.activities.files.events import (
+    Candidate,
+    ContainerDone,
+    ContainerStart,
+    Event,
+    Refused,
+    is_fit_name,
+    is_zip_name,
+)
+from fitplug.activities.files.fitfile import MAX_FIT_BYTES, open_fit
+from fitplug.activities.files.zips import open_zip, read_capped, zip_events
+from fitplug.errors import ActivityError
+from fitplug.watch.devices import garmin_dir
+
+
+def resolve_source(path: Path) -> Path:
+    """A watch's mount point becomes its ``GARMIN/Activity``; anything else stays."""
+    if path.is_dir():
+        found = garmin_dir(path)
+        if found is not None:
+            for entry in found.iterdir():
+                if entry.name.lower() == "activity" and entry.is_dir():
+                    return entry
+            return found / "Activity"
+    return path
+
+
+def scan(
+    sources: Sequence[Path],
+    *,
+    skip_container: Callable[[ContainerStart], bool] | None = None,
+    skip_file: Callable[[str, int, int], bool] | None = None,
+) -> Iterator[Event]:
+    """Every FIT file under ``sources``, in a stable order.
+
+    ``skip_container(start)`` is asked before a zip is opened; when it says
+    yes, the zip's members are not listed (its ``ContainerDone`` still comes).
+    ``skip_file(key, size, mtime_ns)`` is asked for each FIT file found in a
+    folder before any event is made for it; when it says yes, none is (a
+    sync that already has the file pays one dict lookup for it).
+    A missing source raises :class:`ActivityError`.
+    """
+    seen: set[str] = set()
+    for source in sources:
+        path = resolve_source(Path(source))
+        if not path.exists():
+            raise ActivityError(path, "no such file or folder")
+        if path.is_dir():
+            for key, st in _walk(path):
+                if key in seen:
+                    continue
+                seen.add(key)
+                if (
+                    skip_file is not None
+                    and not isinstance(st, OSError)
+                    and stat.S_ISREG(st.st_mode)
+                    and not key.lower().endswith(".zip")
+                    and skip_file(key, st.st_size, st.st_mtime_ns)
+                ):
+                    continue
+                yield from _file_events(Path(key), skip_container, st=st)
+        else:
+            key = str(path.resolve())
+            if key not in seen:
+                seen.add(key)
+                yield from _file_events(path.resolve(), skip_container, explicit=True)
+
+
+def _walk(root: Path) -> Iterator[tuple[str, os.stat_result | OSError]]:
+    """Files under ``root`` whose names look like FIT files or zips (paths), with their stat.
+
+    A folder's files come first, sorted, then its subfolders, sorted; links to
+    folders are not followed (``os.walk``'s order, in one ``os.scandir`` pass
+    per folder). A file that cannot be stat'ed comes with its ``OSError``.
+    """
+    stack = [str(root.resolve())]
+    while stack:
+        folder = stack.pop()
+        files: list[tuple[str, os.DirEntry[str]]] = []
+        dirs: list[str] = []
+        try:
+            with os.scandir(folder) as it:
+                for entry in it:
+                    name = entry.name
+                    try:
+                        is_dir = entry.is_dir()
+                    except OSError:
+                        is_dir = False
+                    if is_dir:
+                        if not entry.is_symlink():
+                            dirs.append(name)
+                    elif name.lower().endswith((".fit", ".fit.gz", ".zip")):
+                        files.append((name, entry))
+        except OSError:
+            continue  # as os.walk: a folder that cannot be listed is passed over
+        files.sort()
+        for _, entry in files:
+            try:
+                st: os.stat_result | OSError = entry.stat()
+            except OSError as exc:
+                st = exc
+            yield entry.path, st
+        dirs.sort(reverse=True)
+        stack.extend(os.path.join(folder, d) for d in dirs)
+
+
+def _file_events(
+    path: Path,
+    skip_container: Callable[[ContainerStart], bool] | None,
+    *,
+    explicit: bool = False,
+    st: os.stat_result | OSError | None = None,
+) -> Iterator[Event]:
+    key = str(path)
+    if st is None:
+        try:
+            st = path.stat()
+        except OSError as exc:
+            st = exc
+    if isinstance(st, OSError):
+        yield Refused(key, 0, 0, f"cannot read: {st.strerror or st}")
+        return
+    if not stat.S_ISREG(st.st_mode):
+        yield Refused(key, 0, st.st_mtime_ns, "not a regular file")
+        return
+    name = path.name
+    if is_zip_name(name):
+        start = ContainerStart(key, st.st_size, st.st_mtime_ns)
+        yield start
+        if skip_container is None or not skip_container(start):
+            try:
+                with open_zip(path) as archive:
+                    yield from zip_events(archive, key, st.st_mtime_ns, (path, ()), skip_container)
+            except ActivityError as exc:
+                yield Refused(key, st.st_size, st.st_mtime_ns, exc.reason)
+        yield ContainerDone(key, st.st_size, st.st_mtime_ns)
+        return
+    if not is_fit_name(name) and not explicit:
+        return
+    gz = name.lower().endswith(".gz")
+    yield Candidate(key, st.st_size, st.st_mtime_ns, functools.partial(read_path, path, gz), path, gz)
+
+
+def read_path(path: Path, gz: bool) -> bytes:
+    """The FIT bytes of a file on disk (gunzipped); :class:`ActivityError` with a reason."""
+    if not gz:
+        with open_fit(path) as fit:  # not FIT: its first bytes only, which say so
+            return fit.whole()
+    try:
+        with gzip.open(path, "rb") as f:
+            return read_capped(f, MAX_FIT_BYTES, str(path), compressed=path.stat().st_size)
+    except ActivityError:
+        raise
+    except (OSError, EOFError, gzip.BadGzipFile) as exc:
+        raise ActivityError(path, f"cannot read: {getattr(exc, 'strerror', None) or exc}") from exc
+
+
+def count_files(sources: Sequence[Path]) -> int:
+    """How many FIT files and zips the sources hold at the top level (for a progress bar)."""
+    total = 0
+    for source in sources:
+        path = resolve_source(Path(source))
+        if path.is_dir():
+            total += sum(1 for _ in _walk(path))
+        elif path.exists():
+            total += 1
+    return total

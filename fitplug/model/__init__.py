@@ -1,0 +1,66 @@
+"""The data fitplug works on: frozen dataclasses and enums, no I/O.
+
+- :mod:`.programme`: a checked programme (sessions, exercises, rules), built only by
+  :mod:`fitplug.programme`;
+- :mod:`.activity`: recorded activities as read and stored, built only by
+  :mod:`fitplug.activities`;
+- :mod:`.decision`: what the due rule decides (post-run sets, weeks, band advice, the
+  items for the report and the feed; what an activity was; a strength session
+  against its plan);
+- :mod:`.results`: what the application layer returns to the command line (what a
+  sync read and completed, a status, an install), already decided, for
+  :mod:`fitplug.present` to word.
+
+Every other module reads them. Units are in the names (``_s`` seconds, ``_m``
+metres, ``_kg``).
+"""
+
+from fitplug.model.activity import (
+    ActivitySession,
+    ActivitySummary,
+    DoneMark,
+    SetRecord,
+    StoredActivity,
+)
+from fitplug.model.decision import (
+    ActivityKind,
+    BandAdvice,
+    Classification,
+    Decision,
+    DoneBy,
+    DueItem,
+    DueKind,
+    ExerciseDone,
+    PlanAgainstDone,
+    RunStretch,
+    State,
+    WeekTally,
+)
+from fitplug.model.programme import (
+    DEFAULT_BAND_LADDER,
+    DEFAULT_POST_RUN_NAME,
+    BandRule,
+    DueRule,
+    Exercise,
+    GarminExercise,
+    Hold,
+    Intensity,
+    Lapse,
+    PlannedSession,
+    PostRunSet,
+    Programme,
+    Reps,
+    Session,
+    SessionKind,
+    Targets,
+    Tempo,
+    Weekday,
+)
+
+__all__ = [
+    "DEFAULT_BAND_LADDER", "DEFAULT_POST_RUN_NAME", "ActivityKind", "ActivitySession", "ActivitySummary",
+    "BandAdvice", "BandRule", "Classification", "Decision", "DoneBy", "DoneMark", "DueItem", "DueKind", "DueRule",
+    "Exercise", "ExerciseDone", "GarminExercise", "Hold", "Intensity", "Lapse", "PlanAgainstDone",
+    "PlannedSession", "PostRunSet", "Programme", "Reps", "RunStretch", "Session", "SessionKind", "SetRecord",
+    "State", "StoredActivity", "Targets", "Tempo", "Weekday", "WeekTally",
+]

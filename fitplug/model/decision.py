@@ -1,0 +1,210 @@
+"""What the due rule decides: items for the report and the feed, post-run sets, weeks, band advice."""
+
+from __future__ import annotations
+
+import datetime as dt
+import enum
+from dataclasses import dataclass, field
+
+from fitplug.model.activity import SetRecord
+from fitplug.model.programme import Exercise, Hold, Reps, Session
+
+
+class DueKind(enum.Enum):
+    """A calendar-worthy item the due rule produces."""
+
+    STRETCH_DUE = "stretch_due"  #: post-run stretch set due now
+    STRETCH_DONE = "stretch_done"  #: post-run set done
+    STRETCH_MISSED = "stretch_missed"  #: post-run set lapsed undone
+    STRENGTH_MISSED = "strength_missed"  #: planned strength day with no strength activity
+    BAND_UP = "band_up"  #: time for a tougher band
+
+
+@dataclass(frozen=True, slots=True)
+class DueItem:
+    """One item for the report and the calendar feed."""
+
+    kind: DueKind
+    #: stable key, part of the calendar UID (``stretch-<activity id>``)
+    key: str
+    start_utc: dt.datetime
+    end_utc: dt.datetime
+    title: str
+    detail: str = ""
+    #: when this item last changed (the feed's DTSTAMP/LAST-MODIFIED)
+    updated_utc: dt.datetime | None = None
+    #: raised each time the item changes (the feed's SEQUENCE)
+    sequence: int = 0
+
+
+# --- what an activity was -------------------------------------------------------
+
+
+class ActivityKind(enum.StrEnum):
+    """What the rule makes of an activity (other activities are known by their sport)."""
+
+    RUN = "run"
+    STRENGTH = "strength"
+    STRETCH = "stretch"
+    OTHER = "other"  #: an activity with no session
+
+
+@dataclass(frozen=True, slots=True)
+class Classification:
+    """What an activity was, and why."""
+
+    #: an :class:`ActivityKind`, or the first session's FIT sport for any other activity
+    kind: ActivityKind | str
+    #: the fitplug workout it was done from (by its recorded name), when one matched
+    session: Session | None = None
+    #: it was the post-run stretch set (by name, or by its sets holding one variant's stretches)
+    post_run: bool = False
+    #: in words, for tests and ``--debug``: ``workout name``, ``sport``, ``sets``
+    by: str = "sport"
+
+
+# --- post-run sets, weeks, band --------------------------------------------------
+
+
+class State(enum.Enum):
+    """Where a post-run set stands at ``now``."""
+
+    DUE = "due"  #: the run is over, the set is not done, it has not lapsed
+    DONE = "done"  #: a stretch workout, a stretching activity or `fitplug done` covered it
+    MISSED = "missed"  #: it lapsed undone
+
+
+class DoneBy(enum.StrEnum):
+    """What completed a post-run set (the text is what reports and JSON show)."""
+
+    WORKOUT = "workout"  #: the post-run stretch workout
+    STRETCHING_ACTIVITY = "stretching activity"  #: any stretching activity
+    MARK = "fitplug done"  #: a `fitplug done` mark
+
+
+@dataclass(frozen=True, slots=True)
+class RunStretch:
+    """The post-run set one qualifying run made due, and what became of it."""
+
+    key: str
+    run_start_utc: dt.datetime
+    run_end_utc: dt.datetime
+    #: watch-local offset of the run, when the file said
+    utc_offset_s: int | None
+    sub_sport: str | None
+    distance_m: float | None
+    elapsed_s: float
+    #: 0-based count of qualifying runs, which picks the rotation
+    run_number: int
+    session: Session | None
+    #: when it stops being due (``None``: not until the next run, which has not happened)
+    lapse_utc: dt.datetime | None
+    state: State
+    done_utc: dt.datetime | None = None
+    done_by: DoneBy | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class WeekTally:
+    """One local week (Monday to Sunday) held against the programme."""
+
+    week_start: dt.date
+    strength_done: int
+    strength_planned: int
+    #: planned strength days of this week that are over with no strength activity
+    strength_missed: tuple[dt.date, ...]
+    stretch_days: int
+    stretch_min: int
+    stretch_max: int
+    #: post-run sets of this week's runs: done, missed, still due
+    post_run_done: int = 0
+    post_run_missed: int = 0
+    post_run_due: int = 0
+
+
+@dataclass(frozen=True, slots=True)
+class BandAdvice:
+    """Time for a tougher band on a banded exercise."""
+
+    key: str
+    exercise: Exercise
+    #: end of the last session of the run that earned it
+    since_utc: dt.datetime
+    #: every working set went past this many reps
+    threshold: int
+    #: in this many sessions in a row with the current band
+    sessions: int
+    #: the next colour on the runner's ladder (``None``: the band is the ladder's toughest)
+    next_band: str | None
+
+
+@dataclass(frozen=True, slots=True)
+class Decision:
+    """Everything the rule decided at ``now``."""
+
+    now: dt.datetime
+    runs: tuple[RunStretch, ...]
+    tally: WeekTally
+    strength_missed: tuple[tuple[dt.date, Session], ...]
+    band: tuple[BandAdvice, ...]
+    #: the report's and the feed's items, in time order
+    items: tuple[DueItem, ...] = field(default=())
+    #: the local day the bookkeeping starts (nothing before it is due or missed)
+    first_day: dt.date | None = None
+    #: the tallies of the weeks asked for, oldest first; the last is ``tally``
+    weeks: tuple[WeekTally, ...] = ()
+
+    @property
+    def due(self) -> tuple[RunStretch, ...]:
+        """Post-run sets due now, oldest first."""
+        return tuple(r for r in self.runs if r.state is State.DUE)
+
+
+# --- a strength activity against its plan ------------------------------------------
+
+
+@dataclass(frozen=True, slots=True)
+class ExerciseDone:
+    """One planned exercise and the sets recorded for it."""
+
+    exercise: Exercise
+    #: sets × sides (a per-side exercise is recorded one set a side)
+    sets_planned: int
+    #: the recorded active sets, in order
+    sets: tuple[SetRecord, ...]
+
+    @property
+    def sets_done(self) -> int:
+        return len(self.sets)
+
+    def verdicts(self) -> list[str]:
+        """Per recorded set: ``below``, ``in range``, ``above`` the target (``unknown`` with no count)."""
+        out = []
+        for s in self.sets:
+            if isinstance(self.exercise.dose, Reps):
+                value, low, high = s.repetitions, self.exercise.dose.low, self.exercise.dose.high
+            else:
+                assert isinstance(self.exercise.dose, Hold)
+                value = round(s.duration_s) if s.duration_s is not None else None
+                low, high = self.exercise.dose.low_s, self.exercise.dose.high_s
+            if value is None:
+                out.append("unknown")
+            elif value < low:
+                out.append("below")
+            elif value > high:
+                out.append("above")
+            else:
+                out.append("in range")
+        return out
+
+
+@dataclass(frozen=True, slots=True)
+class PlanAgainstDone:
+    """A strength activity held against its planned session."""
+
+    session: Session
+    #: how the session was found: ``workout name``, ``planned that day``, ``the only strength session``
+    by: str
+    exercises: tuple[ExerciseDone, ...]
+    #: active sets that matched no planned exercise
+    other_sets: int
