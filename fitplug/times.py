@@ -1,4 +1,4 @@
-"""Time helpers every stage shares: the FIT epoch, whole-second UTC, and UTC text with ``Z``."""
+"""Time helpers every stage shares: UTC, the FIT epoch, local midnight, whole-second UTC, UTC text with ``Z``."""
 
 from __future__ import annotations
 
@@ -24,3 +24,8 @@ def utc_text(value: dt.datetime | None) -> str | None:
     if value is None:
         return None
     return as_utc(value).isoformat(timespec="seconds").replace("+00:00", "Z")
+
+
+def local_midnight(day: dt.date, tz: dt.tzinfo) -> dt.datetime:
+    """The instant (UTC) a local ``day`` begins in ``tz``: where days, weeks and a tracking start begin."""
+    return dt.datetime.combine(day, dt.time(0), tzinfo=tz).astimezone(UTC)

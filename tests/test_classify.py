@@ -116,7 +116,7 @@ def test_fitplug_workouts_recorded_by_a_watch() -> None:
     post = read_activity(m.fitplug_session(T, variants[1]))
     lift = read_activity(m.fitplug_session(T, strength, {"banded_leg_raise": [14, 13, 13]}))
     skipped = read_activity(m.fitplug_session(T, strength, skip=("glute_bridge", "banded_leg_raise")))
-    assert post.sessions[0].sub_sport == "strength_training" and post.workout_name == "Post-run Stretch 2"
+    assert post.sessions[0].sub_sport == "strength_training" and post.workout_name == "Post-run 2 Stretch"
     assert (classify(post, RUNNER).kind, classify(post, RUNNER).post_run) == (ActivityKind.STRETCH, True)
     assert classify(lift, RUNNER).kind is ActivityKind.STRENGTH
     assert classify(skipped, RUNNER).kind is ActivityKind.STRENGTH  # planned as strength

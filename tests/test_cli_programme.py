@@ -77,7 +77,7 @@ def test_check_summarises(runner: CliRunner, tmp_path: Path) -> None:
     result = runner.invoke(cli, ["check", str(path)], catch_exceptions=False)
     assert result.exit_code == 0
     assert "Glute Strength & Mobility: Tue, Fri at 07:00, about 35 min, 6 exercises, 20 watch steps" in result.output
-    assert "Post-run Stretch 2: Pigeon Pose + Standing Figure-Four" in result.output
+    assert "Post-run 2 Stretch: Pigeon Pose + Standing Figure-Four" in result.output
 
 
 @pytest.mark.parametrize("path", sorted((DATA / "programmes" / "invalid").glob("*.toml")), ids=lambda p: p.stem)

@@ -61,8 +61,8 @@ def test_sync_summary(runner: CliRunner, tmp_path: Path, src: Path, started: str
         f"  {src / 'bad.fit'} @ byte 0: empty file (0 bytes)\n"
         f"Remembered {src.resolve()} as a source for later syncs.\n"
         f"Remembered {Path(started).resolve()} as the programme for later commands.\n"
-        "post-run stretch due now, until Mon 23 Nov 23:59: Pigeon Pose + Lying Figure-Four "
-        "(after your 10.2 km run, 07:14–08:02)\n"
+        "Post-run set due now, until Mon 23 Nov 23:59: Post-run 1 Stretch (Pigeon Pose + Lying Figure-Four), "
+        "after your 10.2 km run, 07:14–08:02\n"
         "Since the last sync:\n"
         "  Tue 17 Nov: Glute Strength & Mobility missed\n"
         + COMING +
@@ -73,7 +73,7 @@ def test_sync_summary(runner: CliRunner, tmp_path: Path, src: Path, started: str
     assert again.exit_code == 0
     assert "Remembered" not in again.output
     assert again.output.splitlines()[0] == "No new activities (2 unchanged, 1 known bad)."
-    assert again.output.splitlines()[1].startswith("post-run stretch due now, until Mon 23 Nov 23:59: Pigeon Pose")
+    assert again.output.splitlines()[1].startswith("Post-run set due now, until Mon 23 Nov 23:59: Post-run 1 Stretch")
     assert "Since the last sync" not in again.output  # the missed Tuesday was said once
 
 
@@ -138,8 +138,8 @@ def test_status_then_done(runner: CliRunner, tmp_path: Path, src: Path, started:
     invoke(runner, tmp_path, "sync", str(src), "--programme", started)
     status = invoke(runner, tmp_path, "status", now="2026-11-22T09:40:00Z")  # the sync said Tuesday was missed
     assert status.output == (
-        "post-run stretch due now, until Mon 23 Nov 23:59: Pigeon Pose + Lying Figure-Four "
-        "(after your 10.2 km run, 07:14–08:02)\n"
+        "Post-run set due now, until Mon 23 Nov 23:59: Post-run 1 Stretch (Pigeon Pose + Lying Figure-Four), "
+        "after your 10.2 km run, 07:14–08:02\n"
         + COMING +
         "This week (from Mon 16 Nov): strength 1 of 2 days (1 missed: Tue 17), stretching 1 day (target 2–3).\n"
     )
@@ -152,7 +152,7 @@ def test_status_then_done(runner: CliRunner, tmp_path: Path, src: Path, started:
     done = invoke(runner, tmp_path, "done", "--at", "2026-11-22T09:00:00Z")
     assert done.exit_code == 0
     assert done.output == (
-        "Marked done: Pigeon Pose + Lying Figure-Four (after your 10.2 km run, 07:14–08:02).\n"
+        "Marked done: Post-run 1 Stretch (Pigeon Pose + Lying Figure-Four), after your 10.2 km run, 07:14–08:02.\n"
     )
     status = invoke(runner, tmp_path, "status", "--json")
     data = json.loads(status.output)
@@ -173,7 +173,7 @@ def test_done_in_the_future_is_bad_usage(runner: CliRunner, tmp_path: Path) -> N
     result = runner.invoke(cli, ["--now", "2026-11-22T09:30:00Z", "done", "--at", "2026-11-23T09:00:00Z"])
     assert result.exit_code == 2
     assert result.output == (
-        "Usage: cli done [OPTIONS]\nTry 'cli done --help' for help.\n\nError: Invalid value for --at: is in the future\n"
+        "Usage: cli done [OPTIONS] [PROGRAMME]\nTry 'cli done --help' for help.\n\nError: Invalid value for --at: is in the future\n"
     )
 
 
@@ -182,16 +182,18 @@ def test_activities(runner: CliRunner, tmp_path: Path, src: Path) -> None:
     result = invoke(runner, tmp_path, "activities")
     assert result.exit_code == 0
     assert result.output == (
-        "start (local)      sport                          elapsed     timer   distance   HR  file\n"
-        f"2026-11-20 07:00   training/strength_training     0:35:00   0:35:00          -  110  {src / 'strength.fit'}\n"
+        "start (local)      kind      sport                          elapsed     timer   distance   HR  file\n"
+        f"2026-11-20 07:00   strength  training/strength_training     0:35:00   0:35:00          -  110  "
+        f"{src / 'strength.fit'}\n"
         "    set 1: hip_stability/band_side_lying_leg_raise, 15 reps\n"
         "    set 2: hip_stability/band_side_lying_leg_raise, 15 reps\n"
-        f"2026-11-22 07:14   running/generic                0:48:00   0:48:00   10.20 km  150  {src / 'run.fit'}\n"
+        f"2026-11-22 07:14   run       running/generic                0:48:00   0:48:00   10.20 km  150  "
+        f"{src / 'run.fit'}\n"
     )
     data = json.loads(invoke(runner, tmp_path, "activities", "--json").output)
     assert data["schema"] == "fitplug.activities/1"
-    assert [(r["sport"], r["start_utc"], r["distance_m"]) for r in data["sessions"]] == [
-        ("training", "2026-11-20T07:00:00Z", None), ("running", "2026-11-22T07:14:00Z", 10200.0)
+    assert [(r["kind"], r["sport"], r["start_utc"], r["distance_m"]) for r in data["sessions"]] == [
+        ("strength", "training", "2026-11-20T07:00:00Z", None), ("run", "running", "2026-11-22T07:14:00Z", 10200.0)
     ]
     assert len(data["sessions"][0]["sets"]) == 4
 

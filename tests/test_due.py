@@ -14,7 +14,8 @@ from conftest import ROOT
 
 from fitplug.activities import tracking
 from fitplug.activities.read.reader import read_activity
-from fitplug.activities.rule.due import activity_kind, decide
+from fitplug.activities.rule.classify import classify
+from fitplug.activities.rule.due import decide
 from fitplug.activities.store.store import Store
 from fitplug.model import (
     ActivityKind,
@@ -29,6 +30,7 @@ from fitplug.model import (
     SetRecord,
     State,
 )
+from fitplug.present.items import due_items
 from fitplug.programme.load import load_programme
 
 UTC = dt.UTC
@@ -96,12 +98,13 @@ def test_fortnight(programme: Programme) -> None:
     )
     assert [b.key for b in d.band] == ["band-up-banded_leg_raise-green"]
     assert d.band[0].since_utc == at(20, 7, 35)
-    kinds = [(i.kind, i.key) for i in d.items]
+    items = due_items(d, programme)
+    kinds = [(i.kind, i.key) for i in items]
     assert (DueKind.STRENGTH_MISSED, "strength-missed-2026-11-13") in kinds
     assert (DueKind.STRETCH_MISSED, "stretch-20261111T180000Z") in kinds
     assert (DueKind.BAND_UP, "band-up-banded_leg_raise-green") in kinds
-    due_item = next(i for i in d.items if i.kind is DueKind.STRETCH_DUE)
-    assert due_item.title == "Post-run stretch: Pigeon Pose + Stacked-leg Glute Stretch"
+    due_item = next(i for i in items if i.kind is DueKind.STRETCH_DUE)
+    assert due_item.title == "Post-run 3 Stretch due: Pigeon Pose + Stacked-leg Glute Stretch"
     assert due_item.detail == "After the 12.0 km run of Sat 21 Nov 09:00. Due until Sun 22 Nov 23:59."
 
 
@@ -212,7 +215,7 @@ def test_closed_sets_read_as_their_old_text(programme: Programme) -> None:
     assert d.runs[0].done_by is DoneBy.WORKOUT and f"{d.runs[2].done_by}" == "fitplug done"
     assert json.dumps([r.done_by for r in d.runs[:4]]) == \
         '["workout", null, "fitplug done", "stretching activity"]'
-    kinds = [activity_kind(a) for a in history_[:3]] + [activity_kind(read_activity(m.ride(at(16, 9), 90, 40)))]
+    kinds = [classify(a, None).kind for a in history_[:3]] + [classify(read_activity(m.ride(at(16, 9), 90, 40)), None).kind]
     assert kinds == [ActivityKind.RUN, ActivityKind.STRETCH, ActivityKind.STRENGTH, "cycling"]
     assert [str(k) for k in kinds] == ["run", "stretch", "strength", "cycling"]
 
@@ -312,8 +315,8 @@ def test_bounded_load_decides_as_the_whole_history(
 
 
 def test_band_past_the_threshold_names_the_next_colour(programme: Programme) -> None:
-    from fitplug.activities.rule.due import band_words
     from fitplug.model import BandRule
+    from fitplug.present.words import band_advice as band_words
 
     lifts = [read_activity(m.strength(at(17, 7), [13, 13, 13])), read_activity(m.strength(at(20, 7), [13, 14, 13]))]
     (advice,) = decide(lifts, [], programme, at(21, 7)).band

@@ -33,7 +33,7 @@ def sync_run(runner: CliRunner, db: Path, folder: Path) -> None:
     result = runner.invoke(cli, ["--db", str(db), "--now", NOW, "sync", str(folder),
                                  "--programme", str(PROGRAMME)], catch_exceptions=False)
     assert result.exit_code == 0, result.output
-    assert "post-run stretch due" in result.output.lower()
+    assert "post-run set due now" in result.output.lower()
 
 
 def test_build_and_calendar_carry_the_due_stretch(runner: CliRunner, tmp_path: Path) -> None:

@@ -71,7 +71,7 @@ from hypothesis import strategies as st
 
 from fitplug.activities.read.reader import MAX_FIT_BYTES, Crc, decode_activity, read_activity
 from fitplug.activities.read.scan import ScanError
-from fitplug.activities.rule.due import activity_kind
+from fitplug.activities.rule.classify import classify
 from fitplug.activities.store.store import Store
 from fitplug.errors import ActivityError
 from fitplug.model import ActivitySummary
@@ -209,7 +209,7 @@ class Sink:
 
     def take(self, summary: ActivitySummary) -> None:
         assert isinstance(summary, ActivitySummary)
-        activity_kind(summary)
+        classify(summary, None)
         self.n += 1
         self.store.record_batch([(f"fuzz-{self.n}.fit", 0, self.n, summary)], NOW)
 

@@ -31,7 +31,7 @@ from fitplug.activities.files.events import Candidate, Refused
 from fitplug.activities.read import pool, sane
 from fitplug.activities.read.outcome import shown
 from fitplug.activities.read.reader import Crc, decode_activity, read_activity
-from fitplug.activities.rule.due import activity_kind
+from fitplug.activities.rule.classify import classify
 from fitplug.activities.store.store import Store
 from fitplug.cli import cli
 from fitplug.errors import ActivityError
@@ -73,7 +73,7 @@ def assert_bounded(summary: ActivitySummary) -> None:
             assert v is None or math.isfinite(v)
     assert summary.time_created is None or sane.time(summary.time_created) is not None
     _strict([vars_of(x) for x in (*summary.sessions, *summary.sets)])
-    activity_kind(summary)
+    classify(summary, None)
 
 
 def vars_of(obj: Any) -> dict[str, Any]:

@@ -287,14 +287,14 @@ def test_sync_device_mtp_reads_activities_and_puts_the_post_run_set(usb_watch: S
     programme = tmp_path / "glute.toml"  # the runner started that week: the run counts
     programme.write_text(Path(GLUTE).read_text(encoding="utf-8").replace(
         'timezone = "Europe/London"', 'timezone = "Europe/London"\nstart = 2026-11-16', 1), encoding="utf-8")
-    r, _ = sync_activities([], programme_file=programme, device_root=Path("mtp"), db_path=tmp_path / "db",
+    r = sync_activities([], programme_file=programme, device_root=Path("mtp"), db_path=tmp_path / "db",
                            now=NOW)
     assert [a.key for a in r.new] == [str(data_dir() / "mtp" / "Forerunner-965" / "Activity" / "B1LA0900.FIT")]
     assert "Remembered the watch over USB MTP for later syncs." in r.notes
     assert [(i.name, i.status) for i in r.installed] == [("post-run-stretch-1.fit", "copied")]
     assert list(usb_watch.listing("GARMIN/NewFiles")) == ["post-run-stretch-1.fit"]
     assert usb_watch.session is None  # closed at the end
-    again, _ = sync_activities([], programme_file=None, device_root=None, db_path=tmp_path / "db", now=NOW)
+    again = sync_activities([], programme_file=None, device_root=None, db_path=tmp_path / "db", now=NOW)
     assert again.new == [] and [i.status for i in again.installed] == ["already there"]
     usb_watch.unplugged = True
     with pytest.raises(DeviceError, match="the remembered watch over USB MTP is not connected"):

@@ -110,10 +110,10 @@ def table_after(page: Page, header: str) -> list[list[str]]:
 
 def test_what_is_due_now_and_next(page: Page) -> None:
     # Wednesday's run (25 Nov, 18:00-18:45 UTC) had no stretch: due until the end of Thursday
-    assert "Post-run stretch due: Pigeon Pose + Standing Figure-Four" in page.all_text
+    assert "Post-run set due: Post-run 2 Stretch (Pigeon Pose + Standing Figure-Four)" in page.all_text
     assert "after your 9.1 km run yesterday, 18:00–18:45; due until Thu 26 Nov 23:59" in page.all_text
     # 35 runs since tracking began: the next run's set is the third of the rotation
-    assert "After your next run: Post-run Stretch 3: Pigeon Pose + Stacked-leg Glute Stretch" in page.all_text
+    assert "After your next run: Post-run 3 Stretch (Pigeon Pose + Stacked-leg Glute Stretch)" in page.all_text
     assert "This week (from Mon 23 Nov): strength 1 of 2 days" in page.all_text
     assert ("Time for a tougher band: Banded Leg Raise, green → blue (every set went past 12 reps in 2 sessions "
             "in a row with the green band)") in page.all_text
@@ -214,8 +214,8 @@ def test_one_more_run_moves_the_rotation_on(tmp_path: Path) -> None:
                                       str(tmp_path / "activities"), "-p", str(PROGRAMME_FILE)])
     assert result.exit_code == 0, result.output
     text = Page(render_page(PROGRAMME_FILE, db_path=db, now=later)).all_text
-    assert "After your next run: Post-run Stretch 1: Pigeon Pose + Lying Figure-Four" in text
-    assert "Post-run stretch due: Pigeon Pose + Stacked-leg Glute Stretch" in text
+    assert "After your next run: Post-run 1 Stretch (Pigeon Pose + Lying Figure-Four)" in text
+    assert "Post-run set due: Post-run 3 Stretch (Pigeon Pose + Stacked-leg Glute Stretch)" in text
 
 
 def test_report_writes_to_the_data_folder_and_says_where(store: Path, runner: CliRunner, fitplug_home: Path,
@@ -256,7 +256,7 @@ def test_page_source_is_current_at_each_call(store: Path) -> None:
     source = page_source(PROGRAMME_FILE, store, clock=lambda: next(clock))
     first, second = Page(source()).all_text, Page(source()).all_text
     assert "As of Thu 26 Nov 2026 18:00" in first and "As of Sat 28 Nov 2026 18:00" in second
-    assert "Post-run stretch due" in first and "Post-run stretch due" not in second  # it lapsed
+    assert "Post-run set due" in first and "Post-run set due" not in second  # it lapsed
 
 
 def test_help_and_status_do_not_load_the_page() -> None:
@@ -276,7 +276,7 @@ def test_help_and_status_do_not_load_the_page() -> None:
 
 def _page(**kw: object) -> ProgressPage:
     base: dict[str, object] = {"programme": "P", "timezone": "UTC", "now": NOW, "due": (), "next_post_run": None,
-                               "plan": (), "weeks": (), "bands": (), "sessions": ()}
+                               "plan": (), "weeks": (), "week_line": "", "bands": (), "sessions": ()}
     base.update(kw)
     return ProgressPage(**base)  # type: ignore[arg-type]
 

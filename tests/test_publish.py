@@ -19,6 +19,7 @@ from fitplug.app import calendar as app_calendar
 from fitplug.calendar import publish as webdav
 from fitplug.cli import cli
 from fitplug.errors import FeedError, FitplugError
+from fitplug.programme.load import load_programme
 from fitplug.settings import remembered
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -116,7 +117,7 @@ def plan_events(body: bytes) -> list:  # type: ignore[type-arg]
 def test_two_machines_never_overwrite_each_other_silently(dav: Dav, programme: Path,
                                                           env_credentials: None) -> None:
     """Machine B reads, machine A writes meanwhile, B's write is refused (412) and nothing is lost."""
-    prog = app_calendar.load.load_programme(programme)
+    prog = load_programme(programme)
     app_calendar.publish(programme, dav.url(), now=NOW)
     seen: list[bytes | None] = []
 
@@ -133,7 +134,7 @@ def test_two_machines_never_overwrite_each_other_silently(dav: Dav, programme: P
 
 
 def test_a_new_file_is_created_only_if_still_absent(dav: Dav, programme: Path, env_credentials: None) -> None:
-    prog = app_calendar.load.load_programme(programme)
+    prog = load_programme(programme)
 
     def build(previous: bytes | None) -> app_calendar.Feed:
         assert previous is None

@@ -139,7 +139,7 @@ def test_a_month(runner: CliRunner, tmp_path: Path) -> None:
     # Thu 5: the post-run workout, recorded as strength_training, completes the set and is no strength day
     out = r.sync(at(5, 12))
     assert out.startswith("Read 1 new activity: 1 stretch (2 unchanged).")
-    assert "post-run set done: Post-run Stretch 1, Thu 08:00" in out
+    assert "post-run set done: Post-run 1 Stretch (Pigeon Pose + Lying Figure-Four), Thu 08:00" in out
     s = r.status(at(5, 12))
     assert s["due"] == [] and [(x["state"], x["done_by"]) for x in s["runs"]] == [("done", "workout")]
     assert (s["week"]["strength_done"], s["week"]["stretch_days"]) == (0, 1)
@@ -164,7 +164,7 @@ def test_a_month(runner: CliRunner, tmp_path: Path) -> None:
 
     # Sat 14, 09:00: Friday had the post-run workout but no strength: Friday is missed, 1 of 2
     out = r.sync(at(14, 9))
-    assert "post-run set done: Post-run Stretch 3, Fri 07:22" in out
+    assert "post-run set done: Post-run 3 Stretch (Pigeon Pose + Stacked-leg Glute Stretch), Fri 07:22" in out
     s = r.status(at(14, 9))
     assert s["week"]["strength_done"] == 1 and s["week"]["strength_missed"] == ["2026-11-13"]
     assert s["week"]["stretch_days"] == 2  # Tue (strength ends with stretches) and Fri (the post-run set)
@@ -278,11 +278,12 @@ def test_plan_against_done(runner: CliRunner, tmp_path: Path) -> None:
 
 
 def test_plan_of_a_session_cut_short(tmp_path: Path) -> None:
+    from fitplug.activities.rule.classify import classify
     from fitplug.activities.rule.plan import plan_against_done
 
     summary = read_activity(m.fitplug_session(at(24, 7), STRENGTH, {"banded_leg_raise": [16, 15]},
                                               skip=("stacked_leg_stretch",)))
-    plan = plan_against_done(summary, PROGRAMME)
+    plan = plan_against_done(summary, classify(summary, PROGRAMME), PROGRAMME)
     assert plan is not None
     done = {e.exercise.id: (e.sets_done, e.sets_planned) for e in plan.exercises}
     assert done["stacked_leg_stretch"] == (0, 2) and done["banded_leg_raise"] == (6, 6)

@@ -64,7 +64,7 @@ def test_folder_sync_is_incremental(tmp_path: Path, programme) -> None:  # type:
         assert sorted(a.kind for a in r.new) == ["run", "strength"]
         assert (r.duplicates, dict(r.other), r.unchanged, r.known_bad) == (1, {"workout": 1}, 0, 0)
         assert [(Path(s.key).name, s.reason.split(" (")[0]) for s in r.skipped] == [("bad.fit", "truncated")]
-        assert [d.key for d in r.decision.due] == ["stretch-20261121T090000Z"]
+        assert [d.key for d in r.status.decision.due] == ["stretch-20261121T090000Z"]
         again = sync(store, [src], programme=programme, now=NOW)
         assert (again.new, again.skipped, again.unchanged, again.known_bad) == ([], [], 4, 1)
         # a changed file is read again
@@ -83,7 +83,7 @@ def test_gzip_single_file_and_watch(tmp_path: Path, programme) -> None:  # type:
     text = (ROOT / "templates" / "glute-runner.toml").read_text(encoding="utf-8")
     glute.write_text(text.replace('timezone = "Europe/London"', 'timezone = "Europe/London"\nstart = 2026-11-16'),
                      encoding="utf-8")
-    r, _ = sync_activities([gz], programme_file=glute, device_root=watch, db_path=db, now=NOW)
+    r = sync_activities([gz], programme_file=glute, device_root=watch, db_path=db, now=NOW)
     assert sorted(a.key for a in r.new) == sorted([str(gz), str(watch / "GARMIN" / "Activity" / "A1.FIT")])
     assert r.other == {}
     assert r.notes == [  # the first sync says what it remembered; the next one (below) says nothing
@@ -97,7 +97,7 @@ def test_gzip_single_file_and_watch(tmp_path: Path, programme) -> None:  # type:
 
     assert read_activity(newfile).file_type == "workout"
     # the next sync does not copy it again
-    again, _ = sync_activities([gz], programme_file=glute, device_root=watch, db_path=db, now=NOW)
+    again = sync_activities([gz], programme_file=glute, device_root=watch, db_path=db, now=NOW)
     assert again.notes == []
     assert [i.status for i in again.installed] == ["already there"]
 
@@ -213,12 +213,11 @@ def test_every_crc_is_checked_and_a_bad_one_reported(tmp_path: Path) -> None:
     """
     src = tmp_path / "src"
     write(src / "flipped.fit", m.bit_flipped(m.strength(at(20, 7), [10])))
-    for verify in (False, True):
-        with Store(tmp_path / f"{verify}.sqlite3") as store:
-            result = sync(store, [src], programme=None, now=NOW, verify=verify)
-            assert result.new == [] and [s.reason.split(" (")[0] for s in result.skipped] == ["bad CRC"]
-            again = sync(store, [src], programme=None, now=NOW)
-            assert again.skipped == [] and again.known_bad == 1
+    with Store(tmp_path / "db.sqlite3") as store:
+        result = sync(store, [src], programme=None, now=NOW)
+        assert result.new == [] and [s.reason.split(" (")[0] for s in result.skipped] == ["bad CRC"]
+        again = sync(store, [src], programme=None, now=NOW)
+        assert again.skipped == [] and again.known_bad == 1
 
 
 def _dies_on_file_20(jobs, crc):  # type: ignore[no-untyped-def]

@@ -392,7 +392,7 @@ def test_sync_replaces_fitplugs_older_post_run_copy(runner: CliRunner, tmp_path:
     cue = Path(edited(tmp_path, 'cue = "Front shin across', 'cue = "Slowly. Front shin across'))
     cue.write_text(cue.read_text(encoding="utf-8").replace(  # started that week: the run counts
         'timezone = "Europe/London"', 'timezone = "Europe/London"\nstart = 2026-11-16', 1), encoding="utf-8")
-    r, _ = sync_activities([], programme_file=cue, device_root=None, db_path=tmp_path / "db",
+    r = sync_activities([], programme_file=cue, device_root=None, db_path=tmp_path / "db",
                            now=dt.datetime(2026, 11, 22, 9, 30, tzinfo=dt.UTC))  # the remembered watch
     assert [(i.name, i.status) for i in r.installed] == [("post-run-stretch-1.fit", "replaced")]
     after = (newfiles / "post-run-stretch-1.fit").read_bytes()

@@ -3,74 +3,27 @@
 :func:`sync` walks the sources, skips what the store already holds, reads
 the rest (:mod:`fitplug.activities.read.pool`) and records every outcome; with a
 programme it then applies the due rule (:mod:`fitplug.activities.tracking`).
-It returns a :class:`SyncResult`; putting the due workout on a watch is the
-application layer's job (:mod:`fitplug.app.activities`).
+It returns a :class:`~fitplug.model.SyncResult`; putting the due workout on a
+watch is the application layer's job (:mod:`fitplug.app.sync`).
 """
 
 from __future__ import annotations
 
 import datetime as dt
 import functools
-from collections import Counter
 from collections.abc import Callable, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from pathlib import Path
-from typing import TYPE_CHECKING
 
 from fitplug.activities.files.events import ContainerDone, ContainerStart, Event, Refused
 from fitplug.activities.files.sources import scan
 from fitplug.activities.read.outcome import FileError, Outcome, shown
 from fitplug.activities.read.pool import Job, Reader
 from fitplug.activities.read.reader import Crc
-from fitplug.activities.rule.due import activity_kind
+from fitplug.activities.rule.classify import classify
 from fitplug.activities.store.store import Store
-from fitplug.activities.tracking import decide_and_save
-from fitplug.model import Decision, DueItem, Programme
-
-if TYPE_CHECKING:
-    from fitplug.watch.install import InstallResult
-
-_UTC = dt.UTC
-
-
-@dataclass(frozen=True, slots=True)
-class SkippedFile:
-    """A file that could not be read, and why."""
-
-    key: str
-    reason: str
-    offset: int | None = None
-
-
-@dataclass(frozen=True, slots=True)
-class NewActivity:
-    key: str
-    kind: str
-    start_utc: dt.datetime | None
-
-
-@dataclass
-class SyncResult:
-    """What one sync did and decided."""
-
-    sources: list[str] = field(default_factory=list)
-    new: list[NewActivity] = field(default_factory=list)
-    duplicates: int = 0
-    unchanged: int = 0
-    #: files that are not activities (workouts, settings, monitoring…), by FIT file type
-    other: Counter[str] = field(default_factory=Counter)
-    #: unreadable files found in this sync
-    skipped: list[SkippedFile] = field(default_factory=list)
-    #: unreadable files remembered from earlier syncs and not retried
-    known_bad: int = 0
-    decision: Decision | None = None
-    items: list[DueItem] = field(default_factory=list)
-    installed: list[InstallResult] = field(default_factory=list)
-    notes: list[str] = field(default_factory=list)
-
-    @property
-    def new_by_kind(self) -> Counter[str]:
-        return Counter(a.kind for a in self.new)
+from fitplug.activities.tracking import record
+from fitplug.model import DoneBy, NewActivity, Programme, RunStretch, SkippedFile, State, SyncResult
 
 
 def sync(
@@ -80,14 +33,14 @@ def sync(
     programme: Programme | None,
     now: dt.datetime,
     progress: Callable[[str], None] | None = None,
-    verify: bool = False,
     processes: int | None = None,
+    crc: Crc = Crc.CHECK,
 ) -> SyncResult:
     """Read every new or changed FIT file under ``sources`` into ``store``, then decide.
 
     Files are read with the fast scanner, every CRC checked (natively: it
-    costs a few per cent; ``verify`` is kept for callers of older versions and
-    changes nothing), and whatever it refuses with fitdecode, which decides.
+    costs a few per cent; ``crc=Crc.SKIP`` is for benchmarks that measure
+    that), and whatever it refuses with fitdecode, which decides.
     A file whose CRC does not match is reported as unreadable ("bad CRC") and
     remembered as such until it changes. Many files are read
     in a process pool (``processes``, default one per core). Outcomes are
@@ -100,13 +53,22 @@ def sync(
     result.notes += [f"Source {p} is not there now; skipped." for p in sources if not Path(p).exists()]
     result.sources = [str(p) for p in paths]
     run = _Run(store, now, result, progress, store.file_index(), programme)  # one query; no SQL round trip per file
-    crc = Crc.CHECK
     with Reader(run.store_batch, crc=crc, processes=processes) as reader:
         for event in scan(paths, skip_container=run.skip_container, skip_file=run.unchanged):
             run.dispatch(event, reader)
     if programme is not None:
-        result.decision, result.items = decide_and_save(store, programme, now)
+        result.status = record(store, programme, now)
+        result.completed = completed(result)
     return result
+
+
+def completed(result: SyncResult) -> tuple[RunStretch, ...]:
+    """The post-run sets that activities read in this sync completed (by a workout or stretching, not a mark)."""
+    if result.status is None:
+        return ()
+    starts = {a.start_utc for a in result.new if a.start_utc is not None}
+    return tuple(r for r in result.status.decision.runs
+                 if r.state is State.DONE and r.done_by is not DoneBy.MARK and r.done_utc in starts)
 
 
 @dataclass
@@ -167,8 +129,8 @@ class _Run:
             if outcome.notes:
                 self.result.notes += [f"{shown(job.key)}: {note}" for note in outcome.notes]
             if state.status == "new":
-                start = min((s.start_utc for s in outcome.sessions), default=None)
-                self.result.new.append(NewActivity(shown(job.key), activity_kind(outcome, self.programme), start))
+                start = outcome.start_utc if outcome.sessions else None
+                self.result.new.append(NewActivity(shown(job.key), classify(outcome, self.programme).kind, start))
             elif state.status == "duplicate":
                 self.result.duplicates += 1
             else:

@@ -1,7 +1,10 @@
-"""The store's history through the due rule: what is due, done and missed.
+"""The store through the due rule: what is due, done and missed, and what the store remembers of it.
 
-The due rule itself (:mod:`fitplug.activities.rule.due`) is pure; this module
-feeds it from the store and records what it decided.
+The due rule itself (:mod:`fitplug.activities.rule`) is pure; this module
+feeds it from the store (only what it can look at), words its answers as the
+feed's items (:mod:`fitplug.present.items`) and records them (their versions),
+and remembers when tracking started and when each band changed. Its answer
+is a :class:`~fitplug.model.Status`: the same for ``sync`` and ``status``.
 """
 
 from __future__ import annotations
@@ -10,20 +13,30 @@ import datetime as dt
 import json
 from dataclasses import replace
 
-from fitplug.activities.rule.due import (
-    band_categories,
-    band_settled,
-    banded_exercises,
-    decide,
-    lookback,
-    run_words,
-)
-from fitplug.activities.store.store import Store, iso
+from fitplug.activities.rule.band import band_categories, band_settled, banded_exercises
+from fitplug.activities.rule.due import decide, lookback
+from fitplug.activities.store.rows import iso
+from fitplug.activities.store.store import Store
 from fitplug.errors import FitplugError
-from fitplug.model import ActivitySummary, Decision, DueItem, Programme, RunStretch, State
-from fitplug.programme.schedule import zone
+from fitplug.model import (
+    ActivitySummary,
+    Decision,
+    DueItem,
+    DueKind,
+    Marked,
+    Programme,
+    State,
+    Status,
+)
+from fitplug.present import words
+from fitplug.present.items import due_items
+from fitplug.programme.schedule import upcoming, zone
+from fitplug.times import UTC, local_midnight, whole_second_utc
 
-_UTC = dt.UTC
+#: items that close: what "since the last sync" lists
+_CLOSED = frozenset({DueKind.STRETCH_DONE, DueKind.STRETCH_MISSED, DueKind.STRENGTH_MISSED})
+#: how far ahead "coming up" looks
+COMING_DAYS = 7
 #: meta key of fitplug before 0.x: the Monday before the first sync (still honoured, see ``tracking_since``)
 SINCE_KEY = "tracking_since_utc"
 #: meta key prefix: when the bookkeeping of one programme (by id) starts
@@ -43,16 +56,15 @@ def tracking_since(store: Store | None, now: dt.datetime, programme: Programme |
     sync's start (the Monday of the week before it).
     """
     if programme is not None and programme.start is not None:
-        return dt.datetime.combine(programme.start, dt.time(0), tzinfo=zone(programme.timezone)).astimezone(_UTC)
+        return local_midnight(programme.start, zone(programme.timezone))
     key = START_KEY + (programme.id if programme is not None else "")
     text = None
     if store is not None:
         text = store.get_meta(key) or store.get_meta(SINCE_KEY)
     if text:
         return dt.datetime.fromisoformat(text)
-    tz: dt.tzinfo = zone(programme.timezone) if programme is not None else _UTC
-    day = now.astimezone(tz).date()
-    return dt.datetime.combine(day, dt.time(0), tzinfo=tz).astimezone(_UTC)
+    tz: dt.tzinfo = zone(programme.timezone) if programme is not None else UTC
+    return local_midnight(now.astimezone(tz).date(), tz)
 
 
 def band_since(store: Store | None, programme: Programme, now: dt.datetime) -> dict[str, dt.datetime]:
@@ -69,7 +81,7 @@ def band_since(store: Store | None, programme: Programme, now: dt.datetime) -> d
         if held is None:
             continue
         if (ex.band or "").casefold() != held[0].casefold():
-            out[ex.id] = now.astimezone(_UTC)
+            out[ex.id] = now.astimezone(UTC)
         elif held[1]:
             out[ex.id] = dt.datetime.fromisoformat(held[1])
     return out
@@ -100,16 +112,11 @@ def _held_band(text: str | None) -> tuple[str, str | None] | None:
         return None
 
 
-def due_items(store: Store, programme: Programme, now: dt.datetime) -> list[DueItem]:
-    """The feed's items from the store: decided at ``now``, with updated time and sequence."""
-    return decide_and_save(store, programme, now)[1]
-
-
-def decide_and_save(store: Store, programme: Programme, now: dt.datetime) -> tuple[Decision, list[DueItem]]:
-    """Decide at ``now`` and record the due items (with their time and sequence)."""
+def record(store: Store, programme: Programme, now: dt.datetime) -> Status:
+    """Decide at ``now`` and record the items (their time and version): what a writing command sees."""
     remember_programme(store, programme, now)
     decision = evaluate(store, programme, now)
-    return decision, list(store.save_due(decision.items, now))
+    return _status(programme, now, decision, store.save_due(due_items(decision, programme), now))
 
 
 def evaluate(store: Store | None, programme: Programme, now: dt.datetime, *, weeks: int = 1) -> Decision:
@@ -151,18 +158,25 @@ def recent_history(
     return [*older, *recent]
 
 
-def status(
-    store: Store | None, programme: Programme, now: dt.datetime, *, weeks: int = 1
-) -> tuple[Decision, list[DueItem]]:
-    """What is due at ``now``, and the due items as the feed would show them; writes nothing."""
+def status(store: Store | None, programme: Programme, now: dt.datetime, *, weeks: int = 1) -> Status:
+    """What is due at ``now``, with the items as the feed would show them; writes nothing."""
     decision = evaluate(store, programme, now, weeks=weeks)
-    return decision, (store.preview_due(decision.items, now) if store is not None else
-                      [replace(i, updated_utc=now.astimezone(_UTC).replace(microsecond=0), sequence=0)
-                       for i in decision.items])
+    items = due_items(decision, programme)
+    if store is not None:
+        return _status(programme, now, decision, store.preview_due(items, now))
+    return _status(programme, now, decision, [replace(i, updated_utc=whole_second_utc(now), sequence=0) for i in items])
 
 
+def _status(programme: Programme, now: dt.datetime, decision: Decision, items: list[DueItem]) -> Status:
+    """The rule's answer with its items, what closed since they were last recorded, and the coming week."""
+    stamp = whole_second_utc(now)
+    changed = tuple(i for i in items if i.kind in _CLOSED and i.updated_utc is not None and i.updated_utc >= stamp)
+    ahead = now + dt.timedelta(days=COMING_DAYS)
+    coming = tuple(p for p in upcoming(programme, now, limit=2 * COMING_DAYS) if p.start <= ahead)
+    return Status(now, programme, decision, tuple(items), changed, coming)
 
-def mark_done(store: Store, programme: Programme, now: dt.datetime, at: dt.datetime) -> list[RunStretch]:
+
+def mark_done(store: Store, programme: Programme, now: dt.datetime, at: dt.datetime) -> Marked:
     """Record that the post-run set was done at ``at``; returns the sets it completed.
 
     Raises :class:`~fitplug.errors.FitplugError` when no post-run set was open
@@ -178,29 +192,29 @@ def mark_done(store: Store, programme: Programme, now: dt.datetime, at: dt.datet
         raise FitplugError(why_nothing_open(decision, programme, now, at))
     store.add_done(at, now)
     after = {r.key: r for r in evaluate(store, programme, now).runs}
-    return [after[r.key] for r in open_then if r.key in after]
+    return Marked(programme, now, at, tuple(after[r.key] for r in open_then if r.key in after))
 
 
 def why_nothing_open(decision: Decision, programme: Programme, now: dt.datetime, at: dt.datetime) -> str:
     """Why no post-run set was open at ``at``, in words that say what to do."""
     tz = zone(programme.timezone)
     local = at.astimezone(tz)
-    when = f"{local:%a %d %b %H:%M}"
+    when = words.day_time(local)
     later = [r for r in decision.runs if r.run_start_utc >= at and r.state is not State.DONE]
     if later:
         r = later[0]
         end = r.run_end_utc.astimezone(tz)
-        return (f"{when} is before {run_words(r, programme, now)}: its post-run set counts from the end of "
+        return (f"{when} is before {words.run(r, tz, now.astimezone(tz).date())}: its post-run set counts from the end of "
                 f"the run; give a time after {end:%H:%M} (or leave --at out for now)")
     before = [r for r in decision.runs if r.run_start_utc < at]
     if before:
         r = before[-1]
         if r.state is State.DONE and r.done_utc is not None:
-            return (f"the post-run set after {run_words(r, programme, now)} was already done at "
+            return (f"the post-run set after {words.run(r, tz, now.astimezone(tz).date())} was already done at "
                     f"{r.done_utc.astimezone(tz):%a %H:%M} ({r.done_by}); nothing else was due at {when}")
         if r.lapse_utc is not None:
-            return (f"the post-run set after {run_words(r, programme, now)} lapsed at "
+            return (f"the post-run set after {words.run(r, tz, now.astimezone(tz).date())} lapsed at "
                     f"{r.lapse_utc.astimezone(tz):%a %d %b %H:%M}, before {when}; it stays missed")
-    first = f" since {decision.first_day:%a %d %b}" if decision.first_day else ""
+    first = f" since {words.day(decision.first_day)}" if decision.first_day else ""
     return (f"no run{first} before {when} made a post-run set due (runs of {programme.due.min_run_min} minutes "
             "or more do), so there is nothing to mark done")

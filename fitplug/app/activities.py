@@ -3,56 +3,52 @@
 from __future__ import annotations
 
 import datetime as dt
-from dataclasses import dataclass
 from pathlib import Path
 
 from fitplug.activities import tracking
+from fitplug.activities.rule.classify import classify
+from fitplug.activities.rule.plan import plan_against_done
 from fitplug.activities.store.store import Store, reading
-from fitplug.app.programme import load_programme
+from fitplug.app.programme import programme_for
 from fitplug.errors import FitplugError
-from fitplug.model import Decision, DueItem, Programme, RunStretch, StoredActivity
-
-
-@dataclass(frozen=True, slots=True)
-class Status:
-    """What is due at a moment, and the programme it was decided for."""
-
-    decision: Decision
-    items: list[DueItem]
-    programme: Programme
+from fitplug.model import ActivityRow, Marked, Programme, Status
 
 
 def status(programme_file: Path | None, *, db_path: Path, now: dt.datetime, weeks: int = 1) -> Status:
     """`fitplug status`: what is due (and the last ``weeks`` weeks' tallies), from the store alone; writes nothing."""
-    programme = load_programme(programme_file).programme
+    programme = programme_for(programme_file).programme
     with reading(db_path) as store:
-        decision, items = tracking.status(store, programme, now, weeks=weeks)
-    return Status(decision, items, programme)
+        return tracking.status(store, programme, now, weeks=weeks)
 
 
-def stored_activities(db_path: Path) -> list[StoredActivity]:
-    """`fitplug activities`: every stored activity; writes nothing."""
+def stored_activities(programme_file: Path | None, *, db_path: Path) -> list[ActivityRow]:
+    """`fitplug activities`: every stored activity, what it was, and each strength session against its plan
+    when there is a programme (named, or the remembered one when it loads); writes nothing."""
+    programme = _optional_programme(programme_file)
     with reading(db_path) as store:
-        return store.activities() if store is not None else []
+        held = store.activities() if store is not None else []
+    rows = []
+    for a in held:
+        c = classify(a.summary, programme)
+        plan = plan_against_done(a.summary, c, programme) if programme is not None else None
+        rows.append(ActivityRow(a, c, plan))
+    return rows
 
 
-def planned_programme(programme_file: Path | None) -> Programme | None:
-    """The programme to hold strength sessions against: the one named (its errors stand), else the
-    remembered one when it loads (a listing works without it)."""
+def _optional_programme(programme_file: Path | None) -> Programme | None:
+    """The programme named (its errors stand), else the remembered one when it loads (a listing works without)."""
     if programme_file is not None:
-        return load_programme(programme_file).programme
+        return programme_for(programme_file).programme
     try:
-        return load_programme(None).programme
+        return programme_for(None).programme
     except FitplugError:
         return None
 
 
-def mark_done(
-    programme_file: Path | None, *, db_path: Path, now: dt.datetime, at: dt.datetime
-) -> tuple[list[RunStretch], Programme]:
+def mark_done(programme_file: Path | None, *, db_path: Path, now: dt.datetime, at: dt.datetime) -> Marked:
     """`fitplug done`: record that the post-run set was done at ``at``; the sets it completed."""
     if at > now:
         raise FitplugError("--at is in the future")
-    programme = load_programme(programme_file).programme
+    programme = programme_for(programme_file).programme
     with Store(db_path) as store:
-        return tracking.mark_done(store, programme, now, at), programme
+        return tracking.mark_done(store, programme, now, at)

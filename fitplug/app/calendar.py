@@ -10,6 +10,7 @@ from pathlib import Path
 from fitplug import settings
 from fitplug.activities import tracking
 from fitplug.activities.store.store import Store, reading
+from fitplug.app.programme import programme_for
 from fitplug.atomic import write_atomic
 from fitplug.calendar import publish as webdav
 from fitplug.calendar.feed import Feed, render_feed
@@ -22,7 +23,9 @@ from fitplug.calendar.server import (
 )
 from fitplug.errors import FitplugError
 from fitplug.model import DueItem, Programme
-from fitplug.programme import load
+
+__all__ = ["CalendarFile", "ServeInfo", "calendar_feed", "due_source", "feed_bytes", "preview_due_items", "print_calendar",
+           "publish", "read_previous", "recorded_due_items", "serve", "store_files", "write_calendar"]
 
 
 @dataclass(frozen=True, slots=True)
@@ -59,7 +62,7 @@ def preview_due_items(programme: Programme, *, now: dt.datetime, db_path: Path |
     never writes, never waits on a sync's write lock (WAL readers do not block). None
     before the first sync (no store): nothing is known to be due or missed yet."""
     with reading(db_path) as store:
-        return tracking.status(store, programme, now)[1] if store is not None else []
+        return list(tracking.status(store, programme, now).items) if store is not None else []
 
 
 def read_previous(path: Path) -> bytes | None:
@@ -75,7 +78,7 @@ def recorded_due_items(programme: Programme, *, now: dt.datetime, db_path: Path 
     if db_path is None or not db_path.is_file():
         return []
     with Store(db_path) as store:
-        return tracking.due_items(store, programme, now)
+        return list(tracking.record(store, programme, now).items)
 
 
 def write_calendar(
@@ -83,7 +86,7 @@ def write_calendar(
     weeks: int | None = None, db_path: Path | None = None,
 ) -> CalendarFile:
     """`fitplug calendar -o FILE`: write the feed atomically (default ``out/<programme id>.ics``)."""
-    programme = load.load_programme(settings.programme_path(programme_file))
+    programme = programme_for(programme_file).programme
     due = recorded_due_items(programme, now=now, db_path=db_path)
     path = Path(output) if output is not None else Path("out") / f"{programme.id}.ics"
     feed = calendar_feed(programme, now=now, start=start, weeks=weeks, due_items=due, previous=read_previous(path))
@@ -96,7 +99,7 @@ def print_calendar(
     db_path: Path | None = None,
 ) -> bytes:
     """`fitplug calendar -o -`: the feed's bytes; writes nothing anywhere."""
-    programme = load.load_programme(settings.programme_path(programme_file))
+    programme = programme_for(programme_file).programme
     return feed_bytes(programme, now=now, start=start, weeks=weeks, db_path=db_path).body
 
 
@@ -113,8 +116,8 @@ def publish(
         raise FitplugError("no URL given and none remembered; name the WebDAV file to write, "
                            "e.g. https://cloud.example.com/remote.php/dav/files/me/glutes.ics")
     webdav.check_url(target)
-    path = settings.programme_path(programme_file)
-    programme = load.load_programme(path)
+    loaded = programme_for(programme_file)
+    path, programme = loaded.path, loaded.programme
     due = preview_due_items(programme, now=now, db_path=db_path)
 
     def build(previous: bytes | None) -> Feed:

@@ -10,17 +10,9 @@ from pathlib import Path
 from fitplug import settings
 from fitplug.atomic import write_atomic
 from fitplug.errors import OutputError
-from fitplug.model import Hold, Programme
+from fitplug.model import Programme
 from fitplug.programme import load
-from fitplug.programme.schedule import post_run_variants, zone
-from fitplug.programme.steps import count_steps
-from fitplug.programme.watch_limits import (
-    MAX_SCHEDULE_ENTRIES,
-    MAX_WORKOUTS,
-    all_workouts,
-    font_warnings,
-    schedule_span_weeks,
-)
+from fitplug.programme.schedule import zone
 
 
 @dataclass(frozen=True, slots=True)
@@ -32,7 +24,7 @@ class Loaded:
     remembered: bool = False
 
 
-def load_programme(path: Path | None, *, remember: bool = False) -> Loaded:
+def programme_for(path: Path | None, *, remember: bool = False) -> Loaded:
     """Load ``path`` or the remembered programme; with ``remember``, remember it."""
     resolved = settings.programme_path(path)
     programme = load.load_programme(resolved)
@@ -89,41 +81,6 @@ def exercises(category: str | None) -> list[str]:
     return load.list_exercises(category)
 
 
-def check_programme(path: Path | None) -> list[str]:
-    """`fitplug check`: load the programme (remembering nothing) and say what it plans."""
-    return describe_programme(load_programme(path).programme)
-
-
-def describe_programme(programme: Programme) -> list[str]:
-    """A few lines saying what a programme plans, for `fitplug check`."""
-    lines = [f"{programme.source}: ok — {programme.name} ({programme.timezone})"]
-    for session in programme.sessions:
-        days = ", ".join(d.name.capitalize() for d in session.days)
-        lines.append(
-            f"  {session.name}: {days} at {session.time:%H:%M}, about {session.duration_min} min, "
-            f"{len(session.exercises)} exercises, {count_steps(session)} watch steps"
-        )
-        for ex in session.exercises:
-            per = " per side" if ex.per_side else ""
-            what = f"hold {ex.dose}" if isinstance(ex.dose, Hold) else f"{ex.dose} reps"
-            lines.append(f"    - {ex.title}: {ex.sets} × {what}{per}")
-    for variant in post_run_variants(programme):
-        names = " + ".join(e.title for e in variant.exercises)
-        lines.append(f"  {variant.name}: {names}")
-    targets = programme.targets
-    lines.append(
-        f"  stretching on {targets.stretch_days_min}–{targets.stretch_days_max} days a week; post-run set due "
-        f"after runs of {programme.due.min_run_min} min or more, missed at {programme.due.lapse.value.replace('_', ' ')}"
-    )
-    return lines + watch_lines(programme)
-
-
-def watch_lines(programme: Programme) -> list[str]:
-    """What the watch keeps of the programme, and warnings about text its fonts may lack."""
-    count = len(all_workouts(programme))
-    weeks = schedule_span_weeks(programme)
-    line = f"  on the watch: {count} of the {MAX_WORKOUTS} workouts a watch keeps"
-    if weeks is not None:
-        line += (f"; its calendar holds the next {MAX_SCHEDULE_ENTRIES} sessions (about {weeks:.0f} weeks): "
-                 "run `fitplug install` again before they run out")
-    return [line] + [f"  warning: {w}" for w in font_warnings(programme)]
+def check_programme(path: Path | None) -> Programme:
+    """`fitplug check`: load the programme (remembering nothing); it is checked as it loads."""
+    return programme_for(path).programme

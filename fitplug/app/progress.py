@@ -18,23 +18,26 @@ from pathlib import Path
 
 from fitplug import settings
 from fitplug.activities import tracking
-from fitplug.activities.rule.classify import classify, exercise_key, set_matches
-from fitplug.activities.rule.due import band_words, banded_exercises, run_words, stretch_names
+from fitplug.activities.rule.band import banded_exercises, banded_sets
+from fitplug.activities.rule.classify import classify
 from fitplug.activities.rule.plan import plan_against_done
 from fitplug.activities.store.store import Store, reading
-from fitplug.app.programme import load_programme
+from fitplug.app.programme import programme_for
 from fitplug.atomic import write_atomic
 from fitplug.calendar.server import Page, PageSource
 from fitplug.model import (
     ActivityKind,
     ActivitySummary,
     BandAdvice,
+    Classification,
     Decision,
     Exercise,
-    Hold,
+    FoundBy,
     Programme,
     Reps,
+    Verdict,
 )
+from fitplug.present import words
 from fitplug.programme.schedule import expand, post_run_variants, zone
 from fitplug.progress.html import render
 from fitplug.progress.model import (
@@ -48,8 +51,8 @@ from fitplug.progress.model import (
     SessionDone,
     WeekRow,
 )
+from fitplug.times import UTC, local_midnight
 
-_UTC = dt.UTC
 #: weeks of the week-by-week table and chart
 WEEKS = 12
 #: days of the plan ahead
@@ -67,11 +70,12 @@ def default_report_path() -> Path:
 def page_data(store: Store | None, programme: Programme, now: dt.datetime, *, weeks: int = WEEKS) -> ProgressPage:
     """Everything the page shows at ``now``: the rule's answers, worded (writes nothing)."""
     tz = zone(programme.timezone)
-    now = now.astimezone(_UTC)
+    now = now.astimezone(UTC)
+    today = now.astimezone(tz).date()
     since = tracking.tracking_since(store, now, programme)
     decision = tracking.evaluate(store, programme, now, weeks=weeks)
     first_week = decision.weeks[0].week_start if decision.weeks else decision.tally.week_start
-    bound = _local_midnight(first_week, programme) - dt.timedelta(days=2)
+    bound = local_midnight(first_week, tz) - dt.timedelta(days=2)
     window = store.history(bound) if store is not None else []
     rows = [
         WeekRow(
@@ -87,36 +91,19 @@ def page_data(store: Store | None, programme: Programme, now: dt.datetime, *, we
     if not window:
         notes.append("No activities have been read yet: run `fitplug sync`.")
     bands = tracking.band_since(store, programme, now)
-    strength = [a for a in window if _is_strength(a, programme)]
+    strength = [(a, c) for a in window if (c := classify(a, programme)).kind == ActivityKind.STRENGTH]
     return ProgressPage(
         programme=programme.name, timezone=programme.timezone, now=now.astimezone(tz),
-        due=tuple(DueSet(stretch_names(r.session), run_words(r, programme, now), _until(r.lapse_utc, programme))
+        due=tuple(DueSet(words.post_run_set(r.session), words.run(r, tz, today), words.until(r.lapse_utc, tz))
                   for r in decision.due),
         next_post_run=_next_post_run(decision, programme),
-        plan=tuple(_plan(programme, now)),
+        plan=tuple(_coming(programme, now)),
         weeks=tuple(rows),
+        week_line=words.week(decision.tally, decision.first_day),
         bands=tuple(_band(ex, strength, decision, programme, bands.get(ex.id)) for ex in banded_exercises(programme)),
-        sessions=tuple(s for s in (_done(a, programme) for a in strength[-LAST_SESSIONS:]) if s is not None),
+        sessions=tuple(s for s in (_done(a, c, programme) for a, c in strength[-LAST_SESSIONS:]) if s is not None),
         notes=tuple(notes),
     )
-
-
-def _is_strength(a: ActivitySummary, programme: Programme) -> bool:
-    return classify(a, programme, programme.due.min_run_min * 60).kind == ActivityKind.STRENGTH
-
-
-def _start(a: ActivitySummary) -> dt.datetime:
-    return min(s.start_utc for s in a.sessions) if a.sessions else dt.datetime.min.replace(tzinfo=_UTC)
-
-
-def _local_midnight(day: dt.date, programme: Programme) -> dt.datetime:
-    return dt.datetime.combine(day, dt.time(0), tzinfo=zone(programme.timezone)).astimezone(_UTC)
-
-
-def _until(lapse: dt.datetime | None, programme: Programme) -> str:
-    if lapse is None:
-        return "your next run"
-    return f"{lapse.astimezone(zone(programme.timezone)) - dt.timedelta(minutes=1):%a %d %b %H:%M}"
 
 
 def _next_post_run(decision: Decision, programme: Programme) -> str | None:
@@ -125,11 +112,10 @@ def _next_post_run(decision: Decision, programme: Programme) -> str | None:
     if not variants:
         return None
     n = decision.runs[-1].run_number + 1 if decision.runs else 0
-    variant = variants[n % len(variants)]
-    return f"{variant.name}: {stretch_names(variant)}"
+    return words.post_run_set(variants[n % len(variants)])
 
 
-def _plan(programme: Programme, now: dt.datetime) -> list[PlannedRow]:
+def _coming(programme: Programme, now: dt.datetime) -> list[PlannedRow]:
     tz = zone(programme.timezone)
     today = now.astimezone(tz).date()
     return [
@@ -141,8 +127,8 @@ def _plan(programme: Programme, now: dt.datetime) -> list[PlannedRow]:
 
 
 def _band(
-    ex: Exercise, strength: Sequence[ActivitySummary], decision: Decision, programme: Programme,
-    changed: dt.datetime | None,
+    ex: Exercise, strength: Sequence[tuple[ActivitySummary, Classification]], decision: Decision,
+    programme: Programme, changed: dt.datetime | None,
 ) -> BandSeries:
     """One banded exercise's strength sessions, attributed to their band, with the rule's threshold and advice.
 
@@ -151,51 +137,43 @@ def _band(
     """
     assert isinstance(ex.dose, Reps)
     rule = programme.band
-    key = exercise_key(ex)
     tz = zone(programme.timezone)
     sessions: list[BandSession] = []
     changes: list[BandChange] = []
-    for a in strength:
-        sets = [s for s in a.sets if s.set_type == "active" and set_matches(s.category, s.exercise_name, key)]
+    for a, c in strength:
+        sets = banded_sets(a, c, ex)
         if not sets:
             continue
-        current = changed is None or _start(a) >= changed
+        current = changed is None or a.start_utc >= changed
         if current and changed is not None and not changes and sessions:
             changes.append(BandChange(len(sessions), changed.astimezone(tz).date(), None, ex.band))
-        sessions.append(BandSession(_start(a).astimezone(tz).date(), ex.band if current else None,
+        sessions.append(BandSession(a.start_utc.astimezone(tz).date(), ex.band if current else None,
                                     tuple(s.repetitions for s in sets)))
     shown = sessions[-16:]
     cut = len(sessions) - len(shown)
     advice: BandAdvice | None = next((b for b in decision.band if b.exercise.id == ex.id), None)
-    sessions_words = "one session" if rule.sessions == 1 else f"{rule.sessions} sessions in a row"
     return BandSeries(
         title=ex.title, band=ex.band, threshold=rule.threshold, past=True,
-        rule_words=f"every set goes past {rule.threshold} reps in {sessions_words} with the current band",
+        rule_words=words.band_rule(rule),
         sessions=tuple(shown),
         changes=tuple(BandChange(c.index - cut, c.day, c.before, c.after) for c in changes if c.index >= cut),
-        advice=band_words(advice) if advice else None,
+        advice=words.band_advice(advice) if advice else None,
         next_band=advice.next_band if advice else rule.next_band(ex.band),
     )
 
 
-def _done(a: ActivitySummary, programme: Programme) -> SessionDone | None:
+def _done(a: ActivitySummary, c: Classification, programme: Programme) -> SessionDone | None:
     """A strength activity held against its planned session (the rule's plan-against-done)."""
-    found = plan_against_done(a, programme)
+    found = plan_against_done(a, c, programme)
     if found is None:
         return None
-    start = _start(a).astimezone(zone(programme.timezone))
+    start = a.start_utc.astimezone(zone(programme.timezone))
     exercises = []
     for done in found.exercises:
-        ex = done.exercise
-        if isinstance(ex.dose, Hold):
-            recorded = tuple(f"{round(s.duration_s)} s" if s.duration_s is not None else "?" for s in done.sets)
-            target = str(ex.dose)
-        else:
-            recorded = tuple(str(s.repetitions) if s.repetitions is not None else "?" for s in done.sets)
-            target = f"{ex.dose} reps"
-        on_target = bool(done.sets) and all(v in ("in range", "above") for v in done.verdicts())
-        exercises.append(ExerciseDone(ex.title, done.sets_planned, done.sets_done, target, recorded, on_target))
-    return SessionDone(start.date(), f"{start:%H:%M}", found.session.name, found.by != "the only strength session",
+        on_target = bool(done.sets) and all(v in (Verdict.IN_RANGE, Verdict.ABOVE) for v in done.verdicts())
+        exercises.append(ExerciseDone(done.exercise.title, done.sets_planned, done.sets_done,
+                                      words.target(done.exercise), words.recorded(done), on_target))
+    return SessionDone(start.date(), f"{start:%H:%M}", found.session.name, found.by != FoundBy.ONLY_SESSION,
                        tuple(exercises), found.other_sets)
 
 
@@ -204,7 +182,7 @@ def _done(a: ActivitySummary, programme: Programme) -> SessionDone | None:
 
 def render_page(programme_file: Path | None, *, db_path: Path, now: dt.datetime) -> bytes:
     """The page's bytes at ``now``, from the store read-only (writes nothing)."""
-    programme = load_programme(programme_file).programme
+    programme = programme_for(programme_file).programme
     with reading(db_path) as store:
         return render(page_data(store, programme, now))
 
@@ -228,7 +206,7 @@ def page_source(
     The programme and the store are read on each call (read-only), so the page
     is always current; ``clock`` defaults to the wall clock.
     """
-    now = clock or (lambda: dt.datetime.now(_UTC))
+    now = clock or (lambda: dt.datetime.now(UTC))
 
     def source() -> bytes:
         return render_page(programme_file, db_path=db_path, now=now())

@@ -12,16 +12,16 @@ from typing import Protocol
 
 from fitplug import settings
 from fitplug.activities.files.sources import count_files
-from fitplug.activities.ingest import SyncResult, sync
+from fitplug.activities.ingest import sync
 from fitplug.activities.store.rebuild import rebuild
 from fitplug.activities.store.sqlfile import StoreDamaged
 from fitplug.activities.store.store import Store
-from fitplug.app.programme import load_programme
+from fitplug.app.programme import programme_for
 from fitplug.app.watch import wants_mtp, workout_files
 from fitplug.errors import DeviceError, FitplugError
-from fitplug.model import Programme, Session
+from fitplug.model import InstallResult, Programme, Session, SyncResult
 from fitplug.watch.devices import Device, open_device, pick_device
-from fitplug.watch.install import InstallResult, Owner, install_files
+from fitplug.watch.install import Owner, install_files
 from fitplug.watch.mtp.usb import connect_usb_watch
 from fitplug.watch.mtp.watch import MtpWatch, copy_activities, install_over_mtp
 
@@ -80,7 +80,7 @@ def plan_sync(sources: Sequence[Path], programme_path: Path | None, device_root:
         raise FitplugError("no sources: name a folder, a watch, a FIT file or an export zip (fitplug sync PATH)")
     programme: Programme | None = None
     if programme_path is not None or known.programme is not None:
-        loaded = load_programme(programme_path, remember=True)
+        loaded = programme_for(programme_path, remember=True)
         programme = loaded.programme
         if loaded.remembered:
             notes.append(f"Remembered {loaded.path} as the programme for later commands.")
@@ -148,9 +148,8 @@ def sync_activities(
     device_root: Path | None,
     db_path: Path,
     now: dt.datetime,
-    verify: bool = False,
     progress: Progress | None = None,
-) -> tuple[SyncResult, Programme | None]:
+) -> SyncResult:
     """`fitplug sync`: read new files from the sources (named and remembered) into the store,
     decide what is due, and put the due post-run workout on the watch."""
     plan = plan_sync(sources, programme_file, device_root)
@@ -161,17 +160,15 @@ def sync_activities(
             advance = progress.advance
         try:
             with Store(db_path) as store:
-                result = sync(store, plan.sources, programme=plan.programme, now=now, progress=advance,
-                              verify=verify)
+                result = sync(store, plan.sources, programme=plan.programme, now=now, progress=advance)
         except StoreDamaged:  # met while reading or writing it: rebuild, then the same sync again
             _rebuild(db_path, now, plan.notes)
             with Store(db_path) as store:
-                result = sync(store, plan.sources, programme=plan.programme, now=now, progress=advance,
-                              verify=verify)
+                result = sync(store, plan.sources, programme=plan.programme, now=now, progress=advance)
         result.notes[:0] = plan.notes
         watch = plan.device or plan.mtp
-        if plan.programme is not None and watch is not None and result.decision is not None:
-            due = result.decision.due
+        if plan.programme is not None and watch is not None and result.status is not None:
+            due = result.status.decision.due
             if due and due[-1].session is not None:
                 result.installed, note = put_post_run_workout(watch, due[-1].session, plan.programme)
                 if note:
@@ -179,7 +176,7 @@ def sync_activities(
     finally:
         if plan.mtp is not None:
             plan.mtp.session.close()
-    return result, plan.programme
+    return result
 
 
 def _rebuild(db_path: Path, now: dt.datetime, notes: list[str]) -> None:

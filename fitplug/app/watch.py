@@ -8,14 +8,14 @@ from pathlib import Path
 
 from fitplug import settings
 from fitplug.app.calendar import calendar_feed, read_previous, recorded_due_items
-from fitplug.app.programme import load_programme
+from fitplug.app.programme import programme_for
 from fitplug.atomic import write_all_atomic
 from fitplug.errors import DeviceError
-from fitplug.model import PlannedSession, Programme
+from fitplug.model import InstallResult, PlannedSession, Programme
 from fitplug.programme.schedule import upcoming
-from fitplug.programme.watch_limits import MAX_SCHEDULE_ENTRIES, all_workouts, watch_names
+from fitplug.programme.watch_limits import MAX_SCHEDULE_ENTRIES, all_workouts
 from fitplug.watch.devices import Device, open_device, pick_device
-from fitplug.watch.install import InstallResult, Owner, install_files, remove_stale_outputs
+from fitplug.watch.install import Owner, install_files, remove_stale_outputs
 from fitplug.watch.mtp.usb import (
     connect_usb_watch,  # pyusb itself is imported only when a watch is opened
 )
@@ -64,10 +64,7 @@ class WorkoutSet:
 
 def workout_files(programme: Programme, *, created: dt.datetime | None = None) -> tuple[WorkoutFile, ...]:
     """Every session and post-run variant encoded, with the names the watch tells apart."""
-    sessions = all_workouts(programme)
-    names = watch_names(sessions)  # distinct in the 15 characters a watch compares
-    workouts = tuple(build_workout(s, programme_id=programme.id, created=created, name=n)
-                     for s, n in zip(sessions, names, strict=True))
+    workouts = tuple(build_workout(s, programme_id=programme.id, created=created) for s in all_workouts(programme))
     check_unique_serials(workouts)
     return workouts
 
@@ -117,7 +114,7 @@ def build_outputs(
     workouts of this programme that it no longer has (a shrunk rotation) are
     removed. The programme is remembered for later commands.
     """
-    loaded = load_programme(programme_file)
+    loaded = programme_for(programme_file)
     programme = loaded.programme
     built = workout_set(programme, now=now, created=created)
     due = recorded_due_items(programme, now=now, db_path=db_path)
@@ -195,7 +192,7 @@ def install_workouts(
         return _install_over_mtp(programme_file, now=now, created=created, dry_run=dry_run,
                                  remember=device_root is not None and not dry_run)
     device, _ = the_watch(device_root, remember=not dry_run)
-    built = workout_set(load_programme(programme_file).programme, now=now, created=created)
+    built = workout_set(programme_for(programme_file).programme, now=now, created=created)
     results = install_files(device, built.files(), owner=built.owner(), together=built.together(),
                             complete=True, dry_run=dry_run)
     return device, results
@@ -204,7 +201,7 @@ def install_workouts(
 def _install_over_mtp(programme_file: Path | None, *, now: dt.datetime, created: dt.datetime | None,
                       dry_run: bool, remember: bool) -> tuple[MtpPlace, list[InstallResult]]:
     """`install --device mtp`: the same batch, over USB MTP (the optional extra)."""
-    built = workout_set(load_programme(programme_file).programme, now=now, created=created)
+    built = workout_set(programme_for(programme_file).programme, now=now, created=created)
     watch = connect_usb_watch()
     try:
         results = install_over_mtp(watch, built.files(), owner=built.owner(), together=built.together(),

@@ -38,12 +38,12 @@ from fitplug.model import (
     DueItem,
     DueKind,
     Exercise,
-    Hold,
     PlannedSession,
     Programme,
     Session,
     SessionKind,
 )
+from fitplug.present import words
 from fitplug.programme.schedule import expand, zone
 from fitplug.times import as_utc, whole_second_utc
 
@@ -359,12 +359,7 @@ def describe_session(programme: Programme, session: Session) -> str:
 
 
 def _describe_exercise(n: int, e: Exercise) -> list[str]:
-    side = " each side" if e.per_side else ""
-    if isinstance(e.dose, Hold):
-        dose = f"hold {e.dose}{side}"
-        head = dose if e.sets == 1 else f"{e.sets} × {dose}"
-    else:
-        head = f"{e.sets} × {e.dose} reps{side}"
+    head = words.dose(e)
     warmup = " (warm-up)" if e.intensity.value == "warmup" else ""
     details: list[str] = []
     if e.tempo is not None:

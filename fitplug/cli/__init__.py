@@ -27,18 +27,8 @@ CONTEXT_SETTINGS = {"help_option_names": ["-h", "--help"], "max_content_width": 
 
 @click.group(context_settings=CONTEXT_SETTINGS)
 @click.version_option(package_name="fitplug")
-@click.option(
-    "--db",
-    type=click.Path(dir_okay=False, path_type=Path),
-    envvar="FITPLUG_DB",
-    help="SQLite store to use (default: fitplug.sqlite3 in the user data folder).",
-)
-@click.option(
-    "--now",
-    type=options.Timestamp(),
-    envvar="FITPLUG_NOW",
-    help="Pretend it is this instant (ISO 8601), for scripts and tests.",
-)
+@click.option("--db", **options.DB_OPTION)
+@click.option("--now", **options.NOW_OPTION)
 @click.pass_context
 def cli(ctx: click.Context, db: Path | None, now: dt.datetime | None) -> None:
     """Carry a runner's glute strength-and-stretch programme onto a Garmin watch and

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import datetime as dt
-import json
 import sys
 from pathlib import Path
 from typing import Any
@@ -37,8 +36,6 @@ class _Bar:
 @options.programme_option
 @options.device_option
 @click.option("--strict", is_flag=True, help="Exit 1 when any file could not be read.")
-@click.option("--verify", is_flag=True, hidden=True,
-              help="Kept for scripts: every file's CRC is checked anyway.")
 @click.option("--publish", is_flag=True,
               help="Then put the feed at the URL `fitplug publish` last wrote to, if it changed.")
 @options.json_option
@@ -46,12 +43,13 @@ class _Bar:
 @translate_errors
 def sync(
     app: App, sources: tuple[Path, ...], programme: Path | None, device: Path | None, strict: bool,
-    verify: bool, publish: bool, as_json: bool,
+    publish: bool, as_json: bool,
 ) -> None:
     """Read recorded activities into the store and say what is due.
 
     A SOURCE is a folder (searched recursively), a mounted watch, a .fit or
-    .fit.gz file, or a Garmin Connect export zip. Sources, the watch and the
+    .fit.gz file, or a Garmin Connect export zip; a .toml file among them is
+    the programme (as --programme). Sources, the watch and the
     programme are remembered, so a plain `fitplug sync` works the second time.
     Files already read (same size and time) are not read again; unreadable
     files are reported and skipped. With a watch, the post-run stretch workout
@@ -68,20 +66,22 @@ def sync(
       fitplug sync --publish
     """
     from fitplug.app.sync import sync_activities
-    from fitplug.cli import report
+    from fitplug.present import activities as words
+    from fitplug.present import json
 
+    sources, programme = options.split_programme(sources, programme)
     now = app.now()
     bar = _Bar() if sys.stdout.isatty() and not as_json else None
     try:
-        result, loaded = sync_activities(sources, programme_file=programme, device_root=device,
-                                         db_path=app.store_path(), now=now, verify=verify, progress=bar)
+        result = sync_activities(sources, programme_file=programme, device_root=device,
+                                 db_path=app.store_path(), now=now, progress=bar)
     finally:
         if bar is not None:
             bar.close()
     if as_json:
-        click.echo(json.dumps(report.sync_json(result, now), indent=2))
+        click.echo(json.dumps(json.sync_json(result, now)))
     else:
-        for line in report.sync_lines(result, loaded, now):
+        for line in words.sync_lines(result):
             click.echo(line)
     if publish:
         from fitplug.app.calendar import publish as publish_feed
@@ -95,7 +95,7 @@ def sync(
 
 
 @click.command()
-@options.programme_option
+@options.programme_input
 @click.option("--weeks", type=click.IntRange(1, 520), default=None, metavar="N",
               help="A table of the last N local weeks: strength done/planned/missed, stretch days, post-run sets.")
 @options.json_option
@@ -113,22 +113,19 @@ def status(app: App, programme: Path | None, weeks: int | None, as_json: bool) -
       fitplug status --json
     """
     from fitplug.app.activities import status as decide
-    from fitplug.cli import report
+    from fitplug.present import activities as words
+    from fitplug.present import json
 
-    now = app.now()
-    found = decide(programme, db_path=app.store_path(), now=now, weeks=weeks or 1)
+    found = decide(programme, db_path=app.store_path(), now=app.now(), weeks=weeks or 1)
     if as_json:
-        click.echo(json.dumps(report.status_json(found.decision, found.items, now), indent=2))
-    elif weeks:
-        for line in report.weeks_lines(found.decision):
-            click.echo(line)
+        click.echo(json.dumps(json.status_json(found)))
     else:
-        for line in report.decision_lines(found.decision, found.programme, now, found.items):
+        for line in words.weeks_lines(found) if weeks else words.status_lines(found):
             click.echo(line)
 
 
 @click.command()
-@options.programme_option
+@options.programme_input
 @options.json_option
 @app_options
 @translate_errors
@@ -142,21 +139,21 @@ def activities(app: App, programme: Path | None, as_json: bool) -> None:
       fitplug activities
       fitplug activities --json
     """
-    from fitplug.app.activities import planned_programme, stored_activities
-    from fitplug.cli import report
+    from fitplug.app.activities import stored_activities
+    from fitplug.present import activities as words
+    from fitplug.present import json
 
-    held = stored_activities(app.store_path())
-    plan = planned_programme(programme)
+    rows = stored_activities(programme, db_path=app.store_path())
     if as_json:
-        click.echo(json.dumps(report.activities_json(held, plan), indent=2))
+        click.echo(json.dumps(json.activities_json(rows)))
     else:
-        for line in report.activity_lines(held, plan):
+        for line in words.activity_lines(rows):
             click.echo(line)
 
 
 @click.command()
 @click.option("--at", "at", type=options.Timestamp(), help="When it was done (ISO 8601; default: now).")
-@options.programme_option
+@options.programme_input
 @options.json_option
 @app_options
 @translate_errors
@@ -173,17 +170,18 @@ def done(app: App, at: dt.datetime | None, programme: Path | None, as_json: bool
       fitplug done --at 2026-11-22T08:15
     """
     from fitplug.app.activities import mark_done
-    from fitplug.cli import report
+    from fitplug.present import activities as words
+    from fitplug.present import json
 
     now = app.now()
     when = now if at is None else (at if at.tzinfo else at.astimezone())
     if when > now:
         raise click.BadParameter("is in the future", param_hint="--at")
-    marked, loaded = mark_done(programme, db_path=app.store_path(), now=now, at=when)
+    marked = mark_done(programme, db_path=app.store_path(), now=now, at=when)
     if as_json:
-        click.echo(json.dumps(report.done_json(marked, when), indent=2))
+        click.echo(json.dumps(json.done_json(marked)))
     else:
-        for line in report.done_lines(marked, loaded, now):
+        for line in words.done_lines(marked):
             click.echo(line)
 
 

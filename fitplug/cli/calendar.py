@@ -4,16 +4,19 @@ from __future__ import annotations
 
 import datetime as dt
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import click
 
 from fitplug.cli import options
 from fitplug.cli.options import App, app_options, translate_errors
 
+if TYPE_CHECKING:
+    from fitplug.app.calendar import ServeInfo
+
 
 @click.command()
-@click.argument("programme", metavar="[PROGRAMME]", required=False,
-                type=click.Path(exists=True, dir_okay=False, path_type=Path))
+@options.programme_input
 @click.option(
     "--output",
     "-o",
@@ -65,7 +68,7 @@ def calendar(app: App, programme: Path | None, output: Path | None, start: dt.da
 
 
 @click.command()
-@click.argument("programme", required=False, type=click.Path(exists=True, dir_okay=False, path_type=Path))
+@options.programme_input
 @click.option("--host", default="127.0.0.1", show_default=True,
               help="Address to listen on. Anything but loopback exposes the feed to the network.")
 @click.option("--port", type=click.IntRange(0, 65535), default=8765, show_default=True,
@@ -91,7 +94,6 @@ def serve(app: App, programme: Path | None, host: str, port: int, rotate_token: 
     """
     from fitplug.app.calendar import serve as run_server
     from fitplug.app.progress import served_page
-    from fitplug.calendar.server import ServeInfo
 
     def ready(info: ServeInfo) -> None:
         if info.warning:
@@ -114,9 +116,10 @@ def serve(app: App, programme: Path | None, host: str, port: int, rotate_token: 
 
 @click.command()
 @click.argument("targets", nargs=-1, metavar="[PROGRAMME] [URL]")
+@options.programme_option
 @app_options
 @translate_errors
-def publish(app: App, targets: tuple[str, ...]) -> None:
+def publish(app: App, targets: tuple[str, ...], programme: Path | None) -> None:
     """Put the calendar feed at a WebDAV URL, so any calendar can subscribe to it.
 
     URL names the file to write on a WebDAV server (Nextcloud, ownCloud,
@@ -137,12 +140,12 @@ def publish(app: App, targets: tuple[str, ...]) -> None:
     if len(targets) > 2:
         raise click.UsageError("at most a PROGRAMME and a URL")
     urls = [t for t in targets if "://" in t]
-    files = [t for t in targets if "://" not in t]
+    files = [Path(t) for t in targets if "://" not in t]
     if len(urls) > 1 or len(files) > 1:
         raise click.UsageError("give at most one PROGRAMME and one URL")
-    programme = Path(files[0]) if files else None
-    if programme is not None and not programme.is_file():
-        raise click.UsageError(f"{programme}: no such programme file")
+    if files and not files[0].is_file():
+        raise click.UsageError(f"{files[0]}: no such programme file")
+    programme = options.one_programme(files[0] if files else None, programme)
     result = publish_feed(programme, urls[0] if urls else None, now=app.now(), db_path=app.store_path())
     if result.changed:
         click.echo(f"Published {result.url}: {result.feed.sessions} sessions, {result.feed.due} due items")

@@ -66,14 +66,47 @@ class Day(click.ParamType):  # type: ignore[type-arg]  # generic only from click
         return day
 
 
+#: the programme file, as every command takes it
+_PROGRAMME_FILE = click.Path(exists=True, dir_okay=False, path_type=Path)
+_PROGRAMME_HELP = "Programme TOML file (default: the one last used or created by `fitplug init`)."
+
+
+def programme_input(func: F) -> F:
+    """``[PROGRAMME]`` or ``--programme/-p FILE``: the programme file, the same way in every command
+    (default: the one remembered). Both at once must name the same file."""
+
+    @functools.wraps(func)
+    def wrapper(*args: Any, programme_argument: Path | None = None, programme_option: Path | None = None,
+                **kwargs: Any) -> Any:
+        return func(*args, programme=one_programme(programme_argument, programme_option), **kwargs)
+
+    wrapper = click.option("--programme", "-p", "programme_option", type=_PROGRAMME_FILE, metavar="FILE",
+                           help=_PROGRAMME_HELP)(wrapper)
+    wrapper = click.argument("programme_argument", metavar="[PROGRAMME]", required=False,
+                             type=_PROGRAMME_FILE)(wrapper)
+    return wrapper  # type: ignore[return-value]  # functools.wraps keeps the signature click reads
+
+
 def programme_option(func: F) -> F:
-    """``--programme FILE``: the programme to use (default: the one last used)."""
-    return click.option(
-        "--programme",
-        "-p",
-        type=click.Path(exists=True, dir_okay=False, path_type=Path),
-        help="Programme TOML file (default: the one last used or created by `fitplug init`).",
-    )(func)
+    """``--programme/-p FILE`` alone, for a command whose arguments are something else (``sync``'s
+    sources, where a ``.toml`` among them is the programme: :func:`split_programme`)."""
+    return click.option("--programme", "-p", "programme", type=_PROGRAMME_FILE, metavar="FILE",
+                        help=_PROGRAMME_HELP)(func)
+
+
+def one_programme(argument: Path | None, option: Path | None) -> Path | None:
+    if argument is not None and option is not None and argument.resolve() != option.resolve():
+        raise click.UsageError(f"two programmes given ({argument} and --programme {option}); name one")
+    return option or argument
+
+
+def split_programme(paths: tuple[Path, ...], option: Path | None) -> tuple[tuple[Path, ...], Path | None]:
+    """The sources of ``paths`` and the programme: a ``.toml`` file among them, else ``--programme``."""
+    tomls = [p for p in paths if p.suffix.lower() == ".toml" and p.is_file()]
+    if len(tomls) > 1:
+        raise click.UsageError(f"several programmes given ({', '.join(map(str, tomls))}); name one")
+    rest = tuple(p for p in paths if p not in tomls)
+    return rest, one_programme(tomls[0] if tomls else None, option)
 
 
 def output_dir_option(func: F) -> F:
@@ -148,6 +181,17 @@ def translate_errors(func: F) -> F:
     return wrapper  # type: ignore[return-value]  # functools.wraps keeps the signature
 
 
+#: ``--db`` and ``--now``: taken before the command name (the group) and after it (each command)
+DB_OPTION: dict[str, Any] = {
+    "type": click.Path(dir_okay=False, path_type=Path), "envvar": "FITPLUG_DB",
+    "help": "SQLite store to use (default: fitplug.sqlite3 in the user data folder).",
+}
+NOW_OPTION: dict[str, Any] = {
+    "type": Timestamp(), "envvar": "FITPLUG_NOW",
+    "help": "Pretend it is this instant (ISO 8601), for scripts and tests.",
+}
+
+
 def _set_db(ctx: click.Context, param: click.Parameter, value: Path | None) -> None:
     if value is not None:
         ctx.ensure_object(App).db_path = value
@@ -160,20 +204,10 @@ def _set_now(ctx: click.Context, param: click.Parameter, value: dt.datetime | No
 
 def app_options(func: F) -> F:
     """``--db`` and ``--now`` after the command name too (``fitplug sync --db x``), as people type them."""
-    func = click.option("--now", type=Timestamp(), expose_value=False, callback=_set_now, is_eager=True,
-                        help="Pretend it is this instant (ISO 8601), for scripts and tests.")(func)
-    func = click.option("--db", type=click.Path(dir_okay=False, path_type=Path), expose_value=False,
-                        callback=_set_db, is_eager=True,
-                        help="SQLite store to use (default: fitplug.sqlite3 in the user data folder).")(func)
+    after = {"expose_value": False, "is_eager": True, "envvar": None}
+    func = click.option("--now", **{**NOW_OPTION, **after, "callback": _set_now})(func)
+    func = click.option("--db", **{**DB_OPTION, **after, "callback": _set_db})(func)
     return pass_app(func)  # type: ignore[return-value]  # click's decorator keeps the signature
-
-
-def programme_argument(func: F) -> F:
-    """``[PROGRAMME]``: the programme file (default: the one remembered)."""
-    return click.argument(
-        "programme_file", metavar="[PROGRAMME]", required=False,
-        type=click.Path(exists=True, dir_okay=False, path_type=Path),
-    )(func)
 
 
 class CreatedTime(click.ParamType):  # type: ignore[type-arg]  # generic only from click 8.2

@@ -6,6 +6,7 @@ from pathlib import Path
 
 import click
 
+from fitplug.cli import options
 from fitplug.cli.options import App, app_options, translate_errors
 
 
@@ -57,10 +58,9 @@ def init(app: App, path: Path, template: str | None, force: bool) -> None:
 
 
 @click.command()
-@click.argument("programme_file", metavar="PROGRAMME", required=False,
-                type=click.Path(exists=True, dir_okay=False, path_type=Path))
+@options.programme_input
 @translate_errors
-def check(programme_file: Path | None) -> None:
+def check(programme: Path | None) -> None:
     """Check a programme file and summarise what it plans; report every problem at once.
 
     \b
@@ -68,8 +68,9 @@ def check(programme_file: Path | None) -> None:
       fitplug check my-glutes.toml
     """
     from fitplug.app.programme import check_programme
+    from fitplug.present.programme import check_lines
 
-    for line in check_programme(programme_file):
+    for line in check_lines(check_programme(programme)):
         click.echo(line)
 
 

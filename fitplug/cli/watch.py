@@ -12,7 +12,6 @@ from fitplug.cli.options import (
     App,
     app_options,
     created_option,
-    programme_argument,
     translate_errors,
 )
 
@@ -22,12 +21,12 @@ def _files(n: int) -> str:
 
 
 @click.command()
-@programme_argument
+@options.programme_input
 @options.output_dir_option
 @created_option
 @app_options
 @translate_errors
-def build(app: App, programme_file: Path | None, output_dir: Path, created: dt.datetime | None) -> None:
+def build(app: App, programme: Path | None, output_dir: Path, created: dt.datetime | None) -> None:
     """Write the programme's FIT workouts, schedule and calendar feed into a folder.
 
     One workout per session and per post-run stretch set (<session-id>.fit),
@@ -44,7 +43,7 @@ def build(app: App, programme_file: Path | None, output_dir: Path, created: dt.d
     """
     from fitplug.app.watch import build_outputs
 
-    built = build_outputs(programme_file, output_dir, now=app.now(), created=created, db_path=app.store_path())
+    built = build_outputs(programme, output_dir, now=app.now(), created=created, db_path=app.store_path())
     click.echo(f"Wrote {_files(len(built.paths))} to {output_dir}:")
     for path in built.paths:
         click.echo(f"  {path.name}")
@@ -88,13 +87,13 @@ def show(fit_file: Path, as_json: bool) -> None:
 
 
 @click.command()
-@programme_argument
+@options.programme_input
 @options.device_option
 @options.dry_run_option
 @created_option
 @app_options
 @translate_errors
-def install(app: App, programme_file: Path | None, device: Path | None, dry_run: bool,
+def install(app: App, programme: Path | None, device: Path | None, dry_run: bool,
             created: dt.datetime | None) -> None:
     """Copy the programme's workouts and schedule onto a watch (GARMIN/NewFiles).
 
@@ -115,7 +114,7 @@ def install(app: App, programme_file: Path | None, device: Path | None, dry_run:
     """
     from fitplug.app.watch import install_workouts
 
-    watch, results = install_workouts(programme_file, device, now=app.now(), created=created, dry_run=dry_run)
+    watch, results = install_workouts(programme, device, now=app.now(), created=created, dry_run=dry_run)
     click.echo(f"{watch.name}: {watch.newfiles_dir}")
     width = max(len(r.status) for r in results)
     for result in results:

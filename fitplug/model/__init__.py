@@ -26,14 +26,17 @@ from fitplug.model.decision import (
     ActivityKind,
     BandAdvice,
     Classification,
+    ClassifiedBy,
     Decision,
     DoneBy,
     DueItem,
     DueKind,
     ExerciseDone,
+    FoundBy,
     PlanAgainstDone,
     RunStretch,
     State,
+    Verdict,
     WeekTally,
 )
 from fitplug.model.programme import (
@@ -56,11 +59,23 @@ from fitplug.model.programme import (
     Tempo,
     Weekday,
 )
+from fitplug.model.results import (
+    WRITES,
+    ActivityRow,
+    Install,
+    InstallResult,
+    Marked,
+    NewActivity,
+    SkippedFile,
+    Status,
+    SyncResult,
+)
 
 __all__ = [
     "DEFAULT_BAND_LADDER", "DEFAULT_POST_RUN_NAME", "ActivityKind", "ActivitySession", "ActivitySummary",
     "BandAdvice", "BandRule", "Classification", "Decision", "DoneBy", "DoneMark", "DueItem", "DueKind", "DueRule",
     "Exercise", "ExerciseDone", "GarminExercise", "Hold", "Intensity", "Lapse", "PlanAgainstDone",
     "PlannedSession", "PostRunSet", "Programme", "Reps", "RunStretch", "Session", "SessionKind", "SetRecord",
-    "State", "StoredActivity", "Targets", "Tempo", "Weekday", "WeekTally",
+    "State", "StoredActivity", "Targets", "Tempo", "Verdict", "Weekday", "WeekTally", "ClassifiedBy", "FoundBy",
+    "ActivityRow", "Install", "InstallResult", "WRITES", "Marked", "NewActivity", "SkippedFile", "Status", "SyncResult",
 ]

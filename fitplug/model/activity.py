@@ -5,6 +5,8 @@ from __future__ import annotations
 import datetime as dt
 from dataclasses import dataclass, field
 
+from fitplug.times import FIT_EPOCH
+
 
 @dataclass(frozen=True, slots=True)
 class SetRecord:
@@ -69,6 +71,16 @@ class ActivitySummary:
     sets: tuple[SetRecord, ...] = ()
     #: what the reader found wrong with the file's values (they read as unknown); not stored
     notes: tuple[str, ...] = field(default=(), compare=False)
+
+    @property
+    def start_utc(self) -> dt.datetime:
+        """When its first session started (the FIT epoch for a file with none: no activity the rule sees)."""
+        return min((s.start_utc for s in self.sessions), default=FIT_EPOCH)
+
+    @property
+    def end_utc(self) -> dt.datetime:
+        """When its last session ended (the FIT epoch for a file with none)."""
+        return max((s.end_utc for s in self.sessions), default=FIT_EPOCH)
 
 
 @dataclass(frozen=True, slots=True)

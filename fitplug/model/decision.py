@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import datetime as dt
 import enum
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 
 from fitplug.model.activity import SetRecord
 from fitplug.model.programme import Exercise, Hold, Reps, Session
@@ -49,18 +49,26 @@ class ActivityKind(enum.StrEnum):
     OTHER = "other"  #: an activity with no session
 
 
+class ClassifiedBy(enum.StrEnum):
+    """What decided a classification (the text is what JSON shows)."""
+
+    WORKOUT_NAME = "workout name"  #: the activity names a fitplug workout
+    SPORT = "sport"  #: its FIT sport and sub_sport
+    SETS = "sets"  #: its recorded sets (every one a stretch)
+    NO_SESSION = "no session"  #: a file with no session
+
+
 @dataclass(frozen=True, slots=True)
 class Classification:
     """What an activity was, and why."""
 
     #: an :class:`ActivityKind`, or the first session's FIT sport for any other activity
     kind: ActivityKind | str
-    #: the fitplug workout it was done from (by its recorded name), when one matched
+    #: the fitplug workout it was done from (by its recorded name), or the post-run set its sets hold
     session: Session | None = None
     #: it was the post-run stretch set (by name, or by its sets holding one variant's stretches)
     post_run: bool = False
-    #: in words, for tests and ``--debug``: ``workout name``, ``sport``, ``sets``
-    by: str = "sport"
+    by: ClassifiedBy = ClassifiedBy.SPORT
 
 
 # --- post-run sets, weeks, band --------------------------------------------------
@@ -102,6 +110,14 @@ class RunStretch:
     state: State
     done_utc: dt.datetime | None = None
     done_by: DoneBy | None = None
+    #: the post-run set as it was done, when a recorded post-run workout did it (it may be
+    #: another variant than the one due): what the set is called once done
+    done_session: Session | None = None
+
+    @property
+    def done_as(self) -> Session | None:
+        """The set as it was done, else the one that was due."""
+        return self.done_session or self.session
 
 
 @dataclass(frozen=True, slots=True)
@@ -147,8 +163,6 @@ class Decision:
     tally: WeekTally
     strength_missed: tuple[tuple[dt.date, Session], ...]
     band: tuple[BandAdvice, ...]
-    #: the report's and the feed's items, in time order
-    items: tuple[DueItem, ...] = field(default=())
     #: the local day the bookkeeping starts (nothing before it is due or missed)
     first_day: dt.date | None = None
     #: the tallies of the weeks asked for, oldest first; the last is ``tally``
@@ -161,6 +175,23 @@ class Decision:
 
 
 # --- a strength activity against its plan ------------------------------------------
+
+
+class Verdict(enum.StrEnum):
+    """One recorded set against its target range."""
+
+    BELOW = "below"
+    IN_RANGE = "in range"
+    ABOVE = "above"
+    UNKNOWN = "unknown"  #: no count or time was recorded
+
+
+class FoundBy(enum.StrEnum):
+    """How a strength activity's planned session was found (the text is what JSON shows)."""
+
+    WORKOUT_NAME = "workout name"  #: the activity names the fitplug workout
+    PLANNED_THAT_DAY = "planned that day"  #: the strength session planned on its local day
+    ONLY_SESSION = "the only strength session"  #: the programme has one
 
 
 @dataclass(frozen=True, slots=True)
@@ -177,8 +208,8 @@ class ExerciseDone:
     def sets_done(self) -> int:
         return len(self.sets)
 
-    def verdicts(self) -> list[str]:
-        """Per recorded set: ``below``, ``in range``, ``above`` the target (``unknown`` with no count)."""
+    def verdicts(self) -> list[Verdict]:
+        """Per recorded set, against the target range."""
         out = []
         for s in self.sets:
             if isinstance(self.exercise.dose, Reps):
@@ -188,13 +219,13 @@ class ExerciseDone:
                 value = round(s.duration_s) if s.duration_s is not None else None
                 low, high = self.exercise.dose.low_s, self.exercise.dose.high_s
             if value is None:
-                out.append("unknown")
+                out.append(Verdict.UNKNOWN)
             elif value < low:
-                out.append("below")
+                out.append(Verdict.BELOW)
             elif value > high:
-                out.append("above")
+                out.append(Verdict.ABOVE)
             else:
-                out.append("in range")
+                out.append(Verdict.IN_RANGE)
         return out
 
 
@@ -203,8 +234,7 @@ class PlanAgainstDone:
     """A strength activity held against its planned session."""
 
     session: Session
-    #: how the session was found: ``workout name``, ``planned that day``, ``the only strength session``
-    by: str
+    by: FoundBy
     exercises: tuple[ExerciseDone, ...]
     #: active sets that matched no planned exercise
     other_sets: int

@@ -81,3 +81,11 @@ def exercises() -> Tables:
         doc = read_package_data()
         _cache = doc["exercises"] if doc is not None else tables_from_sdk()
     return _cache
+
+
+def exercise_name(category: str, name_id: int) -> str | None:
+    """The profile's name of exercise ``name_id`` in ``category`` (``None``: the profile has none)."""
+    for name, number in exercises().get(category, {}).items():
+        if number == name_id:
+            return name
+    return None

@@ -70,11 +70,35 @@ def upcoming(programme: Programme, now: dt.datetime, limit: int = 30) -> list[Pl
     return found[:limit]
 
 
+#: characters of a workout name a watch compares: two names alike in these are one workout
+NAME_KEY_CHARS = 15
+
+
+def name_key(name: str) -> str:
+    """What a watch compares of a workout name."""
+    return name[:NAME_KEY_CHARS].casefold()
+
+
+def variant_name(base: str, number: int) -> str:
+    """Post-run set ``number``'s name, the one the watch shows and every report uses: the number
+    brought forward into the 15 characters a watch compares, after as many whole words as fit
+    ("Post-run Stretch" and 2 → "Post-run 2 Stretch"), so no two sets look alike on the watch;
+    every word is kept. A first word too long for that is cut instead."""
+    tail = str(number)
+    words = base.split(" ")
+    for k in range(len(words), 0, -1):
+        lead = " ".join(words[:k])
+        if len(lead) + 1 + len(tail) <= NAME_KEY_CHARS:
+            return " ".join([lead, tail, *words[k:]])[:31]
+    return f"{base[: NAME_KEY_CHARS - len(tail) - 1].rstrip()} {tail}"
+
+
 def post_run_variants(programme: Programme) -> tuple[Session, ...]:
     """The distinct post-run sets the rotation produces, in the order they come round.
 
     With ``always`` = (pigeon,), a rotation of three stretches and two per run,
-    the variants are pigeon + each of the three in turn.
+    the variants are pigeon + each of the three in turn, named as the watch
+    shows them (:func:`variant_name`).
     """
     post = programme.post_run
     if post is None:
@@ -88,11 +112,10 @@ def post_run_variants(programme: Programme) -> tuple[Session, ...]:
         for k in range(min(extra, len(rotation))):
             picked.append(rotation[(i * extra + k) % len(rotation)])
         suffix = f"-{i + 1}" if count > 1 else ""
-        name_suffix = f" {i + 1}" if count > 1 else ""
         variants.append(
             Session(
                 id=f"post-run-stretch{suffix}",
-                name=f"{post.name}{name_suffix}"[:31],
+                name=variant_name(post.name, i + 1) if count > 1 else post.name[:31],
                 kind=SessionKind.POST_RUN,
                 exercises=tuple(picked),
                 duration_min=max(1, sum(_exercise_minutes(e) for e in picked)),

@@ -7,27 +7,24 @@
 - Its fonts cover Latin-1 at best: Garmin Connect's own files stay within it.
   fitplug's generated text is ASCII (:func:`ascii_text`); the runner's own
   text is only warned about (:func:`font_warnings`).
+- The post-run sets are named so they differ in those 15 characters
+  (:func:`fitplug.programme.schedule.variant_name`).
 - File names: a session id becomes ``<id>.fit`` beside ``schedule.fit``, so
   ``schedule`` is taken.
 
 Pure functions on the model: :mod:`fitplug.programme.load` reports the
-errors, ``fitplug check`` prints the warnings, :mod:`fitplug.watch.workout`
-uses :func:`watch_names` so the files carry the names checked here.
+errors and ``fitplug check`` prints the warnings.
 """
 
 from __future__ import annotations
 
-from collections.abc import Sequence
-
-from fitplug.model import Programme, Session, SessionKind
-from fitplug.programme.schedule import post_run_variants
+from fitplug.model import Programme, Session
+from fitplug.programme.schedule import NAME_KEY_CHARS, name_key, post_run_variants
 
 #: workouts a watch keeps
 MAX_WORKOUTS = 25
 #: schedule entries a watch keeps
 MAX_SCHEDULE_ENTRIES = 30
-#: characters of a workout name a watch compares
-NAME_KEY_CHARS = 15
 #: ids that would collide with the files fitplug writes beside the workouts
 RESERVED_IDS = frozenset({"schedule"})
 
@@ -39,49 +36,6 @@ _ASCII = str.maketrans({"\u2013": "-", "\u2014": "-", "\u00d7": "x", "\u2026": "
 def ascii_text(text: str) -> str:
     """Generated text as the watch gets it: dashes, "×" and "…" spelled in ASCII."""
     return text.translate(_ASCII)
-
-
-def name_key(name: str) -> str:
-    """What a watch compares of a workout name."""
-    return name[:NAME_KEY_CHARS].casefold()
-
-
-def watch_names(sessions: Sequence[Session]) -> list[str]:
-    """Each session's name on the watch: its own, except post-run sets that share their first
-    15 characters; those get the word that tells them apart (or their number) brought into
-    those 15 ("Post-run Stretch 1" → "Post-run 1 Stretch").
-
-    The runner's sessions keep their names: ``check`` refuses sessions alike in
-    15 characters, and a post-run set alike with a session (:func:`limit_problems`).
-    """
-    names = [s.name or s.id for s in sessions]
-    groups: dict[str, list[int]] = {}
-    for i, (session, name) in enumerate(zip(sessions, names, strict=True)):
-        if session.kind is SessionKind.POST_RUN:
-            groups.setdefault(name_key(name), []).append(i)
-    out = list(names)
-    for members in groups.values():
-        if len(members) < 2:
-            continue
-        tails = [names[i].rsplit(" ", 1)[-1] if " " in names[i] else "" for i in members]
-        if len(set(tails)) != len(tails) or any(not t or len(t) > 5 for t in tails):
-            tails = [str(k + 1) for k in range(len(members))]
-        for i, tail in zip(members, tails, strict=True):
-            head = names[i].removesuffix(tail).rstrip() if names[i].endswith(tail) else names[i]
-            out[i] = _tail_forward(head, tail)
-    return out
-
-
-def _tail_forward(head: str, tail: str) -> str:
-    """``head`` with ``tail`` moved forward, after as many whole words as fit in the 15 characters
-    a watch compares ("Post-run Stretch" + "1" → "Post-run 1 Stretch"); the name keeps every
-    word. A first word too long for that is cut instead."""
-    words = head.split(" ")
-    for k in range(len(words), 0, -1):
-        lead = " ".join(words[:k])
-        if len(lead) + 1 + len(tail) <= NAME_KEY_CHARS:
-            return " ".join([lead, tail, *words[k:]])
-    return f"{head[: NAME_KEY_CHARS - len(tail) - 1].rstrip()} {tail}"
 
 
 def all_workouts(programme: Programme) -> list[Session]:
@@ -110,9 +64,8 @@ def limit_problems(programme: Programme) -> list[tuple[tuple[str | int, ...], st
                                                    f"{NAME_KEY_CHARS} characters; a watch keeps only one of them")))
         else:
             seen[key] = i
-    names = watch_names(workouts)
-    for variant, name in zip(workouts[len(programme.sessions):], names[len(programme.sessions):], strict=True):
-        key = name_key(name)
+    for variant in workouts[len(programme.sessions):]:
+        key = name_key(variant.name)
         if key in seen:
             found.append((("post_run", "name"), (f"{variant.name!r} shares its first {NAME_KEY_CHARS} characters "
                                                 f"with the session {programme.sessions[seen[key]].name!r}")))

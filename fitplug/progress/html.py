@@ -120,7 +120,7 @@ def _due(page: ProgressPage) -> Iterable[str]:
     if page.due:
         for d in page.due:
             yield (
-                f'<div class="card due"><strong>Post-run stretch due:</strong> {escape(d.stretches)}<br>'
+                f'<div class="card due"><strong>Post-run set due:</strong> {escape(d.name)}<br>'
                 f'<span class="muted">after {escape(d.after)}; due until {escape(d.until)}.</span></div>'
             )
     else:
@@ -128,19 +128,9 @@ def _due(page: ProgressPage) -> Iterable[str]:
     for b in page.bands:
         if b.advice:
             yield f'<div class="card due"><strong>Band:</strong> {escape(b.advice)}</div>'
-    if page.weeks:
-        w = page.weeks[-1]
-        yield (
-            f'<p>This week (from {_day(w.week_start)}): strength {w.strength_done} of {w.strength_planned} '
-            f"days{f' ({w.strength_missed} missed)' if w.strength_missed else ''}, "
-            f"stretching {w.stretch_days} {'day' if w.stretch_days == 1 else 'days'} "
-            f"(target {_target(w)}).</p>"
-        )
+    if page.week_line:
+        yield f"<p>{escape(page.week_line)}</p>"
     yield "</section>"
-
-
-def _target(w: WeekRow) -> str:
-    return f"{w.stretch_min}–{w.stretch_max}" if w.stretch_min != w.stretch_max else f"{w.stretch_min}"
 
 
 def _plan(page: ProgressPage) -> Iterable[str]:

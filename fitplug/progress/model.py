@@ -15,7 +15,7 @@ from dataclasses import dataclass
 class DueSet:
     """A post-run set due now."""
 
-    stretches: str  #: ``Pigeon Pose + Lying Figure-Four``
+    name: str  #: ``Post-run 1 Stretch (Pigeon Pose + Lying Figure-Four)``
     after: str  #: ``your 10.2 km run yesterday, 07:14–08:02``
     until: str  #: ``Sat 21 Nov 23:59`` or ``your next run``
 
@@ -125,6 +125,8 @@ class ProgressPage:
     next_post_run: str | None
     plan: tuple[PlannedRow, ...]
     weeks: tuple[WeekRow, ...]
+    #: ``This week (from Mon 16 Nov): strength 1 of 2 days …``, as `fitplug status` says it
+    week_line: str
     bands: tuple[BandSeries, ...]
     sessions: tuple[SessionDone, ...]
     #: lines about the data itself (``tracking since Mon 9 Nov``, ``no activities yet``)

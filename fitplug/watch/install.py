@@ -22,7 +22,6 @@
 from __future__ import annotations
 
 import contextlib
-import enum
 import errno
 import hashlib
 import os
@@ -34,6 +33,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from fitplug.errors import DeviceError
+from fitplug.model import WRITES, Install, InstallResult
 from fitplug.watch.devices import Device
 from fitplug.watch.fileid import FileId, read_file_id
 from fitplug.watch.workout import serial_number
@@ -50,34 +50,6 @@ PARTIAL_DIR = ".fitplug-partial"
 _OLD_TEMP = re.compile(r"^\.[A-Za-z0-9][A-Za-z0-9._-]{0,63}\.fit\.[0-9a-f]{8}\.tmp$")
 #: ``garmin`` / ``connect``: the file_id fitplug writes (:mod:`fitplug.watch.workout`)
 _MANUFACTURER, _PRODUCT = 1, 65534
-
-
-class Install(enum.StrEnum):
-    """What happened to one file (the words the CLI shows)."""
-
-    COPIED = "copied"
-    WOULD_COPY = "would copy"
-    REPLACED = "replaced"
-    WOULD_REPLACE = "would replace"
-    ALREADY_THERE = "already there"
-    CONFLICT = "conflict"
-    HELD_BACK = "held back"
-    REMOVED = "removed"
-    WOULD_REMOVE = "would remove"
-
-
-#: statuses that put bytes on the watch
-WRITES = frozenset({Install.COPIED, Install.REPLACED, Install.WOULD_COPY, Install.WOULD_REPLACE})
-
-
-@dataclass(frozen=True, slots=True)
-class InstallResult:
-    """What happened to one file put on the watch, and why when it did not go."""
-
-    name: str
-    status: Install
-    path: Path
-    reason: str = ""
 
 
 @dataclass(frozen=True, slots=True)

@@ -46,6 +46,7 @@ from typing import Any
 
 from fitplug.errors import WorkoutFileError
 from fitplug.model import Exercise, Hold, Intensity, Reps, Session, SessionKind
+from fitplug.present import words
 from fitplug.programme.steps import MAX_STEPS, PlannedStep, Side, StepType, plan_session
 from fitplug.programme.watch_limits import MAX_SCHEDULE_ENTRIES, ascii_text
 from fitplug.times import FIT_EPOCH
@@ -162,9 +163,9 @@ def step_notes(exercise: Exercise, side: Side | None) -> str:
         lines.append(_SIDE_WORD[side])
     dose: list[str] = []
     if isinstance(exercise.dose, Reps) and exercise.dose.low != exercise.dose.high:
-        dose.append(f"{exercise.dose} reps")
+        dose.append(words.target(exercise))
     elif isinstance(exercise.dose, Hold) and exercise.dose.low_s != exercise.dose.high_s:
-        dose.append(f"hold {exercise.dose}")
+        dose.append(f"hold {words.target(exercise)}")
     if exercise.tempo is not None:
         dose.append(f"tempo {exercise.tempo}")
     if dose:
@@ -249,13 +250,9 @@ def exercise_titles(session: Session) -> list[tuple[int, int, str]]:
     return [(c, n, t) for (c, n), t in seen.items()]
 
 
-def encode_workout(session: Session, *, programme_id: str, time_created: dt.datetime,
-                   name: str | None = None) -> bytes:
-    """The FIT workout file for ``session``: the steps of :func:`~fitplug.steps.plan_session`.
-
-    ``name`` is the name on the watch when it differs from the session's
-    (:func:`fitplug.programme.watch_limits.watch_names`).
-    """
+def encode_workout(session: Session, *, programme_id: str, time_created: dt.datetime) -> bytes:
+    """The FIT workout file for ``session``: the steps of :func:`~fitplug.steps.plan_session`, under the
+    session's name (a post-run set's is already the one the watch tells apart)."""
     from garmin_fit_sdk import Encoder
 
     steps = plan_session(session)
@@ -263,7 +260,7 @@ def encode_workout(session: Session, *, programme_id: str, time_created: dt.date
         raise WorkoutFileError(f"session {session.id!r} has no steps")
     if len(steps) > MAX_STEPS:
         raise WorkoutFileError(f"session {session.id!r} makes {len(steps)} steps; a watch takes {MAX_STEPS}")
-    name = truncate_utf8(name or session.name or session.id, MAX_NAME_BYTES)
+    name = truncate_utf8(session.name or session.id, MAX_NAME_BYTES)
 
     encoder = Encoder()
     encoder.write_mesg({
@@ -307,14 +304,12 @@ class WorkoutFile:
     data: bytes
 
 
-def build_workout(session: Session, *, programme_id: str, created: dt.datetime | None = None,
-                  name: str | None = None) -> WorkoutFile:
-    """Encode ``session`` with ``created`` as time_created, or one derived from its content;
-    ``name`` is its name on the watch when that differs from the session's."""
+def build_workout(session: Session, *, programme_id: str, created: dt.datetime | None = None) -> WorkoutFile:
+    """Encode ``session`` with ``created`` as time_created, or one derived from its content."""
     if created is None:
-        placeholder = encode_workout(session, programme_id=programme_id, time_created=_DERIVED_BASE, name=name)
+        placeholder = encode_workout(session, programme_id=programme_id, time_created=_DERIVED_BASE)
         created = derived_time_created(placeholder)
-    data = encode_workout(session, programme_id=programme_id, time_created=created, name=name)
+    data = encode_workout(session, programme_id=programme_id, time_created=created)
     return WorkoutFile(
         session=session,
         file_name=f"{session.id}.fit",

@@ -5,16 +5,21 @@ what a watch needs to run reps and holds), so a watch records the post-run
 stretch workout with the sport of a strength session. The sport alone cannot
 tell them apart; the workout name the activity records can. The order:
 
-1. a running leg long enough to be a run (``running`` with a road, trail,
-   track or treadmill sub_sport, or none): **run**;
+1. running legs (``running`` with a road, trail, track or treadmill
+   sub_sport, or none) that last the programme's ``due.min_run_min`` in all:
+   **run**;
 2. the activity names a fitplug workout (``workout.wkt_name``): the kind that
    workout was planned as: a post-run variant or a stretch session is
    **stretch**, a strength session **strength**;
 3. otherwise the sport: a stretching sub_sport or sport (flexibility
    training, yoga, mobility) is **stretch**; ``training/strength_training``
    is **strength**, unless every active set with an exercise is a stretch
-   (then **stretch**);
-4. anything else keeps its FIT sport (``cycling``).
+   (then **stretch**), so a short jog before a strength leg stays strength;
+4. a shorter run is still a **run** (one that makes nothing due);
+5. anything else keeps its FIT sport (``cycling``).
+
+The threshold is the programme's, always: every command asks this one
+function and gets the one answer.
 
 The table of cases is in ``tests/test_classify.py``; docs/due-rule.md says it in words.
 """
@@ -26,14 +31,16 @@ from fitplug.model import (
     ActivitySession,
     ActivitySummary,
     Classification,
+    ClassifiedBy,
+    DueRule,
     Exercise,
     Hold,
     Programme,
     Session,
     SessionKind,
+    SetRecord,
 )
 from fitplug.programme.schedule import post_run_variants
-from fitplug.programme.watch_limits import watch_names
 
 #: running sub_sports that count as a training run (``None``: the file does not say)
 RUN_SUB_SPORTS = frozenset(
@@ -84,7 +91,12 @@ def _norm(name: str) -> str:
 
 
 def fitplug_workout(summary: ActivitySummary, programme: Programme) -> Session | None:
-    """The programme's workout this activity was done from, by the name the activity records."""
+    """The programme's workout this activity was done from, by the name the activity records.
+
+    A post-run set is known by the name the watch shows (``Post-run 2 Stretch``), by the
+    name fitplug gave it before it wrote the watch's name everywhere (``Post-run Stretch
+    2``), and as a renamed copy (``Post-run Stretch (copy)``: the first set).
+    """
     if not summary.workout_name:
         return None
     name = _norm(summary.workout_name)
@@ -92,13 +104,24 @@ def fitplug_workout(summary: ActivitySummary, programme: Programme) -> Session |
         if _norm(session.name) == name:
             return session
     variants = post_run_variants(programme)
-    for variant, shown in zip(variants, watch_names(variants), strict=True):
-        if name in (_norm(variant.name), _norm(shown)):  # the watch may show a shortened name
-            return variant
     post = programme.post_run
+    for n, variant in enumerate(variants, 1):
+        older = f"{post.name} {n}" if post is not None and len(variants) > 1 else variant.name
+        if name in (_norm(variant.name), _norm(older)):
+            return variant
     if post is not None and variants and name.startswith(_norm(post.name)):
-        return variants[0]  # a renamed copy ("Post-run Stretch (2)"): still the post-run set
+        return variants[0]
     return None
+
+
+def active_sets(summary: ActivitySummary) -> list[SetRecord]:
+    """The working sets the watch recorded (rests left out)."""
+    return [s for s in summary.sets if s.set_type == "active"]
+
+
+def exercise_sets(summary: ActivitySummary, key: tuple[str, int | None]) -> list[SetRecord]:
+    """The working sets recorded as one Garmin exercise (``key``: :func:`exercise_key`)."""
+    return [s for s in active_sets(summary) if set_matches(s.category, s.exercise_name, key)]
 
 
 def _held_keys(programme: Programme) -> list[tuple[str, int | None]]:
@@ -118,45 +141,47 @@ def is_stretch_set(category: str | None, name: int | None, held: list[tuple[str,
     return name is not None and any(k == (category, name) for k in held)
 
 
-def sets_are_post_run(summary: ActivitySummary, programme: Programme) -> bool:
-    """The active sets hold every exercise of one post-run variant."""
-    active = [(s.category, s.exercise_name) for s in summary.sets if s.set_type == "active" and s.category]
+def post_run_by_sets(summary: ActivitySummary, programme: Programme) -> Session | None:
+    """The post-run variant whose every exercise the active sets hold, if one does."""
+    active = [(s.category, s.exercise_name) for s in active_sets(summary) if s.category]
     if not active:
-        return False
+        return None
     for variant in post_run_variants(programme):
         keys = [exercise_key(e) for e in variant.exercises]
         if keys and all(any(set_matches(c, n, k) for c, n in active) for k in keys):
-            return True
-    return False
+            return variant
+    return None
 
 
-def classify(summary: ActivitySummary, programme: Programme | None, min_run_s: float = 0.0) -> Classification:
-    """What ``summary`` was (see the module's docstring for the order of the rules).
+def min_run_s(programme: Programme | None) -> float:
+    """How long running legs must last in all to be a run that counts (the programme's ``due.min_run_min``)."""
+    return 60.0 * (programme.due if programme is not None else DueRule()).min_run_min
 
-    ``min_run_s``: running legs shorter than this in all are not a run (the
-    post-run rule's threshold); a short jog inside a strength workout stays strength.
-    """
+
+def classify(summary: ActivitySummary, programme: Programme | None) -> Classification:
+    """What ``summary`` was (see the module's docstring for the order of the rules)."""
     if not summary.sessions:
-        return Classification(ActivityKind.OTHER, by="no session")
+        return Classification(ActivityKind.OTHER, by=ClassifiedBy.NO_SESSION)
     legs = [s for s in summary.sessions if is_run(s)]
-    if legs and sum(float(s.elapsed_s or s.timer_s or 0.0) for s in legs) >= min_run_s:
+    if legs and sum(float(s.elapsed_s or s.timer_s or 0.0) for s in legs) >= min_run_s(programme):
         return Classification(ActivityKind.RUN)
     if programme is not None:
         session = fitplug_workout(summary, programme)
         if session is not None:
             if session.kind is SessionKind.STRENGTH:
-                return Classification(ActivityKind.STRENGTH, session, by="workout name")
+                return Classification(ActivityKind.STRENGTH, session, by=ClassifiedBy.WORKOUT_NAME)
             return Classification(ActivityKind.STRETCH, session, post_run=session.kind is SessionKind.POST_RUN,
-                                  by="workout name")
-    post = programme is not None and sets_are_post_run(summary, programme)
+                                  by=ClassifiedBy.WORKOUT_NAME)
+    variant = post_run_by_sets(summary, programme) if programme is not None else None
+    post = variant is not None
     if any(_stretch_sport(s) for s in summary.sessions):
-        return Classification(ActivityKind.STRETCH, post_run=post)
-    if legs:
-        return Classification(ActivityKind.RUN)  # a short run is still a run, just not one that counts
+        return Classification(ActivityKind.STRETCH, variant, post_run=post)
     if any(_strength_sport(s) for s in summary.sessions):
         held = _held_keys(programme) if programme is not None else []
-        active = [s for s in summary.sets if s.set_type == "active" and s.category]
+        active = [s for s in active_sets(summary) if s.category]
         if active and all(is_stretch_set(s.category, s.exercise_name, held) for s in active):
-            return Classification(ActivityKind.STRETCH, post_run=post, by="sets")
+            return Classification(ActivityKind.STRETCH, variant, post_run=post, by=ClassifiedBy.SETS)
         return Classification(ActivityKind.STRENGTH)
+    if legs:
+        return Classification(ActivityKind.RUN)  # a short run is still a run, just not one that counts
     return Classification(summary.sessions[0].sport)

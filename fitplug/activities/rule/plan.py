@@ -9,11 +9,13 @@ Raise: 5 of 6 sets, 14 13 13 12 11 (12–15)".
 
 from __future__ import annotations
 
-from fitplug.activities.rule.classify import classify, exercise_key, set_matches
+from fitplug.activities.rule.classify import active_sets, exercise_key, set_matches
 from fitplug.model import (
     ActivityKind,
     ActivitySummary,
+    Classification,
     ExerciseDone,
+    FoundBy,
     PlanAgainstDone,
     Programme,
     Session,
@@ -22,30 +24,28 @@ from fitplug.model import (
 from fitplug.programme.schedule import zone
 
 
-def _session_for(summary: ActivitySummary, programme: Programme) -> tuple[Session, str] | None:
-    c = classify(summary, programme)
+def _session_for(summary: ActivitySummary, c: Classification, programme: Programme) -> tuple[Session, FoundBy] | None:
     if c.kind != ActivityKind.STRENGTH:
         return None
     if c.session is not None:
-        return c.session, "workout name"
+        return c.session, FoundBy.WORKOUT_NAME
     strength = [s for s in programme.sessions if s.kind is SessionKind.STRENGTH]
-    start = min(s.start_utc for s in summary.sessions)
-    weekday = start.astimezone(zone(programme.timezone)).weekday()
+    weekday = summary.start_utc.astimezone(zone(programme.timezone)).weekday()
     on_day = [s for s in strength if weekday in s.days]
     if on_day:
-        return on_day[0], "planned that day"
+        return on_day[0], FoundBy.PLANNED_THAT_DAY
     if len(strength) == 1:
-        return strength[0], "the only strength session"
+        return strength[0], FoundBy.ONLY_SESSION
     return None
 
 
-def plan_against_done(summary: ActivitySummary, programme: Programme) -> PlanAgainstDone | None:
-    """The strength ``summary`` beside its planned session; ``None`` for anything else."""
-    found = _session_for(summary, programme)
+def plan_against_done(summary: ActivitySummary, c: Classification, programme: Programme) -> PlanAgainstDone | None:
+    """The strength ``summary`` (classified as ``c``) beside its planned session; ``None`` for anything else."""
+    found = _session_for(summary, c, programme)
     if found is None:
         return None
     session, by = found
-    active = [s for s in summary.sets if s.set_type == "active"]
+    active = active_sets(summary)
     claimed: dict[int, int] = {}  # active set → exercise position
     planned = [ex.sets * (2 if ex.per_side else 1) for ex in session.exercises]
     # first each exercise takes its planned number of matching sets, in order; extra sets of a

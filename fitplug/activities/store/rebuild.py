@@ -15,7 +15,8 @@ from pathlib import Path
 
 from fitplug.activities.read import sane
 from fitplug.activities.read.sane import from_iso
-from fitplug.activities.store.store import Store, iso
+from fitplug.activities.store.rows import iso
+from fitplug.activities.store.store import Store
 from fitplug.errors import StoreError, printable
 
 __all__ = ["Rebuilt", "rebuild"]

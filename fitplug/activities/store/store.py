@@ -17,7 +17,6 @@ from __future__ import annotations
 import contextlib
 import datetime as dt
 import enum
-import hashlib
 import sqlite3
 from collections.abc import Collection, Iterator, Sequence
 from dataclasses import dataclass, replace
@@ -25,9 +24,20 @@ from pathlib import Path
 from typing import Any, Self
 
 from fitplug.activities.read import sane
-from fitplug.activities.read.outcome import FileError, shown
+from fitplug.activities.read.outcome import FileError
 from fitplug.activities.read.sane import from_iso
 from fitplug.activities.store.migrations import MIGRATIONS, SCHEMA_VERSION
+from fitplug.activities.store.rows import (
+    activity_of,
+    due_digest,
+    insert_activity,
+    iso,
+    kept_due,
+    next_due,
+    session_of,
+    set_of,
+    text,
+)
 from fitplug.activities.store.sqlfile import (
     StoreDamaged,
     connect_for_reading,
@@ -49,17 +59,10 @@ from fitplug.model import (
     SetRecord,
     StoredActivity,
 )
+from fitplug.times import FIT_EPOCH, UTC
 
-_UTC = dt.UTC
 #: ``PRAGMA application_id``: "fitp"
 APPLICATION_ID = 0x66697470
-
-
-def iso(value: dt.datetime | None) -> str | None:
-    """An aware datetime as UTC ISO 8601 text (sorts as it should)."""
-    if value is None:
-        return None
-    return value.astimezone(_UTC).isoformat(timespec="seconds")
 
 
 class FileStatus(enum.StrEnum):
@@ -227,7 +230,7 @@ class Store:
             db.execute(
                 "CREATE TABLE IF NOT EXISTS _migrations (name TEXT PRIMARY KEY, applied_utc TEXT NOT NULL)"
             )
-            now = iso(dt.datetime.now(_UTC))
+            now = iso(dt.datetime.now(UTC))
             for name, apply in MIGRATIONS[version:]:
                 apply(db)
                 db.execute("INSERT INTO _migrations (name, applied_utc) VALUES (?, ?)", (name, now))
@@ -324,7 +327,7 @@ class Store:
                 status = FileStatus.DUPLICATE
             else:
                 status = FileStatus.NEW
-                activity_id = self._insert_activity(db, key, summary, now)
+                activity_id = insert_activity(db, key, summary, now)
         self._put_file(db, key, size, mtime_ns, summary.sha256, status, summary.file_type, None, None, activity_id, now)
         return FileState(key, size, mtime_ns, status, summary.file_type, None, activity_id)
 
@@ -349,36 +352,6 @@ class Store:
                 (s.manufacturer, s.serial_number, iso(s.time_created)),
             ).fetchone()
         return int(row["id"]) if row else None
-
-    @staticmethod
-    def _insert_activity(db: sqlite3.Connection, key: str, s: ActivitySummary, now: dt.datetime) -> int:
-        cur = db.execute(
-            """INSERT INTO activities (sha256, file_type, manufacturer, product, serial_number,
-               time_created, workout_name, first_key, added_utc, start_utc)
-               VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)""",
-            (s.sha256, s.file_type, s.manufacturer, s.product, s.serial_number, iso(s.time_created),
-             s.workout_name, db_key(key), iso(now), iso(s.sessions[0].start_utc) if s.sessions else None),
-        )
-        activity_id = int(cur.lastrowid or 0)
-        db.executemany(
-            """INSERT INTO sessions (activity_id, idx, sport, sub_sport, start_utc, utc_offset_s,
-               elapsed_s, timer_s, distance_m, avg_hr) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)""",
-            [
-                (activity_id, i, x.sport, x.sub_sport, iso(x.start_utc), x.utc_offset_s, x.elapsed_s,
-                 x.timer_s, x.distance_m, x.avg_hr)
-                for i, x in enumerate(s.sessions)
-            ],
-        )
-        db.executemany(
-            """INSERT INTO sets (activity_id, idx, start_utc, set_type, repetitions, weight_kg, category,
-               exercise_name, duration_s, wkt_step_index) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)""",
-            [
-                (activity_id, i, iso(x.start_utc), x.set_type, x.repetitions, x.weight_kg, x.category,
-                 x.exercise_name, x.duration_s, x.wkt_step_index)
-                for i, x in enumerate(s.sets)
-            ],
-        )
-        return activity_id
 
     # --- activities -------------------------------------------------------------
 
@@ -407,20 +380,20 @@ class Store:
             "SELECT activity_id, sport, sub_sport, start_utc, utc_offset_s, elapsed_s, timer_s, distance_m, "
             f"avg_hr FROM sessions WHERE activity_id IN ({chosen}) ORDER BY activity_id, idx", params
         ):
-            sessions.setdefault(r["activity_id"], []).append(_session(r))
+            sessions.setdefault(r["activity_id"], []).append(session_of(r))
         sets: dict[int, list[SetRecord]] = {}
         for r in self._db.execute(
             "SELECT activity_id, start_utc, set_type, repetitions, weight_kg, category, exercise_name, "
             f"duration_s, wkt_step_index FROM sets WHERE activity_id IN ({chosen}) ORDER BY activity_id, idx",
             params,
         ):
-            sets.setdefault(r["activity_id"], []).append(_set(r))
+            sets.setdefault(r["activity_id"], []).append(set_of(r))
         rows = self._db.execute(
             "SELECT id, sha256, file_type, manufacturer, product, serial_number, time_created, workout_name, "
             f"first_key, added_utc FROM activities WHERE id IN ({chosen})", params
         )
-        out = [_activity(r, sessions.get(r["id"], ()), sets.get(r["id"], ())) for r in rows]
-        out.sort(key=lambda a: (a.summary.sessions[0].start_utc if a.summary.sessions else _epoch(), a.id))
+        out = [activity_of(r, sessions.get(r["id"], ()), sets.get(r["id"], ())) for r in rows]
+        out.sort(key=lambda a: (a.summary.sessions[0].start_utc if a.summary.sessions else FIT_EPOCH, a.id))
         return out
 
     def history(
@@ -443,7 +416,7 @@ class Store:
                 "INSERT INTO done_marks (at_utc, item_key, created_utc) VALUES (?, ?, ?)",
                 (iso(at_utc), item_key, iso(now)),
             )
-        return DoneMark(at_utc.astimezone(_UTC).replace(microsecond=0), item_key)
+        return DoneMark(at_utc.astimezone(UTC).replace(microsecond=0), item_key)
 
     @guarded
     def restore_done_marks(self, marks: Sequence[tuple[dt.datetime, str | None, str]]) -> None:
@@ -458,7 +431,7 @@ class Store:
     def done_marks(self, since: dt.datetime | None = None) -> list[DoneMark]:
         """The ``fitplug done`` marks in time order; ``since``: only those at or after it."""
         return [
-            DoneMark(sane.time(from_iso(r["at_utc"])) or _epoch(), _text(r["item_key"]))
+            DoneMark(sane.time(from_iso(r["at_utc"])) or FIT_EPOCH, text(r["item_key"]))
             for r in self._db.execute(
                 "SELECT at_utc, item_key FROM done_marks WHERE at_utc >= ? ORDER BY at_utc, id",
                 (iso(since) if since is not None else "",),
@@ -479,19 +452,19 @@ class Store:
         out: list[DueItem] = []
         with self._tx() as db:
             for item in items:
-                digest = _digest(item)
-                kept = self._kept_due(item, digest)
+                digest = due_digest(item)
+                kept = kept_due(self._db, item, digest)
                 if kept is not None:
                     out.append(kept)
                     continue
-                updated, sequence = self._next_due(item, now)
+                updated, sequence = next_due(self._db, item, now)
                 db.execute(
                     """INSERT OR REPLACE INTO due_items (key, kind, start_utc, end_utc, title, detail,
                        digest, updated_utc, sequence) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)""",
                     (item.key, item.kind.value, iso(item.start_utc), iso(item.end_utc), item.title,
                      item.detail, digest, iso(updated), sequence),
                 )
-                out.append(replace(item, updated_utc=updated.astimezone(_UTC).replace(microsecond=0), sequence=sequence))
+                out.append(replace(item, updated_utc=updated.astimezone(UTC).replace(microsecond=0), sequence=sequence))
         return out
 
     @guarded
@@ -499,28 +472,12 @@ class Store:
         """What :meth:`save_due` would return, writing nothing (for queries)."""
         out: list[DueItem] = []
         for item in items:
-            kept = self._kept_due(item, _digest(item))
+            kept = kept_due(self._db, item, due_digest(item))
             if kept is None:
-                updated, sequence = self._next_due(item, now)
-                kept = replace(item, updated_utc=updated.astimezone(_UTC).replace(microsecond=0), sequence=sequence)
+                updated, sequence = next_due(self._db, item, now)
+                kept = replace(item, updated_utc=updated.astimezone(UTC).replace(microsecond=0), sequence=sequence)
             out.append(kept)
         return out
-
-    def _kept_due(self, item: DueItem, digest: str) -> DueItem | None:
-        """``item`` as saved, when it is saved unchanged; else ``None``."""
-        row = self._db.execute(
-            "SELECT digest, updated_utc, sequence FROM due_items WHERE key = ?", (item.key,)
-        ).fetchone()
-        updated = from_iso(row["updated_utc"]) if row is not None else None
-        sequence = sane.integer(row["sequence"], 0, 1 << 31) if row is not None else None
-        if row is None or row["digest"] != digest or updated is None or sequence is None:
-            return None  # not saved, changed, or a row a hand damaged: saved again
-        return replace(item, updated_utc=updated, sequence=sequence)
-
-    def _next_due(self, item: DueItem, now: dt.datetime) -> tuple[dt.datetime, int]:
-        row = self._db.execute("SELECT sequence FROM due_items WHERE key = ?", (item.key,)).fetchone()
-        sequence = sane.integer(row["sequence"], 0, 1 << 31) if row is not None else None
-        return now, 0 if sequence is None else sequence + 1
 
     # --- meta -----------------------------------------------------------------------
 
@@ -548,48 +505,3 @@ def reading(path: Path | None) -> Iterator[Store | None]:
     finally:
         if store is not None:
             store.close()
-
-
-# Rows are checked as read (a hand or a bad disk may have put anything in a column).
-
-
-def _text(value: object) -> str | None:
-    return value if isinstance(value, str) else None
-
-
-def _session(r: sqlite3.Row) -> ActivitySession:
-    return ActivitySession(
-        _text(r["sport"]) or "generic", _text(r["sub_sport"]), sane.time(from_iso(r["start_utc"])) or _epoch(),
-        sane.offset(r["utc_offset_s"]), sane.duration(r["elapsed_s"]), sane.duration(r["timer_s"]),
-        sane.distance(r["distance_m"]), sane.heart_rate(r["avg_hr"]),
-    )
-
-
-def _set(r: sqlite3.Row) -> SetRecord:
-    return SetRecord(
-        sane.time(from_iso(r["start_utc"])), _text(r["set_type"]) or "active",
-        sane.integer(r["repetitions"], 0, sane.MAX_REPETITIONS), sane.number(r["weight_kg"], 0, sane.MAX_WEIGHT_KG),
-        _text(r["category"]), sane.integer(r["exercise_name"], 0, 0xFFFF),
-        sane.number(r["duration_s"], 0, sane.MAX_SET_S), sane.integer(r["wkt_step_index"], 0, 0xFFFF),
-    )
-
-
-def _activity(r: sqlite3.Row, sessions: Sequence[ActivitySession], sets: Sequence[SetRecord]) -> StoredActivity:
-    summary = ActivitySummary(
-        sha256=str(r["sha256"]), file_type=_text(r["file_type"]) or "unknown", manufacturer=_text(r["manufacturer"]),
-        product=_text(r["product"]), serial_number=sane.integer(r["serial_number"], 0, 0xFFFFFFFF),
-        time_created=sane.time(from_iso(r["time_created"])), sessions=tuple(sessions),
-        workout_name=_text(r["workout_name"]), sets=tuple(sets),
-    )
-    return StoredActivity(r["id"], shown(key_of(r["first_key"])), from_iso(r["added_utc"]) or _epoch(), summary)
-
-
-def _epoch() -> dt.datetime:
-    return dt.datetime(1989, 12, 31, tzinfo=_UTC)
-
-
-def _digest(item: DueItem) -> str:
-    text = "\x1f".join(
-        [item.kind.value, iso(item.start_utc) or "", iso(item.end_utc) or "", item.title, item.detail]
-    )
-    return hashlib.sha256(text.encode("utf-8")).hexdigest()

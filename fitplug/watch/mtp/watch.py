@@ -18,8 +18,9 @@ from pathlib import Path
 
 from fitplug.atomic import write_atomic
 from fitplug.errors import DeviceError
+from fitplug.model import WRITES, Install, InstallResult
 from fitplug.watch.fileid import parse_file_id
-from fitplug.watch.install import WRITES, Install, InstallResult, Owner, keep_together
+from fitplug.watch.install import Owner, keep_together
 from fitplug.watch.mtp.ptp import ObjectInfo
 from fitplug.watch.mtp.session import Session
 

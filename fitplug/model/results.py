@@ -1,0 +1,135 @@
+"""What the application layer returns to the command line: finished, typed, already decided.
+
+:mod:`fitplug.present` words these (text and JSON); nothing in it decides
+anything. A sync's decision is the same :class:`Status` that ``fitplug
+status`` returns, so the two say the same about the same moment.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import enum
+from collections import Counter
+from dataclasses import dataclass, field
+from typing import TYPE_CHECKING
+
+from fitplug.model.activity import StoredActivity
+from fitplug.model.decision import (
+    ActivityKind,
+    Classification,
+    Decision,
+    DueItem,
+    PlanAgainstDone,
+    RunStretch,
+)
+from fitplug.model.programme import PlannedSession, Programme
+
+if TYPE_CHECKING:
+    from pathlib import Path
+
+
+@dataclass(frozen=True, slots=True)
+class Status:
+    """What is due at a moment, for one programme."""
+
+    now: dt.datetime
+    programme: Programme
+    decision: Decision
+    #: the report's and the feed's items at ``now``, with their versions, in time order
+    items: tuple[DueItem, ...]
+    #: items that closed (done, lapsed, missed) since the store last recorded them: all of them
+    changed: tuple[DueItem, ...] = ()
+    #: the planned sessions of the next seven days
+    coming: tuple[PlannedSession, ...] = ()
+
+
+class Install(enum.StrEnum):
+    """What happened to one file (the words the CLI shows)."""
+
+    COPIED = "copied"
+    WOULD_COPY = "would copy"
+    REPLACED = "replaced"
+    WOULD_REPLACE = "would replace"
+    ALREADY_THERE = "already there"
+    CONFLICT = "conflict"
+    HELD_BACK = "held back"
+    REMOVED = "removed"
+    WOULD_REMOVE = "would remove"
+
+
+#: statuses that put bytes on the watch
+WRITES = frozenset({Install.COPIED, Install.REPLACED, Install.WOULD_COPY, Install.WOULD_REPLACE})
+
+
+@dataclass(frozen=True, slots=True)
+class InstallResult:
+    """What happened to one file put on the watch, and why when it did not go."""
+
+    name: str
+    status: Install
+    path: Path
+    reason: str = ""
+
+
+@dataclass(frozen=True, slots=True)
+class SkippedFile:
+    """A file that could not be read, and why."""
+
+    key: str
+    reason: str
+    offset: int | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class NewActivity:
+    """An activity a sync stored for the first time, as the one classification saw it."""
+
+    key: str
+    kind: ActivityKind | str
+    start_utc: dt.datetime | None
+
+
+@dataclass
+class SyncResult:
+    """What one sync read, stored and decided (filled in as it goes)."""
+
+    sources: list[str] = field(default_factory=list)
+    new: list[NewActivity] = field(default_factory=list)
+    duplicates: int = 0
+    unchanged: int = 0
+    #: files that are not activities (workouts, settings, monitoring…), by FIT file type
+    other: Counter[str] = field(default_factory=Counter)
+    #: unreadable files found in this sync
+    skipped: list[SkippedFile] = field(default_factory=list)
+    #: unreadable files remembered from earlier syncs and not retried
+    known_bad: int = 0
+    #: what is due after it (``None``: no programme)
+    status: Status | None = None
+    #: the post-run sets that activities read in this sync completed (not repeated in ``status.changed``)
+    completed: tuple[RunStretch, ...] = ()
+    #: the due post-run workout put on the watch
+    installed: list[InstallResult] = field(default_factory=list)
+    notes: list[str] = field(default_factory=list)
+
+    @property
+    def new_by_kind(self) -> Counter[str]:
+        return Counter(str(a.kind) for a in self.new)
+
+
+@dataclass(frozen=True, slots=True)
+class ActivityRow:
+    """One stored activity, what it was, and (a strength session) how it went against its plan."""
+
+    activity: StoredActivity
+    classification: Classification
+    plan: PlanAgainstDone | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class Marked:
+    """What ``fitplug done`` completed."""
+
+    programme: Programme
+    now: dt.datetime
+    at: dt.datetime
+    marked: tuple[RunStretch, ...]

@@ -1,0 +1,60 @@
+"""The due rule's answers as items for the report and the feed: one :class:`DueItem` each, worded here.
+
+The rule decides what is due, done, lapsed, missed and advised, with their
+times; this module gives each its key, title and detail, in the words every
+other place uses (:mod:`.words`). The store versions the items by their
+content, so a change of words here is a new version of the item in every
+subscribed calendar.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+
+from fitplug.model import Decision, DueItem, DueKind, Programme, RunStretch, State
+from fitplug.present import words
+from fitplug.programme.schedule import expand, zone
+from fitplug.times import UTC
+
+#: minutes a post-run item lasts in the calendar when the programme has no post-run set
+_POST_RUN_MIN = 5
+#: minutes a band advice lasts in the calendar
+_BAND_MIN = 15
+
+
+def due_items(decision: Decision, programme: Programme) -> tuple[DueItem, ...]:
+    """Every item of ``decision``, in time order."""
+    tz = zone(programme.timezone)
+    items = [_post_run_item(r, tz) for r in decision.runs]
+    for day, session in decision.strength_missed:
+        planned = expand(programme, day, day + dt.timedelta(days=1))[0]
+        items.append(DueItem(
+            DueKind.STRENGTH_MISSED, f"strength-missed-{day.isoformat()}", planned.start.astimezone(UTC),
+            planned.end.astimezone(UTC), f"{session.name} missed",
+            f"No strength activity was recorded on {words.day(day)}.",
+        ))
+    for b in decision.band:
+        items.append(DueItem(
+            DueKind.BAND_UP, b.key, b.since_utc, b.since_utc + dt.timedelta(minutes=_BAND_MIN),
+            f"Time for a tougher band: {words.band_move(b)}", words.band_advice(b),
+        ))
+    items.sort(key=lambda i: (i.start_utc, i.key))
+    return tuple(items)
+
+
+def _post_run_item(r: RunStretch, tz: dt.tzinfo) -> DueItem:
+    session = r.done_as if r.state is State.DONE else r.session
+    name = session.name if session is not None else "Post-run stretch"
+    minutes = session.duration_min if session is not None else _POST_RUN_MIN
+    km = f"{r.distance_m / 1000:.1f} km " if r.distance_m else ""
+    detail = f"After the {km}run of {words.day_time(r.run_start_utc.astimezone(tz))}."
+    if r.state is State.DONE and r.done_utc is not None:
+        kind, title = DueKind.STRETCH_DONE, f"{name} done: {words.stretches(session)}"
+        detail += f" Done at {r.done_utc.astimezone(tz):%H:%M} ({r.done_by})."
+    elif r.state is State.MISSED:
+        kind, title = DueKind.STRETCH_MISSED, f"{name} missed: {words.stretches(session)}"
+    else:
+        kind, title = DueKind.STRETCH_DUE, f"{name} due: {words.stretches(session)}"
+        detail += f" Due until {words.until(r.lapse_utc, tz)}."
+    start = r.run_end_utc
+    return DueItem(kind, r.key, start, start + dt.timedelta(minutes=minutes), title, detail)
