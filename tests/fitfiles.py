@@ -24,8 +24,10 @@ from typing import Any
 from garmin_fit_sdk import Encoder, Profile
 from garmin_fit_sdk import fit as sdk_fit
 
+from fitplug.times import FIT_EPOCH
+
 T0 = dt.datetime(2026, 3, 1, 7, 0, tzinfo=dt.UTC)
-FIT_EPOCH = dt.datetime(1989, 12, 31, tzinfo=dt.UTC)
+
 MESG_NUM: dict[str, int] = {m["name"]: int(n) for n, m in Profile["messages"].items()}
 
 _CRC_TABLE = [

@@ -13,9 +13,10 @@ from dataclasses import dataclass, field
 from garmin_fit_sdk import Encoder, Profile
 
 from fitplug.model import Hold, Session
+from fitplug.times import FIT_EPOCH
 
 UTC = dt.UTC
-FIT_EPOCH = dt.datetime(1989, 12, 31, tzinfo=UTC)
+
 MESG = Profile["mesg_num"]
 #: garmin_product id of the fr965
 FR965 = 4315

@@ -36,7 +36,6 @@ from fitplug.activities.read.scan import ScanError
 from fitplug.errors import ActivityError
 from fitplug.model import ActivitySession, ActivitySummary, SetRecord
 
-FIT_EPOCH = dt.datetime(1989, 12, 31, tzinfo=dt.UTC)
 TYPES: dict[str, dict[int, str]] = Profile["types"]
 PRODUCT_SUBFIELD = next(
     s

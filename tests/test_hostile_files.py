@@ -36,6 +36,7 @@ from fitplug.activities.store.store import Store
 from fitplug.cli import cli
 from fitplug.errors import ActivityError
 from fitplug.model import ActivitySummary
+from fitplug.times import FIT_EPOCH
 
 UTC = dt.UTC
 NOW = dt.datetime(2026, 11, 22, 9, 30, tzinfo=UTC)
@@ -204,7 +205,7 @@ def test_checks_let_through_only_bounded_values(value: Any) -> None:
         assert got is None or (got == value and low <= got <= high and math.isfinite(got))
         _strict(got)
     t = sane.time(value)
-    assert t is None or (t == value and sane.FIT_EPOCH <= t < sane.TIME_LIMIT)
+    assert t is None or (t == value and FIT_EPOCH <= t < sane.TIME_LIMIT)
     if t is not None:
         t + dt.timedelta(seconds=sane.MAX_DURATION_S)  # an end time never overflows
 

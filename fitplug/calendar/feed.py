@@ -45,9 +45,7 @@ from fitplug.model import (
 )
 from fitplug.present import words
 from fitplug.programme.schedule import expand, zone
-from fitplug.times import as_utc, whole_second_utc
-
-_UTC = dt.UTC
+from fitplug.times import UTC, as_utc, local_midnight, whole_second_utc
 
 #: weeks before and after today that a rolling feed covers
 WEEKS_BACK = 2
@@ -185,7 +183,7 @@ def _build(
     cal.add_component(vtimezone(tzid, window.start, window.end))
 
     versions = previous_versions(previous)
-    fresh = Stamp(0, _midnight(as_utc(now).astimezone(tz).date(), tz))
+    fresh = Stamp(0, local_midnight(as_utc(now).astimezone(tz).date(), tz))
     changed_now = whole_second_utc(now)
     events: list[tuple[dt.datetime, str, Event, dt.datetime]] = []
     for p in planned:
@@ -200,7 +198,7 @@ def _build(
         else:
             stamp = Stamp(old.stamp.sequence + 1, max(changed_now, old.stamp.changed_utc))
         _set_version(event, stamp.sequence, stamp.changed_utc)
-        events.append((p.start.astimezone(_UTC), uid, event, stamp.changed_utc))
+        events.append((p.start.astimezone(UTC), uid, event, stamp.changed_utc))
     for item in _latest_per_key(due_items):
         uid = due_uid(programme, item)
         events.append((as_utc(item.start_utc), uid, _due_event(programme, item, uid, now), _due_stamp(item)))
@@ -226,12 +224,12 @@ def render_feed(
     window = feed_window(programme, now, start, weeks)
     planned = expand(programme, window.start, window.end)
     tz = zone(programme.timezone)
-    first = _midnight(window.start, tz)
-    last = _midnight(window.end, tz)
+    first = local_midnight(window.start, tz)
+    last = local_midnight(window.end, tz)
     items = _latest_per_key(i for i in due_items if as_utc(i.end_utc) > first and as_utc(i.start_utc) < last)
     body, changes = _build(programme, planned, items, now=now, window=window, previous=previous)
     # A rolling window changes the bytes at the local midnight it moved on.
-    changes.append(_midnight(as_utc(now).astimezone(tz).date(), tz) if window.rolling else first)
+    changes.append(local_midnight(as_utc(now).astimezone(tz).date(), tz) if window.rolling else first)
     last_modified = min(whole_second_utc(max(changes)), whole_second_utc(now))
     etag = '"' + hashlib.sha256(body).hexdigest()[:40] + '"'
     return Feed(body, etag, last_modified, window, len(planned), len(items))
@@ -398,10 +396,6 @@ def _span(planned: Sequence[PlannedSession]) -> Window | None:
 
 def _due_stamp(item: DueItem) -> dt.datetime:
     return whole_second_utc(item.updated_utc if item.updated_utc is not None else item.start_utc)
-
-
-def _midnight(day: dt.date, tz: dt.tzinfo) -> dt.datetime:
-    return dt.datetime.combine(day, dt.time(0), tz).astimezone(_UTC)
 
 
 def _duration(value: dt.timedelta) -> str:

@@ -28,7 +28,8 @@ from zoneinfo import ZoneInfo
 
 from icalendar import Timezone, TimezoneDaylight, TimezoneStandard, vRecur
 
-_UTC = dt.UTC
+from fitplug.times import UTC
+
 _WEEKDAYS = ("MO", "TU", "WE", "TH", "FR", "SA", "SU")
 #: the RRULE-form DTSTART year, as Google, Apple and Outlook write it
 _BASE_YEAR = 1970
@@ -54,8 +55,8 @@ def needs_utc(instant: dt.datetime, tz: ZoneInfo) -> bool:
     """``instant`` shows a local time in ``tz`` that a clock change repeats or skips,
     so readers would not agree on it as ``TZID`` local time."""
     local = instant.astimezone(tz).replace(tzinfo=None)
-    first = local.replace(tzinfo=tz, fold=0).astimezone(_UTC)
-    second = local.replace(tzinfo=tz, fold=1).astimezone(_UTC)
+    first = local.replace(tzinfo=tz, fold=0).astimezone(UTC)
+    second = local.replace(tzinfo=tz, fold=1).astimezone(UTC)
     return first != second
 
 
@@ -63,8 +64,8 @@ def vtimezone(tzid: str, first_day: dt.date, end_day: dt.date) -> Timezone:
     """A VTIMEZONE for ``tzid`` valid for every instant from ``first_day`` to ``end_day``."""
     tz = ZoneInfo(tzid)
     years = range(first_day.year - 1, end_day.year + 2)
-    begin = dt.datetime(years[0], 1, 1, tzinfo=_UTC)
-    end = dt.datetime(years[-1] + 1, 1, 1, tzinfo=_UTC)
+    begin = dt.datetime(years[0], 1, 1, tzinfo=UTC)
+    end = dt.datetime(years[-1] + 1, 1, 1, tzinfo=UTC)
     changes = _changes(tz, begin, end)
     block = Timezone()
     block.add("TZID", tzid)
@@ -83,7 +84,7 @@ def vtimezone(tzid: str, first_day: dt.date, end_day: dt.date) -> Timezone:
     # No regular rule: the state before the span, then each change in it, one RDATE a line.
     near = [c for c in changes if first_day - dt.timedelta(days=400) <= c.onset.date() <= end_day
             + dt.timedelta(days=400)] or changes
-    start_state = _state(tz, dt.datetime.combine(near[0].onset.date() - dt.timedelta(days=1), dt.time(0), _UTC))
+    start_state = _state(tz, dt.datetime.combine(near[0].onset.date() - dt.timedelta(days=1), dt.time(0), UTC))
     groups: dict[tuple[_State, _State], list[dt.datetime]] = {
         (start_state, start_state): [dt.datetime.combine(near[0].onset.date() - dt.timedelta(days=1),
                                                          dt.time(0))],
@@ -156,18 +157,18 @@ def _changes(tz: ZoneInfo, begin: dt.datetime, end: dt.datetime) -> list[_Change
     stop = int(end.timestamp())
     while t < stop:
         nxt = min(t + 86400, stop)
-        if _state(tz, dt.datetime.fromtimestamp(nxt, _UTC)) == state:
+        if _state(tz, dt.datetime.fromtimestamp(nxt, UTC)) == state:
             t = nxt
             continue
         lo, hi = t, nxt
         while hi - lo > 1:
             mid = (lo + hi) // 2
-            if _state(tz, dt.datetime.fromtimestamp(mid, _UTC)) == state:
+            if _state(tz, dt.datetime.fromtimestamp(mid, UTC)) == state:
                 lo = mid
             else:
                 hi = mid
-        after = _state(tz, dt.datetime.fromtimestamp(hi, _UTC))
-        onset = (dt.datetime.fromtimestamp(hi, _UTC) + state.offset).replace(tzinfo=None)
+        after = _state(tz, dt.datetime.fromtimestamp(hi, UTC))
+        onset = (dt.datetime.fromtimestamp(hi, UTC) + state.offset).replace(tzinfo=None)
         out.append(_Change(onset, state, after))
         t, state = hi, after
     return out

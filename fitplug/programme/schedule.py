@@ -10,8 +10,7 @@ from functools import lru_cache
 from zoneinfo import ZoneInfo
 
 from fitplug.model import Exercise, Hold, PlannedSession, Programme, Session, SessionKind
-
-_UTC = dt.UTC
+from fitplug.times import UTC
 
 
 @lru_cache(maxsize=64)
@@ -25,7 +24,7 @@ def local_datetime(day: dt.date, time: dt.time, tz: ZoneInfo) -> dt.datetime:
     moves forward by the gap, as a clock on the wall would."""
     naive = dt.datetime.combine(day, time)
     aware = naive.replace(tzinfo=tz)
-    return aware.astimezone(_UTC).astimezone(tz)
+    return aware.astimezone(UTC).astimezone(tz)
 
 
 def expand(programme: Programme, start: dt.date, end: dt.date) -> list[PlannedSession]:

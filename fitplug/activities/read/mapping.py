@@ -20,11 +20,12 @@ from typing import Any, Final
 
 from fitplug.activities.read import sane
 from fitplug.model import ActivitySession, ActivitySummary, SetRecord
+from fitplug.times import FIT_EPOCH
 
 __all__ = ["NO_SET_TYPE", "NO_SPORT", "Field", "Found", "RawMessages", "Tables", "accepts", "collect", "convert",
            "profile_tables", "summary"]
 
-_FIT_EPOCH: Final = sane.FIT_EPOCH
+_FIT_EPOCH: Final = FIT_EPOCH  # a module global: the hot loop reads it
 _UNKNOWN: Final = "unknown"
 #: what a session without a (valid) sport reads as: the FIT profile's own ``sport`` 0
 NO_SPORT: Final = "generic"

@@ -69,7 +69,7 @@ from fitplug.activities.read.scan import ScanError, scan
 from fitplug.errors import ActivityError
 from fitplug.model import ActivitySummary
 
-__all__ = ["MAX_FIT_BYTES", "Crc", "ReadError", "Source", "decode_activity", "read_activity", "type_name"]
+__all__ = ["MAX_FIT_BYTES", "Crc", "ReadError", "Source", "decode_activity", "read_activity"]
 
 
 #: the most time fitdecode may spend on one file (it reads ~0.1–1 MB/s; the fast
@@ -94,16 +94,6 @@ class ReadError(ActivityError):
     def __init__(self, path: str | None, reason: str, offset: int | None, sha256: str | None) -> None:
         super().__init__(path, reason, offset)
         self.sha256 = sha256
-
-
-def type_name(type_: str, value: int | None) -> str | None:
-    """Profile name of ``value`` in FIT type ``type_`` (``str(value)`` when unnamed)."""
-    if value is None:
-        return None
-    from garmin_fit_sdk import Profile  # heavy: only when a name is asked for
-
-    types: dict[str, dict[int, str]] = Profile["types"]
-    return types.get(type_, {}).get(value, str(value))
 
 
 def read_activity(source: Source, *, name: str | None = None, crc: Crc = Crc.CHECK) -> ActivitySummary:

@@ -16,8 +16,8 @@ import datetime as dt
 import math
 from typing import Final
 
-#: the FIT epoch (1989-12-31T00:00Z): FIT time 0
-FIT_EPOCH: Final = dt.datetime(1989, 12, 31, tzinfo=dt.UTC)
+from fitplug.times import FIT_EPOCH
+
 #: no activity fitplug reads starts at or after this
 TIME_LIMIT: Final = dt.datetime(2100, 1, 1, tzinfo=dt.UTC)
 #: longer than any one activity: devices do record multi-week ones (a 27-day

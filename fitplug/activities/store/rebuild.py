@@ -18,10 +18,10 @@ from fitplug.activities.read.sane import from_iso
 from fitplug.activities.store.rows import iso
 from fitplug.activities.store.store import Store
 from fitplug.errors import StoreError, printable
+from fitplug.times import UTC
 
 __all__ = ["Rebuilt", "rebuild"]
 
-_UTC = dt.UTC
 
 
 def _text(value: object) -> str | None:
@@ -56,7 +56,7 @@ def rebuild(path: Path, now: dt.datetime) -> Rebuilt:
         raise StoreError(f"{printable(str(path))} is not a SQLite file; fitplug leaves it as it is: move it "
                          "away, or give another --db, and sync again")
     marks, lost = _salvage_marks(path)
-    stamp = now.astimezone(_UTC).strftime("%Y%m%dT%H%M%SZ")
+    stamp = now.astimezone(UTC).strftime("%Y%m%dT%H%M%SZ")
     damaged = path.with_name(f"{path.name}.damaged-{stamp}")
     for suffix in ("", "-wal", "-shm"):
         src = Path(f"{path}{suffix}")
