@@ -113,10 +113,13 @@ def install(app: App, programme_file: Path | None, device: Path | None, dry_run:
       fitplug install my-glutes.toml --device /Volumes/GARMIN
       fitplug install --device mtp    # over USB where nothing mounts it: pip install 'fitplug[mtp]'
     """
-    from fitplug.app.watch import install_workouts
+    from fitplug.app.watch import install_workouts, open_watch
+    from fitplug.watch.target import NEWFILES
 
-    watch, results = install_workouts(programme_file, device, now=app.now(), created=created, dry_run=dry_run)
-    click.echo(f"{watch.name}: {watch.newfiles_dir}")
+    with open_watch(device, remember=not dry_run) as watch:
+        results = install_workouts(programme_file, watch, now=app.now(), created=created, dry_run=dry_run)
+    newfiles_dir = watch.location(NEWFILES)
+    click.echo(f"{watch.name}: {newfiles_dir}")
     width = max(len(r.status) for r in results)
     for result in results:
         why = f"  ({result.reason})" if result.reason else ""
@@ -132,7 +135,7 @@ def install(app: App, programme_file: Path | None, device: Path | None, dry_run:
     if conflicts:
         raise click.ClickException(
             f"{', '.join(conflicts)}: not copied; a file fitplug did not write has that name in "
-            f"{watch.newfiles_dir} (left as it was; the other files went). Move it away and run install again"
+            f"{newfiles_dir} (left as it was; the other files went). Move it away and run install again"
         )
 
 
