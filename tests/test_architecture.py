@@ -136,7 +136,8 @@ def test_the_due_rule_does_no_io() -> None:
         assert THIRD_PARTY[module] <= PURE_STDLIB, (module, THIRD_PARTY[module] - PURE_STDLIB)
 
 
-@pytest.mark.parametrize("writer", ["fitplug.watch.workout", "fitplug.watch.install", "fitplug.calendar.feed",
+@pytest.mark.parametrize("writer", ["fitplug.watch.workout", "fitplug.watch.install", "fitplug.watch.folder",
+                                    "fitplug.calendar.feed",
                                     "fitplug.calendar.versions", "fitplug.calendar.zones", "fitplug.calendar.server",
                                     "fitplug.calendar.publish",
                                     "fitplug.progress.html", "fitplug.progress.svg", "fitplug.progress.model"])
@@ -144,8 +145,8 @@ def test_writers_take_data_not_the_store(writer: str) -> None:
     assert not {m for m in reaches(writer) if m.startswith("fitplug.activities")}
 
 
-WRITERS = {"fitplug.watch.workout", "fitplug.watch.install", "fitplug.calendar.feed", "fitplug.calendar.publish",
-           "fitplug.atomic", "fitplug.activities.store.store"}
+WRITERS = {"fitplug.watch.workout", "fitplug.watch.install", "fitplug.watch.folder", "fitplug.calendar.feed",
+           "fitplug.calendar.publish", "fitplug.atomic", "fitplug.activities.store.store"}
 
 
 @pytest.mark.parametrize("reader", ["fitplug.activities.read.reader", "fitplug.activities.read.scan", "fitplug.activities.files.sources",
@@ -158,15 +159,17 @@ def test_readers_never_import_writers(reader: str) -> None:
 #: each stage and the stages it may import (the shared modules at the top are open to all)
 STAGES = {
     "fitplug.programme": set(),
-    "fitplug.watch": {"fitplug.programme"},
-    "fitplug.calendar": {"fitplug.programme"},
-    "fitplug.activities": {"fitplug.programme", "fitplug.watch"},
+    # words and JSON for what fitplug shows: it takes the model's values, never a stage's code
+    "fitplug.present": {"fitplug.programme"},
+    "fitplug.watch": {"fitplug.programme", "fitplug.present"},
+    "fitplug.calendar": {"fitplug.programme", "fitplug.present"},
+    "fitplug.activities": {"fitplug.programme", "fitplug.watch", "fitplug.present"},
     # the progress page: a writer of HTML, like the feed (it takes the rule's answers as data)
-    "fitplug.progress": {"fitplug.programme"},
+    "fitplug.progress": {"fitplug.programme", "fitplug.present"},
     "fitplug.app": {"fitplug.programme", "fitplug.watch", "fitplug.calendar", "fitplug.activities",
-                    "fitplug.progress"},
+                    "fitplug.progress", "fitplug.present"},
     "fitplug.cli": {"fitplug.programme", "fitplug.watch", "fitplug.calendar", "fitplug.activities",
-                    "fitplug.progress", "fitplug.app"},
+                    "fitplug.progress", "fitplug.app", "fitplug.present"},
 }
 SHARED = {"fitplug", "fitplug.errors", "fitplug.atomic", "fitplug.settings", "fitplug.times", *under("fitplug.model")}
 

@@ -14,7 +14,7 @@ from fitplug.app.calendar import calendar_feed, read_previous, recorded_due_item
 from fitplug.app.programme import load_programme
 from fitplug.atomic import write_all_atomic
 from fitplug.errors import DeviceError
-from fitplug.model import PlannedSession, Programme
+from fitplug.model import PlannedSession, Programme, WorkoutView
 from fitplug.programme.schedule import upcoming
 from fitplug.programme.watch_limits import MAX_SCHEDULE_ENTRIES, all_workouts, watch_names
 from fitplug.watch.devices import Device, open_device, pick_device
@@ -25,7 +25,7 @@ from fitplug.watch.mtp.usb import (
 )
 from fitplug.watch.mtp.watch import MtpWatch, copy_activities
 from fitplug.watch.target import Target
-from fitplug.watch.view import WorkoutView, read_workout
+from fitplug.watch.view import read_workout
 from fitplug.watch.workout import (
     ScheduleEntry,
     WorkoutFile,

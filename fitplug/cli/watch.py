@@ -76,7 +76,7 @@ def show(fit_file: Path, as_json: bool) -> None:
       fitplug show --json out/post-run-stretch-1.fit
     """
     from fitplug.app.watch import show_workout
-    from fitplug.watch.view import format_table, to_json
+    from fitplug.present.workout import format_table, to_json
 
     view = show_workout(fit_file)
     if as_json:
