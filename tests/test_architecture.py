@@ -142,7 +142,8 @@ def test_the_due_rule_does_no_io(rule: str) -> None:
         assert THIRD_PARTY[module] <= PURE_STDLIB, (module, THIRD_PARTY[module] - PURE_STDLIB)
 
 
-@pytest.mark.parametrize("writer", ["fitplug.watch.workout", "fitplug.watch.install", "fitplug.calendar.feed",
+@pytest.mark.parametrize("writer", ["fitplug.watch.workout", "fitplug.watch.install", "fitplug.watch.folder",
+                                    "fitplug.calendar.feed",
                                     "fitplug.calendar.versions", "fitplug.calendar.zones", "fitplug.calendar.server",
                                     "fitplug.calendar.publish",
                                     "fitplug.progress.html", "fitplug.progress.svg", "fitplug.progress.model"])
@@ -150,7 +151,8 @@ def test_writers_take_data_not_the_store(writer: str) -> None:
     assert not {m for m in reaches(writer) if m.startswith("fitplug.activities")}
 
 
-WRITERS = {"fitplug.watch.workout", "fitplug.watch.install", "fitplug.calendar.feed", "fitplug.calendar.publish",
+WRITERS = {"fitplug.watch.workout", "fitplug.watch.install", "fitplug.watch.folder", "fitplug.calendar.feed",
+           "fitplug.calendar.publish",
            "fitplug.atomic", *under("fitplug.activities.store")}
 
 

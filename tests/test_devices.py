@@ -8,7 +8,8 @@ from pathlib import Path
 import pytest
 
 from fitplug.errors import DeviceError
-from fitplug.watch import devices, install
+from fitplug.watch import devices, folder, install
+from fitplug.watch.folder import FolderTarget
 
 
 def make_watch(root: Path, garmin: str = "GARMIN") -> Path:
@@ -69,10 +70,10 @@ def test_pick_device_none_and_several(tmp_path: Path) -> None:
 def test_install_copies_then_is_idempotent(tmp_path: Path) -> None:
     dev = devices.open_device(make_watch(tmp_path / "w"))
     files = {"glute-strength.fit": b"one", "schedule.fit": b"two"}
-    first = install.install_files(dev, files)
+    first = install.install_files(FolderTarget(dev), files)
     assert [r.status for r in first] == ["copied", "copied"]
     assert (dev.newfiles_dir / "glute-strength.fit").read_bytes() == b"one"
-    again = install.install_files(dev, files)
+    again = install.install_files(FolderTarget(dev), files)
     assert [r.status for r in again] == ["already there", "already there"]
     assert not [p for p in dev.newfiles_dir.iterdir() if p.name.endswith(".tmp")]
 
@@ -80,7 +81,7 @@ def test_install_copies_then_is_idempotent(tmp_path: Path) -> None:
 def test_install_never_overwrites_a_different_file(tmp_path: Path) -> None:
     dev = devices.open_device(make_watch(tmp_path / "w"))
     (dev.newfiles_dir / "glute-strength.fit").write_bytes(b"someone else's")
-    result = install.install_files(dev, {"glute-strength.fit": b"ours"})
+    result = install.install_files(FolderTarget(dev), {"glute-strength.fit": b"ours"})
     assert result[0].status == "conflict"
     assert (dev.newfiles_dir / "glute-strength.fit").read_bytes() == b"someone else's"
 
@@ -89,14 +90,14 @@ def test_install_sees_files_the_watch_already_imported(tmp_path: Path) -> None:
     dev = devices.open_device(make_watch(tmp_path / "w"))
     (dev.garmin_dir / "Workouts").mkdir()
     (dev.garmin_dir / "Workouts" / "A1B2C3D4.FIT").write_bytes(b"ours")
-    result = install.install_files(dev, {"glute-strength.fit": b"ours"})
+    result = install.install_files(FolderTarget(dev), {"glute-strength.fit": b"ours"})
     assert result[0].status == "already there"
     assert not (dev.newfiles_dir / "glute-strength.fit").exists()
 
 
 def test_install_dry_run_writes_nothing(tmp_path: Path) -> None:
     dev = devices.open_device(make_watch(tmp_path / "w"))
-    result = install.install_files(dev, {"a.fit": b"x"}, dry_run=True)
+    result = install.install_files(FolderTarget(dev), {"a.fit": b"x"}, dry_run=True)
     assert result[0].status == "would copy"
     assert list(dev.newfiles_dir.iterdir()) == []
 
@@ -105,7 +106,7 @@ def test_install_dry_run_writes_nothing(tmp_path: Path) -> None:
 def test_install_refuses_unsafe_names(tmp_path: Path, name: str) -> None:
     dev = devices.open_device(make_watch(tmp_path / "w"))
     with pytest.raises(DeviceError, match="refusing a file name"):
-        install.install_files(dev, {name: b"x"})
+        install.install_files(FolderTarget(dev), {name: b"x"})
 
 
 def test_install_refuses_newfiles_pointing_outside(tmp_path: Path) -> None:
@@ -116,7 +117,7 @@ def test_install_refuses_newfiles_pointing_outside(tmp_path: Path) -> None:
     os.symlink(outside, root / "GARMIN" / "NewFiles")
     dev = devices.open_device(root)
     with pytest.raises(DeviceError, match="outside the device"):
-        install.install_files(dev, {"a.fit": b"x"})
+        install.install_files(FolderTarget(dev), {"a.fit": b"x"})
     assert list(outside.iterdir()) == []
 
 
@@ -126,7 +127,7 @@ def test_install_checks_free_space(tmp_path: Path, monkeypatch: pytest.MonkeyPat
     class Usage:
         free = 10
 
-    monkeypatch.setattr(install.shutil, "disk_usage", lambda _p: Usage())
+    monkeypatch.setattr(folder.shutil, "disk_usage", lambda _p: Usage())
     with pytest.raises(DeviceError, match="nothing was copied"):
-        install.install_files(dev, {"a.fit": b"x" * 100})
+        install.install_files(FolderTarget(dev), {"a.fit": b"x" * 100})
     assert list(dev.newfiles_dir.iterdir()) == []

@@ -17,12 +17,12 @@ from test_fit_workout import run_fit_check
 from fitplug.app.watch import workout_set
 from fitplug.errors import DeviceError
 from fitplug.programme.load import load_programme
-from fitplug.watch.install import Owner
+from fitplug.watch.install import Owner, install_files
 from fitplug.watch.mtp import ptp
 from fitplug.watch.mtp.ptp import Op, Rc
 from fitplug.watch.mtp.session import MtpError, Session
 from fitplug.watch.mtp.usb import UsbTransport
-from fitplug.watch.mtp.watch import MtpWatch, copy_activities, install_over_mtp
+from fitplug.watch.mtp.watch import MtpWatch, copy_activities
 
 NOW = dt.datetime(2026, 11, 22, 9, 30, tzinfo=dt.UTC)
 
@@ -137,7 +137,7 @@ def test_install_over_mtp_then_time_edit_after_import(tmp_path: Path) -> None:
     sim = SimulatedWatch()
     watch = connect(sim)
     built = batch()
-    results = install_over_mtp(watch, built.files(), owner=built.owner(), together=built.together(), complete=True)
+    results = install_files(watch, built.files(), owner=built.owner(), together=built.together(), complete=True)
     assert {r.status for r in results} == {"copied"}
     on_watch = sim.listing("GARMIN/NewFiles")
     assert on_watch == built.files()
@@ -148,7 +148,7 @@ def test_install_over_mtp_then_time_edit_after_import(tmp_path: Path) -> None:
         if o.parent == sim.find("GARMIN/NewFiles"):
             o.parent = workouts
     later = batch(now=NOW + dt.timedelta(days=7))
-    results = install_over_mtp(watch, later.files(), owner=later.owner(), together=later.together(),
+    results = install_files(watch, later.files(), owner=later.owner(), together=later.together(),
                                complete=True)
     got = {r.name: r.status for r in results}
     assert got["schedule.fit"] == "copied" and got["glute-strength.fit"] == "copied"
@@ -160,7 +160,7 @@ def test_install_over_mtp_replaces_own_removes_stale_keeps_strangers(tmp_path: P
     sim = SimulatedWatch()
     watch = connect(sim)
     built = batch()
-    install_over_mtp(watch, built.files(), owner=built.owner(), together=built.together(), complete=True)
+    install_files(watch, built.files(), owner=built.owner(), together=built.together(), complete=True)
     newfiles = sim.find("GARMIN/NewFiles")
     sim.add(newfiles, "D55A5738.fit", data=b"Connect's own")
     text = Path(GLUTE).read_text(encoding="utf-8")
@@ -168,7 +168,7 @@ def test_install_over_mtp_replaces_own_removes_stale_keeps_strangers(tmp_path: P
     edited.write_text(text.replace('"standing_figure_four", ', "").replace('cue = "', 'cue = "Slowly. ', 1),
                       encoding="utf-8")
     shrunk = batch(str(edited))
-    results = install_over_mtp(watch, shrunk.files(), owner=shrunk.owner(), together=shrunk.together(),
+    results = install_files(watch, shrunk.files(), owner=shrunk.owner(), together=shrunk.together(),
                                complete=True)
     got = {r.name: r.status for r in results}
     assert got["post-run-stretch-3.fit"] == "removed"
@@ -178,7 +178,7 @@ def test_install_over_mtp_replaces_own_removes_stale_keeps_strangers(tmp_path: P
     assert listing == shrunk.files()
     # a stranger's file under one of fitplug's names: a conflict, and the schedule waits with it
     sim.objects[sim.find("GARMIN/NewFiles/glute-strength.fit")].data = b"someone else's"
-    results = install_over_mtp(watch, built.files(), owner=built.owner(), together=built.together(),
+    results = install_files(watch, built.files(), owner=built.owner(), together=built.together(),
                                complete=True)
     got = {r.name: r.status for r in results}
     assert got["glute-strength.fit"] == "conflict" and got["schedule.fit"] == "held back"
@@ -192,7 +192,7 @@ def test_unplugged_mid_transfer_leaves_no_half_file_and_the_next_run_completes(t
     built = batch()
     sim.unplug_after = sim._moved + 3000  # a few kilobytes into the batch
     with pytest.raises(MtpError, match="unplugged"):
-        install_over_mtp(watch, built.files(), owner=built.owner(), together=built.together(), complete=True)
+        install_files(watch, built.files(), owner=built.owner(), together=built.together(), complete=True)
     assert sim.log[-1] == "SEND_OBJECT"  # it went in the middle of sending a file
     sim.replug()
     half = sim.listing("GARMIN/NewFiles")
@@ -200,7 +200,7 @@ def test_unplugged_mid_transfer_leaves_no_half_file_and_the_next_run_completes(t
     for name, data in half.items():  # whatever arrived is whole
         assert data == built.files()[name]
     watch = connect(sim)
-    install_over_mtp(watch, built.files(), owner=built.owner(), together=built.together(), complete=True)
+    install_files(watch, built.files(), owner=built.owner(), together=built.together(), complete=True)
     assert sim.listing("GARMIN/NewFiles") == built.files()
     fit_check_folder(sim.listing("GARMIN/NewFiles"), tmp_path)
 
@@ -210,13 +210,13 @@ def test_store_full_and_newfiles_a_file() -> None:
     watch = connect(sim)
     built = batch()
     with pytest.raises(DeviceError, match="bytes free"):
-        install_over_mtp(watch, built.files(), owner=Owner("x"))
+        install_files(watch, built.files(), owner=Owner("x"))
     assert sim.listing("GARMIN/NewFiles") == {}
     sim = SimulatedWatch()
     del sim.objects[sim.find("GARMIN/NewFiles")]
     sim.add(sim.find("GARMIN"), "NewFiles", data=b"")
     with pytest.raises(DeviceError, match="is a file, not a folder"):
-        install_over_mtp(connect(sim), built.files(), owner=Owner("x"))
+        install_files(connect(sim), built.files(), owner=Owner("x"))
 
 
 def test_activities_are_copied_once(tmp_path: Path) -> None:
@@ -246,11 +246,9 @@ def usb_watch(monkeypatch: pytest.MonkeyPatch) -> SimulatedWatch:
         sim.replug()
         return connect(sim)
 
-    import fitplug.app.sync
     import fitplug.app.watch
 
-    monkeypatch.setattr(fitplug.app.watch, "connect_usb_watch", connect_usb)
-    monkeypatch.setattr(fitplug.app.sync, "connect_usb_watch", connect_usb)
+    monkeypatch.setattr(fitplug.app.watch, "connect_usb_watch", connect_usb)  # where the watch is chosen
     return sim
 
 

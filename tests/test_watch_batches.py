@@ -18,8 +18,9 @@ from test_fit_workout import run_fit_check
 from fitplug import settings
 from fitplug.cli import cli
 from fitplug.errors import DeviceError
-from fitplug.watch import devices, install
+from fitplug.watch import devices, folder, install
 from fitplug.watch.fileid import parse_file_id
+from fitplug.watch.folder import FolderTarget
 
 LATER = ["--now", "2026-12-20T09:30:00+00:00"]
 
@@ -154,9 +155,9 @@ def test_garmin_symlink_out_of_the_watch_is_refused(tmp_path: Path) -> None:
     (watch / "GARMIN").symlink_to(outside)
     dev = devices.open_device(watch)
     with pytest.raises(DeviceError, match="points outside the device"):
-        install.install_files(dev, {"a.fit": b"x"})
+        install.install_files(FolderTarget(dev), {"a.fit": b"x"})
     assert list((outside / "NewFiles").iterdir()) == []
-    assert not (watch / install.PARTIAL_DIR).exists()
+    assert not (watch / folder.PARTIAL_DIR).exists()
 
 
 def test_newfiles_symlink_out_and_target_symlink(tmp_path: Path) -> None:
@@ -166,14 +167,14 @@ def test_newfiles_symlink_out_and_target_symlink(tmp_path: Path) -> None:
     (watch / "GARMIN").mkdir(parents=True)
     (watch / "GARMIN" / "NewFiles").symlink_to(outside)
     with pytest.raises(DeviceError, match="points outside the device"):
-        install.install_files(devices.open_device(watch), {"a.fit": b"x"})
+        install.install_files(FolderTarget(devices.open_device(watch)), {"a.fit": b"x"})
     assert list(outside.iterdir()) == []
     (watch / "GARMIN" / "NewFiles").unlink()
     (watch / "GARMIN" / "NewFiles").mkdir()
     victim = outside / "victim.fit"
     victim.write_bytes(b"keep")
     (watch / "GARMIN" / "NewFiles" / "a.fit").symlink_to(victim)
-    results = install.install_files(devices.open_device(watch), {"a.fit": b"x", "b.fit": b"y"})
+    results = install.install_files(FolderTarget(devices.open_device(watch)), {"a.fit": b"x", "b.fit": b"y"})
     assert [(r.name, r.status) for r in results] == [("a.fit", "conflict"), ("b.fit", "copied")]
     assert victim.read_bytes() == b"keep"
 
@@ -190,23 +191,23 @@ def test_newfiles_being_a_file_is_a_clean_error(runner: CliRunner, tmp_path: Pat
 
 def test_temporaries_from_a_killed_run_are_cleaned(tmp_path: Path) -> None:
     watch = make_watch(tmp_path / "w")
-    partial = watch / install.PARTIAL_DIR
+    partial = watch / folder.PARTIAL_DIR
     partial.mkdir()
     (partial / "glute-strength.fit.1a2b3c4d").write_bytes(b"half")
     old = watch / "GARMIN" / "NewFiles" / ".glute-strength.fit.0badf00d.tmp"
     old.write_bytes(b"half")
     seen: list[Path] = []
-    real_write = install._write_file
+    real_write = folder._write_file
 
     def spy(path: Path, data: bytes) -> None:
         seen.append(path)
         real_write(path, data)
 
-    install._write_file = spy  # type: ignore[assignment]
+    folder._write_file = spy  # type: ignore[assignment]
     try:
-        install.install_files(devices.open_device(watch), {"a.fit": b"x"})
+        install.install_files(FolderTarget(devices.open_device(watch)), {"a.fit": b"x"})
     finally:
-        install._write_file = real_write  # type: ignore[assignment]
+        folder._write_file = real_write  # type: ignore[assignment]
     assert seen and all(p.parent == partial for p in seen)  # written beside NewFiles, never in it
     assert not partial.exists() and not old.exists()
     assert sorted(os.listdir(watch / "GARMIN" / "NewFiles")) == ["a.fit"]
@@ -273,7 +274,7 @@ def test_device_option_at_an_mtp_mount_point_finds_its_storage(runner: CliRunner
     assert code == 0, output
     assert output.startswith(f"Forerunner 965: {store / 'GARMIN' / 'NewFiles'}")
     fit_check_batch(store / "GARMIN" / "NewFiles")
-    assert not (store / install.PARTIAL_DIR).exists()
+    assert not (store / folder.PARTIAL_DIR).exists()
 
 
 # --- check: what a watch keeps --------------------------------------------------------------
@@ -356,9 +357,9 @@ def test_partial_folder_that_is_a_symlink_is_refused(tmp_path: Path) -> None:
     outside.mkdir()
     (outside / "keep.fit").write_bytes(b"keep")
     watch = make_watch(tmp_path / "w")
-    (watch / install.PARTIAL_DIR).symlink_to(outside)
+    (watch / folder.PARTIAL_DIR).symlink_to(outside)
     with pytest.raises(DeviceError, match="not fitplug's folder for partial copies"):
-        install.install_files(devices.open_device(watch), {"a.fit": b"x"})
+        install.install_files(FolderTarget(devices.open_device(watch)), {"a.fit": b"x"})
     assert sorted(os.listdir(outside)) == ["keep.fit"]  # not cleaned, not written into
     assert os.listdir(watch / "GARMIN" / "NewFiles") == []
 

@@ -11,9 +11,10 @@ from test_fit_workout import shared_dir, template
 
 from fitplug.app import watch as build
 from fitplug.errors import WorkoutFileError
+from fitplug.present.workout import format_table, rows, to_json
 from fitplug.programme.steps import StepType, plan_session
 from fitplug.watch import workout as F
-from fitplug.watch.view import format_table, read_workout, rows, to_json
+from fitplug.watch.view import read_workout
 
 CONNECT_TITLES = [
     "Warm-up", "Wide-hands Push-up", "Alternating Dumbbell Row", "Incline Reverse Fly",

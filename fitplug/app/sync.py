@@ -4,7 +4,6 @@ decide what is due, and put the due post-run workout on the watch."""
 from __future__ import annotations
 
 import datetime as dt
-import re
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
@@ -17,13 +16,11 @@ from fitplug.activities.store.rebuild import rebuild
 from fitplug.activities.store.sqlfile import StoreDamaged
 from fitplug.activities.store.store import Store
 from fitplug.app.programme import programme_for
-from fitplug.app.watch import wants_mtp, workout_files
+from fitplug.app.watch import ChosenWatch, Missing, choose_watch, workout_files
 from fitplug.errors import DeviceError, FitplugError
 from fitplug.model import InstallResult, Programme, Session, SyncResult
-from fitplug.watch.devices import Device, open_device, pick_device
 from fitplug.watch.install import Owner, install_files
-from fitplug.watch.mtp.usb import connect_usb_watch
-from fitplug.watch.mtp.watch import MtpWatch, copy_activities, install_over_mtp
+from fitplug.watch.target import Target
 
 
 class Progress(Protocol):
@@ -39,11 +36,10 @@ class Plan:
     """Sources, watch and programme for a sync, after the remembered settings are applied."""
 
     sources: list[Path]
-    device: Device | None
+    #: the watch, chosen once (a mounted one, or over USB MTP with its session open until the sync ends)
+    watch: ChosenWatch | None
     programme: Programme | None
     notes: list[str]
-    #: the watch over USB MTP (``--device mtp``), its session open until the sync ends
-    mtp: MtpWatch | None = None
 
 
 def plan_sync(sources: Sequence[Path], programme_path: Path | None, device_root: Path | None) -> Plan:
@@ -60,78 +56,28 @@ def plan_sync(sources: Sequence[Path], programme_path: Path | None, device_root:
         notes.append(f"Remembered {', '.join(map(str, added))} as {'a source' if len(added) == 1 else 'sources'} "
                      "for later syncs.")
     merged = list(dict.fromkeys([*known.sources, *added]))
-    mtp: MtpWatch | None = None
-    device: Device | None = None
-    if wants_mtp(device_root):
-        mtp = _mtp_watch(device_root is not None, notes)
-    else:
-        device = _watch(device_root, known.device, notes)
-    present = _present(merged, notes)
-    if mtp is not None:
-        present.append(_mtp_activities(mtp, notes))
-    if not present and device is None:
-        if settings.is_mtp(known.device) and device_root is None:
-            raise DeviceError("the remembered watch over USB MTP is not connected and there are no other "
-                              "sources; plug it in, or name a folder, a watch, a FIT file or an export zip")
-        if known.device is not None and device_root is None:
-            raise DeviceError(f"the remembered watch at {known.device} is not plugged in (or not mounted) and "
-                              "there are no other sources; plug it in, or name a folder, a watch, a FIT file "
-                              "or an export zip (fitplug sync PATH)")
-        raise FitplugError("no sources: name a folder, a watch, a FIT file or an export zip (fitplug sync PATH)")
-    programme: Programme | None = None
-    if programme_path is not None or known.programme is not None:
-        loaded = programme_for(programme_path, remember=True)
-        programme = loaded.programme
-        if loaded.remembered:
-            notes.append(f"Remembered {loaded.path} as the programme for later commands.")
-    if device is not None and device.activity_dir.is_dir() and device.activity_dir not in present:
-        present.append(device.activity_dir)
-    return Plan(present, device, programme, notes, mtp)
-
-
-def _mtp_watch(named: bool, notes: list[str]) -> MtpWatch | None:
-    """The watch over USB MTP; a remembered one that is not connected is left out with a note."""
+    chosen = choose_watch(device_root, optional=True, notes=notes)
+    watch = chosen if isinstance(chosen, ChosenWatch) else None
     try:
-        watch = connect_usb_watch()
-    except DeviceError as exc:
-        if named:
-            raise
-        notes.append(f"The remembered watch over USB MTP is not connected ({exc}); reading the other sources.")
-        return None
-    if named and settings.remember(device=Path(settings.MTP)):
-        notes.append("Remembered the watch over USB MTP for later syncs.")
-    return watch
-
-
-def _mtp_activities(watch: MtpWatch, notes: list[str]) -> Path:
-    """Copy the watch's new activity files into the data folder; that folder, to read like any other."""
-    slug = re.sub(r"[^A-Za-z0-9._-]+", "-", watch.name).strip("-.") or "watch"
-    cache = settings.data_dir() / "mtp" / slug / "Activity"
-    try:
-        copied = copy_activities(watch, cache)
-    except FitplugError:
-        watch.session.close()
+        present = _present(merged, notes)
+        activity = watch.activity_folder(notes) if watch is not None else None
+        if activity is not None and activity not in present:
+            present.append(activity)
+        if not present and watch is None:
+            if isinstance(chosen, Missing):
+                raise DeviceError(chosen.error)
+            raise FitplugError("no sources: name a folder, a watch, a FIT file or an export zip (fitplug sync PATH)")
+        programme: Programme | None = None
+        if programme_path is not None or known.programme is not None:
+            loaded = programme_for(programme_path, remember=True)
+            programme = loaded.programme
+            if loaded.remembered:
+                notes.append(f"Remembered {loaded.path} as the programme for later commands.")
+    except BaseException:
+        if watch is not None:
+            watch.close()
         raise
-    if copied:
-        notes.append(f"Copied {len(copied)} activity file{'s' if len(copied) != 1 else ''} from {watch.name} "
-                     f"over MTP into {cache}.")
-    return cache
-
-
-def _watch(named: Path | None, remembered: Path | None, notes: list[str]) -> Device | None:
-    """The watch named (and then remembered), or the remembered one if it is mounted."""
-    if named is not None:
-        device = pick_device(named)
-        if settings.remember(device=device.root):
-            notes.append(f"Remembered the watch at {device.root} for later syncs.")
-        return device
-    if remembered is None:
-        return None
-    try:
-        return open_device(remembered)
-    except DeviceError:
-        notes.append(f"The watch at {remembered} is not mounted; reading the other sources.")
-        return None
+    return Plan(present, watch, programme, notes)
 
 
 def _present(sources: list[Path], notes: list[str]) -> list[Path]:
@@ -166,16 +112,15 @@ def sync_activities(
             with Store(db_path) as store:
                 result = sync(store, plan.sources, programme=plan.programme, now=now, progress=advance)
         result.notes[:0] = plan.notes
-        watch = plan.device or plan.mtp
-        if plan.programme is not None and watch is not None and result.status is not None:
+        if plan.programme is not None and plan.watch is not None and result.status is not None:
             due = result.status.decision.due
             if due and due[-1].session is not None:
-                result.installed, note = put_post_run_workout(watch, due[-1].session, plan.programme)
+                result.installed, note = put_post_run_workout(plan.watch.target, due[-1].session, plan.programme)
                 if note:
                     result.notes.append(note)
     finally:
-        if plan.mtp is not None:
-            plan.mtp.session.close()
+        if plan.watch is not None:
+            plan.watch.close()
     return result
 
 
@@ -202,7 +147,7 @@ def post_run_files(session: Session, programme: Programme) -> dict[str, bytes]:
 
 
 def put_post_run_workout(
-    device: Device | MtpWatch, session: Session, programme: Programme
+    watch: Target, session: Session, programme: Programme
 ) -> tuple[list[InstallResult], str | None]:
     """Copy the due post-run workout into the watch's ``GARMIN/NewFiles`` unless it is there.
 
@@ -212,8 +157,6 @@ def put_post_run_workout(
     """
     try:
         files = post_run_files(session, programme)
-        if isinstance(device, MtpWatch):
-            return install_over_mtp(device, files, owner=Owner(programme.id)), None
-        return install_files(device, files, owner=Owner(programme.id)), None
+        return install_files(watch, files, owner=Owner(programme.id)), None
     except FitplugError as exc:
         return [], f"The post-run workout was not put on the watch: {exc}"

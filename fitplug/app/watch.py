@@ -2,7 +2,10 @@
 
 from __future__ import annotations
 
+import contextlib
 import datetime as dt
+import re
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -11,16 +14,18 @@ from fitplug.app.calendar import calendar_feed, read_previous, recorded_due_item
 from fitplug.app.programme import programme_for
 from fitplug.atomic import write_all_atomic
 from fitplug.errors import DeviceError
-from fitplug.model import InstallResult, PlannedSession, Programme
+from fitplug.model import Installed, PlannedSession, Programme, WorkoutView
 from fitplug.programme.schedule import upcoming
 from fitplug.programme.watch_limits import MAX_SCHEDULE_ENTRIES, all_workouts
 from fitplug.watch.devices import Device, open_device, pick_device
-from fitplug.watch.install import Owner, install_files, remove_stale_outputs
+from fitplug.watch.folder import FolderTarget, remove_stale_outputs
+from fitplug.watch.install import Owner, install_files
 from fitplug.watch.mtp.usb import (
     connect_usb_watch,  # pyusb itself is imported only when a watch is opened
 )
-from fitplug.watch.mtp.watch import install_over_mtp
-from fitplug.watch.view import WorkoutView, read_workout
+from fitplug.watch.mtp.watch import MtpWatch, copy_activities
+from fitplug.watch.target import NEWFILES, Target
+from fitplug.watch.view import read_workout
 from fitplug.watch.workout import (
     ScheduleEntry,
     WorkoutFile,
@@ -138,37 +143,97 @@ def build_outputs(
 
 
 @dataclass(frozen=True, slots=True)
-class MtpPlace:
-    """Where an install over USB MTP went (what the CLI prints for a mounted :class:`Device`)."""
+class ChosenWatch:
+    """The watch a command works on, chosen once (:func:`choose_watch`): where files go, and its activities."""
 
-    name: str
-    newfiles_dir: str
-
-
-def wants_mtp(device_root: Path | None) -> bool:
-    """``--device mtp``, or no ``--device`` and the remembered watch is the one over MTP."""
-    if device_root is not None:
-        return settings.is_mtp(device_root)
-    return settings.is_mtp(settings.remembered().device)
+    target: Target
+    #: the folder `sync` reads the watch's activity files from (over MTP, the new ones are copied there
+    #: first, with a note), or ``None`` when it has none
+    activity_folder: Callable[[list[str]], Path | None]
+    #: ends the MTP session; nothing for a mounted watch
+    close: Callable[[], None]
 
 
-def the_watch(device_root: Path | None, *, remember: bool = True) -> tuple[Device, bool]:
-    """The watch named, else the remembered one, else the one mounted; and whether it became remembered.
+@dataclass(frozen=True, slots=True)
+class Missing:
+    """The remembered watch is not there now: `sync` reads the other sources, if it has any."""
 
-    A remembered watch that is not plugged in is named in the error: install
-    and sync share one remembered watch (``settings.json`` ``device``).
+    #: the error when there are no other sources
+    error: str
+
+
+def choose_watch(device_root: Path | None, *, remember: bool = True, optional: bool = False,
+                 notes: list[str] | None = None) -> ChosenWatch | Missing | None:
+    """The watch named (a folder, or ``mtp``: over USB), else the remembered one, else the one mounted.
+
+    A named watch becomes the remembered one when ``remember`` (install and sync
+    share one, ``settings.json`` ``device``), with a note. ``optional`` is how
+    `sync` chooses: with nothing named or remembered there is no watch
+    (``None``), and a remembered watch that is not there now is :class:`Missing`
+    (with a note) instead of an error.
     """
+    notes = [] if notes is None else notes
+    known = settings.remembered().device
+    if settings.is_mtp(device_root) or (device_root is None and settings.is_mtp(known)):
+        return _usb_watch(device_root is not None, remember=remember, optional=optional, notes=notes)
     if device_root is not None:
         device = pick_device(device_root)
-        return device, remember and settings.remember(device=device.root)
-    known = settings.remembered().device
+        if remember and settings.remember(device=device.root):
+            notes.append(f"Remembered the watch at {device.root} for later syncs.")
+        return _mounted(device)
     if known is None:
-        return pick_device(None), False
+        return None if optional else _mounted(pick_device(None))
     try:
-        return open_device(known), False
+        return _mounted(open_device(known))
     except DeviceError:
-        raise DeviceError(f"the remembered watch at {known} is not plugged in (or not mounted); plug it in, "
-                          "or name another with --device") from None
+        if not optional:
+            raise DeviceError(f"the remembered watch at {known} is not plugged in (or not mounted); plug it in, "
+                              "or name another with --device") from None
+    notes.append(f"The watch at {known} is not mounted; reading the other sources.")
+    return Missing(f"the remembered watch at {known} is not plugged in (or not mounted) and there are no other "
+                   "sources; plug it in, or name a folder, a watch, a FIT file or an export zip (fitplug sync PATH)")
+
+
+def _mounted(device: Device) -> ChosenWatch:
+    activity = device.activity_dir
+    return ChosenWatch(FolderTarget(device), lambda notes: activity if activity.is_dir() else None, lambda: None)
+
+
+def _usb_watch(named: bool, *, remember: bool, optional: bool, notes: list[str]) -> ChosenWatch | Missing:
+    """The watch over USB MTP; a remembered one that is not connected is :class:`Missing` when ``optional``."""
+    try:
+        watch = connect_usb_watch()
+    except DeviceError as exc:
+        if named or not optional:
+            raise
+        notes.append(f"The remembered watch over USB MTP is not connected ({exc}); reading the other sources.")
+        return Missing("the remembered watch over USB MTP is not connected and there are no other sources; "
+                       "plug it in, or name a folder, a watch, a FIT file or an export zip")
+    if named and remember and settings.remember(device=Path(settings.MTP)):
+        notes.append("Remembered the watch over USB MTP for later syncs.")
+    return ChosenWatch(watch, lambda notes: _mtp_activities(watch, notes), watch.session.close)
+
+
+def _mtp_activities(watch: MtpWatch, notes: list[str]) -> Path:
+    """Copy the watch's new activity files into the data folder; that folder, to read like any other."""
+    slug = re.sub(r"[^A-Za-z0-9._-]+", "-", watch.name).strip("-.") or "watch"
+    cache = settings.data_dir() / "mtp" / slug / "Activity"
+    copied = copy_activities(watch, cache)
+    if copied:
+        notes.append(f"Copied {len(copied)} activity file{'s' if len(copied) != 1 else ''} from {watch.name} "
+                     f"over MTP into {cache}.")
+    return cache
+
+
+@contextlib.contextmanager
+def open_watch(device_root: Path | None, *, remember: bool = True) -> Iterator[Target]:
+    """`install`'s watch (:func:`choose_watch`), open until the block ends."""
+    chosen = choose_watch(device_root, remember=remember)
+    assert isinstance(chosen, ChosenWatch)  # not optional: a watch, or a DeviceError
+    try:
+        yield chosen.target
+    finally:
+        chosen.close()
 
 
 def install_workouts(
@@ -178,40 +243,20 @@ def install_workouts(
     now: dt.datetime,
     created: dt.datetime | None = None,
     dry_run: bool = False,
-) -> tuple[Device | MtpPlace, list[InstallResult]]:
-    """Build the workouts and schedule in memory and copy them into the watch's ``GARMIN/NewFiles``
-    as one batch (:mod:`fitplug.watch.install`).
+) -> Installed:
+    """`fitplug install`: build the workouts and schedule in memory and copy them into the watch's
+    ``GARMIN/NewFiles`` as one batch (:mod:`fitplug.watch.install`).
 
-    ``device_root`` is the watch's mount point, or ``None`` for the remembered
-    watch, else the one mounted (a named one is remembered). fitplug's own
-    earlier files are replaced; a file of the same name it did not write is
-    left alone (status ``conflict``) and the rest still goes; the schedule
-    takes every workout it names along.
+    The programme is loaded (and checked) first; then the watch :func:`choose_watch`
+    picks is opened. fitplug's own earlier files are replaced; a file of the same
+    name it did not write is left alone (status ``conflict``) and the rest still
+    goes; the schedule takes every workout it names along.
     """
-    if wants_mtp(device_root):
-        return _install_over_mtp(programme_file, now=now, created=created, dry_run=dry_run,
-                                 remember=device_root is not None and not dry_run)
-    device, _ = the_watch(device_root, remember=not dry_run)
     built = workout_set(programme_for(programme_file).programme, now=now, created=created)
-    results = install_files(device, built.files(), owner=built.owner(), together=built.together(),
-                            complete=True, dry_run=dry_run)
-    return device, results
-
-
-def _install_over_mtp(programme_file: Path | None, *, now: dt.datetime, created: dt.datetime | None,
-                      dry_run: bool, remember: bool) -> tuple[MtpPlace, list[InstallResult]]:
-    """`install --device mtp`: the same batch, over USB MTP (the optional extra)."""
-    built = workout_set(programme_for(programme_file).programme, now=now, created=created)
-    watch = connect_usb_watch()
-    try:
-        results = install_over_mtp(watch, built.files(), owner=built.owner(), together=built.together(),
-                                   complete=True, dry_run=dry_run)
-    finally:
-        watch.session.close()
-    if remember:
-        settings.remember(device=Path(settings.MTP))
-    return MtpPlace(watch.name, watch.where("NewFiles")), results
-
+    with open_watch(device_root, remember=not dry_run) as watch:
+        results = install_files(watch, built.files(), owner=built.owner(), together=built.together(),
+                                complete=True, dry_run=dry_run)
+        return Installed(watch.name, watch.location(NEWFILES), tuple(results))
 
 
 def show_workout(path: Path) -> WorkoutView:

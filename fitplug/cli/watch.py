@@ -16,10 +16,6 @@ from fitplug.cli.options import (
 )
 
 
-def _files(n: int) -> str:
-    return f"{n} file{'s' if n != 1 else ''}"
-
-
 @click.command()
 @options.programme_input
 @options.output_dir_option
@@ -42,20 +38,14 @@ def build(app: App, programme: Path | None, output_dir: Path, created: dt.dateti
       fitplug show out/glute-strength.fit
     """
     from fitplug.app.watch import build_outputs
+    from fitplug.present import watch as words
 
     built = build_outputs(programme, output_dir, now=app.now(), created=created, db_path=app.store_path())
-    click.echo(f"Wrote {_files(len(built.paths))} to {output_dir}:")
-    for path in built.paths:
-        click.echo(f"  {path.name}")
-    for path in built.removed:
-        click.echo(f"Removed {path.name}: fitplug's own workout, no longer in the programme.")
-    if built.remembered:
-        click.echo(f"Remembered {built.programme} as the programme for later commands.")
+    for line in words.build_lines(built.paths, built.removed, output_dir,
+                                  built.programme if built.remembered else None):
+        click.echo(line)
     if built.conflicts:
-        raise click.ClickException(
-            f"{', '.join(p.name for p in built.conflicts)}: a file fitplug did not write is already in "
-            f"{output_dir}; left as it was (the other files were written). Move it away and build again"
-        )
+        raise click.ClickException(words.build_conflict(built.conflicts, output_dir))
 
 
 @click.command()
@@ -75,7 +65,7 @@ def show(fit_file: Path, as_json: bool) -> None:
       fitplug show --json out/post-run-stretch-1.fit
     """
     from fitplug.app.watch import show_workout
-    from fitplug.watch.view import format_table, to_json
+    from fitplug.present.workout import format_table, to_json
 
     view = show_workout(fit_file)
     if as_json:
@@ -113,26 +103,14 @@ def install(app: App, programme: Path | None, device: Path | None, dry_run: bool
       fitplug install --device mtp    # over USB where nothing mounts it: pip install 'fitplug[mtp]'
     """
     from fitplug.app.watch import install_workouts
+    from fitplug.present import watch as words
 
-    watch, results = install_workouts(programme, device, now=app.now(), created=created, dry_run=dry_run)
-    click.echo(f"{watch.name}: {watch.newfiles_dir}")
-    width = max(len(r.status) for r in results)
-    for result in results:
-        why = f"  ({result.reason})" if result.reason else ""
-        click.echo(f"  {result.status:<{width}}  {result.name}{why}")
-    conflicts = [r.name for r in results if r.status in ("conflict", "held back")]
-    moved = sum(r.status in ("copied", "would copy", "replaced", "would replace") for r in results)
-    if dry_run:
-        click.echo(f"Dry run: {_files(moved)} would be copied; nothing was written.")
-    elif moved:
-        click.echo(f"Copied {_files(moved)}. Eject the watch; it imports them when it is unplugged.")
-    else:
-        click.echo("Nothing to copy.")
-    if conflicts:
-        raise click.ClickException(
-            f"{', '.join(conflicts)}: not copied; a file fitplug did not write has that name in "
-            f"{watch.newfiles_dir} (left as it was; the other files went). Move it away and run install again"
-        )
+    installed = install_workouts(programme, device, now=app.now(), created=created, dry_run=dry_run)
+    for line in words.install_lines(f"{installed.watch}: {installed.newfiles}", installed.results, dry_run=dry_run):
+        click.echo(line)
+    conflict = words.install_conflict(installed.results, installed.newfiles)
+    if conflict:
+        raise click.ClickException(conflict)
 
 
 COMMANDS = (build, show, install)

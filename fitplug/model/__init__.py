@@ -7,6 +7,8 @@
 - :mod:`.decision`: what the due rule decides (post-run sets, weeks, band advice, the
   items for the report and the feed; what an activity was; a strength session
   against its plan);
+- :mod:`.workout`: a workout file read back (steps, repeats folded), built only by
+  :mod:`fitplug.watch.view`;
 - :mod:`.results`: what the application layer returns to the command line (what a
   sync read and completed, a status, an install), already decided, for
   :mod:`fitplug.present` to word.
@@ -60,9 +62,11 @@ from fitplug.model.programme import (
     Weekday,
 )
 from fitplug.model.results import (
+    REMOVES,
     WRITES,
     ActivityRow,
     Install,
+    Installed,
     InstallResult,
     Marked,
     NewActivity,
@@ -70,12 +74,15 @@ from fitplug.model.results import (
     Status,
     SyncResult,
 )
+from fitplug.model.workout import Block, ViewExercise, ViewStep, WorkoutView, fold_repeats
 
 __all__ = [
     "DEFAULT_BAND_LADDER", "DEFAULT_POST_RUN_NAME", "ActivityKind", "ActivitySession", "ActivitySummary",
-    "BandAdvice", "BandRule", "Classification", "Decision", "DoneBy", "DoneMark", "DueItem", "DueKind", "DueRule",
-    "Exercise", "ExerciseDone", "GarminExercise", "Hold", "Intensity", "Lapse", "PlanAgainstDone",
+    "BandAdvice", "BandRule", "Block", "Classification", "Decision", "DoneBy", "DoneMark", "DueItem", "DueKind",
+    "DueRule", "Exercise", "ExerciseDone", "GarminExercise", "Hold", "Intensity", "Lapse", "PlanAgainstDone",
     "PlannedSession", "PostRunSet", "Programme", "Reps", "RunStretch", "Session", "SessionKind", "SetRecord",
     "State", "StoredActivity", "Targets", "Tempo", "Verdict", "Weekday", "WeekTally", "ClassifiedBy", "FoundBy",
-    "ActivityRow", "Install", "InstallResult", "WRITES", "Marked", "NewActivity", "SkippedFile", "Status", "SyncResult",
+    "ActivityRow", "Install", "Installed", "InstallResult", "REMOVES", "WRITES", "Marked", "NewActivity", "SkippedFile", "Status", "SyncResult",
+    "State", "StoredActivity", "Targets", "Tempo", "ViewExercise", "ViewStep", "WeekTally", "Weekday",
+    "WorkoutView", "fold_repeats",
 ]

@@ -59,6 +59,8 @@ class Install(enum.StrEnum):
 
 #: statuses that put bytes on the watch
 WRITES = frozenset({Install.COPIED, Install.REPLACED, Install.WOULD_COPY, Install.WOULD_REPLACE})
+#: statuses that take a file off it
+REMOVES = frozenset({Install.REMOVED, Install.WOULD_REMOVE})
 
 
 @dataclass(frozen=True, slots=True)
@@ -69,6 +71,16 @@ class InstallResult:
     status: Install
     path: Path
     reason: str = ""
+
+
+@dataclass(frozen=True, slots=True)
+class Installed:
+    """What ``fitplug install`` did: the watch, where its inbox is, and each file."""
+
+    watch: str
+    #: the watch's ``GARMIN/NewFiles``, in words (a path, or ``mtp://<watch>/GARMIN/NewFiles``)
+    newfiles: str
+    results: tuple[InstallResult, ...]
 
 
 @dataclass(frozen=True, slots=True)

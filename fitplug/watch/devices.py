@@ -39,11 +39,11 @@ class Device:
 
     @property
     def newfiles_dir(self) -> Path:
-        return _child(self.garmin_dir, "NewFiles")
+        return child_folder(self.garmin_dir, "NewFiles")
 
     @property
     def activity_dir(self) -> Path:
-        return _child(self.garmin_dir, "Activity")
+        return child_folder(self.garmin_dir, "Activity")
 
     @property
     def name(self) -> str:
@@ -64,7 +64,7 @@ class Device:
         return self.root.name or str(self.root)
 
 
-def _child(parent: Path, name: str) -> Path:
+def child_folder(parent: Path, name: str) -> Path:
     """``parent/name``, reusing an existing folder whose name differs only in case."""
     try:
         for entry in parent.iterdir():

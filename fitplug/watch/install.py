@@ -1,53 +1,46 @@
-"""Putting files onto a mounted watch: one batch into ``GARMIN/NewFiles``, which it imports when unplugged.
+"""Putting a batch onto a watch: one plan for ``GARMIN/NewFiles``, which the watch imports when unplugged.
 
+The plan is made and carried out the same way on every :class:`~fitplug.watch.target.Target`
+(a mounted folder, or MTP over USB):
+
+- **Names are fitplug's own**: a name that is not a plain ``.fit`` name is
+  refused before anything is read.
 - **fitplug owns its files.** A file already in ``NewFiles`` under a name in
   the batch is replaced when its ``file_id`` says fitplug wrote it for this
-  programme (:class:`Owner`); anyone else's file is a conflict, left as it is,
-  and the rest still goes. With ``complete=True`` (the whole programme),
-  fitplug's own files of this programme that are no longer in it are removed
-  from ``NewFiles`` before the watch imports them.
+  programme (:class:`Owner`); anyone else's file (or a link) is a conflict,
+  left as it is, and the rest still goes. A file of the same bytes is already
+  there, as is one the watch has imported (moved into ``Workouts`` or
+  ``Schedules``). With ``complete=True`` (the whole programme), fitplug's own
+  files of this programme that are no longer in it are removed from
+  ``NewFiles`` before the watch imports them (:func:`stale_names`, which
+  ``fitplug build`` uses for its output folder too).
 - **A batch travels whole.** ``together`` maps a file (``schedule.fit``) to
   the files it names: when it is copied, they are copied with it even when
   the watch has imported them before, because a watch binds a schedule only
   to workouts in the same ``NewFiles`` batch. When one of them cannot go (a
   conflict), the schedule is held back too.
-- **Hostile trees.** Nothing is written outside the device: a ``GARMIN``,
-  ``NewFiles`` or target that is a symlink out of it is refused, as is a
-  ``NewFiles`` that is a file. Temporary files are written in
-  ``.fitplug-partial`` at the device's root (never in ``NewFiles``, where the
-  watch would import a half-written file) and renamed in; ones left by a
-  killed run are removed on the next.
+- **Room first.** Nothing is written unless the watch has the batch's size
+  free and :data:`_HEADROOM_BYTES` beside it.
 """
 
 from __future__ import annotations
 
-import contextlib
-import errno
 import hashlib
-import os
 import re
-import secrets
-import shutil
-from collections.abc import Iterable, Mapping
+from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass
 from pathlib import Path
 
 from fitplug.errors import DeviceError
-from fitplug.model import WRITES, Install, InstallResult
-from fitplug.watch.devices import Device
-from fitplug.watch.fileid import FileId, read_file_id
+from fitplug.model import REMOVES, WRITES, Install, InstallResult
+from fitplug.watch.fileid import FileId, parse_file_id, read_file_id
+from fitplug.watch.target import IMPORTED, NEWFILES, Kind, Target, WatchFile
 from fitplug.watch.workout import serial_number
 
-#: folders on the watch where it moves imported files (checked for copies)
-_IMPORTED_DIRS = ("Workouts", "Schedules", "Schedule")
 #: names fitplug writes are generated; anything else is refused
 _SAFE_NAME = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._-]{0,63}\.fit$")
 #: keep this much free beside what is copied
 _HEADROOM_BYTES = 64 * 1024
-#: where temporary files go, at the device's root
-PARTIAL_DIR = ".fitplug-partial"
-#: temporary names fitplug's atomic writes used to leave in NewFiles (``.name.fit.1a2b3c4d.tmp``)
-_OLD_TEMP = re.compile(r"^\.[A-Za-z0-9][A-Za-z0-9._-]{0,63}\.fit\.[0-9a-f]{8}\.tmp$")
 #: ``garmin`` / ``connect``: the file_id fitplug writes (:mod:`fitplug.watch.workout`)
 _MANUFACTURER, _PRODUCT = 1, 65534
 
@@ -69,36 +62,87 @@ class Owner:
         return self.owns_id(path.name, read_file_id(path))
 
 
-def _digest(path: Path) -> str | None:
-    try:
-        return hashlib.sha256(path.read_bytes()).hexdigest()
-    except OSError:
-        return None
+@dataclass(frozen=True, slots=True)
+class InstallPlan:
+    """What :func:`plan_install` decided; :func:`carry_out` does it."""
+
+    #: one per file of the batch, in its order, then the stale files to remove
+    results: tuple[InstallResult, ...]
+    #: name → bytes, for the files that go
+    writes: dict[str, bytes]
+    dry_run: bool
+
+    @property
+    def removals(self) -> list[str]:
+        return [r.name for r in self.results if r.status in REMOVES]
 
 
-def _inside(path: Path, root: Path) -> bool:
-    try:
-        return path.resolve().is_relative_to(root)
-    except (OSError, RuntimeError):  # a symlink loop
-        return False
+def stale_names(listed: Iterable[WatchFile], keep: Iterable[str], owner: Owner,
+                file_id: Callable[[str], FileId | None]) -> list[str]:
+    """fitplug's own ``.fit`` files of this programme in a folder's listing that ``keep`` lacks, by name.
+
+    ``file_id`` reads a listed file's id; only plain files are asked about.
+    """
+    wanted = {n.lower() for n in keep}
+    return sorted(f.name for f in listed
+                  if f.kind is Kind.FILE and f.name.lower().endswith(".fit") and f.name.lower() not in wanted
+                  and owner.owns_id(f.name, file_id(f.name)))
 
 
-def check_tree(device: Device) -> Path:
-    """The device's real root, after refusing a tree that leads outside it; :class:`DeviceError` says why."""
-    root = device.root.resolve()
-    if not _inside(device.garmin_dir, root):
-        raise DeviceError(f"{device.garmin_dir}: points outside the device; refusing to write there")
-    target = device.newfiles_dir
-    if target.is_symlink() and not _inside(target, root):
-        raise DeviceError(f"{target}: points outside the device; refusing to write there")
-    if target.exists() and not target.is_dir():
-        raise DeviceError(f"{target} is a file, not a folder; the watch cannot import from it. "
-                          "Move it away and run install again")
-    return root
+def plan_install(
+    target: Target,
+    files: Mapping[str, bytes],
+    *,
+    owner: Owner | None = None,
+    together: Mapping[str, Iterable[str]] | None = None,
+    complete: bool = False,
+    dry_run: bool = False,
+) -> InstallPlan:
+    """Decide what becomes of each of ``files`` (name → bytes) on ``target`` (see the module); nothing is written.
+
+    Without ``owner`` no file on the watch counts as fitplug's: none is replaced or removed.
+    """
+    for name in files:
+        if not _SAFE_NAME.match(name):
+            raise DeviceError(f"{name!r}: refusing a file name that is not a plain .fit name")
+    where = Path(target.location(NEWFILES))
+    listed = target.list_files(NEWFILES)
+    present = _by_name(listed)
+    read = _reader(target, NEWFILES)
+    imported = _imported_digests(target, {len(d) for d in files.values()})
+    plans = {name: _plan(name, data, present, read, imported, owner, dry_run, where)
+             for name, data in files.items()}
+    keep_together(plans, files, together or {}, dry_run)
+    stale: list[InstallResult] = []
+    if complete and owner is not None:
+        status = Install.WOULD_REMOVE if dry_run else Install.REMOVED
+        stale = [InstallResult(n, status, where / n, "no longer in the programme")
+                 for n in stale_names(listed, files, owner, lambda n: _file_id(read(n)))]
+    writes = {name: files[name] for name, r in plans.items() if r.status in WRITES}
+    return InstallPlan((*plans.values(), *stale), writes, dry_run)
+
+
+def carry_out(target: Target, plan: InstallPlan) -> list[InstallResult]:
+    """Do what ``plan`` says: the batch written as one, then the stale files removed; its results.
+
+    A dry run writes nothing. A batch the watch has no room for is a :class:`DeviceError`, and nothing is written.
+    """
+    if plan.dry_run:
+        return list(plan.results)
+    if plan.writes:
+        need = sum(len(d) for d in plan.writes.values()) + _HEADROOM_BYTES
+        free = target.free_bytes()
+        if free < need:
+            raise DeviceError(f"{target.location(NEWFILES)}: only {free} bytes free, {need} needed; "
+                              "nothing was copied")
+    target.write_batch(NEWFILES, plan.writes)
+    for name in plan.removals:
+        target.delete_file(NEWFILES, name)
+    return list(plan.results)
 
 
 def install_files(
-    device: Device,
+    target: Target,
     files: Mapping[str, bytes],
     *,
     owner: Owner | None = None,
@@ -106,52 +150,60 @@ def install_files(
     complete: bool = False,
     dry_run: bool = False,
 ) -> list[InstallResult]:
-    """Put ``files`` (name → bytes) into the device's ``GARMIN/NewFiles`` as one batch (see the module).
-
-    Without ``owner`` no file on the watch counts as fitplug's: none is replaced or removed.
-    """
-    for name in files:
-        if not _SAFE_NAME.match(name):
-            raise DeviceError(f"{name!r}: refusing a file name that is not a plain .fit name")
-    root = check_tree(device)
-    target = device.newfiles_dir
-    if not dry_run:
-        clean_partial(device)
-    imported = _imported_digests(device, root)
-    plans = {name: _plan(target / name, data, imported, owner, dry_run) for name, data in files.items()}
-    keep_together(plans, files, together or {}, dry_run)
-    stale = _stale(target, files, owner, dry_run) if complete and owner is not None else []
-    writes = {name: files[name] for name, r in plans.items() if r.status in WRITES}
-    if writes and not dry_run:
-        _check_space(device, sum(len(d) for d in writes.values()))
-        target.mkdir(parents=True, exist_ok=True)
-        check_tree(device)  # again, now that it exists
-        _write_batch(device, target, writes)
-    if not dry_run:
-        for r in stale:
-            with contextlib.suppress(FileNotFoundError):
-                r.path.unlink()
-    return [*plans.values(), *stale]
+    """Put ``files`` (name → bytes) into the watch's ``GARMIN/NewFiles`` as one batch: :func:`plan_install`,
+    then :func:`carry_out`."""
+    plan = plan_install(target, files, owner=owner, together=together, complete=complete, dry_run=dry_run)
+    return carry_out(target, plan)
 
 
-def _plan(dest: Path, data: bytes, imported: set[str], owner: Owner | None, dry_run: bool) -> InstallResult:
+def _by_name(listed: Iterable[WatchFile]) -> dict[str, WatchFile]:
+    """Name → file, each also under its lower-cased name: a watch's FAT storage does not tell case apart."""
+    found: dict[str, WatchFile] = {}
+    for f in listed:
+        found.setdefault(f.name.lower(), f)
+    for f in listed:
+        found[f.name] = f  # the exact name wins where two differ only in case (a folder on Linux)
+    return found
+
+
+def _reader(target: Target, folder: str) -> Callable[[str], bytes | None]:
+    """Reads a file of ``folder`` once, however often it is asked for."""
+    cache: dict[str, bytes | None] = {}
+
+    def read(name: str) -> bytes | None:
+        if name not in cache:
+            cache[name] = target.read_file(folder, name)
+        return cache[name]
+
+    return read
+
+
+def _file_id(data: bytes | None) -> FileId | None:
+    return parse_file_id(data) if data is not None else None
+
+
+def _plan(name: str, data: bytes, present: Mapping[str, WatchFile], read: Callable[[str], bytes | None],
+          imported: set[str], owner: Owner | None, dry_run: bool, where: Path) -> InstallResult:
     """What to do with one file: copy it, replace fitplug's own, or why not."""
     digest = hashlib.sha256(data).hexdigest()
-    if dest.is_symlink():
-        return InstallResult(dest.name, Install.CONFLICT, dest, "a link, not a file fitplug wrote")
-    if dest.exists():
-        if _digest(dest) == digest:
-            return InstallResult(dest.name, Install.ALREADY_THERE, dest)
-        if owner is None or not owner.owns(dest):
-            return InstallResult(dest.name, Install.CONFLICT, dest, "a file fitplug did not write")
-        return InstallResult(dest.name, Install.WOULD_REPLACE if dry_run else Install.REPLACED, dest)
+    dest = where / name
+    here = present.get(name) or present.get(name.lower())
+    if here is not None:
+        if here.kind is Kind.LINK:
+            return InstallResult(name, Install.CONFLICT, dest, "a link, not a file fitplug wrote")
+        theirs = read(here.name) if here.kind is Kind.FILE else None
+        if theirs is not None and hashlib.sha256(theirs).hexdigest() == digest:
+            return InstallResult(name, Install.ALREADY_THERE, dest)
+        if owner is None or theirs is None or not owner.owns_id(name, parse_file_id(theirs)):
+            return InstallResult(name, Install.CONFLICT, dest, "a file fitplug did not write")
+        return InstallResult(name, Install.WOULD_REPLACE if dry_run else Install.REPLACED, dest)
     if digest in imported:
-        return InstallResult(dest.name, Install.ALREADY_THERE, dest, "imported by the watch")
-    return InstallResult(dest.name, Install.WOULD_COPY if dry_run else Install.COPIED, dest)
+        return InstallResult(name, Install.ALREADY_THERE, dest, "imported by the watch")
+    return InstallResult(name, Install.WOULD_COPY if dry_run else Install.COPIED, dest)
 
 
 def keep_together(plans: dict[str, InstallResult], files: Mapping[str, bytes],
-                   together: Mapping[str, Iterable[str]], dry_run: bool) -> None:
+                  together: Mapping[str, Iterable[str]], dry_run: bool) -> None:
     """A file that goes takes the files it names along; it stays behind when one of them cannot go."""
     for lead, members in together.items():
         plan = plans.get(lead)
@@ -169,137 +221,16 @@ def keep_together(plans: dict[str, InstallResult], files: Mapping[str, bytes],
                                          f"again, to travel with {lead}")
 
 
-def _stale(target: Path, files: Mapping[str, bytes], owner: Owner, dry_run: bool) -> list[InstallResult]:
-    """fitplug's own files of this programme in ``NewFiles`` that the batch no longer has."""
-    if not target.is_dir():
-        return []
-    status = Install.WOULD_REMOVE if dry_run else Install.REMOVED
-    wanted = {n.lower() for n in files}
-    return [InstallResult(p.name, status, p, "no longer in the programme")
-            for p in sorted(target.iterdir())
-            if p.suffix.lower() == ".fit" and p.name.lower() not in wanted and owner.owns(p)]
+def _imported_digests(target: Target, sizes: set[int]) -> set[str]:
+    """SHA-256 of the files the watch has imported (moved out of ``NewFiles``) that are of a size in ``sizes``.
 
-
-def _imported_digests(device: Device, root: Path) -> set[str]:
-    """SHA-256 of every file the watch has imported (moved out of ``NewFiles``)."""
+    Only a file of the same size can hold the same bytes: the others are not read (over MTP, not transferred).
+    """
     digests: set[str] = set()
-    wanted = {d.lower() for d in _IMPORTED_DIRS}
-    try:
-        folders = [p for p in device.garmin_dir.iterdir() if p.name.lower() in wanted]
-    except OSError:
-        return digests
-    for folder in folders:
-        if folder.is_dir() and _inside(folder, root):
-            digests.update(d for d in map(_digest, folder.glob("*.[fF][iI][tT]")) if d)
+    for folder in IMPORTED:
+        for f in target.list_files(folder):
+            if f.kind is Kind.FILE and f.size in sizes and f.name.lower().endswith(".fit"):
+                data = target.read_file(folder, f.name)
+                if data is not None:
+                    digests.add(hashlib.sha256(data).hexdigest())
     return digests
-
-
-def clean_partial(device: Device) -> list[Path]:
-    """Remove the temporary files a killed run left (in ``.fitplug-partial``, and old-style ones in NewFiles)."""
-    removed: list[Path] = []
-    partial = device.root / PARTIAL_DIR
-    if partial.is_dir() and not partial.is_symlink():
-        for p in partial.iterdir():
-            if p.is_file() and not p.is_symlink():
-                with contextlib.suppress(OSError):
-                    p.unlink()
-                    removed.append(p)
-        with contextlib.suppress(OSError):
-            partial.rmdir()
-    target = device.newfiles_dir
-    if target.is_dir() and not target.is_symlink():
-        for p in target.iterdir():
-            if _OLD_TEMP.match(p.name) and p.is_file() and not p.is_symlink():
-                with contextlib.suppress(OSError):
-                    p.unlink()
-                    removed.append(p)
-    return removed
-
-
-def _partial_dir(device: Device) -> Path:
-    partial = device.root / PARTIAL_DIR
-    if partial.is_symlink() or (partial.exists() and not partial.is_dir()):
-        raise DeviceError(f"{partial}: not fitplug's folder for partial copies; move it away and run again")
-    try:
-        partial.mkdir(exist_ok=True)
-    except OSError as exc:
-        raise DeviceError(f"{device.root}: cannot write to the watch: {exc.strerror or exc}") from exc
-    return partial
-
-
-_FLAGS = os.O_WRONLY | os.O_CREAT | os.O_EXCL | getattr(os, "O_BINARY", 0) | getattr(os, "O_NOFOLLOW", 0)
-#: a rename a desktop's MTP mount may not do; the file is then written in place
-_NO_RENAME = {errno.EXDEV, errno.ENOTSUP, errno.EOPNOTSUPP, errno.ENOSYS, errno.EPERM, errno.EIO}
-
-
-def _write_file(path: Path, data: bytes) -> None:
-    fd = os.open(path, _FLAGS, 0o666)
-    try:
-        with os.fdopen(fd, "wb") as f:
-            f.write(data)
-            f.flush()
-            with contextlib.suppress(OSError):  # FUSE mounts may not fsync
-                os.fsync(f.fileno())
-    except BaseException:
-        with contextlib.suppress(OSError):
-            os.unlink(path)
-        raise
-
-
-def _write_batch(device: Device, target: Path, writes: Mapping[str, bytes]) -> None:
-    """Every file written in ``.fitplug-partial`` first, then renamed into ``NewFiles``."""
-    partial = _partial_dir(device)
-    staged: dict[str, Path] = {}
-    try:
-        for name, data in writes.items():
-            tmp = partial / f"{name}.{secrets.token_hex(4)}"
-            _write_file(tmp, data)
-            staged[name] = tmp
-        for name, tmp in staged.items():
-            _move_in(tmp, target / name, writes[name])
-    except OSError as exc:
-        reason = "the watch is full" if exc.errno == errno.ENOSPC else (exc.strerror or str(exc))
-        raise DeviceError(f"{target}: could not write: {reason}") from exc
-    finally:
-        for tmp in staged.values():
-            with contextlib.suppress(OSError):
-                tmp.unlink()
-        with contextlib.suppress(OSError):
-            partial.rmdir()
-
-
-def _move_in(tmp: Path, dest: Path, data: bytes) -> None:
-    """Rename ``tmp`` over ``dest``; where the mount cannot rename (some MTP mounts), write ``dest`` itself."""
-    try:
-        os.replace(tmp, dest)
-        return
-    except OSError as exc:
-        if exc.errno not in _NO_RENAME:
-            raise
-    with contextlib.suppress(FileNotFoundError):
-        dest.unlink()
-    _write_file(dest, data)
-
-
-def _check_space(device: Device, size: int) -> None:
-    need = size + _HEADROOM_BYTES
-    try:
-        free = shutil.disk_usage(device.root).free
-    except OSError as exc:
-        raise DeviceError(f"{device.root}: cannot read free space: {exc.strerror}") from exc
-    if free < need:
-        raise DeviceError(f"{device.root}: only {free} bytes free, {need} needed; nothing was copied")
-
-
-def remove_stale_outputs(folder: Path, keep: Iterable[str], owner: Owner) -> list[Path]:
-    """Remove fitplug's own ``.fit`` files of this programme in an output folder that ``keep`` lacks."""
-    wanted = {n.lower() for n in keep}
-    removed: list[Path] = []
-    if not folder.is_dir():
-        return removed
-    for p in sorted(folder.iterdir()):
-        if p.suffix.lower() == ".fit" and p.name.lower() not in wanted and owner.owns(p):
-            with contextlib.suppress(FileNotFoundError):
-                p.unlink()
-                removed.append(p)
-    return removed

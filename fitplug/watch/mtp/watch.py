@@ -1,30 +1,25 @@
-"""A Garmin watch over MTP: its ``GARMIN`` folders, and the install and activity-reading fitplug does there.
+"""A Garmin watch over MTP: its ``GARMIN`` folders as a :class:`~fitplug.watch.target.Target`, and
+the activity copy ``sync --device mtp`` reads.
 
-The same rules as on a mounted watch (:mod:`fitplug.watch.install`): one
-batch, fitplug's own files replaced, strangers' files never touched, stale
-own files removed. What differs is the medium: MTP has no rename, so a file
-is sent straight into ``NewFiles`` (an object whose data never completes is
-dropped by the watch, and by :meth:`Session.send_object` when it can still
-talk), and replacing fitplug's own file deletes it first.
+What goes in a batch is decided as on a mounted watch (:mod:`fitplug.watch.install`).
+What differs is the medium: MTP has no rename, so a file is sent straight
+into ``NewFiles`` (an object whose data never completes is dropped by the
+watch, and by :meth:`Session.send_object` when it can still talk), and
+replacing fitplug's own file deletes it first.
 """
 
 from __future__ import annotations
 
-import hashlib
 import re
-from collections.abc import Iterable, Mapping
+from collections.abc import Mapping
 from dataclasses import dataclass
 from pathlib import Path
 
 from fitplug.atomic import write_atomic
 from fitplug.errors import DeviceError
-from fitplug.model import WRITES, Install, InstallResult
-from fitplug.watch.fileid import parse_file_id
-from fitplug.watch.install import Owner, keep_together
 from fitplug.watch.mtp.ptp import ObjectInfo
 from fitplug.watch.mtp.session import Session
-
-_IMPORTED = ("workouts", "schedules", "schedule")
+from fitplug.watch.target import NEWFILES, Kind, WatchFile
 
 
 @dataclass(frozen=True, slots=True)
@@ -41,6 +36,10 @@ class MtpWatch:
         self.name = name
         self.storage = storage
         self.garmin = garmin
+        #: what ``GARMIN`` holds, listed once: fitplug makes the only folder that appears there (``NewFiles``)
+        self._garmin: dict[str, Entry] | None = None
+        #: the last listing of each folder (lower-cased name), so a read does not list the folder again
+        self._listed: dict[str, dict[str, Entry]] = {}
 
     @classmethod
     def connect(cls, session: Session) -> MtpWatch:
@@ -58,7 +57,7 @@ class MtpWatch:
         raise DeviceError("the watch on USB has no GARMIN folder in any storage; is it a Garmin watch?")
 
     def _model(self) -> str:
-        entry = self.children(self.garmin).get("garmindevice.xml")
+        entry = self._garmin_entries().get("garmindevice.xml")
         if entry is None:
             return ""
         text = self.read(entry).decode("utf-8", errors="replace")
@@ -73,14 +72,22 @@ class MtpWatch:
             found.setdefault(info.name.lower(), Entry(handle, info))
         return found
 
+    def _garmin_entries(self) -> dict[str, Entry]:
+        if self._garmin is None:
+            self._garmin = self.children(self.garmin)
+        return self._garmin
+
     def folder(self, name: str, *, create: bool = False) -> int | None:
-        entry = self.children(self.garmin).get(name.lower())
+        entry = self._garmin_entries().get(name.lower())
         if entry is not None:
             if not entry.info.is_folder:
-                raise DeviceError(f"GARMIN/{entry.info.name} on the watch is a file, not a folder; "
-                                  "the watch cannot import from it")
+                raise _not_a_folder(entry)
             return entry.handle
-        return self.session.make_folder(self.storage, self.garmin, name) if create else None
+        if not create:
+            return None
+        handle = self.session.make_folder(self.storage, self.garmin, name)
+        self._garmin = None  # listed again when next asked
+        return handle
 
     def read(self, entry: Entry) -> bytes:
         return self.session.get_object(entry.handle, entry.info.size)
@@ -88,71 +95,70 @@ class MtpWatch:
     def where(self, folder: str) -> str:
         return f"mtp://{self.name}/GARMIN/{folder}"
 
+    # --- the Target (fitplug.watch.target) --------------------------------------------------
 
-def install_over_mtp(
-    watch: MtpWatch,
-    files: Mapping[str, bytes],
-    *,
-    owner: Owner,
-    together: Mapping[str, Iterable[str]] | None = None,
-    complete: bool = False,
-    dry_run: bool = False,
-) -> list[InstallResult]:
-    """:func:`fitplug.watch.install.install_files`, over MTP."""
-    base = Path(watch.where("NewFiles"))
-    newfiles = watch.folder("NewFiles")
-    present = watch.children(newfiles) if newfiles is not None else {}
-    imported: set[str] = set()
-    for key, entry in watch.children(watch.garmin).items():
-        if key in _IMPORTED and entry.info.is_folder:
-            for sub in watch.children(entry.handle).values():
-                if sub.info.name.lower().endswith(".fit"):
-                    imported.add(hashlib.sha256(watch.read(sub)).hexdigest())
-    plans: dict[str, InstallResult] = {}
-    for name, data in files.items():
-        digest = hashlib.sha256(data).hexdigest()
-        here = present.get(name.lower())
-        path = base / name
-        if here is not None:
-            theirs = watch.read(here)
-            if hashlib.sha256(theirs).hexdigest() == digest:
-                plans[name] = InstallResult(name, Install.ALREADY_THERE, path)
-            elif owner.owns_id(name, parse_file_id(theirs)):
-                plans[name] = InstallResult(name, Install.WOULD_REPLACE if dry_run else Install.REPLACED, path)
-            else:
-                plans[name] = InstallResult(name, Install.CONFLICT, path, "a file fitplug did not write")
-        elif digest in imported:
-            plans[name] = InstallResult(name, Install.ALREADY_THERE, path, "imported by the watch")
-        else:
-            plans[name] = InstallResult(name, Install.WOULD_COPY if dry_run else Install.COPIED, path)
-    keep_together(plans, files, together or {}, dry_run)
-    stale: list[InstallResult] = []
-    if complete:
-        wanted = {n.lower() for n in files}
-        for key, entry in sorted(present.items()):
-            if key.endswith(".fit") and key not in wanted and owner.owns_id(entry.info.name,
-                                                                            parse_file_id(watch.read(entry))):
-                stale.append(InstallResult(entry.info.name, Install.WOULD_REMOVE if dry_run else Install.REMOVED,
-                                           base / entry.info.name, "no longer in the programme"))
-    if dry_run:
-        return [*plans.values(), *stale]
-    writes = {n: files[n] for n, r in plans.items() if r.status in WRITES}
-    if writes:
-        free = watch.session.storage_info(watch.storage).free_bytes
-        need = sum(len(d) for d in writes.values())
-        if free < need:
-            raise DeviceError(f"the watch has {free} bytes free, {need} needed; nothing was copied")
-        folder = newfiles if newfiles is not None else watch.folder("NewFiles", create=True)
-        assert folder is not None
-        for name, data in writes.items():
+    def location(self, folder: str) -> str:
+        return self.where(folder)
+
+    def _entries(self, folder: str) -> dict[str, Entry]:
+        """Lower-cased name → entry in ``GARMIN/<folder>``; ``{}`` when it is not there.
+
+        ``NewFiles`` that is a file is an error (the watch cannot import from it); any other such name holds nothing.
+        """
+        entry = self._garmin_entries().get(folder.lower())
+        if entry is None:
+            return {}
+        if not entry.info.is_folder:
+            if folder.lower() == NEWFILES.lower():
+                raise _not_a_folder(entry)
+            return {}
+        return self.children(entry.handle)
+
+    def list_files(self, folder: str) -> list[WatchFile]:
+        entries = self._entries(folder)
+        self._listed[folder.lower()] = entries
+        return [WatchFile(e.info.name, e.info.size, Kind.OTHER if e.info.is_folder else Kind.FILE)
+                for e in entries.values()]
+
+    def _entry(self, folder: str, name: str) -> Entry | None:
+        listed = self._listed.get(folder.lower())
+        if listed is None or name.lower() not in listed:
+            listed = self._listed[folder.lower()] = self._entries(folder)
+        return listed.get(name.lower())
+
+    def read_file(self, folder: str, name: str) -> bytes | None:
+        entry = self._entry(folder, name)
+        if entry is None or entry.info.is_folder:
+            return None
+        return self.read(entry)
+
+    def write_batch(self, folder: str, files: Mapping[str, bytes]) -> None:
+        if not files:
+            return
+        handle = self.folder(folder, create=True)
+        assert handle is not None
+        present = self._listed.pop(folder.lower(), None)  # the plan's listing, when it made one
+        if present is None:
+            present = self.children(handle)
+        for name, data in files.items():
             old = present.get(name.lower())
-            if old is not None:  # fitplug's own earlier file (checked above): MTP has no rename
-                watch.session.delete_object(old.handle)
-            watch.session.send_object(watch.storage, folder, name, data)
-    for r in stale:
-        entry = present[r.name.lower()]
-        watch.session.delete_object(entry.handle)
-    return [*plans.values(), *stale]
+            if old is not None:  # fitplug's own earlier file (the plan checked): MTP has no rename
+                self.session.delete_object(old.handle)
+            self.session.send_object(self.storage, handle, name, data)
+
+    def delete_file(self, folder: str, name: str) -> None:
+        entry = self._entry(folder, name)
+        if entry is not None:
+            self.session.delete_object(entry.handle)
+            self._listed.pop(folder.lower(), None)
+
+    def free_bytes(self) -> int:
+        return self.session.storage_info(self.storage).free_bytes
+
+
+def _not_a_folder(entry: Entry) -> DeviceError:
+    return DeviceError(f"GARMIN/{entry.info.name} on the watch is a file, not a folder; "
+                       "the watch cannot import from it")
 
 
 def copy_activities(watch: MtpWatch, cache: Path) -> list[Path]:
