@@ -9,17 +9,24 @@ Two layers keep a test run out of the user's own folders:
   of the real home and XDG folders (``tests/homeguard.py``);
 - for each test, the autouse ``fitplug_home`` fixture sets ``FITPLUG_DATA_DIR``
   and ``FITPLUG_CONFIG_DIR`` to folders of its own.
+
+And the helpers every test module shares: :func:`invoke_cli` (the ``invoke``
+fixture) runs the command line in this process, :func:`programme_file` and
+:func:`programme_text` give a bundled template with a ``start`` day, :func:`at`
+makes an aware UTC datetime in the fixtures' month.
 """
 
 from __future__ import annotations
 
 import datetime as dt
 import os
+from collections.abc import Mapping
 from pathlib import Path
+from typing import IO, Protocol
 
 import homeguard
 import pytest
-from click.testing import CliRunner
+from click.testing import CliRunner, Result
 
 ROOT = Path(__file__).resolve().parent.parent
 DATA = Path(__file__).resolve().parent / "data"
@@ -104,6 +111,65 @@ def fitplug_home(tmp_path_factory: pytest.TempPathFactory, monkeypatch: pytest.M
 @pytest.fixture
 def runner() -> CliRunner:
     return CliRunner()
+
+
+def invoke_cli(*args: str | os.PathLike[str], code: int | None = None,
+               env: Mapping[str, str | None] | None = None, input: str | bytes | IO[bytes] | None = None,
+               catch_exceptions: bool = False) -> Result:
+    """Run ``fitplug ARGS...`` (``fitplug.cli.cli``) in this process and return click's result.
+
+    ``code``: assert the exit code, with the output in the message. An exception
+    other than ``SystemExit`` propagates (a crash fails the test with its
+    traceback) unless ``catch_exceptions``. For a module-scoped fixture or a
+    helper module; tests ask for the ``invoke`` fixture.
+    """
+    from fitplug.cli import cli  # here, not at the top: conftest loads before the home guard is on
+
+    result = CliRunner().invoke(cli, [os.fspath(a) for a in args], env=env, input=input,
+                                catch_exceptions=catch_exceptions)
+    if code is not None:
+        assert result.exit_code == code, f"fitplug {' '.join(map(os.fspath, args))}: exit {result.exit_code}, " \
+                                         f"not {code}:\n{result.output}"
+    return result
+
+
+class Invoke(Protocol):
+    """The type of the ``invoke`` fixture: :func:`invoke_cli`."""
+
+    def __call__(self, *args: str | os.PathLike[str], code: int | None = None,
+                 env: Mapping[str, str | None] | None = None, input: str | bytes | IO[bytes] | None = None,
+                 catch_exceptions: bool = False) -> Result: ...
+
+
+@pytest.fixture
+def invoke() -> Invoke:
+    """``invoke("check", path, code=0)``: run the command line in this process (:func:`invoke_cli`)."""
+    return invoke_cli
+
+
+def programme_text(template: str = "glute-runner", *, start: dt.date | None = None) -> str:
+    """A bundled template's text; with ``start``, its ``start = …`` line set to that day."""
+    from fitplug.app.programme import with_start
+
+    text = (ROOT / "templates" / f"{template}.toml").read_text(encoding="utf-8")
+    if start is None:
+        return text
+    started = with_start(text, start)
+    assert f"\nstart = {start.isoformat()}" in started, f"no place for a start day in {template}"
+    return started
+
+
+def programme_file(folder: Path, template: str = "glute-runner", *, start: dt.date | None = None,
+                   name: str | None = None) -> Path:
+    """:func:`programme_text` written to ``folder/name`` (default ``TEMPLATE.toml``); its path."""
+    path = folder / (name or f"{template}.toml")
+    path.write_text(programme_text(template, start=start), encoding="utf-8")
+    return path
+
+
+def at(day: int, hour: int, minute: int = 0, month: int = 11) -> dt.datetime:
+    """An aware UTC datetime in 2026 (November, the fixtures' month, unless ``month``)."""
+    return dt.datetime(2026, month, day, hour, minute, tzinfo=dt.UTC)
 
 
 @pytest.fixture
