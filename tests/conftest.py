@@ -108,11 +108,6 @@ def fitplug_home(tmp_path_factory: pytest.TempPathFactory, monkeypatch: pytest.M
     return home
 
 
-@pytest.fixture
-def runner() -> CliRunner:
-    return CliRunner()
-
-
 def invoke_cli(*args: str | os.PathLike[str], code: int | None = None,
                env: Mapping[str, str | None] | None = None, input: str | bytes | IO[bytes] | None = None,
                catch_exceptions: bool = False) -> Result:

@@ -23,6 +23,7 @@ from email.message import Message
 from pathlib import Path
 
 import pytest
+from conftest import Invoke
 from icalendar import Calendar
 
 from fitplug import FeedError
@@ -555,12 +556,8 @@ def test_serve_command_uses_the_remembered_programme(tmp_path: Path) -> None:
     assert proc.returncode == 0
 
 
-def test_serve_command_without_a_programme_says_so(runner: object) -> None:
-    from click.testing import CliRunner
-
-    from fitplug.cli import cli
-
-    result = CliRunner().invoke(cli, ["serve"])
+def test_serve_command_without_a_programme_says_so(invoke: Invoke) -> None:
+    result = invoke("serve")
     assert result.exit_code == 1  # the one error every command gives (fitplug.settings.programme_path)
     assert result.output == "Error: no programme given and none remembered; name one, or run `fitplug init`\n"
 

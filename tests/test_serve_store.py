@@ -9,7 +9,6 @@ import threading
 import urllib.request
 from pathlib import Path
 
-from click.testing import CliRunner
 from test_flow import PROGRAMME, due_events, sync_run
 
 from fitplug.app import calendar as app_calendar
@@ -20,12 +19,11 @@ def snapshot(folder: Path) -> dict[str, str]:
     return {p.name: hashlib.sha256(p.read_bytes()).hexdigest() for p in sorted(folder.iterdir()) if p.is_file()}
 
 
-def test_gets_write_nothing_and_do_not_wait_for_a_sync_holding_the_write_lock(runner: CliRunner,
-                                                                             tmp_path: Path) -> None:
+def test_gets_write_nothing_and_do_not_wait_for_a_sync_holding_the_write_lock(tmp_path: Path) -> None:
     store_dir = tmp_path / "store"
     store_dir.mkdir()
     db = store_dir / "db.sqlite3"
-    sync_run(runner, db, tmp_path / "runs")
+    sync_run(db, tmp_path / "runs")
     now = dt.datetime(2026, 11, 22, 9, 30, tzinfo=dt.UTC)
     server, info = open_server(PROGRAMME, host="127.0.0.1", port=0, clock=lambda: now,
                                due_source=app_calendar.due_source(db_path=db),

@@ -14,13 +14,12 @@ from pathlib import Path
 
 import make_activities as m
 import pytest
-from click.testing import CliRunner
-from conftest import ROOT
+from click.testing import Result
+from conftest import ROOT, Invoke, invoke_cli
 
 from fitplug import atomic
 from fitplug.activities.store.sqlfile import StoreDamaged
 from fitplug.activities.store.store import Store
-from fitplug.cli import cli
 from fitplug.errors import StoreError
 
 UTC = dt.UTC
@@ -28,10 +27,10 @@ NOW = dt.datetime(2026, 11, 22, 9, 30, tzinfo=UTC)
 PROGRAMME = str(ROOT / "templates" / "glute-runner.toml")
 
 
-def invoke(runner: CliRunner, db: Path, *args: str, now: str = "2026-11-22T09:30:00Z"):  # type: ignore[no-untyped-def]
-    result = runner.invoke(cli, ["--db", str(db), "--now", now, *args])
+def fitplug(db: Path, *args: str, now: str = "2026-11-22T09:30:00Z") -> Result:
+    """``fitplug --db DB --now NOW ARGS...``: a crash fails the test (it propagates), so does a traceback printed."""
+    result = invoke_cli("--db", str(db), "--now", now, *args)
     assert "Traceback" not in result.output
-    assert result.exception is None or isinstance(result.exception, SystemExit), result.exception
     return result
 
 
@@ -79,20 +78,20 @@ def _damage_last_pages(path: Path, pages: int = 4) -> None:
         f.write(b"\xa5" * (pages * page))
 
 
-def test_a_damaged_store_gives_a_clean_error_and_sync_rebuilds_it(runner: CliRunner, tmp_path: Path) -> None:
+def test_a_damaged_store_gives_a_clean_error_and_sync_rebuilds_it(tmp_path: Path) -> None:
     db = tmp_path / "data" / "fitplug.sqlite3"
     _filled(db)
     _damage_last_pages(db)
     # a query that meets the damage stops with a clean error (one that does not, answers)
     for args in (["activities"], ["activities", "--json"]):
-        result = invoke(runner, db, *args)
+        result = fitplug(db, *args)
         assert result.exit_code == 1, (args, result.output)
         assert result.output.startswith(f"Error: {db} is damaged"), result.output
         assert "Run `fitplug sync` to rebuild it" in result.output
     src = tmp_path / "src"
     src.mkdir()
     (src / "run.fit").write_bytes(m.run(dt.datetime(2026, 11, 21, 7, tzinfo=UTC), 40, 8.0))
-    result = invoke(runner, db, "sync", str(src), "--programme", PROGRAMME)
+    result = fitplug(db, "sync", str(src), "--programme", PROGRAMME)
     assert result.exit_code == 0, result.output
     assert "The store was damaged: moved to" in result.output and "(2 done marks kept)" in result.output
     assert "Read 1 new activity" in result.output
@@ -102,7 +101,7 @@ def test_a_damaged_store_gives_a_clean_error_and_sync_rebuilds_it(runner: CliRun
         assert [(d.at_utc.day, d.item_key) for d in store.done_marks()] == [(1, "stretch-a"), (2, None)]
         store.check()
     for args in (["status"], ["activities", "--json"], ["calendar", "-o", "-"], ["sync"]):
-        assert invoke(runner, db, *args).exit_code == 0, args
+        assert fitplug(db, *args).exit_code == 0, args
 
 
 def test_damage_found_while_reading_names_the_file(tmp_path: Path) -> None:
@@ -132,7 +131,7 @@ def test_a_full_disk_is_the_error_shown(tmp_path: Path) -> None:
         assert store.query("SELECT count(*) FROM files")[0][0] == 2  # nothing half-written
 
 
-def test_hand_damaged_rows_read_as_unknown(runner: CliRunner, tmp_path: Path) -> None:
+def test_hand_damaged_rows_read_as_unknown(tmp_path: Path) -> None:
     db = tmp_path / "s.sqlite3"
     _filled(db, runs=5)
     with sqlite3.connect(db) as raw:
@@ -141,9 +140,9 @@ def test_hand_damaged_rows_read_as_unknown(runner: CliRunner, tmp_path: Path) ->
         raw.execute("UPDATE sessions SET start_utc = 'garbage' WHERE activity_id = 2")
         raw.execute("UPDATE sets SET start_utc = '9999-12-31T23:59:59+00:00'")
         raw.execute("UPDATE done_marks SET at_utc = 'soon' WHERE id = 1")
-    invoke(runner, db, "init", str(tmp_path / "p.toml"))
+    fitplug(db, "init", str(tmp_path / "p.toml"))
     for args in (["status"], ["status", "--json"], ["activities"], ["activities", "--json"], ["calendar", "-o", "-"]):
-        result = invoke(runner, db, *args)
+        result = fitplug(db, *args)
         assert result.exit_code == 0, (args, result.output)
         if "--json" in args:
             json.loads(result.output, parse_constant=lambda c: pytest.fail(c))
@@ -153,13 +152,13 @@ def test_hand_damaged_rows_read_as_unknown(runner: CliRunner, tmp_path: Path) ->
 
 
 @pytest.mark.skipif(os.name != "posix", reason="POSIX permissions")
-def test_private_by_default(runner: CliRunner, tmp_path: Path, fitplug_home: Path) -> None:
+def test_private_by_default(invoke: Invoke, tmp_path: Path, fitplug_home: Path) -> None:
     src = tmp_path / "src"
     src.mkdir()
     (src / "run.fit").write_bytes(m.run(dt.datetime(2026, 11, 21, 7, tzinfo=UTC), 40, 8.0))
     old = os.umask(0o022)
     try:
-        result = runner.invoke(cli, ["--now", "2026-11-22T09:30:00Z", "sync", str(src)])
+        result = invoke("--now", "2026-11-22T09:30:00Z", "sync", str(src))
     finally:
         os.umask(old)
     assert result.exit_code == 0, result.output
@@ -181,8 +180,8 @@ def test_private_by_default(runner: CliRunner, tmp_path: Path, fitplug_home: Pat
     (["calendar", "-o", "-", "--from", "2100-01-01"], "2100-01-01"),
     (["--now", "2099-12-31T23:30-05:00", "status"], "2099-12-31T23:30-05:00"),  # 2100 in UTC
 ])
-def test_clocks_out_of_range_are_refused(runner: CliRunner, tmp_path: Path, args: list[str], bad: str) -> None:
-    result = runner.invoke(cli, ["--db", str(tmp_path / "db.sqlite3"), *args])
+def test_clocks_out_of_range_are_refused(invoke: Invoke, tmp_path: Path, args: list[str], bad: str) -> None:
+    result = invoke("--db", str(tmp_path / "db.sqlite3"), *args)
     assert result.exit_code == 2, result.output
     assert f"'{bad}' is outside the years fitplug handles (1990–2099)" in result.output
     assert not (tmp_path / "db.sqlite3").exists()
@@ -216,20 +215,20 @@ def _chattr(flag: str, *paths: Path) -> bool:
     return subprocess.run(["chattr", flag, *map(str, paths)], capture_output=True, check=False).returncode == 0
 
 
-def test_queries_work_on_a_store_no_one_can_write(runner: CliRunner, tmp_path: Path) -> None:
+def test_queries_work_on_a_store_no_one_can_write(tmp_path: Path) -> None:
     """A store on a read-only disk, or a read-only file in a read-only folder (immutable here: the
     tests run as root, whom file modes do not stop): queries answer, a sync says why it cannot write."""
     folder = tmp_path / "ro"
     db = folder / "fitplug.sqlite3"
     _filled(db, runs=3)
-    invoke(runner, db, "init", str(tmp_path / "p.toml"))
+    fitplug(db, "init", str(tmp_path / "p.toml"))
     if not _chattr("+i", db, folder):
         pytest.skip("cannot make a file immutable here (chattr)")
     try:
         for args in (["status"], ["status", "--json"], ["activities", "--json"], ["calendar", "-o", "-"]):
-            result = invoke(runner, db, *args)
+            result = fitplug(db, *args)
             assert result.exit_code == 0, (args, result.output)
-        result = invoke(runner, db, "sync", str(tmp_path / "p.toml"))
+        result = fitplug(db, "sync", str(tmp_path / "p.toml"))
         assert result.exit_code == 1 and result.output.startswith("Error: "), result.output
         assert sorted(p.name for p in folder.iterdir()) == ["fitplug.sqlite3"]
     finally:
@@ -286,10 +285,10 @@ def _alive(pid: int) -> bool:
     return state != "Z"
 
 
-def test_a_db_that_is_no_sqlite_file_is_left_alone(runner: CliRunner, tmp_path: Path) -> None:
+def test_a_db_that_is_no_sqlite_file_is_left_alone(tmp_path: Path) -> None:
     notes = tmp_path / "notes.txt"
     notes.write_bytes(b"my training notes, not a database\n" * 200)
-    result = invoke(runner, notes, "sync", str(tmp_path))
+    result = fitplug(notes, "sync", str(tmp_path))
     assert result.exit_code == 1
     assert result.output.startswith(f"Error: {notes} is not a SQLite file; fitplug leaves it as it is")
     assert notes.read_bytes() == b"my training notes, not a database\n" * 200
