@@ -3,6 +3,7 @@ hand-damaged rows; private files; clocks out of range; temporary files of killed
 
 from __future__ import annotations
 
+import contextlib
 import datetime as dt
 import json
 import multiprocessing
@@ -10,6 +11,7 @@ import os
 import sqlite3
 import stat
 import time
+from collections.abc import Callable
 from pathlib import Path
 
 import make_activities as m
@@ -235,54 +237,76 @@ def test_queries_work_on_a_store_no_one_can_write(tmp_path: Path) -> None:
         _chattr("-i", db, folder)
 
 
-WORKER_SCRIPT = r"""
-import os, sys, time
-from pathlib import Path
-from fitplug.activities.read import pool
-from fitplug.activities.read.pool import Job, Reader
-
-def slow(jobs, crc):
-    time.sleep(60)
-    return []
-
-pool._read_chunk = slow
-reader = Reader(lambda batch: None, pool_after=0, processes=2)
-reader.add(Job("a.fit", 1, 1, path=sys.argv[1]))
-reader._submit()
-time.sleep(0.5)
-print(" ".join(str(p.pid) for p in reader._pool._processes.values()), flush=True)
-time.sleep(60)
-"""
-
-
 @pytest.mark.skipif(not os.path.exists("/proc/self"), reason="Linux /proc")
 def test_workers_die_with_their_parent(tmp_path: Path) -> None:
-    import signal
-    import subprocess
-    import sys
+    """A real `fitplug sync` killed while its worker pool is up leaves no worker behind.
 
-    proc = subprocess.Popen([sys.executable, "-c", WORKER_SCRIPT, str(tmp_path / "x.fit")], stdout=subprocess.PIPE,
-                            text=True, env={**os.environ, "PYTHONPATH": str(ROOT)})
+    The order of events, not their speed: the sync stops itself (tests/killpoint.py)
+    just before storing the first file a worker read, so its workers are there; the
+    test finds them (its children in /proc), SIGKILLs the sync, and then the workers
+    are gone. The long deadline only keeps a regression from hanging the suite.
+    """
+    import signal
+
+    import crashkit as ck
+
+    from fitplug.activities.read.pool import CHUNK_FILES, POOL_AFTER, workers
+
+    if workers() < 2:
+        pytest.skip("one core: sync reads every file in its own process")
+    src = tmp_path / "src"
+    src.mkdir()
+    start = dt.datetime(2026, 1, 1, 7, tzinfo=UTC)
+    for i in range(POOL_AFTER + 4 * CHUNK_FILES):  # past the files read in-process: the rest go to the pool
+        (src / f"{i:03d}.fit").write_bytes(m.run(start + dt.timedelta(days=i), 30, 5.0))
+    # the first file stored after the first POOL_AFTER is one a worker read
+    proc = ck.start_with_killpoint(tmp_path / "db.sqlite3", "stop", "INSERT OR REPLACE INTO files", POOL_AFTER + 1,
+                                   "sync", str(src))
     try:
-        assert proc.stdout is not None
-        pids = [int(p) for p in proc.stdout.readline().split()]
-        assert pids
-        proc.send_signal(signal.SIGKILL)
-        proc.wait(10)
-        deadline = time.monotonic() + 0.4  # the kernel's death signal: at once, not the half-second poll
-        while time.monotonic() < deadline and any(_alive(p) for p in pids):
-            time.sleep(0.01)
-        assert not any(_alive(p) for p in pids)
-    finally:
+        _wait_for(lambda: _state(proc.pid) in ("T", None), f"sync {proc.pid} to stop at the killpoint")
+        assert _state(proc.pid) == "T", f"the sync ended before its killpoint: {proc.communicate()[1]}"
+        pids = _children(proc.pid)
+        assert pids, "no worker processes while the sync stores what they read"
+        assert all(_alive(p) for p in pids)
         proc.kill()
+        proc.wait(60)
+        _wait_for(lambda: not any(_alive(p) for p in pids), f"workers {pids} to end after their parent")
+        assert not [p for p in pids if _alive(p)]
+    finally:
+        with contextlib.suppress(ProcessLookupError):
+            os.killpg(proc.pid, signal.SIGKILL)  # the sync's own session: anything a failure left
+        proc.communicate()
+
+
+def _wait_for(done: Callable[[], bool], what: str, hang_guard_s: float = 120.0) -> None:
+    """Poll until ``done()``; the deadline only bounds a hang (never a measure of speed)."""
+    deadline = time.monotonic() + hang_guard_s
+    while not done():
+        if time.monotonic() > deadline:
+            pytest.fail(f"gave up waiting for {what} after {hang_guard_s:g} s")
+        time.sleep(0.02)
+
+
+def _stat(pid: int) -> list[str] | None:
+    """/proc/PID/stat's fields after the command name (state, ppid, ...), or None when it is gone."""
+    try:
+        return Path(f"/proc/{pid}/stat").read_text().rsplit(") ", 1)[1].split()
+    except (OSError, IndexError):
+        return None
+
+
+def _state(pid: int) -> str | None:
+    fields = _stat(pid)
+    return fields[0] if fields else None
 
 
 def _alive(pid: int) -> bool:
-    try:
-        state = Path(f"/proc/{pid}/stat").read_text().split(") ", 1)[1][0]
-    except (OSError, IndexError):
-        return False
-    return state != "Z"
+    return _state(pid) not in (None, "Z")
+
+
+def _children(parent: int) -> list[int]:
+    pids = (int(p.name) for p in Path("/proc").iterdir() if p.name.isdigit())
+    return sorted(pid for pid in pids if (f := _stat(pid)) is not None and int(f[1]) == parent)
 
 
 def test_a_db_that_is_no_sqlite_file_is_left_alone(tmp_path: Path) -> None:
