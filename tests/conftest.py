@@ -13,16 +13,19 @@ Two layers keep a test run out of the user's own folders:
 And the helpers every test module shares: :func:`invoke_cli` (the ``invoke``
 fixture) runs the command line in this process, :func:`programme_file` and
 :func:`programme_text` give a bundled template with a ``start`` day, :func:`at`
-makes an aware UTC datetime in the fixtures' month.
+makes an aware UTC datetime in the fixtures' month, :func:`sql` reads a store's
+tables with SQLite itself.
 """
 
 from __future__ import annotations
 
+import contextlib
 import datetime as dt
 import os
+import sqlite3
 from collections.abc import Mapping
 from pathlib import Path
-from typing import IO, Protocol
+from typing import IO, Any, Protocol
 
 import homeguard
 import pytest
@@ -160,6 +163,13 @@ def programme_file(folder: Path, template: str = "glute-runner", *, start: dt.da
     path = folder / (name or f"{template}.toml")
     path.write_text(programme_text(template, start=start), encoding="utf-8")
     return path
+
+
+def sql(db: Path, query: str, params: tuple[Any, ...] = ()) -> list[tuple[Any, ...]]:
+    """The rows of ``query`` on the SQLite file ``db``, read by SQLite itself in a connection of the test's own
+    (fitplug's store has no query API: a test looks at its tables this way)."""
+    with contextlib.closing(sqlite3.connect(db)) as connection:
+        return connection.execute(query, params).fetchall()
 
 
 def at(day: int, hour: int, minute: int = 0, month: int = 11) -> dt.datetime:

@@ -20,7 +20,7 @@ from typing import Any
 import hostile_files as h
 import make_activities as m
 import pytest
-from conftest import ROOT, invoke_cli
+from conftest import ROOT, invoke_cli, sql
 from fitfiles import FitBuilder
 from hypothesis import given
 from hypothesis import strategies as st
@@ -101,7 +101,7 @@ def test_every_widened_field_reads_as_absent(tmp_path: Path) -> None:
         store.record_batch([(f"{n}.fit", 1, n, got)], NOW)
         n += 1
     assert n > 300
-    assert store.query("PRAGMA integrity_check") == [("ok",)]
+    assert sql(store.path, "PRAGMA integrity_check") == [("ok",)]
     store.close()
 
 

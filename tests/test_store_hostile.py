@@ -13,11 +13,12 @@ import stat
 import time
 from collections.abc import Callable
 from pathlib import Path
+from typing import Any
 
 import make_activities as m
 import pytest
 from click.testing import Result
-from conftest import ROOT, Invoke, invoke_cli
+from conftest import ROOT, Invoke, invoke_cli, sql
 
 from fitplug import atomic
 from fitplug.activities.store.sqlfile import StoreDamaged
@@ -56,8 +57,7 @@ def test_concurrent_first_opens(tmp_path: Path) -> None:
             start = time.time() + 0.3
             results = workers.starmap(_open, [(path, start)] * 4)
             assert results == ["ok"] * 4, results
-            with Store(path) as store:
-                assert store.query("SELECT count(*) FROM _migrations")[0][0] >= 2
+            assert sql(Path(path), "SELECT count(*) FROM _migrations")[0][0] >= 2
 
 
 def _filled(path: Path, runs: int = 300) -> None:
@@ -101,7 +101,7 @@ def test_a_damaged_store_gives_a_clean_error_and_sync_rebuilds_it(tmp_path: Path
     assert len(kept) == 1
     with Store(db) as store:
         assert [(d.at_utc.day, d.item_key) for d in store.done_marks()] == [(1, "stretch-a"), (2, None)]
-        store.check()
+    assert sql(db, "PRAGMA quick_check") == [("ok",)]
     for args in (["status"], ["activities", "--json"], ["calendar", "-o", "-"], ["sync"]):
         assert fitplug(db, *args).exit_code == 0, args
 
@@ -116,12 +116,21 @@ def test_damage_found_while_reading_names_the_file(tmp_path: Path) -> None:
         store.activities()
 
 
-def test_a_full_disk_is_the_error_shown(tmp_path: Path) -> None:
+def test_a_full_disk_is_the_error_shown(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     db = tmp_path / "s.sqlite3"
     _filled(db, runs=2)
-    with Store(db) as store:
-        pages = store.query("PRAGMA page_count")[0][0]
-        store.query(f"PRAGMA max_page_count = {pages}")  # no room to grow: SQLITE_FULL
+    connect = sqlite3.connect
+
+    def no_room_to_grow(*args: Any, **kwargs: Any) -> sqlite3.Connection:
+        connection = connect(*args, **kwargs)
+        pages = connection.execute("PRAGMA page_count").fetchone()[0]
+        connection.execute(f"PRAGMA max_page_count = {pages}")  # the store's connection: SQLITE_FULL
+        return connection
+
+    with monkeypatch.context() as patch:
+        patch.setattr(sqlite3, "connect", no_room_to_grow)
+        store = Store(db)
+    with store:
         data = m.run(dt.datetime(2026, 11, 21, 7, tzinfo=UTC), 40, 8.0)
         from fitplug.activities.read.reader import read_activity
 
@@ -130,7 +139,7 @@ def test_a_full_disk_is_the_error_shown(tmp_path: Path) -> None:
         with pytest.raises(StoreError, match="the disk is full; nothing was changed") as info:
             store.record_batch(batch, NOW)
         assert "rollback" not in str(info.value)
-        assert store.query("SELECT count(*) FROM files")[0][0] == 2  # nothing half-written
+        assert sql(db, "SELECT count(*) FROM files") == [(2,)]  # nothing half-written
 
 
 def test_hand_damaged_rows_read_as_unknown(tmp_path: Path) -> None:

@@ -12,7 +12,7 @@ from pathlib import Path
 
 import make_activities as m
 import pytest
-from conftest import at, programme_file
+from conftest import at, programme_file, sql
 
 from fitplug.activities.files.events import Candidate, Refused
 from fitplug.activities.files.sources import scan
@@ -146,7 +146,7 @@ def test_corpus_sync_never_crashes(tmp_path: Path, corpus: Path, programme) -> N
         r = sync(store, [corpus], programme=programme, now=NOW)
         assert len(r.new) > 100 and 5 <= len(r.skipped) <= 12
         assert all(s.reason for s in r.skipped)
-        assert store.query("PRAGMA integrity_check") == [("ok",)]
+        assert sql(store.path, "PRAGMA integrity_check") == [("ok",)]
         again = sync(store, [corpus], programme=programme, now=NOW)
         assert again.new == [] and again.skipped == []
 
@@ -236,5 +236,5 @@ def test_a_worker_that_dies_loses_nothing(tmp_path: Path, monkeypatch: pytest.Mo
         r = sync(store, [src], programme=None, now=NOW, processes=2)
         assert len(r.new) == 65 and r.skipped == []
         assert [Path(a.key).name for a in r.new][:61] == [f"{i:03d}.fit" for i in range(60)] + ["zz.zip!0.fit"]
-        assert store.query("SELECT count(*) FROM files WHERE status = 'new'") == [(65,)]
-        assert store.query("SELECT count(*) FROM containers") == [(1,)]
+        assert sql(store.path, "SELECT count(*) FROM files WHERE status = 'new'") == [(65,)]
+        assert sql(store.path, "SELECT count(*) FROM containers") == [(1,)]
