@@ -4,7 +4,7 @@
 the rest (:mod:`fitplug.activities.read.pool`) and records every outcome; with a
 programme it then applies the due rule (:mod:`fitplug.activities.tracking`).
 It returns a :class:`SyncResult`; putting the due workout on a watch is the
-application layer's job (:mod:`fitplug.app.activities`).
+application layer's job (:mod:`fitplug.app.sync`).
 """
 
 from __future__ import annotations
@@ -82,12 +82,14 @@ def sync(
     progress: Callable[[str], None] | None = None,
     verify: bool = False,
     processes: int | None = None,
+    crc: Crc = Crc.CHECK,
 ) -> SyncResult:
     """Read every new or changed FIT file under ``sources`` into ``store``, then decide.
 
     Files are read with the fast scanner, every CRC checked (natively: it
     costs a few per cent; ``verify`` is kept for callers of older versions and
-    changes nothing), and whatever it refuses with fitdecode, which decides.
+    changes nothing; ``crc=Crc.SKIP`` is for measuring what the check costs,
+    ``benchmarks/sync.py``), and whatever it refuses with fitdecode, which decides.
     A file whose CRC does not match is reported as unreadable ("bad CRC") and
     remembered as such until it changes. Many files are read
     in a process pool (``processes``, default one per core). Outcomes are
@@ -100,7 +102,6 @@ def sync(
     result.notes += [f"Source {p} is not there now; skipped." for p in sources if not Path(p).exists()]
     result.sources = [str(p) for p in paths]
     run = _Run(store, now, result, progress, store.file_index(), programme)  # one query; no SQL round trip per file
-    crc = Crc.CHECK
     with Reader(run.store_batch, crc=crc, processes=processes) as reader:
         for event in scan(paths, skip_container=run.skip_container, skip_file=run.unchanged):
             run.dispatch(event, reader)
