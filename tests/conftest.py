@@ -10,6 +10,10 @@ Two layers keep a test run out of the user's own folders:
 - for each test, the autouse ``fitplug_home`` fixture sets ``FITPLUG_DATA_DIR``
   and ``FITPLUG_CONFIG_DIR`` to folders of its own.
 
+The tests that ask for ``corpus_readings`` (every reader's reading of each file
+of ``../shared/fit-corpus``) run last: worker processes make those readings in
+the background from the start of the run (``tests/corpus_reads.py``).
+
 And the helpers every test module shares: :func:`invoke_cli` (the ``invoke``
 fixture) runs the command line in this process, :func:`programme_file` and
 :func:`programme_text` give a bundled template with a ``start`` day, :func:`at`
@@ -22,14 +26,19 @@ from __future__ import annotations
 import contextlib
 import datetime as dt
 import os
+import shutil
 import sqlite3
+import tempfile
 from collections.abc import Mapping
 from pathlib import Path
-from typing import IO, Any, Protocol
+from typing import IO, TYPE_CHECKING, Any, Protocol
 
 import homeguard
 import pytest
 from click.testing import CliRunner, Result
+
+if TYPE_CHECKING:
+    import corpus_reads
 
 ROOT = Path(__file__).resolve().parent.parent
 DATA = Path(__file__).resolve().parent / "data"
@@ -63,6 +72,10 @@ def pytest_configure(config: pytest.Config) -> None:
 
 
 def pytest_sessionfinish(session: pytest.Session, exitstatus: int) -> None:
+    background = session.config.stash.get(_CORPUS_KEY, None)
+    if background is not None:
+        background.stop()
+        shutil.rmtree(background.outputs[0].parent, ignore_errors=True)
     guard = session.config.stash.get(_GUARD_KEY, None)
     if guard is None:
         return
@@ -86,6 +99,38 @@ def pytest_unconfigure(config: pytest.Config) -> None:
     guard = config.stash.get(_GUARD_KEY, None)
     if guard is not None:
         guard.uninstall()
+
+
+_CORPUS_KEY = pytest.StashKey["corpus_reads.Background"]()
+
+
+def _reads_the_corpus(item: pytest.Item) -> bool:
+    return "corpus_readings" in getattr(item, "fixturenames", ())
+
+
+def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
+    """The corpus comparisons last (in their order): their readings are made meanwhile."""
+    items[:] = [i for i in items if not _reads_the_corpus(i)] + [i for i in items if _reads_the_corpus(i)]
+
+
+@pytest.hookimpl(tryfirst=True)
+def pytest_runtestloop(session: pytest.Session) -> None:
+    """Start the corpus readers as the tests start, when a selected test compares them."""
+    if session.config.option.collectonly or not any(_reads_the_corpus(i) for i in session.items):
+        return
+    _start_corpus_readers(session.config)
+
+
+def _start_corpus_readers(config: pytest.Config) -> corpus_reads.Background | None:
+    corpus = find_corpus()
+    if corpus is None:
+        return None
+    import corpus_reads
+
+    folder = Path(tempfile.mkdtemp(prefix="fitplug-corpus-reads-"))
+    background = corpus_reads.Background(corpus, folder, shards=len(os.sched_getaffinity(0)))
+    config.stash[_CORPUS_KEY] = background
+    return background
 
 
 @pytest.fixture(scope="session")
@@ -182,12 +227,26 @@ def fixed_now() -> dt.datetime:
     return dt.datetime(2026, 11, 22, 9, 30, tzinfo=dt.UTC)
 
 
+def find_corpus() -> Path | None:
+    """``../shared/fit-corpus`` (real device files), or None when it is absent."""
+    # A git worktree sits deeper than the main checkout: look up the tree for shared/.
+    candidates = [SHARED / "fit-corpus", *(p / "shared" / "fit-corpus" for p in ROOT.parents)]
+    return next((c for c in candidates if (c / "MANIFEST.tsv").is_file()), None)
+
+
 @pytest.fixture
 def corpus() -> Path:
     """``../shared/fit-corpus`` (real device files); skips when it is absent."""
-    # A git worktree sits deeper than the main checkout: look up the tree for shared/.
-    candidates = [SHARED / "fit-corpus", *(p / "shared" / "fit-corpus" for p in ROOT.parents)]
-    path = next((c for c in candidates if (c / "MANIFEST.tsv").is_file()), candidates[0])
-    if not (path / "MANIFEST.tsv").is_file():
+    path = find_corpus()
+    if path is None:
         pytest.skip("../shared/fit-corpus is not beside the checkout")
     return path
+
+
+@pytest.fixture(scope="session")
+def corpus_readings(pytestconfig: pytest.Config) -> dict[str, corpus_reads.FileReadings]:
+    """Every corpus file as each reader reads it, by relpath (``tests/corpus_reads.py``); skips without the corpus."""
+    background = pytestconfig.stash.get(_CORPUS_KEY, None) or _start_corpus_readers(pytestconfig)
+    if background is None:
+        pytest.skip("../shared/fit-corpus is not beside the checkout")
+    return background.readings()
