@@ -5,9 +5,13 @@
   sources, watch and publish URL (never a credential). Both come from platformdirs (the right place
   on Linux, macOS and Windows); ``FITPLUG_DATA_DIR`` and ``FITPLUG_CONFIG_DIR``
   override them (tests and portable installs use them).
-- Reading the settings never writes. :func:`remember` is the one writer: a
-  read-modify-write under a lock, so two commands at once do not lose each
-  other's change. Only ``init``, ``build`` and ``sync`` call it.
+- Reading the settings never writes. :func:`remember` and :func:`add_sources`
+  are the writers: a read-modify-write under a lock, so two commands at once
+  do not lose each other's change. The commands that remember: ``init`` and
+  ``build`` (the programme), ``install`` (a watch named with ``--device``,
+  unless ``--dry-run``), ``publish`` (the URL and the programme) and ``sync``
+  (the programme, the watch and, through :func:`add_sources`, the sources);
+  the queries never do.
 - :func:`programme_path` is the one place that turns "the programme named, or
   the one remembered" into a file, with one error when there is neither.
 """
@@ -99,7 +103,7 @@ def remembered() -> Remembered:
 
 
 def remember(*, programme: Path | None = None, device: Path | None = None, publish_url: str | None = None) -> bool:
-    """Remember the programme and/or watch given (absolute paths); whether the file changed.
+    """Remember the programme, watch and/or publish URL given (paths made absolute); whether the file changed.
 
     Read-modify-write under a lock, written atomically: concurrent commands
     each keep their change.

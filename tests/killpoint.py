@@ -1,12 +1,14 @@
 """Run ``fitplug`` and SIGKILL it at a chosen SQL statement (for tests/test_crash.py).
 
-    python tests/killpoint.py before|after PATTERN N -- [fitplug arguments]
+    python tests/killpoint.py before|after|stop PATTERN N -- [fitplug arguments]
 
 Every SQLite connection fitplug opens is made with a ``Connection`` subclass
 that counts the statements containing PATTERN and, at the N-th, sends SIGKILL
 to its own process right before or right after running it. Nothing in fitplug
 knows about this; the process dies as a killed process does, with whatever it
-had not committed.
+had not committed. ``stop``: SIGSTOP instead, right before it, so that a test
+can look at the process as it is at that point (its workers, say) and then
+kill it itself.
 """
 
 from __future__ import annotations
@@ -19,7 +21,7 @@ import sys
 from typing import Any
 
 when, pattern, nth = sys.argv[1], sys.argv[2], int(sys.argv[3])
-assert when in ("before", "after") and sys.argv[4] == "--"
+assert when in ("before", "after", "stop") and sys.argv[4] == "--"
 seen = 0
 
 
@@ -31,6 +33,8 @@ def _hit(sql: str, stage: str) -> None:
         seen += 1
     if seen == nth and stage == when:
         os.kill(os.getpid(), signal.SIGKILL)
+    if seen == nth and stage == "before" and when == "stop":
+        os.kill(os.getpid(), signal.SIGSTOP)
 
 
 class KillingConnection(sqlite3.Connection):

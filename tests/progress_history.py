@@ -107,21 +107,19 @@ def synced_store(base: Path, *, until: dt.datetime = NOW) -> Path:
     Runs the real `fitplug sync` (in-process) with its own data and config
     folders under ``base``; returns the store's path.
     """
-    from click.testing import CliRunner
+    from conftest import invoke_cli
 
-    from fitplug.cli import cli
     from fitplug.programme.load import load_programme
 
     env = {"FITPLUG_DATA_DIR": str(base / "data"), "FITPLUG_CONFIG_DIR": str(base / "config"), "FITPLUG_NOW": None,
            "FITPLUG_DB": None}
     db, folder = base / "store.sqlite3", base / "activities"
     folder.mkdir(parents=True, exist_ok=True)
-    runner = CliRunner()
     for when in (FIRST_SYNC, until):
         if when is until:
             write_history(folder, load_programme(PROGRAMME_FILE), until=until)
-        result = runner.invoke(cli, ["--db", str(db), "--now", when.isoformat(), "sync", str(folder),
-                                     "-p", str(PROGRAMME_FILE)], env=env)
+        result = invoke_cli("--db", str(db), "--now", when.isoformat(), "sync", str(folder), "-p", str(PROGRAMME_FILE),
+                            env=env)
         assert result.exit_code == 0, result.output
     return db
 

@@ -129,18 +129,18 @@ def _name(value: object) -> str | None:
     return None if value is None else str(value)
 
 
-def test_corpus_agrees_with_garmin_sdk(corpus: Path) -> None:
+def test_corpus_agrees_with_garmin_sdk(corpus: Path, corpus_readings: dict[str, corpus_reads.FileReadings]) -> None:
     """Sport, start, elapsed time and distance of every session equal what Garmin's Decoder reads."""
     rows = corpus_reads.rows(corpus)
     compared = 0
     failed: set[str] = set()
     for row in rows:
-        summary = corpus_reads.read(corpus, row["relpath"]).summary
+        summary = corpus_readings[row["relpath"]].read.summary
         if summary is None:
             failed.add(row["relpath"])
             assert row["category"] == "broken", row["relpath"]
             continue
-        messages = corpus_reads.sdk(corpus, row["relpath"])
+        messages = corpus_readings[row["relpath"]].sdk
         if messages is None:
             continue  # the SDK itself cannot read it (compressed timestamps, bad CRC)
         # a session with no time at all is dropped by fitplug (documented in activities.read)

@@ -7,24 +7,22 @@ import json
 from pathlib import Path
 
 import pytest
-from click.testing import CliRunner
-from conftest import DATA
+from conftest import DATA, Invoke
 
-from fitplug.cli import cli
 from fitplug.programme import load as P
 
 
-def test_templates_lists_all(runner: CliRunner) -> None:
-    result = runner.invoke(cli, ["templates"], catch_exceptions=False)
+def test_templates_lists_all(invoke: Invoke) -> None:
+    result = invoke("templates")
     assert result.exit_code == 0
     lines = result.output.splitlines()
     assert [line.split()[0] for line in lines] == P.template_names()
     assert lines[1].endswith("(default)") and lines[1].startswith("glute-runner")
 
 
-def test_init_writes_default_and_remembers(runner: CliRunner, tmp_path: Path, fitplug_home: Path) -> None:
+def test_init_writes_default_and_remembers(invoke: Invoke, tmp_path: Path, fitplug_home: Path) -> None:
     target = tmp_path / "mine.toml"
-    result = runner.invoke(cli, ["--now", "2026-12-01T23:30:00+00:00", "init", str(target)], catch_exceptions=False)
+    result = invoke("--now", "2026-12-01T23:30:00+00:00", "init", str(target))
     assert result.exit_code == 0
     assert result.output == (f"Wrote {target} from the default template; edit it, then run:\n"
                              f"  fitplug build {target}\n"
@@ -37,74 +35,73 @@ def test_init_writes_default_and_remembers(runner: CliRunner, tmp_path: Path, fi
     assert P.load_programme(target).start == dt.date(2026, 12, 1)
     settings = json.loads((fitplug_home / "config" / "settings.json").read_text())
     assert settings["programme"] == str(target.resolve())
-    again = runner.invoke(cli, ["check"], catch_exceptions=False)  # the remembered programme
+    again = invoke("check")  # the remembered programme
     assert again.exit_code == 0 and again.output.startswith(f"{target.resolve()}: ok")
 
 
 @pytest.mark.parametrize("name", P.template_names())
-def test_init_each_template(runner: CliRunner, tmp_path: Path, name: str) -> None:
+def test_init_each_template(invoke: Invoke, tmp_path: Path, name: str) -> None:
     target = tmp_path / f"{name}.toml"
-    result = runner.invoke(cli, ["--now", "2026-12-01T12:00:00+00:00", "init", "--template", name, str(target)],
-                           catch_exceptions=False)
+    result = invoke("--now", "2026-12-01T12:00:00+00:00", "init", "--template", name, str(target))
     assert result.exit_code == 0
     loaded = P.load_programme(target)
     assert loaded.id and loaded.start == dt.date(2026, 12, 1)  # every template gets the day it was written
 
 
-def test_init_refuses_to_overwrite(runner: CliRunner, tmp_path: Path) -> None:
+def test_init_refuses_to_overwrite(invoke: Invoke, tmp_path: Path) -> None:
     target = tmp_path / "mine.toml"
     target.write_text("my own edits")
-    result = runner.invoke(cli, ["init", str(target)])
+    result = invoke("init", str(target))
     assert result.exit_code == 1
     assert result.output == f"Error: {target} exists; use --force to overwrite it\n"
     assert target.read_text() == "my own edits"
-    forced = runner.invoke(cli, ["--now", "2026-12-01T12:00:00+00:00", "init", "--force", str(target)])
+    forced = invoke("--now", "2026-12-01T12:00:00+00:00", "init", "--force", str(target))
     assert forced.exit_code == 0
     assert target.read_text() == P.template_text("glute-runner").replace("# start = 2026-11-18", "start = 2026-12-01")
 
 
-def test_init_unknown_template(runner: CliRunner, tmp_path: Path) -> None:
-    result = runner.invoke(cli, ["init", "-t", "glute", str(tmp_path / "x.toml")])
+def test_init_unknown_template(invoke: Invoke, tmp_path: Path) -> None:
+    result = invoke("init", "-t", "glute", str(tmp_path / "x.toml"))
     assert result.exit_code == 1
     assert result.output == ("Error: no template 'glute'; templates: band-strength, glute-runner, "
                              "post-run, stretches\n")
     assert not (tmp_path / "x.toml").exists()
 
 
-def test_check_summarises(runner: CliRunner, tmp_path: Path) -> None:
+def test_check_summarises(invoke: Invoke, tmp_path: Path) -> None:
     path = tmp_path / "p.toml"
     path.write_text(P.template_text("glute-runner"))
-    result = runner.invoke(cli, ["check", str(path)], catch_exceptions=False)
+    result = invoke("check", str(path))
     assert result.exit_code == 0
     assert "Glute Strength & Mobility: Tue, Fri at 07:00, about 35 min, 6 exercises, 20 watch steps" in result.output
     assert "Post-run 2 Stretch: Pigeon Pose + Standing Figure-Four" in result.output
 
 
 @pytest.mark.parametrize("path", sorted((DATA / "programmes" / "invalid").glob("*.toml")), ids=lambda p: p.stem)
-def test_check_invalid_exit_1_with_every_problem(runner: CliRunner, path: Path) -> None:
+def test_check_invalid_exit_1_with_every_problem(invoke: Invoke, path: Path) -> None:
     expected = path.with_suffix(".expected").read_text(encoding="utf-8").rstrip("\n")
-    result = runner.invoke(cli, ["check", str(path)])
+    result = invoke("check", str(path))
     assert result.exit_code == 1
     assert result.output == "Error: " + expected.replace("{file}", str(path)) + "\n"
 
 
-def test_check_without_programme(runner: CliRunner) -> None:
-    result = runner.invoke(cli, ["check"])
+def test_check_without_programme(invoke: Invoke) -> None:
+    result = invoke("check")
     assert result.exit_code == 1
     assert result.output == "Error: no programme given and none remembered; name one, or run `fitplug init`\n"
 
 
-def test_exercises(runner: CliRunner) -> None:
-    result = runner.invoke(cli, ["exercises", "warm_up"], catch_exceptions=False)
+def test_exercises(invoke: Invoke) -> None:
+    result = invoke("exercises", "warm_up")
     assert "warm_up/stretch_pigeon_pose\n" in result.output
-    bad = runner.invoke(cli, ["exercises", "warmup"])
+    bad = invoke("exercises", "warmup")
     assert bad.exit_code == 1
     assert bad.output == "Error: unknown Garmin exercise category 'warmup'; did you mean 'warm_up'?\n"
 
 
 @pytest.mark.parametrize("flag", ["-h", "--help"])
-def test_help(runner: CliRunner, flag: str) -> None:
-    result = runner.invoke(cli, [flag])
+def test_help(invoke: Invoke, flag: str) -> None:
+    result = invoke(flag)
     assert result.exit_code == 0, result.output
     assert result.output.startswith("Usage: cli [OPTIONS] COMMAND [ARGS]...\n")
     assert "\nCommands:\n" in result.output

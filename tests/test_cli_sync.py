@@ -8,27 +8,16 @@ from pathlib import Path
 
 import make_activities as m
 import pytest
-from click.testing import CliRunner
-from conftest import ROOT
+from click.testing import Result
+from conftest import ROOT, Invoke, at, invoke_cli, programme_file
 
-from fitplug.cli import cli
-
-UTC = dt.UTC
 PROGRAMME = str(ROOT / "templates" / "glute-runner.toml")
-
-
-def at(day: int, hour: int, minute: int = 0) -> dt.datetime:
-    return dt.datetime(2026, 11, day, hour, minute, tzinfo=UTC)
 
 
 @pytest.fixture
 def started(tmp_path: Path) -> str:
     """The template with ``start = 2026-11-16``: the runner started on the Monday of the fixtures' week."""
-    text = Path(PROGRAMME).read_text(encoding="utf-8")
-    text = text.replace('timezone = "Europe/London"', 'timezone = "Europe/London"\nstart = 2026-11-16', 1)
-    path = tmp_path / "started.toml"
-    path.write_text(text, encoding="utf-8")
-    return str(path)
+    return str(programme_file(tmp_path, start=dt.date(2026, 11, 16), name="started.toml"))
 
 
 @pytest.fixture
@@ -41,8 +30,9 @@ def src(tmp_path: Path) -> Path:
     return folder
 
 
-def invoke(runner: CliRunner, tmp_path: Path, *args: str, now: str = "2026-11-22T09:30:00Z"):  # type: ignore[no-untyped-def]
-    return runner.invoke(cli, ["--db", str(tmp_path / "db.sqlite3"), "--now", now, *args], catch_exceptions=False)
+def fitplug(tmp_path: Path, *args: str, now: str = "2026-11-22T09:30:00Z") -> Result:
+    """``fitplug --db TMP/db.sqlite3 --now NOW ARGS...``"""
+    return invoke_cli("--db", tmp_path / "db.sqlite3", "--now", now, *args)
 
 
 COMING = (
@@ -52,8 +42,8 @@ COMING = (
 )
 
 
-def test_sync_summary(runner: CliRunner, tmp_path: Path, src: Path, started: str) -> None:
-    result = invoke(runner, tmp_path, "sync", str(src), "--programme", started)
+def test_sync_summary(tmp_path: Path, src: Path, started: str) -> None:
+    result = fitplug(tmp_path, "sync", str(src), "--programme", started)
     assert result.exit_code == 0
     assert result.output == (
         "Read 2 new activities: 1 run, 1 strength.\n"
@@ -69,7 +59,7 @@ def test_sync_summary(runner: CliRunner, tmp_path: Path, src: Path, started: str
         "This week (from Mon 16 Nov): strength 1 of 2 days (1 missed: Tue 17), stretching 1 day (target 2–3).\n"
     )
     # the second time, nothing to name: sources and programme are remembered (and nothing new to say so)
-    again = invoke(runner, tmp_path, "sync", now="2026-11-22T09:45:00Z")
+    again = fitplug(tmp_path, "sync", now="2026-11-22T09:45:00Z")
     assert again.exit_code == 0
     assert "Remembered" not in again.output
     assert again.output.splitlines()[0] == "No new activities (2 unchanged, 1 known bad)."
@@ -77,34 +67,34 @@ def test_sync_summary(runner: CliRunner, tmp_path: Path, src: Path, started: str
     assert "Since the last sync" not in again.output  # the missed Tuesday was said once
 
 
-def test_first_sync_without_a_start_misses_nothing_before_it(runner: CliRunner, tmp_path: Path, src: Path) -> None:
+def test_first_sync_without_a_start_misses_nothing_before_it(tmp_path: Path, src: Path) -> None:
     """No `start`: tracking starts the day fitplug first saw the programme (a writing command), here Sunday."""
-    status = invoke(runner, tmp_path, "status", "--programme", PROGRAMME, "--json")  # a query: remembers nothing
+    status = fitplug(tmp_path, "status", "--programme", PROGRAMME, "--json")  # a query: remembers nothing
     assert json.loads(status.output)["tracking_start"] == "2026-11-22"
-    result = invoke(runner, tmp_path, "sync", str(src), "--programme", PROGRAMME)
+    result = fitplug(tmp_path, "sync", str(src), "--programme", PROGRAMME)
     assert result.output.endswith(
         "This week (from Mon 16 Nov): strength 1 of 0 days (planned from Sun 22 Nov, when tracking started), "
         "stretching 1 day (target 2–3).\n"
     )
     assert "missed" not in result.output.replace("(planned", "")
     # days later, the start has not moved: Tuesday 24 is missed, the Tuesday before the start never is
-    later = json.loads(invoke(runner, tmp_path, "status", "--json", now="2026-12-02T09:00:00Z").output)
+    later = json.loads(fitplug(tmp_path, "status", "--json", now="2026-12-02T09:00:00Z").output)
     assert later["tracking_start"] == "2026-11-22"
     assert [i["key"] for i in later["items"] if i["kind"] == "strength_missed"] == [
         "strength-missed-2026-11-24", "strength-missed-2026-11-27", "strength-missed-2026-12-01"]
     # history before the start is still listed
-    listed = json.loads(invoke(runner, tmp_path, "activities", "--json").output)
+    listed = json.loads(fitplug(tmp_path, "activities", "--json").output)
     assert listed["sessions"][0]["start_utc"] == "2026-11-20T07:00:00Z"
 
 
-def test_sync_strict_exits_1(runner: CliRunner, tmp_path: Path, src: Path) -> None:
-    result = invoke(runner, tmp_path, "sync", str(src), "--programme", PROGRAMME, "--strict")
+def test_sync_strict_exits_1(tmp_path: Path, src: Path) -> None:
+    result = fitplug(tmp_path, "sync", str(src), "--programme", PROGRAMME, "--strict")
     assert result.exit_code == 1
     assert result.output.endswith("Error: 1 file could not be read (--strict)\n")
 
 
-def test_sync_json(runner: CliRunner, tmp_path: Path, src: Path, started: str) -> None:
-    result = invoke(runner, tmp_path, "sync", str(src), "--programme", started, "--json")
+def test_sync_json(tmp_path: Path, src: Path, started: str) -> None:
+    result = fitplug(tmp_path, "sync", str(src), "--programme", started, "--json")
     assert result.exit_code == 0
     data = json.loads(result.output)
     assert data["schema"] == "fitplug.sync/2" and data["tracking_start"] == "2026-11-16"
@@ -118,50 +108,50 @@ def test_sync_json(runner: CliRunner, tmp_path: Path, src: Path, started: str) -
     assert {i["kind"] for i in data["items"]} == {"stretch_due", "strength_missed"}
 
 
-def test_sync_without_sources(runner: CliRunner, tmp_path: Path) -> None:
-    result = runner.invoke(cli, ["--db", str(tmp_path / "db.sqlite3"), "sync"])
+def test_sync_without_sources(invoke: Invoke, tmp_path: Path) -> None:
+    result = invoke("--db", str(tmp_path / "db.sqlite3"), "sync")
     assert result.exit_code == 1
     assert result.output == (
         "Error: no sources: name a folder, a watch, a FIT file or an export zip (fitplug sync PATH)\n"
     )
 
 
-def test_sync_without_programme(runner: CliRunner, tmp_path: Path, src: Path) -> None:
-    result = invoke(runner, tmp_path, "sync", str(src))
+def test_sync_without_programme(tmp_path: Path, src: Path) -> None:
+    result = fitplug(tmp_path, "sync", str(src))
     assert result.exit_code == 0
     assert result.output.splitlines()[-1] == (
         "No programme: name one with --programme (or run `fitplug init`) to learn what is due."
     )
 
 
-def test_status_then_done(runner: CliRunner, tmp_path: Path, src: Path, started: str) -> None:
-    invoke(runner, tmp_path, "sync", str(src), "--programme", started)
-    status = invoke(runner, tmp_path, "status", now="2026-11-22T09:40:00Z")  # the sync said Tuesday was missed
+def test_status_then_done(invoke: Invoke, tmp_path: Path, src: Path, started: str) -> None:
+    fitplug(tmp_path, "sync", str(src), "--programme", started)
+    status = fitplug(tmp_path, "status", now="2026-11-22T09:40:00Z")  # the sync said Tuesday was missed
     assert status.output == (
         "Post-run set due now, until Mon 23 Nov 23:59: Post-run 1 Stretch (Pigeon Pose + Lying Figure-Four), "
         "after your 10.2 km run, 07:14–08:02\n"
         + COMING +
         "This week (from Mon 16 Nov): strength 1 of 2 days (1 missed: Tue 17), stretching 1 day (target 2–3).\n"
     )
-    early = invoke(runner, tmp_path, "done", "--at", "2026-11-22T06:50:00Z")
+    early = fitplug(tmp_path, "done", "--at", "2026-11-22T06:50:00Z")
     assert early.exit_code == 1
     assert early.output == (
         "Error: Sun 22 Nov 06:50 is before your 10.2 km run, 07:14–08:02: its post-run set counts from the end "
         "of the run; give a time after 08:02 (or leave --at out for now)\n"
     )
-    done = invoke(runner, tmp_path, "done", "--at", "2026-11-22T09:00:00Z")
+    done = fitplug(tmp_path, "done", "--at", "2026-11-22T09:00:00Z")
     assert done.exit_code == 0
     assert done.output == (
         "Marked done: Post-run 1 Stretch (Pigeon Pose + Lying Figure-Four), after your 10.2 km run, 07:14–08:02.\n"
     )
-    status = invoke(runner, tmp_path, "status", "--json")
+    status = fitplug(tmp_path, "status", "--json")
     data = json.loads(status.output)
     assert data["schema"] == "fitplug.status/2" and data["due"] == []
     assert data["runs"][0]["state"] == "done" and data["runs"][0]["done_by"] == "fitplug done"
     assert data["week"]["stretch_days"] == 2
     item = next(i for i in data["items"] if i["key"] == "stretch-20261122T071400Z")
     assert (item["kind"], item["sequence"]) == ("stretch_done", 1)
-    again = runner.invoke(cli, ["--db", str(tmp_path / "db.sqlite3"), "--now", "2026-11-22T09:30:00Z", "done"])
+    again = invoke("--db", str(tmp_path / "db.sqlite3"), "--now", "2026-11-22T09:30:00Z", "done")
     assert again.exit_code == 1
     assert again.output == (
         "Error: the post-run set after your 10.2 km run, 07:14–08:02 was already done at Sun 09:00 "
@@ -169,17 +159,17 @@ def test_status_then_done(runner: CliRunner, tmp_path: Path, src: Path, started:
     )
 
 
-def test_done_in_the_future_is_bad_usage(runner: CliRunner, tmp_path: Path) -> None:
-    result = runner.invoke(cli, ["--now", "2026-11-22T09:30:00Z", "done", "--at", "2026-11-23T09:00:00Z"])
+def test_done_in_the_future_is_bad_usage(invoke: Invoke, tmp_path: Path) -> None:
+    result = invoke("--now", "2026-11-22T09:30:00Z", "done", "--at", "2026-11-23T09:00:00Z")
     assert result.exit_code == 2
     assert result.output == (
         "Usage: cli done [OPTIONS] [PROGRAMME]\nTry 'cli done --help' for help.\n\nError: Invalid value for --at: is in the future\n"
     )
 
 
-def test_activities(runner: CliRunner, tmp_path: Path, src: Path) -> None:
-    invoke(runner, tmp_path, "sync", str(src))
-    result = invoke(runner, tmp_path, "activities")
+def test_activities(tmp_path: Path, src: Path) -> None:
+    fitplug(tmp_path, "sync", str(src))
+    result = fitplug(tmp_path, "activities")
     assert result.exit_code == 0
     assert result.output == (
         "start (local)      kind      sport                          elapsed     timer   distance   HR  file\n"
@@ -190,7 +180,7 @@ def test_activities(runner: CliRunner, tmp_path: Path, src: Path) -> None:
         f"2026-11-22 07:14   run       running/generic                0:48:00   0:48:00   10.20 km  150  "
         f"{src / 'run.fit'}\n"
     )
-    data = json.loads(invoke(runner, tmp_path, "activities", "--json").output)
+    data = json.loads(fitplug(tmp_path, "activities", "--json").output)
     assert data["schema"] == "fitplug.activities/1"
     assert [(r["kind"], r["sport"], r["start_utc"], r["distance_m"]) for r in data["sessions"]] == [
         ("strength", "training", "2026-11-20T07:00:00Z", None), ("run", "running", "2026-11-22T07:14:00Z", 10200.0)
@@ -198,12 +188,12 @@ def test_activities(runner: CliRunner, tmp_path: Path, src: Path) -> None:
     assert len(data["sessions"][0]["sets"]) == 4
 
 
-def test_activities_empty_store(runner: CliRunner, tmp_path: Path) -> None:
-    result = invoke(runner, tmp_path, "activities")
+def test_activities_empty_store(tmp_path: Path) -> None:
+    result = fitplug(tmp_path, "activities")
     assert result.output == "The store holds no activities yet; run `fitplug sync`.\n"
 
 
-def test_store_from_newer_fitplug(runner: CliRunner, tmp_path: Path) -> None:
+def test_store_from_newer_fitplug(invoke: Invoke, tmp_path: Path) -> None:
     import sqlite3
 
     from fitplug.activities.store.migrations import SCHEMA_VERSION
@@ -212,20 +202,20 @@ def test_store_from_newer_fitplug(runner: CliRunner, tmp_path: Path) -> None:
     with sqlite3.connect(db) as c:
         c.execute("PRAGMA user_version = 99")
         c.execute("PRAGMA application_id = 1718187120")
-    result = runner.invoke(cli, ["--db", str(db), "activities"])
+    result = invoke("--db", str(db), "activities")
     assert result.exit_code == 1
     assert result.output == (
         f"Error: {db}: written by a newer fitplug (schema 99; this one knows {SCHEMA_VERSION}); upgrade fitplug or use another --db\n"
     )
 
 
-def test_status_and_help_import_no_heavy_module(runner: CliRunner, tmp_path: Path, src: Path) -> None:
+def test_status_and_help_import_no_heavy_module(tmp_path: Path, src: Path) -> None:
     """`fitplug status` and `--help` start fast: no FIT decoder, SDK profile or calendar library."""
     import os
     import subprocess
     import sys
 
-    assert invoke(runner, tmp_path, "sync", str(src), "--programme", PROGRAMME).exit_code == 0
+    assert fitplug(tmp_path, "sync", str(src), "--programme", PROGRAMME).exit_code == 0
     heavy = {"fitdecode", "garmin_fit_sdk", "icalendar", "platformdirs", "fitplug.activities.read.scan"}
     db = str(tmp_path / "db.sqlite3")
     for args in (["--help"], ["--db", db, "--now", "2026-11-22T09:30:00Z", "status", "--programme", PROGRAMME]):
@@ -240,15 +230,15 @@ def test_status_and_help_import_no_heavy_module(runner: CliRunner, tmp_path: Pat
         assert done.stderr.strip().splitlines()[-1] == "[]", (args, done.stderr)
 
 
-def test_db_and_now_work_after_the_command_name_too(runner: CliRunner, tmp_path: Path, src: Path) -> None:
+def test_db_and_now_work_after_the_command_name_too(invoke: Invoke, tmp_path: Path, src: Path) -> None:
     """`fitplug sync --db x` as people type it: the same store and clock as `fitplug --db x sync`."""
     db = tmp_path / "after.sqlite3"
     now = "2026-11-22T09:30:00+00:00"
-    synced = runner.invoke(cli, ["sync", str(src), "-p", PROGRAMME, "--db", str(db), "--now", now, "--json"])
+    synced = invoke("sync", str(src), "-p", PROGRAMME, "--db", str(db), "--now", now, "--json")
     assert synced.exit_code == 0, synced.output
     assert db.is_file() and json.loads(synced.output)["now"] == "2026-11-22T09:30:00Z"
-    before = runner.invoke(cli, ["--db", str(db), "--now", now, "status", "-p", PROGRAMME, "--json"])
-    after = runner.invoke(cli, ["status", "-p", PROGRAMME, "--json", "--now", now, "--db", str(db)])
+    before = invoke("--db", str(db), "--now", now, "status", "-p", PROGRAMME, "--json")
+    after = invoke("status", "-p", PROGRAMME, "--json", "--now", now, "--db", str(db))
     assert before.exit_code == after.exit_code == 0
     assert json.loads(after.output) == json.loads(before.output)
     assert json.loads(after.output)["due"]  # the store after the sync, not an empty one

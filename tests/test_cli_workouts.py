@@ -6,10 +6,8 @@ import json
 from pathlib import Path
 
 import pytest
-from click.testing import CliRunner
+from conftest import Invoke, invoke_cli
 from test_fit_workout import EXAMPLES, shared_dir
-
-from fitplug.cli import cli
 
 NOW = ["--now", "2026-11-22T09:30:00+00:00"]
 GLUTE = str(EXAMPLES[0])
@@ -17,8 +15,8 @@ FILES = ["glute-strength.fit", "post-run-stretch-1.fit", "post-run-stretch-2.fit
          "post-run-stretch-3.fit", "schedule.fit"]
 
 
-def build_into(runner: CliRunner, out: Path, *extra: str) -> None:
-    result = runner.invoke(cli, [*NOW, "build", GLUTE, "-o", str(out), *extra], catch_exceptions=False)
+def build_into(out: Path, *extra: str) -> None:
+    result = invoke_cli(*NOW, "build", GLUTE, "-o", str(out), *extra)
     assert result.exit_code == 0, result.output
 
 
@@ -30,9 +28,9 @@ def make_watch(root: Path) -> Path:
 # --- build ----------------------------------------------------------------------------
 
 
-def test_build(runner: CliRunner, tmp_path: Path) -> None:
+def test_build(invoke: Invoke, tmp_path: Path) -> None:
     out = tmp_path / "out"
-    result = runner.invoke(cli, [*NOW, "build", GLUTE, "-o", str(out)], catch_exceptions=False)
+    result = invoke(*NOW, "build", GLUTE, "-o", str(out))
     assert result.exit_code == 0
     assert result.output == (f"Wrote 6 files to {out}:\n" + "".join(f"  {name}\n" for name in FILES)
                              + "  glute-runner.ics\n"
@@ -43,25 +41,25 @@ def test_build(runner: CliRunner, tmp_path: Path) -> None:
     assert "glute-strength.fit" in feed.replace("\r\n ", "")
 
 
-def test_build_twice_same_feed(runner: CliRunner, tmp_path: Path) -> None:
-    build_into(runner, tmp_path / "a")
-    build_into(runner, tmp_path / "b")
+def test_build_twice_same_feed(tmp_path: Path) -> None:
+    build_into(tmp_path / "a")
+    build_into(tmp_path / "b")
     assert (tmp_path / "a" / "glute-runner.ics").read_bytes() == (tmp_path / "b" / "glute-runner.ics").read_bytes()
 
 
-def test_build_twice_same_bytes(runner: CliRunner, tmp_path: Path) -> None:
-    build_into(runner, tmp_path / "a")
-    build_into(runner, tmp_path / "b")
+def test_build_twice_same_bytes(tmp_path: Path) -> None:
+    build_into(tmp_path / "a")
+    build_into(tmp_path / "b")
     for name in FILES:
         assert (tmp_path / "a" / name).read_bytes() == (tmp_path / "b" / name).read_bytes()
 
 
-def test_build_created_and_source_date_epoch(runner: CliRunner, tmp_path: Path,
+def test_build_created_and_source_date_epoch(tmp_path: Path,
                                              monkeypatch: pytest.MonkeyPatch) -> None:
-    build_into(runner, tmp_path / "a", "--created", "2026-01-01")
+    build_into(tmp_path / "a", "--created", "2026-01-01")
     monkeypatch.setenv("SOURCE_DATE_EPOCH", "1767225600")  # 2026-01-01T00:00:00Z
-    build_into(runner, tmp_path / "b")
-    build_into(runner, tmp_path / "c", "--created", "2026-01-01T00:00:00+00:00")
+    build_into(tmp_path / "b")
+    build_into(tmp_path / "c", "--created", "2026-01-01T00:00:00+00:00")
     for name in FILES:
         a = (tmp_path / "a" / name).read_bytes()
         assert a == (tmp_path / "b" / name).read_bytes() == (tmp_path / "c" / name).read_bytes()
@@ -74,30 +72,30 @@ def test_build_created_and_source_date_epoch(runner: CliRunner, tmp_path: Path,
         ("1990-01-01", "'1990-01-01' is outside the FIT time range (1998-07-01 to 2125)"),
     ],
 )
-def test_build_bad_created(runner: CliRunner, tmp_path: Path, value: str, message: str) -> None:
-    result = runner.invoke(cli, ["build", GLUTE, "-o", str(tmp_path), "--created", value])
+def test_build_bad_created(invoke: Invoke, tmp_path: Path, value: str, message: str) -> None:
+    result = invoke("build", GLUTE, "-o", str(tmp_path), "--created", value)
     assert result.exit_code == 2
     assert result.output.endswith(
         f"Error: Invalid value for '--created' (env var: 'SOURCE_DATE_EPOCH'): {message}\n")
 
 
-def test_build_remembered_programme(runner: CliRunner, tmp_path: Path) -> None:
-    build_into(runner, tmp_path / "a")
-    result = runner.invoke(cli, [*NOW, "build", "-o", str(tmp_path / "b")], catch_exceptions=False)
+def test_build_remembered_programme(invoke: Invoke, tmp_path: Path) -> None:
+    build_into(tmp_path / "a")
+    result = invoke(*NOW, "build", "-o", str(tmp_path / "b"))
     assert result.exit_code == 0
     assert sorted(p.name for p in (tmp_path / "b").iterdir()) == sorted([*FILES, "glute-runner.ics"])
 
 
-def test_build_without_programme(runner: CliRunner, tmp_path: Path) -> None:
-    result = runner.invoke(cli, ["build", "-o", str(tmp_path)])
+def test_build_without_programme(invoke: Invoke, tmp_path: Path) -> None:
+    result = invoke("build", "-o", str(tmp_path))
     assert result.exit_code == 1
     assert result.output == "Error: no programme given and none remembered; name one, or run `fitplug init`\n"
 
 
-def test_build_invalid_programme_writes_nothing(runner: CliRunner, tmp_path: Path) -> None:
+def test_build_invalid_programme_writes_nothing(invoke: Invoke, tmp_path: Path) -> None:
     bad = tmp_path / "bad.toml"
     bad.write_text('[programme]\nid = "x"\nname = "X"\ntimezone = "Europe/Lodnon"\n')
-    result = runner.invoke(cli, ["build", str(bad), "-o", str(tmp_path / "out")])
+    result = invoke("build", str(bad), "-o", str(tmp_path / "out"))
     assert result.exit_code == 1
     assert result.output.startswith(f"Error: {bad}:4: programme.timezone: unknown time zone 'Europe/Lodnon'")
     assert not (tmp_path / "out").exists()
@@ -128,20 +126,20 @@ Glute Strength & Mobility · training/strength_training · 20 steps · 6 exercis
 """
 
 
-def test_show_table(runner: CliRunner, tmp_path: Path) -> None:
-    build_into(runner, tmp_path)
-    result = runner.invoke(cli, ["show", str(tmp_path / "post-run-stretch-1.fit")], catch_exceptions=False)
+def test_show_table(invoke: Invoke, tmp_path: Path) -> None:
+    build_into(tmp_path)
+    result = invoke("show", str(tmp_path / "post-run-stretch-1.fit"))
     assert result.exit_code == 0
     assert result.output == POST_RUN_1
-    strength = runner.invoke(cli, ["show", str(tmp_path / "glute-strength.fit")], catch_exceptions=False)
+    strength = invoke("show", str(tmp_path / "glute-strength.fit"))
     assert strength.output.startswith(GLUTE_STRENGTH_HEAD)
     assert len(strength.output.splitlines()) == 2 + 1 + 12  # bridge, repeat + 2 sides, 4 stretches × 2
 
 
-def test_show_json(runner: CliRunner, tmp_path: Path) -> None:
-    build_into(runner, tmp_path)
+def test_show_json(invoke: Invoke, tmp_path: Path) -> None:
+    build_into(tmp_path)
     path = tmp_path / "glute-strength.fit"
-    result = runner.invoke(cli, ["show", "--json", str(path)], catch_exceptions=False)
+    result = invoke("show", "--json", str(path))
     assert result.exit_code == 0
     doc = json.loads(result.output)
     assert doc["schema"] == "fitplug.show/1" and doc["file"] == str(path)
@@ -153,12 +151,11 @@ def test_show_json(runner: CliRunner, tmp_path: Path) -> None:
     assert doc["steps"][3]["reps"] == 15 and doc["steps"][3]["notes"].startswith("Left\n12-15 reps, tempo 1-2-3")
 
 
-def test_show_connect_reference(runner: CliRunner) -> None:
+def test_show_connect_reference(invoke: Invoke) -> None:
     shared = shared_dir()
     if shared is None:
         pytest.skip("../shared/fit-reference is not beside the checkout")
-    result = runner.invoke(cli, ["show", str(shared / "fit-reference" / "connect-strength-workout.fit")],
-                           catch_exceptions=False)
+    result = invoke("show", str(shared / "fit-reference" / "connect-strength-workout.fit"))
     assert result.exit_code == 0
     lines = result.output.splitlines()
     assert lines[0] == "FullBody - Beginner - B · training/strength_training · 43 steps · 9 exercises"
@@ -166,20 +163,20 @@ def test_show_connect_reference(runner: CliRunner) -> None:
     assert "6 × 10 reps @ 10 kg" in result.output and "4 × 10 reps" in result.output
 
 
-def test_show_not_a_workout(runner: CliRunner, tmp_path: Path) -> None:
-    build_into(runner, tmp_path)
-    result = runner.invoke(cli, ["show", str(tmp_path / "schedule.fit")])
+def test_show_not_a_workout(invoke: Invoke, tmp_path: Path) -> None:
+    build_into(tmp_path)
+    result = invoke("show", str(tmp_path / "schedule.fit"))
     assert result.exit_code == 1
     assert result.output == f"Error: {tmp_path / 'schedule.fit'}: a FIT schedules file, not a workout\n"
     text = tmp_path / "notes.fit"
     text.write_text("not FIT")
-    result = runner.invoke(cli, ["show", str(text)])
+    result = invoke("show", str(text))
     assert result.exit_code == 1
     assert result.output.startswith(f"Error: {text}: not a FIT file (")
 
 
-def test_show_missing_file(runner: CliRunner, tmp_path: Path) -> None:
-    result = runner.invoke(cli, ["show", str(tmp_path / "nope.fit")])
+def test_show_missing_file(invoke: Invoke, tmp_path: Path) -> None:
+    result = invoke("show", str(tmp_path / "nope.fit"))
     assert result.exit_code == 2
     assert "File '" in result.output and "does not exist" in result.output
 
@@ -187,9 +184,9 @@ def test_show_missing_file(runner: CliRunner, tmp_path: Path) -> None:
 # --- install ----------------------------------------------------------------------------
 
 
-def install(runner: CliRunner, watch: Path, *extra: str, programme: str | None = GLUTE) -> tuple[int, str]:
+def install(watch: Path, *extra: str, programme: str | None = GLUTE) -> tuple[int, str]:
     args = [*NOW, "install", *([programme] if programme else []), "--device", str(watch), *extra]
-    result = runner.invoke(cli, args)
+    result = invoke_cli(*args)
     return result.exit_code, result.output
 
 
@@ -199,43 +196,43 @@ def listing(status: str, width: int | None = None, reason: str = "") -> str:
     return "".join(f"  {status:<{width}}  {name}{why}\n" for name in FILES)
 
 
-def test_install_dry_run_then_copy_then_again(runner: CliRunner, tmp_path: Path) -> None:
+def test_install_dry_run_then_copy_then_again(tmp_path: Path) -> None:
     watch = make_watch(tmp_path / "FR265")
     newfiles = watch / "GARMIN" / "NewFiles"
-    code, output = install(runner, watch, "--dry-run")
+    code, output = install(watch, "--dry-run")
     assert code == 0
     assert output == (f"FR265: {newfiles}\n" + listing("would copy")
                       + "Dry run: 5 files would be copied; nothing was written.\n")
     assert list(newfiles.iterdir()) == []
 
-    code, output = install(runner, watch)
+    code, output = install(watch)
     assert code == 0
     assert output == (f"FR265: {newfiles}\n" + listing("copied")
                       + "Copied 5 files. Eject the watch; it imports them when it is unplugged.\n")
-    build_into(runner, tmp_path / "out")
+    build_into(tmp_path / "out")
     for name in FILES:  # the same bytes as `fitplug build`
         assert (newfiles / name).read_bytes() == (tmp_path / "out" / name).read_bytes()
 
-    code, output = install(runner, watch, programme=None)  # the remembered programme
+    code, output = install(watch, programme=None)  # the remembered programme
     assert code == 0
     assert output == f"FR265: {newfiles}\n" + listing("already there") + "Nothing to copy.\n"
 
 
-def test_install_after_the_watch_imported(runner: CliRunner, tmp_path: Path) -> None:
+def test_install_after_the_watch_imported(tmp_path: Path) -> None:
     watch = make_watch(tmp_path / "w")
-    install(runner, watch)
+    install(watch)
     imported = watch / "GARMIN" / "Workouts"
     (watch / "GARMIN" / "NewFiles").rename(imported)  # the watch moves them on import
-    code, output = install(runner, watch)
+    code, output = install(watch)
     assert code == 0 and output.endswith(listing("already there", reason="imported by the watch")
                                          + "Nothing to copy.\n")
 
 
-def test_install_conflict(runner: CliRunner, tmp_path: Path) -> None:
+def test_install_conflict(tmp_path: Path) -> None:
     watch = make_watch(tmp_path / "w")
     newfiles = watch / "GARMIN" / "NewFiles"
     (newfiles / "glute-strength.fit").write_bytes(b"someone else's")
-    code, output = install(runner, watch)
+    code, output = install(watch)
     assert code == 1
     assert output.startswith(f"w: {newfiles}\n  conflict   glute-strength.fit  (a file fitplug did not write)\n"
                              "  copied     post-run-stretch-1.fit\n")
@@ -249,22 +246,22 @@ def test_install_conflict(runner: CliRunner, tmp_path: Path) -> None:
     assert (newfiles / "glute-strength.fit").read_bytes() == b"someone else's"
 
 
-def test_install_refuses_a_folder_that_is_not_a_watch(runner: CliRunner, tmp_path: Path) -> None:
+def test_install_refuses_a_folder_that_is_not_a_watch(tmp_path: Path) -> None:
     (tmp_path / "usb" / "DCIM").mkdir(parents=True)
-    code, output = install(runner, tmp_path / "usb")
+    code, output = install(tmp_path / "usb")
     assert code == 1
     assert output == (f"Error: {tmp_path / 'usb'}: not a Garmin device "
                       "(no GARMIN folder at its root or in one of its storages)\n")
     assert not (tmp_path / "usb" / "GARMIN").exists()
 
 
-def test_json_keys_are_documented(runner: CliRunner, tmp_path: Path) -> None:
+def test_json_keys_are_documented(invoke: Invoke, tmp_path: Path) -> None:
     from conftest import ROOT
 
     doc = (ROOT / "docs" / "json.md").read_text(encoding="utf-8")
     assert "`fitplug.show/1`" in doc
-    build_into(runner, tmp_path)
-    shown = json.loads(runner.invoke(cli, ["show", "--json", str(tmp_path / "glute-strength.fit")]).output)
+    build_into(tmp_path)
+    shown = json.loads(invoke("show", "--json", str(tmp_path / "glute-strength.fit")).output)
     keys = set(shown) | set(shown["file_id"]) | set(shown["workout"]) | set(shown["exercises"][0])
     for step in shown["steps"]:
         keys |= set(step)
@@ -272,7 +269,7 @@ def test_json_keys_are_documented(runner: CliRunner, tmp_path: Path) -> None:
         assert f"`{key}`" in doc, f"{key} is not in docs/json.md"
 
 
-def test_a_rebuild_raises_sequence_only_for_the_sessions_that_changed(runner: CliRunner, tmp_path: Path) -> None:
+def test_a_rebuild_raises_sequence_only_for_the_sessions_that_changed(invoke: Invoke, tmp_path: Path) -> None:
     """`build` derives SEQUENCE from the feed it replaces: the same programme keeps the same bytes;
     an edited session's events go up by one, the others stay."""
     from icalendar import Calendar
@@ -280,14 +277,14 @@ def test_a_rebuild_raises_sequence_only_for_the_sessions_that_changed(runner: Cl
     out = tmp_path / "out"
     programme = tmp_path / "p.toml"
     programme.write_text(Path(GLUTE).read_text(encoding="utf-8"), encoding="utf-8")
-    assert runner.invoke(cli, [*NOW, "build", str(programme), "-o", str(out)]).exit_code == 0
+    assert invoke(*NOW, "build", str(programme), "-o", str(out)).exit_code == 0
     first = (out / "glute-runner.ics").read_bytes()
-    assert runner.invoke(cli, [*NOW, "build", str(programme), "-o", str(out)]).exit_code == 0
+    assert invoke(*NOW, "build", str(programme), "-o", str(out)).exit_code == 0
     assert (out / "glute-runner.ics").read_bytes() == first
     text = programme.read_text(encoding="utf-8")
     assert 'time = "07:00"' in text
     programme.write_text(text.replace('time = "07:00"', 'time = "07:30"', 1), encoding="utf-8")
-    assert runner.invoke(cli, [*NOW, "build", str(programme), "-o", str(out)]).exit_code == 0
+    assert invoke(*NOW, "build", str(programme), "-o", str(out)).exit_code == 0
 
     def sequences(body: bytes) -> dict[str, int]:
         return {str(e["UID"]): int(e.get("SEQUENCE", 0)) for e in Calendar.from_ical(body).walk("VEVENT")}

@@ -20,7 +20,7 @@ from pathlib import Path
 import crashkit as ck
 import make_activities as m
 import pytest
-from conftest import ROOT
+from conftest import ROOT, programme_file
 
 from fitplug.activities.read.pool import BATCH_FILES
 
@@ -32,11 +32,7 @@ PROGRAMME = str(ROOT / "templates" / "glute-runner.toml")  # replaced by a start
 def _started_programme(tmp_path_factory: pytest.TempPathFactory) -> None:
     """The template with ``start = 2026-01-01``: the whole synthetic year is tracked, so there are due items."""
     global PROGRAMME
-    text = (ROOT / "templates" / "glute-runner.toml").read_text(encoding="utf-8")
-    path = tmp_path_factory.mktemp("programme") / "glute-runner.toml"
-    path.write_text(text.replace('timezone = "Europe/London"', 'timezone = "Europe/London"\nstart = 2026-01-01', 1),
-                    encoding="utf-8")
-    PROGRAMME = str(path)
+    PROGRAMME = str(programme_file(tmp_path_factory.mktemp("programme"), start=dt.date(2026, 1, 1)))
 #: plain FIT files in the source folder (every 50th truncated), beside one export zip
 N_FILES = 400
 

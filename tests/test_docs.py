@@ -6,8 +6,7 @@ import re
 
 import click
 import pytest
-from click.testing import CliRunner
-from conftest import ROOT
+from conftest import ROOT, Invoke
 
 from fitplug.cli import cli
 
@@ -22,8 +21,8 @@ def test_command_in_readme(name: str) -> None:
 
 @pytest.mark.parametrize("name", COMMANDS)
 @pytest.mark.parametrize("flag", ["-h", "--help"])
-def test_command_help(runner: CliRunner, name: str, flag: str) -> None:
-    result = runner.invoke(cli, [name, flag], catch_exceptions=False)
+def test_command_help(invoke: Invoke, name: str, flag: str) -> None:
+    result = invoke(name, flag)
     assert result.exit_code == 0
     command = cli.commands[name]
     assert isinstance(command, click.Command) and command.help

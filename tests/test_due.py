@@ -10,7 +10,7 @@ from pathlib import Path
 
 import make_activities as m
 import pytest
-from conftest import ROOT
+from conftest import ROOT, at
 
 from fitplug.activities import tracking
 from fitplug.activities.read.reader import read_activity
@@ -34,10 +34,6 @@ from fitplug.present.items import due_items
 from fitplug.programme.load import load_programme
 
 UTC = dt.UTC
-
-
-def at(day: int, hour: int, minute: int = 0, month: int = 11) -> dt.datetime:
-    return dt.datetime(2026, month, day, hour, minute, tzinfo=UTC)  # London is on UTC in November
 
 
 @pytest.fixture(scope="module")

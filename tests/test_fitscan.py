@@ -99,8 +99,8 @@ def assert_matches_sdk(summary: ActivitySummary, messages: dict[str, Any]) -> No
 # --- the shared corpus -------------------------------------------------------------
 
 
-def test_corpus(corpus: Path) -> None:
-    """Every corpus file, in one pass over each reader's (session-cached) reading of it.
+def test_corpus(corpus: Path, corpus_readings: dict[str, corpus_reads.FileReadings]) -> None:
+    """Every corpus file, in one pass over each reader's (session-wide) reading of it.
 
     The fast path refuses a file (ScanError) or equals the fitdecode reader.
     Without ``verify`` a bad CRC is the one thing the fast path does not see;
@@ -111,9 +111,10 @@ def test_corpus(corpus: Path) -> None:
     readable = fast = 0
     for row in corpus_reads.rows(corpus):
         relpath = row["relpath"]
-        ours = corpus_reads.scanned(corpus, relpath, verify=False).summary
-        verified = corpus_reads.scanned(corpus, relpath, verify=True).summary
-        reference, refused = corpus_reads.decoded(corpus, relpath).summary, corpus_reads.decoded(corpus, relpath).refused
+        readings = corpus_readings[relpath]
+        ours = readings.scanned.summary
+        verified = readings.verified.summary
+        reference, refused = readings.decoded.summary, readings.decoded.refused
 
         if verified is not None:
             assert verified == reference, relpath
@@ -123,7 +124,7 @@ def test_corpus(corpus: Path) -> None:
         if ours is None:
             assert verified is None, relpath
         if ours is not None:
-            messages = corpus_reads.sdk(corpus, relpath)
+            messages = readings.sdk
             if messages is not None:
                 assert_matches_sdk(ours, messages)
         if reference is not None:

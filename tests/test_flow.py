@@ -8,11 +8,9 @@ from pathlib import Path
 
 import icalendar
 import make_activities as m
-from click.testing import CliRunner
-from conftest import ROOT
+from conftest import ROOT, Invoke, invoke_cli
 
 from fitplug.app import calendar as app_calendar
-from fitplug.cli import cli
 from fitplug.programme.load import load_programme
 
 PROGRAMME = ROOT / "templates" / "glute-runner.toml"
@@ -26,39 +24,36 @@ def due_events(ics: bytes) -> list[icalendar.Event]:
             if str(e["UID"]).startswith("due.") and "stretch" in str(e["SUMMARY"]).lower()]
 
 
-def sync_run(runner: CliRunner, db: Path, folder: Path) -> None:
+def sync_run(db: Path, folder: Path) -> None:
     folder.mkdir(exist_ok=True)
     run_start = dt.datetime(2026, 11, 22, 7, 14, tzinfo=dt.UTC)
     (folder / "run.fit").write_bytes(m.run(run_start, 48, 10.2))
-    result = runner.invoke(cli, ["--db", str(db), "--now", NOW, "sync", str(folder),
-                                 "--programme", str(PROGRAMME)], catch_exceptions=False)
+    result = invoke_cli("--db", str(db), "--now", NOW, "sync", str(folder), "--programme", str(PROGRAMME))
     assert result.exit_code == 0, result.output
     assert "post-run set due now" in result.output.lower()
 
 
-def test_build_and_calendar_carry_the_due_stretch(runner: CliRunner, tmp_path: Path) -> None:
+def test_build_and_calendar_carry_the_due_stretch(invoke: Invoke, tmp_path: Path) -> None:
     db = tmp_path / "db.sqlite3"
-    before = runner.invoke(cli, ["--db", str(db), "--now", NOW, "build", str(PROGRAMME), "-o",
-                                 str(tmp_path / "before")], catch_exceptions=False)
+    before = invoke("--db", str(db), "--now", NOW, "build", str(PROGRAMME), "-o",
+                    str(tmp_path / "before"))
     assert before.exit_code == 0
     assert due_events((tmp_path / "before" / "glute-runner.ics").read_bytes()) == []
 
-    sync_run(runner, db, tmp_path / "runs")
-    runner.invoke(cli, ["--db", str(db), "--now", NOW, "build", "-o", str(tmp_path / "after")],
-                  catch_exceptions=False)
+    sync_run(db, tmp_path / "runs")
+    invoke("--db", str(db), "--now", NOW, "build", "-o", str(tmp_path / "after"))
     events = due_events((tmp_path / "after" / "glute-runner.ics").read_bytes())
     assert len(events) == 1
     event = events[0]
     assert "stretch" in str(event["SUMMARY"]).lower()
     assert event.decoded("DTSTART") == dt.datetime(2026, 11, 22, 8, 2, tzinfo=dt.UTC)  # the run's end
 
-    cal = runner.invoke(cli, ["--db", str(db), "--now", NOW, "calendar", "-o", str(tmp_path / "f.ics")],
-                        catch_exceptions=False)
+    cal = invoke("--db", str(db), "--now", NOW, "calendar", "-o", str(tmp_path / "f.ics"))
     assert cal.exit_code == 0
     assert [str(e["UID"]) for e in due_events((tmp_path / "f.ics").read_bytes())] == [str(event["UID"])]
 
 
-def test_serve_due_source_follows_new_syncs(runner: CliRunner, tmp_path: Path) -> None:
+def test_serve_due_source_follows_new_syncs(tmp_path: Path) -> None:
     from fitplug.calendar.server import open_server
 
     db = tmp_path / "db.sqlite3"
@@ -76,7 +71,7 @@ def test_serve_due_source_follows_new_syncs(runner: CliRunner, tmp_path: Path) -
     try:
         with urllib.request.urlopen(info.url, timeout=10) as response:
             assert due_events(response.read()) == []
-        sync_run(runner, db, tmp_path / "runs")
+        sync_run(db, tmp_path / "runs")
         with urllib.request.urlopen(info.url, timeout=10) as response:
             assert len(due_events(response.read())) == 1
     finally:

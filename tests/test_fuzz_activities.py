@@ -52,7 +52,7 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
-from conftest import ROOT
+from conftest import ROOT, sql
 from corpus_reads import scan_file as scan_activity
 from fitfiles import (
     MESG_NUM,
@@ -218,7 +218,7 @@ class Sink:
 def sink(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Sink]:
     s = Sink(tmp_path_factory.mktemp("fuzz-store"))
     yield s
-    assert s.store.query("PRAGMA integrity_check") == [("ok",)]
+    assert sql(s.store.path, "PRAGMA integrity_check") == [("ok",)]
     s.store.close()
 
 

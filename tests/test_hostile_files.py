@@ -20,8 +20,7 @@ from typing import Any
 import hostile_files as h
 import make_activities as m
 import pytest
-from click.testing import CliRunner
-from conftest import ROOT
+from conftest import ROOT, invoke_cli, sql
 from fitfiles import FitBuilder
 from hypothesis import given
 from hypothesis import strategies as st
@@ -33,7 +32,6 @@ from fitplug.activities.read.outcome import shown
 from fitplug.activities.read.reader import Crc, decode_activity, read_activity
 from fitplug.activities.rule.classify import classify
 from fitplug.activities.store.store import Store
-from fitplug.cli import cli
 from fitplug.errors import ActivityError
 from fitplug.model import ActivitySummary
 from fitplug.times import FIT_EPOCH
@@ -104,7 +102,7 @@ def test_every_widened_field_reads_as_absent(tmp_path: Path) -> None:
         store.record_batch([(f"{n}.fit", 1, n, got)], NOW)
         n += 1
     assert n > 300
-    assert store.query("PRAGMA integrity_check") == [("ok",)]
+    assert sql(store.path, "PRAGMA integrity_check") == [("ok",)]
     store.close()
 
 
@@ -141,18 +139,18 @@ ISSUE_CRASHES = {
 }
 
 
-def invoke(runner: CliRunner, db: Path, *args: str) -> Any:
-    result = runner.invoke(cli, ["--db", str(db), "--now", "2026-11-22T09:30:00Z", *args])
-    assert result.exception is None or isinstance(result.exception, SystemExit), result.output
+def fitplug(db: Path, *args: str) -> Any:
+    """``fitplug --db DB --now … ARGS...``: a crash fails the test (it propagates), so does a traceback printed."""
+    result = invoke_cli("--db", str(db), "--now", "2026-11-22T09:30:00Z", *args)
     assert "Traceback" not in result.output
     return result
 
 
-def every_command(runner: CliRunner, db: Path, folder: Path) -> None:
+def every_command(db: Path, folder: Path) -> None:
     """Every command that reads the store answers, with strict JSON where it prints JSON."""
     for args in (["sync", str(folder)], ["sync"], ["status"], ["status", "--json"], ["activities"],
                  ["activities", "--json"], ["calendar", "-o", "-"], ["done"], ["status"]):
-        result = invoke(runner, db, *args)
+        result = fitplug(db, *args)
         if args == ["done"] and result.exit_code == 1:  # nothing due: a clean error, not a crash
             assert result.output.startswith("Error: ") and "nothing to mark done" in result.output
             continue
@@ -162,7 +160,7 @@ def every_command(runner: CliRunner, db: Path, folder: Path) -> None:
 
 
 @pytest.mark.parametrize("name", list(ISSUE_CRASHES))
-def test_the_issues_crashes(name: str, runner: CliRunner, tmp_path: Path) -> None:
+def test_the_issues_crashes(name: str, tmp_path: Path) -> None:
     data = h.build(ISSUE_CRASHES[name])
     got = both(data)
     assert got.sessions and got.sessions[0].start_utc == h.START  # start_time absent: timestamp − elapsed
@@ -170,13 +168,13 @@ def test_the_issues_crashes(name: str, runner: CliRunner, tmp_path: Path) -> Non
     folder.mkdir()
     (folder / "hostile.fit").write_bytes(data)
     db = tmp_path / "db.sqlite3"
-    result = invoke(runner, db, "sync", str(folder), "--programme", PROGRAMME)
+    result = fitplug(db, "sync", str(folder), "--programme", PROGRAMME)
     assert result.exit_code == 0, result.output
     assert "Read 1 new activity" in result.output
-    every_command(runner, db, folder)
+    every_command(db, folder)
 
 
-def test_a_folder_of_every_hostile_file(runner: CliRunner, tmp_path: Path) -> None:
+def test_a_folder_of_every_hostile_file(tmp_path: Path) -> None:
     folder = tmp_path / "src"
     folder.mkdir()
     cases = [*h.all_widened(), *h.nonsense(), *(h.Hostile(k, h.build(v), v) for k, v in ISSUE_CRASHES.items())]
@@ -184,11 +182,11 @@ def test_a_folder_of_every_hostile_file(runner: CliRunner, tmp_path: Path) -> No
         (folder / f"{i:03d}.fit").write_bytes(case.data)
     (folder / "run.fit").write_bytes(m.run(dt.datetime(2026, 11, 21, 7, tzinfo=UTC), 40, 8.0))
     db = tmp_path / "db.sqlite3"
-    result = invoke(runner, db, "sync", str(folder), "--programme", PROGRAMME, "--json")
+    result = fitplug(db, "sync", str(folder), "--programme", PROGRAMME, "--json")
     assert result.exit_code == 0, result.output
     out = json.loads(result.output, parse_constant=lambda c: pytest.fail(c))
     assert any("avg_heart_rate 254 is not a heart rate" in n for n in out["notes"])
-    every_command(runner, db, folder)
+    every_command(db, folder)
 
 
 # --- value checks, over any value ----------------------------------------------------
@@ -214,7 +212,7 @@ def test_checks_let_through_only_bounded_values(value: Any) -> None:
 
 
 def test_an_unexpected_error_is_reported_remembered_and_not_retried(
-    runner: CliRunner, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     folder = tmp_path / "src"
     folder.mkdir()
@@ -231,12 +229,12 @@ def test_an_unexpected_error_is_reported_remembered_and_not_retried(
 
     monkeypatch.setattr(pool, "read_activity", flaky)
     db = tmp_path / "db.sqlite3"
-    first = invoke(runner, db, "sync", str(folder))
+    first = fitplug(db, "sync", str(folder))
     assert first.exit_code == 0
     assert "Read 1 new activity" in first.output
     assert "boom.fit: internal error: ZeroDivisionError: a bug (a bug in fitplug: please report it" in first.output
     calls.clear()
-    again = invoke(runner, db, "sync")
+    again = fitplug(db, "sync")
     assert again.exit_code == 0 and calls == []  # remembered as bad until it changes
     assert "1 known bad" in again.output
 
@@ -245,7 +243,7 @@ def test_an_unexpected_error_is_reported_remembered_and_not_retried(
 
 
 @pytest.mark.skipif(os.name != "posix", reason="a file name of arbitrary bytes needs a POSIX file system")
-def test_a_file_name_that_is_not_utf8(runner: CliRunner, tmp_path: Path) -> None:
+def test_a_file_name_that_is_not_utf8(tmp_path: Path) -> None:
     folder = tmp_path / "src"
     folder.mkdir()
     raw = os.fsencode(folder) + b"/run\xff\xfe.fit"
@@ -255,22 +253,22 @@ def test_a_file_name_that_is_not_utf8(runner: CliRunner, tmp_path: Path) -> None
     with open(bad, "wb") as f:
         f.write(b"not fit")
     db = tmp_path / "db.sqlite3"
-    result = invoke(runner, db, "sync", str(folder), "--json", "--programme", PROGRAMME)
+    result = fitplug(db, "sync", str(folder), "--json", "--programme", PROGRAMME)
     assert result.exit_code == 0, result.output
     out = json.loads(result.output)
     assert [a["file"] for a in out["new"]] == [shown(os.fsdecode(raw))]
     assert out["new"][0]["file"].endswith("run\\xff\\xfe.fit")
     assert out["skipped"][0]["file"].endswith("bad\\xff.fit")
-    again = invoke(runner, db, "sync")
+    again = fitplug(db, "sync")
     assert again.exit_code == 0 and "1 unchanged, 1 known bad" in again.output
-    listing = invoke(runner, db, "activities")
+    listing = fitplug(db, "activities")
     assert "run\\xff\\xfe.fit" in listing.output
     with Store(db) as store:  # stored exactly: the same bytes come back
         assert os.fsdecode(raw) in store.file_index()
-    every_command(runner, db, folder)
+    every_command(db, folder)
 
 
-def test_a_zip_member_name_that_is_not_utf8(runner: CliRunner, tmp_path: Path) -> None:
+def test_a_zip_member_name_that_is_not_utf8(tmp_path: Path) -> None:
     path = tmp_path / "export.zip"
     with zipfile.ZipFile(path, "w") as z:
         z.writestr("ok.fit", m.run(dt.datetime(2026, 11, 21, 7, tzinfo=UTC), 40, 8.0))
@@ -285,17 +283,17 @@ def test_a_zip_member_name_that_is_not_utf8(runner: CliRunner, tmp_path: Path) -
     data[:] = data.replace(b"xx.fit", b"\xff\xfe.fit")
     path.write_bytes(bytes(data))
     db = tmp_path / "db.sqlite3"
-    result = invoke(runner, db, "sync", str(path), "--programme", PROGRAMME, "--json")
+    result = fitplug(db, "sync", str(path), "--programme", PROGRAMME, "--json")
     assert result.exit_code == 0, result.output
     out = json.loads(result.output)
     # both members read; the bad name as zip's default code page (cp437) would give it
     assert sorted(a["file"] for a in out["new"]) == [f"{path}!ok.fit", f"{path}!\u00a0\u25a0.fit"]
     assert out["skipped"] == []
-    assert invoke(runner, db, "sync").output.startswith("No new activities (1 unchanged).")  # the zip, done
+    assert fitplug(db, "sync").output.startswith("No new activities (1 unchanged).")  # the zip, done
     # in the pool's workers too: the member read again by its place
     job = pool.Job(f"{path}!\u00a0\u25a0.fit", 0, 0, archive=str(path), members=("\u00a0\u25a0.fit",))
     assert isinstance(pool.read_one(job, Crc.CHECK, zips.Archives()), ActivitySummary)
-    every_command(runner, db, path)
+    every_command(db, path)
 
 
 def test_a_zip_of_too_many_entries_is_refused_unlisted(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:

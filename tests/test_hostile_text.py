@@ -14,14 +14,12 @@ from pathlib import Path
 import fitdecode
 import icalendar
 import pytest
-from click.testing import CliRunner
-from conftest import ROOT
+from conftest import ROOT, Invoke
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from fitplug.app.watch import workout_set
 from fitplug.calendar.feed import render_feed
-from fitplug.cli import cli
 from fitplug.errors import ProgrammeError, printable
 from fitplug.programme import load as P
 from fitplug.watch.workout import MAX_NAME_BYTES
@@ -97,27 +95,27 @@ def test_strings_that_reach_the_watch_and_the_feed(field: str, value: str) -> No
         assert all(value.strip() in str(e["DESCRIPTION"]) for e in strength)
 
 
-def test_error_messages_escape_control_and_bidi_characters(runner: CliRunner, tmp_path: Path) -> None:
+def test_error_messages_escape_control_and_bidi_characters(invoke: Invoke, tmp_path: Path) -> None:
     bad = tmp_path / "evil.toml"
     bad.write_text('"evil\\u001b[2Jkey\\u202eabc" = 1\n' + TEMPLATE, encoding="utf-8")
-    result = runner.invoke(cli, ["check", str(bad)])
+    result = invoke("check", str(bad))
     assert result.exit_code == 1
     assert "evil\\x1b[2Jkey\\u202eabc: unknown key" in result.output
     assert not _unprintable(result.output)
 
 
-def test_zip_member_names_are_escaped_in_sync_output(runner: CliRunner, tmp_path: Path) -> None:
+def test_zip_member_names_are_escaped_in_sync_output(invoke: Invoke, tmp_path: Path) -> None:
     buf = io.BytesIO()
     with zipfile.ZipFile(buf, "w") as z:
         z.writestr("\x1b]0;owned\x07\u202etxt.fit", b"not a FIT file at all")
         z.writestr("../\x1b[2J.fit", b"x")
     export = tmp_path / "export.zip"
     export.write_bytes(buf.getvalue())
-    result = runner.invoke(cli, ["--db", str(tmp_path / "db.sqlite3"), "sync", str(export)], catch_exceptions=False)
+    result = invoke("--db", str(tmp_path / "db.sqlite3"), "sync", str(export))
     assert result.exit_code == 0, result.output
     assert "\\x1b]0;owned\\x07\\u202etxt.fit" in result.output and "../\\x1b[2J.fit" in result.output
     assert not _unprintable(result.output)
-    as_json = runner.invoke(cli, ["--db", str(tmp_path / "db2.sqlite3"), "sync", "--json", str(export)])
+    as_json = invoke("--db", str(tmp_path / "db2.sqlite3"), "sync", "--json", str(export))
     assert not _unprintable(as_json.output)  # json.dumps escapes them: \u001b, \u202e
     assert {s["file"].split("!", 1)[1] for s in json.loads(as_json.output)["skipped"]} == {
         "\x1b]0;owned\x07\u202etxt.fit", "../\x1b[2J.fit"

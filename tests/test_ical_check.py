@@ -8,6 +8,7 @@ deselect with ``-m "not icscheck"``. Skipped when the checker or its setup is mi
 
 from __future__ import annotations
 
+import concurrent.futures
 import datetime as dt
 import hashlib
 import os
@@ -96,15 +97,64 @@ def check_once(checker: Path, feed: Path, first: dt.date) -> subprocess.Complete
     return _CHECKED[key]
 
 
+def clock_change_feeds(name: str, text: str, zone: str) -> list[tuple[str, dt.date, ical.Feed]]:
+    """(season, first day, feed) of the windows across both of ``zone``'s clock changes."""
+    text = re.sub(r'^timezone = "[^"]*"', f'timezone = "{zone}"', text, count=1, flags=re.MULTILINE)
+    programme = parse_programme(text, name)
+    feeds = []
+    for season, first in WINDOWS[zone].items():
+        now = dt.datetime.combine(first, dt.time(9), UTC)
+        feeds.append((season, first, ical.render_feed(programme, due_items(first), now=now, start=first, weeks=WEEKS)))
+    return feeds
+
+
+def change_day_feed(zone: str, day: dt.date, time: str) -> tuple[dt.date, ical.Feed]:
+    """The first day of the window and the feed with a session at ``time`` on the change ``day``."""
+    text = template_text("glute-runner")
+    text = re.sub(r'^timezone = "[^"]*"', f'timezone = "{zone}"', text, count=1, flags=re.MULTILINE)
+    text = text.replace('name = "Glute strength for runners"', 'name = "Glutes, hips; back \\\\ more"', 1)
+    programme = parse_programme(text + CHANGE_DAY_SESSION.format(time=time), "change-day")
+    first = day - dt.timedelta(days=day.weekday() + 14)
+    now = dt.datetime.combine(first, dt.time(9), UTC)
+    return first, ical.render_feed(programme, due_items(first), now=now, start=first, weeks=WEEKS)
+
+
+@pytest.fixture(scope="module", autouse=True)
+def checked_ahead(request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactory) -> None:
+    """Check the feeds of this module's selected tests up front, one checker run per core at once.
+
+    Each run of check.sh is a dozen readers, one after the other on one core;
+    the tests below then find their feed's answer in :data:`_CHECKED` (a feed
+    that came out different is checked there and then).
+    """
+    if CHECKER is None or not (CHECK_HOME / ".ready").is_file():
+        return  # the tests skip (the checker fixture)
+    folder = tmp_path_factory.mktemp("ics-check-ahead")
+    feeds: list[tuple[ical.Feed, dt.date]] = []
+    for item in request.session.items:
+        params = getattr(item, "callspec", None)
+        if getattr(item, "module", None) is not request.module or params is None:
+            continue
+        if item.originalname == "test_check_sh_passes_across_both_clock_changes":
+            p = params.params
+            feeds += [(feed, first) for _, first, feed in clock_change_feeds(p["name"], p["text"], p["zone"])]
+        elif item.originalname == "test_sessions_on_clock_change_days_read_the_same_everywhere":
+            first, feed = change_day_feed(params.params["zone"], params.params["day"], params.params["time"])
+            feeds.append((feed, first))
+    paths = []
+    for i, (feed, first) in enumerate(feeds):
+        path = folder / f"{i:03d}.ics"
+        path.write_bytes(feed.body)
+        paths.append((path, first))
+    with concurrent.futures.ThreadPoolExecutor(len(os.sched_getaffinity(0))) as pool:
+        list(pool.map(lambda job: check_once(CHECKER, *job), paths))
+
+
 @pytest.mark.parametrize("zone", ZONES)
 @pytest.mark.parametrize("name,text", programme_sources(), ids=[n for n, _ in programme_sources()])
 def test_check_sh_passes_across_both_clock_changes(checker: Path, tmp_path: Path, name: str, text: str,
                                                    zone: str) -> None:
-    text = re.sub(r'^timezone = "[^"]*"', f'timezone = "{zone}"', text, count=1, flags=re.MULTILINE)
-    programme = parse_programme(text, name)
-    for season, first in WINDOWS[zone].items():
-        now = dt.datetime.combine(first, dt.time(9), UTC)
-        feed = ical.render_feed(programme, due_items(first), now=now, start=first, weeks=WEEKS)
+    for season, first, feed in clock_change_feeds(name, text, zone):
         assert feed.due == 3
         path = tmp_path / f"{name}-{season}.ics"
         path.write_bytes(feed.body)
@@ -140,13 +190,7 @@ def test_sessions_on_clock_change_days_read_the_same_everywhere(checker: Path, t
     """A session at 01:30 and 02:30 on each change day (repeated, skipped or ordinary hours), with
     `, ; \\` in the names: every parser (Ruby icalendar and ical-library too) and every
     recurrence engine agree on every occurrence."""
-    text = template_text("glute-runner")
-    text = re.sub(r'^timezone = "[^"]*"', f'timezone = "{zone}"', text, count=1, flags=re.MULTILINE)
-    text = text.replace('name = "Glute strength for runners"', 'name = "Glutes, hips; back \\\\ more"', 1)
-    programme = parse_programme(text + CHANGE_DAY_SESSION.format(time=time), "change-day")
-    first = day - dt.timedelta(days=day.weekday() + 14)
-    now = dt.datetime.combine(first, dt.time(9), UTC)
-    feed = ical.render_feed(programme, due_items(first), now=now, start=first, weeks=WEEKS)
+    first, feed = change_day_feed(zone, day, time)
     path = tmp_path / f"change-{time.replace(':', '')}.ics"
     path.write_bytes(feed.body)
     result = check_once(checker, path, first)

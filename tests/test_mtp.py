@@ -10,6 +10,7 @@ import datetime as dt
 from pathlib import Path
 
 import pytest
+from conftest import Invoke, programme_file
 from mtp_simulator import EP_IN, EP_OUT, MAX_PACKET, SimulatedWatch
 from test_cli_workouts import GLUTE
 from test_fit_workout import run_fit_check
@@ -252,23 +253,19 @@ def usb_watch(monkeypatch: pytest.MonkeyPatch) -> SimulatedWatch:
     return sim
 
 
-def test_install_device_mtp_and_remembered(usb_watch: SimulatedWatch, tmp_path: Path) -> None:
-    from click.testing import CliRunner
-
+def test_install_device_mtp_and_remembered(usb_watch: SimulatedWatch, tmp_path: Path, invoke: Invoke) -> None:
     from fitplug import settings
-    from fitplug.cli import cli
 
-    runner = CliRunner()
     args = ["--now", "2026-11-22T09:30:00+00:00", "install", GLUTE]
-    result = runner.invoke(cli, [*args, "--device", "mtp"])
+    result = invoke(*args, "--device", "mtp")
     assert result.exit_code == 0, result.output
     assert result.output.startswith("Forerunner 965: mtp://Forerunner 965/GARMIN/NewFiles\n")
     assert settings.remembered().device == Path("mtp")
     fit_check_folder(usb_watch.listing("GARMIN/NewFiles"), tmp_path)
-    result = runner.invoke(cli, args)  # the remembered watch: over MTP again
+    result = invoke(*args)  # the remembered watch: over MTP again
     assert result.exit_code == 0 and "Nothing to copy." in result.output
     usb_watch.unplugged = True
-    result = runner.invoke(cli, args)
+    result = invoke(*args)
     assert result.exit_code == 1 and "no Garmin watch found on USB" in result.output
 
 
@@ -282,9 +279,7 @@ def test_sync_device_mtp_reads_activities_and_puts_the_post_run_set(usb_watch: S
     activity = usb_watch.find("GARMIN/Activity")
     run = m.run(dt.datetime(2026, 11, 21, 9, 0, tzinfo=dt.UTC), 60, 12.0)
     usb_watch.add(activity, "B1LA0900.FIT", data=run)
-    programme = tmp_path / "glute.toml"  # the runner started that week: the run counts
-    programme.write_text(Path(GLUTE).read_text(encoding="utf-8").replace(
-        'timezone = "Europe/London"', 'timezone = "Europe/London"\nstart = 2026-11-16', 1), encoding="utf-8")
+    programme = programme_file(tmp_path, start=dt.date(2026, 11, 16), name="glute.toml")  # started that week: the run counts
     r = sync_activities([], programme_file=programme, device_root=Path("mtp"), db_path=tmp_path / "db",
                            now=NOW)
     assert [a.key for a in r.new] == [str(data_dir() / "mtp" / "Forerunner-965" / "Activity" / "B1LA0900.FIT")]

@@ -25,25 +25,19 @@ from pathlib import Path
 
 import make_activities as m
 import pytest
-from click.testing import CliRunner, Result
-from conftest import ROOT
+from click.testing import Result
+from conftest import at, invoke_cli, programme_file, programme_text
 from icalendar import Calendar
 
-from fitplug.app.programme import with_start
-from fitplug.cli import cli
 from fitplug.programme.load import parse_programme
 from fitplug.programme.schedule import post_run_variants
 
 UTC = dt.UTC
 NOW = "2026-11-21T10:00:00Z"
-TEXT = with_start((ROOT / "templates" / "glute-runner.toml").read_text(encoding="utf-8"), dt.date(2026, 11, 16))
+TEXT = programme_text("glute-runner", start=dt.date(2026, 11, 16))
 PROGRAMME = parse_programme(TEXT, "glute-runner")
 VARIANTS = post_run_variants(PROGRAMME)
 STRENGTH = PROGRAMME.sessions[0]
-
-
-def at(day: int, hour: int, minute: int = 0) -> dt.datetime:
-    return dt.datetime(2026, 11, day, hour, minute, tzinfo=UTC)
 
 
 def warm_up_then_strength(start: dt.datetime) -> bytes:
@@ -67,15 +61,11 @@ def week(tmp_path: Path) -> tuple[Path, Path, Path]:
     (src / "mon-stretch.fit").write_bytes(m.fitplug_session(at(16, 18), VARIANTS[2]))
     (src / "tue-strength.fit").write_bytes(warm_up_then_strength(at(17, 7)))
     (src / "wed-run.fit").write_bytes(m.run(at(18, 7), 40, 8.0))
-    programme = tmp_path / "glutes.toml"
-    programme.write_text(TEXT, encoding="utf-8")
-    return src, programme, tmp_path / "db.sqlite3"
+    return src, programme_file(tmp_path, start=dt.date(2026, 11, 16), name="glutes.toml"), tmp_path / "db.sqlite3"
 
 
 def fitplug(db: Path, *args: str) -> Result:
-    result = CliRunner().invoke(cli, ["--db", str(db), "--now", NOW, *args], catch_exceptions=False)
-    assert result.exit_code == 0, result.output
-    return result
+    return invoke_cli("--db", db, "--now", NOW, *args, code=0)
 
 
 def test_every_command_says_the_same(week: tuple[Path, Path, Path], tmp_path: Path) -> None:

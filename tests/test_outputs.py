@@ -11,11 +11,9 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from click.testing import CliRunner
-from conftest import ROOT
+from conftest import ROOT, Invoke
 
 from fitplug import atomic
-from fitplug.cli import cli
 
 NOW = ["--now", "2026-11-22T09:30:00+00:00"]
 LATER = ["--now", "2026-12-06T09:30:00+00:00"]  # another schedule and feed: different bytes
@@ -55,11 +53,11 @@ class Renames:
         monkeypatch.setattr(atomic.os, "replace", replace)
 
 
-def test_build_renames_every_output_into_place(runner: CliRunner, tmp_path: Path, monkeypatch: pytest.MonkeyPatch,
+def test_build_renames_every_output_into_place(invoke: Invoke, tmp_path: Path, monkeypatch: pytest.MonkeyPatch,
                                                umask_022: None) -> None:  # fmt: skip
     renames = Renames(monkeypatch)
     out = tmp_path / "out"
-    result = runner.invoke(cli, [*NOW, "build", GLUTE, "-o", str(out)], catch_exceptions=False)
+    result = invoke(*NOW, "build", GLUTE, "-o", str(out))
     assert result.exit_code == 0, result.output
     written = _files(out)
     assert {p.name: data for p, data in renames.done.items() if p.parent == out} == written
@@ -87,15 +85,15 @@ def test_output_permissions_follow_the_umask(tmp_path: Path, umask: int) -> None
     assert _mode(tmp_path / "token") == 0o600
 
 
-def test_calendar_and_watch_files_are_renamed_into_place(runner: CliRunner, tmp_path: Path,
+def test_calendar_and_watch_files_are_renamed_into_place(invoke: Invoke, tmp_path: Path,
                                                          monkeypatch: pytest.MonkeyPatch) -> None:  # fmt: skip
     renames = Renames(monkeypatch)
     ics = tmp_path / "feed.ics"
-    assert runner.invoke(cli, [*NOW, "calendar", GLUTE, "-o", str(ics)], catch_exceptions=False).exit_code == 0
+    assert invoke(*NOW, "calendar", GLUTE, "-o", str(ics)).exit_code == 0
     assert renames.done[ics] == ics.read_bytes()
     watch = tmp_path / "watch"
     (watch / "GARMIN" / "NewFiles").mkdir(parents=True)
-    result = runner.invoke(cli, [*NOW, "install", GLUTE, "--device", str(watch)], catch_exceptions=False)
+    result = invoke(*NOW, "install", GLUTE, "--device", str(watch))
     assert result.exit_code == 0, result.output
     newfiles = watch / "GARMIN" / "NewFiles"
     on_watch = _files(newfiles)
@@ -138,10 +136,10 @@ class FullDiskAfter:
 
 
 @pytest.mark.parametrize("budget", [0, 600, 3000])
-def test_full_disk_during_build_keeps_the_previous_files(runner: CliRunner, tmp_path: Path,
+def test_full_disk_during_build_keeps_the_previous_files(invoke: Invoke, tmp_path: Path,
                                                          monkeypatch: pytest.MonkeyPatch, budget: int) -> None:  # fmt: skip
     out = tmp_path / "out"
-    first = runner.invoke(cli, [*NOW, "build", GLUTE, "-o", str(out)], catch_exceptions=False)
+    first = invoke(*NOW, "build", GLUTE, "-o", str(out))
     assert first.exit_code == 0, first.output
     before = _files(out)
     # Only the full disk is undone afterwards: monkeypatch.undo() would also drop the
@@ -149,20 +147,20 @@ def test_full_disk_during_build_keeps_the_previous_files(runner: CliRunner, tmp_
     # would then write the user's own remembered programme and feed state.
     with monkeypatch.context() as m:
         m.setattr(atomic.os, "fdopen", FullDiskAfter(budget))
-        result = runner.invoke(cli, [*LATER, "build", GLUTE, "-o", str(out)])
+        result = invoke(*LATER, "build", GLUTE, "-o", str(out))
     assert result.exit_code == 1
     assert result.output.startswith("Error: ") and result.output.endswith(": could not write: the disk is full\n")
     assert _files(out) == before  # every previous file intact, no temporary file left behind
-    again = runner.invoke(cli, [*LATER, "build", GLUTE, "-o", str(out)], catch_exceptions=False)
+    again = invoke(*LATER, "build", GLUTE, "-o", str(out))
     assert again.exit_code == 0 and _files(out) != before and set(_files(out)) == set(before)
 
 
-def test_full_disk_during_calendar_keeps_the_previous_feed(runner: CliRunner, tmp_path: Path,
+def test_full_disk_during_calendar_keeps_the_previous_feed(invoke: Invoke, tmp_path: Path,
                                                            monkeypatch: pytest.MonkeyPatch) -> None:  # fmt: skip
     ics = tmp_path / "feed.ics"
-    assert runner.invoke(cli, [*NOW, "calendar", GLUTE, "-o", str(ics)], catch_exceptions=False).exit_code == 0
+    assert invoke(*NOW, "calendar", GLUTE, "-o", str(ics)).exit_code == 0
     before = ics.read_bytes()
     monkeypatch.setattr(atomic.os, "fdopen", FullDiskAfter(100))
-    result = runner.invoke(cli, [*LATER, "calendar", GLUTE, "-o", str(ics)])
+    result = invoke(*LATER, "calendar", GLUTE, "-o", str(ics))
     assert (result.exit_code, result.output) == (1, f"Error: {ics}: could not write: the disk is full\n")
     assert _files(tmp_path) == {"feed.ics": before}

@@ -16,8 +16,7 @@ from pathlib import Path
 from zoneinfo import ZoneInfo
 
 import pytest
-from click.testing import CliRunner
-from conftest import ROOT
+from conftest import ROOT, Invoke
 from make_activities import run
 from progress_history import (
     MISSED_STRENGTH,
@@ -29,7 +28,6 @@ from progress_history import (
 
 from fitplug.activities.store.store import reading
 from fitplug.app.progress import page_data, page_source, render_page, write_report
-from fitplug.cli import cli
 from fitplug.programme.load import load_programme
 from fitplug.progress.html import render
 from fitplug.progress.model import BandChange, BandSeries, BandSession, ProgressPage
@@ -206,25 +204,25 @@ def test_the_page_is_the_rules_answer_at_each_week(store: Path) -> None:
         assert (w.stretch_days, w.strength_done) == (tally.stretch_days, tally.strength_done)
 
 
-def test_one_more_run_moves_the_rotation_on(tmp_path: Path) -> None:
+def test_one_more_run_moves_the_rotation_on(tmp_path: Path, invoke: Invoke) -> None:
     later = NOW + dt.timedelta(hours=16)  # Friday 10:00
     db = synced_store(tmp_path, until=NOW)
     (tmp_path / "activities" / "run-extra.fit").write_bytes(run(later - dt.timedelta(hours=2), 30, 6))
-    result = CliRunner().invoke(cli, ["--db", str(db), "--now", later.isoformat(), "sync",
-                                      str(tmp_path / "activities"), "-p", str(PROGRAMME_FILE)])
+    result = invoke("--db", str(db), "--now", later.isoformat(), "sync",
+                    str(tmp_path / "activities"), "-p", str(PROGRAMME_FILE))
     assert result.exit_code == 0, result.output
     text = Page(render_page(PROGRAMME_FILE, db_path=db, now=later)).all_text
     assert "After your next run: Post-run 1 Stretch (Pigeon Pose + Lying Figure-Four)" in text
     assert "Post-run set due: Post-run 3 Stretch (Pigeon Pose + Stacked-leg Glute Stretch)" in text
 
 
-def test_report_writes_to_the_data_folder_and_says_where(store: Path, runner: CliRunner, fitplug_home: Path,
+def test_report_writes_to_the_data_folder_and_says_where(store: Path, invoke: Invoke, fitplug_home: Path,
                                                         monkeypatch: pytest.MonkeyPatch) -> None:
     opened: list[str] = []
     monkeypatch.setattr("webbrowser.open", lambda url: opened.append(url) or True)
     before = store.read_bytes()
-    result = runner.invoke(cli, ["--db", str(store), "--now", NOW.isoformat(), "report", "-p", str(PROGRAMME_FILE),
-                                 "--open"])
+    result = invoke("--db", str(store), "--now", NOW.isoformat(), "report", "-p", str(PROGRAMME_FILE),
+                    "--open")
     assert result.exit_code == 0, result.output
     path = fitplug_home / "data" / "progress.html"
     assert result.output == f"Wrote the progress page to {path}\n"
@@ -234,10 +232,10 @@ def test_report_writes_to_the_data_folder_and_says_where(store: Path, runner: Cl
     assert sorted(p.name for p in (fitplug_home / "data").iterdir()) == ["progress.html"]
 
 
-def test_report_o_writes_that_file(store: Path, runner: CliRunner, tmp_path: Path) -> None:
+def test_report_o_writes_that_file(store: Path, invoke: Invoke, tmp_path: Path) -> None:
     out = tmp_path / "deep" / "page.html"
-    result = runner.invoke(cli, ["report", "-o", str(out), "-p", str(PROGRAMME_FILE), "--db", str(store),
-                                 "--now", NOW.isoformat()])
+    result = invoke("report", "-o", str(out), "-p", str(PROGRAMME_FILE), "--db", str(store),
+                    "--now", NOW.isoformat())
     assert result.exit_code == 0, result.output
     assert f"{out}" in result.output and Page(out.read_bytes()).all_text.startswith("Glute strength for runners")
 

@@ -12,12 +12,11 @@ from dataclasses import dataclass
 from pathlib import Path
 
 import pytest
-from click.testing import CliRunner
+from conftest import invoke_cli, programme_file
 from icalendar import Calendar
 
 from fitplug.app import calendar as app_calendar
 from fitplug.calendar import publish as webdav
-from fitplug.cli import cli
 from fitplug.errors import FeedError, FitplugError
 from fitplug.programme.load import load_programme
 from fitplug.settings import remembered
@@ -83,7 +82,7 @@ def env_credentials(monkeypatch: pytest.MonkeyPatch) -> None:
 
 
 def run_cli(*args: str) -> tuple[int, str]:
-    result = CliRunner().invoke(cli, [*args, "--now", NOW.isoformat()])
+    result = invoke_cli(*args, "--now", NOW.isoformat())
     return result.exit_code, result.output
 
 
@@ -198,8 +197,7 @@ def test_sync_publish_republishes_to_the_remembered_url(dav: Dav, programme: Pat
     code, out = run_cli("publish", str(programme), dav.url())
     assert code == 0, out
     # the runner started the Monday before: the sync's bookkeeping finds Tuesday and Friday missed
-    programme.write_text(programme.read_text(encoding="utf-8").replace(
-        'timezone = "Europe/London"', 'timezone = "Europe/London"\nstart = 2026-11-16', 1), encoding="utf-8")
+    programme_file(programme.parent, start=dt.date(2026, 11, 16), name=programme.name)
     empty = tmp_path / "no-activities"
     empty.mkdir()
     code, out = run_cli("sync", str(empty), "--programme", str(programme), "--publish")

@@ -20,10 +20,8 @@ from pathlib import Path
 
 import make_activities as m
 import pytest
-from click.testing import CliRunner
-from conftest import ROOT
+from conftest import ROOT, Invoke, invoke_cli
 
-from fitplug.cli import cli
 from fitplug.programme import exercises as exercises_module
 
 NOW = "2026-11-22T09:30:00Z"
@@ -95,13 +93,12 @@ def built(tmp_path_factory: pytest.TempPathFactory) -> Path:
     for name, data in files.items():
         (acts / name).write_bytes(data)
     env = {"FITPLUG_DATA_DIR": str(base / "data"), "FITPLUG_CONFIG_DIR": str(base / "config")}
-    runner = CliRunner()
     for args in (
         ["init", str(base / "prog.toml")],
         ["--now", NOW, "build", "-o", str(base / "out")],
         ["--now", NOW, "sync", str(acts)],
     ):
-        result = runner.invoke(cli, args, env=env, catch_exceptions=False)
+        result = invoke_cli(*args, env=env)
         assert result.exit_code == 0, (args, result.output)
     assert (base / "data" / "fitplug.sqlite3").is_file() and any((base / "config").iterdir())
     return base
@@ -128,10 +125,10 @@ _CASES = [
 
 
 @pytest.mark.parametrize(("query", "state"), _CASES)
-def test_a_query_writes_nothing(query: str, state: str, built: Path, fitplug_home: Path) -> None:
+def test_a_query_writes_nothing(query: str, state: str, built: Path, fitplug_home: Path, invoke: Invoke) -> None:
     data, config, prog, fit = _prepare(state, built, fitplug_home)
     before = {"data": tree(data), "config": tree(config)}
-    result = CliRunner().invoke(cli, QUERIES[query](prog, fit, data / "fitplug.sqlite3"), catch_exceptions=False)
+    result = invoke(*QUERIES[query](prog, fit, data / "fitplug.sqlite3"))
     assert result.exit_code == 0, result.output
     changed = [f"{name}/: {line}" for name, root in (("data", data), ("config", config))
                for line in what_changed(before[name], tree(root))]

@@ -15,33 +15,24 @@ import shutil
 from pathlib import Path
 from typing import Any
 
+import conftest
 import make_activities as m
 import pytest
-from click.testing import CliRunner
-from conftest import ROOT
+from conftest import at, invoke_cli
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from fitplug.activities.read.reader import read_activity
 from fitplug.activities.rule.due import decide
-from fitplug.cli import cli
 from fitplug.model import ActivitySession, ActivitySummary
 from fitplug.programme.load import parse_programme
 from fitplug.programme.schedule import post_run_variants
 
 UTC = dt.UTC
-TEMPLATE = (ROOT / "templates" / "glute-runner.toml").read_text(encoding="utf-8")
 
 
-def at(day: int, hour: int, minute: int = 0) -> dt.datetime:
-    return dt.datetime(2026, 11, day, hour, minute, tzinfo=UTC)
-
-
-def programme_text(band: str = "green", start: str | None = "2026-11-04") -> str:
-    text = TEMPLATE.replace('band = "green"', f'band = "{band}"', 1)
-    if start is not None:
-        text = text.replace('timezone = "Europe/London"', f'timezone = "Europe/London"\nstart = {start}', 1)
-    return text
+def programme_text(band: str = "green", start: dt.date | None = dt.date(2026, 11, 4)) -> str:
+    return conftest.programme_text(start=start).replace('band = "green"', f'band = "{band}"', 1)
 
 
 PROGRAMME = parse_programme(programme_text())
@@ -88,8 +79,7 @@ MONTH = [
 class Runner:
     """One runner's watch folder, store and programme file; every command at a chosen instant."""
 
-    def __init__(self, cli_runner: CliRunner, root: Path) -> None:
-        self.cli = cli_runner
+    def __init__(self, root: Path) -> None:
         self.watch = root / "watch"
         self.watch.mkdir()
         self.db = root / "db.sqlite3"
@@ -97,9 +87,7 @@ class Runner:
         self.programme.write_text(programme_text(), encoding="utf-8")
 
     def invoke(self, now: dt.datetime, *args: str) -> Any:
-        result = self.cli.invoke(cli, ["--db", str(self.db), "--now", now.isoformat(), *args], catch_exceptions=False)
-        assert result.exit_code == 0, result.output
-        return result
+        return invoke_cli("--db", str(self.db), "--now", now.isoformat(), *args, code=0)
 
     def record_until(self, now: dt.datetime) -> None:
         for name, ready, data in MONTH:
@@ -118,8 +106,8 @@ def kinds(data: dict[str, Any]) -> list[tuple[str, str]]:
     return [(i["kind"], i["key"]) for i in data["items"]]
 
 
-def test_a_month(runner: CliRunner, tmp_path: Path) -> None:
-    r = Runner(runner, tmp_path)
+def test_a_month(tmp_path: Path) -> None:
+    r = Runner(tmp_path)
 
     # Wed 4, noon: set up today; Monday's run and Tuesday's planned session are history only
     r.sync(at(4, 12))
@@ -211,8 +199,8 @@ def _answer(r: Runner) -> dict[str, Any]:
     return s
 
 
-def _one_sync(runner: CliRunner, root: Path, files: list[tuple[str, dt.datetime, bytes]]) -> dict[str, Any]:
-    r = Runner(runner, root)
+def _one_sync(root: Path, files: list[tuple[str, dt.datetime, bytes]]) -> dict[str, Any]:
+    r = Runner(root)
     r.programme.write_text(programme_text("green"), encoding="utf-8")
     for name, _, data in files:
         (r.watch / name).write_bytes(data)
@@ -221,15 +209,15 @@ def _one_sync(runner: CliRunner, root: Path, files: list[tuple[str, dt.datetime,
 
 
 @pytest.mark.parametrize("seed", [1, 2, 3])
-def test_sync_order_does_not_matter(runner: CliRunner, tmp_path: Path, seed: int) -> None:
+def test_sync_order_does_not_matter(tmp_path: Path, seed: int) -> None:
     (tmp_path / "whole").mkdir()
-    whole = _one_sync(runner, tmp_path / "whole", MONTH)
+    whole = _one_sync(tmp_path / "whole", MONTH)
     rng = random.Random(seed)
     files = MONTH[:]
     rng.shuffle(files)
     root = tmp_path / "batches"
     root.mkdir()
-    r = Runner(runner, root)
+    r = Runner(root)
     r.programme.write_text(programme_text("green"), encoding="utf-8")
     cut = sorted(rng.sample(range(1, len(files)), 3))
     for n, batch in enumerate(zip([0, *cut], [*cut, len(files)], strict=True)):
@@ -243,10 +231,10 @@ def test_sync_order_does_not_matter(runner: CliRunner, tmp_path: Path, seed: int
 
 
 @pytest.mark.parametrize("extra", ["ride", "swim", "walk", "workout file", "short run"])
-def test_an_unrelated_activity_changes_nothing(runner: CliRunner, tmp_path: Path, extra: str) -> None:
+def test_an_unrelated_activity_changes_nothing(tmp_path: Path, extra: str) -> None:
     (tmp_path / "a").mkdir()
     (tmp_path / "b").mkdir()
-    base = _one_sync(runner, tmp_path / "a", MONTH)
+    base = _one_sync(tmp_path / "a", MONTH)
     data = {
         "ride": lambda: m.ride(at(13, 10), 90, 40),  # on the missed Friday
         "swim": lambda: m.encode(m.Activity([m.Leg("swimming", "lap_swimming", at(5, 18), 1800, 1500)])),
@@ -254,11 +242,11 @@ def test_an_unrelated_activity_changes_nothing(runner: CliRunner, tmp_path: Path
         "workout file": m.workout_file,
         "short run": lambda: m.run(at(19, 7), 10, 1.8),  # under 20 minutes: makes nothing due
     }[extra]()
-    assert _one_sync(runner, tmp_path / "b", [*MONTH, ("extra.fit", END, data)]) == base
+    assert _one_sync(tmp_path / "b", [*MONTH, ("extra.fit", END, data)]) == base
 
 
-def test_plan_against_done(runner: CliRunner, tmp_path: Path) -> None:
-    r = Runner(runner, tmp_path)
+def test_plan_against_done(tmp_path: Path) -> None:
+    r = Runner(tmp_path)
     r.sync(at(21, 12))
     listed = json.loads(r.invoke(at(21, 12), "activities", "--json").output)
     by_day = {x["start_utc"][:10]: x for x in listed["sessions"]}

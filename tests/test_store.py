@@ -8,6 +8,7 @@ from pathlib import Path
 
 import make_activities as m
 import pytest
+from conftest import sql
 
 from fitplug.activities.read.reader import read_activity
 from fitplug.activities.store.migrations import MIGRATIONS, SCHEMA_VERSION
@@ -25,17 +26,18 @@ def record(store: Store, key: str, size: int, mtime_ns: int, outcome: ActivitySu
     return state
 
 
-def applied(store: Store) -> list[str]:
-    return [name for (name,) in store.query("SELECT name FROM _migrations ORDER BY rowid")]
+def applied(db: Path) -> list[str]:
+    return [name for (name,) in sql(db, "SELECT name FROM _migrations ORDER BY rowid")]
 
 
 def test_new_store_is_migrated(tmp_path: Path) -> None:
-    with Store(tmp_path / "s.sqlite3") as store:
-        assert applied(store) == [name for name, _ in MIGRATIONS]
-        assert store.query("PRAGMA user_version") == [(SCHEMA_VERSION,)]
-        assert store.query("PRAGMA journal_mode") == [("wal",)]
-    with Store(tmp_path / "s.sqlite3") as store:  # reopening applies nothing twice
-        assert applied(store) == [name for name, _ in MIGRATIONS]
+    db = tmp_path / "s.sqlite3"
+    with Store(db):
+        assert applied(db) == [name for name, _ in MIGRATIONS]
+        assert sql(db, "PRAGMA user_version") == [(SCHEMA_VERSION,)]
+        assert sql(db, "PRAGMA journal_mode") == [("wal",)]
+    with Store(db):  # reopening applies nothing twice
+        assert applied(db) == [name for name, _ in MIGRATIONS]
 
 
 def test_newer_schema_is_refused(tmp_path: Path) -> None:
@@ -68,7 +70,7 @@ def test_record_dedupes_by_hash_and_identity(tmp_path: Path) -> None:
         assert record(store, "/resaved.fit", 1, 1, read_activity(resaved)).status == "duplicate"
         assert record(store, "/w.fit", 1, 1, read_activity(m.workout_file())).status == "other"
         assert len(store.activities()) == 1
-        counts = store.query("SELECT status, count(*) FROM files GROUP BY status")
+        counts = sql(store.path, "SELECT status, count(*) FROM files GROUP BY status")
         assert dict(counts) == {"new": 1, "duplicate": 2, "other": 1}
 
 
@@ -85,7 +87,7 @@ def test_unchanged_and_errors(tmp_path: Path) -> None:
         store.record_error("/bad.fit", 5, 7, "truncated", 100, NOW)
         assert store.file_index() == {"/bad.fit": (5, 7, True)}
         assert record(store, "/worse.fit", 1, 2, FileError("no header", 0)).status == "error"
-        assert store.query("SELECT key, reason, error_offset FROM files WHERE status = 'error' ORDER BY key") == [
+        assert sql(store.path, "SELECT key, reason, error_offset FROM files WHERE status = 'error' ORDER BY key") == [
             ("/bad.fit", "truncated", 100), ("/worse.fit", "no header", 0)
         ]
 
@@ -101,7 +103,7 @@ def test_due_items_get_sequences(tmp_path: Path) -> None:
         done = DueItem(DueKind.STRETCH_DONE, "stretch-x", item.start_utc, item.end_utc, "Done", "d")
         (changed,) = store.save_due([done], later)
         assert (changed.sequence, changed.updated_utc) == (1, later)
-        assert store.query("SELECT key, kind, sequence, updated_utc FROM due_items") == [
+        assert sql(store.path, "SELECT key, kind, sequence, updated_utc FROM due_items") == [
             ("stretch-x", "stretch_done", 1, later.isoformat())
         ]
 
@@ -164,11 +166,11 @@ def test_start_column_is_backfilled_by_its_migration(tmp_path: Path) -> None:
     db.close()  # `with` commits but leaves the connection (and its -wal/-shm files) open
     before = {f.name: f.read_bytes() for f in path.parent.iterdir()}
     with Store(path, read_only=True) as old:  # a query reads it through an upgraded copy in memory
-        assert applied(old) == ["0001_initial", "0002_activity_start"]
+        assert old.first_start() == T  # from the column 0002 adds, filled in the upgraded copy
         assert old.history(T + dt.timedelta(hours=1)) == summaries[1:]
     assert {f.name: f.read_bytes() for f in path.parent.iterdir()} == before  # the file is untouched
     with Store(path) as store:
-        assert applied(store) == ["0001_initial", "0002_activity_start"]
-        starts = store.query("SELECT start_utc FROM activities ORDER BY id")
+        assert applied(path) == ["0001_initial", "0002_activity_start"]
+        starts = sql(path, "SELECT start_utc FROM activities ORDER BY id")
         assert starts == [(s.sessions[0].start_utc.isoformat(),) for s in summaries]
         assert store.history(T + dt.timedelta(hours=1)) == summaries[1:]

@@ -3,6 +3,7 @@ hand-damaged rows; private files; clocks out of range; temporary files of killed
 
 from __future__ import annotations
 
+import contextlib
 import datetime as dt
 import json
 import multiprocessing
@@ -10,17 +11,18 @@ import os
 import sqlite3
 import stat
 import time
+from collections.abc import Callable
 from pathlib import Path
+from typing import Any
 
 import make_activities as m
 import pytest
-from click.testing import CliRunner
-from conftest import ROOT
+from click.testing import Result
+from conftest import ROOT, Invoke, invoke_cli, sql
 
 from fitplug import atomic
 from fitplug.activities.store.sqlfile import StoreDamaged
 from fitplug.activities.store.store import Store
-from fitplug.cli import cli
 from fitplug.errors import StoreError
 
 UTC = dt.UTC
@@ -28,10 +30,10 @@ NOW = dt.datetime(2026, 11, 22, 9, 30, tzinfo=UTC)
 PROGRAMME = str(ROOT / "templates" / "glute-runner.toml")
 
 
-def invoke(runner: CliRunner, db: Path, *args: str, now: str = "2026-11-22T09:30:00Z"):  # type: ignore[no-untyped-def]
-    result = runner.invoke(cli, ["--db", str(db), "--now", now, *args])
+def fitplug(db: Path, *args: str, now: str = "2026-11-22T09:30:00Z") -> Result:
+    """``fitplug --db DB --now NOW ARGS...``: a crash fails the test (it propagates), so does a traceback printed."""
+    result = invoke_cli("--db", str(db), "--now", now, *args)
     assert "Traceback" not in result.output
-    assert result.exception is None or isinstance(result.exception, SystemExit), result.exception
     return result
 
 
@@ -55,8 +57,7 @@ def test_concurrent_first_opens(tmp_path: Path) -> None:
             start = time.time() + 0.3
             results = workers.starmap(_open, [(path, start)] * 4)
             assert results == ["ok"] * 4, results
-            with Store(path) as store:
-                assert store.query("SELECT count(*) FROM _migrations")[0][0] >= 2
+            assert sql(Path(path), "SELECT count(*) FROM _migrations")[0][0] >= 2
 
 
 def _filled(path: Path, runs: int = 300) -> None:
@@ -79,20 +80,20 @@ def _damage_last_pages(path: Path, pages: int = 4) -> None:
         f.write(b"\xa5" * (pages * page))
 
 
-def test_a_damaged_store_gives_a_clean_error_and_sync_rebuilds_it(runner: CliRunner, tmp_path: Path) -> None:
+def test_a_damaged_store_gives_a_clean_error_and_sync_rebuilds_it(tmp_path: Path) -> None:
     db = tmp_path / "data" / "fitplug.sqlite3"
     _filled(db)
     _damage_last_pages(db)
     # a query that meets the damage stops with a clean error (one that does not, answers)
     for args in (["activities"], ["activities", "--json"]):
-        result = invoke(runner, db, *args)
+        result = fitplug(db, *args)
         assert result.exit_code == 1, (args, result.output)
         assert result.output.startswith(f"Error: {db} is damaged"), result.output
         assert "Run `fitplug sync` to rebuild it" in result.output
     src = tmp_path / "src"
     src.mkdir()
     (src / "run.fit").write_bytes(m.run(dt.datetime(2026, 11, 21, 7, tzinfo=UTC), 40, 8.0))
-    result = invoke(runner, db, "sync", str(src), "--programme", PROGRAMME)
+    result = fitplug(db, "sync", str(src), "--programme", PROGRAMME)
     assert result.exit_code == 0, result.output
     assert "The store was damaged: moved to" in result.output and "(2 done marks kept)" in result.output
     assert "Read 1 new activity" in result.output
@@ -100,9 +101,9 @@ def test_a_damaged_store_gives_a_clean_error_and_sync_rebuilds_it(runner: CliRun
     assert len(kept) == 1
     with Store(db) as store:
         assert [(d.at_utc.day, d.item_key) for d in store.done_marks()] == [(1, "stretch-a"), (2, None)]
-        store.check()
+    assert sql(db, "PRAGMA quick_check") == [("ok",)]
     for args in (["status"], ["activities", "--json"], ["calendar", "-o", "-"], ["sync"]):
-        assert invoke(runner, db, *args).exit_code == 0, args
+        assert fitplug(db, *args).exit_code == 0, args
 
 
 def test_damage_found_while_reading_names_the_file(tmp_path: Path) -> None:
@@ -115,12 +116,21 @@ def test_damage_found_while_reading_names_the_file(tmp_path: Path) -> None:
         store.activities()
 
 
-def test_a_full_disk_is_the_error_shown(tmp_path: Path) -> None:
+def test_a_full_disk_is_the_error_shown(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     db = tmp_path / "s.sqlite3"
     _filled(db, runs=2)
-    with Store(db) as store:
-        pages = store.query("PRAGMA page_count")[0][0]
-        store.query(f"PRAGMA max_page_count = {pages}")  # no room to grow: SQLITE_FULL
+    connect = sqlite3.connect
+
+    def no_room_to_grow(*args: Any, **kwargs: Any) -> sqlite3.Connection:
+        connection = connect(*args, **kwargs)
+        pages = connection.execute("PRAGMA page_count").fetchone()[0]
+        connection.execute(f"PRAGMA max_page_count = {pages}")  # the store's connection: SQLITE_FULL
+        return connection
+
+    with monkeypatch.context() as patch:
+        patch.setattr(sqlite3, "connect", no_room_to_grow)
+        store = Store(db)
+    with store:
         data = m.run(dt.datetime(2026, 11, 21, 7, tzinfo=UTC), 40, 8.0)
         from fitplug.activities.read.reader import read_activity
 
@@ -129,10 +139,10 @@ def test_a_full_disk_is_the_error_shown(tmp_path: Path) -> None:
         with pytest.raises(StoreError, match="the disk is full; nothing was changed") as info:
             store.record_batch(batch, NOW)
         assert "rollback" not in str(info.value)
-        assert store.query("SELECT count(*) FROM files")[0][0] == 2  # nothing half-written
+        assert sql(db, "SELECT count(*) FROM files") == [(2,)]  # nothing half-written
 
 
-def test_hand_damaged_rows_read_as_unknown(runner: CliRunner, tmp_path: Path) -> None:
+def test_hand_damaged_rows_read_as_unknown(tmp_path: Path) -> None:
     db = tmp_path / "s.sqlite3"
     _filled(db, runs=5)
     with sqlite3.connect(db) as raw:
@@ -141,9 +151,9 @@ def test_hand_damaged_rows_read_as_unknown(runner: CliRunner, tmp_path: Path) ->
         raw.execute("UPDATE sessions SET start_utc = 'garbage' WHERE activity_id = 2")
         raw.execute("UPDATE sets SET start_utc = '9999-12-31T23:59:59+00:00'")
         raw.execute("UPDATE done_marks SET at_utc = 'soon' WHERE id = 1")
-    invoke(runner, db, "init", str(tmp_path / "p.toml"))
+    fitplug(db, "init", str(tmp_path / "p.toml"))
     for args in (["status"], ["status", "--json"], ["activities"], ["activities", "--json"], ["calendar", "-o", "-"]):
-        result = invoke(runner, db, *args)
+        result = fitplug(db, *args)
         assert result.exit_code == 0, (args, result.output)
         if "--json" in args:
             json.loads(result.output, parse_constant=lambda c: pytest.fail(c))
@@ -153,13 +163,13 @@ def test_hand_damaged_rows_read_as_unknown(runner: CliRunner, tmp_path: Path) ->
 
 
 @pytest.mark.skipif(os.name != "posix", reason="POSIX permissions")
-def test_private_by_default(runner: CliRunner, tmp_path: Path, fitplug_home: Path) -> None:
+def test_private_by_default(invoke: Invoke, tmp_path: Path, fitplug_home: Path) -> None:
     src = tmp_path / "src"
     src.mkdir()
     (src / "run.fit").write_bytes(m.run(dt.datetime(2026, 11, 21, 7, tzinfo=UTC), 40, 8.0))
     old = os.umask(0o022)
     try:
-        result = runner.invoke(cli, ["--now", "2026-11-22T09:30:00Z", "sync", str(src)])
+        result = invoke("--now", "2026-11-22T09:30:00Z", "sync", str(src))
     finally:
         os.umask(old)
     assert result.exit_code == 0, result.output
@@ -181,8 +191,8 @@ def test_private_by_default(runner: CliRunner, tmp_path: Path, fitplug_home: Pat
     (["calendar", "-o", "-", "--from", "2100-01-01"], "2100-01-01"),
     (["--now", "2099-12-31T23:30-05:00", "status"], "2099-12-31T23:30-05:00"),  # 2100 in UTC
 ])
-def test_clocks_out_of_range_are_refused(runner: CliRunner, tmp_path: Path, args: list[str], bad: str) -> None:
-    result = runner.invoke(cli, ["--db", str(tmp_path / "db.sqlite3"), *args])
+def test_clocks_out_of_range_are_refused(invoke: Invoke, tmp_path: Path, args: list[str], bad: str) -> None:
+    result = invoke("--db", str(tmp_path / "db.sqlite3"), *args)
     assert result.exit_code == 2, result.output
     assert f"'{bad}' is outside the years fitplug handles (1990–2099)" in result.output
     assert not (tmp_path / "db.sqlite3").exists()
@@ -216,80 +226,102 @@ def _chattr(flag: str, *paths: Path) -> bool:
     return subprocess.run(["chattr", flag, *map(str, paths)], capture_output=True, check=False).returncode == 0
 
 
-def test_queries_work_on_a_store_no_one_can_write(runner: CliRunner, tmp_path: Path) -> None:
+def test_queries_work_on_a_store_no_one_can_write(tmp_path: Path) -> None:
     """A store on a read-only disk, or a read-only file in a read-only folder (immutable here: the
     tests run as root, whom file modes do not stop): queries answer, a sync says why it cannot write."""
     folder = tmp_path / "ro"
     db = folder / "fitplug.sqlite3"
     _filled(db, runs=3)
-    invoke(runner, db, "init", str(tmp_path / "p.toml"))
+    fitplug(db, "init", str(tmp_path / "p.toml"))
     if not _chattr("+i", db, folder):
         pytest.skip("cannot make a file immutable here (chattr)")
     try:
         for args in (["status"], ["status", "--json"], ["activities", "--json"], ["calendar", "-o", "-"]):
-            result = invoke(runner, db, *args)
+            result = fitplug(db, *args)
             assert result.exit_code == 0, (args, result.output)
-        result = invoke(runner, db, "sync", str(tmp_path / "p.toml"))
+        result = fitplug(db, "sync", str(tmp_path / "p.toml"))
         assert result.exit_code == 1 and result.output.startswith("Error: "), result.output
         assert sorted(p.name for p in folder.iterdir()) == ["fitplug.sqlite3"]
     finally:
         _chattr("-i", db, folder)
 
 
-WORKER_SCRIPT = r"""
-import os, sys, time
-from pathlib import Path
-from fitplug.activities.read import pool
-from fitplug.activities.read.pool import Job, Reader
-
-def slow(jobs, crc):
-    time.sleep(60)
-    return []
-
-pool._read_chunk = slow
-reader = Reader(lambda batch: None, pool_after=0, processes=2)
-reader.add(Job("a.fit", 1, 1, path=sys.argv[1]))
-reader._submit()
-time.sleep(0.5)
-print(" ".join(str(p.pid) for p in reader._pool._processes.values()), flush=True)
-time.sleep(60)
-"""
-
-
 @pytest.mark.skipif(not os.path.exists("/proc/self"), reason="Linux /proc")
 def test_workers_die_with_their_parent(tmp_path: Path) -> None:
-    import signal
-    import subprocess
-    import sys
+    """A real `fitplug sync` killed while its worker pool is up leaves no worker behind.
 
-    proc = subprocess.Popen([sys.executable, "-c", WORKER_SCRIPT, str(tmp_path / "x.fit")], stdout=subprocess.PIPE,
-                            text=True, env={**os.environ, "PYTHONPATH": str(ROOT)})
+    The order of events, not their speed: the sync stops itself (tests/killpoint.py)
+    just before storing the first file a worker read, so its workers are there; the
+    test finds them (its children in /proc), SIGKILLs the sync, and then the workers
+    are gone. The long deadline only keeps a regression from hanging the suite.
+    """
+    import signal
+
+    import crashkit as ck
+
+    from fitplug.activities.read.pool import CHUNK_FILES, POOL_AFTER, workers
+
+    if workers() < 2:
+        pytest.skip("one core: sync reads every file in its own process")
+    src = tmp_path / "src"
+    src.mkdir()
+    start = dt.datetime(2026, 1, 1, 7, tzinfo=UTC)
+    for i in range(POOL_AFTER + 4 * CHUNK_FILES):  # past the files read in-process: the rest go to the pool
+        (src / f"{i:03d}.fit").write_bytes(m.run(start + dt.timedelta(days=i), 30, 5.0))
+    # the first file stored after the first POOL_AFTER is one a worker read
+    proc = ck.start_with_killpoint(tmp_path / "db.sqlite3", "stop", "INSERT OR REPLACE INTO files", POOL_AFTER + 1,
+                                   "sync", str(src))
     try:
-        assert proc.stdout is not None
-        pids = [int(p) for p in proc.stdout.readline().split()]
-        assert pids
-        proc.send_signal(signal.SIGKILL)
-        proc.wait(10)
-        deadline = time.monotonic() + 0.4  # the kernel's death signal: at once, not the half-second poll
-        while time.monotonic() < deadline and any(_alive(p) for p in pids):
-            time.sleep(0.01)
-        assert not any(_alive(p) for p in pids)
-    finally:
+        _wait_for(lambda: _state(proc.pid) in ("T", None), f"sync {proc.pid} to stop at the killpoint")
+        assert _state(proc.pid) == "T", f"the sync ended before its killpoint: {proc.communicate()[1]}"
+        pids = _children(proc.pid)
+        assert pids, "no worker processes while the sync stores what they read"
+        assert all(_alive(p) for p in pids)
         proc.kill()
+        proc.wait(60)
+        _wait_for(lambda: not any(_alive(p) for p in pids), f"workers {pids} to end after their parent")
+        assert not [p for p in pids if _alive(p)]
+    finally:
+        with contextlib.suppress(ProcessLookupError):
+            os.killpg(proc.pid, signal.SIGKILL)  # the sync's own session: anything a failure left
+        proc.communicate()
+
+
+def _wait_for(done: Callable[[], bool], what: str, hang_guard_s: float = 120.0) -> None:
+    """Poll until ``done()``; the deadline only bounds a hang (never a measure of speed)."""
+    deadline = time.monotonic() + hang_guard_s
+    while not done():
+        if time.monotonic() > deadline:
+            pytest.fail(f"gave up waiting for {what} after {hang_guard_s:g} s")
+        time.sleep(0.02)
+
+
+def _stat(pid: int) -> list[str] | None:
+    """/proc/PID/stat's fields after the command name (state, ppid, ...), or None when it is gone."""
+    try:
+        return Path(f"/proc/{pid}/stat").read_text().rsplit(") ", 1)[1].split()
+    except (OSError, IndexError):
+        return None
+
+
+def _state(pid: int) -> str | None:
+    fields = _stat(pid)
+    return fields[0] if fields else None
 
 
 def _alive(pid: int) -> bool:
-    try:
-        state = Path(f"/proc/{pid}/stat").read_text().split(") ", 1)[1][0]
-    except (OSError, IndexError):
-        return False
-    return state != "Z"
+    return _state(pid) not in (None, "Z")
 
 
-def test_a_db_that_is_no_sqlite_file_is_left_alone(runner: CliRunner, tmp_path: Path) -> None:
+def _children(parent: int) -> list[int]:
+    pids = (int(p.name) for p in Path("/proc").iterdir() if p.name.isdigit())
+    return sorted(pid for pid in pids if (f := _stat(pid)) is not None and int(f[1]) == parent)
+
+
+def test_a_db_that_is_no_sqlite_file_is_left_alone(tmp_path: Path) -> None:
     notes = tmp_path / "notes.txt"
     notes.write_bytes(b"my training notes, not a database\n" * 200)
-    result = invoke(runner, notes, "sync", str(tmp_path))
+    result = fitplug(notes, "sync", str(tmp_path))
     assert result.exit_code == 1
     assert result.output.startswith(f"Error: {notes} is not a SQLite file; fitplug leaves it as it is")
     assert notes.read_bytes() == b"my training notes, not a database\n" * 200

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import dataclasses
 import datetime as dt
 import gzip
 import io
@@ -13,7 +12,7 @@ from pathlib import Path
 
 import make_activities as m
 import pytest
-from conftest import ROOT
+from conftest import at, programme_file, sql
 
 from fitplug.activities.files.events import Candidate, Refused
 from fitplug.activities.files.sources import scan
@@ -27,14 +26,10 @@ UTC = dt.UTC
 NOW = dt.datetime(2026, 11, 22, 9, 30, tzinfo=UTC)
 
 
-def at(day: int, hour: int, minute: int = 0) -> dt.datetime:
-    return dt.datetime(2026, 11, day, hour, minute, tzinfo=UTC)
-
-
 @pytest.fixture
-def programme():  # type: ignore[no-untyped-def]
+def programme(tmp_path: Path):  # type: ignore[no-untyped-def]
     # the runner started on the Monday of the fixtures' week: their runs are tracked
-    return dataclasses.replace(load_programme(ROOT / "templates" / "glute-runner.toml"), start=dt.date(2026, 11, 16))
+    return load_programme(programme_file(tmp_path, start=dt.date(2026, 11, 16), name="started.toml"))
 
 
 def write(path: Path, data: bytes) -> Path:
@@ -79,10 +74,7 @@ def test_gzip_single_file_and_watch(tmp_path: Path, programme) -> None:  # type:
     write(watch / "GARMIN" / "Activity" / "A1.FIT", m.run(at(20, 18), 30, 5.0))
     write(watch / "GARMIN" / "Workouts" / "W.FIT", m.workout_file())  # not read: only Activity is
     db = tmp_path / "db.sqlite3"
-    glute = tmp_path / "glute-runner.toml"  # the template, started on the Monday of the fixtures' week
-    text = (ROOT / "templates" / "glute-runner.toml").read_text(encoding="utf-8")
-    glute.write_text(text.replace('timezone = "Europe/London"', 'timezone = "Europe/London"\nstart = 2026-11-16'),
-                     encoding="utf-8")
+    glute = programme_file(tmp_path, start=dt.date(2026, 11, 16))  # started on the Monday of the fixtures' week
     r = sync_activities([gz], programme_file=glute, device_root=watch, db_path=db, now=NOW)
     assert sorted(a.key for a in r.new) == sorted([str(gz), str(watch / "GARMIN" / "Activity" / "A1.FIT")])
     assert r.other == {}
@@ -154,7 +146,7 @@ def test_corpus_sync_never_crashes(tmp_path: Path, corpus: Path, programme) -> N
         r = sync(store, [corpus], programme=programme, now=NOW)
         assert len(r.new) > 100 and 5 <= len(r.skipped) <= 12
         assert all(s.reason for s in r.skipped)
-        assert store.query("PRAGMA integrity_check") == [("ok",)]
+        assert sql(store.path, "PRAGMA integrity_check") == [("ok",)]
         again = sync(store, [corpus], programme=programme, now=NOW)
         assert again.new == [] and again.skipped == []
 
@@ -243,5 +235,5 @@ def test_a_worker_that_dies_loses_nothing(tmp_path: Path, monkeypatch: pytest.Mo
         r = sync(store, [src], programme=None, now=NOW, processes=2)
         assert len(r.new) == 65 and r.skipped == []
         assert [Path(a.key).name for a in r.new][:61] == [f"{i:03d}.fit" for i in range(60)] + ["zz.zip!0.fit"]
-        assert store.query("SELECT count(*) FROM files WHERE status = 'new'") == [(65,)]
-        assert store.query("SELECT count(*) FROM containers") == [(1,)]
+        assert sql(store.path, "SELECT count(*) FROM files WHERE status = 'new'") == [(65,)]
+        assert sql(store.path, "SELECT count(*) FROM containers") == [(1,)]

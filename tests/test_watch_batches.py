@@ -6,17 +6,18 @@ a schedule naming a workout that is not checked with it: the batch rule.
 
 from __future__ import annotations
 
+import datetime as dt
 import os
 import re
 from pathlib import Path
 
 import pytest
-from click.testing import CliRunner
+from conftest import invoke_cli
 from test_cli_workouts import FILES, GLUTE, NOW, make_watch
 from test_fit_workout import run_fit_check
 
 from fitplug import settings
-from fitplug.cli import cli
+from fitplug.app.programme import with_start
 from fitplug.errors import DeviceError
 from fitplug.watch import devices, folder, install
 from fitplug.watch.fileid import parse_file_id
@@ -25,8 +26,8 @@ from fitplug.watch.folder import FolderTarget
 LATER = ["--now", "2026-12-20T09:30:00+00:00"]
 
 
-def run(runner: CliRunner, *args: str) -> tuple[int, str]:
-    result = runner.invoke(cli, list(args))
+def run(*args: str) -> tuple[int, str]:
+    result = invoke_cli(*args)
     return result.exit_code, result.output
 
 
@@ -54,15 +55,15 @@ def fit_check_batch(newfiles: Path) -> None:
     assert f"fit-check: {count} passed, 0 failed" in result.stdout
 
 
-def test_time_edit_sends_the_workouts_again_with_the_schedule(runner: CliRunner, tmp_path: Path) -> None:
+def test_time_edit_sends_the_workouts_again_with_the_schedule(tmp_path: Path) -> None:
     watch = make_watch(tmp_path / "w")
     newfiles = watch / "GARMIN" / "NewFiles"
-    assert run(runner, *NOW, "install", GLUTE, "--device", str(watch))[0] == 0
+    assert run(*NOW, "install", GLUTE, "--device", str(watch))[0] == 0
     fit_check_batch(newfiles)
     newfiles.rename(watch / "GARMIN" / "Workouts")  # the watch imports the batch
     newfiles.mkdir()
     moved = edited(tmp_path, 'time = "07:00"', 'time = "18:30"')
-    code, output = run(runner, *NOW, "install", moved, "--device", str(watch))
+    code, output = run(*NOW, "install", moved, "--device", str(watch))
     assert code == 0, output
     got = statuses(output)
     assert got["schedule.fit"] == "copied"
@@ -73,13 +74,13 @@ def test_time_edit_sends_the_workouts_again_with_the_schedule(runner: CliRunner,
     fit_check_batch(newfiles)
 
 
-def test_cue_edit_replaces_fitplugs_own_waiting_file(runner: CliRunner, tmp_path: Path) -> None:
+def test_cue_edit_replaces_fitplugs_own_waiting_file(tmp_path: Path) -> None:
     watch = make_watch(tmp_path / "w")
     newfiles = watch / "GARMIN" / "NewFiles"
-    run(runner, *NOW, "install", GLUTE, "--device", str(watch))
+    run(*NOW, "install", GLUTE, "--device", str(watch))
     before = (newfiles / "glute-strength.fit").read_bytes()
     cue = edited(tmp_path, 'cue = "', 'cue = "Slowly. ')
-    code, output = run(runner, *NOW, "install", cue, "--device", str(watch))
+    code, output = run(*NOW, "install", cue, "--device", str(watch))
     assert code == 0, output
     assert statuses(output)["glute-strength.fit"] == "replaced"
     assert statuses(output)["schedule.fit"] == "replaced"  # the workout's time_created moved with its content
@@ -89,13 +90,13 @@ def test_cue_edit_replaces_fitplugs_own_waiting_file(runner: CliRunner, tmp_path
     fit_check_batch(newfiles)
 
 
-def test_a_strangers_file_is_a_conflict_and_the_rest_goes(runner: CliRunner, tmp_path: Path) -> None:
+def test_a_strangers_file_is_a_conflict_and_the_rest_goes(tmp_path: Path) -> None:
     watch = make_watch(tmp_path / "w")
     newfiles = watch / "GARMIN" / "NewFiles"
-    run(runner, *NOW, "install", GLUTE, "--device", str(watch))
+    run(*NOW, "install", GLUTE, "--device", str(watch))
     (newfiles / "D55A5738.fit").write_bytes(b"Connect's own")  # a stranger's file of another name
     shrink = edited(tmp_path, '"standing_figure_four", ', "")  # the rotation shrinks: stretch-3 is stale
-    code, output = run(runner, *NOW, "install", shrink, "--device", str(watch))
+    code, output = run(*NOW, "install", shrink, "--device", str(watch))
     assert code == 0, output
     got = statuses(output)
     assert got["post-run-stretch-3.fit"] == "removed"
@@ -110,7 +111,7 @@ def test_a_strangers_file_is_a_conflict_and_the_rest_goes(runner: CliRunner, tmp
     at = foreign.index(fid.serial_number.to_bytes(4, "little"))
     foreign[at:at + 4] = (1234).to_bytes(4, "little")
     other.write_bytes(bytes(foreign))
-    code, output = run(runner, *NOW, "install", GLUTE, "--device", str(watch))
+    code, output = run(*NOW, "install", GLUTE, "--device", str(watch))
     assert code == 1
     got = statuses(output)
     assert got["post-run-stretch-2.fit"] == "conflict"
@@ -127,18 +128,18 @@ def fit_check_batch_except(newfiles: Path, stranger: str) -> None:
     fit_check_batch(batch)
 
 
-def test_build_replaces_and_removes_only_its_own_outputs(runner: CliRunner, tmp_path: Path) -> None:
+def test_build_replaces_and_removes_only_its_own_outputs(tmp_path: Path) -> None:
     out = tmp_path / "out"
-    assert run(runner, *NOW, "build", GLUTE, "-o", str(out))[0] == 0
+    assert run(*NOW, "build", GLUTE, "-o", str(out))[0] == 0
     (out / "notes.fit").write_bytes(b"mine")  # the runner's file
     shrink = edited(tmp_path, '"standing_figure_four", ', "")
-    code, output = run(runner, *NOW, "build", shrink, "-o", str(out))
+    code, output = run(*NOW, "build", shrink, "-o", str(out))
     assert code == 0, output
     assert "Removed post-run-stretch-3.fit" in output
     assert not (out / "post-run-stretch-3.fit").exists()
     assert (out / "notes.fit").read_bytes() == b"mine"
     (out / "glute-strength.fit").write_bytes(b"someone else's")
-    code, output = run(runner, *NOW, "build", shrink, "-o", str(out))
+    code, output = run(*NOW, "build", shrink, "-o", str(out))
     assert code == 1 and "glute-strength.fit: a file fitplug did not write" in output
     assert (out / "glute-strength.fit").read_bytes() == b"someone else's"
     assert (out / "post-run-stretch-1.fit").exists()
@@ -179,11 +180,11 @@ def test_newfiles_symlink_out_and_target_symlink(tmp_path: Path) -> None:
     assert victim.read_bytes() == b"keep"
 
 
-def test_newfiles_being_a_file_is_a_clean_error(runner: CliRunner, tmp_path: Path) -> None:
+def test_newfiles_being_a_file_is_a_clean_error(tmp_path: Path) -> None:
     watch = tmp_path / "w"
     (watch / "GARMIN").mkdir(parents=True)
     (watch / "GARMIN" / "NewFiles").write_bytes(b"")
-    code, output = run(runner, *NOW, "install", GLUTE, "--device", str(watch))
+    code, output = run(*NOW, "install", GLUTE, "--device", str(watch))
     assert code == 1
     assert output.startswith(f"Error: {watch / 'GARMIN' / 'NewFiles'} is a file, not a folder")
     assert "Traceback" not in output
@@ -216,18 +217,18 @@ def test_temporaries_from_a_killed_run_are_cleaned(tmp_path: Path) -> None:
 # --- one remembered watch ---------------------------------------------------------------
 
 
-def test_one_remembered_watch_for_install_and_sync(runner: CliRunner, tmp_path: Path) -> None:
+def test_one_remembered_watch_for_install_and_sync(tmp_path: Path) -> None:
     watch = make_watch(tmp_path / "w")
-    assert run(runner, *NOW, "install", GLUTE, "--device", str(watch))[0] == 0
+    assert run(*NOW, "install", GLUTE, "--device", str(watch))[0] == 0
     assert settings.remembered().device == watch.resolve()
-    code, output = run(runner, *LATER, "install", GLUTE)  # no --device: the remembered watch
+    code, output = run(*LATER, "install", GLUTE)  # no --device: the remembered watch
     assert code == 0 and output.startswith(f"w: {watch / 'GARMIN' / 'NewFiles'}")
     watch.rename(tmp_path / "unplugged")
     make_watch(tmp_path / "other")  # another watch is plugged in: still not silently used
-    code, output = run(runner, *NOW, "install", GLUTE)
+    code, output = run(*NOW, "install", GLUTE)
     assert code == 1
     assert f"the remembered watch at {watch.resolve()} is not plugged in" in output
-    code, output = run(runner, *NOW, "sync")
+    code, output = run(*NOW, "sync")
     assert code == 1 and f"the remembered watch at {watch.resolve()} is not plugged in" in output
 
 
@@ -267,10 +268,10 @@ def test_jmtpfs_and_simple_mtpfs_from_the_mount_table(tmp_path: Path) -> None:
     assert [d.root for d in found] == [jm, simple]
 
 
-def test_device_option_at_an_mtp_mount_point_finds_its_storage(runner: CliRunner, tmp_path: Path) -> None:
+def test_device_option_at_an_mtp_mount_point_finds_its_storage(tmp_path: Path) -> None:
     mount = tmp_path / "gvfs" / "mtp:host=Garmin_fenix_8"
     store = storage(mount)
-    code, output = run(runner, *NOW, "install", GLUTE, "--device", str(mount))
+    code, output = run(*NOW, "install", GLUTE, "--device", str(mount))
     assert code == 0, output
     assert output.startswith(f"Forerunner 965: {store / 'GARMIN' / 'NewFiles'}")
     fit_check_batch(store / "GARMIN" / "NewFiles")
@@ -280,13 +281,13 @@ def test_device_option_at_an_mtp_mount_point_finds_its_storage(runner: CliRunner
 # --- check: what a watch keeps --------------------------------------------------------------
 
 
-def test_check_refuses_the_schedule_id(runner: CliRunner, tmp_path: Path) -> None:
+def test_check_refuses_the_schedule_id(tmp_path: Path) -> None:
     bad = edited(tmp_path, 'id = "glute-strength"', 'id = "schedule"')
-    code, output = run(runner, "check", bad)
+    code, output = run("check", bad)
     assert code == 1 and "'schedule' is the name of fitplug's schedule file" in output
 
 
-def test_check_refuses_names_alike_in_15_characters(runner: CliRunner, tmp_path: Path) -> None:
+def test_check_refuses_names_alike_in_15_characters(tmp_path: Path) -> None:
     text = Path(GLUTE).read_text(encoding="utf-8")
     start = text.index("[[sessions]]")
     end = text.index("[post_run]")
@@ -295,12 +296,12 @@ def test_check_refuses_names_alike_in_15_characters(runner: CliRunner, tmp_path:
         'days = ["tue", "fri"]', 'days = ["sun"]')
     path = tmp_path / "two.toml"
     path.write_text(text[:end] + second + text[end:], encoding="utf-8")
-    code, output = run(runner, "check", str(path))
+    code, output = run("check", str(path))
     assert code == 1
     assert "'Glute Strength & More' and 'Glute Strength & Mobility' share their first 15 characters" in output
 
 
-def test_check_refuses_more_workouts_than_a_watch_keeps(runner: CliRunner, tmp_path: Path) -> None:
+def test_check_refuses_more_workouts_than_a_watch_keeps(tmp_path: Path) -> None:
     text = Path(GLUTE).read_text(encoding="utf-8")
     start, end = text.index("[[sessions]]"), text.index("[post_run]")
     block = text[start:end]
@@ -312,20 +313,19 @@ def test_check_refuses_more_workouts_than_a_watch_keeps(runner: CliRunner, tmp_p
                      .replace('days = ["tue", "fri"]', "days = []" if i else f'days = ["{days[0]}"]'))
     path = tmp_path / "many.toml"
     path.write_text(text[:end] + "".join(extra) + text[end:], encoding="utf-8")
-    code, output = run(runner, "check", str(path))
+    code, output = run("check", str(path))
     assert code == 1 and "makes 26 workouts (23 sessions and 3 post-run sets)" in output
 
 
-def test_check_warns_about_characters_a_watch_font_lacks(runner: CliRunner, tmp_path: Path) -> None:
+def test_check_warns_about_characters_a_watch_font_lacks(tmp_path: Path) -> None:
     odd = edited(tmp_path, 'name = "Glute Strength & Mobility"', 'name = "Glute Strength \U0001f351 Mobilité"')
-    code, output = run(runner, "check", odd)
+    code, output = run("check", odd)
     assert code == 0, output
     assert "warning: session glute-strength name: '\U0001f351' (U+1F351) may show as a box" in output
     assert "é" not in output.split("warning:")[1].split("may show")[0]  # Latin-1 is fine
 
 
 def test_watch_names_and_ascii() -> None:
-    import datetime as dt
 
     from fitplug.app.watch import workout_set
     from fitplug.programme.load import load_programme
@@ -364,35 +364,33 @@ def test_partial_folder_that_is_a_symlink_is_refused(tmp_path: Path) -> None:
     assert os.listdir(watch / "GARMIN" / "NewFiles") == []
 
 
-def test_a_post_run_set_alike_a_session_is_refused_and_sessions_keep_their_names(runner: CliRunner,
-                                                                                  tmp_path: Path) -> None:
+def test_a_post_run_set_alike_a_session_is_refused_and_sessions_keep_their_names(tmp_path: Path) -> None:
     single = edited(tmp_path, "per_run = 2 ", "per_run = 1 ")  # one post-run set: "Post-run Stretch"
     bad = Path(edited(tmp_path, 'name = "Glute Strength & Mobility"', 'name = "Post-run Stretching"', "b.toml"))
     bad.write_text(bad.read_text(encoding="utf-8").replace('"standing_figure_four", ', "").replace(
         "per_run = 2 ", "per_run = 1 "), encoding="utf-8")
-    assert run(runner, "check", single)[0] == 0
-    code, output = run(runner, "check", str(bad))
+    assert run("check", single)[0] == 0
+    code, output = run("check", str(bad))
     assert code == 1
     assert "shares its first 15 characters with the session 'Post-run Stretching'" in output
 
 
-def test_sync_replaces_fitplugs_older_post_run_copy(runner: CliRunner, tmp_path: Path) -> None:
-    import datetime as dt
+def test_sync_replaces_fitplugs_older_post_run_copy(tmp_path: Path) -> None:
 
     import make_activities as m
 
     from fitplug.app.sync import sync_activities
 
     watch = make_watch(tmp_path / "w")
-    assert run(runner, *NOW, "install", GLUTE, "--device", str(watch))[0] == 0
+    assert run(*NOW, "install", GLUTE, "--device", str(watch))[0] == 0
     newfiles = watch / "GARMIN" / "NewFiles"
     before = (newfiles / "post-run-stretch-1.fit").read_bytes()
     m_run = m.run(dt.datetime(2026, 11, 21, 9, 0, tzinfo=dt.UTC), 60, 12.0)
     (watch / "GARMIN" / "Activity").mkdir()
     (watch / "GARMIN" / "Activity" / "B1LA0900.FIT").write_bytes(m_run)
     cue = Path(edited(tmp_path, 'cue = "Front shin across', 'cue = "Slowly. Front shin across'))
-    cue.write_text(cue.read_text(encoding="utf-8").replace(  # started that week: the run counts
-        'timezone = "Europe/London"', 'timezone = "Europe/London"\nstart = 2026-11-16', 1), encoding="utf-8")
+    cue.write_text(with_start(cue.read_text(encoding="utf-8"), dt.date(2026, 11, 16)),  # started that week: the run counts
+                   encoding="utf-8")
     r = sync_activities([], programme_file=cue, device_root=None, db_path=tmp_path / "db",
                            now=dt.datetime(2026, 11, 22, 9, 30, tzinfo=dt.UTC))  # the remembered watch
     assert [(i.name, i.status) for i in r.installed] == [("post-run-stretch-1.fit", "replaced")]
@@ -402,7 +400,6 @@ def test_sync_replaces_fitplugs_older_post_run_copy(runner: CliRunner, tmp_path:
 
 
 def _built(programme: Path) -> dict[str, bytes]:
-    import datetime as dt
 
     from fitplug.app.watch import workout_set
     from fitplug.programme.load import load_programme

@@ -134,7 +134,6 @@ class FeedSource:
         self._due: tuple[DueItem, ...] = ()
         self._key: tuple[Any, ...] | None = None
         self._feed: Feed | None = None
-        self.builds = 0
         self._load()  # fail early: a server with no feed is no use
         if self._programme is None:
             raise FeedError(f"{self.path}: cannot serve this programme")
@@ -174,7 +173,6 @@ class FeedSource:
         previous = self._feed
         feed = render_feed(self.programme, self._due, now=now,
                            previous=previous.body if previous is not None else None)
-        self.builds += 1
         if previous is not None:
             if feed.etag == previous.etag:
                 feed = dataclasses.replace(feed, last_modified=previous.last_modified)
@@ -369,9 +367,6 @@ class FeedServer:
 
         self._server.task_dispatcher.shutdown(cancel_pending=True, timeout=STOP_GRACE_S)
         wasyncore.close_all(self._server._map)
-
-    def wait_for_requests(self, timeout_s: float) -> bool:
-        return True  # server_close waits for the worker threads
 
 
 def _printable(text: str) -> str:

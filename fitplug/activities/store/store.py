@@ -144,15 +144,6 @@ class Store:
     def __exit__(self, *exc: object) -> None:
         self.close()
 
-    def check(self) -> None:
-        """:class:`StoreDamaged` unless SQLite finds the file whole (``PRAGMA quick_check``)."""
-        try:
-            rows = [r[0] for r in self._db.execute("PRAGMA quick_check(3)")]
-        except sqlite3.Error as exc:
-            raise failed(self.path, exc) from exc
-        if rows != ["ok"]:
-            raise StoreDamaged(self.path, "; ".join(map(str, rows)))
-
     @contextlib.contextmanager
     def _tx(self) -> Iterator[sqlite3.Connection]:
         """One transaction: committed when the block ends, rolled back on any exception.
@@ -490,10 +481,6 @@ class Store:
     def set_meta(self, name: str, value: str) -> None:
         with self._tx() as db:
             db.execute("INSERT OR REPLACE INTO meta (name, value) VALUES (?, ?)", (name, value))
-
-    def query(self, sql: str, params: Sequence[Any] = ()) -> list[tuple[Any, ...]]:
-        """SQL for tests and diagnostics; rows as plain tuples."""
-        return [tuple(r) for r in self._db.execute(sql, params)]
 
 
 @contextlib.contextmanager
