@@ -134,9 +134,7 @@ def make_distinct(data: bytes, serial: int, created_shift_s: int) -> bytes:
     return bytes(out)
 
 
-def build_archive(
-    out_dir: Path, files: int, *, seed: int = 0, generated_share: float = 0.5
-) -> list[Path]:
+def build_archive(out_dir: Path, files: int, *, seed: int = 0, generated_share: float = 0.5) -> list[Path]:
     """Write ``files`` distinct activity files into ``out_dir``; return their paths."""
     rng = random.Random(seed)
     corpus = corpus_sources()

@@ -45,11 +45,18 @@ def build(years: int) -> list[ActivitySummary]:
     out: list[ActivitySummary] = []
     day = dt.date(2026, 11, 30) - dt.timedelta(days=365 * years)
 
-    def add(start: dt.datetime, sport: str, sub: str, minutes: float, name: str | None = None,
-            sets: tuple[SetRecord, ...] = ()) -> None:
+    def add(
+        start: dt.datetime,
+        sport: str,
+        sub: str,
+        minutes: float,
+        name: str | None = None,
+        sets: tuple[SetRecord, ...] = (),
+    ) -> None:
         session = ActivitySession(sport, sub, start, 0, minutes * 60, minutes * 60, None, 130)
-        out.append(ActivitySummary(f"{len(out):064x}", "activity", "garmin", "fr965", len(out), start, (session,),
-                                   name, sets))
+        out.append(
+            ActivitySummary(f"{len(out):064x}", "activity", "garmin", "fr965", len(out), start, (session,), name, sets)
+        )
 
     while day <= dt.date(2026, 11, 30):
         t = dt.datetime.combine(day, dt.time(7), tzinfo=UTC)

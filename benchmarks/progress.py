@@ -45,8 +45,12 @@ def main() -> None:
     args = parser.parse_args()
     with tempfile.TemporaryDirectory() as tmp:
         base = Path(tmp)
-        env = {**os.environ, "FITPLUG_DATA_DIR": str(base / "data"), "FITPLUG_CONFIG_DIR": str(base / "config"),
-               "PYTHONPATH": str(ROOT)}
+        env = {
+            **os.environ,
+            "FITPLUG_DATA_DIR": str(base / "data"),
+            "FITPLUG_CONFIG_DIR": str(base / "config"),
+            "PYTHONPATH": str(ROOT),
+        }
         os.environ.update(FITPLUG_DATA_DIR=env["FITPLUG_DATA_DIR"], FITPLUG_CONFIG_DIR=env["FITPLUG_CONFIG_DIR"])
         db = synced_store(base)
         common = [sys.executable, "-m", "fitplug", "--db", str(db), "--now", NOW.isoformat()]

@@ -111,9 +111,7 @@ def worker(name: str, list_file: Path, repeat: int) -> None:
     print(json.dumps({"times": times, "rss_mb": rss_kb / 1024}))
 
 
-def run(
-    paths: list[Path], slow_paths: list[Path], repeat: int, slow_repeat: int, readers: list[str]
-) -> None:
+def run(paths: list[Path], slow_paths: list[Path], repeat: int, slow_repeat: int, readers: list[str]) -> None:
     with tempfile.TemporaryDirectory() as tmp:
         lists = {}
         for key, ps in (("all", paths), ("slow", slow_paths)):

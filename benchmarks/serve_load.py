@@ -52,8 +52,9 @@ KINDS = ("get", "conditional", "head", "wrong-token")
 ROUNDS = 3
 
 
-def request(url: str, method: str = "GET", headers: dict[str, str] | None = None,
-            timeout: float = 30) -> tuple[int, dict[str, str], bytes]:
+def request(
+    url: str, method: str = "GET", headers: dict[str, str] | None = None, timeout: float = 30
+) -> tuple[int, dict[str, str], bytes]:
     parts = urllib.parse.urlsplit(url)
     conn = http.client.HTTPConnection(parts.hostname, parts.port, timeout=timeout)
     try:
@@ -75,24 +76,46 @@ def fill_store(db: Path, count: int) -> None:
     for i in range(count):
         start = now - dt.timedelta(days=i, hours=2)
         strength = i % 7 == 3
-        sets = tuple(SetRecord(start + dt.timedelta(minutes=k), "active", 12, None, "hip_stability", 1)
-                     for k in range(6)) if strength else ()
-        session = ActivitySession("training" if strength else "running", None, start, 0, 2400.0, 2400.0,
-                                  None if strength else 8000.0, 140)
-        summary = ActivitySummary(hashlib.sha256(f"a{i}".encode()).hexdigest(), "activity", "garmin", "fr265",
-                                  12345, start, (session,), "Glute Strength & Mobility" if strength else None, sets)
+        sets = (
+            tuple(SetRecord(start + dt.timedelta(minutes=k), "active", 12, None, "hip_stability", 1) for k in range(6))
+            if strength
+            else ()
+        )
+        session = ActivitySession(
+            "training" if strength else "running", None, start, 0, 2400.0, 2400.0, None if strength else 8000.0, 140
+        )
+        summary = ActivitySummary(
+            hashlib.sha256(f"a{i}".encode()).hexdigest(),
+            "activity",
+            "garmin",
+            "fr265",
+            12345,
+            start,
+            (session,),
+            "Glute Strength & Mobility" if strength else None,
+            sets,
+        )
         batch.append((f"bench/{i}.fit", 1000 + i, i, summary))
     db.parent.mkdir(parents=True, exist_ok=True)
     with Store(db) as store:
         for n in range(0, len(batch), 500):
-            store.record_batch(batch[n:n + 500], now)
+            store.record_batch(batch[n : n + 500], now)
 
 
 def start_server(programme: Path, data: Path) -> tuple[subprocess.Popen[str], str]:
-    env = {**os.environ, "FITPLUG_DATA_DIR": str(data / "data"), "FITPLUG_CONFIG_DIR": str(data / "config"),
-           "PYTHONPATH": str(ROOT) + os.pathsep + os.environ.get("PYTHONPATH", "")}
-    proc = subprocess.Popen([sys.executable, "-m", "fitplug", "serve", str(programme), "--port", "0"],
-                            stdout=subprocess.PIPE, stderr=subprocess.DEVNULL, text=True, env=env)
+    env = {
+        **os.environ,
+        "FITPLUG_DATA_DIR": str(data / "data"),
+        "FITPLUG_CONFIG_DIR": str(data / "config"),
+        "PYTHONPATH": str(ROOT) + os.pathsep + os.environ.get("PYTHONPATH", ""),
+    }
+    proc = subprocess.Popen(
+        [sys.executable, "-m", "fitplug", "serve", str(programme), "--port", "0"],
+        stdout=subprocess.PIPE,
+        stderr=subprocess.DEVNULL,
+        text=True,
+        env=env,
+    )
     assert proc.stdout is not None
     for _ in range(5):
         line = proc.stdout.readline()
@@ -106,6 +129,7 @@ def start_server(programme: Path, data: Path) -> tuple[subprocess.Popen[str], st
 
 def pace(url: str, requests: int, concurrency: int) -> tuple[float, int]:
     """Plain GETs only: requests per second, and how many were not 200."""
+
     def one(_: int) -> bool:
         try:
             return request(url)[0] == 200
@@ -127,8 +151,13 @@ def baseline(url: str, body: bytes, tmp: Path) -> subprocess.Popen[str]:
     with socket.socket() as s:
         s.bind(("127.0.0.1", 0))
         port = s.getsockname()[1]
-    proc = subprocess.Popen([sys.executable, "-m", "http.server", str(port), "--bind", "127.0.0.1"],
-                            cwd=tmp / "plain", stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, text=True)
+    proc = subprocess.Popen(
+        [sys.executable, "-m", "http.server", str(port), "--bind", "127.0.0.1"],
+        cwd=tmp / "plain",
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+        text=True,
+    )
     for _ in range(100):
         try:
             request(f"http://127.0.0.1:{port}{path}", timeout=2)
@@ -159,8 +188,10 @@ def compare(url: str, db: Path, tmp: Path, requests: int, concurrency: int) -> i
         plain.send_signal(signal.SIGINT)
         plain.wait(timeout=10)
     ours, theirs = statistics.median(ours_runs), statistics.median(theirs_runs)
-    print(f"pace, plain GETs of {len(body)} bytes, median of {ROUNDS} alternated rounds: fitplug serve "
-          f"{ours:.0f}/s, python -m http.server {theirs:.0f}/s (same bytes, same run): ratio {ours / theirs:.2f}")
+    print(
+        f"pace, plain GETs of {len(body)} bytes, median of {ROUNDS} alternated rounds: fitplug serve "
+        f"{ours:.0f}/s, python -m http.server {theirs:.0f}/s (same bytes, same run): ratio {ours / theirs:.2f}"
+    )
 
     idle = [socket.create_connection((parts.hostname, parts.port)) for _ in range(200)]
     try:
@@ -206,8 +237,11 @@ def run(url: str, requests: int, concurrency: int) -> int:
         try:
             if kind == "get":
                 st, h, b = request(url)
-                ok = st == 200 and hashlib.sha256(b).hexdigest() == digest and \
-                    h.get("content-type") == "text/calendar; charset=utf-8"
+                ok = (
+                    st == 200
+                    and hashlib.sha256(b).hexdigest() == digest
+                    and h.get("content-type") == "text/calendar; charset=utf-8"
+                )
             elif kind == "conditional":
                 st, h, b = request(url, headers={"If-None-Match": etag})
                 ok = st == 304 and not b
@@ -244,14 +278,20 @@ def run(url: str, requests: int, concurrency: int) -> int:
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--url", help="feed URL of a running `fitplug serve` (loopback only)")
-    parser.add_argument("--programme", type=Path, default=ROOT / "templates" / "glute-runner.toml",
-                        help="programme to serve when no --url is given")
+    parser.add_argument(
+        "--programme",
+        type=Path,
+        default=ROOT / "templates" / "glute-runner.toml",
+        help="programme to serve when no --url is given",
+    )
     parser.add_argument("--requests", type=int, default=2000)
     parser.add_argument("--concurrency", type=int, default=50)
-    parser.add_argument("--activities", type=int, default=5000,
-                        help="activities stored before the server starts (without --url)")
-    parser.add_argument("--no-baseline", action="store_true",
-                        help="skip the http.server baseline, idle and write-lock phases")
+    parser.add_argument(
+        "--activities", type=int, default=5000, help="activities stored before the server starts (without --url)"
+    )
+    parser.add_argument(
+        "--no-baseline", action="store_true", help="skip the http.server baseline, idle and write-lock phases"
+    )
     args = parser.parse_args(argv)
     if not 1 <= args.requests <= 1_000_000 or not 1 <= args.concurrency <= 500:
         parser.error("--requests must be 1..1000000 and --concurrency 1..500")

@@ -74,8 +74,10 @@ def compare(label: str, cmd: list[str], env: dict[str, str], runs: int) -> tuple
         this.append(timed(cmd, env))
     bmin, bmed = min(base), statistics.median(base)
     cmin, cmed = min(this), statistics.median(this)
-    row = (f"{label:<34} {cmin * 1e3:8.1f} {cmed * 1e3:8.1f}   {bmin * 1e3:6.1f} {bmed * 1e3:6.1f}"
-           f"   {cmin / bmin:5.1f}x {cmed / bmed:5.1f}x")
+    row = (
+        f"{label:<34} {cmin * 1e3:8.1f} {cmed * 1e3:8.1f}   {bmin * 1e3:6.1f} {bmed * 1e3:6.1f}"
+        f"   {cmin / bmin:5.1f}x {cmed / bmed:5.1f}x"
+    )
     return row, cmed
 
 
@@ -95,13 +97,18 @@ def main() -> None:
         subprocess.run([sys.executable, "-m", "compileall", "-q", str(ROOT / "fitplug")], check=True)
 
         def env_for(name: str) -> dict[str, str]:
-            return {**inherited, "FITPLUG_DATA_DIR": str(tmp / name / "data"),
-                    "FITPLUG_CONFIG_DIR": str(tmp / name / "config"),
-                    "PYTHONPATH": str(ROOT) + os.pathsep + os.environ.get("PYTHONPATH", "")}
+            return {
+                **inherited,
+                "FITPLUG_DATA_DIR": str(tmp / name / "data"),
+                "FITPLUG_CONFIG_DIR": str(tmp / name / "config"),
+                "PYTHONPATH": str(ROOT) + os.pathsep + os.environ.get("PYTHONPATH", ""),
+            }
 
         fitplug = [sys.executable, "-m", "fitplug"]
-        print(f"python {platform.python_version()} on {platform.system()} {platform.machine()}, "
-              f"{os.cpu_count()} cores; {args.runs} runs each, after one warm-up")
+        print(
+            f"python {platform.python_version()} on {platform.system()} {platform.machine()}, "
+            f"{os.cpu_count()} cores; {args.runs} runs each, after one warm-up"
+        )
         print(f"{'':<34} {'command ms':>17}   {'python -c pass':>13}   {'ratio':>12}")
         print(f"{'':<34} {'min':>8} {'median':>8}   {'min':>6} {'median':>6}   {'min':>6} {'median':>6}")
         row, _ = compare("fitplug --help", [*fitplug, "--help"], env_for("help"), args.runs)
@@ -114,22 +121,33 @@ def main() -> None:
             write_activities(folder, n)
             made = time.perf_counter() - t0
             t0 = time.perf_counter()
-            cold = subprocess.run([*fitplug, "sync", str(folder), "-p", str(PROGRAMME)], env=env,
-                                  capture_output=True, text=True, check=False)
+            cold = subprocess.run(
+                [*fitplug, "sync", str(folder), "-p", str(PROGRAMME)],
+                env=env,
+                capture_output=True,
+                text=True,
+                check=False,
+            )
             if cold.returncode != 0:
                 raise SystemExit(f"first sync of {n} files failed:\n{cold.stderr}")
-            print(f"-- {n} stored activities (files written in {made:.1f} s, "
-                  f"first sync {time.perf_counter() - t0:.1f} s)", flush=True)
+            print(
+                f"-- {n} stored activities (files written in {made:.1f} s, "
+                f"first sync {time.perf_counter() - t0:.1f} s)",
+                flush=True,
+            )
             row, _ = compare(f"fitplug status ({n})", [*fitplug, "status", "-p", str(PROGRAMME)], env, args.runs)
             print(row, flush=True)
-            row, warm[n] = compare(f"fitplug sync, warm ({n})",
-                                   [*fitplug, "sync", str(folder), "-p", str(PROGRAMME)], env, args.runs)
+            row, warm[n] = compare(
+                f"fitplug sync, warm ({n})", [*fitplug, "sync", str(folder), "-p", str(PROGRAMME)], env, args.runs
+            )
             print(row, flush=True)
         if 0 in warm:
             for n in counts:
                 if n:
-                    print(f"warm sync per unchanged file at {n}: {(warm[n] - warm[0]) / n * 1e6:.1f} µs "
-                          f"(median at {n} minus median at 0, over {n})")
+                    print(
+                        f"warm sync per unchanged file at {n}: {(warm[n] - warm[0]) / n * 1e6:.1f} µs "
+                        f"(median at {n} minus median at 0, over {n})"
+                    )
 
 
 if __name__ == "__main__":

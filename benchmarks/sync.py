@@ -64,13 +64,16 @@ print(json.dumps({"import": t1 - t0, "run": time.perf_counter() - t1, "code": co
 #: the same command with the CRC check off, as every sync was before issue 13: the command's one
 #: call of ``ingest.sync`` passes ``crc=Crc.SKIP`` (imported in the timed part, where the command
 #: itself imports them)
-_CLI_NO_CRC = _CLI.replace("t1 = time.perf_counter()\n", """t1 = time.perf_counter()
+_CLI_NO_CRC = _CLI.replace(
+    "t1 = time.perf_counter()\n",
+    """t1 = time.perf_counter()
 import functools
 import fitplug.activities.ingest
 import fitplug.app.sync
 from fitplug.activities.read.reader import Crc
 fitplug.app.sync.sync = functools.partial(fitplug.activities.ingest.sync, crc=Crc.SKIP)
-""")
+""",
+)
 assert _CLI_NO_CRC != _CLI
 
 
@@ -209,8 +212,12 @@ def main() -> None:
     parser.add_argument("--files", type=int, default=200, help="archive files (default 200: quick)")
     parser.add_argument("--archive", type=Path, help="archive folder (built there when short of files)")
     parser.add_argument("--repeat", type=int, default=3, help="repetitions of each timing (median)")
-    parser.add_argument("--slow-files", type=int, default=40,
-                        help="fitdecode/SDK read a fixed random sample of this many files (0: all)")
+    parser.add_argument(
+        "--slow-files",
+        type=int,
+        default=40,
+        help="fitdecode/SDK read a fixed random sample of this many files (0: all)",
+    )
     parser.add_argument("--slow-repeat", type=int, default=1, help="repetitions for fitdecode/SDK")
     parser.add_argument("--startup-repeat", type=int, default=15)
     args = parser.parse_args()
@@ -232,8 +239,12 @@ def main() -> None:
         for p in paths:  # warm the page cache for every contender alike
             p.read_bytes()
         n = len(paths)
-        env = {**os.environ, "FITPLUG_DATA_DIR": str(tmp / "data"), "FITPLUG_CONFIG_DIR": str(tmp / "config"),
-               "PYTHONPATH": str(ROOT) + os.pathsep + os.environ.get("PYTHONPATH", "")}
+        env = {
+            **os.environ,
+            "FITPLUG_DATA_DIR": str(tmp / "data"),
+            "FITPLUG_CONFIG_DIR": str(tmp / "config"),
+            "PYTHONPATH": str(ROOT) + os.pathsep + os.environ.get("PYTHONPATH", ""),
+        }
         # as an installed package runs: with its modules' bytecode cached
         env.pop("PYTHONDONTWRITEBYTECODE", None)
         cli = [sys.executable, "-c", _CLI]
@@ -258,30 +269,64 @@ def main() -> None:
         with sqlite3.connect(db) as c:
             stored = c.execute("SELECT count(*) FROM activities").fetchone()[0]
             errors = c.execute("SELECT count(*) FROM files WHERE status = 'error'").fetchone()[0]
-        rows.append(("cold sync (fitplug sync)", n, total, cold.inner or cold.wall, cold,
-                     f"{stored} activities stored, {errors} unreadable"))
+        rows.append(
+            (
+                "cold sync (fitplug sync)",
+                n,
+                total,
+                cold.inner or cold.wall,
+                cold,
+                f"{stored} activities stored, {errors} unreadable",
+            )
+        )
         print("warm sync ...", file=sys.stderr)
         warm = median_run([measure([*cli, "--db", str(db), "sync", str(folder)], env) for _ in range(args.repeat)])
         rows.append(("warm sync (nothing changed)", n, total, warm.inner or warm.wall, warm, ""))
         lib = measure([sys.executable, "-c", _LIBRARY_WARM, str(db), str(folder), str(args.repeat)], env)
-        rows.append(("warm sync, library call sync()", n, total, lib.inner or lib.wall, Run(lib.inner or 0, None, lib.rss_max_mb, float("nan")),
-                     "the walk and the unchanged check alone: no interpreter start, no imports"))
-        rows.append(("cold sync, no CRC check (before #13)", n, total, unchecked.inner or unchecked.wall, unchecked,
-                     "the same command with Crc.SKIP"))
+        rows.append(
+            (
+                "warm sync, library call sync()",
+                n,
+                total,
+                lib.inner or lib.wall,
+                Run(lib.inner or 0, None, lib.rss_max_mb, float("nan")),
+                "the walk and the unchanged check alone: no interpreter start, no imports",
+            )
+        )
+        rows.append(
+            (
+                "cold sync, no CRC check (before #13)",
+                n,
+                total,
+                unchecked.inner or unchecked.wall,
+                unchecked,
+                "the same command with Crc.SKIP",
+            )
+        )
 
         rng = random.Random(1)
         sample = paths if not args.slow_files or args.slow_files >= n else sorted(rng.sample(paths, args.slow_files))
         sample_bytes = sum(p.stat().st_size for p in sample)
-        readers = [("fitscan", paths, args.repeat), ("fitscan verify", paths, args.repeat),
-                   ("fitfast parse", paths, args.repeat), ("fitfast count", paths, args.repeat),
-                   ("fitdecode", sample, args.slow_repeat), ("garmin-fit-sdk", sample, args.slow_repeat)]
+        readers = [
+            ("fitscan", paths, args.repeat),
+            ("fitscan verify", paths, args.repeat),
+            ("fitfast parse", paths, args.repeat),
+            ("fitfast count", paths, args.repeat),
+            ("fitdecode", sample, args.slow_repeat),
+            ("garmin-fit-sdk", sample, args.slow_repeat),
+        ]
         for name, ps, rep in readers:
             print(f"{name} over {len(ps)} files x{rep} ...", file=sys.stderr)
             result = reader(name, ps, rep, tmp)
             size = sum(p.stat().st_size for p in ps)
-            label = {"fitscan": "fitscan alone (1 process)", "fitscan verify": "fitscan + CRC alone (1 process)",
-                     "fitfast parse": "fitfast.parse (summary read)", "fitfast count": "fitfast.count",
-                     "fitdecode": "fitdecode (baseline)", "garmin-fit-sdk": "Garmin SDK Decoder"}[name]
+            label = {
+                "fitscan": "fitscan alone (1 process)",
+                "fitscan verify": "fitscan + CRC alone (1 process)",
+                "fitfast parse": "fitfast.parse (summary read)",
+                "fitfast count": "fitfast.count",
+                "fitdecode": "fitdecode (baseline)",
+                "garmin-fit-sdk": "Garmin SDK Decoder",
+            }[name]
             if "error" in result:
                 rows.append((label, len(ps), size, float("nan"), None, str(result["error"])))
                 continue
@@ -298,17 +343,24 @@ def main() -> None:
         status_args = ["--db", str(db), "status", "--programme", str(PROGRAMME)]
         subprocess.run([sys.executable, "-m", "fitplug", *status_args], env=env, check=True,
                        capture_output=True)  # a first run, so the page cache is warm  # fmt: skip
-        for label, cmd in (("python -c pass", [sys.executable, "-c", "pass"]),
-                           ("fitplug --help", [sys.executable, "-m", "fitplug", "--help"]),
-                           ("fitplug status", [sys.executable, "-m", "fitplug", *status_args])):
+        for label, cmd in (
+            ("python -c pass", [sys.executable, "-c", "pass"]),
+            ("fitplug --help", [sys.executable, "-m", "fitplug", "--help"]),
+            ("fitplug status", [sys.executable, "-m", "fitplug", *status_args]),
+        ):
             times = [measure(cmd, env).wall for _ in range(args.startup_repeat)]
             startup.append((label, statistics.median(times), ""))
 
     base = next((r[3] for r in rows if r[0].startswith(BASELINE)), None)
     print(f"\nMachine: {machine()}")
-    print(f"Archive: {n} files, {total / 1e6:.1f} MB; median of {args.repeat} "
-          f"(fitdecode/SDK: {len(sample)} files, median of {args.slow_repeat})\n")
-    head = f"| {'what':34} | {'files':>5} | {'seconds':>8} | {'MB/s':>8} | {'files/s':>8} | {'peak RSS MB (max/sum)':>21} | {'× fitdecode':>11} | note"
+    print(
+        f"Archive: {n} files, {total / 1e6:.1f} MB; median of {args.repeat} "
+        f"(fitdecode/SDK: {len(sample)} files, median of {args.slow_repeat})\n"
+    )
+    head = (
+        f"| {'what':34} | {'files':>5} | {'seconds':>8} | {'MB/s':>8} | {'files/s':>8} "
+        f"| {'peak RSS MB (max/sum)':>21} | {'× fitdecode':>11} | note"
+    )
     print(head)
     print("|" + "|".join("-" * len(c) for c in head.split("|")[1:-1]) + "|---|")
     for label, files, size, t, run, note in rows:
@@ -320,16 +372,22 @@ def main() -> None:
         extra = note
         if run.inner is not None and run.wall != run.inner:
             extra = f"wall {run.wall:.3f} s with interpreter start" + (f"; {note}" if note else "")
-        print(f"| {label:34} | {files:>5} | {t:>8.3f} | {size / t / 1e6:>8.1f} | {files / t:>8.0f} | {rss:>21} | "
-              f"{ratio:>11} | {extra}")
+        print(
+            f"| {label:34} | {files:>5} | {t:>8.3f} | {size / t / 1e6:>8.1f} | {files / t:>8.0f} | {rss:>21} | "
+            f"{ratio:>11} | {extra}"
+        )
     cold_t = cold.inner or cold.wall
     warm_t = warm.inner or warm.wall
     lib_t = lib.inner or lib.wall
-    print(f"\nwarm / cold: {warm_t / cold_t:.2%} in-process, {warm.wall / cold.wall:.2%} wall, "
-          f"{lib_t / cold_t:.2%} library call against the in-process cold sync")
+    print(
+        f"\nwarm / cold: {warm_t / cold_t:.2%} in-process, {warm.wall / cold.wall:.2%} wall, "
+        f"{lib_t / cold_t:.2%} library call against the in-process cold sync"
+    )
     before = unchecked.inner or unchecked.wall
-    print(f"checking every CRC costs {cold_t / before - 1:+.1%} on the cold sync "
-          f"({cold_t:.3f} s against {before:.3f} s without; target: within +10%)")
+    print(
+        f"checking every CRC costs {cold_t / before - 1:+.1%} on the cold sync "
+        f"({cold_t:.3f} s against {before:.3f} s without; target: within +10%)"
+    )
     print("\n| start-up | median s |")
     print("|---|---|")
     for label, t, _ in startup:

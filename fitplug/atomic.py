@@ -66,8 +66,13 @@ def clean_stale(folders: Iterable[Path], *, now: float | None = None) -> list[Pa
     for folder in set(folders):
         try:
             with os.scandir(folder) as it:
-                stale = [e.path for e in it if _TEMP_NAME.fullmatch(e.name) and e.is_file(follow_symlinks=False)
-                         and e.stat(follow_symlinks=False).st_mtime < cutoff]
+                stale = [
+                    e.path
+                    for e in it
+                    if _TEMP_NAME.fullmatch(e.name)
+                    and e.is_file(follow_symlinks=False)
+                    and e.stat(follow_symlinks=False).st_mtime < cutoff
+                ]
         except OSError:
             continue
         for name in stale:

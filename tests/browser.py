@@ -17,9 +17,17 @@ from pathlib import Path
 import pytest
 
 FLAGS = [
-    "--headless", "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
-    "--disable-background-networking", "--disable-component-update", "--disable-sync",
-    "--hide-scrollbars", "--enable-logging=stderr", "--v=0",
+    "--headless",
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-quic",
+    "--no-first-run",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--disable-sync",
+    "--hide-scrollbars",
+    "--enable-logging=stderr",
+    "--v=0",
 ]
 _CONSOLE = re.compile(r":INFO:CONSOLE[^\]]*\] (.*)$")
 
@@ -36,11 +44,11 @@ def load(url: str, shot: Path, *, width: int, height: int, dark: bool = False) -
     """Open ``url`` at ``width`` x ``height``, screenshot it to ``shot``; the console messages logged."""
     profile = shot.with_suffix(".profile")
     profile.mkdir(parents=True)
-    args = [chromium(), *FLAGS, f"--user-data-dir={profile}", f"--window-size={width},{height}",
-            f"--screenshot={shot}"]
+    args = [chromium(), *FLAGS, f"--user-data-dir={profile}", f"--window-size={width},{height}", f"--screenshot={shot}"]
     if dark:
         args.append("--force-dark-mode")
-    done = subprocess.run([*args, url], capture_output=True, text=True, timeout=90, stdin=subprocess.DEVNULL,
-                          check=False)
+    done = subprocess.run(
+        [*args, url], capture_output=True, text=True, timeout=90, stdin=subprocess.DEVNULL, check=False
+    )
     assert done.returncode == 0 and shot.is_file(), f"no screenshot (exit {done.returncode}): {done.stderr[-2000:]}"
     return [m.group(1) for line in done.stderr.splitlines() if (m := _CONSOLE.search(line))]

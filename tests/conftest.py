@@ -82,8 +82,10 @@ def pytest_sessionfinish(session: pytest.Session, exitstatus: int) -> None:
     changed = guard.differences()
     if not changed:
         return
-    lines = ["the test run touched the user's own folders (HOME and XDG were pointed elsewhere):",
-             *(f"  {line}" for line in changed)]
+    lines = [
+        "the test run touched the user's own folders (HOME and XDG were pointed elsewhere):",
+        *(f"  {line}" for line in changed),
+    ]
     reporter = session.config.pluginmanager.get_plugin("terminalreporter")
     if reporter is not None:
         reporter.write("\n")
@@ -156,9 +158,13 @@ def fitplug_home(tmp_path_factory: pytest.TempPathFactory, monkeypatch: pytest.M
     return home
 
 
-def invoke_cli(*args: str | os.PathLike[str], code: int | None = None,
-               env: Mapping[str, str | None] | None = None, input: str | bytes | IO[bytes] | None = None,
-               catch_exceptions: bool = False) -> Result:
+def invoke_cli(
+    *args: str | os.PathLike[str],
+    code: int | None = None,
+    env: Mapping[str, str | None] | None = None,
+    input: str | bytes | IO[bytes] | None = None,
+    catch_exceptions: bool = False,
+) -> Result:
     """Run ``fitplug ARGS...`` (``fitplug.cli.cli``) in this process and return click's result.
 
     ``code``: assert the exit code, with the output in the message. An exception
@@ -168,20 +174,27 @@ def invoke_cli(*args: str | os.PathLike[str], code: int | None = None,
     """
     from fitplug.cli import cli  # here, not at the top: conftest loads before the home guard is on
 
-    result = CliRunner().invoke(cli, [os.fspath(a) for a in args], env=env, input=input,
-                                catch_exceptions=catch_exceptions)
+    result = CliRunner().invoke(
+        cli, [os.fspath(a) for a in args], env=env, input=input, catch_exceptions=catch_exceptions
+    )
     if code is not None:
-        assert result.exit_code == code, f"fitplug {' '.join(map(os.fspath, args))}: exit {result.exit_code}, " \
-                                         f"not {code}:\n{result.output}"
+        assert result.exit_code == code, (
+            f"fitplug {' '.join(map(os.fspath, args))}: exit {result.exit_code}, not {code}:\n{result.output}"
+        )
     return result
 
 
 class Invoke(Protocol):
     """The type of the ``invoke`` fixture: :func:`invoke_cli`."""
 
-    def __call__(self, *args: str | os.PathLike[str], code: int | None = None,
-                 env: Mapping[str, str | None] | None = None, input: str | bytes | IO[bytes] | None = None,
-                 catch_exceptions: bool = False) -> Result: ...
+    def __call__(
+        self,
+        *args: str | os.PathLike[str],
+        code: int | None = None,
+        env: Mapping[str, str | None] | None = None,
+        input: str | bytes | IO[bytes] | None = None,
+        catch_exceptions: bool = False,
+    ) -> Result: ...
 
 
 @pytest.fixture
@@ -202,8 +215,9 @@ def programme_text(template: str = "glute-runner", *, start: dt.date | None = No
     return started
 
 
-def programme_file(folder: Path, template: str = "glute-runner", *, start: dt.date | None = None,
-                   name: str | None = None) -> Path:
+def programme_file(
+    folder: Path, template: str = "glute-runner", *, start: dt.date | None = None, name: str | None = None
+) -> Path:
     """:func:`programme_text` written to ``folder/name`` (default ``TEMPLATE.toml``); its path."""
     path = folder / (name or f"{template}.toml")
     path.write_text(programme_text(template, start=start), encoding="utf-8")

@@ -135,10 +135,18 @@ class Background:
         self.corpus = corpus
         self.outputs = [folder / f"readings-{i}.pickle" for i in range(shards)]
         here = Path(__file__).resolve().parent  # this tree's tests and fitplug first, as the suite runs them
-        env = {**os.environ, "PYTHONPATH": os.pathsep.join([str(here), str(here.parent), os.environ.get("PYTHONPATH", "")])}
+        env = {
+            **os.environ,
+            "PYTHONPATH": os.pathsep.join([str(here), str(here.parent), os.environ.get("PYTHONPATH", "")]),
+        }
         self.workers = [
-            subprocess.Popen([sys.executable, __file__, str(corpus), str(i), str(shards), str(out)],
-                             env=env, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True)
+            subprocess.Popen(
+                [sys.executable, __file__, str(corpus), str(i), str(shards), str(out)],
+                env=env,
+                stdout=subprocess.DEVNULL,
+                stderr=subprocess.PIPE,
+                text=True,
+            )
             for i, out in enumerate(self.outputs)
         ]
         self._readings: dict[str, FileReadings] | None = None

@@ -78,8 +78,9 @@ def count_rows(db: Path, table: str) -> int:
 def start_with_killpoint(db: Path, when: str, pattern: str, nth: int, *args: str) -> subprocess.Popen[str]:
     """Start ``fitplug`` under the killpoint (``when``: before/after/stop), in a session of its own."""
     cmd = [sys.executable, str(KILLPOINT), when, pattern, str(nth), "--", *fitplug_cmd(db, *args)[3:]]
-    return subprocess.Popen(cmd, env=env(), stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True,
-                            start_new_session=True)
+    return subprocess.Popen(
+        cmd, env=env(), stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True, start_new_session=True
+    )
 
 
 def run_with_killpoint(db: Path, when: str, pattern: str, nth: int, *args: str) -> subprocess.CompletedProcess[str]:

@@ -22,14 +22,34 @@ FLOAT32, FLOAT64, SINT64, UINT64, UINT64Z = 0x88, 0x89, 0x8E, 0x8F, 0x90
 START = dt.datetime(2026, 11, 20, 7, 0, tzinfo=dt.UTC)
 
 #: the fields the summary reads, by message, with an ordinary value each
-FILE_ID: dict[str, Any] = {"type": 4, "manufacturer": 1, "product": 3113, "serial_number": 3_900_000_001,
-                           "time_created": fit_timestamp(START)}
-SESSION: dict[str, Any] = {"timestamp": fit_timestamp(START) + 3000, "start_time": fit_timestamp(START),
-                           "sport": 1, "sub_sport": 0, "total_elapsed_time": 3_000_000,
-                           "total_timer_time": 2_900_000, "total_distance": 1_000_000, "avg_heart_rate": 150}
+FILE_ID: dict[str, Any] = {
+    "type": 4,
+    "manufacturer": 1,
+    "product": 3113,
+    "serial_number": 3_900_000_001,
+    "time_created": fit_timestamp(START),
+}
+SESSION: dict[str, Any] = {
+    "timestamp": fit_timestamp(START) + 3000,
+    "start_time": fit_timestamp(START),
+    "sport": 1,
+    "sub_sport": 0,
+    "total_elapsed_time": 3_000_000,
+    "total_timer_time": 2_900_000,
+    "total_distance": 1_000_000,
+    "avg_heart_rate": 150,
+}
 ACTIVITY: dict[str, Any] = {"timestamp": fit_timestamp(START) + 3000, "local_timestamp": fit_timestamp(START) + 6600}
-SET: dict[str, Any] = {"start_time": fit_timestamp(START), "set_type": 1, "repetitions": 15, "weight": 200,
-                       "category": 14, "category_subtype": 3, "duration": 40_000, "wkt_step_index": 0}
+SET: dict[str, Any] = {
+    "start_time": fit_timestamp(START),
+    "set_type": 1,
+    "repetitions": 15,
+    "weight": 200,
+    "category": 14,
+    "category_subtype": 3,
+    "duration": 40_000,
+    "wkt_step_index": 0,
+}
 MESSAGES: dict[str, dict[str, Any]] = {"file_id": FILE_ID, "session": SESSION, "activity": ACTIVITY, "set": SET}
 
 #: (base type, values) a field may be widened to

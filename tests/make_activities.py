@@ -87,19 +87,30 @@ class Activity:
 def encode(a: Activity) -> bytes:
     enc = Encoder()
     created = a.time_created or a.legs[0].start
-    enc.on_mesg(MESG["FILE_ID"], {
-        "type": "activity", "manufacturer": a.manufacturer, "product": a.product,
-        "serial_number": a.serial, "time_created": created,
-    })
+    enc.on_mesg(
+        MESG["FILE_ID"],
+        {
+            "type": "activity",
+            "manufacturer": a.manufacturer,
+            "product": a.product,
+            "serial_number": a.serial,
+            "time_created": created,
+        },
+    )
     if a.workout_name is not None:
-        workout: dict[str, object] = {"wkt_name": a.workout_name, "sport": "training",
-                                      "num_valid_steps": len(a.steps) or 2}
+        workout: dict[str, object] = {
+            "wkt_name": a.workout_name,
+            "sport": "training",
+            "num_valid_steps": len(a.steps) or 2,
+        }
         if a.workout_sub_sport is not None:
             workout["sub_sport"] = a.workout_sub_sport
         enc.on_mesg(MESG["WORKOUT"], workout)
     for i, step in enumerate(a.steps):
         wstep: dict[str, object] = {
-            "message_index": i, "duration_type": step.duration_type, "intensity": step.intensity,
+            "message_index": i,
+            "duration_type": step.duration_type,
+            "intensity": step.intensity,
             "duration_value": int(step.value * 1000) if step.duration_type == "time" else int(step.value),
             "target_type": "open",
         }
@@ -111,7 +122,10 @@ def encode(a: Activity) -> bytes:
     for i, s in enumerate(a.sets):
         mesg: dict[str, object] = {
             "timestamp": s.start + dt.timedelta(seconds=s.duration_s),
-            "start_time": s.start, "duration": s.duration_s, "set_type": s.set_type, "message_index": i,
+            "start_time": s.start,
+            "duration": s.duration_s,
+            "set_type": s.set_type,
+            "message_index": i,
         }
         if s.repetitions is not None:
             mesg["repetitions"] = s.repetitions
@@ -125,9 +139,14 @@ def encode(a: Activity) -> bytes:
         enc.on_mesg(MESG["SET"], mesg)
     for i, leg in enumerate(a.legs):
         mesg = {
-            "message_index": i, "timestamp": leg.end, "start_time": leg.start, "sport": leg.sport,
-            "total_elapsed_time": leg.elapsed_s, "total_timer_time": leg.timer_s or leg.elapsed_s,
-            "event": "session", "event_type": "stop",
+            "message_index": i,
+            "timestamp": leg.end,
+            "start_time": leg.start,
+            "sport": leg.sport,
+            "total_elapsed_time": leg.elapsed_s,
+            "total_timer_time": leg.timer_s or leg.elapsed_s,
+            "event": "session",
+            "event_type": "stop",
         }
         if leg.sub_sport is not None:
             mesg["sub_sport"] = leg.sub_sport
@@ -138,7 +157,9 @@ def encode(a: Activity) -> bytes:
         enc.on_mesg(MESG["SESSION"], mesg)
     end = a.legs[-1].end
     activity: dict[str, object] = {
-        "timestamp": end, "num_sessions": len(a.legs), "type": "manual",
+        "timestamp": end,
+        "num_sessions": len(a.legs),
+        "type": "manual",
         "total_timer_time": sum(leg.elapsed_s for leg in a.legs),
     }
     if a.utc_offset_s is not None:
@@ -150,8 +171,16 @@ def encode(a: Activity) -> bytes:
 # --- builders --------------------------------------------------------------------------
 
 
-def run(start: dt.datetime, minutes: float, km: float | None = None, *, sub_sport: str = "generic",
-        hr: int | None = 150, offset_s: int | None = 0, serial: int | None = None) -> bytes:
+def run(
+    start: dt.datetime,
+    minutes: float,
+    km: float | None = None,
+    *,
+    sub_sport: str = "generic",
+    hr: int | None = 150,
+    offset_s: int | None = 0,
+    serial: int | None = None,
+) -> bytes:
     leg = Leg("running", sub_sport, start, minutes * 60, km * 1000 if km is not None else None, hr)
     return encode(Activity([leg], utc_offset_s=offset_s, serial=serial or _serial(start)))
 
@@ -165,16 +194,25 @@ def multisport(start: dt.datetime) -> bytes:
     legs = []
     t = start
     for sport, sub, minutes, km in [
-        ("swimming", "open_water", 20, 1.0), ("transition", None, 3, None), ("cycling", "road", 60, 30.0),
-        ("transition", None, 2, None), ("running", "generic", 40, 8.0),
+        ("swimming", "open_water", 20, 1.0),
+        ("transition", None, 3, None),
+        ("cycling", "road", 60, 30.0),
+        ("transition", None, 2, None),
+        ("running", "generic", 40, 8.0),
     ]:
         legs.append(Leg(sport, sub, t, minutes * 60, km * 1000 if km else None, 140))
         t += dt.timedelta(minutes=minutes)
     return encode(Activity(legs, serial=_serial(start)))
 
 
-def strength(start: dt.datetime, reps: Sequence[int], *, category: str = "hip_stability",
-             exercise_name: int | None = 0, minutes: float = 35) -> bytes:
+def strength(
+    start: dt.datetime,
+    reps: Sequence[int],
+    *,
+    category: str = "hip_stability",
+    exercise_name: int | None = 0,
+    minutes: float = 35,
+) -> bytes:
     """A strength activity: one active set per entry of ``reps`` (rests between)."""
     sets = []
     t = start
@@ -197,8 +235,9 @@ def stretch_workout(start: dt.datetime, name: str = "Post-run Stretch 1", minute
     return encode(Activity([leg], workout_name=name, sets=sets, serial=_serial(start)))
 
 
-def fitplug_session(start: dt.datetime, session: Session, reps: Mapping[str, Sequence[int]] | None = None,
-                    *, skip: Sequence[str] = ()) -> bytes:
+def fitplug_session(
+    start: dt.datetime, session: Session, reps: Mapping[str, Sequence[int]] | None = None, *, skip: Sequence[str] = ()
+) -> bytes:
     """A fitplug workout done on the watch, recorded as a watch records it.
 
     The activity is ``training/strength_training`` (every fitplug workout is), with
@@ -216,8 +255,15 @@ def fitplug_session(start: dt.datetime, session: Session, reps: Mapping[str, Seq
         first = len(steps)
         for _ in range(sides):
             value = ex.dose.high_s if isinstance(ex.dose, Hold) else ex.dose.high
-            steps.append(Step(ex.garmin.category, ex.garmin.name_id, "time" if timed else "reps", value,
-                              "warmup" if ex.intensity.value == "warmup" else "active"))
+            steps.append(
+                Step(
+                    ex.garmin.category,
+                    ex.garmin.name_id,
+                    "time" if timed else "reps",
+                    value,
+                    "warmup" if ex.intensity.value == "warmup" else "active",
+                )
+            )
         if ex.id in skip:
             continue
         counts = list(reps.get(ex.id, ())) if reps else []
@@ -225,15 +271,22 @@ def fitplug_session(start: dt.datetime, session: Session, reps: Mapping[str, Seq
             for side in range(sides):
                 count = None if timed else (counts[n] if n < len(counts) else ex.dose.high)  # type: ignore[union-attr]
                 seconds = float(ex.dose.high_s) if isinstance(ex.dose, Hold) else 6.0 * (count or 1)
-                sets.append(Set(t, "active", count, ex.garmin.category, ex.garmin.name_id, None, seconds,
-                                first + side))
+                sets.append(Set(t, "active", count, ex.garmin.category, ex.garmin.name_id, None, seconds, first + side))
                 t += dt.timedelta(seconds=seconds)
                 sets.append(Set(t, "rest", duration_s=20))
                 t += dt.timedelta(seconds=20)
     minutes = max(1.0, (t - start).total_seconds() / 60)
     leg = Leg("training", "strength_training", start, minutes * 60, None, 100)
-    return encode(Activity([leg], workout_name=session.name, sets=sets, steps=steps, serial=_serial(start),
-                           workout_sub_sport="strength_training"))
+    return encode(
+        Activity(
+            [leg],
+            workout_name=session.name,
+            sets=sets,
+            steps=steps,
+            serial=_serial(start),
+            workout_sub_sport="strength_training",
+        )
+    )
 
 
 def yoga(start: dt.datetime, minutes: float = 30) -> bytes:
@@ -243,8 +296,16 @@ def yoga(start: dt.datetime, minutes: float = 30) -> bytes:
 def workout_file() -> bytes:
     """A workout file (not an activity): sync skips it quietly."""
     enc = Encoder()
-    enc.on_mesg(MESG["FILE_ID"], {"type": "workout", "manufacturer": "development", "product": 1,
-                                  "serial_number": 7, "time_created": dt.datetime(2026, 1, 1, tzinfo=UTC)})
+    enc.on_mesg(
+        MESG["FILE_ID"],
+        {
+            "type": "workout",
+            "manufacturer": "development",
+            "product": 1,
+            "serial_number": 7,
+            "time_created": dt.datetime(2026, 1, 1, tzinfo=UTC),
+        },
+    )
     enc.on_mesg(MESG["WORKOUT"], {"wkt_name": "Glute Strength", "sport": "training", "num_valid_steps": 0})
     return bytes(enc.close())
 

@@ -75,8 +75,11 @@ class SimulatedWatch:
             garmin = self.add(0, "GARMIN", folder=True)
             for name in ("Activity", "NewFiles", "Workouts", "Schedules"):
                 self.add(garmin, name, folder=True)
-            self.add(garmin, "GarminDevice.xml",
-                     data=f"<Device><Model><Description>{self.model}</Description></Model></Device>".encode())
+            self.add(
+                garmin,
+                "GarminDevice.xml",
+                data=f"<Device><Model><Description>{self.model}</Description></Model></Device>".encode(),
+            )
 
     # --- the tree ------------------------------------------------------------------------
 
@@ -154,8 +157,9 @@ class SimulatedWatch:
 
     # --- the responder ---------------------------------------------------------------------
 
-    def _reply(self, rc: int, tid: int, *params: int, data: bytes | None = None, op: int = 0,
-               short: bool = False) -> None:
+    def _reply(
+        self, rc: int, tid: int, *params: int, data: bytes | None = None, op: int = 0, short: bool = False
+    ) -> None:
         if data is not None:
             raw = ptp.data(op, tid, data).encode()
             if short:
@@ -225,8 +229,15 @@ class SimulatedWatch:
             if o is None:
                 self._reply(Rc.INVALID_OBJECT_HANDLE, tid)
                 return
-            info = ObjectInfo(STORAGE, ptp.FORMAT_FOLDER if o.folder else ptp.FORMAT_UNDEFINED, len(o.data),
-                              o.parent or 0, o.name, ptp.ASSOCIATION_FOLDER if o.folder else 0, "20261122T093000")
+            info = ObjectInfo(
+                STORAGE,
+                ptp.FORMAT_FOLDER if o.folder else ptp.FORMAT_UNDEFINED,
+                len(o.data),
+                o.parent or 0,
+                o.name,
+                ptp.ASSOCIATION_FOLDER if o.folder else 0,
+                "20261122T093000",
+            )
             self._reply(Rc.OK, tid, data=info.encode(), op=op)
         elif op == Op.GET_OBJECT:
             o = self.objects.get(p[0])

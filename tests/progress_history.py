@@ -82,7 +82,8 @@ def write_history(folder: Path, programme: Programme, *, until: dt.datetime = NO
             if (week, weekday) not in MISSED_STRENGTH:
                 start = _at(week, weekday, 7)
                 files[f"strength-{start:%Y%m%dT%H%M}.fit"] = strength_activity(
-                    programme, start, band_reps(week, weekday))
+                    programme, start, band_reps(week, weekday)
+                )
         if week in YOGA_WEEKS:
             start = _at(week, 6, 17)
             files[f"yoga-{start:%Y%m%dT%H%M}.fit"] = yoga(start, 30)
@@ -111,15 +112,20 @@ def synced_store(base: Path, *, until: dt.datetime = NOW) -> Path:
 
     from fitplug.programme.load import load_programme
 
-    env = {"FITPLUG_DATA_DIR": str(base / "data"), "FITPLUG_CONFIG_DIR": str(base / "config"), "FITPLUG_NOW": None,
-           "FITPLUG_DB": None}
+    env = {
+        "FITPLUG_DATA_DIR": str(base / "data"),
+        "FITPLUG_CONFIG_DIR": str(base / "config"),
+        "FITPLUG_NOW": None,
+        "FITPLUG_DB": None,
+    }
     db, folder = base / "store.sqlite3", base / "activities"
     folder.mkdir(parents=True, exist_ok=True)
     for when in (FIRST_SYNC, until):
         if when is until:
             write_history(folder, load_programme(PROGRAMME_FILE), until=until)
-        result = invoke_cli("--db", str(db), "--now", when.isoformat(), "sync", str(folder), "-p", str(PROGRAMME_FILE),
-                            env=env)
+        result = invoke_cli(
+            "--db", str(db), "--now", when.isoformat(), "sync", str(folder), "-p", str(PROGRAMME_FILE), env=env
+        )
         assert result.exit_code == 0, result.output
     return db
 

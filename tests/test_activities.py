@@ -39,7 +39,10 @@ def test_no_local_timestamp_means_no_offset() -> None:
 def test_multisport_sessions_in_order() -> None:
     a = read_activity(m.multisport(T))
     assert [(s.sport, s.sub_sport) for s in a.sessions] == [
-        ("swimming", "open_water"), ("transition", None), ("cycling", "road"), ("transition", None),
+        ("swimming", "open_water"),
+        ("transition", None),
+        ("cycling", "road"),
+        ("transition", None),
         ("running", "generic"),
     ]
     assert a.sessions[-1].start_utc == T + dt.timedelta(minutes=85)
@@ -49,7 +52,8 @@ def test_strength_sets() -> None:
     a = read_activity(m.strength(T, [15, 14]))
     active = [x for x in a.sets if x.set_type == "active"]
     assert [(x.category, x.exercise_name, x.repetitions) for x in active] == [
-        ("hip_stability", 0, 15), ("hip_stability", 0, 14)
+        ("hip_stability", 0, 15),
+        ("hip_stability", 0, 14),
     ]
     assert [x.set_type for x in a.sets] == ["active", "rest", "active", "rest"]
     assert a.sets[1].category is None and a.sets[1].exercise_name is None
@@ -58,9 +62,7 @@ def test_strength_sets() -> None:
 def test_stretch_workout_name_and_steps() -> None:
     a = read_activity(m.stretch_workout(T))
     assert a.workout_name == "Post-run Stretch 1"
-    assert [(x.category, x.exercise_name, x.wkt_step_index) for x in a.sets] == [
-        ("warm_up", 59, 0), ("warm_up", 59, 1)
-    ]
+    assert [(x.category, x.exercise_name, x.wkt_step_index) for x in a.sets] == [("warm_up", 59, 0), ("warm_up", 59, 1)]
 
 
 def test_workout_file_is_recognised() -> None:
@@ -154,8 +156,10 @@ def test_corpus_agrees_with_garmin_sdk(corpus: Path, corpus_readings: dict[str, 
             assert ours.distance_m == pytest.approx(theirs.get("total_distance")), row["relpath"]
             compared += 1
     must_fail = {
-        r["relpath"] for r in rows
-        if r["decodes_with_fitdecode"].startswith("no") or "CRC" in r["decodes_with_fitdecode"]
+        r["relpath"]
+        for r in rows
+        if r["decodes_with_fitdecode"].startswith("no")
+        or "CRC" in r["decodes_with_fitdecode"]
         or r["size_bytes"] == "0"  # decoders read nothing "without error"; fitplug says it is empty
     }
     assert compared > 100

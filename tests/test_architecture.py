@@ -126,8 +126,18 @@ def test_the_library_never_imports_the_cli() -> None:
 
 
 #: what the due rule may use: plain data and dates
-PURE_STDLIB = {"__future__", "datetime", "enum", "dataclasses", "collections", "typing", "math", "functools",
-               "itertools", "zoneinfo"}
+PURE_STDLIB = {
+    "__future__",
+    "datetime",
+    "enum",
+    "dataclasses",
+    "collections",
+    "typing",
+    "math",
+    "functools",
+    "itertools",
+    "zoneinfo",
+}
 
 
 RULE = under("fitplug.activities.rule")
@@ -142,22 +152,41 @@ def test_the_due_rule_does_no_io(rule: str) -> None:
         assert THIRD_PARTY[module] <= PURE_STDLIB, (module, THIRD_PARTY[module] - PURE_STDLIB)
 
 
-@pytest.mark.parametrize("writer", ["fitplug.watch.workout", "fitplug.watch.install", "fitplug.watch.folder",
-                                    "fitplug.calendar.feed",
-                                    "fitplug.calendar.versions", "fitplug.calendar.zones", "fitplug.calendar.server",
-                                    "fitplug.calendar.publish",
-                                    "fitplug.progress.html", "fitplug.progress.svg", "fitplug.progress.model"])
+@pytest.mark.parametrize(
+    "writer",
+    [
+        "fitplug.watch.workout",
+        "fitplug.watch.install",
+        "fitplug.watch.folder",
+        "fitplug.calendar.feed",
+        "fitplug.calendar.versions",
+        "fitplug.calendar.zones",
+        "fitplug.calendar.server",
+        "fitplug.calendar.publish",
+        "fitplug.progress.html",
+        "fitplug.progress.svg",
+        "fitplug.progress.model",
+    ],
+)
 def test_writers_take_data_not_the_store(writer: str) -> None:
     assert not {m for m in reaches(writer) if m.startswith("fitplug.activities")}
 
 
-WRITERS = {"fitplug.watch.workout", "fitplug.watch.install", "fitplug.watch.folder", "fitplug.calendar.feed",
-           "fitplug.calendar.publish",
-           "fitplug.atomic", *under("fitplug.activities.store")}
+WRITERS = {
+    "fitplug.watch.workout",
+    "fitplug.watch.install",
+    "fitplug.watch.folder",
+    "fitplug.calendar.feed",
+    "fitplug.calendar.publish",
+    "fitplug.atomic",
+    *under("fitplug.activities.store"),
+}
 
 
-@pytest.mark.parametrize("reader", [*under("fitplug.activities.files", "fitplug.activities.read"),
-                                    "fitplug.watch.view", "fitplug.watch.devices"])
+@pytest.mark.parametrize(
+    "reader",
+    [*under("fitplug.activities.files", "fitplug.activities.read"), "fitplug.watch.view", "fitplug.watch.devices"],
+)
 def test_readers_never_import_writers(reader: str) -> None:
     assert reaches(reader) & WRITERS == set()
 
@@ -172,8 +201,14 @@ STAGES = {
     "fitplug.activities": {"fitplug.programme", "fitplug.present", "fitplug.watch"},
     # the progress page: a writer of HTML, like the feed (it takes the rule's answers as data)
     "fitplug.progress": {"fitplug.programme", "fitplug.present"},
-    "fitplug.app": {"fitplug.programme", "fitplug.present", "fitplug.watch", "fitplug.calendar",
-                    "fitplug.activities", "fitplug.progress"},
+    "fitplug.app": {
+        "fitplug.programme",
+        "fitplug.present",
+        "fitplug.watch",
+        "fitplug.calendar",
+        "fitplug.activities",
+        "fitplug.progress",
+    },
     # the command line reaches the stages only through the application layer
     "fitplug.cli": {"fitplug.app", "fitplug.present"},
 }
@@ -212,8 +247,11 @@ def test_no_module_is_too_big_to_read() -> None:
 
 def test_no_package_is_a_bag() -> None:
     """A package holds at most 10 modules directly (its __init__ aside); more is a sign of several stages."""
-    counts = {str(d.relative_to(ROOT)): sum(1 for p in d.glob("*.py") if p.name != "__init__.py")
-              for d in [PACKAGE, *PACKAGE.rglob("*")] if d.is_dir() and (d / "__init__.py").is_file()}
+    counts = {
+        str(d.relative_to(ROOT)): sum(1 for p in d.glob("*.py") if p.name != "__init__.py")
+        for d in [PACKAGE, *PACKAGE.rglob("*")]
+        if d.is_dir() and (d / "__init__.py").is_file()
+    }
     assert {d: n for d, n in counts.items() if n > 10} == {}
 
 

@@ -26,9 +26,15 @@ BAND_RAISE = ("hip_stability", 0)  # the template's banded leg raise
 BRIDGE = ("hip_raise", 11)
 
 
-def activity(sport: str, sub_sport: str | None, *, name: str | None = None,
-             sets: tuple[tuple[str | None, int | None], ...] = (), minutes: float = 30,
-             legs: tuple[tuple[str, str | None, float], ...] = ()) -> ActivitySummary:
+def activity(
+    sport: str,
+    sub_sport: str | None,
+    *,
+    name: str | None = None,
+    sets: tuple[tuple[str | None, int | None], ...] = (),
+    minutes: float = 30,
+    legs: tuple[tuple[str, str | None, float], ...] = (),
+) -> ActivitySummary:
     sessions = [ActivitySession(sport, sub_sport, T, 0, minutes * 60, minutes * 60, None, 120)]
     t = T + dt.timedelta(minutes=minutes)
     for leg_sport, leg_sub, leg_minutes in legs:
@@ -42,57 +48,150 @@ ST = ("training", "strength_training")
 
 #: (case, activity, programme, expected kind, post-run set?, decided by)
 CASES: list[tuple[str, ActivitySummary, Programme | None, str, bool, str]] = [
-    ("the post-run workout, recorded as strength (every fitplug workout is)",
-     activity(*ST, name="Post-run Stretch 2", sets=(PIGEON, PIGEON, PIRIFORMIS, PIRIFORMIS)),
-     RUNNER, "stretch", True, "workout name"),
-    ("the post-run workout, no sets recorded", activity(*ST, name="Post-run Stretch 1"),
-     RUNNER, "stretch", True, "workout name"),
-    ("a renamed copy of the post-run workout", activity(*ST, name="Post-run Stretch (copy)"),
-     RUNNER, "stretch", True, "workout name"),
-    ("the name matched whatever the case and spacing", activity(*ST, name="post-run  stretch 3"),
-     RUNNER, "stretch", True, "workout name"),
-    ("a fitplug strength session by its name", activity(*ST, name="Glute Strength & Mobility",
-                                                        sets=(BRIDGE, BAND_RAISE, BAND_RAISE)),
-     RUNNER, "strength", False, "workout name"),
-    ("a strength session with only its stretches done still counts as planned",
-     activity(*ST, name="Glute Strength & Mobility", sets=(PIGEON, LYING)),
-     RUNNER, "strength", False, "workout name"),
-    ("a fitplug stretch session, recorded as strength", activity(*ST, name="Glute Stretch", sets=(PIGEON,)),
-     STRETCHES, "stretch", False, "workout name"),
-    ("an unknown workout with banded sets", activity(*ST, name="Leg day", sets=(BAND_RAISE,)),
-     RUNNER, "strength", False, "sport"),
-    ("strength with every set a stretch: stretching (and it holds a post-run variant)",
-     activity(*ST, sets=(PIGEON, PIGEON, LYING, LYING)), RUNNER, "stretch", True, "sets"),
-    ("strength with every set a stretch, without a programme", activity(*ST, sets=(PIGEON, LYING)),
-     None, "stretch", False, "sets"),
-    ("strength with yoga-pose sets", activity(*ST, sets=(("pose", 3), ("pose", None))), RUNNER, "stretch",
-     False, "sets"),
-    ("strength with one real lift among the stretches", activity(*ST, sets=(PIGEON, BRIDGE)), RUNNER,
-     "strength", False, "sport"),
-    ("strength, a warm-up recorded by category alone is not known to be a stretch",
-     activity(*ST, sets=(("warm_up", None),)), RUNNER, "strength", False, "sport"),
+    (
+        "the post-run workout, recorded as strength (every fitplug workout is)",
+        activity(*ST, name="Post-run Stretch 2", sets=(PIGEON, PIGEON, PIRIFORMIS, PIRIFORMIS)),
+        RUNNER,
+        "stretch",
+        True,
+        "workout name",
+    ),
+    (
+        "the post-run workout, no sets recorded",
+        activity(*ST, name="Post-run Stretch 1"),
+        RUNNER,
+        "stretch",
+        True,
+        "workout name",
+    ),
+    (
+        "a renamed copy of the post-run workout",
+        activity(*ST, name="Post-run Stretch (copy)"),
+        RUNNER,
+        "stretch",
+        True,
+        "workout name",
+    ),
+    (
+        "the name matched whatever the case and spacing",
+        activity(*ST, name="post-run  stretch 3"),
+        RUNNER,
+        "stretch",
+        True,
+        "workout name",
+    ),
+    (
+        "a fitplug strength session by its name",
+        activity(*ST, name="Glute Strength & Mobility", sets=(BRIDGE, BAND_RAISE, BAND_RAISE)),
+        RUNNER,
+        "strength",
+        False,
+        "workout name",
+    ),
+    (
+        "a strength session with only its stretches done still counts as planned",
+        activity(*ST, name="Glute Strength & Mobility", sets=(PIGEON, LYING)),
+        RUNNER,
+        "strength",
+        False,
+        "workout name",
+    ),
+    (
+        "a fitplug stretch session, recorded as strength",
+        activity(*ST, name="Glute Stretch", sets=(PIGEON,)),
+        STRETCHES,
+        "stretch",
+        False,
+        "workout name",
+    ),
+    (
+        "an unknown workout with banded sets",
+        activity(*ST, name="Leg day", sets=(BAND_RAISE,)),
+        RUNNER,
+        "strength",
+        False,
+        "sport",
+    ),
+    (
+        "strength with every set a stretch: stretching (and it holds a post-run variant)",
+        activity(*ST, sets=(PIGEON, PIGEON, LYING, LYING)),
+        RUNNER,
+        "stretch",
+        True,
+        "sets",
+    ),
+    (
+        "strength with every set a stretch, without a programme",
+        activity(*ST, sets=(PIGEON, LYING)),
+        None,
+        "stretch",
+        False,
+        "sets",
+    ),
+    (
+        "strength with yoga-pose sets",
+        activity(*ST, sets=(("pose", 3), ("pose", None))),
+        RUNNER,
+        "stretch",
+        False,
+        "sets",
+    ),
+    (
+        "strength with one real lift among the stretches",
+        activity(*ST, sets=(PIGEON, BRIDGE)),
+        RUNNER,
+        "strength",
+        False,
+        "sport",
+    ),
+    (
+        "strength, a warm-up recorded by category alone is not known to be a stretch",
+        activity(*ST, sets=(("warm_up", None),)),
+        RUNNER,
+        "strength",
+        False,
+        "sport",
+    ),
     ("strength with no sets", activity(*ST), RUNNER, "strength", False, "sport"),
     ("flexibility training", activity("training", "flexibility_training"), RUNNER, "stretch", False, "sport"),
-    ("flexibility training holding a post-run variant",
-     activity("training", "flexibility_training", sets=(PIGEON, LYING)), RUNNER, "stretch", True, "sport"),
+    (
+        "flexibility training holding a post-run variant",
+        activity("training", "flexibility_training", sets=(PIGEON, LYING)),
+        RUNNER,
+        "stretch",
+        True,
+        "sport",
+    ),
     ("yoga", activity("training", "yoga"), RUNNER, "stretch", False, "sport"),
     ("sport mobility", activity("mobility", None), RUNNER, "stretch", False, "sport"),
     ("a road run", activity("running", "road"), RUNNER, "run", False, "sport"),
     ("a treadmill run", activity("running", "treadmill"), RUNNER, "run", False, "sport"),
     ("a run with no sub_sport", activity("running", None), RUNNER, "run", False, "sport"),
-    ("a run named like the post-run workout is still a run", activity("running", "road", name="Post-run Stretch 1"),
-     RUNNER, "run", False, "sport"),
-    ("a multisport activity with a running leg", activity("cycling", "road", legs=(("running", "generic", 40),)),
-     RUNNER, "run", False, "sport"),
+    (
+        "a run named like the post-run workout is still a run",
+        activity("running", "road", name="Post-run Stretch 1"),
+        RUNNER,
+        "run",
+        False,
+        "sport",
+    ),
+    (
+        "a multisport activity with a running leg",
+        activity("cycling", "road", legs=(("running", "generic", 40),)),
+        RUNNER,
+        "run",
+        False,
+        "sport",
+    ),
     ("a ride keeps its sport", activity("cycling", "road"), RUNNER, "cycling", False, "sport"),
     ("a swim", activity("swimming", "lap_swimming"), RUNNER, "swimming", False, "sport"),
 ]
 
 
-@pytest.mark.parametrize(("case", "summary", "programme", "kind", "post_run", "by"), CASES,
-                         ids=[c[0] for c in CASES])
-def test_classification_table(case: str, summary: ActivitySummary, programme: Programme | None, kind: str,
-                              post_run: bool, by: str) -> None:
+@pytest.mark.parametrize(("case", "summary", "programme", "kind", "post_run", "by"), CASES, ids=[c[0] for c in CASES])
+def test_classification_table(
+    case: str, summary: ActivitySummary, programme: Programme | None, kind: str, post_run: bool, by: str
+) -> None:
     c = classify(summary, programme)
     assert (str(c.kind), c.post_run, c.by) == (kind, post_run, by)
 
@@ -121,8 +220,15 @@ def test_fitplug_workouts_recorded_by_a_watch() -> None:
     assert classify(lift, RUNNER).kind is ActivityKind.STRENGTH
     assert classify(skipped, RUNNER).kind is ActivityKind.STRENGTH  # planned as strength
     # the same post-run file with its name lost (an old watch): its sets still say stretching
-    unnamed = read_activity(m.encode(m.Activity(
-        [m.Leg("training", "strength_training", T, 240)],
-        sets=[m.Set(T, "active", None, "warm_up", 59, None, 30, 0),
-              m.Set(T + dt.timedelta(seconds=30), "active", None, "warm_up", 60, None, 30, 1)])))
+    unnamed = read_activity(
+        m.encode(
+            m.Activity(
+                [m.Leg("training", "strength_training", T, 240)],
+                sets=[
+                    m.Set(T, "active", None, "warm_up", 59, None, 30, 0),
+                    m.Set(T + dt.timedelta(seconds=30), "active", None, "warm_up", 60, None, 30, 1),
+                ],
+            )
+        )
+    )
     assert (classify(unnamed, RUNNER).kind, classify(unnamed, RUNNER).by) == (ActivityKind.STRETCH, "sets")

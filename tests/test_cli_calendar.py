@@ -36,12 +36,15 @@ def test_calendar_window_options_and_stdout(invoke: Invoke) -> None:
     body = result.stdout_bytes
     assert body.startswith(b"BEGIN:VCALENDAR\r\n")
     starts = [str(e["DTSTART"].dt) for e in Calendar.from_ical(body).walk("VEVENT")]
-    assert starts == ["2027-03-23 07:00:00+00:00", "2027-03-26 07:00:00+00:00",
-                      "2027-03-30 07:00:00+01:00", "2027-04-02 07:00:00+01:00"]
+    assert starts == [
+        "2027-03-23 07:00:00+00:00",
+        "2027-03-26 07:00:00+00:00",
+        "2027-03-30 07:00:00+01:00",
+        "2027-04-02 07:00:00+01:00",
+    ]
 
 
-def test_calendar_default_output_is_in_out(invoke: Invoke, tmp_path: Path,
-                                           monkeypatch: pytest.MonkeyPatch) -> None:
+def test_calendar_default_output_is_in_out(invoke: Invoke, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.chdir(tmp_path)
     result = invoke(*NOW, "calendar", str(TEMPLATE))
     assert result.exit_code == 0
@@ -72,8 +75,9 @@ def test_help_texts_have_examples(invoke: Invoke) -> None:
         assert "Examples:" in result.output and f"fitplug {command}" in result.output
 
 
-def test_an_edit_raises_the_sequence_in_the_file_it_replaces(invoke: Invoke, tmp_path: Path,
-                                                             monkeypatch: pytest.MonkeyPatch) -> None:
+def test_an_edit_raises_the_sequence_in_the_file_it_replaces(
+    invoke: Invoke, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
     """The file being replaced is the previous version: no state elsewhere (the data folder stays
     empty), and `-o -` prints the same events with SEQUENCE:0 and writes nothing."""
     monkeypatch.setenv("FITPLUG_DATA_DIR", str(tmp_path / "data"))

@@ -24,10 +24,12 @@ def test_init_writes_default_and_remembers(invoke: Invoke, tmp_path: Path, fitpl
     target = tmp_path / "mine.toml"
     result = invoke("--now", "2026-12-01T23:30:00+00:00", "init", str(target))
     assert result.exit_code == 0
-    assert result.output == (f"Wrote {target} from the default template; edit it, then run:\n"
-                             f"  fitplug build {target}\n"
-                             "Tracking starts on Tue 01 Dec 2026 (start in the file; move it if you began earlier).\n"
-                             f"Remembered {target} as the programme for later commands.\n")
+    assert result.output == (
+        f"Wrote {target} from the default template; edit it, then run:\n"
+        f"  fitplug build {target}\n"
+        "Tracking starts on Tue 01 Dec 2026 (start in the file; move it if you began earlier).\n"
+        f"Remembered {target} as the programme for later commands.\n"
+    )
     # the template, with today (in the programme's zone, London) as the day the runner starts
     template = P.template_text("glute-runner")
     assert "# start = 2026-11-18" in template
@@ -63,8 +65,9 @@ def test_init_refuses_to_overwrite(invoke: Invoke, tmp_path: Path) -> None:
 def test_init_unknown_template(invoke: Invoke, tmp_path: Path) -> None:
     result = invoke("init", "-t", "glute", str(tmp_path / "x.toml"))
     assert result.exit_code == 1
-    assert result.output == ("Error: no template 'glute'; templates: band-strength, glute-runner, "
-                             "post-run, stretches\n")
+    assert result.output == (
+        "Error: no template 'glute'; templates: band-strength, glute-runner, post-run, stretches\n"
+    )
     assert not (tmp_path / "x.toml").exists()
 
 

@@ -35,11 +35,7 @@ def fitplug(tmp_path: Path, *args: str, now: str = "2026-11-22T09:30:00Z") -> Re
     return invoke_cli("--db", tmp_path / "db.sqlite3", "--now", now, *args)
 
 
-COMING = (
-    "Coming up:\n"
-    "  Tue 24 Nov 07:00  Glute Strength & Mobility\n"
-    "  Fri 27 Nov 07:00  Glute Strength & Mobility\n"
-)
+COMING = "Coming up:\n  Tue 24 Nov 07:00  Glute Strength & Mobility\n  Fri 27 Nov 07:00  Glute Strength & Mobility\n"
 
 
 def test_sync_summary(tmp_path: Path, src: Path, started: str) -> None:
@@ -55,8 +51,8 @@ def test_sync_summary(tmp_path: Path, src: Path, started: str) -> None:
         "after your 10.2 km run, 07:14–08:02\n"
         "Since the last sync:\n"
         "  Tue 17 Nov: Glute Strength & Mobility missed\n"
-        + COMING +
-        "This week (from Mon 16 Nov): strength 1 of 2 days (1 missed: Tue 17), stretching 1 day (target 2–3).\n"
+        + COMING
+        + "This week (from Mon 16 Nov): strength 1 of 2 days (1 missed: Tue 17), stretching 1 day (target 2–3).\n"
     )
     # the second time, nothing to name: sources and programme are remembered (and nothing new to say so)
     again = fitplug(tmp_path, "sync", now="2026-11-22T09:45:00Z")
@@ -81,7 +77,10 @@ def test_first_sync_without_a_start_misses_nothing_before_it(tmp_path: Path, src
     later = json.loads(fitplug(tmp_path, "status", "--json", now="2026-12-02T09:00:00Z").output)
     assert later["tracking_start"] == "2026-11-22"
     assert [i["key"] for i in later["items"] if i["kind"] == "strength_missed"] == [
-        "strength-missed-2026-11-24", "strength-missed-2026-11-27", "strength-missed-2026-12-01"]
+        "strength-missed-2026-11-24",
+        "strength-missed-2026-11-27",
+        "strength-missed-2026-12-01",
+    ]
     # history before the start is still listed
     listed = json.loads(fitplug(tmp_path, "activities", "--json").output)
     assert listed["sessions"][0]["start_utc"] == "2026-11-20T07:00:00Z"
@@ -130,8 +129,8 @@ def test_status_then_done(invoke: Invoke, tmp_path: Path, src: Path, started: st
     assert status.output == (
         "Post-run set due now, until Mon 23 Nov 23:59: Post-run 1 Stretch (Pigeon Pose + Lying Figure-Four), "
         "after your 10.2 km run, 07:14–08:02\n"
-        + COMING +
-        "This week (from Mon 16 Nov): strength 1 of 2 days (1 missed: Tue 17), stretching 1 day (target 2–3).\n"
+        + COMING
+        + "This week (from Mon 16 Nov): strength 1 of 2 days (1 missed: Tue 17), stretching 1 day (target 2–3).\n"
     )
     early = fitplug(tmp_path, "done", "--at", "2026-11-22T06:50:00Z")
     assert early.exit_code == 1
@@ -163,7 +162,8 @@ def test_done_in_the_future_is_bad_usage(invoke: Invoke, tmp_path: Path) -> None
     result = invoke("--now", "2026-11-22T09:30:00Z", "done", "--at", "2026-11-23T09:00:00Z")
     assert result.exit_code == 2
     assert result.output == (
-        "Usage: cli done [OPTIONS] [PROGRAMME]\nTry 'cli done --help' for help.\n\nError: Invalid value for --at: is in the future\n"
+        "Usage: cli done [OPTIONS] [PROGRAMME]\nTry 'cli done --help' for help.\n\n"
+        "Error: Invalid value for --at: is in the future\n"
     )
 
 
@@ -183,7 +183,8 @@ def test_activities(tmp_path: Path, src: Path) -> None:
     data = json.loads(fitplug(tmp_path, "activities", "--json").output)
     assert data["schema"] == "fitplug.activities/1"
     assert [(r["kind"], r["sport"], r["start_utc"], r["distance_m"]) for r in data["sessions"]] == [
-        ("strength", "training", "2026-11-20T07:00:00Z", None), ("run", "running", "2026-11-22T07:14:00Z", 10200.0)
+        ("strength", "training", "2026-11-20T07:00:00Z", None),
+        ("run", "running", "2026-11-22T07:14:00Z", 10200.0),
     ]
     assert len(data["sessions"][0]["sets"]) == 4
 
@@ -205,7 +206,8 @@ def test_store_from_newer_fitplug(invoke: Invoke, tmp_path: Path) -> None:
     result = invoke("--db", str(db), "activities")
     assert result.exit_code == 1
     assert result.output == (
-        f"Error: {db}: written by a newer fitplug (schema 99; this one knows {SCHEMA_VERSION}); upgrade fitplug or use another --db\n"
+        f"Error: {db}: written by a newer fitplug (schema 99; this one knows {SCHEMA_VERSION}); "
+        "upgrade fitplug or use another --db\n"
     )
 
 
@@ -225,8 +227,14 @@ def test_status_and_help_import_no_heavy_module(tmp_path: Path, src: Path) -> No
             f"print(sorted(m for m in sys.modules if m in {heavy!r}), file=sys.stderr)"
         )
         for _ in range(2):  # the first run may build the exercise table cache from the SDK
-            done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=60, check=True,
-                                  env={**os.environ, "PYTHONPATH": str(ROOT)})
+            done = subprocess.run(
+                [sys.executable, "-c", code],
+                capture_output=True,
+                text=True,
+                timeout=60,
+                check=True,
+                env={**os.environ, "PYTHONPATH": str(ROOT)},
+            )
         assert done.stderr.strip().splitlines()[-1] == "[]", (args, done.stderr)
 
 

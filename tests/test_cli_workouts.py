@@ -11,8 +11,13 @@ from test_fit_workout import EXAMPLES, shared_dir
 
 NOW = ["--now", "2026-11-22T09:30:00+00:00"]
 GLUTE = str(EXAMPLES[0])
-FILES = ["glute-strength.fit", "post-run-stretch-1.fit", "post-run-stretch-2.fit",
-         "post-run-stretch-3.fit", "schedule.fit"]
+FILES = [
+    "glute-strength.fit",
+    "post-run-stretch-1.fit",
+    "post-run-stretch-2.fit",
+    "post-run-stretch-3.fit",
+    "schedule.fit",
+]
 
 
 def build_into(out: Path, *extra: str) -> None:
@@ -32,9 +37,12 @@ def test_build(invoke: Invoke, tmp_path: Path) -> None:
     out = tmp_path / "out"
     result = invoke(*NOW, "build", GLUTE, "-o", str(out))
     assert result.exit_code == 0
-    assert result.output == (f"Wrote 6 files to {out}:\n" + "".join(f"  {name}\n" for name in FILES)
-                             + "  glute-runner.ics\n"
-                             + f"Remembered {Path(GLUTE).resolve()} as the programme for later commands.\n")
+    assert result.output == (
+        f"Wrote 6 files to {out}:\n"
+        + "".join(f"  {name}\n" for name in FILES)
+        + "  glute-runner.ics\n"
+        + f"Remembered {Path(GLUTE).resolve()} as the programme for later commands.\n"
+    )
     assert sorted(p.name for p in out.iterdir()) == sorted([*FILES, "glute-runner.ics"])
     # the feed beside the workouts names each session's workout file
     feed = (out / "glute-runner.ics").read_text(encoding="utf-8")
@@ -54,8 +62,7 @@ def test_build_twice_same_bytes(tmp_path: Path) -> None:
         assert (tmp_path / "a" / name).read_bytes() == (tmp_path / "b" / name).read_bytes()
 
 
-def test_build_created_and_source_date_epoch(tmp_path: Path,
-                                             monkeypatch: pytest.MonkeyPatch) -> None:
+def test_build_created_and_source_date_epoch(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     build_into(tmp_path / "a", "--created", "2026-01-01")
     monkeypatch.setenv("SOURCE_DATE_EPOCH", "1767225600")  # 2026-01-01T00:00:00Z
     build_into(tmp_path / "b")
@@ -75,8 +82,7 @@ def test_build_created_and_source_date_epoch(tmp_path: Path,
 def test_build_bad_created(invoke: Invoke, tmp_path: Path, value: str, message: str) -> None:
     result = invoke("build", GLUTE, "-o", str(tmp_path), "--created", value)
     assert result.exit_code == 2
-    assert result.output.endswith(
-        f"Error: Invalid value for '--created' (env var: 'SOURCE_DATE_EPOCH'): {message}\n")
+    assert result.output.endswith(f"Error: Invalid value for '--created' (env var: 'SOURCE_DATE_EPOCH'): {message}\n")
 
 
 def test_build_remembered_programme(invoke: Invoke, tmp_path: Path) -> None:
@@ -144,10 +150,22 @@ def test_show_json(invoke: Invoke, tmp_path: Path) -> None:
     doc = json.loads(result.output)
     assert doc["schema"] == "fitplug.show/1" and doc["file"] == str(path)
     assert [e["title"] for e in doc["exercises"]] == [
-        "Glute Bridge", "Banded Leg Raise", "Stacked-leg Glute Stretch", "Standing Figure-Four",
-        "Lying Figure-Four", "Pigeon Pose"]
-    assert doc["steps"][2] == {"index": 2, "kind": "repeat", "repeat_from": 0, "rounds": 3, "until": None,
-                               "name": None, "notes": None}
+        "Glute Bridge",
+        "Banded Leg Raise",
+        "Stacked-leg Glute Stretch",
+        "Standing Figure-Four",
+        "Lying Figure-Four",
+        "Pigeon Pose",
+    ]
+    assert doc["steps"][2] == {
+        "index": 2,
+        "kind": "repeat",
+        "repeat_from": 0,
+        "rounds": 3,
+        "until": None,
+        "name": None,
+        "notes": None,
+    }
     assert doc["steps"][3]["reps"] == 15 and doc["steps"][3]["notes"].startswith("Left\n12-15 reps, tempo 1-2-3")
 
 
@@ -201,14 +219,18 @@ def test_install_dry_run_then_copy_then_again(tmp_path: Path) -> None:
     newfiles = watch / "GARMIN" / "NewFiles"
     code, output = install(watch, "--dry-run")
     assert code == 0
-    assert output == (f"FR265: {newfiles}\n" + listing("would copy")
-                      + "Dry run: 5 files would be copied; nothing was written.\n")
+    assert output == (
+        f"FR265: {newfiles}\n" + listing("would copy") + "Dry run: 5 files would be copied; nothing was written.\n"
+    )
     assert list(newfiles.iterdir()) == []
 
     code, output = install(watch)
     assert code == 0
-    assert output == (f"FR265: {newfiles}\n" + listing("copied")
-                      + "Copied 5 files. Eject the watch; it imports them when it is unplugged.\n")
+    assert output == (
+        f"FR265: {newfiles}\n"
+        + listing("copied")
+        + "Copied 5 files. Eject the watch; it imports them when it is unplugged.\n"
+    )
     build_into(tmp_path / "out")
     for name in FILES:  # the same bytes as `fitplug build`
         assert (newfiles / name).read_bytes() == (tmp_path / "out" / name).read_bytes()
@@ -224,8 +246,9 @@ def test_install_after_the_watch_imported(tmp_path: Path) -> None:
     imported = watch / "GARMIN" / "Workouts"
     (watch / "GARMIN" / "NewFiles").rename(imported)  # the watch moves them on import
     code, output = install(watch)
-    assert code == 0 and output.endswith(listing("already there", reason="imported by the watch")
-                                         + "Nothing to copy.\n")
+    assert code == 0 and output.endswith(
+        listing("already there", reason="imported by the watch") + "Nothing to copy.\n"
+    )
 
 
 def test_install_conflict(tmp_path: Path) -> None:
@@ -234,14 +257,17 @@ def test_install_conflict(tmp_path: Path) -> None:
     (newfiles / "glute-strength.fit").write_bytes(b"someone else's")
     code, output = install(watch)
     assert code == 1
-    assert output.startswith(f"w: {newfiles}\n  conflict   glute-strength.fit  (a file fitplug did not write)\n"
-                             "  copied     post-run-stretch-1.fit\n")
+    assert output.startswith(
+        f"w: {newfiles}\n  conflict   glute-strength.fit  (a file fitplug did not write)\n"
+        "  copied     post-run-stretch-1.fit\n"
+    )
     # the schedule names the workout that cannot go: it waits too, or the watch's calendar would go empty
     assert "  held back  schedule.fit  (it names glute-strength.fit, which cannot be copied)\n" in output
     assert output.endswith(
         "Copied 3 files. Eject the watch; it imports them when it is unplugged.\n"
         f"Error: glute-strength.fit, schedule.fit: not copied; a file fitplug did not write has that name in "
-        f"{newfiles} (left as it was; the other files went). Move it away and run install again\n")
+        f"{newfiles} (left as it was; the other files went). Move it away and run install again\n"
+    )
     assert not (newfiles / "schedule.fit").exists()
     assert (newfiles / "glute-strength.fit").read_bytes() == b"someone else's"
 
@@ -250,8 +276,9 @@ def test_install_refuses_a_folder_that_is_not_a_watch(tmp_path: Path) -> None:
     (tmp_path / "usb" / "DCIM").mkdir(parents=True)
     code, output = install(tmp_path / "usb")
     assert code == 1
-    assert output == (f"Error: {tmp_path / 'usb'}: not a Garmin device "
-                      "(no GARMIN folder at its root or in one of its storages)\n")
+    assert output == (
+        f"Error: {tmp_path / 'usb'}: not a Garmin device (no GARMIN folder at its root or in one of its storages)\n"
+    )
     assert not (tmp_path / "usb" / "GARMIN").exists()
 
 

@@ -33,6 +33,8 @@ def _started_programme(tmp_path_factory: pytest.TempPathFactory) -> None:
     """The template with ``start = 2026-01-01``: the whole synthetic year is tracked, so there are due items."""
     global PROGRAMME
     PROGRAMME = str(programme_file(tmp_path_factory.mktemp("programme"), start=dt.date(2026, 1, 1)))
+
+
 #: plain FIT files in the source folder (every 50th truncated), beside one export zip
 N_FILES = 400
 
@@ -118,8 +120,9 @@ def test_sigkill_between_files_then_resync(fraction: float, tmp_path: Path, sour
     """
     db = tmp_path / "killed.sqlite3"
     target = max(1, int(fraction * _expected_files()))
-    result = ck.run_with_killpoint(db, "after", "INSERT OR REPLACE INTO files", target,
-                                   "sync", str(sources), "--programme", PROGRAMME)
+    result = ck.run_with_killpoint(
+        db, "after", "INSERT OR REPLACE INTO files", target, "sync", str(sources), "--programme", PROGRAMME
+    )
     assert result.returncode == -signal.SIGKILL, result.stderr
     held = ck.count_rows(db, "files")
     # the open batch is gone with the kill; every earlier batch is committed

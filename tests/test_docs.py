@@ -46,7 +46,9 @@ def test_package_exports_resolve_lazily() -> None:
     import subprocess
     import sys
 
-    code = ("import sys, fitplug; assert 'fitdecode' not in sys.modules; "
-            "[getattr(fitplug, n) for n in fitplug.__all__]; print(len(fitplug.__all__))")
+    code = (
+        "import sys, fitplug; assert 'fitdecode' not in sys.modules; "
+        "[getattr(fitplug, n) for n in fitplug.__all__]; print(len(fitplug.__all__))"
+    )
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
     assert int(out.stdout) >= 20

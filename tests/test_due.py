@@ -76,12 +76,21 @@ def test_fortnight(programme: Programme) -> None:
         ("stretch-20261121T090000Z", "due"),
     ]
     assert [r.done_by for r in d.runs] == [
-        "workout", None, "fitplug done", "stretching activity", "stretching activity", None
+        "workout",
+        None,
+        "fitplug done",
+        "stretching activity",
+        "stretching activity",
+        None,
     ]
     # the rotation: the n-th qualifying run gets the n-th variant
     assert [r.session.id for r in d.runs if r.session] == [
-        "post-run-stretch-1", "post-run-stretch-2", "post-run-stretch-3",
-        "post-run-stretch-1", "post-run-stretch-2", "post-run-stretch-3",
+        "post-run-stretch-1",
+        "post-run-stretch-2",
+        "post-run-stretch-3",
+        "post-run-stretch-1",
+        "post-run-stretch-2",
+        "post-run-stretch-3",
     ]
     (due,) = d.due
     assert due.lapse_utc == at(23, 0)
@@ -90,7 +99,11 @@ def test_fortnight(programme: Programme) -> None:
     assert d.strength_missed[-1][0] == dt.date(2026, 11, 13)
     t = d.tally
     assert (t.week_start, t.strength_done, t.strength_planned, t.strength_missed, t.stretch_days) == (
-        dt.date(2026, 11, 16), 2, 2, (), 2
+        dt.date(2026, 11, 16),
+        2,
+        2,
+        (),
+        2,
     )
     assert [b.key for b in d.band] == ["band-up-banded_leg_raise-green"]
     assert d.band[0].since_utc == at(20, 7, 35)
@@ -108,7 +121,10 @@ def test_first_week_tally(programme: Programme) -> None:
     history, marks = fortnight()
     t = decide(history, marks, programme, at(15, 23)).tally
     assert (t.week_start, t.strength_done, t.strength_missed, t.stretch_days) == (
-        dt.date(2026, 11, 9), 1, (dt.date(2026, 11, 13),), 3
+        dt.date(2026, 11, 9),
+        1,
+        (dt.date(2026, 11, 13),),
+        3,
     )
 
 
@@ -130,7 +146,11 @@ def test_states_never_go_back(programme: Programme) -> None:
     for key, seq in seen.items():
         changes = [s for i, s in enumerate(seq) if i == 0 or s != seq[i - 1]]
         assert changes in (
-            [State.DUE], [State.DUE, State.DONE], [State.DUE, State.MISSED], [State.DONE], [State.MISSED]
+            [State.DUE],
+            [State.DUE, State.DONE],
+            [State.DUE, State.MISSED],
+            [State.DONE],
+            [State.MISSED],
         ), key
 
 
@@ -209,9 +229,10 @@ def test_closed_sets_read_as_their_old_text(programme: Programme) -> None:
     history_, marks = fortnight()
     d = decide(history_, marks, programme, at(22, 9, 30))
     assert d.runs[0].done_by is DoneBy.WORKOUT and f"{d.runs[2].done_by}" == "fitplug done"
-    assert json.dumps([r.done_by for r in d.runs[:4]]) == \
-        '["workout", null, "fitplug done", "stretching activity"]'
-    kinds = [classify(a, None).kind for a in history_[:3]] + [classify(read_activity(m.ride(at(16, 9), 90, 40)), None).kind]
+    assert json.dumps([r.done_by for r in d.runs[:4]]) == '["workout", null, "fitplug done", "stretching activity"]'
+    kinds = [classify(a, None).kind for a in history_[:3]] + [
+        classify(read_activity(m.ride(at(16, 9), 90, 40)), None).kind
+    ]
     assert kinds == [ActivityKind.RUN, ActivityKind.STRETCH, ActivityKind.STRENGTH, "cycling"]
     assert [str(k) for k in kinds] == ["run", "stretch", "strength", "cycling"]
 
@@ -219,19 +240,26 @@ def test_closed_sets_read_as_their_old_text(programme: Programme) -> None:
 # --- a year of history: the store loads only what the rule looks at ------------------------
 
 
-def _activity(n: int, start: dt.datetime, *legs: tuple[str, str | None, float, float | None],
-              sets: tuple[SetRecord, ...] = (), workout: str | None = None) -> ActivitySummary:
+def _activity(
+    n: int,
+    start: dt.datetime,
+    *legs: tuple[str, str | None, float, float | None],
+    sets: tuple[SetRecord, ...] = (),
+    workout: str | None = None,
+) -> ActivitySummary:
     sessions, t = [], start
     for sport, sub_sport, minutes, km in legs:
-        sessions.append(ActivitySession(sport, sub_sport, t, 0, minutes * 60, minutes * 60,
-                                        km * 1000 if km else None, 140))
+        sessions.append(
+            ActivitySession(sport, sub_sport, t, 0, minutes * 60, minutes * 60, km * 1000 if km else None, 140)
+        )
         t += dt.timedelta(minutes=minutes)
     return ActivitySummary(f"{n:064x}", "activity", "garmin", "fr965", None, start, tuple(sessions), workout, sets)
 
 
 def _lift(n: int, start: dt.datetime, reps: int, category: str = "hip_stability") -> ActivitySummary:
-    sets = tuple(SetRecord(start + dt.timedelta(minutes=2 * i), "active", reps, 0.0, category, 0, 45.0)
-                 for i in range(3))
+    sets = tuple(
+        SetRecord(start + dt.timedelta(minutes=2 * i), "active", reps, 0.0, category, 0, 45.0) for i in range(3)
+    )
     return _activity(n, start, ("training", "strength_training", 35, None), sets=sets)
 
 
@@ -263,8 +291,11 @@ def year(streak_from: dt.date | None, *, banded: bool = True) -> tuple[list[Acti
             after = t + dt.timedelta(hours=rng.choice([2, 20, 40]))
             how = rng.random()
             if how < 0.3:
-                out.append(_activity(len(out), after, ("training", "flexibility_training", 4, None),
-                                     workout="Post-run Stretch 1"))
+                out.append(
+                    _activity(
+                        len(out), after, ("training", "flexibility_training", 4, None), workout="Post-run Stretch 1"
+                    )
+                )
             elif how < 0.45:
                 out.append(_activity(len(out), after, ("training", "yoga", 30, None)))
             elif how < 0.6:
@@ -317,10 +348,16 @@ def test_band_past_the_threshold_names_the_next_colour(programme: Programme) -> 
     lifts = [read_activity(m.strength(at(17, 7), [13, 13, 13])), read_activity(m.strength(at(20, 7), [13, 14, 13]))]
     (advice,) = decide(lifts, [], programme, at(21, 7)).band
     assert (advice.key, advice.next_band, advice.threshold, advice.sessions) == (
-        "band-up-banded_leg_raise-green", "blue", 12, 2)
+        "band-up-banded_leg_raise-green",
+        "blue",
+        12,
+        2,
+    )
     assert advice.since_utc == lifts[1].sessions[0].end_utc
-    assert band_words(advice) == ("Time for a tougher band: Banded Leg Raise, green → blue (every set went past 12 "
-                                  "reps in 2 sessions in a row with the green band).")
+    assert band_words(advice) == (
+        "Time for a tougher band: Banded Leg Raise, green → blue (every set went past 12 "
+        "reps in 2 sessions in a row with the green band)."
+    )
     # the runner's own rule: three sessions past 13, on a ladder where green is the toughest
     own = dataclasses.replace(programme, band=BandRule(("red", "green"), threshold=13, sessions=3))
     assert decide(lifts, [], own, at(21, 7)).band == ()

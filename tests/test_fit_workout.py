@@ -149,8 +149,10 @@ def check_against_plan(session: Session, data: bytes) -> None:
         if ex.weight_kg is not None:
             assert got["exercise_weight"] == pytest.approx(ex.weight_kg)
             assert got["weight_display_unit"] == "kilogram"
-    titles = {(t["exercise_category"], t.get("exercise_name", 0xFFFF)): t["wkt_step_name"]
-              for t in fd.get("exercise_title", [])}
+    titles = {
+        (t["exercise_category"], t.get("exercise_name", 0xFFFF)): t["wkt_step_name"]
+        for t in fd.get("exercise_title", [])
+    }
     expected: dict[tuple[str, int], str] = {}
     for ex in session.exercises:
         expected.setdefault((ex.garmin.category, exercise_number(ex.garmin.category, ex.garmin.name)), ex.title)
@@ -176,8 +178,9 @@ def test_examples_encode_as_planned(path: Path) -> None:
 def test_message_order_and_identity() -> None:
     programme = template("glute-runner")
     session = programme.sessions[0]
-    data = F.encode_workout(session, programme_id="glute-runner",
-                            time_created=dt.datetime(2026, 1, 2, 3, 4, 5, tzinfo=dt.UTC))
+    data = F.encode_workout(
+        session, programme_id="glute-runner", time_created=dt.datetime(2026, 1, 2, 3, 4, 5, tzinfo=dt.UTC)
+    )
     assert data[1] == 0x10  # protocol 1.0, as Garmin Connect writes
     order = []
     with fitdecode.FitReader(data, check_crc=fitdecode.CrcCheck.RAISE) as reader:
@@ -187,7 +190,9 @@ def test_message_order_and_identity() -> None:
     assert order.index("exercise_title") > len(order) - 1 - order[::-1].index("workout_step")
     fid = decode(data)["file_id"][0]
     assert fid == {
-        "type": "workout", "manufacturer": "garmin", "garmin_product": "connect",
+        "type": "workout",
+        "manufacturer": "garmin",
+        "garmin_product": "connect",
         "serial_number": F.serial_number("glute-runner", "glute-strength"),
         "time_created": dt.datetime(2026, 1, 2, 3, 4, 5, tzinfo=dt.UTC),
     }
@@ -259,14 +264,16 @@ def _session(*exercises: Exercise, name: str = "Test") -> Session:
 
 
 def _exercise(**changes: Any) -> Exercise:
-    base = Exercise(id="x", title="Pigeon Pose", garmin=GarminExercise("warm_up", "stretch_pigeon_pose"),
-                    sets=1, dose=Hold(30, 30))
+    base = Exercise(
+        id="x", title="Pigeon Pose", garmin=GarminExercise("warm_up", "stretch_pigeon_pose"), sets=1, dose=Hold(30, 30)
+    )
     return dataclasses.replace(base, **changes)
 
 
 def test_category_only_writes_65535_never_0() -> None:
-    data = F.build_workout(_session(_exercise(garmin=GarminExercise("warm_up"), title="Hip Opener")),
-                           programme_id="p").data
+    data = F.build_workout(
+        _session(_exercise(garmin=GarminExercise("warm_up"), title="Hip Opener")), programme_id="p"
+    ).data
     sdk = decode_sdk(data)
     step = sdk["workout_step_mesgs"][0]
     assert step["exercise_category"] == "warm_up" and "exercise_name" not in step
@@ -275,24 +282,31 @@ def test_category_only_writes_65535_never_0() -> None:
         frames = [f for f in reader if f.frame_type == fitdecode.FIT_FRAME_DATA and f.name == "workout_step"]
     assert frames[0].get_field("exercise_name").raw_value in (None, 0xFFFF)
     assert decode(data)["exercise_title"] == [
-        {"message_index": 0, "exercise_category": "warm_up", "wkt_step_name": "Hip Opener"}]
+        {"message_index": 0, "exercise_category": "warm_up", "wkt_step_name": "Hip Opener"}
+    ]
 
 
 def test_weight_and_open_rest() -> None:
-    ex = _exercise(dose=Reps(10, 10), sets=3, rest_s=None, weight_kg=8.5,
-                   garmin=GarminExercise("hip_raise", "hip_raise"))
+    ex = _exercise(
+        dose=Reps(10, 10), sets=3, rest_s=None, weight_kg=8.5, garmin=GarminExercise("hip_raise", "hip_raise")
+    )
     data = F.build_workout(_session(ex), programme_id="p").data
     steps = decode(data)["workout_step"]
     assert steps[0]["exercise_weight"] == 8.5 and steps[0]["weight_display_unit"] == "kilogram"
-    assert steps[1] == {"message_index": 1, "duration_type": "open", "target_type": "open",
-                        "target_value": 0, "raw_4": 0, "intensity": "rest"}
+    assert steps[1] == {
+        "message_index": 1,
+        "duration_type": "open",
+        "target_type": "open",
+        "target_value": 0,
+        "raw_4": 0,
+        "intensity": "rest",
+    }
     assert steps[2]["repeat_steps"] == 3
 
 
 def test_notes_truncated_at_a_character_boundary() -> None:
     cue = "Étirez doucement à chaque expiration — " * 8  # multi-byte characters across the 200-byte line
-    data = F.build_workout(_session(_exercise(cue=cue, per_side=True, dose=Hold(20, 30))),
-                           programme_id="p").data
+    data = F.build_workout(_session(_exercise(cue=cue, per_side=True, dose=Hold(20, 30))), programme_id="p").data
     notes = decode(data)["workout_step"][0]["notes"]
     assert len(notes.encode()) <= 200
     assert notes.startswith("Left\nHold 20-30 s\nÉtirez") and notes.endswith("...")
@@ -325,8 +339,11 @@ def test_schedule_points_at_workouts(fixed_now: dt.datetime) -> None:
     schedule = entries["schedule"]
     assert len(schedule) == 30
     first = schedule[0]
-    assert (first["manufacturer"], first["garmin_product"], first["serial_number"]) == \
-        ("garmin", "connect", workout.serial_number)
+    assert (first["manufacturer"], first["garmin_product"], first["serial_number"]) == (
+        "garmin",
+        "connect",
+        workout.serial_number,
+    )
     assert first["time_created"] == workout.time_created
     assert first["type"] == "workout" and first["completed"] is False
     # local_date_time: the wall clock in the programme's zone (fitdecode labels it UTC)
@@ -449,8 +466,9 @@ def test_workout_files_writes_nothing_when_one_write_fails(tmp_path: Path, fixed
     assert sorted(p.name for p in out.iterdir()) == ["schedule.fit"]  # no temp files left behind
 
 
-def test_workout_files_full_disk_changes_nothing(tmp_path: Path, fixed_now: dt.datetime,
-                                                monkeypatch: pytest.MonkeyPatch) -> None:
+def test_workout_files_full_disk_changes_nothing(
+    tmp_path: Path, fixed_now: dt.datetime, monkeypatch: pytest.MonkeyPatch
+) -> None:
     import errno
     import os
 

@@ -23,15 +23,20 @@ from fitplug.watch.view import read_workout
 
 #: Garmin exercises a programme may name: any category with its names, or the category alone
 _CATALOGUE = sorted(
-    ((category, name) for category in Profile["types"]["exercise_category"].values()
-     if category != "unknown"
-     for name in [None, *Profile["types"].get(f"{category}_exercise_name", {}).values()][:6]),
+    (
+        (category, name)
+        for category in Profile["types"]["exercise_category"].values()
+        if category != "unknown"
+        for name in [None, *Profile["types"].get(f"{category}_exercise_name", {}).values()][:6]
+    ),
     key=lambda pair: (pair[0], pair[1] or ""),
 )
 
-_text = st.text(
-    alphabet=st.characters(blacklist_categories=("Cc", "Cf", "Cs", "Co", "Cn")), min_size=1, max_size=30
-).map(str.strip).filter(lambda s: 0 < len(s.encode()) <= 31)
+_text = (
+    st.text(alphabet=st.characters(blacklist_categories=("Cc", "Cf", "Cs", "Co", "Cn")), min_size=1, max_size=30)
+    .map(str.strip)
+    .filter(lambda s: 0 < len(s.encode()) <= 31)
+)
 
 
 @st.composite
@@ -65,8 +70,7 @@ def exercises(draw: st.DrawFn) -> Exercise:
 @st.composite
 def sessions(draw: st.DrawFn) -> Session:
     moves = draw(st.lists(exercises(), min_size=1, max_size=6))
-    session = Session(id="s", name=draw(_text), kind=draw(st.sampled_from(list(SessionKind))),
-                      exercises=tuple(moves))
+    session = Session(id="s", name=draw(_text), kind=draw(st.sampled_from(list(SessionKind))), exercises=tuple(moves))
     while count_steps(session) > MAX_STEPS:  # the programme checker refuses these
         session = Session(id="s", name=session.name, kind=session.kind, exercises=session.exercises[:-1])
     return session

@@ -37,11 +37,7 @@ from fitplug.errors import ActivityError
 from fitplug.model import ActivitySession, ActivitySummary, SetRecord
 
 TYPES: dict[str, dict[int, str]] = Profile["types"]
-PRODUCT_SUBFIELD = next(
-    s
-    for s in Profile["messages"][0]["fields"][2]["sub_fields"]
-    if s["name"] == "garmin_product"
-)
+PRODUCT_SUBFIELD = next(s for s in Profile["messages"][0]["fields"][2]["sub_fields"] if s["name"] == "garmin_product")
 GARMIN_MAKERS = {m["raw_value"] for m in PRODUCT_SUBFIELD["map"]}
 
 

@@ -20,8 +20,9 @@ NOW = "2026-11-22T09:30:00Z"
 def due_events(ics: bytes) -> list[icalendar.Event]:
     """The post-run stretch items of a feed (missed strength days are due items too)."""
     cal = icalendar.Calendar.from_ical(ics)
-    return [e for e in cal.walk("VEVENT")
-            if str(e["UID"]).startswith("due.") and "stretch" in str(e["SUMMARY"]).lower()]
+    return [
+        e for e in cal.walk("VEVENT") if str(e["UID"]).startswith("due.") and "stretch" in str(e["SUMMARY"]).lower()
+    ]
 
 
 def sync_run(db: Path, folder: Path) -> None:
@@ -35,8 +36,7 @@ def sync_run(db: Path, folder: Path) -> None:
 
 def test_build_and_calendar_carry_the_due_stretch(invoke: Invoke, tmp_path: Path) -> None:
     db = tmp_path / "db.sqlite3"
-    before = invoke("--db", str(db), "--now", NOW, "build", str(PROGRAMME), "-o",
-                    str(tmp_path / "before"))
+    before = invoke("--db", str(db), "--now", NOW, "build", str(PROGRAMME), "-o", str(tmp_path / "before"))
     assert before.exit_code == 0
     assert due_events((tmp_path / "before" / "glute-runner.ics").read_bytes()) == []
 
@@ -61,9 +61,17 @@ def test_serve_due_source_follows_new_syncs(tmp_path: Path) -> None:
     source = app_calendar.due_source(db_path=db)
     assert source(load_programme(PROGRAMME), now) == []  # no store yet: nothing due, and no store is created
     assert not db.exists()
-    server, info = open_server(PROGRAMME, host="127.0.0.1", port=0, rotate_token=False,
-                               clock=lambda: now, due_source=source, log=lambda line: None,
-                               inputs=app_calendar.store_files(db), check_every_s=0.0)
+    server, info = open_server(
+        PROGRAMME,
+        host="127.0.0.1",
+        port=0,
+        rotate_token=False,
+        clock=lambda: now,
+        due_source=source,
+        log=lambda line: None,
+        inputs=app_calendar.store_files(db),
+        check_every_s=0.0,
+    )
     import threading
 
     thread = threading.Thread(target=server.serve_forever, kwargs={"poll_interval": 0.05}, daemon=True)

@@ -333,9 +333,7 @@ def test_absurd_field_sizes_in_definitions(sink: Sink, name: str, data: st.DataO
 #: messages the random streams define: the ones fitplug reads and a few it steps over
 _MESGS = ["file_id", "session", "set", "activity", "workout", "record", "event", "lap",
           "developer_data_id", "field_description"]  # fmt: skip
-_FIELDS = {
-    name: [f["name"] for f in Profile["messages"][MESG_NUM[name]]["fields"].values()] for name in _MESGS
-}
+_FIELDS = {name: [f["name"] for f in Profile["messages"][MESG_NUM[name]]["fields"].values()] for name in _MESGS}
 
 
 def _layout_size(b: FitBuilder, local: int) -> int:

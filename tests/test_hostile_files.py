@@ -63,8 +63,12 @@ def assert_bounded(summary: ActivitySummary) -> None:
     for s in summary.sessions:
         assert sane.time(s.start_utc) is not None
         assert s.end_utc >= s.start_utc
-        for v, check in ((s.elapsed_s, sane.duration), (s.timer_s, sane.duration), (s.distance_m, sane.distance),
-                         (s.avg_hr, sane.heart_rate)):
+        for v, check in (
+            (s.elapsed_s, sane.duration),
+            (s.timer_s, sane.duration),
+            (s.distance_m, sane.distance),
+            (s.avg_hr, sane.heart_rate),
+        ):
             assert v is None or check(v) == v
     for r in summary.sets:
         assert r.start_utc is None or sane.time(r.start_utc) is not None
@@ -93,8 +97,8 @@ def test_every_widened_field_reads_as_absent(tmp_path: Path) -> None:
     store = Store(tmp_path / "s.sqlite3")
     n = 0
     for case in h.widened():
-        (mesg, fields), = case.changes.items()
-        (fname, _), = fields.items()
+        ((mesg, fields),) = case.changes.items()
+        ((fname, _),) = fields.items()
         absent = h.build({mesg: {fname: (None, None)}})
         got = both(case.data)
         assert replace(got, sha256="") == replace(both(absent), sha256=""), case.name
@@ -116,8 +120,8 @@ def test_all_fields_widened_at_once() -> None:
 
 def test_nonsense_values_become_unknown_with_a_note() -> None:
     for case in h.nonsense():
-        (mesg, fields), = case.changes.items()
-        (fname, _), = fields.items()
+        ((mesg, fields),) = case.changes.items()
+        ((fname, _),) = fields.items()
         got = both(case.data)
         assert any(fname in note and note.endswith("unknown") for note in got.notes), (case.name, got.notes)
         if (mesg, fname) == ("session", "start_time"):
@@ -148,8 +152,17 @@ def fitplug(db: Path, *args: str) -> Any:
 
 def every_command(db: Path, folder: Path) -> None:
     """Every command that reads the store answers, with strict JSON where it prints JSON."""
-    for args in (["sync", str(folder)], ["sync"], ["status"], ["status", "--json"], ["activities"],
-                 ["activities", "--json"], ["calendar", "-o", "-"], ["done"], ["status"]):
+    for args in (
+        ["sync", str(folder)],
+        ["sync"],
+        ["status"],
+        ["status", "--json"],
+        ["activities"],
+        ["activities", "--json"],
+        ["calendar", "-o", "-"],
+        ["done"],
+        ["status"],
+    ):
         result = fitplug(db, *args)
         if args == ["done"] and result.exit_code == 1:  # nothing due: a clean error, not a crash
             assert result.output.startswith("Error: ") and "nothing to mark done" in result.output
@@ -191,14 +204,25 @@ def test_a_folder_of_every_hostile_file(tmp_path: Path) -> None:
 
 # --- value checks, over any value ----------------------------------------------------
 
-anything = st.one_of(st.none(), st.booleans(), st.integers(), st.floats(allow_nan=True, allow_infinity=True),
-                     st.text(max_size=5), st.datetimes(timezones=st.just(UTC)), st.datetimes())
+anything = st.one_of(
+    st.none(),
+    st.booleans(),
+    st.integers(),
+    st.floats(allow_nan=True, allow_infinity=True),
+    st.text(max_size=5),
+    st.datetimes(timezones=st.just(UTC)),
+    st.datetimes(),
+)
 
 
 @given(anything)
 def test_checks_let_through_only_bounded_values(value: Any) -> None:
-    for check, low, high in ((sane.duration, 0, sane.MAX_DURATION_S), (sane.distance, 0, sane.MAX_DISTANCE_M),
-                             (sane.heart_rate, sane.MIN_HR, sane.MAX_HR), (sane.offset, -86400, 86400)):
+    for check, low, high in (
+        (sane.duration, 0, sane.MAX_DURATION_S),
+        (sane.distance, 0, sane.MAX_DISTANCE_M),
+        (sane.heart_rate, sane.MIN_HR, sane.MAX_HR),
+        (sane.offset, -86400, 86400),
+    ):
         got = check(value)
         assert got is None or (got == value and low <= got <= high and math.isfinite(got))
         _strict(got)

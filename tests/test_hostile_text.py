@@ -118,7 +118,8 @@ def test_zip_member_names_are_escaped_in_sync_output(invoke: Invoke, tmp_path: P
     as_json = invoke("--db", str(tmp_path / "db2.sqlite3"), "sync", "--json", str(export))
     assert not _unprintable(as_json.output)  # json.dumps escapes them: \u001b, \u202e
     assert {s["file"].split("!", 1)[1] for s in json.loads(as_json.output)["skipped"]} == {
-        "\x1b]0;owned\x07\u202etxt.fit", "../\x1b[2J.fit"
+        "\x1b]0;owned\x07\u202etxt.fit",
+        "../\x1b[2J.fit",
     }
 
 

@@ -52,20 +52,34 @@ def load(name: str = "glute-runner", tz: str | None = None, **replace: str) -> P
 
 def due_items(now: dt.datetime) -> list[DueItem]:
     return [
-        DueItem(DueKind.STRETCH_DUE, "stretch-1f3a9c", now - dt.timedelta(hours=2),
-                now + dt.timedelta(hours=22), "Post-run stretch due",
-                "42 min run at 07:10.\nPigeon Pose, then Lying Figure-Four.",
-                updated_utc=now - dt.timedelta(hours=2), sequence=0),
-        DueItem(DueKind.STRENGTH_MISSED, "strength-missed-2026-11-17", dt.datetime(2026, 11, 17, 7, tzinfo=UTC),
-                dt.datetime(2026, 11, 17, 7, 35, tzinfo=UTC), "Strength session missed",
-                updated_utc=dt.datetime(2026, 11, 18, 0, 0, 1, tzinfo=UTC), sequence=2),
+        DueItem(
+            DueKind.STRETCH_DUE,
+            "stretch-1f3a9c",
+            now - dt.timedelta(hours=2),
+            now + dt.timedelta(hours=22),
+            "Post-run stretch due",
+            "42 min run at 07:10.\nPigeon Pose, then Lying Figure-Four.",
+            updated_utc=now - dt.timedelta(hours=2),
+            sequence=0,
+        ),
+        DueItem(
+            DueKind.STRENGTH_MISSED,
+            "strength-missed-2026-11-17",
+            dt.datetime(2026, 11, 17, 7, tzinfo=UTC),
+            dt.datetime(2026, 11, 17, 7, 35, tzinfo=UTC),
+            "Strength session missed",
+            updated_utc=dt.datetime(2026, 11, 18, 0, 0, 1, tzinfo=UTC),
+            sequence=2,
+        ),
     ]
 
 
 # --- wall-clock times across clock changes ------------------------------------------
 
 
-@pytest.mark.parametrize(("tz", "first", "change"), DST_WINDOWS, ids=[f"{z}-{c.split(':')[0]}" for z, _, c in DST_WINDOWS])
+@pytest.mark.parametrize(
+    ("tz", "first", "change"), DST_WINDOWS, ids=[f"{z}-{c.split(':')[0]}" for z, _, c in DST_WINDOWS]
+)
 @pytest.mark.parametrize("template", ["glute-runner", "stretches"])
 def test_occurrences_keep_the_session_time_across_clock_changes(
     tz: str, first: dt.date, change: str, template: str
@@ -102,11 +116,15 @@ def test_occurrences_keep_the_session_time_across_clock_changes(
 
 def test_a_time_the_spring_change_skips_is_written_as_the_real_wall_clock() -> None:
     # 01:30 on 28 Mar 2027 does not exist in London: the clock jumps 01:00 → 02:00.
-    text = programme_text("stretches", "Europe/London", **{'time = "18:30"': 'time = "01:30"',
-                                                           'days = ["mon", "wed", "sat"]': 'days = ["sun"]'})
+    text = programme_text(
+        "stretches",
+        "Europe/London",
+        **{'time = "18:30"': 'time = "01:30"', 'days = ["mon", "wed", "sat"]': 'days = ["sun"]'},
+    )
     programme = parse_programme(text)
-    feed = ical.render_feed(programme, [], now=dt.datetime(2027, 3, 20, tzinfo=UTC),
-                            start=dt.date(2027, 3, 22), weeks=2)
+    feed = ical.render_feed(
+        programme, [], now=dt.datetime(2027, 3, 20, tzinfo=UTC), start=dt.date(2027, 3, 22), weeks=2
+    )
     body = feed.body.decode()
     # a non-existent local time would be resolved differently by different clients
     assert "DTSTART;TZID=Europe/London:20270328T023000" in body
@@ -124,16 +142,18 @@ REPEATED_AND_SKIPPED = [
 ]
 
 
-@pytest.mark.parametrize(("tz", "day", "time", "what"), REPEATED_AND_SKIPPED,
-                         ids=[f"{z}-{d}-{t}" for z, d, t, _ in REPEATED_AND_SKIPPED])
-def test_a_session_in_a_repeated_hour_is_written_as_one_utc_instant(tz: str, day: dt.date, time: str,
-                                                                     what: str) -> None:
-    text = programme_text("stretches", tz, **{'time = "18:30"': f'time = "{time}"',
-                                               'days = ["mon", "wed", "sat"]': 'days = ["sun"]'})
+@pytest.mark.parametrize(
+    ("tz", "day", "time", "what"), REPEATED_AND_SKIPPED, ids=[f"{z}-{d}-{t}" for z, d, t, _ in REPEATED_AND_SKIPPED]
+)
+def test_a_session_in_a_repeated_hour_is_written_as_one_utc_instant(
+    tz: str, day: dt.date, time: str, what: str
+) -> None:
+    text = programme_text(
+        "stretches", tz, **{'time = "18:30"': f'time = "{time}"', 'days = ["mon", "wed", "sat"]': 'days = ["sun"]'}
+    )
     programme = parse_programme(text)
     first = day - dt.timedelta(days=7)
-    body = ical.render_feed(programme, [], now=dt.datetime.combine(first, dt.time(9), UTC), start=first,
-                            weeks=2).body
+    body = ical.render_feed(programme, [], now=dt.datetime.combine(first, dt.time(9), UTC), start=first, weeks=2).body
     zone = ZoneInfo(tz)
     wall = dt.datetime.combine(day, dt.time.fromisoformat(time))
     events = events_by_uid(body)
@@ -156,8 +176,9 @@ def test_a_session_in_a_repeated_hour_is_written_as_one_utc_instant(tz: str, day
 
 @pytest.mark.parametrize("tz", ["Europe/London", "America/New_York", "Australia/Sydney"])
 def test_vtimezone_is_rrule_style_for_zones_with_a_yearly_rule(tz: str) -> None:
-    feed = ical.render_feed(load(tz=tz), [], now=dt.datetime(2026, 1, 1, tzinfo=UTC),
-                            start=dt.date(2026, 1, 5), weeks=520)
+    feed = ical.render_feed(
+        load(tz=tz), [], now=dt.datetime(2026, 1, 1, tzinfo=UTC), start=dt.date(2026, 1, 5), weeks=520
+    )
     (vtimezone,) = Calendar.from_ical(feed.body).timezones
     assert [sub.name for sub in vtimezone.subcomponents] in (["DAYLIGHT", "STANDARD"], ["STANDARD", "DAYLIGHT"])
     for sub in vtimezone.subcomponents:
@@ -166,8 +187,9 @@ def test_vtimezone_is_rrule_style_for_zones_with_a_yearly_rule(tz: str) -> None:
     assert b"RDATE" not in feed.body
 
 
-@pytest.mark.parametrize("tz", ["Europe/London", "America/New_York", "Australia/Sydney", "America/Santiago",
-                                "Africa/Casablanca"])
+@pytest.mark.parametrize(
+    "tz", ["Europe/London", "America/New_York", "Australia/Sydney", "America/Santiago", "Africa/Casablanca"]
+)
 def test_vtimezone_onsets_are_the_real_changes_read_with_tzoffsetfrom(tz: str) -> None:
     """RFC 5545 §3.6.5: DTSTART of an observance is local time in TZOFFSETFROM; every
     change from 2026 to 2028 is one of the block's onsets, and every onset is a change."""
@@ -224,15 +246,15 @@ def test_calendar_file_twice_on_one_day_is_byte_identical(tmp_path: Path, fixed_
     write_atomic(path, build.calendar_feed(load(), now=fixed_now, due_items=due_items(fixed_now)).body)
     before = path.read_bytes()
     later = fixed_now + dt.timedelta(hours=5)  # same day in London: the window has not moved
-    write_atomic(path, build.calendar_feed(load(), now=later, due_items=due_items(fixed_now),
-                                           previous=before).body)
+    write_atomic(path, build.calendar_feed(load(), now=later, due_items=due_items(fixed_now), previous=before).body)
     assert path.read_bytes() == before
     assert "DTSTAMP:20261122T000000Z" in before.decode()  # the start of the day in London
     assert "T" + f"{later:%H%M%S}Z" not in before.decode()
 
 
-def test_the_same_programme_gives_the_same_feed_anywhere(tmp_path: Path, fixed_now: dt.datetime,
-                                                         monkeypatch: pytest.MonkeyPatch) -> None:
+def test_the_same_programme_gives_the_same_feed_anywhere(
+    tmp_path: Path, fixed_now: dt.datetime, monkeypatch: pytest.MonkeyPatch
+) -> None:
     """Nothing local goes into the feed: two data folders, the same bytes, none written."""
     bodies = []
     for machine in ("a", "b"):
@@ -274,8 +296,9 @@ def test_an_edit_raises_the_sequence_of_only_the_events_it_changes(fixed_now: dt
     old = build.calendar_feed(parse_programme(text), now=fixed_now, start=start, weeks=2).body
     edited = text.replace('name = "Evening Stretch"', 'name = "Evening stretch, slow; easy"')
     later = fixed_now + dt.timedelta(hours=2)
-    new = events_by_uid(build.calendar_feed(parse_programme(edited), now=later, start=start, weeks=2,
-                                            previous=old).body)
+    new = events_by_uid(
+        build.calendar_feed(parse_programme(edited), now=later, start=start, weeks=2, previous=old).body
+    )
     before = events_by_uid(old)
     for uid, event in new.items():
         changed = ".sunday-stretch." in uid
@@ -302,8 +325,9 @@ def test_a_changed_time_raises_the_sequence_but_the_date_keeps_the_uid(fixed_now
     old_body = build.calendar_feed(load(), now=fixed_now, start=start, weeks=2).body
     old = events_by_uid(old_body)
     later = load(**{'time = "07:00"': 'time = "18:15"'})
-    new = events_by_uid(build.calendar_feed(later, now=fixed_now + dt.timedelta(hours=1), start=start, weeks=2,
-                                            previous=old_body).body)
+    new = events_by_uid(
+        build.calendar_feed(later, now=fixed_now + dt.timedelta(hours=1), start=start, weeks=2, previous=old_body).body
+    )
     assert set(old) == set(new)
     uid = "plan.glute-runner.glute-strength.2026-11-24@fitplug.invalid"
     assert new[uid]["DTSTART"].dt.time() == dt.time(18, 15)  # type: ignore[index]
@@ -326,11 +350,16 @@ def test_feed_properties(fixed_now: dt.datetime) -> None:
     body = ical.render_feed(load(), [], now=fixed_now).body
     text = body.decode()
     assert text.startswith("BEGIN:VCALENDAR\r\nVERSION:2.0\r\nPRODID:-//fitplug//glute programme feed//EN\r\n")
-    for line in ("NAME:Glute strength for runners", "X-WR-CALNAME:Glute strength for runners",
-                 "X-WR-CALDESC:Glute activation\\, banded strength and stretches for runners.",
-                 "DESCRIPTION:Glute activation\\, banded strength and stretches for runners.",
-                 "REFRESH-INTERVAL;VALUE=DURATION:PT1H", "X-PUBLISHED-TTL:PT1H",
-                 "X-WR-TIMEZONE:Europe/London", "UID:feed.glute-runner@fitplug.invalid"):
+    for line in (
+        "NAME:Glute strength for runners",
+        "X-WR-CALNAME:Glute strength for runners",
+        "X-WR-CALDESC:Glute activation\\, banded strength and stretches for runners.",
+        "DESCRIPTION:Glute activation\\, banded strength and stretches for runners.",
+        "REFRESH-INTERVAL;VALUE=DURATION:PT1H",
+        "X-PUBLISHED-TTL:PT1H",
+        "X-WR-TIMEZONE:Europe/London",
+        "UID:feed.glute-runner@fitplug.invalid",
+    ):
         assert f"\r\n{line}\r\n" in text, line
     assert "METHOD" not in text  # METHOD:PUBLISH would make libical expect an ORGANIZER
     assert all(len(line) <= 75 for line in body.split(b"\r\n"))
@@ -347,8 +376,9 @@ def test_description_is_something_to_follow_at_the_gym(fixed_now: dt.datetime) -
     assert lines[0] == "Watch workout: Glute Strength & Mobility (glute-strength.fit), about 35 min."
     assert "1. Glute Bridge (warm-up): 3 × 12–15 reps" in lines
     assert "2. Banded Leg Raise: 3 × 12–15 reps each side" in lines
-    assert ("   tempo 1-2-3: 1 s up, 2 s hold, 3 s down · green band · rest 60 s between sets"
-            " · 10 s to switch sides") in lines
+    assert (
+        "   tempo 1-2-3: 1 s up, 2 s hold, 3 s down · green band · rest 60 s between sets · 10 s to switch sides"
+    ) in lines
     assert "6. Pigeon Pose: hold 20–30 s each side" in lines
     assert "   Cue: Front shin across, back leg long, hips level; walk the hands out as you breathe out." in lines
     # every exercise has a cue line
@@ -380,8 +410,13 @@ def test_due_items_are_events_with_their_own_uid_stamp_and_sequence(fixed_now: d
 
 
 def test_due_items_outside_the_window_or_repeated_are_left_out(fixed_now: dt.datetime) -> None:
-    old = DueItem(DueKind.STRETCH_MISSED, "stretch-old", dt.datetime(2025, 1, 1, tzinfo=UTC),
-                  dt.datetime(2025, 1, 2, tzinfo=UTC), "Post-run stretch missed")
+    old = DueItem(
+        DueKind.STRETCH_MISSED,
+        "stretch-old",
+        dt.datetime(2025, 1, 1, tzinfo=UTC),
+        dt.datetime(2025, 1, 2, tzinfo=UTC),
+        "Post-run stretch missed",
+    )
     dup = due_items(fixed_now)[0]
     feed = ical.render_feed(load(), [old, dup, dup], now=fixed_now)
     uids = [u for u in events_by_uid(feed.body) if u.startswith("due.")]
@@ -390,8 +425,15 @@ def test_due_items_outside_the_window_or_repeated_are_left_out(fixed_now: dt.dat
 
 
 def test_hostile_text_in_due_items_is_made_safe(fixed_now: dt.datetime) -> None:
-    item = DueItem(DueKind.BAND_UP, "band up/../é\r\nX", fixed_now, fixed_now, "Band\x00 up\r\nBEGIN:VEVENT",
-                   "line1\r\nline2\x1b[31m", updated_utc=fixed_now)
+    item = DueItem(
+        DueKind.BAND_UP,
+        "band up/../é\r\nX",
+        fixed_now,
+        fixed_now,
+        "Band\x00 up\r\nBEGIN:VEVENT",
+        "line1\r\nline2\x1b[31m",
+        updated_utc=fixed_now,
+    )
     body = ical.render_feed(load(), [item], now=fixed_now).body
     assert body.split(b"\r\n").count(b"BEGIN:VEVENT") == len(Calendar.from_ical(body).walk("VEVENT")) == 29
     event = events_by_uid(body)["due.glute-runner.band%20up%2F..%2F%C3%A9%0D%0AX@fitplug.invalid"]
@@ -453,15 +495,26 @@ def test_golden_feed_of_the_default_template(fixed_now: dt.datetime, update_gold
 
 # --- properties ----------------------------------------------------------------------------
 
-_instants = st.datetimes(min_value=dt.datetime(2026, 11, 1), max_value=dt.datetime(2027, 3, 1),
-                         timezones=st.just(UTC))
+_instants = st.datetimes(min_value=dt.datetime(2026, 11, 1), max_value=dt.datetime(2027, 3, 1), timezones=st.just(UTC))
 
 
 @settings(max_examples=100, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
-@given(items=st.lists(st.builds(
-    DueItem, kind=st.sampled_from(DueKind), key=st.text(min_size=1, max_size=40), start_utc=_instants,
-    end_utc=_instants, title=st.text(max_size=120), detail=st.text(max_size=400),
-    updated_utc=st.one_of(st.none(), _instants), sequence=st.integers(-3, 10**6)), max_size=6))
+@given(
+    items=st.lists(
+        st.builds(
+            DueItem,
+            kind=st.sampled_from(DueKind),
+            key=st.text(min_size=1, max_size=40),
+            start_utc=_instants,
+            end_utc=_instants,
+            title=st.text(max_size=120),
+            detail=st.text(max_size=400),
+            updated_utc=st.one_of(st.none(), _instants),
+            sequence=st.integers(-3, 10**6),
+        ),
+        max_size=6,
+    )
+)
 def test_any_due_items_give_a_feed_every_parser_line_reads(items: list[DueItem]) -> None:
     now = dt.datetime(2026, 12, 1, 12, tzinfo=UTC)
     feed = ical.render_feed(PROPERTY_PROGRAMME, items, now=now)
@@ -485,10 +538,15 @@ PROPERTY_PROGRAMME = load()
 
 
 def test_every_text_property_is_escaped_and_keeps_its_line_breaks(fixed_now: dt.datetime) -> None:
-    name = 'Glutes, hips; back \\\\ more'  # TOML for: Glutes, hips; back \ more
+    name = "Glutes, hips; back \\\\ more"  # TOML for: Glutes, hips; back \ more
     text = programme_text("glute-runner", **{'name = "Glute strength for runners"': f'name = "{name}"'})
-    text = re.sub(r'^description = .*$', lambda m: 'description = """First line, with; all \\\\ three.\nSecond line."""',
-                  text, count=1, flags=re.MULTILINE)
+    text = re.sub(
+        r"^description = .*$",
+        lambda m: 'description = """First line, with; all \\\\ three.\nSecond line."""',
+        text,
+        count=1,
+        flags=re.MULTILINE,
+    )
     text += STRETCH_SESSION.format(time="18:00", name="Stretch, hips; back \\\\ calm")
     body = ical.render_feed(parse_programme(text), [], now=fixed_now).body
     plain_name, description = "Glutes, hips; back \\ more", "First line, with; all \\ three.\nSecond line."
@@ -513,8 +571,9 @@ def test_sessions_have_a_display_reminder_set_in_the_programme(fixed_now: dt.dat
         (alarm,) = event.walk("VALARM")
         assert str(alarm["ACTION"]) == "DISPLAY" and str(alarm["DESCRIPTION"]) == str(event["SUMMARY"])
         assert alarm["TRIGGER"].dt == -dt.timedelta(minutes=30)  # the default
-    text = programme_text("glute-runner").replace('timezone = "Europe/London"',
-                                                  'timezone = "Europe/London"\nreminder_min = 10', 1)
+    text = programme_text("glute-runner").replace(
+        'timezone = "Europe/London"', 'timezone = "Europe/London"\nreminder_min = 10', 1
+    )
     cal = Calendar.from_ical(ical.render_feed(parse_programme(text), [], now=fixed_now).body)
     assert {e.walk("VALARM")[0]["TRIGGER"].dt for e in cal.walk("VEVENT")} == {-dt.timedelta(minutes=10)}
     off = parse_programme(text.replace("reminder_min = 10", "reminder_min = 0"))
@@ -522,15 +581,22 @@ def test_sessions_have_a_display_reminder_set_in_the_programme(fixed_now: dt.dat
 
 
 def test_a_reminder_minutes_value_out_of_range_is_a_programme_problem() -> None:
-    text = programme_text("glute-runner").replace('timezone = "Europe/London"',
-                                                  'timezone = "Europe/London"\nreminder_min = -5', 1)
+    text = programme_text("glute-runner").replace(
+        'timezone = "Europe/London"', 'timezone = "Europe/London"\nreminder_min = -5', 1
+    )
     with pytest.raises(Exception, match="reminder_min"):
         parse_programme(text)
 
 
 def test_due_items_get_a_reminder_only_when_it_lies_ahead(fixed_now: dt.datetime) -> None:
-    ahead = DueItem(DueKind.STRETCH_DUE, "stretch-ahead", fixed_now + dt.timedelta(hours=1),
-                    fixed_now + dt.timedelta(hours=20), "Post-run stretch due", updated_utc=fixed_now)
+    ahead = DueItem(
+        DueKind.STRETCH_DUE,
+        "stretch-ahead",
+        fixed_now + dt.timedelta(hours=1),
+        fixed_now + dt.timedelta(hours=20),
+        "Post-run stretch due",
+        updated_utc=fixed_now,
+    )
     passed = due_items(fixed_now)[0]  # started two hours ago
     missed = due_items(fixed_now)[1]  # nothing to do any more
     events = events_by_uid(ical.render_feed(load(), [ahead, passed, missed], now=fixed_now).body)

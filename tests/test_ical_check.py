@@ -61,7 +61,9 @@ def checker() -> Path:
 
 def programme_sources() -> list[tuple[str, str]]:
     sources = [(f"template-{n}", template_text(n)) for n in template_names()]
-    sources += [(f"example-{p.stem}", p.read_text(encoding="utf-8")) for p in sorted((ROOT / "examples").glob("*.toml"))]
+    sources += [
+        (f"example-{p.stem}", p.read_text(encoding="utf-8")) for p in sorted((ROOT / "examples").glob("*.toml"))
+    ]
     return sources
 
 
@@ -69,19 +71,44 @@ def due_items(first: dt.date) -> list[DueItem]:
     """A due stretch, a missed one and a missed strength day inside the window, in UTC."""
     at = dt.datetime.combine(first + dt.timedelta(days=16), dt.time(8, 10), UTC)
     return [
-        DueItem(DueKind.STRETCH_DUE, f"stretch-{at:%Y%m%d}", at, at + dt.timedelta(hours=20),
-                "Post-run stretch due", "45 min run.\nPigeon Pose, then Lying Figure-Four.", at, 0),
-        DueItem(DueKind.STRETCH_MISSED, "stretch-earlier", at - dt.timedelta(days=9),
-                at - dt.timedelta(days=8), "Post-run stretch missed", "", at - dt.timedelta(days=8), 1),
-        DueItem(DueKind.STRENGTH_MISSED, "strength-missed-1", at - dt.timedelta(days=3),
-                at - dt.timedelta(days=3, minutes=-35), "Strength session missed", "", at, 0),
+        DueItem(
+            DueKind.STRETCH_DUE,
+            f"stretch-{at:%Y%m%d}",
+            at,
+            at + dt.timedelta(hours=20),
+            "Post-run stretch due",
+            "45 min run.\nPigeon Pose, then Lying Figure-Four.",
+            at,
+            0,
+        ),
+        DueItem(
+            DueKind.STRETCH_MISSED,
+            "stretch-earlier",
+            at - dt.timedelta(days=9),
+            at - dt.timedelta(days=8),
+            "Post-run stretch missed",
+            "",
+            at - dt.timedelta(days=8),
+            1,
+        ),
+        DueItem(
+            DueKind.STRENGTH_MISSED,
+            "strength-missed-1",
+            at - dt.timedelta(days=3),
+            at - dt.timedelta(days=3, minutes=-35),
+            "Strength session missed",
+            "",
+            at,
+            0,
+        ),
     ]
 
 
 def run_check(checker: Path, feed: Path, *args: str) -> subprocess.CompletedProcess[str]:
     env = {**os.environ, "ICS_CHECK_HOME": str(CHECK_HOME)}
-    return subprocess.run([str(checker / "check.sh"), str(feed), *args], capture_output=True, check=False,
-                          text=True, timeout=600, env=env)
+    return subprocess.run(
+        [str(checker / "check.sh"), str(feed), *args], capture_output=True, check=False, text=True, timeout=600, env=env
+    )
 
 
 #: the checker's answer per (feed bytes, window): a feed already checked is not checked again
@@ -92,8 +119,9 @@ _CHECKED: dict[tuple[str, str, int], subprocess.CompletedProcess[str]] = {}
 def check_once(checker: Path, feed: Path, first: dt.date) -> subprocess.CompletedProcess[str]:
     key = (hashlib.sha256(feed.read_bytes()).hexdigest(), first.isoformat(), WEEKS)
     if key not in _CHECKED:
-        _CHECKED[key] = run_check(checker, feed, "--from", first.isoformat(), "--weeks", str(WEEKS), "--no-http",
-                                  "--more-readers")
+        _CHECKED[key] = run_check(
+            checker, feed, "--from", first.isoformat(), "--weeks", str(WEEKS), "--no-http", "--more-readers"
+        )
     return _CHECKED[key]
 
 
@@ -152,8 +180,9 @@ def checked_ahead(request: pytest.FixtureRequest, tmp_path_factory: pytest.TempP
 
 @pytest.mark.parametrize("zone", ZONES)
 @pytest.mark.parametrize("name,text", programme_sources(), ids=[n for n, _ in programme_sources()])
-def test_check_sh_passes_across_both_clock_changes(checker: Path, tmp_path: Path, name: str, text: str,
-                                                   zone: str) -> None:
+def test_check_sh_passes_across_both_clock_changes(
+    checker: Path, tmp_path: Path, name: str, text: str, zone: str
+) -> None:
     for season, first, feed in clock_change_feeds(name, text, zone):
         assert feed.due == 3
         path = tmp_path / f"{name}-{season}.ics"
@@ -167,9 +196,12 @@ def test_check_sh_passes_across_both_clock_changes(checker: Path, tmp_path: Path
 
 #: (zone, clock-change day): both changes in each zone
 CHANGE_DAYS = [
-    ("Europe/London", dt.date(2027, 3, 28)), ("Europe/London", dt.date(2027, 10, 31)),
-    ("America/New_York", dt.date(2027, 3, 14)), ("America/New_York", dt.date(2027, 11, 7)),
-    ("Australia/Sydney", dt.date(2026, 10, 4)), ("Australia/Sydney", dt.date(2027, 4, 4)),
+    ("Europe/London", dt.date(2027, 3, 28)),
+    ("Europe/London", dt.date(2027, 10, 31)),
+    ("America/New_York", dt.date(2027, 3, 14)),
+    ("America/New_York", dt.date(2027, 11, 7)),
+    ("Australia/Sydney", dt.date(2026, 10, 4)),
+    ("Australia/Sydney", dt.date(2027, 4, 4)),
 ]
 CHANGE_DAY_SESSION = """
 [[sessions]]
@@ -185,8 +217,9 @@ exercises = ["pigeon_pose", "lying_figure_four"]
 
 @pytest.mark.parametrize("time", ["01:30", "02:30"])
 @pytest.mark.parametrize(("zone", "day"), CHANGE_DAYS, ids=[f"{z}-{d}" for z, d in CHANGE_DAYS])
-def test_sessions_on_clock_change_days_read_the_same_everywhere(checker: Path, tmp_path: Path, zone: str,
-                                                                 day: dt.date, time: str) -> None:
+def test_sessions_on_clock_change_days_read_the_same_everywhere(
+    checker: Path, tmp_path: Path, zone: str, day: dt.date, time: str
+) -> None:
     """A session at 01:30 and 02:30 on each change day (repeated, skipped or ordinary hours), with
     `, ; \\` in the names: every parser (Ruby icalendar and ical-library too) and every
     recurrence engine agree on every occurrence."""
@@ -203,8 +236,13 @@ def test_sessions_on_clock_change_days_read_the_same_everywhere(checker: Path, t
 def running_server(tmp_path: Path) -> Iterator[serve.ServeInfo]:
     source = ROOT / "examples" / "glute-runner.toml"
     now = dt.datetime(2026, 10, 20, 9, 30, tzinfo=UTC)
-    server, info = serve.open_server(source, host="127.0.0.1", port=0, clock=lambda: now,
-                                     due_source=lambda programme, now: due_items(dt.date(2026, 10, 6)))
+    server, info = serve.open_server(
+        source,
+        host="127.0.0.1",
+        port=0,
+        clock=lambda: now,
+        due_source=lambda programme, now: due_items(dt.date(2026, 10, 6)),
+    )
     thread = threading.Thread(target=server.serve_forever, kwargs={"poll_interval": 0.1}, daemon=True)
     thread.start()
     try:
@@ -217,8 +255,13 @@ def running_server(tmp_path: Path) -> Iterator[serve.ServeInfo]:
 
 def test_http_check_passes_against_fitplug_serve(checker: Path, running_server: serve.ServeInfo) -> None:
     python = os.environ.get("ICS_CHECK_PYTHON", str(CHECK_HOME / "venv" / "bin" / "python"))
-    result = subprocess.run([python, str(checker / "http_check.py"), "--url", running_server.url],
-                            capture_output=True, text=True, timeout=120, check=False)
+    result = subprocess.run(
+        [python, str(checker / "http_check.py"), "--url", running_server.url],
+        capture_output=True,
+        text=True,
+        timeout=120,
+        check=False,
+    )
     assert result.returncode == 0, result.stdout + result.stderr
     assert "http warning" not in result.stdout and "http error" not in result.stdout, result.stdout
     assert "conditional GET (If-None-Match) -> 304" in result.stdout

@@ -105,8 +105,9 @@ def batch(programme: str | Path = GLUTE, now: dt.datetime = NOW) -> WorkoutSet:
 
 def install(watch: Watch, built: WorkoutSet, *, dry_run: bool = False) -> list[InstallResult]:
     """What `fitplug install` does with the batch: the whole programme, its schedule with its workouts."""
-    return install_files(watch.open(), built.files(), owner=built.owner(), together=built.together(),
-                         complete=True, dry_run=dry_run)
+    return install_files(
+        watch.open(), built.files(), owner=built.owner(), together=built.together(), complete=True, dry_run=dry_run
+    )
 
 
 def statuses(results: list[InstallResult]) -> dict[str, str]:

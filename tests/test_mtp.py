@@ -76,8 +76,7 @@ def test_session_lists_the_garmin_tree() -> None:
     sim = SimulatedWatch()
     watch = connect(sim)
     assert watch.name == "Forerunner 965"
-    assert sorted(watch.children(watch.garmin)) == ["activity", "garmindevice.xml", "newfiles", "schedules",
-                                                    "workouts"]
+    assert sorted(watch.children(watch.garmin)) == ["activity", "garmindevice.xml", "newfiles", "schedules", "workouts"]
     assert sim.log[:3] == ["GET_DEVICE_INFO", "OPEN_SESSION", "GET_STORAGE_IDS"]
     watch.session.close()
     assert sim.session is None
@@ -149,8 +148,7 @@ def test_install_over_mtp_then_time_edit_after_import(tmp_path: Path) -> None:
         if o.parent == sim.find("GARMIN/NewFiles"):
             o.parent = workouts
     later = batch(now=NOW + dt.timedelta(days=7))
-    results = install_files(watch, later.files(), owner=later.owner(), together=later.together(),
-                               complete=True)
+    results = install_files(watch, later.files(), owner=later.owner(), together=later.together(), complete=True)
     got = {r.name: r.status for r in results}
     assert got["schedule.fit"] == "copied" and got["glute-strength.fit"] == "copied"
     assert got["post-run-stretch-1.fit"] == "already there"
@@ -166,11 +164,11 @@ def test_install_over_mtp_replaces_own_removes_stale_keeps_strangers(tmp_path: P
     sim.add(newfiles, "D55A5738.fit", data=b"Connect's own")
     text = Path(GLUTE).read_text(encoding="utf-8")
     edited = tmp_path / "p.toml"
-    edited.write_text(text.replace('"standing_figure_four", ', "").replace('cue = "', 'cue = "Slowly. ', 1),
-                      encoding="utf-8")
+    edited.write_text(
+        text.replace('"standing_figure_four", ', "").replace('cue = "', 'cue = "Slowly. ', 1), encoding="utf-8"
+    )
     shrunk = batch(str(edited))
-    results = install_files(watch, shrunk.files(), owner=shrunk.owner(), together=shrunk.together(),
-                               complete=True)
+    results = install_files(watch, shrunk.files(), owner=shrunk.owner(), together=shrunk.together(), complete=True)
     got = {r.name: r.status for r in results}
     assert got["post-run-stretch-3.fit"] == "removed"
     assert "replaced" in got.values()
@@ -179,8 +177,7 @@ def test_install_over_mtp_replaces_own_removes_stale_keeps_strangers(tmp_path: P
     assert listing == shrunk.files()
     # a stranger's file under one of fitplug's names: a conflict, and the schedule waits with it
     sim.objects[sim.find("GARMIN/NewFiles/glute-strength.fit")].data = b"someone else's"
-    results = install_files(watch, built.files(), owner=built.owner(), together=built.together(),
-                               complete=True)
+    results = install_files(watch, built.files(), owner=built.owner(), together=built.together(), complete=True)
     got = {r.name: r.status for r in results}
     assert got["glute-strength.fit"] == "conflict" and got["schedule.fit"] == "held back"
     assert got["post-run-stretch-3.fit"] == "copied"
@@ -269,8 +266,7 @@ def test_install_device_mtp_and_remembered(usb_watch: SimulatedWatch, tmp_path: 
     assert result.exit_code == 1 and "no Garmin watch found on USB" in result.output
 
 
-def test_sync_device_mtp_reads_activities_and_puts_the_post_run_set(usb_watch: SimulatedWatch,
-                                                                  tmp_path: Path) -> None:
+def test_sync_device_mtp_reads_activities_and_puts_the_post_run_set(usb_watch: SimulatedWatch, tmp_path: Path) -> None:
     import make_activities as m
 
     from fitplug.app.sync import sync_activities
@@ -279,9 +275,10 @@ def test_sync_device_mtp_reads_activities_and_puts_the_post_run_set(usb_watch: S
     activity = usb_watch.find("GARMIN/Activity")
     run = m.run(dt.datetime(2026, 11, 21, 9, 0, tzinfo=dt.UTC), 60, 12.0)
     usb_watch.add(activity, "B1LA0900.FIT", data=run)
-    programme = programme_file(tmp_path, start=dt.date(2026, 11, 16), name="glute.toml")  # started that week: the run counts
-    r = sync_activities([], programme_file=programme, device_root=Path("mtp"), db_path=tmp_path / "db",
-                           now=NOW)
+    programme = programme_file(
+        tmp_path, start=dt.date(2026, 11, 16), name="glute.toml"
+    )  # started that week: the run counts
+    r = sync_activities([], programme_file=programme, device_root=Path("mtp"), db_path=tmp_path / "db", now=NOW)
     assert [a.key for a in r.new] == [str(data_dir() / "mtp" / "Forerunner-965" / "Activity" / "B1LA0900.FIT")]
     assert "Remembered the watch over USB MTP for later syncs." in r.notes
     assert [(i.name, i.status) for i in r.installed] == [("post-run-stretch-1.fit", "copied")]

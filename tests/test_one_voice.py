@@ -46,11 +46,30 @@ def warm_up_then_strength(start: dt.datetime) -> bytes:
     from fitplug.activities.read.reader import read_activity
 
     sets = read_activity(lifted).sets
-    legs = [m.Leg("running", "treadmill", start, 5 * 60, 800, 120),
-            m.Leg("training", "strength_training", start + dt.timedelta(minutes=5), 35 * 60, None, 110)]
-    return m.encode(m.Activity(legs, workout_name=STRENGTH.name, serial=77, sets=[
-        m.Set(s.start_utc or start, s.set_type, s.repetitions, s.category, s.exercise_name, None, s.duration_s or 20,
-              s.wkt_step_index) for s in sets]))
+    legs = [
+        m.Leg("running", "treadmill", start, 5 * 60, 800, 120),
+        m.Leg("training", "strength_training", start + dt.timedelta(minutes=5), 35 * 60, None, 110),
+    ]
+    return m.encode(
+        m.Activity(
+            legs,
+            workout_name=STRENGTH.name,
+            serial=77,
+            sets=[
+                m.Set(
+                    s.start_utc or start,
+                    s.set_type,
+                    s.repetitions,
+                    s.category,
+                    s.exercise_name,
+                    None,
+                    s.duration_s or 20,
+                    s.wkt_step_index,
+                )
+                for s in sets
+            ],
+        )
+    )
 
 
 @pytest.fixture
@@ -94,7 +113,11 @@ def test_every_command_says_the_same(week: tuple[Path, Path, Path], tmp_path: Pa
     runs = {r["key"]: r for r in doc["runs"]}
     mon, wed = runs["stretch-20261116T070000Z"], runs["stretch-20261118T070000Z"]
     assert (mon["state"], mon["name"], mon["session_id"], mon["done_as"]) == (
-        "done", done_set.name, VARIANTS[0].id, done_set.id)
+        "done",
+        done_set.name,
+        VARIANTS[0].id,
+        done_set.id,
+    )
     assert (wed["state"], wed["name"]) == ("missed", missed_set.name)
     titles = {i["key"]: i["title"] for i in doc["items"]}
     assert titles["stretch-20261116T070000Z"] == "Post-run 3 Stretch done: Pigeon Pose + Stacked-leg Glute Stretch"
@@ -107,8 +130,12 @@ def test_every_command_says_the_same(week: tuple[Path, Path, Path], tmp_path: Pa
     assert "  against the plan: Glute Strength & Mobility (workout name)" in listed
     rows = json.loads(fitplug(db, "activities", "--json").output)["sessions"]
     kinds = {Path(r["file"]).name: r["kind"] for r in rows if r["session"] == 0}
-    assert kinds == {"mon-run.fit": "run", "mon-stretch.fit": "stretch", "tue-strength.fit": "strength",
-                     "wed-run.fit": "run"}
+    assert kinds == {
+        "mon-run.fit": "run",
+        "mon-stretch.fit": "stretch",
+        "tue-strength.fit": "strength",
+        "wed-run.fit": "run",
+    }
     assert next(r for r in rows if r["file"].endswith("tue-strength.fit") and r["session"] == 0)["plan"] is not None
 
     feed = Calendar.from_ical(fitplug(db, "calendar", str(programme), "-o", "-").stdout_bytes)
@@ -126,7 +153,8 @@ def test_every_command_says_the_same(week: tuple[Path, Path, Path], tmp_path: Pa
 
     checked = fitplug(db, "check", str(programme)).output
     assert [line.strip().split(":")[0] for line in checked.splitlines() if "Post-run" in line] == [
-        v.name for v in VARIANTS]
+        v.name for v in VARIANTS
+    ]
     out = tmp_path / "out"
     fitplug(db, "build", "-p", str(programme), "-o", str(out))
     shown = json.loads(fitplug(db, "show", "--json", str(out / f"{done_set.id}.fit")).output)

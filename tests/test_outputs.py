@@ -136,8 +136,9 @@ class FullDiskAfter:
 
 
 @pytest.mark.parametrize("budget", [0, 600, 3000])
-def test_full_disk_during_build_keeps_the_previous_files(invoke: Invoke, tmp_path: Path,
-                                                         monkeypatch: pytest.MonkeyPatch, budget: int) -> None:  # fmt: skip
+def test_full_disk_during_build_keeps_the_previous_files(
+    invoke: Invoke, tmp_path: Path, monkeypatch: pytest.MonkeyPatch, budget: int
+) -> None:
     out = tmp_path / "out"
     first = invoke(*NOW, "build", GLUTE, "-o", str(out))
     assert first.exit_code == 0, first.output

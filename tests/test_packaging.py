@@ -32,7 +32,10 @@ def wheel(tmp_path_factory: pytest.TempPathFactory) -> zipfile.ZipFile:
     constraints.write_text(f"garmin-fit-sdk=={metadata.version('garmin-fit-sdk')}\n")
     out = subprocess.run(
         [sys.executable, "-m", "pip", "wheel", "--no-deps", "-q", "-w", str(tmp_path / "dist"), str(src)],
-        capture_output=True, text=True, check=False, env={**os.environ, "PIP_CONSTRAINT": str(constraints)},
+        capture_output=True,
+        text=True,
+        check=False,
+        env={**os.environ, "PIP_CONSTRAINT": str(constraints)},
     )
     assert out.returncode == 0, out.stderr[-2000:]
     (path,) = (tmp_path / "dist").glob("fitplug-*.whl")
@@ -51,8 +54,10 @@ def test_wheel_carries_the_sdk_exercise_tables(wheel: zipfile.ZipFile) -> None:
     doc = json.loads(wheel.read("fitplug/programme/exercises.json"))
     assert doc["sdk_version"] == exercises.sdk_version()
     assert doc["exercises"] == exercises.tables_from_sdk()
-    assert doc["exercises"]["warm_up"]["stretch_pigeon_pose"] == \
-        exercises.tables_from_sdk()["warm_up"]["stretch_pigeon_pose"]
+    assert (
+        doc["exercises"]["warm_up"]["stretch_pigeon_pose"]
+        == exercises.tables_from_sdk()["warm_up"]["stretch_pigeon_pose"]
+    )
 
 
 def test_wheel_carries_every_module(wheel: zipfile.ZipFile) -> None:

@@ -45,8 +45,14 @@ def test_default_programme_says_what_the_sources_say() -> None:
     assert strength.days == (Weekday.TUE, Weekday.FRI)
     assert strength.time == dt.time(7, 0)
     ids = [e.id for e in strength.exercises]
-    assert ids == ["glute_bridge", "banded_leg_raise", "stacked_leg_stretch",
-                   "standing_figure_four", "lying_figure_four", "pigeon_pose"]
+    assert ids == [
+        "glute_bridge",
+        "banded_leg_raise",
+        "stacked_leg_stretch",
+        "standing_figure_four",
+        "lying_figure_four",
+        "pigeon_pose",
+    ]
     bridge, band, *stretches = strength.exercises
     assert bridge.intensity is Intensity.WARMUP and bridge.dose == Reps(12, 15) and bridge.sets == 3
     assert str(bridge.garmin) == "hip_raise/hip_raise"
@@ -75,8 +81,16 @@ def test_invalid_programme_message(path: Path) -> None:
 
 def test_invalid_cases_cover_the_issue() -> None:
     names = {p.stem for p in INVALID}
-    assert {"unknown-keys", "wrong-types", "out-of-range", "bad-timezone", "bad-garmin-names",
-            "too-many-steps", "names-too-long", "syntax-error"} <= names
+    assert {
+        "unknown-keys",
+        "wrong-types",
+        "out-of-range",
+        "bad-timezone",
+        "bad-garmin-names",
+        "too-many-steps",
+        "names-too-long",
+        "syntax-error",
+    } <= names
 
 
 def test_all_problems_at_once() -> None:
@@ -87,9 +101,14 @@ def test_all_problems_at_once() -> None:
 
 def test_reps_and_holds_in_every_spelling() -> None:
     base = '[programme]\nid="p"\nname="P"\ntimezone="UTC"\n[post_run]\nalways=["a"]\n[exercises.a]\ngarmin="warm_up"\n'
-    for spelling, dose in [("reps = 12", Reps(12, 12)), ('reps = "12-15"', Reps(12, 15)),
-                           ('reps = "12–15"', Reps(12, 15)), ("reps = [12, 15]", Reps(12, 15)),
-                           ('hold_s = "20-30"', Hold(20, 30)), ("hold_s = 45", Hold(45, 45))]:
+    for spelling, dose in [
+        ("reps = 12", Reps(12, 12)),
+        ('reps = "12-15"', Reps(12, 15)),
+        ('reps = "12–15"', Reps(12, 15)),
+        ("reps = [12, 15]", Reps(12, 15)),
+        ('hold_s = "20-30"', Hold(20, 30)),
+        ("hold_s = 45", Hold(45, 45)),
+    ]:
         prog = P.parse_programme(base + spelling)
         assert prog.post_run is not None and prog.post_run.always[0].dose == dose, spelling
 

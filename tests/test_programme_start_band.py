@@ -41,33 +41,44 @@ def test_start_is_a_date(value: str) -> None:
     assert parse_programme(with_lines(f"start = {value}")).start == dt.date(2026, 11, 18)
 
 
-@pytest.mark.parametrize(("value", "message"), [
-    ('"next week"', "must be a date like 2026-11-18, got 'next week'"),
-    ("2026-11-18T07:00:00", "must be a date like 2026-11-18 (no time)"),
-    ("18", "must be a date like 2026-11-18 (no time), got 18"),
-])
+@pytest.mark.parametrize(
+    ("value", "message"),
+    [
+        ('"next week"', "must be a date like 2026-11-18, got 'next week'"),
+        ("2026-11-18T07:00:00", "must be a date like 2026-11-18 (no time)"),
+        ("18", "must be a date like 2026-11-18 (no time), got 18"),
+    ],
+)
 def test_start_refused(value: str, message: str) -> None:
     ((path, text),) = problems(with_lines(f"start = {value}"))
     assert path == "programme.start" and text.startswith(message)
 
 
 def test_own_ladder_and_rule() -> None:
-    p = parse_programme(with_lines(band='ladder = ["tan", "lime", "plum"]\nthreshold = 10\nsessions = 3',
-                                   colour="lime"))
+    p = parse_programme(
+        with_lines(band='ladder = ["tan", "lime", "plum"]\nthreshold = 10\nsessions = 3', colour="lime")
+    )
     assert p.band == BandRule(("tan", "lime", "plum"), 10, 3)
     assert (p.band.next_band("lime"), p.band.next_band("Plum"), p.band.next_band("green")) == ("plum", None, None)
 
 
-@pytest.mark.parametrize(("band", "colour", "path", "message"), [
-    ('ladder = ["tan", "lime"]', "green", "exercises.banded_leg_raise.band",
-     "'green' is not on the band ladder (tan, lime); add it to [band] ladder, lightest first"),
-    ('ladder = ["red", "Red"]', "red", "band.ladder", "names 'red' more than once"),
-    ("ladder = []", "green", "band.ladder", "must be a list of band colours"),
-    ("ladder = [1, 2]", "green", "band.ladder", "must be a list of band colours"),
-    ("threshold = 0", "green", "band.threshold", "must be between 1 and 100 reps, got 0"),
-    ("sessions = 11", "green", "band.sessions", "must be between 1 and 10 sessions, got 11"),
-    ("steps = 2", "green", "band.steps", "unknown key"),
-])
+@pytest.mark.parametrize(
+    ("band", "colour", "path", "message"),
+    [
+        (
+            'ladder = ["tan", "lime"]',
+            "green",
+            "exercises.banded_leg_raise.band",
+            "'green' is not on the band ladder (tan, lime); add it to [band] ladder, lightest first",
+        ),
+        ('ladder = ["red", "Red"]', "red", "band.ladder", "names 'red' more than once"),
+        ("ladder = []", "green", "band.ladder", "must be a list of band colours"),
+        ("ladder = [1, 2]", "green", "band.ladder", "must be a list of band colours"),
+        ("threshold = 0", "green", "band.threshold", "must be between 1 and 100 reps, got 0"),
+        ("sessions = 11", "green", "band.sessions", "must be between 1 and 10 sessions, got 11"),
+        ("steps = 2", "green", "band.steps", "unknown key"),
+    ],
+)
 def test_band_refused(band: str, colour: str, path: str, message: str) -> None:
     found = problems(with_lines(band=band, colour=colour))
     assert any(p == path and m.startswith(message) for p, m in found), found

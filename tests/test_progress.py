@@ -59,8 +59,14 @@ class Page(HTMLParser):
         elif tag in ("td", "th"):
             self._cell = []
         elif tag == "svg":
-            self._svg = {"role": a.get("role") or "", "labelledby": a.get("aria-labelledby") or "",
-                         "title": "", "desc": "", "circles": "", "text": ""}
+            self._svg = {
+                "role": a.get("role") or "",
+                "labelledby": a.get("aria-labelledby") or "",
+                "title": "",
+                "desc": "",
+                "circles": "",
+                "text": "",
+            }
             self.svgs.append(self._svg)
         elif self._svg is not None and tag in ("title", "desc") and "title" not in (self._in or ""):
             if not self._svg[tag]:
@@ -113,15 +119,19 @@ def test_what_is_due_now_and_next(page: Page) -> None:
     # 35 runs since tracking began: the next run's set is the third of the rotation
     assert "After your next run: Post-run 3 Stretch (Pigeon Pose + Stacked-leg Glute Stretch)" in page.all_text
     assert "This week (from Mon 23 Nov): strength 1 of 2 days" in page.all_text
-    assert ("Time for a tougher band: Banded Leg Raise, green → blue (every set went past 12 reps in 2 sessions "
-            "in a row with the green band)") in page.all_text
+    assert (
+        "Time for a tougher band: Banded Leg Raise, green → blue (every set went past 12 reps in 2 sessions "
+        "in a row with the green band)"
+    ) in page.all_text
 
 
 def test_the_next_two_weeks(page: Page) -> None:
     rows = table_after(page, "Day")
     assert [r[:2] for r in rows[1:]] == [
-        ["Fri 27 Nov", "07:00–07:35"], ["Tue 01 Dec", "07:00–07:35"],
-        ["Fri 04 Dec", "07:00–07:35"], ["Tue 08 Dec", "07:00–07:35"],
+        ["Fri 27 Nov", "07:00–07:35"],
+        ["Tue 01 Dec", "07:00–07:35"],
+        ["Fri 04 Dec", "07:00–07:35"],
+        ["Tue 08 Dec", "07:00–07:35"],
     ]
     assert all(r[2].startswith("Glute Strength & Mobility strength Glute Bridge, Banded Leg Raise") for r in rows[1:])
 
@@ -198,8 +208,9 @@ def test_the_page_is_the_rules_answer_at_each_week(store: Path) -> None:
         since = tracking.tracking_since(s, NOW)
         marks = s.done_marks()
     for w in data.weeks:
-        end = dt.datetime.combine(w.week_start + dt.timedelta(days=7), dt.time(0),
-                                  tzinfo=ZoneInfo(programme.timezone)) - dt.timedelta(seconds=1)
+        end = dt.datetime.combine(
+            w.week_start + dt.timedelta(days=7), dt.time(0), tzinfo=ZoneInfo(programme.timezone)
+        ) - dt.timedelta(seconds=1)
         tally = decide(held, marks, programme, min(end, NOW), since=since).tally
         assert (w.stretch_days, w.strength_done) == (tally.stretch_days, tally.strength_done)
 
@@ -208,21 +219,22 @@ def test_one_more_run_moves_the_rotation_on(tmp_path: Path, invoke: Invoke) -> N
     later = NOW + dt.timedelta(hours=16)  # Friday 10:00
     db = synced_store(tmp_path, until=NOW)
     (tmp_path / "activities" / "run-extra.fit").write_bytes(run(later - dt.timedelta(hours=2), 30, 6))
-    result = invoke("--db", str(db), "--now", later.isoformat(), "sync",
-                    str(tmp_path / "activities"), "-p", str(PROGRAMME_FILE))
+    result = invoke(
+        "--db", str(db), "--now", later.isoformat(), "sync", str(tmp_path / "activities"), "-p", str(PROGRAMME_FILE)
+    )
     assert result.exit_code == 0, result.output
     text = Page(render_page(PROGRAMME_FILE, db_path=db, now=later)).all_text
     assert "After your next run: Post-run 1 Stretch (Pigeon Pose + Lying Figure-Four)" in text
     assert "Post-run set due: Post-run 3 Stretch (Pigeon Pose + Stacked-leg Glute Stretch)" in text
 
 
-def test_report_writes_to_the_data_folder_and_says_where(store: Path, invoke: Invoke, fitplug_home: Path,
-                                                        monkeypatch: pytest.MonkeyPatch) -> None:
+def test_report_writes_to_the_data_folder_and_says_where(
+    store: Path, invoke: Invoke, fitplug_home: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
     opened: list[str] = []
     monkeypatch.setattr("webbrowser.open", lambda url: opened.append(url) or True)
     before = store.read_bytes()
-    result = invoke("--db", str(store), "--now", NOW.isoformat(), "report", "-p", str(PROGRAMME_FILE),
-                    "--open")
+    result = invoke("--db", str(store), "--now", NOW.isoformat(), "report", "-p", str(PROGRAMME_FILE), "--open")
     assert result.exit_code == 0, result.output
     path = fitplug_home / "data" / "progress.html"
     assert result.output == f"Wrote the progress page to {path}\n"
@@ -234,8 +246,7 @@ def test_report_writes_to_the_data_folder_and_says_where(store: Path, invoke: In
 
 def test_report_o_writes_that_file(store: Path, invoke: Invoke, tmp_path: Path) -> None:
     out = tmp_path / "deep" / "page.html"
-    result = invoke("report", "-o", str(out), "-p", str(PROGRAMME_FILE), "--db", str(store),
-                    "--now", NOW.isoformat())
+    result = invoke("report", "-o", str(out), "-p", str(PROGRAMME_FILE), "--db", str(store), "--now", NOW.isoformat())
     assert result.exit_code == 0, result.output
     assert f"{out}" in result.output and Page(out.read_bytes()).all_text.startswith("Glute strength for runners")
 
@@ -264,8 +275,9 @@ def test_help_and_status_do_not_load_the_page() -> None:
         "    try:\n        cli.main(args, standalone_mode=False)\n    except SystemExit:\n        pass\n"
         "print(sorted(m for m in sys.modules if m.startswith('fitplug.progress') or m == 'webbrowser'))\n"
     )
-    out = subprocess.run([sys.executable, "-c", code, str(PROGRAMME_FILE)], capture_output=True, text=True,
-                         cwd=ROOT, check=True).stdout
+    out = subprocess.run(
+        [sys.executable, "-c", code, str(PROGRAMME_FILE)], capture_output=True, text=True, cwd=ROOT, check=True
+    ).stdout
     assert out.strip().splitlines()[-1] == "[]"
 
 
@@ -273,17 +285,35 @@ def test_help_and_status_do_not_load_the_page() -> None:
 
 
 def _page(**kw: object) -> ProgressPage:
-    base: dict[str, object] = {"programme": "P", "timezone": "UTC", "now": NOW, "due": (), "next_post_run": None,
-                               "plan": (), "weeks": (), "week_line": "", "bands": (), "sessions": ()}
+    base: dict[str, object] = {
+        "programme": "P",
+        "timezone": "UTC",
+        "now": NOW,
+        "due": (),
+        "next_post_run": None,
+        "plan": (),
+        "weeks": (),
+        "week_line": "",
+        "bands": (),
+        "sessions": (),
+    }
     base.update(kw)
     return ProgressPage(**base)  # type: ignore[arg-type]
 
 
 def test_band_changes_are_marked_with_their_colours() -> None:
     day = dt.date(2026, 11, 3)
-    series = BandSeries("Banded Leg Raise", "red", 12, True, "every set goes past 12 reps in 2 sessions",
-                        (BandSession(day, "green", (13, 14)), BandSession(day + dt.timedelta(days=3), "red", (10, 9))),
-                        (BandChange(1, day + dt.timedelta(days=3), "green", "red"),), None, None)
+    series = BandSeries(
+        "Banded Leg Raise",
+        "red",
+        12,
+        True,
+        "every set goes past 12 reps in 2 sessions",
+        (BandSession(day, "green", (13, 14)), BandSession(day + dt.timedelta(days=3), "red", (10, 9))),
+        (BandChange(1, day + dt.timedelta(days=3), "green", "red"),),
+        None,
+        None,
+    )
     page = Page(render(_page(bands=(series,))))
     chart = page.svgs[0]
     assert "→ red" in chart["text"] and "Band changed from green to red on Fri 06 Nov" in chart["desc"]
@@ -299,8 +329,9 @@ def test_text_is_escaped() -> None:
 
 
 def test_bar_chart_writes_each_value_and_its_legend() -> None:
-    svg = bar_chart("T", "D", ["a", "b"], [Series("done", [2, 0], "done"), Series("missed", [1, 3], "missed",
-                                                                                 hatched=True)])
+    svg = bar_chart(
+        "T", "D", ["a", "b"], [Series("done", [2, 0], "done"), Series("missed", [1, 3], "missed", hatched=True)]
+    )
     p = Page(svg.encode())
     assert p.svgs[0]["text"].split("|")[:2] == ["T", "D"]
     assert re.findall(r'<text class="value"[^>]*>(\d+)</text>', svg) == ["2", "1", "3"]
@@ -313,23 +344,33 @@ def test_bar_chart_writes_each_value_and_its_legend() -> None:
 def test_bar_chart_target_band_and_scale() -> None:
     svg = bar_chart("T", "D", ["w"], [Series("s", [6], "stretch")], target=(2, 3), target_label="target 2–3")
     assert 'class="target"' in svg and "target 2–3" in svg
-    ticks = [int(t) for t in re.findall(r'<text class="tick" x="[\d.]+" y="[\d.]+" text-anchor="end">(\d+)</text>',
-                                        svg)]
+    ticks = [
+        int(t) for t in re.findall(r'<text class="tick" x="[\d.]+" y="[\d.]+" text-anchor="end">(\d+)</text>', svg)
+    ]
     assert ticks[0] == 0 and ticks[-1] >= 6
 
 
 def test_reps_chart_threshold_reached_or_past() -> None:
     reached = reps_chart("T", "D", ["s1"], [[15, 14, None]], threshold=15, threshold_label="t")
     assert reached.count('class="dot reached"') == 2 and reached.count('class="dot below"') == 2  # legends too
-    past = reps_chart("T", "D", ["s1"], [[15, 13, 12]], threshold=12, threshold_label="t", past=True,
-                      markers=[Marker(0, "→ blue")])
+    past = reps_chart(
+        "T", "D", ["s1"], [[15, 13, 12]], threshold=12, threshold_label="t", past=True, markers=[Marker(0, "→ blue")]
+    )
     assert past.count('class="dot reached"') == 3 and "→ blue" in past
     with pytest.raises(ValueError):
         reps_chart("T", "D", ["a", "b"], [[1]], threshold=1, threshold_label="t")
 
 
-@pytest.mark.parametrize(("n", "most", "expected"), [(0, 8, []), (3, 8, [0, 1, 2]), (12, 12, list(range(12))),
-                                                      (12, 8, [1, 3, 5, 7, 9, 11]), (17, 8, [1, 4, 7, 10, 13, 16])])
+@pytest.mark.parametrize(
+    ("n", "most", "expected"),
+    [
+        (0, 8, []),
+        (3, 8, [0, 1, 2]),
+        (12, 12, list(range(12))),
+        (12, 8, [1, 3, 5, 7, 9, 11]),
+        (17, 8, [1, 4, 7, 10, 13, 16]),
+    ],
+)
 def test_axis_labels_thin_out_from_the_last(n: int, most: int, expected: list[int]) -> None:
     assert sorted(shown_labels(n, most)) == expected
 

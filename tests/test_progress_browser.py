@@ -25,7 +25,7 @@ def page_file(tmp_path_factory: pytest.TempPathFactory) -> Path:
 
 
 def _luma(rgb: bytes, x: int) -> float:
-    r, g, b = rgb[3 * x:3 * x + 3]
+    r, g, b = rgb[3 * x : 3 * x + 3]
     return 0.2126 * r + 0.7152 * g + 0.0722 * b
 
 
@@ -37,7 +37,7 @@ def picture(shot: Path) -> tuple[float, float, int]:
     for y in range(0, height, 3):
         row = rows[y]
         for x in range(0, width, 3):
-            px = row[3 * x:3 * x + 3]
+            px = row[3 * x : 3 * x + 3]
             colours.add(px)
             differ += px != corner
     samples = len(range(0, height, 3)) * len(range(0, width, 3))
@@ -73,8 +73,9 @@ def test_at_360_px_nothing_spills_sideways(page_file: Path, tmp_path: Path) -> N
         "console.log('right ' + Math.ceil(Math.max(...els.map(e => e.getBoundingClientRect().right))) + ' ' + "
         "document.querySelectorAll('svg.chart').length)</script>"
     )
-    probe.write_text(head + "<style>html{width:360px}</style>" + rest.replace("</body>", script + "</body>"),
-                     encoding="utf-8")
+    probe.write_text(
+        head + "<style>html{width:360px}</style>" + rest.replace("</body>", script + "</body>"), encoding="utf-8"
+    )
     shot = tmp_path / "phone.png"
     messages = load(probe.as_uri(), shot, width=360, height=800)
     assert len(messages) == 1 and messages[0].startswith('"right '), messages
@@ -88,9 +89,11 @@ def test_the_console_check_sees_errors_and_refused_fetches(tmp_path: Path) -> No
     chromium()
     bad = tmp_path / "bad.html"
     bad.write_text(
-        "<!DOCTYPE html><html><head><meta http-equiv=\"Content-Security-Policy\" content=\"default-src 'none'; "
-        "script-src 'unsafe-inline'\"></head><body><p>x</p><img src=\"http://127.0.0.1:9/x.png\">"
-        "<script>undefinedFunction()</script></body></html>", encoding="utf-8")
+        '<!DOCTYPE html><html><head><meta http-equiv="Content-Security-Policy" content="default-src \'none\'; '
+        'script-src \'unsafe-inline\'"></head><body><p>x</p><img src="http://127.0.0.1:9/x.png">'
+        "<script>undefinedFunction()</script></body></html>",
+        encoding="utf-8",
+    )
     messages = load(bad.as_uri(), tmp_path / "bad.png", width=400, height=300)
     assert any("undefinedFunction" in m for m in messages), messages
     assert any("Content Security Policy" in m for m in messages), messages
@@ -108,8 +111,14 @@ def test_fitplug_serve_serves_the_page_at_its_secret_folder(page_file: Path, tmp
 
     db = page_file.parent / "store.sqlite3"
     env = {**os.environ, "FITPLUG_NOW": NOW.isoformat(), "FITPLUG_DB": str(db), "PYTHONUNBUFFERED": "1"}
-    proc = subprocess.Popen([sys.executable, "-m", "fitplug", "serve", str(PROGRAMME_FILE), "--port", "0"],
-                            stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, env=env, cwd=tmp_path)
+    proc = subprocess.Popen(
+        [sys.executable, "-m", "fitplug", "serve", str(PROGRAMME_FILE), "--port", "0"],
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+        env=env,
+        cwd=tmp_path,
+    )
     try:
         assert proc.stdout is not None
         lines = [proc.stdout.readline() for _ in range(3)]

@@ -43,12 +43,19 @@ def dav(tmp_path: Path) -> Iterator[Dav]:
 
     root = tmp_path / "dav"
     (root / "cal").mkdir(parents=True)
-    app = WsgiDAVApp({
-        "host": "127.0.0.1", "port": 0, "provider_mapping": {"/": str(root)},
-        "simple_dc": {"user_mapping": {"*": {USER: {"password": PASSWORD}}}},
-        "http_authenticator": {"accept_basic": True, "accept_digest": False, "default_to_digest": False},
-        "verbose": 0, "logging": {"enable": False}, "lock_storage": True, "property_manager": True,
-    })
+    app = WsgiDAVApp(
+        {
+            "host": "127.0.0.1",
+            "port": 0,
+            "provider_mapping": {"/": str(root)},
+            "simple_dc": {"user_mapping": {"*": {USER: {"password": PASSWORD}}}},
+            "http_authenticator": {"accept_basic": True, "accept_digest": False, "default_to_digest": False},
+            "verbose": 0,
+            "logging": {"enable": False},
+            "lock_storage": True,
+            "property_manager": True,
+        }
+    )
     from waitress import wasyncore
 
     server = create_server(app, host="127.0.0.1", port=0, threads=2)
@@ -87,7 +94,8 @@ def run_cli(*args: str) -> tuple[int, str]:
 
 
 def test_publish_puts_the_feed_and_writes_again_only_when_it_changed(
-        dav: Dav, programme: Path, env_credentials: None, tmp_path: Path) -> None:
+    dav: Dav, programme: Path, env_credentials: None, tmp_path: Path
+) -> None:
     code, out = run_cli("publish", str(programme), dav.url())
     assert code == 0, out
     assert out.startswith(f"Published {dav.url()}: 28 sessions")
@@ -113,8 +121,7 @@ def plan_events(body: bytes) -> list:  # type: ignore[type-arg]
     return [e for e in Calendar.from_ical(body).walk("VEVENT") if str(e["UID"]).startswith("plan.")]
 
 
-def test_two_machines_never_overwrite_each_other_silently(dav: Dav, programme: Path,
-                                                          env_credentials: None) -> None:
+def test_two_machines_never_overwrite_each_other_silently(dav: Dav, programme: Path, env_credentials: None) -> None:
     """Machine B reads, machine A writes meanwhile, B's write is refused (412) and nothing is lost."""
     prog = load_programme(programme)
     app_calendar.publish(programme, dav.url(), now=NOW)
@@ -145,8 +152,9 @@ def test_a_new_file_is_created_only_if_still_absent(dav: Dav, programme: Path, e
     assert (dav.root / "cal" / "new.ics").read_bytes() == b"someone else's"
 
 
-def test_credentials_come_from_netrc(dav: Dav, programme: Path, tmp_path: Path,
-                                     monkeypatch: pytest.MonkeyPatch) -> None:
+def test_credentials_come_from_netrc(
+    dav: Dav, programme: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
     monkeypatch.delenv(webdav.USER_ENV, raising=False)
     monkeypatch.delenv(webdav.PASSWORD_ENV, raising=False)
     code, out = run_cli("publish", str(programme), dav.url())
@@ -160,8 +168,9 @@ def test_credentials_come_from_netrc(dav: Dav, programme: Path, tmp_path: Path,
     assert code == 0 and out.startswith("Published"), out
 
 
-def test_wrong_credentials_are_refused_and_nothing_is_written(dav: Dav, programme: Path,
-                                                              monkeypatch: pytest.MonkeyPatch) -> None:
+def test_wrong_credentials_are_refused_and_nothing_is_written(
+    dav: Dav, programme: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
     monkeypatch.setenv(webdav.USER_ENV, USER)
     monkeypatch.setenv(webdav.PASSWORD_ENV, "wrong")
     code, out = run_cli("publish", str(programme), dav.url())
@@ -169,11 +178,14 @@ def test_wrong_credentials_are_refused_and_nothing_is_written(dav: Dav, programm
     assert not (dav.root / "cal" / "glutes.ics").exists()
 
 
-@pytest.mark.parametrize(("url", "message"), [
-    ("https://me:pw@cloud.example.com/dav/glutes.ics", "no user name or password in the URL"),
-    ("ftp://cloud.example.com/glutes.ics", "not an http"),
-    ("https://cloud.example.com/dav/", "name the file"),
-])
+@pytest.mark.parametrize(
+    ("url", "message"),
+    [
+        ("https://me:pw@cloud.example.com/dav/glutes.ics", "no user name or password in the URL"),
+        ("ftp://cloud.example.com/glutes.ics", "not an http"),
+        ("https://cloud.example.com/dav/", "name the file"),
+    ],
+)
 def test_bad_urls_are_refused_before_any_request(url: str, message: str) -> None:
     with pytest.raises(FeedError, match=message):
         webdav.check_url(url)
@@ -192,8 +204,9 @@ def test_publish_without_a_url_or_a_remembered_one_says_so(programme: Path) -> N
         app_calendar.publish(programme, None, now=NOW)
 
 
-def test_sync_publish_republishes_to_the_remembered_url(dav: Dav, programme: Path, env_credentials: None,
-                                                        tmp_path: Path) -> None:
+def test_sync_publish_republishes_to_the_remembered_url(
+    dav: Dav, programme: Path, env_credentials: None, tmp_path: Path
+) -> None:
     code, out = run_cli("publish", str(programme), dav.url())
     assert code == 0, out
     # the runner started the Monday before: the sync's bookkeeping finds Tuesday and Friday missed

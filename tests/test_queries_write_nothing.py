@@ -118,9 +118,7 @@ def _prepare(state: str, built: Path, home: Path) -> tuple[Path, Path, Path, Pat
 
 
 _CASES = [
-    pytest.param(query, state, id=f"{query}-{state}")
-    for state in ("absent", "empty", "populated")
-    for query in QUERIES
+    pytest.param(query, state, id=f"{query}-{state}") for state in ("absent", "empty", "populated") for query in QUERIES
 ]
 
 
@@ -130,8 +128,11 @@ def test_a_query_writes_nothing(query: str, state: str, built: Path, fitplug_hom
     before = {"data": tree(data), "config": tree(config)}
     result = invoke(*QUERIES[query](prog, fit, data / "fitplug.sqlite3"))
     assert result.exit_code == 0, result.output
-    changed = [f"{name}/: {line}" for name, root in (("data", data), ("config", config))
-               for line in what_changed(before[name], tree(root))]
+    changed = [
+        f"{name}/: {line}"
+        for name, root in (("data", data), ("config", config))
+        for line in what_changed(before[name], tree(root))
+    ]
     assert changed == [], f"`fitplug {query}` wrote: {changed}"
 
 
@@ -145,8 +146,11 @@ def test_status_in_a_real_process_writes_nothing(state: str, built: Path, fitplu
                           capture_output=True, text=True, timeout=120, check=False)  # fmt: skip
     assert proc.returncode == 0, proc.stderr
     assert proc.stdout
-    changed = [f"{name}/: {line}" for name, root in (("data", data), ("config", config))
-               for line in what_changed(before[name], tree(root))]
+    changed = [
+        f"{name}/: {line}"
+        for name, root in (("data", data), ("config", config))
+        for line in what_changed(before[name], tree(root))
+    ]
     assert changed == [], f"`fitplug status` wrote: {changed}"
 
 

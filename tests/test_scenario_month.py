@@ -46,7 +46,11 @@ def lift(day: int, reps: list[int]) -> tuple[str, dt.datetime, bytes]:
 
 
 def run(day: int, hour: int, minutes: float, km: float) -> tuple[str, dt.datetime, bytes]:
-    return f"run-{day:02d}-{hour:02d}.fit", at(day, hour) + dt.timedelta(minutes=minutes), m.run(at(day, hour), minutes, km)
+    return (
+        f"run-{day:02d}-{hour:02d}.fit",
+        at(day, hour) + dt.timedelta(minutes=minutes),
+        m.run(at(day, hour), minutes, km),
+    )
 
 
 def post_run(day: int, hour: int, minute: int, variant: int) -> tuple[str, dt.datetime, bytes]:
@@ -116,9 +120,16 @@ def test_a_month(tmp_path: Path) -> None:
     assert [d["key"] for d in s["due"]] == ["stretch-20261104T070000Z"]
     assert s["due"][0]["due_until_utc"] == "2026-11-06T00:00:00Z" and s["runs"] == []
     assert s["week"] == {
-        "start": "2026-11-02", "strength_done": 0, "strength_planned": 1, "strength_missed": [],
-        "stretch_days": 0, "stretch_days_min": 2, "stretch_days_max": 3,
-        "post_run_done": 0, "post_run_missed": 0, "post_run_due": 1,
+        "start": "2026-11-02",
+        "strength_done": 0,
+        "strength_planned": 1,
+        "strength_missed": [],
+        "stretch_days": 0,
+        "stretch_days_min": 2,
+        "stretch_days_max": 3,
+        "post_run_done": 0,
+        "post_run_missed": 0,
+        "post_run_due": 1,
     }
     assert kinds(s) == [("stretch_due", "stretch-20261104T070000Z")]
     listed = json.loads(r.invoke(at(4, 12), "activities", "--json").output)
@@ -146,8 +157,12 @@ def test_a_month(tmp_path: Path) -> None:
     s = r.status(at(10, 12))
     (band,) = s["band_up"]
     assert {k: band[k] for k in ("key", "exercise", "band", "next_band", "threshold", "sessions")} == {
-        "key": "band-up-banded_leg_raise-green", "exercise": "banded_leg_raise", "band": "green",
-        "next_band": "blue", "threshold": 12, "sessions": 2,
+        "key": "band-up-banded_leg_raise-green",
+        "exercise": "banded_leg_raise",
+        "band": "green",
+        "next_band": "blue",
+        "threshold": 12,
+        "sessions": 2,
     }
 
     # Sat 14, 09:00: Friday had the post-run workout but no strength: Friday is missed, 1 of 2
@@ -175,7 +190,8 @@ def test_a_month(tmp_path: Path) -> None:
     r.sync(at(27, 12))
     s = r.status(at(27, 12))
     assert [(b["band"], b["next_band"], b["since_utc"]) for b in s["band_up"]] == [
-        ("blue", "black", s["band_up"][0]["since_utc"])]
+        ("blue", "black", s["band_up"][0]["since_utc"])
+    ]
     assert s["band_up"][0]["since_utc"].startswith("2026-11-27T07:")
     # over the month: strength missed only from the start, never the Tuesday before it
     missed = [i["key"] for i in s["items"] if i["kind"] == "strength_missed"]
@@ -223,7 +239,7 @@ def test_sync_order_does_not_matter(tmp_path: Path, seed: int) -> None:
     for n, batch in enumerate(zip([0, *cut], [*cut, len(files)], strict=True)):
         folder = root / f"batch-{n}"  # each sync names a new folder: the earlier ones are remembered
         folder.mkdir()
-        for name, _, data in files[batch[0]:batch[1]]:
+        for name, _, data in files[batch[0] : batch[1]]:
             (folder / name).write_bytes(data)
         r.invoke(END, "sync", str(folder), "--programme", str(r.programme))
     shutil.rmtree(r.watch)
@@ -256,7 +272,13 @@ def test_plan_against_done(tmp_path: Path) -> None:
     assert (bridge["exercise"], bridge["sets_done"], bridge["sets_planned"]) == ("glute_bridge", 3, 3)
     assert (raise_["sets_done"], raise_["sets_planned"], raise_["target"]) == (6, 6, {"reps_low": 12, "reps_high": 15})
     assert [(s["repetitions"], s["verdict"]) for s in raise_["sets"]] == [
-        (12, "in range"), (12, "in range"), (11, "below"), (11, "below"), (10, "below"), (10, "below")]
+        (12, "in range"),
+        (12, "in range"),
+        (11, "below"),
+        (11, "below"),
+        (10, "below"),
+        (10, "below"),
+    ]
     assert [(s["sets_done"], s["sets_planned"]) for s in stretches] == [(2, 2)] * 4
     assert by_day["2026-11-21"]["plan"] is None  # a run has no plan
     assert by_day["2026-11-13"]["plan"] is None  # the post-run workout is not a strength session
@@ -269,8 +291,9 @@ def test_plan_of_a_session_cut_short(tmp_path: Path) -> None:
     from fitplug.activities.rule.classify import classify
     from fitplug.activities.rule.plan import plan_against_done
 
-    summary = read_activity(m.fitplug_session(at(24, 7), STRENGTH, {"banded_leg_raise": [16, 15]},
-                                              skip=("stacked_leg_stretch",)))
+    summary = read_activity(
+        m.fitplug_session(at(24, 7), STRENGTH, {"banded_leg_raise": [16, 15]}, skip=("stacked_leg_stretch",))
+    )
     plan = plan_against_done(summary, classify(summary, PROGRAMME), PROGRAMME)
     assert plan is not None
     done = {e.exercise.id: (e.sets_done, e.sets_planned) for e in plan.exercises}
@@ -297,10 +320,14 @@ def unrelated(draw: st.DrawFn) -> ActivitySummary:
 
 
 @settings(max_examples=40, deadline=None)
-@given(order=st.permutations(list(range(len(SUMMARIES)))), extra=st.lists(unrelated(), max_size=4),
-       now=st.sampled_from(INSTANTS))
-def test_rule_ignores_order_and_unrelated_activities(order: list[int], extra: list[ActivitySummary],
-                                                     now: dt.datetime) -> None:
+@given(
+    order=st.permutations(list(range(len(SUMMARIES)))),
+    extra=st.lists(unrelated(), max_size=4),
+    now=st.sampled_from(INSTANTS),
+)
+def test_rule_ignores_order_and_unrelated_activities(
+    order: list[int], extra: list[ActivitySummary], now: dt.datetime
+) -> None:
     since = at(4, 0)
     expected = decide(SUMMARIES, [], PROGRAMME, now, since=since, weeks=4)
     shuffled = [SUMMARIES[i] for i in order]

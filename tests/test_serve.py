@@ -66,8 +66,13 @@ def start(tmp_path: Path, **kwargs: object) -> tuple[Running, threading.Thread]:
     store = tmp_path / "store.db"  # stands for the store's files: a change means new sync results
     store.write_bytes(b"0")
     server, info = serve.open_server(
-        programme, host="127.0.0.1", port=0, clock=lambda: clock[0], inputs=[store],
-        due_source=lambda programme, now: list(due), log=logs.append,
+        programme,
+        host="127.0.0.1",
+        port=0,
+        clock=lambda: clock[0],
+        inputs=[store],
+        due_source=lambda programme, now: list(due),
+        log=logs.append,
         **{"check_every_s": 0.0, **kwargs},  # type: ignore[arg-type]
     )
     running = Running(server, info, programme, feed_token(), logs, due, clock)
@@ -85,11 +90,11 @@ def srv(tmp_path: Path) -> Iterator[Running]:
     thread.join(5)
 
 
-def get(r: Running, path: str | None = None, method: str = "GET",
-        headers: dict[str, str] | None = None) -> tuple[int, Message, bytes]:
+def get(
+    r: Running, path: str | None = None, method: str = "GET", headers: dict[str, str] | None = None
+) -> tuple[int, Message, bytes]:
     """Status, headers (names case-insensitive, as HTTP has them) and body."""
-    req = urllib.request.Request(f"http://127.0.0.1:{r.port}{path or r.path}", method=method,
-                                 headers=headers or {})
+    req = urllib.request.Request(f"http://127.0.0.1:{r.port}{path or r.path}", method=method, headers=headers or {})
     try:
         with urllib.request.urlopen(req, timeout=10) as resp:
             return resp.status, resp.headers, resp.read()
@@ -121,10 +126,14 @@ def test_the_feed_url_serves_the_feed_with_its_headers(srv: Running) -> None:
     assert headers["Content-Length"] == str(len(body))
     assert headers["Cache-Control"] == "private, max-age=300"
     assert body.startswith(b"BEGIN:VCALENDAR\r\n")
-    assert headers["ETag"] == ical.render_feed(
-        __import__("fitplug.programme.load", fromlist=["x"]).load_programme(srv.programme), [],
-        now=NOW,
-    ).etag
+    assert (
+        headers["ETag"]
+        == ical.render_feed(
+            __import__("fitplug.programme.load", fromlist=["x"]).load_programme(srv.programme),
+            [],
+            now=NOW,
+        ).etag
+    )
     last_modified = email.utils.parsedate_to_datetime(headers["Last-Modified"])
     assert last_modified <= email.utils.parsedate_to_datetime(headers["Date"])
     assert len(Calendar.from_ical(body).walk("VEVENT")) == 28
@@ -158,7 +167,8 @@ def test_conditional_gets(srv: Running) -> None:
     assert get(srv, headers={"If-None-Match": "*"})[0] == 304
     assert get(srv, headers={"If-Modified-Since": last_modified})[0] == 304
     earlier = email.utils.format_datetime(
-        email.utils.parsedate_to_datetime(last_modified) - dt.timedelta(seconds=1), usegmt=True)
+        email.utils.parsedate_to_datetime(last_modified) - dt.timedelta(seconds=1), usegmt=True
+    )
     assert get(srv, headers={"If-Modified-Since": earlier})[0] == 200
     # If-None-Match decides when both are sent (RFC 9110 §13.2.2)
     assert get(srv, headers={"If-None-Match": '"stale"', "If-Modified-Since": last_modified})[0] == 200
@@ -176,8 +186,16 @@ def store_changed(r: Running, text: str) -> None:
 def test_new_due_items_and_programme_edits_show_without_a_restart(srv: Running) -> None:
     _, first, _ = get(srv)
     srv.clock[0] = NOW + dt.timedelta(minutes=5)
-    srv.due.append(DueItem(DueKind.STRETCH_DUE, "stretch-run-1", NOW, NOW + dt.timedelta(hours=20),
-                           "Post-run stretch due", updated_utc=NOW + dt.timedelta(minutes=4)))
+    srv.due.append(
+        DueItem(
+            DueKind.STRETCH_DUE,
+            "stretch-run-1",
+            NOW,
+            NOW + dt.timedelta(hours=20),
+            "Post-run stretch due",
+            updated_utc=NOW + dt.timedelta(minutes=4),
+        )
+    )
     store_changed(srv, "1")
     status, second, body = get(srv, headers={"If-None-Match": first["ETag"]})
     assert status == 200 and second["ETag"] != first["ETag"]
@@ -222,8 +240,14 @@ def test_the_feed_is_rebuilt_only_when_an_input_changes(srv: Running) -> None:
 
 
 def test_an_absurd_conditional_date_is_ignored(srv: Running) -> None:
-    for value in ("Sun, 31 Dec 99999 23:59:59 GMT", "Mon, 01 Jan 0000 00:00:00 GMT", "x" * 500,
-                  "Tue, 99 Foo 2026 99:99:99 GMT", "-1", "\u00e9t\u00e9"):
+    for value in (
+        "Sun, 31 Dec 99999 23:59:59 GMT",
+        "Mon, 01 Jan 0000 00:00:00 GMT",
+        "x" * 500,
+        "Tue, 99 Foo 2026 99:99:99 GMT",
+        "-1",
+        "\u00e9t\u00e9",
+    ):
         status, _, body = get(srv, headers={"If-Modified-Since": value.encode("utf-8").decode("latin-1")})
         assert status == 200 and body.startswith(b"BEGIN:VCALENDAR"), value
 
@@ -267,14 +291,32 @@ def test_a_wrong_token_is_404_with_a_bland_body(srv: Running) -> None:
     assert "ETag" not in headers and "Last-Modified" not in headers
 
 
-@pytest.mark.parametrize("path", [
-    "/", "/favicon.ico", "/glute-runner.ics", "/../../etc/passwd", "/%2e%2e/%2e%2e/etc/passwd",
-    "//etc/passwd", "/{t}/", "/{t}", "/{t}/glute-runner.ics/..", "/{t}/../{t}/glute-runner.ics",
-    "/{t}/./glute-runner.ics", "/{t}//glute-runner.ics", "/{t}/glute-runner.ics%00",
-    "/{t}/glute-runner.ICS", "/{T}/glute-runner.ics", "/{t}/other.ics", "/{t}/glute-runner.toml",
-    "/{t}/glute-runner.ics/", "/{t}\\glute-runner.ics",
-    "/{t}/..%2fglute-runner.toml", "/{t}/glute-runner.ics;x",
-])
+@pytest.mark.parametrize(
+    "path",
+    [
+        "/",
+        "/favicon.ico",
+        "/glute-runner.ics",
+        "/../../etc/passwd",
+        "/%2e%2e/%2e%2e/etc/passwd",
+        "//etc/passwd",
+        "/{t}/",
+        "/{t}",
+        "/{t}/glute-runner.ics/..",
+        "/{t}/../{t}/glute-runner.ics",
+        "/{t}/./glute-runner.ics",
+        "/{t}//glute-runner.ics",
+        "/{t}/glute-runner.ics%00",
+        "/{t}/glute-runner.ICS",
+        "/{T}/glute-runner.ics",
+        "/{t}/other.ics",
+        "/{t}/glute-runner.toml",
+        "/{t}/glute-runner.ics/",
+        "/{t}\\glute-runner.ics",
+        "/{t}/..%2fglute-runner.toml",
+        "/{t}/glute-runner.ics;x",
+    ],
+)
 def test_anything_but_the_feed_path_is_404(srv: Running, path: str) -> None:
     path = path.format(t=srv.token, T=srv.token.swapcase())
     response = raw(srv.port, f"GET {path} HTTP/1.1\r\nHost: x\r\n\r\n".encode("latin-1"))
@@ -294,19 +336,22 @@ def test_a_percent_encoded_letter_is_the_same_path(srv: Running) -> None:
     assert get(srv, srv.path.replace("/glute", "/%67lute"))[0] == 200
 
 
-@pytest.mark.parametrize(("request_bytes", "status"), [
-    (b"POST {p} HTTP/1.1\r\nHost: x\r\nContent-Length: 0\r\n\r\n", {405}),
-    (b"DELETE {p} HTTP/1.1\r\nHost: x\r\n\r\n", {405}),
-    (b"GET {p} HTTP/1.1\r\n\r\n", {400}),  # HTTP/1.1 without Host
-    (b"GET {p} HTTP/1.1\r\nHost: x\r\nno colon\r\n\r\n", {400}),
-    (b"\x16\x03\x01\x02\x00\x01\x00\x01\xfc\x03\x03\r\n\r\n", {400}),  # a TLS hello
-    (b"GET {p} HTTP/1.0\r\n\r\n", {200}),  # HTTP/1.0 needs no Host
-    # waitress answers these leniently (as HTTP/1.0) or refuses them; never a 5xx, never a hang
-    (b"GET {p} HTTP/2.0\r\nHost: x\r\n\r\n", {200, 400, 505}),
-    (b"GET {p}\r\n\r\n", {200, 400}),  # HTTP/0.9
-    (b"GET {p} HTTP/1.1\r\nHost: x\r\n folded: header\r\n\r\n", {200, 400}),
-    (b"GET {p} HTTP/1.1\nHost: x\n\n", {0, 400}),  # bare LF line ends: refused or dropped
-])
+@pytest.mark.parametrize(
+    ("request_bytes", "status"),
+    [
+        (b"POST {p} HTTP/1.1\r\nHost: x\r\nContent-Length: 0\r\n\r\n", {405}),
+        (b"DELETE {p} HTTP/1.1\r\nHost: x\r\n\r\n", {405}),
+        (b"GET {p} HTTP/1.1\r\n\r\n", {400}),  # HTTP/1.1 without Host
+        (b"GET {p} HTTP/1.1\r\nHost: x\r\nno colon\r\n\r\n", {400}),
+        (b"\x16\x03\x01\x02\x00\x01\x00\x01\xfc\x03\x03\r\n\r\n", {400}),  # a TLS hello
+        (b"GET {p} HTTP/1.0\r\n\r\n", {200}),  # HTTP/1.0 needs no Host
+        # waitress answers these leniently (as HTTP/1.0) or refuses them; never a 5xx, never a hang
+        (b"GET {p} HTTP/2.0\r\nHost: x\r\n\r\n", {200, 400, 505}),
+        (b"GET {p}\r\n\r\n", {200, 400}),  # HTTP/0.9
+        (b"GET {p} HTTP/1.1\r\nHost: x\r\n folded: header\r\n\r\n", {200, 400}),
+        (b"GET {p} HTTP/1.1\nHost: x\n\n", {0, 400}),  # bare LF line ends: refused or dropped
+    ],
+)
 def test_malformed_requests(srv: Running, request_bytes: bytes, status: set[int]) -> None:
     response = raw(srv.port, request_bytes.replace(b"{p}", srv.path.encode()))
     assert (status_of(response) if response else 0) in status
@@ -327,8 +372,11 @@ def test_request_heads_are_bounded(srv: Running) -> None:
     assert refused_with(srv.port, long_line) == 431
     big = f"GET {srv.path} HTTP/1.1\r\nHost: x\r\nX-Big: {'b' * serve.MAX_HEAD_BYTES}\r\n\r\n".encode()
     assert refused_with(srv.port, big) == 431
-    many = f"GET {srv.path} HTTP/1.1\r\nHost: x\r\n".encode() + b"".join(
-        f"X-{i}: y\r\n".encode() for i in range(2000)) + b"\r\n"
+    many = (
+        f"GET {srv.path} HTTP/1.1\r\nHost: x\r\n".encode()
+        + b"".join(f"X-{i}: y\r\n".encode() for i in range(2000))
+        + b"\r\n"
+    )
     assert refused_with(srv.port, many) == 431
     # the server still answers afterwards
     assert get(srv)[0] == 200
@@ -483,7 +531,7 @@ def test_a_damaged_token_file_is_a_clear_error() -> None:
 def test_log_lines_never_show_the_token(srv: Running) -> None:
     get(srv)
     raw(srv.port, b"GET /evil\x1b[31m/path HTTP/1.1\r\nHost: x\r\n\r\n")
-    raw(srv.port, b"GET /a\x00b HTTP/1.1\r\nHost: x\r\nUser-Agent: \"><script>\r\n\r\n")
+    raw(srv.port, b'GET /a\x00b HTTP/1.1\r\nHost: x\r\nUser-Agent: "><script>\r\n\r\n')
     text = "\n".join(srv.logs)
     assert srv.token not in text
     assert '127.0.0.1 "GET /<token>/glute-runner.ics" 200 ' in text
@@ -510,9 +558,14 @@ def test_a_port_in_use_is_a_clear_error(srv: Running, tmp_path: Path) -> None:
 
 def run_serve(tmp_path: Path, *args: str) -> subprocess.Popen[str]:
     env = {**os.environ, "FITPLUG_NOW": "2026-11-22T09:30:00+00:00", "PYTHONUNBUFFERED": "1"}
-    return subprocess.Popen([sys.executable, "-m", "fitplug", "serve", *args, "--port", "0"],
-                            stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, env=env,
-                            cwd=tmp_path)
+    return subprocess.Popen(
+        [sys.executable, "-m", "fitplug", "serve", *args, "--port", "0"],
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+        env=env,
+        cwd=tmp_path,
+    )
 
 
 def test_serve_command_prints_both_urls_serves_and_stops_on_ctrl_c(tmp_path: Path) -> None:
@@ -562,9 +615,20 @@ def test_serve_command_without_a_programme_says_so(invoke: Invoke) -> None:
 def test_the_load_test_script_runs_small_with_no_errors() -> None:
     """benchmarks/serve_load.py: requests from one process to `fitplug serve` in another."""
     result = subprocess.run(
-        [sys.executable, str(ROOT / "benchmarks" / "serve_load.py"), "--requests", "200", "--concurrency", "20",
-         "--activities", "40"],
-        capture_output=True, text=True, timeout=180, check=False,
+        [
+            sys.executable,
+            str(ROOT / "benchmarks" / "serve_load.py"),
+            "--requests",
+            "200",
+            "--concurrency",
+            "20",
+            "--activities",
+            "40",
+        ],
+        capture_output=True,
+        text=True,
+        timeout=180,
+        check=False,
     )
     assert result.returncode == 0, result.stdout + result.stderr
     lines = result.stdout.splitlines()

@@ -34,8 +34,15 @@ def test_gets_write_nothing_and_do_not_wait_for_a_sync_holding_the_write_lock(tm
         reads.append(now)
         return due_from_store(programme, now)
 
-    server, info = open_server(PROGRAMME, host="127.0.0.1", port=0, clock=lambda: now, due_source=due_source,
-                               inputs=app_calendar.store_files(db), check_every_s=0.0)
+    server, info = open_server(
+        PROGRAMME,
+        host="127.0.0.1",
+        port=0,
+        clock=lambda: now,
+        due_source=due_source,
+        inputs=app_calendar.store_files(db),
+        check_every_s=0.0,
+    )
     thread = threading.Thread(target=server.serve_forever, kwargs={"poll_interval": 0.05}, daemon=True)
     thread.start()
     writer = sqlite3.connect(db, timeout=1, isolation_level=None)

@@ -51,7 +51,9 @@ def test_reading_writes_nothing(fitplug_home: Path) -> None:
 
 
 def test_one_error_when_there_is_no_programme(tmp_path: Path) -> None:
-    with pytest.raises(FitplugError, match=r"^no programme given and none remembered; name one, or run `fitplug init`$"):
+    with pytest.raises(
+        FitplugError, match=r"^no programme given and none remembered; name one, or run `fitplug init`$"
+    ):
         settings.programme_path(None)
     gone = tmp_path / "gone.toml"
     settings.remember(programme=gone)

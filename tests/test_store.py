@@ -88,7 +88,8 @@ def test_unchanged_and_errors(tmp_path: Path) -> None:
         assert store.file_index() == {"/bad.fit": (5, 7, True)}
         assert record(store, "/worse.fit", 1, 2, FileError("no header", 0)).status == "error"
         assert sql(store.path, "SELECT key, reason, error_offset FROM files WHERE status = 'error' ORDER BY key") == [
-            ("/bad.fit", "truncated", 100), ("/worse.fit", "no header", 0)
+            ("/bad.fit", "truncated", 100),
+            ("/worse.fit", "no header", 0),
         ]
 
 
@@ -110,8 +111,9 @@ def test_due_items_get_sequences(tmp_path: Path) -> None:
 
 def test_failed_transaction_leaves_nothing(tmp_path: Path) -> None:
     summary = read_activity(m.run(T, 30, 5))
-    broken = summary.__class__(**{**{f: getattr(summary, f) for f in summary.__dataclass_fields__},
-                                  "sessions": (None,)})  # type: ignore[arg-type]
+    broken = summary.__class__(
+        **{**{f: getattr(summary, f) for f in summary.__dataclass_fields__}, "sessions": (None,)}
+    )  # type: ignore[arg-type]
     with Store(tmp_path / "s.sqlite3") as store:
         with pytest.raises(AttributeError):
             record(store, "/x.fit", 1, 1, broken)

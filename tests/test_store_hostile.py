@@ -146,8 +146,10 @@ def test_hand_damaged_rows_read_as_unknown(tmp_path: Path) -> None:
     db = tmp_path / "s.sqlite3"
     _filled(db, runs=5)
     with sqlite3.connect(db) as raw:
-        raw.execute("UPDATE sessions SET elapsed_s = 1e308, timer_s = 'x', distance_m = -5, avg_hr = 2e20 "
-                    "WHERE idx = 0 AND activity_id = 1")
+        raw.execute(
+            "UPDATE sessions SET elapsed_s = 1e308, timer_s = 'x', distance_m = -5, avg_hr = 2e20 "
+            "WHERE idx = 0 AND activity_id = 1"
+        )
         raw.execute("UPDATE sessions SET start_utc = 'garbage' WHERE activity_id = 2")
         raw.execute("UPDATE sets SET start_utc = '9999-12-31T23:59:59+00:00'")
         raw.execute("UPDATE done_marks SET at_utc = 'soon' WHERE id = 1")
@@ -183,14 +185,17 @@ def test_private_by_default(invoke: Invoke, tmp_path: Path, fitplug_home: Path) 
     assert stat.S_IMODE((data / "fitplug.sqlite3").stat().st_mode) == 0o600
 
 
-@pytest.mark.parametrize(("args", "bad"), [
-    (["--now", "9999-12-31T23:00Z", "status"], "9999-12-31T23:00Z"),
-    (["--now", "2200-01-01", "build"], "2200-01-01"),
-    (["--now", "1900-01-01T00:00Z", "sync"], "1900-01-01T00:00Z"),
-    (["calendar", "-o", "-", "--from", "0001-01-01"], "0001-01-01"),
-    (["calendar", "-o", "-", "--from", "2100-01-01"], "2100-01-01"),
-    (["--now", "2099-12-31T23:30-05:00", "status"], "2099-12-31T23:30-05:00"),  # 2100 in UTC
-])
+@pytest.mark.parametrize(
+    ("args", "bad"),
+    [
+        (["--now", "9999-12-31T23:00Z", "status"], "9999-12-31T23:00Z"),
+        (["--now", "2200-01-01", "build"], "2200-01-01"),
+        (["--now", "1900-01-01T00:00Z", "sync"], "1900-01-01T00:00Z"),
+        (["calendar", "-o", "-", "--from", "0001-01-01"], "0001-01-01"),
+        (["calendar", "-o", "-", "--from", "2100-01-01"], "2100-01-01"),
+        (["--now", "2099-12-31T23:30-05:00", "status"], "2099-12-31T23:30-05:00"),  # 2100 in UTC
+    ],
+)
 def test_clocks_out_of_range_are_refused(invoke: Invoke, tmp_path: Path, args: list[str], bad: str) -> None:
     result = invoke("--db", str(tmp_path / "db.sqlite3"), *args)
     assert result.exit_code == 2, result.output
@@ -269,8 +274,9 @@ def test_workers_die_with_their_parent(tmp_path: Path) -> None:
     for i in range(POOL_AFTER + 4 * CHUNK_FILES):  # past the files read in-process: the rest go to the pool
         (src / f"{i:03d}.fit").write_bytes(m.run(start + dt.timedelta(days=i), 30, 5.0))
     # the first file stored after the first POOL_AFTER is one a worker read
-    proc = ck.start_with_killpoint(tmp_path / "db.sqlite3", "stop", "INSERT OR REPLACE INTO files", POOL_AFTER + 1,
-                                   "sync", str(src))
+    proc = ck.start_with_killpoint(
+        tmp_path / "db.sqlite3", "stop", "INSERT OR REPLACE INTO files", POOL_AFTER + 1, "sync", str(src)
+    )
     try:
         _wait_for(lambda: _state(proc.pid) in ("T", None), f"sync {proc.pid} to stop at the killpoint")
         assert _state(proc.pid) == "T", f"the sync ended before its killpoint: {proc.communicate()[1]}"

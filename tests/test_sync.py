@@ -95,26 +95,34 @@ def test_gzip_single_file_and_watch(tmp_path: Path, programme) -> None:  # type:
 
 
 def test_export_zip_with_nested_zips_and_hostile_entries(tmp_path: Path, programme) -> None:  # type: ignore[no-untyped-def]
-    inner = zip_bytes({"UploadedFiles/run1.fit": m.run(at(20, 7), 40, 8.0),
-                       "UploadedFiles/run2.fit.gz": gzip.compress(m.run(at(21, 9), 60, 12.0))})
+    inner = zip_bytes(
+        {
+            "UploadedFiles/run1.fit": m.run(at(20, 7), 40, 8.0),
+            "UploadedFiles/run2.fit.gz": gzip.compress(m.run(at(21, 9), 60, 12.0)),
+        }
+    )
     bomb = b"\0" * (8 * 1024 * 1024)
-    outer = zip_bytes({
-        "DI_CONNECT/DI-Connect-Uploaded-Files/UploadedFiles_0-_Part1.zip": inner,
-        "../escape.fit": m.run(at(19, 7), 40, 8.0),
-        "/abs.fit": m.run(at(18, 7), 40, 8.0),
-        "bomb.fit": bomb,
-        "DI_CONNECT/readme.json": b"{}",
-    })
+    outer = zip_bytes(
+        {
+            "DI_CONNECT/DI-Connect-Uploaded-Files/UploadedFiles_0-_Part1.zip": inner,
+            "../escape.fit": m.run(at(19, 7), 40, 8.0),
+            "/abs.fit": m.run(at(18, 7), 40, 8.0),
+            "bomb.fit": bomb,
+            "DI_CONNECT/readme.json": b"{}",
+        }
+    )
     export = write(tmp_path / "export.zip", outer)
     with Store(tmp_path / "db.sqlite3") as store:
         r = sync(store, [export], programme=programme, now=NOW)
-        assert sorted(a.key.rsplit("!", 1)[1] for a in r.new) == [
-            "UploadedFiles/run1.fit", "UploadedFiles/run2.fit.gz"
-        ]
+        assert sorted(a.key.rsplit("!", 1)[1] for a in r.new) == ["UploadedFiles/run1.fit", "UploadedFiles/run2.fit.gz"]
         assert sorted((s.key.split("!", 1)[1], s.reason) for s in r.skipped) == [
             ("../escape.fit", "'..' in zip path; refused"),
             ("/abs.fit", "absolute path in zip; refused"),
-            ("bomb.fit", f"compression ratio {len(bomb) // zipfile.ZipFile(export).getinfo('bomb.fit').compress_size}:1 looks like a zip bomb; refused"),
+            (
+                "bomb.fit",
+                f"compression ratio {len(bomb) // zipfile.ZipFile(export).getinfo('bomb.fit').compress_size}:1 "
+                "looks like a zip bomb; refused",
+            ),
         ]
         again = sync(store, [export], programme=programme, now=NOW)
         assert (again.new, again.skipped, again.unchanged) == ([], [], 1)  # the whole zip is skipped
@@ -125,7 +133,7 @@ def test_symlink_entries_are_refused(tmp_path: Path) -> None:
     buf = io.BytesIO()
     with zipfile.ZipFile(buf, "w") as z:
         info = zipfile.ZipInfo("link.fit")
-        info.external_attr = (0o120777 << 16)
+        info.external_attr = 0o120777 << 16
         z.writestr(info, "/etc/passwd")
     path = write(tmp_path / "x.zip", buf.getvalue())
     events = [e for e in scan([path]) if isinstance(e, (Candidate, Refused))]
@@ -158,10 +166,12 @@ def _snapshot(db: Path) -> tuple[list, list, list]:  # type: ignore[type-arg]
     with sqlite3.connect(db) as c:
         files = sorted(c.execute("SELECT key, size, status, file_type, reason FROM files"))
         acts = sorted(c.execute("SELECT sha256, file_type FROM activities"))
-        sessions = sorted(c.execute(
-            "SELECT a.sha256, s.idx, s.sport, s.start_utc, s.elapsed_s FROM sessions s "
-            "JOIN activities a ON a.id = s.activity_id"
-        ))
+        sessions = sorted(
+            c.execute(
+                "SELECT a.sha256, s.idx, s.sport, s.start_utc, s.elapsed_s FROM sessions s "
+                "JOIN activities a ON a.id = s.activity_id"
+            )
+        )
     return files, acts, sessions
 
 
@@ -178,8 +188,13 @@ def test_pool_and_single_process_store_the_same(tmp_path: Path, monkeypatch: pyt
         write(src / f"{i:03d}.fit", data)
         if i % 10 == 0:
             write(src / "copies" / f"{i:03d}.fit.gz", gzip.compress(data))
-    write(src / "export.zip", zip_bytes({f"m/{i}.fit": m.ride(dt.datetime(2025, 6, 1 + i, tzinfo=UTC), 60, 30)
-                                         for i in range(20)} | {"m/bad.fit": b"not fit"}))
+    write(
+        src / "export.zip",
+        zip_bytes(
+            {f"m/{i}.fit": m.ride(dt.datetime(2025, 6, 1 + i, tzinfo=UTC), 60, 30) for i in range(20)}
+            | {"m/bad.fit": b"not fit"}
+        ),
+    )
     write(src / "zz" / "last.fit", m.workout_file())
     results = []
     for name, processes, pool_after in (("one", 1, 64), ("pool", 2, 3)):
@@ -226,8 +241,10 @@ def test_a_worker_that_dies_loses_nothing(tmp_path: Path, monkeypatch: pytest.Mo
     src = tmp_path / "src"
     for i in range(60):
         write(src / f"{i:03d}.fit", m.run(dt.datetime(2026, 1, 1, tzinfo=UTC) + dt.timedelta(hours=9 * i), 40, 8))
-    write(src / "zz.zip", zip_bytes({f"{i}.fit": m.ride(dt.datetime(2025, 6, 1 + i, tzinfo=UTC), 60, 30)
-                                     for i in range(5)}))
+    write(
+        src / "zz.zip",
+        zip_bytes({f"{i}.fit": m.ride(dt.datetime(2025, 6, 1 + i, tzinfo=UTC), 60, 30) for i in range(5)}),
+    )
     monkeypatch.setattr(readpool, "_read_chunk", _dies_on_file_20)
     monkeypatch.setattr(readpool, "POOL_AFTER", 4)
     monkeypatch.setattr(readpool, "CHUNK_FILES", 3)

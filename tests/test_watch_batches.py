@@ -109,7 +109,7 @@ def test_a_strangers_file_is_a_conflict_and_the_rest_goes(tmp_path: Path) -> Non
     fid = parse_file_id(bytes(foreign))
     assert fid is not None and fid.manufacturer == 1 and fid.product == 65534 and fid.serial_number
     at = foreign.index(fid.serial_number.to_bytes(4, "little"))
-    foreign[at:at + 4] = (1234).to_bytes(4, "little")
+    foreign[at : at + 4] = (1234).to_bytes(4, "little")
     other.write_bytes(bytes(foreign))
     code, output = run(*NOW, "install", GLUTE, "--device", str(watch))
     assert code == 1
@@ -238,7 +238,8 @@ def test_one_remembered_watch_for_install_and_sync(tmp_path: Path) -> None:
 def storage(root: Path, name: str = "Internal Storage") -> Path:
     make_watch(root / name)
     (root / name / "GARMIN" / "GarminDevice.xml").write_text(
-        "<Device><Model><Description>Forerunner 965</Description></Model></Device>")
+        "<Device><Model><Description>Forerunner 965</Description></Model></Device>"
+    )
     return root / name
 
 
@@ -263,7 +264,8 @@ def test_jmtpfs_and_simple_mtpfs_from_the_mount_table(tmp_path: Path) -> None:
         "proc /proc proc rw 0 0\n"
         f"jmtpfs {str(tmp_path / 'mnt watch').replace(' ', chr(92) + '040')} fuse.jmtpfs rw,nosuid 0 0\n"
         f"simple-mtpfs {simple} fuse.simple-mtpfs rw 0 0\n"
-        f"/dev/sda1 {tmp_path} ext4 rw 0 0\n")
+        f"/dev/sda1 {tmp_path} ext4 rw 0 0\n"
+    )
     found = devices.find_devices(devices.desktop_mtp_points(tmp_path / "no-run", mounts=table))
     assert [d.root for d in found] == [jm, simple]
 
@@ -291,9 +293,12 @@ def test_check_refuses_names_alike_in_15_characters(tmp_path: Path) -> None:
     text = Path(GLUTE).read_text(encoding="utf-8")
     start = text.index("[[sessions]]")
     end = text.index("[post_run]")
-    second = text[start:end].replace('id = "glute-strength"', 'id = "glute-strength-b"').replace(
-        'name = "Glute Strength & Mobility"', 'name = "Glute Strength & More"').replace(
-        'days = ["tue", "fri"]', 'days = ["sun"]')
+    second = (
+        text[start:end]
+        .replace('id = "glute-strength"', 'id = "glute-strength-b"')
+        .replace('name = "Glute Strength & Mobility"', 'name = "Glute Strength & More"')
+        .replace('days = ["tue", "fri"]', 'days = ["sun"]')
+    )
     path = tmp_path / "two.toml"
     path.write_text(text[:end] + second + text[end:], encoding="utf-8")
     code, output = run("check", str(path))
@@ -308,9 +313,11 @@ def test_check_refuses_more_workouts_than_a_watch_keeps(tmp_path: Path) -> None:
     days = ["mon", "tue", "wed", "thu", "fri", "sat", "sun"]
     extra = []
     for i in range(22):  # 1 + 22 sessions + 3 post-run sets = 26
-        extra.append(block.replace('id = "glute-strength"', f'id = "s{i}"')
-                     .replace('name = "Glute Strength & Mobility"', f'name = "{i:02d} Session"')
-                     .replace('days = ["tue", "fri"]', "days = []" if i else f'days = ["{days[0]}"]'))
+        extra.append(
+            block.replace('id = "glute-strength"', f'id = "s{i}"')
+            .replace('name = "Glute Strength & Mobility"', f'name = "{i:02d} Session"')
+            .replace('days = ["tue", "fri"]', "days = []" if i else f'days = ["{days[0]}"]')
+        )
     path = tmp_path / "many.toml"
     path.write_text(text[:end] + "".join(extra) + text[end:], encoding="utf-8")
     code, output = run("check", str(path))
@@ -367,8 +374,10 @@ def test_partial_folder_that_is_a_symlink_is_refused(tmp_path: Path) -> None:
 def test_a_post_run_set_alike_a_session_is_refused_and_sessions_keep_their_names(tmp_path: Path) -> None:
     single = edited(tmp_path, "per_run = 2 ", "per_run = 1 ")  # one post-run set: "Post-run Stretch"
     bad = Path(edited(tmp_path, 'name = "Glute Strength & Mobility"', 'name = "Post-run Stretching"', "b.toml"))
-    bad.write_text(bad.read_text(encoding="utf-8").replace('"standing_figure_four", ', "").replace(
-        "per_run = 2 ", "per_run = 1 "), encoding="utf-8")
+    bad.write_text(
+        bad.read_text(encoding="utf-8").replace('"standing_figure_four", ', "").replace("per_run = 2 ", "per_run = 1 "),
+        encoding="utf-8",
+    )
     assert run("check", single)[0] == 0
     code, output = run("check", str(bad))
     assert code == 1
@@ -389,10 +398,17 @@ def test_sync_replaces_fitplugs_older_post_run_copy(tmp_path: Path) -> None:
     (watch / "GARMIN" / "Activity").mkdir()
     (watch / "GARMIN" / "Activity" / "B1LA0900.FIT").write_bytes(m_run)
     cue = Path(edited(tmp_path, 'cue = "Front shin across', 'cue = "Slowly. Front shin across'))
-    cue.write_text(with_start(cue.read_text(encoding="utf-8"), dt.date(2026, 11, 16)),  # started that week: the run counts
-                   encoding="utf-8")
-    r = sync_activities([], programme_file=cue, device_root=None, db_path=tmp_path / "db",
-                           now=dt.datetime(2026, 11, 22, 9, 30, tzinfo=dt.UTC))  # the remembered watch
+    cue.write_text(
+        with_start(cue.read_text(encoding="utf-8"), dt.date(2026, 11, 16)),  # started that week: the run counts
+        encoding="utf-8",
+    )
+    r = sync_activities(
+        [],
+        programme_file=cue,
+        device_root=None,
+        db_path=tmp_path / "db",
+        now=dt.datetime(2026, 11, 22, 9, 30, tzinfo=dt.UTC),
+    )  # the remembered watch
     assert [(i.name, i.status) for i in r.installed] == [("post-run-stretch-1.fit", "replaced")]
     after = (newfiles / "post-run-stretch-1.fit").read_bytes()
     assert after != before and after == _built(cue)["post-run-stretch-1.fit"]

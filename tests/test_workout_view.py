@@ -17,8 +17,14 @@ from fitplug.watch import workout as F
 from fitplug.watch.view import read_workout
 
 CONNECT_TITLES = [
-    "Warm-up", "Wide-hands Push-up", "Alternating Dumbbell Row", "Incline Reverse Fly",
-    "Dumbbell Lying Triceps Extension", "Dumbbell Hammer Curl", "Walking Lunge", "Side Plank",
+    "Warm-up",
+    "Wide-hands Push-up",
+    "Alternating Dumbbell Row",
+    "Incline Reverse Fly",
+    "Dumbbell Lying Triceps Extension",
+    "Dumbbell Hammer Curl",
+    "Walking Lunge",
+    "Side Plank",
     "Lying External Rotation",
 ]
 
@@ -46,8 +52,18 @@ def test_connect_reference(connect_file: Path) -> None:
     assert [e.title for e in view.exercises] == CONNECT_TITLES
     assert len(view.steps) == 43
     repeats = [(s.index, s.repeat_from, s.rounds) for s in view.steps if s.kind == "repeat"]
-    assert repeats == [(3, 1, 3), (8, 4, 2), (11, 9, 6), (16, 14, 3), (21, 19, 3), (26, 24, 2),
-                       (29, 27, 4), (34, 30, 2), (39, 35, 2), (42, 40, 2)]
+    assert repeats == [
+        (3, 1, 3),
+        (8, 4, 2),
+        (11, 9, 6),
+        (16, 14, 3),
+        (21, 19, 3),
+        (26, 24, 2),
+        (29, 27, 4),
+        (34, 30, 2),
+        (39, 35, 2),
+        (42, 40, 2),
+    ]
     push_up = view.steps[1]
     assert (push_up.reps, push_up.exercise and push_up.exercise.name) == (15, "wide_hands_push_up")
     assert push_up.notes == "Rétraction scapulaire\nInspirer en descendant\nExpirer en montant"
@@ -64,11 +80,15 @@ def test_connect_reference_table(connect_file: Path) -> None:
     assert lines[0] == "FullBody - Beginner - B · training/strength_training · 43 steps · 9 exercises"
     for title in CONNECT_TITLES:
         assert title in table
-    assert " 1  exercise    Wide-hands Push-up                3 × 15 reps          60 s        " \
-           "Rétraction scapulaire · Inspirer en descendant · Expirer en montant" in lines
+    assert (
+        " 1  exercise    Wide-hands Push-up                3 × 15 reps          60 s        "
+        "Rétraction scapulaire · Inspirer en descendant · Expirer en montant" in lines
+    )
     assert " 8  repeat      steps 4–7                         2 ×" in lines
-    assert "27  exercise    Walking Lunge                     4 × 10 reps          90 s        " \
-           "Inspirer en descendant · Retenr respiration · Expirer en fin de remontée" in lines
+    assert (
+        "27  exercise    Walking Lunge                     4 × 10 reps          90 s        "
+        "Inspirer en descendant · Retenr respiration · Expirer en fin de remontée" in lines
+    )
     assert "30    exercise  Side Plank                        30 s                 30 s        Bien droit" in lines
     table_rows = rows(read_workout(connect_file))
     assert sum(r.step == "repeat" for r in table_rows) == 3  # the loops that hold more than one set
@@ -100,9 +120,13 @@ def test_our_files_read_back_as_planned(name: str, fixed_now: dt.datetime) -> No
         plan = plan_session(workout.session)
         assert len(view.steps) == len(plan)
         for planned, got in zip(plan, view.steps, strict=True):
-            assert got.kind == {StepType.WORK: "exercise", StepType.REST: "rest", StepType.REPEAT: "repeat"}[planned.type]
+            assert (
+                got.kind == {StepType.WORK: "exercise", StepType.REST: "rest", StepType.REPEAT: "repeat"}[planned.type]
+            )
             assert (got.reps, got.seconds if got.kind != "repeat" else None) == (
-                planned.reps, float(planned.seconds) if planned.seconds is not None else None)
+                planned.reps,
+                float(planned.seconds) if planned.seconds is not None else None,
+            )
             assert (got.repeat_from, got.rounds) == (planned.repeat_from, planned.rounds)
             if planned.exercise is not None:
                 assert got.label == planned.exercise.title
@@ -113,8 +137,12 @@ def test_json_document(fixed_now: dt.datetime) -> None:
     doc = to_json(read_workout(workout.data))
     assert doc["schema"] == "fitplug.show/1"
     assert doc["file"] == "<bytes>"
-    assert doc["workout"] == {"name": "Post-run 1 Stretch", "sport": "training",
-                              "sub_sport": "strength_training", "num_valid_steps": 6}
+    assert doc["workout"] == {
+        "name": "Post-run 1 Stretch",
+        "sport": "training",
+        "sub_sport": "strength_training",
+        "num_valid_steps": 6,
+    }
     assert doc["file_id"]["serial_number"] == workout.serial_number
     assert doc["file_id"]["time_created"] == workout.time_created.isoformat().replace("+00:00", "Z")
     assert doc["exercises"][0] == {"category": "warm_up", "name": "stretch_pigeon_pose", "title": "Pigeon Pose"}
@@ -133,8 +161,14 @@ def _fit(messages: list[dict[str, object]]) -> bytes:
 
 
 def _file_id(kind: str) -> dict[str, object]:
-    return {"mesg_num": F.mesg_num("file_id"), "type": F.enum_value("file", kind),
-            "manufacturer": 1, "product": 1, "serial_number": 1, "time_created": 1_000_000_000}
+    return {
+        "mesg_num": F.mesg_num("file_id"),
+        "type": F.enum_value("file", kind),
+        "manufacturer": 1,
+        "product": 1,
+        "serial_number": 1,
+        "time_created": 1_000_000_000,
+    }
 
 
 def _workout_bytes(fixed_now: dt.datetime) -> bytes:

@@ -67,8 +67,11 @@ def completed(result: SyncResult) -> tuple[RunStretch, ...]:
     if result.status is None:
         return ()
     starts = {a.start_utc for a in result.new if a.start_utc is not None}
-    return tuple(r for r in result.status.decision.runs
-                 if r.state is State.DONE and r.done_by is not DoneBy.MARK and r.done_utc in starts)
+    return tuple(
+        r
+        for r in result.status.decision.runs
+        if r.state is State.DONE and r.done_by is not DoneBy.MARK and r.done_utc in starts
+    )
 
 
 @dataclass
@@ -146,4 +149,3 @@ class _Run:
         self.store.record_error(event.key, event.size, event.mtime_ns, event.reason, None, self.now)
         self.result.skipped.append(SkippedFile(shown(event.key), event.reason))
         self.done(event.key)
-

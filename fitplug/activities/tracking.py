@@ -129,13 +129,24 @@ def evaluate(store: Store | None, programme: Programme, now: dt.datetime, *, wee
     if store is None:
         return decide([], [], programme, now, since=since, band_since=bands, weeks=weeks)
     bound = lookback(since, now, weeks)
-    return decide(recent_history(store, programme, now, since, bands, weeks), store.done_marks(bound), programme,
-                  now, since=since, band_since=bands, weeks=weeks)
+    return decide(
+        recent_history(store, programme, now, since, bands, weeks),
+        store.done_marks(bound),
+        programme,
+        now,
+        since=since,
+        band_since=bands,
+        weeks=weeks,
+    )
 
 
 def recent_history(
-    store: Store, programme: Programme, now: dt.datetime, since: dt.datetime,
-    bands: dict[str, dt.datetime] | None = None, weeks: int = 1,
+    store: Store,
+    programme: Programme,
+    now: dt.datetime,
+    since: dt.datetime,
+    bands: dict[str, dt.datetime] | None = None,
+    weeks: int = 1,
 ) -> list[ActivitySummary]:
     """What :func:`decide` needs from the store to answer as it would over the whole history.
 
@@ -185,7 +196,8 @@ def mark_done(store: Store, programme: Programme, now: dt.datetime, at: dt.datet
     remember_programme(store, programme, now)
     decision = evaluate(store, programme, now)
     open_then = [
-        r for r in decision.runs
+        r
+        for r in decision.runs
         if r.state is not State.DONE and r.run_start_utc < at and (r.lapse_utc is None or at < r.lapse_utc)
     ]
     if not open_then:
@@ -204,17 +216,25 @@ def why_nothing_open(decision: Decision, programme: Programme, now: dt.datetime,
     if later:
         r = later[0]
         end = r.run_end_utc.astimezone(tz)
-        return (f"{when} is before {words.run(r, tz, now.astimezone(tz).date())}: its post-run set counts from the end of "
-                f"the run; give a time after {end:%H:%M} (or leave --at out for now)")
+        return (
+            f"{when} is before {words.run(r, tz, now.astimezone(tz).date())}: its post-run set counts from the end of "
+            f"the run; give a time after {end:%H:%M} (or leave --at out for now)"
+        )
     before = [r for r in decision.runs if r.run_start_utc < at]
     if before:
         r = before[-1]
         if r.state is State.DONE and r.done_utc is not None:
-            return (f"the post-run set after {words.run(r, tz, now.astimezone(tz).date())} was already done at "
-                    f"{r.done_utc.astimezone(tz):%a %H:%M} ({r.done_by}); nothing else was due at {when}")
+            return (
+                f"the post-run set after {words.run(r, tz, now.astimezone(tz).date())} was already done at "
+                f"{r.done_utc.astimezone(tz):%a %H:%M} ({r.done_by}); nothing else was due at {when}"
+            )
         if r.lapse_utc is not None:
-            return (f"the post-run set after {words.run(r, tz, now.astimezone(tz).date())} lapsed at "
-                    f"{r.lapse_utc.astimezone(tz):%a %d %b %H:%M}, before {when}; it stays missed")
+            return (
+                f"the post-run set after {words.run(r, tz, now.astimezone(tz).date())} lapsed at "
+                f"{r.lapse_utc.astimezone(tz):%a %d %b %H:%M}, before {when}; it stays missed"
+            )
     first = f" since {words.day(decision.first_day)}" if decision.first_day else ""
-    return (f"no run{first} before {when} made a post-run set due (runs of {programme.due.min_run_min} minutes "
-            "or more do), so there is nothing to mark done")
+    return (
+        f"no run{first} before {when} made a post-run set due (runs of {programme.due.min_run_min} minutes "
+        "or more do), so there is nothing to mark done"
+    )

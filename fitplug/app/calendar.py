@@ -24,8 +24,21 @@ from fitplug.calendar.server import (
 from fitplug.errors import FitplugError
 from fitplug.model import DueItem, Programme
 
-__all__ = ["CalendarFile", "ServeInfo", "calendar_feed", "due_source", "feed_bytes", "preview_due_items", "print_calendar",
-           "publish", "read_previous", "recorded_due_items", "serve", "store_files", "write_calendar"]
+__all__ = [
+    "CalendarFile",
+    "ServeInfo",
+    "calendar_feed",
+    "due_source",
+    "feed_bytes",
+    "preview_due_items",
+    "print_calendar",
+    "publish",
+    "read_previous",
+    "recorded_due_items",
+    "serve",
+    "store_files",
+    "write_calendar",
+]
 
 
 @dataclass(frozen=True, slots=True)
@@ -37,7 +50,11 @@ class CalendarFile:
 
 
 def feed_bytes(
-    programme: Programme, *, now: dt.datetime, start: dt.date | None = None, weeks: int | None = None,
+    programme: Programme,
+    *,
+    now: dt.datetime,
+    start: dt.date | None = None,
+    weeks: int | None = None,
     db_path: Path | None = None,
 ) -> Feed:
     """The feed as it would be written now, writing nothing (``fitplug calendar -o -``).
@@ -45,13 +62,19 @@ def feed_bytes(
     Due items come from the store opened read-only, with the sequences a sync
     would give them; sessions start at ``SEQUENCE:0`` (there is no previous feed).
     """
-    return render_feed(programme, preview_due_items(programme, now=now, db_path=db_path), now=now,
-                       start=start, weeks=weeks)
+    return render_feed(
+        programme, preview_due_items(programme, now=now, db_path=db_path), now=now, start=start, weeks=weeks
+    )
 
 
 def calendar_feed(
-    programme: Programme, *, now: dt.datetime, start: dt.date | None = None, weeks: int | None = None,
-    due_items: Iterable[DueItem] = (), previous: bytes | None = None,
+    programme: Programme,
+    *,
+    now: dt.datetime,
+    start: dt.date | None = None,
+    weeks: int | None = None,
+    due_items: Iterable[DueItem] = (),
+    previous: bytes | None = None,
 ) -> Feed:
     """The feed; ``previous`` (the feed it replaces) carries the sessions' SEQUENCE on."""
     return render_feed(programme, due_items, now=now, start=start, weeks=weeks, previous=previous)
@@ -82,8 +105,13 @@ def recorded_due_items(programme: Programme, *, now: dt.datetime, db_path: Path 
 
 
 def write_calendar(
-    programme_file: Path | None, output: Path | None, *, now: dt.datetime, start: dt.date | None = None,
-    weeks: int | None = None, db_path: Path | None = None,
+    programme_file: Path | None,
+    output: Path | None,
+    *,
+    now: dt.datetime,
+    start: dt.date | None = None,
+    weeks: int | None = None,
+    db_path: Path | None = None,
 ) -> CalendarFile:
     """`fitplug calendar -o FILE`: write the feed atomically (default ``out/<programme id>.ics``)."""
     programme = programme_for(programme_file).programme
@@ -95,7 +123,11 @@ def write_calendar(
 
 
 def print_calendar(
-    programme_file: Path | None, *, now: dt.datetime, start: dt.date | None = None, weeks: int | None = None,
+    programme_file: Path | None,
+    *,
+    now: dt.datetime,
+    start: dt.date | None = None,
+    weeks: int | None = None,
     db_path: Path | None = None,
 ) -> bytes:
     """`fitplug calendar -o -`: the feed's bytes; writes nothing anywhere."""
@@ -104,7 +136,11 @@ def print_calendar(
 
 
 def publish(
-    programme_file: Path | None, url: str | None, *, now: dt.datetime, db_path: Path | None = None,
+    programme_file: Path | None,
+    url: str | None,
+    *,
+    now: dt.datetime,
+    db_path: Path | None = None,
 ) -> webdav.Published:
     """`fitplug publish [PROGRAMME] [URL]`: put the feed at a WebDAV URL when it changed.
 
@@ -113,8 +149,10 @@ def publish(
     """
     target = url or settings.remembered().publish_url
     if target is None:
-        raise FitplugError("no URL given and none remembered; name the WebDAV file to write, "
-                           "e.g. https://cloud.example.com/remote.php/dav/files/me/glutes.ics")
+        raise FitplugError(
+            "no URL given and none remembered; name the WebDAV file to write, "
+            "e.g. https://cloud.example.com/remote.php/dav/files/me/glutes.ics"
+        )
     webdav.check_url(target)
     loaded = programme_for(programme_file)
     path, programme = loaded.path, loaded.programme
@@ -129,8 +167,15 @@ def publish(
 
 
 def serve(
-    programme_file: Path | None, *, host: str, port: int, rotate_token: bool, clock: Callable[[], dt.datetime],
-    db_path: Path, log: Callable[[str], None], on_ready: Callable[[ServeInfo], None],
+    programme_file: Path | None,
+    *,
+    host: str,
+    port: int,
+    rotate_token: bool,
+    clock: Callable[[], dt.datetime],
+    db_path: Path,
+    log: Callable[[str], None],
+    on_ready: Callable[[ServeInfo], None],
     page_source: PageSource | None = None,
 ) -> None:
     """`fitplug serve`: serve the feed until stopped, with what `sync` found due.
@@ -139,9 +184,17 @@ def serve(
     files changed (see :class:`~fitplug.calendar.server.FeedSource`).
     """
     path = settings.programme_path(programme_file)
-    server, info = open_server(path, host=host, port=port, rotate_token=rotate_token, clock=clock, log=log,
-                               due_source=due_source(db_path=db_path), inputs=store_files(db_path),
-                               page_source=page_source)
+    server, info = open_server(
+        path,
+        host=host,
+        port=port,
+        rotate_token=rotate_token,
+        clock=clock,
+        log=log,
+        due_source=due_source(db_path=db_path),
+        inputs=store_files(db_path),
+        page_source=page_source,
+    )
     serve_until_stopped(server, info, on_ready)
 
 

@@ -63,12 +63,12 @@ def with_start(text: str, day: dt.date) -> str:
     line (keeping its comment), or after the time zone."""
     found = _START_LINE.search(text)
     if found:
-        return text[: found.start()] + f"start = {day.isoformat()}{found['rest']}" + text[found.end():]
+        return text[: found.start()] + f"start = {day.isoformat()}{found['rest']}" + text[found.end() :]
     tz = _TIMEZONE_LINE.search(text)
     if tz is None:
         return text
     line = f"start = {day.isoformat()}                # the day you start: nothing before it counts as missed"
-    return text[: tz.end()] + "\n" + line + text[tz.end():]
+    return text[: tz.end()] + "\n" + line + text[tz.end() :]
 
 
 def templates() -> list[tuple[str, str, bool]]:

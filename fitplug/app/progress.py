@@ -79,10 +79,16 @@ def page_data(store: Store | None, programme: Programme, now: dt.datetime, *, we
     window = store.history(bound) if store is not None else []
     rows = [
         WeekRow(
-            week_start=w.week_start, strength_done=w.strength_done, strength_planned=w.strength_planned,
-            strength_missed=len(w.strength_missed), stretch_days=w.stretch_days,
-            stretch_min=w.stretch_min, stretch_max=w.stretch_max, post_run_done=w.post_run_done,
-            post_run_missed=w.post_run_missed, post_run_due=w.post_run_due,
+            week_start=w.week_start,
+            strength_done=w.strength_done,
+            strength_planned=w.strength_planned,
+            strength_missed=len(w.strength_missed),
+            stretch_days=w.stretch_days,
+            stretch_min=w.stretch_min,
+            stretch_max=w.stretch_max,
+            post_run_done=w.post_run_done,
+            post_run_missed=w.post_run_missed,
+            post_run_due=w.post_run_due,
             current=w.week_start == decision.tally.week_start,
         )
         for w in decision.weeks
@@ -93,9 +99,13 @@ def page_data(store: Store | None, programme: Programme, now: dt.datetime, *, we
     bands = tracking.band_since(store, programme, now)
     strength = [(a, c) for a in window if (c := classify(a, programme)).kind == ActivityKind.STRENGTH]
     return ProgressPage(
-        programme=programme.name, timezone=programme.timezone, now=now.astimezone(tz),
-        due=tuple(DueSet(words.post_run_set(r.session), words.run(r, tz, today), words.until(r.lapse_utc, tz))
-                  for r in decision.due),
+        programme=programme.name,
+        timezone=programme.timezone,
+        now=now.astimezone(tz),
+        due=tuple(
+            DueSet(words.post_run_set(r.session), words.run(r, tz, today), words.until(r.lapse_utc, tz))
+            for r in decision.due
+        ),
         next_post_run=_next_post_run(decision, programme),
         plan=tuple(_coming(programme, now)),
         weeks=tuple(rows),
@@ -119,16 +129,25 @@ def _coming(programme: Programme, now: dt.datetime) -> list[PlannedRow]:
     tz = zone(programme.timezone)
     today = now.astimezone(tz).date()
     return [
-        PlannedRow(p.date, f"{p.start.astimezone(tz):%H:%M}", f"{p.end.astimezone(tz):%H:%M}", p.session.name,
-                   p.session.kind.value, ", ".join(e.title for e in p.session.exercises))
+        PlannedRow(
+            p.date,
+            f"{p.start.astimezone(tz):%H:%M}",
+            f"{p.end.astimezone(tz):%H:%M}",
+            p.session.name,
+            p.session.kind.value,
+            ", ".join(e.title for e in p.session.exercises),
+        )
         for p in expand(programme, today, today + dt.timedelta(days=PLAN_DAYS))
         if p.end > now
     ]
 
 
 def _band(
-    ex: Exercise, strength: Sequence[tuple[ActivitySummary, Classification]], decision: Decision,
-    programme: Programme, changed: dt.datetime | None,
+    ex: Exercise,
+    strength: Sequence[tuple[ActivitySummary, Classification]],
+    decision: Decision,
+    programme: Programme,
+    changed: dt.datetime | None,
 ) -> BandSeries:
     """One banded exercise's strength sessions, attributed to their band, with the rule's threshold and advice.
 
@@ -147,13 +166,19 @@ def _band(
         current = changed is None or a.start_utc >= changed
         if current and changed is not None and not changes and sessions:
             changes.append(BandChange(len(sessions), changed.astimezone(tz).date(), None, ex.band))
-        sessions.append(BandSession(a.start_utc.astimezone(tz).date(), ex.band if current else None,
-                                    tuple(s.repetitions for s in sets)))
+        sessions.append(
+            BandSession(
+                a.start_utc.astimezone(tz).date(), ex.band if current else None, tuple(s.repetitions for s in sets)
+            )
+        )
     shown = sessions[-16:]
     cut = len(sessions) - len(shown)
     advice: BandAdvice | None = next((b for b in decision.band if b.exercise.id == ex.id), None)
     return BandSeries(
-        title=ex.title, band=ex.band, threshold=rule.threshold, past=True,
+        title=ex.title,
+        band=ex.band,
+        threshold=rule.threshold,
+        past=True,
         rule_words=words.band_rule(rule),
         sessions=tuple(shown),
         changes=tuple(BandChange(c.index - cut, c.day, c.before, c.after) for c in changes if c.index >= cut),
@@ -171,10 +196,24 @@ def _done(a: ActivitySummary, c: Classification, programme: Programme) -> Sessio
     exercises = []
     for done in found.exercises:
         on_target = bool(done.sets) and all(v in (Verdict.IN_RANGE, Verdict.ABOVE) for v in done.verdicts())
-        exercises.append(ExerciseDone(done.exercise.title, done.sets_planned, done.sets_done,
-                                      words.target(done.exercise), words.recorded(done), on_target))
-    return SessionDone(start.date(), f"{start:%H:%M}", found.session.name, found.by != FoundBy.ONLY_SESSION,
-                       tuple(exercises), found.other_sets)
+        exercises.append(
+            ExerciseDone(
+                done.exercise.title,
+                done.sets_planned,
+                done.sets_done,
+                words.target(done.exercise),
+                words.recorded(done),
+                on_target,
+            )
+        )
+    return SessionDone(
+        start.date(),
+        f"{start:%H:%M}",
+        found.session.name,
+        found.by != FoundBy.ONLY_SESSION,
+        tuple(exercises),
+        found.other_sets,
+    )
 
 
 # --- the command and the server ---------------------------------------------------
@@ -187,9 +226,7 @@ def render_page(programme_file: Path | None, *, db_path: Path, now: dt.datetime)
         return render(page_data(store, programme, now))
 
 
-def write_report(
-    programme_file: Path | None, *, db_path: Path, now: dt.datetime, output: Path | None = None
-) -> Path:
+def write_report(programme_file: Path | None, *, db_path: Path, now: dt.datetime, output: Path | None = None) -> Path:
     """`fitplug report`: write the page (atomically) to ``output`` or the data folder; returns the path."""
     data = render_page(programme_file, db_path=db_path, now=now)
     path = output if output is not None else default_report_path()

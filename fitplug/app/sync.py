@@ -53,8 +53,10 @@ def plan_sync(sources: Sequence[Path], programme_path: Path | None, device_root:
     notes: list[str] = []
     added = settings.add_sources(sources)
     if added:
-        notes.append(f"Remembered {', '.join(map(str, added))} as {'a source' if len(added) == 1 else 'sources'} "
-                     "for later syncs.")
+        notes.append(
+            f"Remembered {', '.join(map(str, added))} as {'a source' if len(added) == 1 else 'sources'} "
+            "for later syncs."
+        )
     merged = list(dict.fromkeys([*known.sources, *added]))
     chosen = choose_watch(device_root, optional=True, notes=notes)
     watch = chosen if isinstance(chosen, ChosenWatch) else None
@@ -131,9 +133,11 @@ def _rebuild(db_path: Path, now: dt.datetime, notes: list[str]) -> None:
     whole file on every sync: that would cost a warm sync time that grows with the store.
     """
     rebuilt = rebuild(db_path, now)
-    notes.append(f"The store was damaged: moved to {rebuilt.damaged}; reading every source again into a "
-                 f"fresh one ({rebuilt.marks_kept} done mark{'s' if rebuilt.marks_kept != 1 else ''} kept"
-                 f"{', some could not be read' if rebuilt.marks_lost else ''}).")
+    notes.append(
+        f"The store was damaged: moved to {rebuilt.damaged}; reading every source again into a "
+        f"fresh one ({rebuilt.marks_kept} done mark{'s' if rebuilt.marks_kept != 1 else ''} kept"
+        f"{', some could not be read' if rebuilt.marks_lost else ''})."
+    )
 
 
 def post_run_files(session: Session, programme: Programme) -> dict[str, bytes]:

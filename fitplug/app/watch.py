@@ -124,15 +124,15 @@ def build_outputs(
     built = workout_set(programme, now=now, created=created)
     due = recorded_due_items(programme, now=now, db_path=db_path)
     # the feed it replaces carries each session's SEQUENCE on (a changed one gets the next)
-    feed = calendar_feed(programme, now=now, due_items=due,
-                         previous=read_previous(output_dir / f"{programme.id}.ics"))
+    feed = calendar_feed(programme, now=now, due_items=due, previous=read_previous(output_dir / f"{programme.id}.ics"))
     owner = built.owner()
     targets: dict[Path, bytes] = {}
     conflicts: list[Path] = []
     for name, data in built.files().items():
         path = output_dir / name
-        if path.is_symlink() or (path.exists() and not path.is_dir() and not owner.owns(path)
-                                 and path.read_bytes() != data):
+        if path.is_symlink() or (
+            path.exists() and not path.is_dir() and not owner.owns(path) and path.read_bytes() != data
+        ):
             conflicts.append(path)
         else:
             targets[path] = data
@@ -162,8 +162,9 @@ class Missing:
     error: str
 
 
-def choose_watch(device_root: Path | None, *, remember: bool = True, optional: bool = False,
-                 notes: list[str] | None = None) -> ChosenWatch | Missing | None:
+def choose_watch(
+    device_root: Path | None, *, remember: bool = True, optional: bool = False, notes: list[str] | None = None
+) -> ChosenWatch | Missing | None:
     """The watch named (a folder, or ``mtp``: over USB), else the remembered one, else the one mounted.
 
     A named watch becomes the remembered one when ``remember`` (install and sync
@@ -187,11 +188,15 @@ def choose_watch(device_root: Path | None, *, remember: bool = True, optional: b
         return _mounted(open_device(known))
     except DeviceError:
         if not optional:
-            raise DeviceError(f"the remembered watch at {known} is not plugged in (or not mounted); plug it in, "
-                              "or name another with --device") from None
+            raise DeviceError(
+                f"the remembered watch at {known} is not plugged in (or not mounted); plug it in, "
+                "or name another with --device"
+            ) from None
     notes.append(f"The watch at {known} is not mounted; reading the other sources.")
-    return Missing(f"the remembered watch at {known} is not plugged in (or not mounted) and there are no other "
-                   "sources; plug it in, or name a folder, a watch, a FIT file or an export zip (fitplug sync PATH)")
+    return Missing(
+        f"the remembered watch at {known} is not plugged in (or not mounted) and there are no other "
+        "sources; plug it in, or name a folder, a watch, a FIT file or an export zip (fitplug sync PATH)"
+    )
 
 
 def _mounted(device: Device) -> ChosenWatch:
@@ -207,8 +212,10 @@ def _usb_watch(named: bool, *, remember: bool, optional: bool, notes: list[str])
         if named or not optional:
             raise
         notes.append(f"The remembered watch over USB MTP is not connected ({exc}); reading the other sources.")
-        return Missing("the remembered watch over USB MTP is not connected and there are no other sources; "
-                       "plug it in, or name a folder, a watch, a FIT file or an export zip")
+        return Missing(
+            "the remembered watch over USB MTP is not connected and there are no other sources; "
+            "plug it in, or name a folder, a watch, a FIT file or an export zip"
+        )
     if named and remember and settings.remember(device=Path(settings.MTP)):
         notes.append("Remembered the watch over USB MTP for later syncs.")
     return ChosenWatch(watch, lambda notes: _mtp_activities(watch, notes), watch.session.close)
@@ -220,8 +227,10 @@ def _mtp_activities(watch: MtpWatch, notes: list[str]) -> Path:
     cache = settings.data_dir() / "mtp" / slug / "Activity"
     copied = copy_activities(watch, cache)
     if copied:
-        notes.append(f"Copied {len(copied)} activity file{'s' if len(copied) != 1 else ''} from {watch.name} "
-                     f"over MTP into {cache}.")
+        notes.append(
+            f"Copied {len(copied)} activity file{'s' if len(copied) != 1 else ''} from {watch.name} "
+            f"over MTP into {cache}."
+        )
     return cache
 
 
@@ -254,8 +263,9 @@ def install_workouts(
     """
     built = workout_set(programme_for(programme_file).programme, now=now, created=created)
     with open_watch(device_root, remember=not dry_run) as watch:
-        results = install_files(watch, built.files(), owner=built.owner(), together=built.together(),
-                                complete=True, dry_run=dry_run)
+        results = install_files(
+            watch, built.files(), owner=built.owner(), together=built.together(), complete=True, dry_run=dry_run
+        )
         return Installed(watch.name, watch.location(NEWFILES), tuple(results))
 
 

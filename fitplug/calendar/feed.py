@@ -168,10 +168,16 @@ def _build(
     # Every TEXT value escaped (``,`` ``;`` ``\\``), line breaks kept as ``\\n``: NAME is
     # RFC 7986's, X-WR-CALNAME / X-WR-CALDESC are what Apple, Google and Outlook read.
     name = vText(_text(programme.name))
-    description = vText(_text(programme.description, multiline=True)
-                        or "Strength days, stretch days and post-run stretches, planned by fitplug.")
-    for key, value in (("NAME", name), ("X-WR-CALNAME", name), ("DESCRIPTION", description),
-                       ("X-WR-CALDESC", description)):
+    description = vText(
+        _text(programme.description, multiline=True)
+        or "Strength days, stretch days and post-run stretches, planned by fitplug."
+    )
+    for key, value in (
+        ("NAME", name),
+        ("X-WR-CALNAME", name),
+        ("DESCRIPTION", description),
+        ("X-WR-CALDESC", description),
+    ):
         cal.add(key, value)
     # RFC 7986 §5.7 requires VALUE=DURATION; Outlook reads X-PUBLISHED-TTL instead.
     cal.add("REFRESH-INTERVAL", REFRESH_INTERVAL, parameters={"VALUE": "DURATION"})
@@ -251,8 +257,7 @@ def _session_fields(programme: Programme, session: Session) -> dict[str, object]
     }
 
 
-def _session_event(programme: Programme, p: PlannedSession, uid: str, tz: dt.tzinfo,
-                   now: dt.datetime) -> Event:
+def _session_event(programme: Programme, p: PlannedSession, uid: str, tz: dt.tzinfo, now: dt.datetime) -> Event:
     """A planned session's event, without its version (SEQUENCE, DTSTAMP, LAST-MODIFIED).
 
     Its start and end are local times in the programme's zone, except when one of
@@ -286,8 +291,9 @@ def _set_version(event: Event, sequence: int, changed_utc: dt.datetime) -> None:
     event.add("SEQUENCE", sequence)
 
 
-def _add_reminder(event: Event, programme: Programme, start_utc: dt.datetime, summary: str,
-                  now: dt.datetime | None) -> None:
+def _add_reminder(
+    event: Event, programme: Programme, start_utc: dt.datetime, summary: str, now: dt.datetime | None
+) -> None:
     """A DISPLAY alarm ``programme.reminder_min`` before the start (0: none); with ``now``,
     only when that moment is still ahead."""
     minutes = programme.reminder_min
@@ -339,8 +345,15 @@ def _latest_per_key(items: Iterable[DueItem]) -> list[DueItem]:
 
 
 def _rank(item: DueItem) -> tuple[object, ...]:
-    return (item.sequence, _due_stamp(item), as_utc(item.start_utc), as_utc(item.end_utc),
-            item.kind.value, item.title, item.detail)
+    return (
+        item.sequence,
+        _due_stamp(item),
+        as_utc(item.start_utc),
+        as_utc(item.end_utc),
+        item.kind.value,
+        item.title,
+        item.detail,
+    )
 
 
 def describe_session(programme: Programme, session: Session) -> str:
@@ -361,9 +374,7 @@ def _describe_exercise(n: int, e: Exercise) -> list[str]:
     warmup = " (warm-up)" if e.intensity.value == "warmup" else ""
     details: list[str] = []
     if e.tempo is not None:
-        details.append(
-            f"tempo {e.tempo}: {e.tempo.up_s} s up, {e.tempo.hold_s} s hold, {e.tempo.down_s} s down"
-        )
+        details.append(f"tempo {e.tempo}: {e.tempo.up_s} s up, {e.tempo.hold_s} s hold, {e.tempo.down_s} s down")
     if e.band:
         details.append(f"{_text(e.band)} band")
     elif e.equipment:
@@ -402,8 +413,11 @@ def _duration(value: dt.timedelta) -> str:
     seconds = int(value.total_seconds())
     hours, rest = divmod(seconds, 3600)
     minutes, secs = divmod(rest, 60)
-    return "PT" + (f"{hours}H" if hours else "") + (f"{minutes}M" if minutes else "") + (
-        f"{secs}S" if secs or not (hours or minutes) else ""
+    return (
+        "PT"
+        + (f"{hours}H" if hours else "")
+        + (f"{minutes}M" if minutes else "")
+        + (f"{secs}S" if secs or not (hours or minutes) else "")
     )
 
 
@@ -414,7 +428,5 @@ def _text(value: str | None, *, multiline: bool = False) -> str:
         return ""
     keep = "\n" if multiline else ""
     value = value.replace("\r\n", "\n").replace("\r", "\n")
-    cleaned = "".join(
-        ch for ch in value if ch in keep or unicodedata.category(ch) not in ("Cc", "Cs")
-    )
+    cleaned = "".join(ch for ch in value if ch in keep or unicodedata.category(ch) not in ("Cc", "Cs"))
     return cleaned.strip()

@@ -55,8 +55,7 @@ def check_url(url: str) -> str:
     if parts.scheme not in ("http", "https") or not parts.hostname:
         raise FeedError(f"{url}: not an http:// or https:// URL")
     if parts.username is not None or parts.password is not None:
-        raise FeedError("put no user name or password in the URL; use ~/.netrc or "
-                        f"{USER_ENV} / {PASSWORD_ENV}")
+        raise FeedError(f"put no user name or password in the URL; use ~/.netrc or {USER_ENV} / {PASSWORD_ENV}")
     if not parts.path or parts.path.endswith("/"):
         raise FeedError(f"{url}: name the file to write (…/glutes.ics), not a folder")
     return url
@@ -103,8 +102,10 @@ def publish(url: str, build: Callable[[bytes | None], Feed], *, timeout_s: float
     put_headers = {**headers, **guard, "Content-Type": "text/calendar; charset=utf-8"}
     status, answer, _ = _call(url, "PUT", put_headers, feed.body, timeout_s)
     if status == 412:
-        raise FeedError(f"{url}: changed by someone else since it was read (412); "
-                        "nothing was overwritten; run `fitplug publish` again")
+        raise FeedError(
+            f"{url}: changed by someone else since it was read (412); "
+            "nothing was overwritten; run `fitplug publish` again"
+        )
     if status not in (200, 201, 204):
         raise FeedError(_explain(url, "PUT", status, auth is not None))
     return Published(url, feed, True, answer.get("ETag"))
@@ -120,8 +121,9 @@ class _NoRedirects(urllib.request.HTTPRedirectHandler):
 _OPENER = urllib.request.build_opener(_NoRedirects)
 
 
-def _call(url: str, method: str, headers: dict[str, str], body: bytes | None,
-          timeout_s: float) -> tuple[int, Message, bytes | None]:
+def _call(
+    url: str, method: str, headers: dict[str, str], body: bytes | None, timeout_s: float
+) -> tuple[int, Message, bytes | None]:
     request = urllib.request.Request(url, data=body, method=method, headers=headers)
     try:
         with _OPENER.open(request, timeout=timeout_s) as response:
@@ -138,8 +140,11 @@ def _call(url: str, method: str, headers: dict[str, str], body: bytes | None,
 
 def _explain(url: str, method: str, status: int, had_credentials: bool) -> str:
     if status in (401, 403):
-        hint = ("the server refused the credentials" if had_credentials else
-                f"no credentials found: add the host to ~/.netrc or set {USER_ENV} and {PASSWORD_ENV}")
+        hint = (
+            "the server refused the credentials"
+            if had_credentials
+            else f"no credentials found: add the host to ~/.netrc or set {USER_ENV} and {PASSWORD_ENV}"
+        )
         return f"{url}: {method} answered {status} ({hint})"
     if 300 <= status < 400:
         return f"{url}: {method} answered {status} (a redirect); publish to the URL it points to"

@@ -118,9 +118,16 @@ class FeedSource:
     the day changed.
     """
 
-    def __init__(self, programme_path: Path, *, clock: Clock, due_source: DueSource = no_due_items,
-                 inputs: Sequence[Path] = (), log: Log = lambda line: None,
-                 check_every_s: float = CHECK_EVERY_S) -> None:
+    def __init__(
+        self,
+        programme_path: Path,
+        *,
+        clock: Clock,
+        due_source: DueSource = no_due_items,
+        inputs: Sequence[Path] = (),
+        log: Log = lambda line: None,
+        check_every_s: float = CHECK_EVERY_S,
+    ) -> None:
         self.path = Path(programme_path)
         self.clock = clock
         self.due_source = due_source
@@ -171,8 +178,7 @@ class FeedSource:
         except FitplugError as exc:
             self.log(f"warning: due items unavailable, serving the last known ones: {exc}")
         previous = self._feed
-        feed = render_feed(self.programme, self._due, now=now,
-                           previous=previous.body if previous is not None else None)
+        feed = render_feed(self.programme, self._due, now=now, previous=previous.body if previous is not None else None)
         if previous is not None:
             if feed.etag == previous.etag:
                 feed = dataclasses.replace(feed, last_modified=previous.last_modified)
@@ -192,8 +198,7 @@ class FeedSource:
             if self._programme is None:
                 raise FeedError(f"{self.path}: cannot read: {exc.strerror or exc}") from exc
             if self._stat is not None:
-                self.log(f"warning: {self.path}: cannot read ({exc.strerror or exc}); "
-                         "serving the last good version")
+                self.log(f"warning: {self.path}: cannot read ({exc.strerror or exc}); serving the last good version")
                 self._stat = None
             return
         if stamp == self._stat:
@@ -207,8 +212,10 @@ class FeedSource:
             self.log(f"warning: {self.path} has errors; serving the last good version:\n{exc}")
             return
         if self._programme is not None and programme.id != self._programme.id:
-            self.log(f"warning: {self.path}: the programme id changed to {programme.id!r}; "
-                     "restart `fitplug serve` to publish it under its new URL")
+            self.log(
+                f"warning: {self.path}: the programme id changed to {programme.id!r}; "
+                "restart `fitplug serve` to publish it under its new URL"
+            )
             return
         self._programme = programme
 
@@ -216,8 +223,9 @@ class FeedSource:
 class FeedApp:
     """The WSGI application: the feed, the page, 404 for the rest."""
 
-    def __init__(self, source: FeedSource, token: str, *, page_source: PageSource = no_page,
-                 log: Log = lambda line: None) -> None:
+    def __init__(
+        self, source: FeedSource, token: str, *, page_source: PageSource = no_page, log: Log = lambda line: None
+    ) -> None:
         self.source = source
         self.page_source = page_source
         self.log = log
@@ -247,8 +255,9 @@ class FeedApp:
         self.log(f'{client} "{method} {shown}" {status} {len(sent)} {ms:.1f}ms "{ua}"')
         return iter([sent])
 
-    def _answer(self, method: str, is_feed: bool, is_page: bool,
-                environ: dict[str, Any]) -> tuple[int, list[tuple[str, str]], bytes]:
+    def _answer(
+        self, method: str, is_feed: bool, is_page: bool, environ: dict[str, Any]
+    ) -> tuple[int, list[tuple[str, str]], bytes]:
         if environ.get("SERVER_PROTOCOL") == "HTTP/1.1" and not environ.get("HTTP_HOST"):
             return _plain(400)  # RFC 9112 §3.2: an HTTP/1.1 request must name its host
         if method not in ("GET", "HEAD"):
@@ -256,27 +265,45 @@ class FeedApp:
             return status, [*fields, ("Allow", "GET, HEAD")], body
         if is_feed:
             feed = self.source.current()
-            validators = [("ETag", feed.etag),
-                          ("Last-Modified", email.utils.format_datetime(feed.last_modified, usegmt=True)),
-                          ("Cache-Control", f"private, max-age={MAX_AGE_S}")]
+            validators = [
+                ("ETag", feed.etag),
+                ("Last-Modified", email.utils.format_datetime(feed.last_modified, usegmt=True)),
+                ("Cache-Control", f"private, max-age={MAX_AGE_S}"),
+            ]
             if _not_modified(environ, feed.etag, feed.last_modified):
                 return 304, validators, b""
-            return 200, [("Content-Type", "text/calendar; charset=utf-8"), *validators,
-                         ("Content-Disposition", f'inline; filename="{self.source.programme.id}.ics"'),
-                         ("X-Content-Type-Options", "nosniff")], feed.body
+            return (
+                200,
+                [
+                    ("Content-Type", "text/calendar; charset=utf-8"),
+                    *validators,
+                    ("Content-Disposition", f'inline; filename="{self.source.programme.id}.ics"'),
+                    ("X-Content-Type-Options", "nosniff"),
+                ],
+                feed.body,
+            )
         if is_page:
             page = self.page_source()
             if page is not None:
                 validators = [("ETag", page.etag), ("Cache-Control", "private, no-cache")]
                 if _not_modified(environ, page.etag, None):
                     return 304, validators, b""
-                return 200, [("Content-Type", page.content_type), *validators,
-                             ("X-Content-Type-Options", "nosniff")], page.body
+                return (
+                    200,
+                    [("Content-Type", page.content_type), *validators, ("X-Content-Type-Options", "nosniff")],
+                    page.body,
+                )
         return _plain(404)
 
 
-_STATUS = {200: "200 OK", 304: "304 Not Modified", 400: "400 Bad Request", 404: "404 Not Found",
-           405: "405 Method Not Allowed", 500: "500 Internal Server Error"}
+_STATUS = {
+    200: "200 OK",
+    304: "304 Not Modified",
+    400: "400 Bad Request",
+    404: "404 Not Found",
+    405: "405 Method Not Allowed",
+    500: "500 Internal Server Error",
+}
 
 
 def _plain(status: int) -> tuple[int, list[tuple[str, str]], bytes]:
@@ -305,8 +332,15 @@ def _not_modified(environ: dict[str, Any], etag: str, last_modified: dt.datetime
 class FeedServer:
     """waitress serving :class:`FeedApp` on one address, with a stop that works from any thread."""
 
-    def __init__(self, address: tuple[str, int], app: FeedApp, *, max_connections: int = MAX_CONNECTIONS,
-                 head_timeout_s: float = HEAD_TIMEOUT_S, threads: int = THREADS) -> None:
+    def __init__(
+        self,
+        address: tuple[str, int],
+        app: FeedApp,
+        *,
+        max_connections: int = MAX_CONNECTIONS,
+        head_timeout_s: float = HEAD_TIMEOUT_S,
+        threads: int = THREADS,
+    ) -> None:
         from waitress.server import create_server  # kept out of the other commands' start-up
 
         self.app = app
@@ -316,15 +350,22 @@ class FeedServer:
         self._stopped = threading.Event()
         try:
             self._server = create_server(
-                app, host=address[0], port=address[1], threads=threads, ident="fitplug",
-                connection_limit=max_connections, channel_timeout=max(1, round(head_timeout_s)),
+                app,
+                host=address[0],
+                port=address[1],
+                threads=threads,
+                ident="fitplug",
+                connection_limit=max_connections,
+                channel_timeout=max(1, round(head_timeout_s)),
                 cleanup_interval=min(CLEANUP_S, max(1, round(head_timeout_s))),
-                max_request_header_size=MAX_HEAD_BYTES, max_request_body_size=0,
-                asyncore_use_poll=True, expose_tracebacks=False, clear_untrusted_proxy_headers=True,
+                max_request_header_size=MAX_HEAD_BYTES,
+                max_request_body_size=0,
+                asyncore_use_poll=True,
+                expose_tracebacks=False,
+                clear_untrusted_proxy_headers=True,
             )
         except OSError as exc:
-            raise FeedError(f"cannot listen on {_host_port(address[0], address[1])}: "
-                            f"{exc.strerror or exc}") from exc
+            raise FeedError(f"cannot listen on {_host_port(address[0], address[1])}: {exc.strerror or exc}") from exc
         logging.getLogger("waitress.queue").setLevel(logging.ERROR)
         # waitress closes connections idle for channel_timeout; a client trickling a byte now
         # and then is never idle, so a connection also ends LIFETIME_FACTOR × head_timeout_s
@@ -420,8 +461,9 @@ def open_server(
     check_every_s: float = CHECK_EVERY_S,
 ) -> tuple[FeedServer, ServeInfo]:
     """Load the programme, build the feed, get the token and bind the socket (not yet serving)."""
-    source = FeedSource(programme_path, clock=clock, due_source=due_source, inputs=inputs, log=log,
-                        check_every_s=check_every_s)
+    source = FeedSource(
+        programme_path, clock=clock, due_source=due_source, inputs=inputs, log=log, check_every_s=check_every_s
+    )
     token = feed_token(rotate=rotate_token)
     app = FeedApp(source, token, page_source=page_source or no_page, log=log)
     server = FeedServer((host, port), app, max_connections=max_connections, head_timeout_s=head_timeout_s)
@@ -440,11 +482,13 @@ def open_server(
     return server, info
 
 
-def serve_until_stopped(server: FeedServer, info: ServeInfo,
-                        on_ready: Callable[[ServeInfo], None] = lambda info: None) -> None:
+def serve_until_stopped(
+    server: FeedServer, info: ServeInfo, on_ready: Callable[[ServeInfo], None] = lambda info: None
+) -> None:
     """Serve an :func:`open_server` server in the foreground until Ctrl-C (or SIGTERM), then close it."""
     previous = None
     if threading.current_thread() is threading.main_thread() and os.name != "nt":
+
         def stop(signum: int, frame: FrameType | None) -> None:
             raise KeyboardInterrupt
 

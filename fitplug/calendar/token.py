@@ -31,12 +31,12 @@ def feed_token(*, rotate: bool = False) -> str:
         except FileNotFoundError:
             text = None
         except (OSError, UnicodeDecodeError) as exc:
-            raise FeedError(f"{path}: cannot read the feed token ({exc}); "
-                            "make a new one with `fitplug serve --rotate-token`") from exc
+            raise FeedError(
+                f"{path}: cannot read the feed token ({exc}); make a new one with `fitplug serve --rotate-token`"
+            ) from exc
         if text is not None:
             if not _TOKEN.match(text):
-                raise FeedError(f"{path}: not a fitplug feed token; "
-                                "make a new one with `fitplug serve --rotate-token`")
+                raise FeedError(f"{path}: not a fitplug feed token; make a new one with `fitplug serve --rotate-token`")
             _private(path)
             return text
     token = secrets.token_urlsafe(TOKEN_BYTES)

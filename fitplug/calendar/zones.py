@@ -77,17 +77,16 @@ def vtimezone(tzid: str, first_day: dt.date, end_day: dt.date) -> Timezone:
     if rules is not None:
         for change, month, position, weekday in rules:
             sub = _observance(change.before, change.after, _first_onset(change, month, position, weekday))
-            sub.add("RRULE", vRecur({"FREQ": "YEARLY", "BYMONTH": month,
-                                     "BYDAY": f"{position}{_WEEKDAYS[weekday]}"}))
+            sub.add("RRULE", vRecur({"FREQ": "YEARLY", "BYMONTH": month, "BYDAY": f"{position}{_WEEKDAYS[weekday]}"}))
             block.add_component(sub)
         return block
     # No regular rule: the state before the span, then each change in it, one RDATE a line.
-    near = [c for c in changes if first_day - dt.timedelta(days=400) <= c.onset.date() <= end_day
-            + dt.timedelta(days=400)] or changes
+    near = [
+        c for c in changes if first_day - dt.timedelta(days=400) <= c.onset.date() <= end_day + dt.timedelta(days=400)
+    ] or changes
     start_state = _state(tz, dt.datetime.combine(near[0].onset.date() - dt.timedelta(days=1), dt.time(0), UTC))
     groups: dict[tuple[_State, _State], list[dt.datetime]] = {
-        (start_state, start_state): [dt.datetime.combine(near[0].onset.date() - dt.timedelta(days=1),
-                                                         dt.time(0))],
+        (start_state, start_state): [dt.datetime.combine(near[0].onset.date() - dt.timedelta(days=1), dt.time(0))],
     }
     for change in near:
         groups.setdefault((change.before, change.after), []).append(change.onset)
@@ -139,8 +138,11 @@ def _yearly_rules(changes: Sequence[_Change], years: range) -> list[tuple[_Chang
 
 def _first_onset(change: _Change, month: int, position: int, weekday: int) -> dt.datetime:
     """The rule's day in the base year, at the change's local time."""
-    days = [d for d in range(1, calendar.monthrange(_BASE_YEAR, month)[1] + 1)
-            if dt.date(_BASE_YEAR, month, d).weekday() == weekday]
+    days = [
+        d
+        for d in range(1, calendar.monthrange(_BASE_YEAR, month)[1] + 1)
+        if dt.date(_BASE_YEAR, month, d).weekday() == weekday
+    ]
     day = days[position - 1] if position > 0 else days[position]
     return dt.datetime.combine(dt.date(_BASE_YEAR, month, day), change.onset.time())
 

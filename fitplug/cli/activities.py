@@ -36,14 +36,20 @@ class _Bar:
 @options.programme_option
 @options.device_option
 @click.option("--strict", is_flag=True, help="Exit 1 when any file could not be read.")
-@click.option("--publish", is_flag=True,
-              help="Then put the feed at the URL `fitplug publish` last wrote to, if it changed.")
+@click.option(
+    "--publish", is_flag=True, help="Then put the feed at the URL `fitplug publish` last wrote to, if it changed."
+)
 @options.json_option
 @app_options
 @translate_errors
 def sync(
-    app: App, sources: tuple[Path, ...], programme: Path | None, device: Path | None, strict: bool,
-    publish: bool, as_json: bool,
+    app: App,
+    sources: tuple[Path, ...],
+    programme: Path | None,
+    device: Path | None,
+    strict: bool,
+    publish: bool,
+    as_json: bool,
 ) -> None:
     """Read recorded activities into the store and say what is due.
 
@@ -73,8 +79,9 @@ def sync(
     now = app.now()
     bar = _Bar() if sys.stdout.isatty() and not as_json else None
     try:
-        result = sync_activities(sources, programme_file=programme, device_root=device,
-                                 db_path=app.store_path(), now=now, progress=bar)
+        result = sync_activities(
+            sources, programme_file=programme, device_root=device, db_path=app.store_path(), now=now, progress=bar
+        )
     finally:
         if bar is not None:
             bar.close()
@@ -87,8 +94,7 @@ def sync(
         from fitplug.app.calendar import publish as publish_feed
 
         published = publish_feed(programme, None, now=now, db_path=app.store_path())
-        click.echo(f"Published {published.url}" if published.changed else
-                   f"{published.url} is up to date", err=as_json)
+        click.echo(f"Published {published.url}" if published.changed else f"{published.url} is up to date", err=as_json)
     bad = len(result.skipped) + result.known_bad
     if strict and bad:
         raise click.ClickException(f"{bad} file{'s' if bad != 1 else ''} could not be read (--strict)")
@@ -96,8 +102,13 @@ def sync(
 
 @click.command()
 @options.programme_input
-@click.option("--weeks", type=click.IntRange(1, 520), default=None, metavar="N",
-              help="A table of the last N local weeks: strength done/planned/missed, stretch days, post-run sets.")
+@click.option(
+    "--weeks",
+    type=click.IntRange(1, 520),
+    default=None,
+    metavar="N",
+    help="A table of the last N local weeks: strength done/planned/missed, stretch days, post-run sets.",
+)
 @options.json_option
 @app_options
 @translate_errors

@@ -36,8 +36,7 @@ if TYPE_CHECKING:
 )
 @app_options
 @translate_errors
-def calendar(app: App, programme: Path | None, output: Path | None, start: dt.date | None,
-             weeks: int | None) -> None:
+def calendar(app: App, programme: Path | None, output: Path | None, start: dt.date | None, weeks: int | None) -> None:
     """Write an iCalendar (.ics) file of the planned sessions.
 
     One event per strength or stretch day, in the programme's time zone, with
@@ -56,12 +55,12 @@ def calendar(app: App, programme: Path | None, output: Path | None, start: dt.da
     from fitplug.app import calendar as app_calendar
 
     if output is not None and str(output) == "-":
-        body = app_calendar.print_calendar(programme, now=app.now(), start=start, weeks=weeks,
-                                           db_path=app.store_path())
+        body = app_calendar.print_calendar(programme, now=app.now(), start=start, weeks=weeks, db_path=app.store_path())
         click.echo(body, nl=False)  # bytes go to the binary stream unchanged
         return
-    result = app_calendar.write_calendar(programme, output, now=app.now(), start=start, weeks=weeks,
-                                         db_path=app.store_path())
+    result = app_calendar.write_calendar(
+        programme, output, now=app.now(), start=start, weeks=weeks, db_path=app.store_path()
+    )
     feed = result.feed
     last_day = feed.window.end - dt.timedelta(days=1)
     click.echo(f"Wrote {result.path}: {feed.sessions} sessions, {feed.window.start} to {last_day}")
@@ -69,12 +68,22 @@ def calendar(app: App, programme: Path | None, output: Path | None, start: dt.da
 
 @click.command()
 @options.programme_input
-@click.option("--host", default="127.0.0.1", show_default=True,
-              help="Address to listen on. Anything but loopback exposes the feed to the network.")
-@click.option("--port", type=click.IntRange(0, 65535), default=8765, show_default=True,
-              help="Port to listen on (0: any free port).")
-@click.option("--rotate-token", is_flag=True,
-              help="Make a new secret for the URL; subscriptions to the old URL stop working.")
+@click.option(
+    "--host",
+    default="127.0.0.1",
+    show_default=True,
+    help="Address to listen on. Anything but loopback exposes the feed to the network.",
+)
+@click.option(
+    "--port",
+    type=click.IntRange(0, 65535),
+    default=8765,
+    show_default=True,
+    help="Port to listen on (0: any free port).",
+)
+@click.option(
+    "--rotate-token", is_flag=True, help="Make a new secret for the URL; subscriptions to the old URL stop working."
+)
 @app_options
 @translate_errors
 def serve(app: App, programme: Path | None, host: str, port: int, rotate_token: bool) -> None:
@@ -108,9 +117,17 @@ def serve(app: App, programme: Path | None, host: str, port: int, rotate_token: 
         stamp = app.now().astimezone(dt.UTC).strftime("%Y-%m-%d %H:%M:%SZ")
         click.echo(f"{stamp} {line}", err=True)
 
-    run_server(programme, host=host, port=port, rotate_token=rotate_token, clock=app.now,
-               db_path=app.store_path(), log=log, on_ready=ready,
-               page_source=served_page(programme, app.store_path(), app.now))
+    run_server(
+        programme,
+        host=host,
+        port=port,
+        rotate_token=rotate_token,
+        clock=app.now,
+        db_path=app.store_path(),
+        log=log,
+        on_ready=ready,
+        page_source=served_page(programme, app.store_path(), app.now),
+    )
     click.echo("Stopped.", err=True)
 
 

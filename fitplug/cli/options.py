@@ -22,7 +22,9 @@ FIRST_YEAR, LAST_YEAR = 1990, 2099
 
 def _check_years(
     kind: click.ParamType,  # type: ignore[type-arg]  # generic only from click 8.2
-    value: Any, years: tuple[int, ...], param: click.Parameter | None,
+    value: Any,
+    years: tuple[int, ...],
+    param: click.Parameter | None,
     ctx: click.Context | None,
 ) -> None:
     """Refuse a moment outside the years fitplug handles (in its own zone and in UTC)."""
@@ -76,22 +78,24 @@ def programme_input(func: F) -> F:
     (default: the one remembered). Both at once must name the same file."""
 
     @functools.wraps(func)
-    def wrapper(*args: Any, programme_argument: Path | None = None, programme_option: Path | None = None,
-                **kwargs: Any) -> Any:
+    def wrapper(
+        *args: Any, programme_argument: Path | None = None, programme_option: Path | None = None, **kwargs: Any
+    ) -> Any:
         return func(*args, programme=one_programme(programme_argument, programme_option), **kwargs)
 
-    wrapper = click.option("--programme", "-p", "programme_option", type=_PROGRAMME_FILE, metavar="FILE",
-                           help=_PROGRAMME_HELP)(wrapper)
-    wrapper = click.argument("programme_argument", metavar="[PROGRAMME]", required=False,
-                             type=_PROGRAMME_FILE)(wrapper)
+    wrapper = click.option(
+        "--programme", "-p", "programme_option", type=_PROGRAMME_FILE, metavar="FILE", help=_PROGRAMME_HELP
+    )(wrapper)
+    wrapper = click.argument("programme_argument", metavar="[PROGRAMME]", required=False, type=_PROGRAMME_FILE)(wrapper)
     return wrapper  # type: ignore[return-value]  # functools.wraps keeps the signature click reads
 
 
 def programme_option(func: F) -> F:
     """``--programme/-p FILE`` alone, for a command whose arguments are something else (``sync``'s
     sources, where a ``.toml`` among them is the programme: :func:`split_programme`)."""
-    return click.option("--programme", "-p", "programme", type=_PROGRAMME_FILE, metavar="FILE",
-                        help=_PROGRAMME_HELP)(func)
+    return click.option("--programme", "-p", "programme", type=_PROGRAMME_FILE, metavar="FILE", help=_PROGRAMME_HELP)(
+        func
+    )
 
 
 def one_programme(argument: Path | None, option: Path | None) -> Path | None:
@@ -122,9 +126,7 @@ def output_dir_option(func: F) -> F:
 
 
 def json_option(func: F) -> F:
-    return click.option(
-        "--json", "as_json", is_flag=True, help="Print JSON for scripts (schema: docs/json.md)."
-    )(func)
+    return click.option("--json", "as_json", is_flag=True, help="Print JSON for scripts (schema: docs/json.md).")(func)
 
 
 def device_option(func: F) -> F:
@@ -132,7 +134,7 @@ def device_option(func: F) -> F:
         "--device",
         type=click.Path(file_okay=False, path_type=Path),
         help="Mount point of the watch, or 'mtp' to talk MTP over USB (needs fitplug[mtp]) "
-             "(default: the remembered watch, else the one mounted Garmin device).",
+        "(default: the remembered watch, else the one mounted Garmin device).",
     )(func)
 
 
@@ -152,8 +154,10 @@ class App:
         if self.fixed_now is None:
             now = dt.datetime.now(dt.UTC)
             if not FIRST_YEAR <= now.year <= LAST_YEAR:
-                raise FitplugError(f"the system clock says {now:%Y-%m-%d}, outside the years fitplug handles "
-                                   f"({FIRST_YEAR}–{LAST_YEAR}); set the clock, or give --now")
+                raise FitplugError(
+                    f"the system clock says {now:%Y-%m-%d}, outside the years fitplug handles "
+                    f"({FIRST_YEAR}–{LAST_YEAR}); set the clock, or give --now"
+                )
             return now
         if self.fixed_now.tzinfo is None:
             return self.fixed_now.astimezone()  # naive: the machine's local time
@@ -183,11 +187,13 @@ def translate_errors(func: F) -> F:
 
 #: ``--db`` and ``--now``: taken before the command name (the group) and after it (each command)
 DB_OPTION: dict[str, Any] = {
-    "type": click.Path(dir_okay=False, path_type=Path), "envvar": "FITPLUG_DB",
+    "type": click.Path(dir_okay=False, path_type=Path),
+    "envvar": "FITPLUG_DB",
     "help": "SQLite store to use (default: fitplug.sqlite3 in the user data folder).",
 }
 NOW_OPTION: dict[str, Any] = {
-    "type": Timestamp(), "envvar": "FITPLUG_NOW",
+    "type": Timestamp(),
+    "envvar": "FITPLUG_NOW",
     "help": "Pretend it is this instant (ISO 8601), for scripts and tests.",
 }
 
@@ -225,11 +231,11 @@ class CreatedTime(click.ParamType):  # type: ignore[type-arg]  # generic only fr
         else:
             text = str(value).strip()
             try:
-                moment = (dt.datetime.fromtimestamp(int(text), dt.UTC) if text.isdigit()
-                          else dt.datetime.fromisoformat(text))
+                moment = (
+                    dt.datetime.fromtimestamp(int(text), dt.UTC) if text.isdigit() else dt.datetime.fromisoformat(text)
+                )
             except (ValueError, OverflowError, OSError):
-                self.fail(f"{value!r} is not an ISO date-time (2026-01-01T00:00Z) "
-                          "or seconds since 1970", param, ctx)
+                self.fail(f"{value!r} is not an ISO date-time (2026-01-01T00:00Z) or seconds since 1970", param, ctx)
         if moment.tzinfo is None:
             moment = moment.replace(tzinfo=dt.UTC)
         if not dt.datetime(1998, 7, 1, tzinfo=dt.UTC) <= moment < dt.datetime(2126, 1, 1, tzinfo=dt.UTC):
@@ -244,5 +250,5 @@ def created_option(func: F) -> F:
         envvar="SOURCE_DATE_EPOCH",
         show_envvar=True,
         help="time_created for every file (ISO 8601 or Unix seconds); default: derived from "
-             "each file's content, so unchanged sessions keep their bytes.",
+        "each file's content, so unchanged sessions keep their bytes.",
     )(func)

@@ -28,8 +28,13 @@ def templates() -> None:
 
 @click.command()
 @click.argument("path", type=click.Path(dir_okay=False, path_type=Path), default="programme.toml")
-@click.option("--template", "-t", default=None, metavar="NAME",
-              help="Template to start from (see `fitplug templates`; default: glute-runner).")
+@click.option(
+    "--template",
+    "-t",
+    default=None,
+    metavar="NAME",
+    help="Template to start from (see `fitplug templates`; default: glute-runner).",
+)
 @click.option("--force", is_flag=True, help="Overwrite PATH if it exists.")
 @app_options
 @translate_errors
@@ -51,8 +56,10 @@ def init(app: App, path: Path, template: str | None, force: bool) -> None:
     click.echo(f"Wrote {written.path} from the {template or 'default'} template; edit it, then run:")
     click.echo(f"  fitplug build {written.path}")
     if written.programme.start is not None:
-        click.echo(f"Tracking starts on {written.programme.start:%a %d %b %Y} (start in the file; "
-                   "move it if you began earlier).")
+        click.echo(
+            f"Tracking starts on {written.programme.start:%a %d %b %Y} (start in the file; "
+            "move it if you began earlier)."
+        )
     if written.remembered:
         click.echo(f"Remembered {written.path} as the programme for later commands.")
 

@@ -12,8 +12,12 @@ from fitplug.cli.options import App, app_options, translate_errors
 
 @click.command()
 @options.programme_input
-@click.option("--output", "-o", type=click.Path(dir_okay=False, path_type=Path),
-              help="HTML file to write (default: progress.html in the data folder).")
+@click.option(
+    "--output",
+    "-o",
+    type=click.Path(dir_okay=False, path_type=Path),
+    help="HTML file to write (default: progress.html in the data folder).",
+)
 @click.option("--open", "open_it", is_flag=True, help="Open the page in the default browser.")
 @app_options
 @translate_errors

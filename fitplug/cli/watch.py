@@ -41,8 +41,9 @@ def build(app: App, programme: Path | None, output_dir: Path, created: dt.dateti
     from fitplug.present import watch as words
 
     built = build_outputs(programme, output_dir, now=app.now(), created=created, db_path=app.store_path())
-    for line in words.build_lines(built.paths, built.removed, output_dir,
-                                  built.programme if built.remembered else None):
+    for line in words.build_lines(
+        built.paths, built.removed, output_dir, built.programme if built.remembered else None
+    ):
         click.echo(line)
     if built.conflicts:
         raise click.ClickException(words.build_conflict(built.conflicts, output_dir))
@@ -83,8 +84,7 @@ def show(fit_file: Path, as_json: bool) -> None:
 @created_option
 @app_options
 @translate_errors
-def install(app: App, programme: Path | None, device: Path | None, dry_run: bool,
-            created: dt.datetime | None) -> None:
+def install(app: App, programme: Path | None, device: Path | None, dry_run: bool, created: dt.datetime | None) -> None:
     """Copy the programme's workouts and schedule onto a watch (GARMIN/NewFiles).
 
     The files are built in memory exactly as `fitplug build` writes them and

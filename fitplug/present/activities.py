@@ -32,9 +32,11 @@ from fitplug.programme.schedule import zone
 #: how many closed items "Since the last sync" lists before it says how many more
 CHANGED_SHOWN = 8
 
-_KIND_WORDS: dict[str, tuple[str, str]] = {ActivityKind.RUN: ("run", "runs"),
-                                           ActivityKind.STRENGTH: ("strength", "strength"),
-                                           ActivityKind.STRETCH: ("stretch", "stretch")}
+_KIND_WORDS: dict[str, tuple[str, str]] = {
+    ActivityKind.RUN: ("run", "runs"),
+    ActivityKind.STRENGTH: ("strength", "strength"),
+    ActivityKind.STRETCH: ("stretch", "stretch"),
+}
 _MARKS = {Verdict.BELOW: "↓", Verdict.ABOVE: "↑", Verdict.IN_RANGE: "", Verdict.UNKNOWN: ""}
 
 
@@ -109,8 +111,10 @@ def status_lines(status: Status, changed: Sequence[DueItem] | None = None) -> li
     today = status.now.astimezone(tz).date()
     lines: list[str] = []
     for r in status.decision.due:
-        lines.append(f"Post-run set due now, until {words.until(r.lapse_utc, tz)}: {words.post_run_set(r.session)}, "
-                     f"after {words.run(r, tz, today)}")
+        lines.append(
+            f"Post-run set due now, until {words.until(r.lapse_utc, tz)}: {words.post_run_set(r.session)}, "
+            f"after {words.run(r, tz, today)}"
+        )
     if not status.decision.due:
         lines.append("No post-run set due.")
     lines += _changed_lines(status.changed if changed is None else changed, tz)
@@ -138,8 +142,10 @@ def _changed_lines(changed: Sequence[DueItem], tz: dt.tzinfo) -> list[str]:
 def weeks_lines(status: Status) -> list[str]:
     """`status --weeks N`: one row a local week, oldest first."""
     decision = status.decision
-    head = (f"{'week of':<10}  {'strength':>8}  {'missed':>6}  {'stretch days':>12}  {'post-run done':>13}  "
-            f"{'post-run missed':>15}")
+    head = (
+        f"{'week of':<10}  {'strength':>8}  {'missed':>6}  {'stretch days':>12}  {'post-run done':>13}  "
+        f"{'post-run missed':>15}"
+    )
     lines = [head]
     for t in decision.weeks:
         target = words.stretch_target(t.stretch_min, t.stretch_max)
@@ -159,8 +165,7 @@ def weeks_lines(status: Status) -> list[str]:
 def done_lines(marked: Marked) -> list[str]:
     tz = zone(marked.programme.timezone)
     today = marked.now.astimezone(tz).date()
-    return [f"Marked done: {words.post_run_set(r.session)}, after {words.run(r, tz, today)}."
-            for r in marked.marked]
+    return [f"Marked done: {words.post_run_set(r.session)}, after {words.run(r, tz, today)}." for r in marked.marked]
 
 
 def run_stretch_name(r: RunStretch) -> str:
@@ -185,8 +190,10 @@ def activity_lines(rows: Sequence[ActivityRow]) -> list[str]:
     """One row a session with what the activity was, strength sets under it, then the plan against what was done."""
     if not rows:
         return ["The store holds no activities yet; run `fitplug sync`."]
-    lines = [f"{'start (local)':<17}  {'kind':<8}  {'sport':<28}  {'elapsed':>8}  {'timer':>8}  {'distance':>9}  "
-             f"{'HR':>3}  file"]
+    lines = [
+        f"{'start (local)':<17}  {'kind':<8}  {'sport':<28}  {'elapsed':>8}  {'timer':>8}  {'distance':>9}  "
+        f"{'HR':>3}  file"
+    ]
     for row in rows:
         a = row.activity
         kind = str(row.classification.kind)
@@ -221,8 +228,9 @@ def plan_lines(plan: PlanAgainstDone | None) -> list[str]:
     for e in plan.exercises:
         values = words.recorded(e)
         done = " ".join(v + _MARKS[w] for v, w in zip(values, e.verdicts(), strict=True)) or "not done"
-        lines.append(f"    {e.exercise.title}: {e.sets_done} of {e.sets_planned} sets ({words.target(e.exercise)}): "
-                     f"{done}")
+        lines.append(
+            f"    {e.exercise.title}: {e.sets_done} of {e.sets_planned} sets ({words.target(e.exercise)}): {done}"
+        )
     if plan.other_sets:
         lines.append(f"    and {words.plural(plan.other_sets, 'set')} of exercises not in the plan")
     return lines

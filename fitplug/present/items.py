@@ -28,16 +28,27 @@ def due_items(decision: Decision, programme: Programme) -> tuple[DueItem, ...]:
     items = [_post_run_item(r, tz) for r in decision.runs]
     for day, session in decision.strength_missed:
         planned = expand(programme, day, day + dt.timedelta(days=1))[0]
-        items.append(DueItem(
-            DueKind.STRENGTH_MISSED, f"strength-missed-{day.isoformat()}", planned.start.astimezone(UTC),
-            planned.end.astimezone(UTC), f"{session.name} missed",
-            f"No strength activity was recorded on {words.day(day)}.",
-        ))
+        items.append(
+            DueItem(
+                DueKind.STRENGTH_MISSED,
+                f"strength-missed-{day.isoformat()}",
+                planned.start.astimezone(UTC),
+                planned.end.astimezone(UTC),
+                f"{session.name} missed",
+                f"No strength activity was recorded on {words.day(day)}.",
+            )
+        )
     for b in decision.band:
-        items.append(DueItem(
-            DueKind.BAND_UP, b.key, b.since_utc, b.since_utc + dt.timedelta(minutes=_BAND_MIN),
-            f"Time for a tougher band: {words.band_move(b)}", words.band_advice(b),
-        ))
+        items.append(
+            DueItem(
+                DueKind.BAND_UP,
+                b.key,
+                b.since_utc,
+                b.since_utc + dt.timedelta(minutes=_BAND_MIN),
+                f"Time for a tougher band: {words.band_move(b)}",
+                words.band_advice(b),
+            )
+        )
     items.sort(key=lambda i: (i.start_utc, i.key))
     return tuple(items)
 

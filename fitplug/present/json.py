@@ -90,9 +90,16 @@ def _decision_json(status: Status) -> dict[str, Any]:
         "runs": [stretch_json(r) for r in decision.runs if r.state is not State.DUE][-RUNS_LISTED:],
         "week": week_json(decision.tally),
         "band_up": [
-            {"key": b.key, "exercise": b.exercise.id, "title": b.exercise.title, "band": b.exercise.band,
-             "next_band": b.next_band, "threshold": b.threshold, "sessions": b.sessions,
-             "since_utc": iso(b.since_utc)}
+            {
+                "key": b.key,
+                "exercise": b.exercise.id,
+                "title": b.exercise.title,
+                "band": b.exercise.band,
+                "next_band": b.next_band,
+                "threshold": b.threshold,
+                "sessions": b.sessions,
+                "since_utc": iso(b.since_utc),
+            }
             for b in decision.band
         ],
         "items": [item_json(i) for i in status.items],
@@ -119,8 +126,18 @@ def sync_json(result: SyncResult, now: Any) -> dict[str, Any]:
         out.update(_decision_json(result.status))
         out["post_run_done"] = [stretch_json(r) for r in result.completed]
     else:
-        out.update({"tracking_start": None, "due": None, "runs": None, "week": None, "band_up": None,
-                    "items": None, "changed": None, "post_run_done": None})
+        out.update(
+            {
+                "tracking_start": None,
+                "due": None,
+                "runs": None,
+                "week": None,
+                "band_up": None,
+                "items": None,
+                "changed": None,
+                "post_run_done": None,
+            }
+        )
     return out
 
 
@@ -143,17 +160,26 @@ def plan_json(plan: PlanAgainstDone | None) -> dict[str, Any] | None:
         else:
             assert isinstance(dose, Hold)
             target = {"hold_s_low": dose.low_s, "hold_s_high": dose.high_s}
-        exercises.append({
-            "exercise": e.exercise.id,
-            "title": e.exercise.title,
-            "sets_planned": e.sets_planned,
-            "sets_done": e.sets_done,
-            "target": target,
-            "sets": [{"repetitions": s.repetitions, "duration_s": s.duration_s, "verdict": str(v)}
-                     for s, v in zip(e.sets, e.verdicts(), strict=True)],
-        })
-    return {"session_id": plan.session.id, "session": plan.session.name, "found_by": str(plan.by),
-            "exercises": exercises, "other_sets": plan.other_sets}
+        exercises.append(
+            {
+                "exercise": e.exercise.id,
+                "title": e.exercise.title,
+                "sets_planned": e.sets_planned,
+                "sets_done": e.sets_done,
+                "target": target,
+                "sets": [
+                    {"repetitions": s.repetitions, "duration_s": s.duration_s, "verdict": str(v)}
+                    for s, v in zip(e.sets, e.verdicts(), strict=True)
+                ],
+            }
+        )
+    return {
+        "session_id": plan.session.id,
+        "session": plan.session.name,
+        "found_by": str(plan.by),
+        "exercises": exercises,
+        "other_sets": plan.other_sets,
+    }
 
 
 def activities_json(rows: Sequence[ActivityRow]) -> dict[str, Any]:
@@ -178,11 +204,20 @@ def activities_json(rows: Sequence[ActivityRow]) -> dict[str, Any]:
                     "avg_hr": s.avg_hr,
                     "workout_name": a.summary.workout_name,
                     "sets": [
-                        {"start_utc": iso(x.start_utc), "set_type": x.set_type, "repetitions": x.repetitions,
-                         "weight_kg": x.weight_kg, "category": x.category, "exercise_name": x.exercise_name,
-                         "duration_s": x.duration_s, "wkt_step_index": x.wkt_step_index}
+                        {
+                            "start_utc": iso(x.start_utc),
+                            "set_type": x.set_type,
+                            "repetitions": x.repetitions,
+                            "weight_kg": x.weight_kg,
+                            "category": x.category,
+                            "exercise_name": x.exercise_name,
+                            "duration_s": x.duration_s,
+                            "wkt_step_index": x.wkt_step_index,
+                        }
                         for x in a.summary.sets
-                    ] if i == 0 else [],
+                    ]
+                    if i == 0
+                    else [],
                     "plan": plan_json(row.plan) if i == 0 else None,
                 }
             )

@@ -43,6 +43,8 @@ def watch_lines(programme: Programme) -> list[str]:
     weeks = schedule_span_weeks(programme)
     line = f"  on the watch: {count} of the {MAX_WORKOUTS} workouts a watch keeps"
     if weeks is not None:
-        line += (f"; its calendar holds the next {MAX_SCHEDULE_ENTRIES} sessions (about {weeks:.0f} weeks): "
-                 "run `fitplug install` again before they run out")
+        line += (
+            f"; its calendar holds the next {MAX_SCHEDULE_ENTRIES} sessions (about {weeks:.0f} weeks): "
+            "run `fitplug install` again before they run out"
+        )
     return [line] + [f"  warning: {w}" for w in font_warnings(programme)]

@@ -23,8 +23,10 @@ def build_lines(paths: Sequence[Path], removed: Sequence[Path], output_dir: Path
 
 def build_conflict(conflicts: Sequence[Path], output_dir: Path) -> str:
     """The error when a file fitplug did not write holds a name the build needs."""
-    return (f"{', '.join(p.name for p in conflicts)}: a file fitplug did not write is already in {output_dir}; "
-            "left as it was (the other files were written). Move it away and build again")
+    return (
+        f"{', '.join(p.name for p in conflicts)}: a file fitplug did not write is already in {output_dir}; "
+        "left as it was (the other files were written). Move it away and build again"
+    )
 
 
 def install_lines(where: str, results: Sequence[InstallResult], *, dry_run: bool) -> list[str]:
@@ -49,5 +51,7 @@ def install_conflict(results: Sequence[InstallResult], newfiles: str) -> str | N
     blocked = [r.name for r in results if r.status in _BLOCKED]
     if not blocked:
         return None
-    return (f"{', '.join(blocked)}: not copied; a file fitplug did not write has that name in {newfiles} "
-            "(left as it was; the other files went). Move it away and run install again")
+    return (
+        f"{', '.join(blocked)}: not copied; a file fitplug did not write has that name in {newfiles} "
+        "(left as it was; the other files went). Move it away and run install again"
+    )

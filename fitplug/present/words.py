@@ -128,11 +128,16 @@ def band_move(b: BandAdvice) -> str:
 def band_advice(b: BandAdvice) -> str:
     """``Time for a tougher band: Banded Leg Raise, red → blue (every set went past 12 reps in 2
     sessions in a row with the red band).``"""
-    move = (f"{b.exercise.band} → {b.next_band}" if b.next_band else
-            f"{b.exercise.band} is the toughest band on your ladder: add a band to [band] ladder, or slow the tempo")
+    move = (
+        f"{b.exercise.band} → {b.next_band}"
+        if b.next_band
+        else f"{b.exercise.band} is the toughest band on your ladder: add a band to [band] ladder, or slow the tempo"
+    )
     sessions = "the last session" if b.sessions == 1 else f"{b.sessions} sessions in a row"
-    return (f"Time for a tougher band: {b.exercise.title}, {move} "
-            f"(every set went past {b.threshold} reps in {sessions} with the {b.exercise.band} band).")
+    return (
+        f"Time for a tougher band: {b.exercise.title}, {move} "
+        f"(every set went past {b.threshold} reps in {sessions} with the {b.exercise.band} band)."
+    )
 
 
 def week(t: WeekTally, first_day: dt.date | None) -> str:
@@ -145,7 +150,9 @@ def week(t: WeekTally, first_day: dt.date | None) -> str:
         notes.append(f"planned from {day(first_day)}, when tracking started")
     if notes:
         line += f" ({'; '.join(notes)})"
-    return line + f", stretching {plural(t.stretch_days, 'day')} (target {stretch_target(t.stretch_min, t.stretch_max)})."
+    return (
+        line + f", stretching {plural(t.stretch_days, 'day')} (target {stretch_target(t.stretch_min, t.stretch_max)})."
+    )
 
 
 def recorded(done: ExerciseDone) -> tuple[str, ...]:

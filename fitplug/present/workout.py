@@ -115,8 +115,17 @@ def _rows(items: list[ViewStep | Block], depth: int, out: list[Row]) -> None:
                 work = body[0]
                 assert isinstance(work, ViewStep)
                 rest = body[1] if len(body) == 2 else None
-                out.append(Row(work.index, depth, _step_word(work), work.label, f"{times} {dose_text(work)}",
-                               _rest_text(rest) if isinstance(rest, ViewStep) else "", _one_line(work.notes)))
+                out.append(
+                    Row(
+                        work.index,
+                        depth,
+                        _step_word(work),
+                        work.label,
+                        f"{times} {dose_text(work)}",
+                        _rest_text(rest) if isinstance(rest, ViewStep) else "",
+                        _one_line(work.notes),
+                    )
+                )
             else:
                 span = f"steps {item.first_index}–{repeat.index - 1}"
                 label = f"{repeat.step_name}: {span}" if repeat.step_name else span
@@ -125,8 +134,9 @@ def _rows(items: list[ViewStep | Block], depth: int, out: list[Row]) -> None:
             i += 1
             continue
         if item.kind == "rest":
-            out.append(Row(item.index, depth, "rest", item.step_name or "", "", _rest_text(item),
-                           _one_line(item.notes)))
+            out.append(
+                Row(item.index, depth, "rest", item.step_name or "", "", _rest_text(item), _one_line(item.notes))
+            )
             i += 1
             continue
         rest_text = ""
@@ -134,8 +144,9 @@ def _rows(items: list[ViewStep | Block], depth: int, out: list[Row]) -> None:
         if isinstance(nxt, ViewStep) and nxt.kind == "rest" and not nxt.step_name and not nxt.notes:
             rest_text = _rest_text(nxt)
             i += 1
-        out.append(Row(item.index, depth, _step_word(item), item.label, dose_text(item), rest_text,
-                       _one_line(item.notes)))
+        out.append(
+            Row(item.index, depth, _step_word(item), item.label, dose_text(item), rest_text, _one_line(item.notes))
+        )
         i += 1
 
 
@@ -195,8 +206,15 @@ def _exercise_json(e: ViewExercise | None) -> dict[str, Any] | None:
 
 def _step_json(s: ViewStep) -> dict[str, Any]:
     if s.kind == "repeat":
-        return {"index": s.index, "kind": "repeat", "repeat_from": s.repeat_from, "rounds": s.rounds,
-                "until": s.until, "name": s.step_name, "notes": s.notes}
+        return {
+            "index": s.index,
+            "kind": "repeat",
+            "repeat_from": s.repeat_from,
+            "rounds": s.rounds,
+            "until": s.until,
+            "name": s.step_name,
+            "notes": s.notes,
+        }
     return {
         "index": s.index,
         "kind": s.kind,

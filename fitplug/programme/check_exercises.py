@@ -21,8 +21,20 @@ _KEY = re.compile(r"^[a-z0-9][a-z0-9_]{0,39}$")
 _TEMPO = re.compile(r"^\s*(\d+)\s*-\s*(\d+)\s*-\s*(\d+)\s*$")
 
 _EXERCISE_KEYS = (
-    "title", "garmin", "sets", "reps", "hold_s", "per_side", "tempo", "rest_s",
-    "side_rest_s", "cue", "equipment", "band", "weight_kg", "intensity",
+    "title",
+    "garmin",
+    "sets",
+    "reps",
+    "hold_s",
+    "per_side",
+    "tempo",
+    "rest_s",
+    "side_rest_s",
+    "cue",
+    "equipment",
+    "band",
+    "weight_kg",
+    "intensity",
 )
 
 
@@ -103,8 +115,15 @@ def _exercise(problems: Problems, key: str, raw: Any) -> Exercise | None:
     side_rest_s = f.integer(problems, table, path, "side_rest_s", 0, 120, default=0, unit=" seconds")
     if side_rest_s and not per_side:
         problems.fail((*path, "side_rest_s"), "only means something with per_side = true")
-    cue = f.text(problems, table, path, "cue", default="", max_bytes=MAX_CUE_BYTES,
-                 why="a cue shares the watch's 200-byte step notes, so it is at most")
+    cue = f.text(
+        problems,
+        table,
+        path,
+        "cue",
+        default="",
+        max_bytes=MAX_CUE_BYTES,
+        why="a cue shares the watch's 200-byte step notes, so it is at most",
+    )
     equipment = f.text(problems, table, path, "equipment", default=None, max_chars=40)
     band = f.text(problems, table, path, "band", default=None, max_chars=20)
     if band and not equipment:
@@ -114,21 +133,34 @@ def _exercise(problems: Problems, key: str, raw: Any) -> Exercise | None:
     if problems.found or title is None or garmin is None or sets is None or dose is None:
         return None
     return Exercise(
-        id=key, title=title, garmin=garmin, sets=sets, dose=dose, per_side=bool(per_side),
-        tempo=tempo, rest_s=rest_s, side_rest_s=side_rest_s or 0, cue=cue or "",
-        equipment=equipment, band=band, weight_kg=weight,
+        id=key,
+        title=title,
+        garmin=garmin,
+        sets=sets,
+        dose=dose,
+        per_side=bool(per_side),
+        tempo=tempo,
+        rest_s=rest_s,
+        side_rest_s=side_rest_s or 0,
+        cue=cue or "",
+        equipment=equipment,
+        band=band,
+        weight_kg=weight,
         intensity=intensity,
     )
 
 
-def _garmin(problems: Problems, table: Mapping[str, Any], path: KeyPath,
-            known: KnownExercise | None) -> GarminExercise | None:
+def _garmin(
+    problems: Problems, table: Mapping[str, Any], path: KeyPath, known: KnownExercise | None
+) -> GarminExercise | None:
     value = f.get(problems, table, path, "garmin", str, default=known.garmin if known else None)
     full = (*path, "garmin")
     if value is None:
         if "garmin" not in table:
-            problems.fail(full, 'is required for a move fitplug does not know: set garmin = "category/name" '
-                                "(see `fitplug exercises`)")
+            problems.fail(
+                full,
+                'is required for a move fitplug does not know: set garmin = "category/name" (see `fitplug exercises`)',
+            )
         return None
     category, _, name = value.partition("/")
     profile = profile_exercises()
@@ -144,7 +176,7 @@ def _garmin(problems: Problems, table: Mapping[str, Any], path: KeyPath,
 
 def _dose(problems: Problems, table: Mapping[str, Any], path: KeyPath) -> Reps | Hold | None:
     if ("reps" in table) == ("hold_s" in table):
-        problems.fail(path, "give exactly one of reps (e.g. \"12-15\") or hold_s (e.g. \"20-30\")")
+        problems.fail(path, 'give exactly one of reps (e.g. "12-15") or hold_s (e.g. "20-30")')
         return None
     if "reps" in table:
         pair = f.range_(problems, table["reps"], (*path, "reps"), 1, 100, " reps")

@@ -56,8 +56,7 @@ def check_sessions(problems: Problems, raw: Any, exercises: ExerciseTable) -> li
     return sessions
 
 
-def _session(problems: Problems, path: KeyPath, body: Any, exercises: ExerciseTable,
-             week: _Week) -> Session | None:
+def _session(problems: Problems, path: KeyPath, body: Any, exercises: ExerciseTable, week: _Week) -> Session | None:
     table = f.table(problems, body, path, _SESSION_KEYS)
     sid = _session_id(problems, table, path, week)
     name = f.text(problems, table, path, "name", max_bytes=MAX_NAME_BYTES, name=True)
@@ -66,16 +65,27 @@ def _session(problems: Problems, path: KeyPath, body: Any, exercises: ExerciseTa
     time = _clock(problems, table, path)
     moves = exercise_refs(problems, table, path, exercises)
     duration = f.integer(problems, table, path, "duration_min", 5, 240, default=None, unit=" minutes")
-    description = f.text(problems, table, path, "description", default="",
-                         max_chars=MAX_DESCRIPTION_CHARS, single_line=False)
+    description = f.text(
+        problems, table, path, "description", default="", max_chars=MAX_DESCRIPTION_CHARS, single_line=False
+    )
     if problems.found or not sid or not name or not moves or time is None:
         return None
-    session = Session(id=sid, name=name, kind=kind, exercises=tuple(moves), days=days,
-                      time=time, duration_min=duration or 0, description=description or "")
+    session = Session(
+        id=sid,
+        name=name,
+        kind=kind,
+        exercises=tuple(moves),
+        days=days,
+        time=time,
+        duration_min=duration or 0,
+        description=description or "",
+    )
     steps = count_steps(session)
     if steps > MAX_STEPS:
-        problems.fail((*path, "exercises"), f"makes {steps} watch steps; a Garmin workout holds at most "
-                                            f"{MAX_STEPS} (fewer exercises or sets)")
+        problems.fail(
+            (*path, "exercises"),
+            f"makes {steps} watch steps; a Garmin workout holds at most {MAX_STEPS} (fewer exercises or sets)",
+        )
         return None
     if not duration:
         session = dataclasses.replace(session, duration_min=max(5, session_minutes(session)))
@@ -99,8 +109,9 @@ def _kind(problems: Problems, table: Mapping[str, Any], path: KeyPath) -> Sessio
     return SessionKind(name)
 
 
-def _days(problems: Problems, table: Mapping[str, Any], path: KeyPath, sid: str | None,
-          week: _Week) -> tuple[Weekday, ...]:
+def _days(
+    problems: Problems, table: Mapping[str, Any], path: KeyPath, sid: str | None, week: _Week
+) -> tuple[Weekday, ...]:
     full = (*path, "days")
     if "days" not in table:
         problems.fail(full, 'is required: the weekdays of this session, e.g. ["tue", "fri"]')
@@ -142,8 +153,9 @@ def _clock(problems: Problems, table: Mapping[str, Any], path: KeyPath) -> dt.ti
     return None
 
 
-def exercise_refs(problems: Problems, table: Mapping[str, Any], path: KeyPath, exercises: ExerciseTable,
-                  key: str = "exercises") -> list[Exercise]:
+def exercise_refs(
+    problems: Problems, table: Mapping[str, Any], path: KeyPath, exercises: ExerciseTable, key: str = "exercises"
+) -> list[Exercise]:
     """The exercises a list of keys names; a key of an exercise that failed is not reported again."""
     value = table.get(key)
     full = (*path, key)
@@ -166,8 +178,7 @@ def check_post_run(problems: Problems, raw: Any, exercises: ExerciseTable) -> Po
     path: KeyPath = ("post_run",)
     table = f.table(problems, raw, path, _POST_RUN_KEYS)
     # variant names get " 1", " 2"... appended: keep room for that
-    name = f.text(problems, table, path, "name", default=DEFAULT_POST_RUN_NAME, max_bytes=MAX_NAME_BYTES - 3,
-                  name=True)
+    name = f.text(problems, table, path, "name", default=DEFAULT_POST_RUN_NAME, max_bytes=MAX_NAME_BYTES - 3, name=True)
     always = exercise_refs(problems, table, path, exercises, "always") if "always" in table else []
     rotation = exercise_refs(problems, table, path, exercises, "rotation") if "rotation" in table else []
     if not always and not rotation and "always" in table and "rotation" in table:
@@ -180,8 +191,9 @@ def check_post_run(problems: Problems, raw: Any, exercises: ExerciseTable) -> Po
     return PostRunSet(always=tuple(always), rotation=tuple(rotation), per_run=per_run, name=name)
 
 
-def _per_run(problems: Problems, table: Mapping[str, Any], path: KeyPath,
-             always: list[Exercise], rotation: list[Exercise]) -> int | None:
+def _per_run(
+    problems: Problems, table: Mapping[str, Any], path: KeyPath, always: list[Exercise], rotation: list[Exercise]
+) -> int | None:
     # by default: the fixed stretches plus one from the rotation
     default = max(1, len(always) + min(1, len(rotation)))
     per_run = f.integer(problems, table, path, "per_run", 1, 6, default=default)

@@ -44,8 +44,9 @@ class Problems:
     a part's :attr:`found` says whether it (or a part inside it) reported one.
     """
 
-    def __init__(self, lines: Mapping[str, int], *, _into: list[Problem] | None = None,
-                 _parent: Problems | None = None) -> None:
+    def __init__(
+        self, lines: Mapping[str, int], *, _into: list[Problem] | None = None, _parent: Problems | None = None
+    ) -> None:
         self.lines = lines
         self.items: list[Problem] = [] if _into is None else _into
         self.found = False
@@ -92,8 +93,9 @@ def table(problems: Problems, value: Any, path: KeyPath, allowed: Iterable[str])
     return value
 
 
-def get(problems: Problems, table: Mapping[str, Any], path: KeyPath, key: str, kind: type[T],
-        default: Any = MISSING) -> T | None:
+def get(
+    problems: Problems, table: Mapping[str, Any], path: KeyPath, key: str, kind: type[T], default: Any = MISSING
+) -> T | None:
     """``table[key]`` when it is of ``kind`` (an int is a float too); ``default`` when absent."""
     if key not in table:
         if default is MISSING:
@@ -109,8 +111,16 @@ def get(problems: Problems, table: Mapping[str, Any], path: KeyPath, key: str, k
     return value
 
 
-def integer(problems: Problems, table: Mapping[str, Any], path: KeyPath, key: str, low: int, high: int,
-            default: Any = MISSING, unit: str = "") -> int | None:
+def integer(
+    problems: Problems,
+    table: Mapping[str, Any],
+    path: KeyPath,
+    key: str,
+    low: int,
+    high: int,
+    default: Any = MISSING,
+    unit: str = "",
+) -> int | None:
     value = get(problems, table, path, key, int, default)
     if isinstance(value, int) and not low <= value <= high:
         problems.fail((*path, key), f"must be between {low} and {high}{unit}, got {value}")
@@ -118,9 +128,18 @@ def integer(problems: Problems, table: Mapping[str, Any], path: KeyPath, key: st
     return value
 
 
-def text(problems: Problems, table: Mapping[str, Any], path: KeyPath, key: str, default: Any = MISSING,
-         max_bytes: int | None = None, max_chars: int | None = None, single_line: bool = True,
-         why: str = "the watch shows at most", name: bool = False) -> str | None:
+def text(
+    problems: Problems,
+    table: Mapping[str, Any],
+    path: KeyPath,
+    key: str,
+    default: Any = MISSING,
+    max_bytes: int | None = None,
+    max_chars: int | None = None,
+    single_line: bool = True,
+    why: str = "the watch shows at most",
+    name: bool = False,
+) -> str | None:
     """A string that a watch and a calendar can show, within the size limits."""
     value = get(problems, table, path, key, str, default)
     if not isinstance(value, str):
@@ -206,8 +225,14 @@ def suggest(value: str, choices: Iterable[str]) -> str:
 
 
 def kind_of(value: Any) -> str:
-    return {bool: "a boolean", int: "an integer", float: "a number", str: "a string",
-            list: "an array", dict: "a table"}.get(type(value), type(value).__name__)
+    return {
+        bool: "a boolean",
+        int: "an integer",
+        float: "a number",
+        str: "a string",
+        list: "an array",
+        dict: "a table",
+    }.get(type(value), type(value).__name__)
 
 
 def kind_name(kind: type) -> str:

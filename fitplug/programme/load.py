@@ -33,9 +33,20 @@ from fitplug.programme.tomllines import index_lines
 from fitplug.programme.watch_limits import limit_problems
 
 __all__ = [
-    "DEFAULT_TEMPLATE", "KNOWN_EXERCISES", "MAX_CUE_BYTES", "MAX_DESCRIPTION_CHARS", "MAX_FILE_BYTES",
-    "MAX_NAME_BYTES", "KnownExercise", "index_lines", "list_exercises", "load_programme", "parse_programme",
-    "template_names", "template_summary", "template_text",
+    "DEFAULT_TEMPLATE",
+    "KNOWN_EXERCISES",
+    "MAX_CUE_BYTES",
+    "MAX_DESCRIPTION_CHARS",
+    "MAX_FILE_BYTES",
+    "MAX_NAME_BYTES",
+    "KnownExercise",
+    "index_lines",
+    "list_exercises",
+    "load_programme",
+    "parse_programme",
+    "template_names",
+    "template_summary",
+    "template_text",
 ]
 
 #: a programme is a few kilobytes; anything this large is not one
@@ -57,7 +68,9 @@ def load_programme(path: str | Path) -> Programme:
     try:
         size = path.stat().st_size
         if size > MAX_FILE_BYTES:
-            raise ProgrammeError(source, [Problem("", f"file is {size} bytes; a programme is at most {MAX_FILE_BYTES}")])
+            raise ProgrammeError(
+                source, [Problem("", f"file is {size} bytes; a programme is at most {MAX_FILE_BYTES}")]
+            )
         raw = path.read_bytes()
     except OSError as exc:
         raise ProgrammeError(source, [Problem("", f"cannot read: {exc.strerror or exc}")]) from exc
@@ -125,8 +138,17 @@ def _check_programme(problems: Problems, doc: dict[str, Any], source: str | None
     if problems.found or head is None:
         return None
     programme = Programme(
-        id=head.id, name=head.name, timezone=head.timezone, sessions=tuple(sessions), post_run=post_run,
-        due=due, targets=targets, description=head.description, source=source, start=head.start, band=band,
+        id=head.id,
+        name=head.name,
+        timezone=head.timezone,
+        sessions=tuple(sessions),
+        post_run=post_run,
+        due=due,
+        targets=targets,
+        description=head.description,
+        source=source,
+        start=head.start,
+        band=band,
         reminder_min=head.reminder_min,
     )
     for path, message in limit_problems(programme):  # what a watch could not keep as planned
@@ -143,8 +165,9 @@ def _check_head(problems: Problems, doc: dict[str, Any]) -> _Head | None:
     pid = f.slug(problems, head, path, "id")
     name = f.text(problems, head, path, "name", max_chars=80, name=True)
     tz = _check_timezone(problems, head, path)
-    description = f.text(problems, head, path, "description", default="",
-                         max_chars=MAX_DESCRIPTION_CHARS, single_line=False)
+    description = f.text(
+        problems, head, path, "description", default="", max_chars=MAX_DESCRIPTION_CHARS, single_line=False
+    )
     start = _check_start(problems, head, path)
     reminder = f.integer(problems, head, path, "reminder_min", 0, MAX_REMINDER_MIN, default=30)
     if pid is None or name is None or tz is None or reminder is None:
@@ -178,8 +201,9 @@ def _check_band(problems: Problems, raw: Any) -> BandRule:
     if "ladder" in table:
         value = table["ladder"]
         if not isinstance(value, list) or not value or not all(isinstance(v, str) and v.strip() for v in value):
-            problems.fail((*path, "ladder"), "must be a list of band colours, lightest first, "
-                                             'like ["yellow", "red", "green"]')
+            problems.fail(
+                (*path, "ladder"), 'must be a list of band colours, lightest first, like ["yellow", "red", "green"]'
+            )
         else:
             seen = [v.strip().casefold() for v in value]
             dupes = sorted({v for v in seen if seen.count(v) > 1})
@@ -199,9 +223,11 @@ def _check_bands_on_ladder(problems: Problems, raw: Any, band: BandRule) -> None
     for ex_id, body in raw.items():
         colour = body.get("band") if isinstance(body, dict) else None
         if isinstance(colour, str) and colour.strip() and colour.strip().casefold() not in names:
-            problems.fail(("exercises", ex_id, "band"),
-                          f"{colour!r} is not on the band ladder ({', '.join(band.ladder)}); "
-                          "add it to [band] ladder, lightest first")
+            problems.fail(
+                ("exercises", ex_id, "band"),
+                f"{colour!r} is not on the band ladder ({', '.join(band.ladder)}); "
+                "add it to [band] ladder, lightest first",
+            )
 
 
 def _check_timezone(problems: Problems, head: Mapping[str, Any], path: KeyPath) -> str | None:
@@ -216,8 +242,11 @@ def _check_timezone(problems: Problems, head: Mapping[str, Any], path: KeyPath) 
         zoneinfo.ZoneInfo(value)
     except (ValueError, zoneinfo.ZoneInfoNotFoundError):
         close = difflib.get_close_matches(value, sorted(zoneinfo.available_timezones()), n=3, cutoff=0.5)
-        hint = f"; did you mean {' or '.join(repr(c) for c in close)}?" if close else \
-            " (use an IANA name such as 'Europe/London')"
+        hint = (
+            f"; did you mean {' or '.join(repr(c) for c in close)}?"
+            if close
+            else " (use an IANA name such as 'Europe/London')"
+        )
         problems.fail((*path, "timezone"), f"unknown time zone {value!r}{hint}")
         return None
     return value
@@ -242,8 +271,9 @@ def _check_due(problems: Problems, raw: Any) -> DueRule:
         try:
             lapse = Lapse(lapse_name)
         except ValueError:
-            problems.fail((*path, "lapse"),
-                          f"must be one of {', '.join(repr(x.value) for x in Lapse)}, got {lapse_name!r}")
+            problems.fail(
+                (*path, "lapse"), f"must be one of {', '.join(repr(x.value) for x in Lapse)}, got {lapse_name!r}"
+            )
     return DueRule(min_run_min=minutes if minutes is not None else default.min_run_min, lapse=lapse)
 
 
@@ -253,8 +283,9 @@ def list_exercises(category: str | None = None) -> list[str]:
     if category is None:
         return [f"{c} ({len(names)} exercises)" for c, names in profile.items()]
     if category not in profile:
-        raise ProgrammeError(None, [Problem("", f"unknown Garmin exercise category {category!r}"
-                                                f"{f.suggest(category, profile)}")])
+        raise ProgrammeError(
+            None, [Problem("", f"unknown Garmin exercise category {category!r}{f.suggest(category, profile)}")]
+        )
     return [f"{category}/{n}" for n in profile[category]]
 
 
@@ -275,8 +306,16 @@ def template_text(name: str) -> str:
     from importlib import resources
 
     if name not in template_names():
-        raise ProgrammeError(None, [Problem("", f"no template {name!r}{f.suggest(name, template_names())}; "
-                                                f"templates: {', '.join(template_names())}")])
+        raise ProgrammeError(
+            None,
+            [
+                Problem(
+                    "",
+                    f"no template {name!r}{f.suggest(name, template_names())}; "
+                    f"templates: {', '.join(template_names())}",
+                )
+            ],
+        )
     return (resources.files("fitplug.templates") / f"{name}.toml").read_text(encoding="utf-8")
 
 

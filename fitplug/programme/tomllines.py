@@ -64,5 +64,5 @@ def _resolve(name: str, arrays: Mapping[str, int]) -> str:
     """``sessions.extra`` under the latest ``[[sessions]]`` is ``sessions[N].extra``."""
     for prefix, index in arrays.items():
         if name.startswith(prefix + "."):
-            return f"{prefix}[{index}]{name[len(prefix):]}"
+            return f"{prefix}[{index}]{name[len(prefix) :]}"
     return name

@@ -29,8 +29,19 @@ MAX_SCHEDULE_ENTRIES = 30
 RESERVED_IDS = frozenset({"schedule"})
 
 #: what fitplug's generated text used outside ASCII, and what the watch gets instead
-_ASCII = str.maketrans({"\u2013": "-", "\u2014": "-", "\u00d7": "x", "\u2026": "...", "\u2019": "'",
-                        "\u2018": "'", "\u201c": '"', "\u201d": '"', "\u00a0": " "})
+_ASCII = str.maketrans(
+    {
+        "\u2013": "-",
+        "\u2014": "-",
+        "\u00d7": "x",
+        "\u2026": "...",
+        "\u2019": "'",
+        "\u2018": "'",
+        "\u201c": '"',
+        "\u201d": '"',
+        "\u00a0": " ",
+    }
+)
 
 
 def ascii_text(text: str) -> str:
@@ -48,27 +59,52 @@ def limit_problems(programme: Programme) -> list[tuple[tuple[str | int, ...], st
     found: list[tuple[tuple[str | int, ...], str]] = []
     for i, session in enumerate(programme.sessions):
         if session.id in RESERVED_IDS:
-            found.append((("sessions", i, "id"), (f"{session.id!r} is the name of fitplug's schedule file "
-                                                   f"({session.id}.fit); choose another id")))
+            found.append(
+                (
+                    ("sessions", i, "id"),
+                    (f"{session.id!r} is the name of fitplug's schedule file ({session.id}.fit); choose another id"),
+                )
+            )
     workouts = all_workouts(programme)
     if len(workouts) > MAX_WORKOUTS:
-        found.append((("sessions",), (f"makes {len(workouts)} workouts ({len(programme.sessions)} sessions and "
-                                     f"{len(workouts) - len(programme.sessions)} post-run sets); a Garmin watch "
-                                     f"keeps about {MAX_WORKOUTS} and silently drops the rest")))
+        found.append(
+            (
+                ("sessions",),
+                (
+                    f"makes {len(workouts)} workouts ({len(programme.sessions)} sessions and "
+                    f"{len(workouts) - len(programme.sessions)} post-run sets); a Garmin watch "
+                    f"keeps about {MAX_WORKOUTS} and silently drops the rest"
+                ),
+            )
+        )
     seen: dict[str, int] = {}
     for i, session in enumerate(programme.sessions):
         key = name_key(session.name)
         if key in seen:
             other = programme.sessions[seen[key]].name
-            found.append((("sessions", i, "name"), (f"{session.name!r} and {other!r} share their first "
-                                                   f"{NAME_KEY_CHARS} characters; a watch keeps only one of them")))
+            found.append(
+                (
+                    ("sessions", i, "name"),
+                    (
+                        f"{session.name!r} and {other!r} share their first "
+                        f"{NAME_KEY_CHARS} characters; a watch keeps only one of them"
+                    ),
+                )
+            )
         else:
             seen[key] = i
-    for variant in workouts[len(programme.sessions):]:
+    for variant in workouts[len(programme.sessions) :]:
         key = name_key(variant.name)
         if key in seen:
-            found.append((("post_run", "name"), (f"{variant.name!r} shares its first {NAME_KEY_CHARS} characters "
-                                                f"with the session {programme.sessions[seen[key]].name!r}")))
+            found.append(
+                (
+                    ("post_run", "name"),
+                    (
+                        f"{variant.name!r} shares its first {NAME_KEY_CHARS} characters "
+                        f"with the session {programme.sessions[seen[key]].name!r}"
+                    ),
+                )
+            )
     return found
 
 
@@ -89,8 +125,7 @@ def font_warnings(programme: Programme) -> list[str]:
             if ex.id in seen:
                 continue
             seen.add(ex.id)
-            for field, value in (("title", ex.title), ("cue", ex.cue), ("band", ex.band),
-                                 ("equipment", ex.equipment)):
+            for field, value in (("title", ex.title), ("cue", ex.cue), ("band", ex.band), ("equipment", ex.equipment)):
                 texts.append((f"exercise {ex.id} {field}", value or ""))
     warnings = []
     for where, text in texts:

@@ -21,9 +21,20 @@ from fitplug.progress.svg import Marker, Series, bar_chart, reps_chart
 
 #: swatches for common band colours; an unknown name gets a neutral swatch (its name is always written)
 BAND_SWATCHES = {
-    "yellow": "#f5d000", "red": "#d0312d", "green": "#2e8b3a", "blue": "#1f5fbf", "black": "#111111",
-    "silver": "#b8bcc2", "gold": "#c9a227", "orange": "#f08a24", "purple": "#7b3fa0", "grey": "#8a8a8a",
-    "gray": "#8a8a8a", "pink": "#e87fb0", "white": "#f4f4f4", "brown": "#7a4b24",
+    "yellow": "#f5d000",
+    "red": "#d0312d",
+    "green": "#2e8b3a",
+    "blue": "#1f5fbf",
+    "black": "#111111",
+    "silver": "#b8bcc2",
+    "gold": "#c9a227",
+    "orange": "#f08a24",
+    "purple": "#7b3fa0",
+    "grey": "#8a8a8a",
+    "gray": "#8a8a8a",
+    "pink": "#e87fb0",
+    "white": "#f4f4f4",
+    "brown": "#7a4b24",
 }
 
 CSS = """
@@ -92,8 +103,10 @@ def render(page: ProgressPage) -> bytes:
         *_bands(page.bands),
         *_sessions(page.sessions),
         "</main>",
-        ('<footer class="note"><p>Made by fitplug from the activities it has read; '
-        "it shows what <code>fitplug status</code> decides.</p></footer>"),
+        (
+            '<footer class="note"><p>Made by fitplug from the activities it has read; '
+            "it shows what <code>fitplug status</code> decides.</p></footer>"
+        ),
         "</body></html>",
     ]
     return ("\n".join(parts) + "\n").encode("utf-8")
@@ -170,8 +183,11 @@ def _weeks(weeks: tuple[WeekRow, ...]) -> Iterable[str]:
         f"Strength days done, missed and still to come in {span}; "
         f"{sum(done)} done and {sum(missed)} missed in all. The table below gives every figure.",
         cats,
-        [Series("done", done, "done"), Series("missed", missed, "missed", hatched=True),
-         Series("to come", left, "left")],
+        [
+            Series("done", done, "done"),
+            Series("missed", missed, "missed", hatched=True),
+            Series("to come", left, "left"),
+        ],
     )
     lo, hi = weeks[-1].stretch_min, weeks[-1].stretch_max
     stretch = [w.stretch_days for w in weeks]
@@ -195,8 +211,7 @@ def _weeks(weeks: tuple[WeekRow, ...]) -> Iterable[str]:
         f"Post-run sets done, missed and due, by the week of their run, in {span}; "
         f"{sum(pdone)} done and {sum(pmiss)} missed in all.",
         cats,
-        [Series("done", pdone, "done"), Series("missed", pmiss, "missed", hatched=True),
-         Series("due", pdue, "due")],
+        [Series("done", pdone, "done"), Series("missed", pmiss, "missed", hatched=True), Series("due", pdue, "due")],
     )
     yield (
         '<div class="scroll"><table><caption>Week by week (weeks start on Monday; '
@@ -206,11 +221,14 @@ def _weeks(weeks: tuple[WeekRow, ...]) -> Iterable[str]:
         '<th class="n">Post-run done</th><th class="n">Post-run missed</th></tr></thead><tbody>'
     )
     for w in weeks:
-        mark = "met" if w.stretch_min <= w.stretch_days <= w.stretch_max else (
-            "over" if w.stretch_days > w.stretch_max else ("so far" if w.current else "under"))
+        mark = (
+            "met"
+            if w.stretch_min <= w.stretch_days <= w.stretch_max
+            else ("over" if w.stretch_days > w.stretch_max else ("so far" if w.current else "under"))
+        )
         now = " (this week)" if w.current else ""
         yield (
-            f"<tr><td>{_day(w.week_start)}{now}</td><td class=\"n\">{w.strength_done} / {w.strength_planned}</td>"
+            f'<tr><td>{_day(w.week_start)}{now}</td><td class="n">{w.strength_done} / {w.strength_planned}</td>'
             f'<td class="n">{w.strength_missed}</td><td class="n">{w.stretch_days} ({mark})</td>'
             f'<td class="n">{w.post_run_done}{f" (+{w.post_run_due} due)" if w.post_run_due else ""}</td>'
             f'<td class="n">{w.post_run_missed}</td></tr>'
@@ -282,15 +300,24 @@ def _session(s: SessionDone) -> str:
         head += '<p class="muted">Not a planned strength day; held against the programme\'s strength session.</p>'
     rows = []
     for e in s.exercises:
-        state = "on target" if e.on_target and e.sets_done >= e.sets_planned else (
-            "not recorded" if e.sets_done == 0 else ("fewer sets" if e.sets_done < e.sets_planned else "under target"))
+        state = (
+            "on target"
+            if e.on_target and e.sets_done >= e.sets_planned
+            else (
+                "not recorded"
+                if e.sets_done == 0
+                else ("fewer sets" if e.sets_done < e.sets_planned else "under target")
+            )
+        )
         rows.append(
-            f"<tr><td>{escape(e.title)}</td><td class=\"n\">{e.sets_done} / {e.sets_planned}</td>"
+            f'<tr><td>{escape(e.title)}</td><td class="n">{e.sets_done} / {e.sets_planned}</td>'
             f"<td>{escape(e.target)}</td><td>{escape(', '.join(e.recorded)) or '–'}</td><td>{state}</td></tr>"
         )
     other = f'<p class="muted">{s.other_sets} more sets matched no exercise of the session.</p>' if s.other_sets else ""
     return (
         head + '<div class="scroll"><table><thead><tr><th>Exercise</th><th class="n">Sets done / planned</th>'
-        "<th>Target</th><th>Recorded</th><th></th></tr></thead><tbody>" + "".join(rows) + "</tbody></table></div>"
+        "<th>Target</th><th>Recorded</th><th></th></tr></thead><tbody>"
+        + "".join(rows)
+        + "</tbody></table></div>"
         + other
     )

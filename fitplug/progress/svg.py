@@ -230,8 +230,7 @@ def reps_chart(
                 f'<text class="tick" x="{_num(cx0)}" y="{height - BOTTOM + 14}" text-anchor="middle">'
                 f"{escape(label)}</text>"
             )
-    yes, no = (f"over {threshold}", f"{threshold} or fewer") if past else (
-        f"{threshold} or more", f"under {threshold}")
+    yes, no = (f"over {threshold}", f"{threshold} or fewer") if past else (f"{threshold} or more", f"under {threshold}")
     lines.append(
         f'<circle class="dot reached" cx="{LEFT + 5}" cy="{height - 8}" r="3.6"/>'
         f'<text class="legend" x="{LEFT + 14}" y="{height - 4}">{yes} reps</text>'

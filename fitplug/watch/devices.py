@@ -97,8 +97,10 @@ def open_device(root: Path) -> Device:
         storages = device_roots(root)  # an MTP mount: the GARMIN folder is in one of its storages
         if len(storages) == 1:
             return Device(root=storages[0], garmin_dir=garmin_dir(storages[0]) or storages[0] / "GARMIN")
-        raise DeviceError(f"{root}: not a Garmin device (no GARMIN folder at its root"
-                          f"{' or in one of its storages' if not storages else '; several storages have one'})")
+        raise DeviceError(
+            f"{root}: not a Garmin device (no GARMIN folder at its root"
+            f"{' or in one of its storages' if not storages else '; several storages have one'})"
+        )
     return Device(root=root, garmin_dir=found)
 
 

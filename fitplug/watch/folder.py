@@ -128,8 +128,9 @@ def check_tree(device: Device) -> Path:
     if target.is_symlink() and not _inside(target, root):
         raise DeviceError(f"{target}: points outside the device; refusing to write there")
     if target.exists() and not target.is_dir():
-        raise DeviceError(f"{target} is a file, not a folder; the watch cannot import from it. "
-                          "Move it away and run install again")
+        raise DeviceError(
+            f"{target} is a file, not a folder; the watch cannot import from it. Move it away and run install again"
+        )
     return root
 
 

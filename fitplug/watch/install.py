@@ -52,8 +52,12 @@ class Owner:
     programme_id: str
 
     def owns_id(self, name: str, fid: FileId | None) -> bool:
-        return (fid is not None and fid.manufacturer == _MANUFACTURER and fid.product == _PRODUCT
-                and fid.serial_number == serial_number(self.programme_id, Path(name).stem))
+        return (
+            fid is not None
+            and fid.manufacturer == _MANUFACTURER
+            and fid.product == _PRODUCT
+            and fid.serial_number == serial_number(self.programme_id, Path(name).stem)
+        )
 
     def owns(self, path: Path) -> bool:
         """Whether ``path`` is a plain file fitplug wrote under this name for this programme."""
@@ -77,16 +81,22 @@ class InstallPlan:
         return [r.name for r in self.results if r.status in REMOVES]
 
 
-def stale_names(listed: Iterable[WatchFile], keep: Iterable[str], owner: Owner,
-                file_id: Callable[[str], FileId | None]) -> list[str]:
+def stale_names(
+    listed: Iterable[WatchFile], keep: Iterable[str], owner: Owner, file_id: Callable[[str], FileId | None]
+) -> list[str]:
     """fitplug's own ``.fit`` files of this programme in a folder's listing that ``keep`` lacks, by name.
 
     ``file_id`` reads a listed file's id; only plain files are asked about.
     """
     wanted = {n.lower() for n in keep}
-    return sorted(f.name for f in listed
-                  if f.kind is Kind.FILE and f.name.lower().endswith(".fit") and f.name.lower() not in wanted
-                  and owner.owns_id(f.name, file_id(f.name)))
+    return sorted(
+        f.name
+        for f in listed
+        if f.kind is Kind.FILE
+        and f.name.lower().endswith(".fit")
+        and f.name.lower() not in wanted
+        and owner.owns_id(f.name, file_id(f.name))
+    )
 
 
 def plan_install(
@@ -110,14 +120,15 @@ def plan_install(
     present = _by_name(listed)
     read = _reader(target, NEWFILES)
     imported = _imported_digests(target, {len(d) for d in files.values()})
-    plans = {name: _plan(name, data, present, read, imported, owner, dry_run, where)
-             for name, data in files.items()}
+    plans = {name: _plan(name, data, present, read, imported, owner, dry_run, where) for name, data in files.items()}
     keep_together(plans, files, together or {}, dry_run)
     stale: list[InstallResult] = []
     if complete and owner is not None:
         status = Install.WOULD_REMOVE if dry_run else Install.REMOVED
-        stale = [InstallResult(n, status, where / n, "no longer in the programme")
-                 for n in stale_names(listed, files, owner, lambda n: _file_id(read(n)))]
+        stale = [
+            InstallResult(n, status, where / n, "no longer in the programme")
+            for n in stale_names(listed, files, owner, lambda n: _file_id(read(n)))
+        ]
     writes = {name: files[name] for name, r in plans.items() if r.status in WRITES}
     return InstallPlan((*plans.values(), *stale), writes, dry_run)
 
@@ -133,8 +144,7 @@ def carry_out(target: Target, plan: InstallPlan) -> list[InstallResult]:
         need = sum(len(d) for d in plan.writes.values()) + _HEADROOM_BYTES
         free = target.free_bytes()
         if free < need:
-            raise DeviceError(f"{target.location(NEWFILES)}: only {free} bytes free, {need} needed; "
-                              "nothing was copied")
+            raise DeviceError(f"{target.location(NEWFILES)}: only {free} bytes free, {need} needed; nothing was copied")
     target.write_batch(NEWFILES, plan.writes)
     for name in plan.removals:
         target.delete_file(NEWFILES, name)
@@ -182,8 +192,16 @@ def _file_id(data: bytes | None) -> FileId | None:
     return parse_file_id(data) if data is not None else None
 
 
-def _plan(name: str, data: bytes, present: Mapping[str, WatchFile], read: Callable[[str], bytes | None],
-          imported: set[str], owner: Owner | None, dry_run: bool, where: Path) -> InstallResult:
+def _plan(
+    name: str,
+    data: bytes,
+    present: Mapping[str, WatchFile],
+    read: Callable[[str], bytes | None],
+    imported: set[str],
+    owner: Owner | None,
+    dry_run: bool,
+    where: Path,
+) -> InstallResult:
     """What to do with one file: copy it, replace fitplug's own, or why not."""
     digest = hashlib.sha256(data).hexdigest()
     dest = where / name
@@ -202,8 +220,9 @@ def _plan(name: str, data: bytes, present: Mapping[str, WatchFile], read: Callab
     return InstallResult(name, Install.WOULD_COPY if dry_run else Install.COPIED, dest)
 
 
-def keep_together(plans: dict[str, InstallResult], files: Mapping[str, bytes],
-                  together: Mapping[str, Iterable[str]], dry_run: bool) -> None:
+def keep_together(
+    plans: dict[str, InstallResult], files: Mapping[str, bytes], together: Mapping[str, Iterable[str]], dry_run: bool
+) -> None:
     """A file that goes takes the files it names along; it stays behind when one of them cannot go."""
     for lead, members in together.items():
         plan = plans.get(lead)
@@ -212,13 +231,15 @@ def keep_together(plans: dict[str, InstallResult], files: Mapping[str, bytes],
         names = [m for m in dict.fromkeys(members) if m in files]
         blocked = [m for m in names if plans[m].status is Install.CONFLICT]
         if blocked:
-            plans[lead] = InstallResult(lead, Install.HELD_BACK, plan.path,
-                                        f"it names {', '.join(blocked)}, which cannot be copied")
+            plans[lead] = InstallResult(
+                lead, Install.HELD_BACK, plan.path, f"it names {', '.join(blocked)}, which cannot be copied"
+            )
             continue
         for m in names:
             if plans[m].status is Install.ALREADY_THERE and plans[m].reason:  # imported, not in NewFiles
-                plans[m] = InstallResult(m, Install.WOULD_COPY if dry_run else Install.COPIED, plans[m].path,
-                                         f"again, to travel with {lead}")
+                plans[m] = InstallResult(
+                    m, Install.WOULD_COPY if dry_run else Install.COPIED, plans[m].path, f"again, to travel with {lead}"
+                )
 
 
 def _imported_digests(target: Target, sizes: set[int]) -> set[str]:

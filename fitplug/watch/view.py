@@ -155,8 +155,15 @@ def _step(frame: Any, position: int, titles: dict[tuple[str, int | None], str]) 
         if rounds is None:
             until = f"{_REPEAT_UNTIL[duration_type]} {_repeat_target(duration_type, target_raw)}".strip()
         return ViewStep(
-            index=index, kind="repeat", intensity=intensity, step_name=step_name,
-            duration_type=duration_type, repeat_from=value, rounds=rounds, until=until, notes=notes,
+            index=index,
+            kind="repeat",
+            intensity=intensity,
+            step_name=step_name,
+            duration_type=duration_type,
+            repeat_from=value,
+            rounds=rounds,
+            until=until,
+            notes=notes,
         )
     kind = "rest" if intensity == "rest" else "exercise"
     exercise = _exercise(_value(frame, "exercise_category"), _value(frame, "exercise_name"), titles)
@@ -171,9 +178,18 @@ def _step(frame: Any, position: int, titles: dict[tuple[str, int | None], str]) 
     elif value is not None:
         other = int(value)
     return ViewStep(
-        index=index, kind=kind, intensity=intensity, step_name=step_name, exercise=exercise,
-        duration_type=duration_type, reps=reps, seconds=seconds, metres=metres, duration_value=other,
-        target=_target(frame), weight_kg=float(weight) if isinstance(weight, (int, float)) else None,
+        index=index,
+        kind=kind,
+        intensity=intensity,
+        step_name=step_name,
+        exercise=exercise,
+        duration_type=duration_type,
+        reps=reps,
+        seconds=seconds,
+        metres=metres,
+        duration_value=other,
+        target=_target(frame),
+        weight_kg=float(weight) if isinstance(weight, (int, float)) else None,
         notes=notes,
     )
 
@@ -201,7 +217,8 @@ def _target(frame: Any) -> str | None:
     low = _value(frame, 5, raw=True)
     high = _value(frame, 6, raw=True)
     label = {"heart_rate": "HR", "speed": "speed", "cadence": "cadence", "power": "power"}.get(
-        str(kind), str(kind).replace("_", " "))
+        str(kind), str(kind).replace("_", " ")
+    )
     if value:  # a zone
         return f"{label} zone {value}"
     if low is None and high is None:

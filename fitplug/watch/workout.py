@@ -263,33 +263,39 @@ def encode_workout(session: Session, *, programme_id: str, time_created: dt.date
     name = truncate_utf8(session.name or session.id, MAX_NAME_BYTES)
 
     encoder = Encoder()
-    encoder.write_mesg({
-        "mesg_num": mesg_num("file_id"),
-        "type": enum_value("file", "workout"),
-        "manufacturer": enum_value("manufacturer", MANUFACTURER),
-        "product": enum_value("garmin_product", PRODUCT_NAME),
-        "serial_number": serial_number(programme_id, session.id),
-        "time_created": fit_time(time_created),
-    })
+    encoder.write_mesg(
+        {
+            "mesg_num": mesg_num("file_id"),
+            "type": enum_value("file", "workout"),
+            "manufacturer": enum_value("manufacturer", MANUFACTURER),
+            "product": enum_value("garmin_product", PRODUCT_NAME),
+            "serial_number": serial_number(programme_id, session.id),
+            "time_created": fit_time(time_created),
+        }
+    )
     encoder.write_mesg({"mesg_num": mesg_num("file_creator"), "software_version": 0, "hardware_version": 0})
-    encoder.write_mesg({
-        "mesg_num": mesg_num("workout"),
-        "sport": enum_value("sport", "training"),
-        "sub_sport": enum_value("sub_sport", SUB_SPORT[session.kind]),
-        "capabilities": enum_value("workout_capabilities", "tcx"),  # as Connect writes
-        "num_valid_steps": len(steps),  # repeat steps count too
-        "wkt_name": name,
-    })
+    encoder.write_mesg(
+        {
+            "mesg_num": mesg_num("workout"),
+            "sport": enum_value("sport", "training"),
+            "sub_sport": enum_value("sub_sport", SUB_SPORT[session.kind]),
+            "capabilities": enum_value("workout_capabilities", "tcx"),  # as Connect writes
+            "num_valid_steps": len(steps),  # repeat steps count too
+            "wkt_name": name,
+        }
+    )
     for step in steps:
         encoder.write_mesg(_step_message(step))
     for index, (category, exercise_name, title) in enumerate(exercise_titles(session)):
-        encoder.write_mesg({
-            "mesg_num": mesg_num("exercise_title"),
-            "message_index": index,
-            "exercise_category": category,
-            "exercise_name": exercise_name,
-            "wkt_step_name": truncate_utf8(title, MAX_NAME_BYTES),
-        })
+        encoder.write_mesg(
+            {
+                "mesg_num": mesg_num("exercise_title"),
+                "message_index": index,
+                "exercise_category": category,
+                "exercise_name": exercise_name,
+                "wkt_step_name": truncate_utf8(title, MAX_NAME_BYTES),
+            }
+        )
     return _header_v1(encoder.close())
 
 
@@ -331,9 +337,7 @@ class ScheduleEntry:
     start: dt.datetime
 
 
-def encode_schedule(
-    entries: Sequence[ScheduleEntry], *, serial: int, time_created: dt.datetime
-) -> bytes:
+def encode_schedule(entries: Sequence[ScheduleEntry], *, serial: int, time_created: dt.datetime) -> bytes:
     """A FIT schedules file (type 7): each entry points at its workout by
     manufacturer, product, serial number and time_created."""
     from garmin_fit_sdk import Encoder
@@ -345,32 +349,34 @@ def encode_schedule(
     manufacturer = enum_value("manufacturer", MANUFACTURER)
     product = enum_value("garmin_product", PRODUCT_NAME)
     encoder = Encoder()
-    encoder.write_mesg({
-        "mesg_num": mesg_num("file_id"),
-        "type": enum_value("file", "schedules"),
-        "manufacturer": manufacturer,
-        "product": product,
-        "serial_number": serial,
-        "time_created": fit_time(time_created),
-    })
-    encoder.write_mesg({"mesg_num": mesg_num("file_creator"), "software_version": 0, "hardware_version": 0})
-    for entry in entries:
-        encoder.write_mesg({
-            "mesg_num": mesg_num("schedule"),
+    encoder.write_mesg(
+        {
+            "mesg_num": mesg_num("file_id"),
+            "type": enum_value("file", "schedules"),
             "manufacturer": manufacturer,
             "product": product,
-            "serial_number": entry.workout.serial_number,
-            "time_created": fit_time(entry.workout.time_created),
-            "completed": 0,  # the SDK Encoder cannot map a Python bool to the FIT bool type
-            "type": enum_value("schedule", "workout"),
-            "scheduled_time": fit_local_time(entry.start),
-        })
+            "serial_number": serial,
+            "time_created": fit_time(time_created),
+        }
+    )
+    encoder.write_mesg({"mesg_num": mesg_num("file_creator"), "software_version": 0, "hardware_version": 0})
+    for entry in entries:
+        encoder.write_mesg(
+            {
+                "mesg_num": mesg_num("schedule"),
+                "manufacturer": manufacturer,
+                "product": product,
+                "serial_number": entry.workout.serial_number,
+                "time_created": fit_time(entry.workout.time_created),
+                "completed": 0,  # the SDK Encoder cannot map a Python bool to the FIT bool type
+                "type": enum_value("schedule", "workout"),
+                "scheduled_time": fit_local_time(entry.start),
+            }
+        )
     return _header_v1(encoder.close())
 
 
-def build_schedule(
-    entries: Sequence[ScheduleEntry], *, programme_id: str, created: dt.datetime | None = None
-) -> bytes:
+def build_schedule(entries: Sequence[ScheduleEntry], *, programme_id: str, created: dt.datetime | None = None) -> bytes:
     """Encode ``entries`` with ``created`` as time_created, or one derived from the content."""
     serial = serial_number(programme_id, "schedule")
     if created is None:
@@ -386,6 +392,5 @@ def check_unique_serials(workouts: Iterable[WorkoutFile]) -> None:
         other = seen.setdefault(w.serial_number, w.session.id)
         if other != w.session.id:
             raise WorkoutFileError(
-                f"sessions {other!r} and {w.session.id!r} hash to the same FIT serial number; "
-                "rename one of them"
+                f"sessions {other!r} and {w.session.id!r} hash to the same FIT serial number; rename one of them"
             )

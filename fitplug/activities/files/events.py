@@ -68,5 +68,3 @@ def is_fit_name(name: str) -> bool:
 
 def is_zip_name(name: str) -> bool:
     return name.lower().endswith(".zip")
-
-

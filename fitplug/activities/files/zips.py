@@ -1,4 +1,3 @@
-
 """Zips, read safely: a Garmin Connect export is a zip holding zips of FIT files.
 
 Members are read as streams and nested zips spooled to anonymous temporary
@@ -67,8 +66,9 @@ def read_capped(f: _Readable, cap: int, label: str, *, compressed: int | None = 
             raise ActivityError(label, f"expands beyond {cap} bytes; refused")
         if compressed is not None and total > _CHUNK and total > MAX_RATIO * max(1, compressed):
             raise ActivityError(
-                label, f"gzip expands more than {MAX_RATIO}:1 ({compressed} bytes to over {total}); "
-                "looks like a gzip bomb; refused"
+                label,
+                f"gzip expands more than {MAX_RATIO}:1 ({compressed} bytes to over {total}); "
+                "looks like a gzip bomb; refused",
             )
         chunks.append(chunk)
 
@@ -379,5 +379,3 @@ class Archives:
         self._stack.close()
         self._stack = contextlib.ExitStack()
         self._zip, self._where = None, None
-
-

@@ -22,8 +22,19 @@ from fitplug.activities.read import sane
 from fitplug.model import ActivitySession, ActivitySummary, SetRecord
 from fitplug.times import FIT_EPOCH
 
-__all__ = ["NO_SET_TYPE", "NO_SPORT", "Field", "Found", "RawMessages", "Tables", "accepts", "collect", "convert",
-           "profile_tables", "summary"]
+__all__ = [
+    "NO_SET_TYPE",
+    "NO_SPORT",
+    "Field",
+    "Found",
+    "RawMessages",
+    "Tables",
+    "accepts",
+    "collect",
+    "convert",
+    "profile_tables",
+    "summary",
+]
 
 _FIT_EPOCH: Final = FIT_EPOCH  # a module global: the hot loop reads it
 _UNKNOWN: Final = "unknown"
@@ -159,7 +170,6 @@ class Found:
     sets: list[dict[str, Any]] = field(default_factory=list)
 
 
-
 def collect(name: str, values: dict[str, Any], found: Found) -> None:
     """Keep one decoded message: the first file_id, activity and workout name; every session and set."""
     if name == "file_id":
@@ -219,8 +229,9 @@ class _Checked:
     def time(self, where: str, name: str, value: Any) -> dt.datetime | None:
         ok = sane.time(value)
         if ok is None and value is not None:
-            self.notes.append(f"{where} {name} {value:%Y-%m-%d} is outside {_FIT_EPOCH.year}–"
-                              f"{sane.TIME_LIMIT.year - 1}: unknown")
+            self.notes.append(
+                f"{where} {name} {value:%Y-%m-%d} is outside {_FIT_EPOCH.year}–{sane.TIME_LIMIT.year - 1}: unknown"
+            )
         return ok
 
     def value(self, where: str, name: str, value: Any, check: Any, what: str) -> Any:
@@ -259,8 +270,7 @@ def summary(found: Found, sha256: str) -> ActivitySummary:
     for i, s in enumerate(found.sessions, 1):
         where = f"session {i}"
         start = check.time(where, "start_time", s.get("start_time"))
-        elapsed = check.value(where, "total_elapsed_time", s.get("total_elapsed_time"), sane.duration,
-                              "not a duration")
+        elapsed = check.value(where, "total_elapsed_time", s.get("total_elapsed_time"), sane.duration, "not a duration")
         timer = check.value(where, "total_timer_time", s.get("total_timer_time"), sane.duration, "not a duration")
         if start is None:
             stamp = check.time(where, "timestamp", s.get("timestamp"))
@@ -277,10 +287,16 @@ def summary(found: Found, sha256: str) -> ActivitySummary:
                 utc_offset_s=offset_s,
                 elapsed_s=elapsed,
                 timer_s=timer,
-                distance_m=check.value(where, "total_distance", s.get("total_distance"), sane.distance,
-                                       "not a distance"),
-                avg_hr=check.value(where, "avg_heart_rate", s.get("avg_heart_rate"), sane.heart_rate,
-                                   f"not a heart rate ({sane.MIN_HR}–{sane.MAX_HR})"),
+                distance_m=check.value(
+                    where, "total_distance", s.get("total_distance"), sane.distance, "not a distance"
+                ),
+                avg_hr=check.value(
+                    where,
+                    "avg_heart_rate",
+                    s.get("avg_heart_rate"),
+                    sane.heart_rate,
+                    f"not a heart rate ({sane.MIN_HR}–{sane.MAX_HR})",
+                ),
             )
         )
     sets = []
@@ -290,8 +306,9 @@ def summary(found: Found, sha256: str) -> ActivitySummary:
             SetRecord(
                 start_utc=check.time(where, "start_time", r.get("start_time")),
                 set_type=r.get("set_type") or NO_SET_TYPE,
-                repetitions=check.value(where, "repetitions", r.get("repetitions"), _repetitions,
-                                        "not a number of repetitions"),
+                repetitions=check.value(
+                    where, "repetitions", r.get("repetitions"), _repetitions, "not a number of repetitions"
+                ),
                 weight_kg=check.value(where, "weight", r.get("weight"), _weight, "not a weight"),
                 category=r.get("category"),
                 exercise_name=r.get("category_subtype"),
@@ -362,4 +379,3 @@ class RawMessages:
 
     def summary(self, sha256: str) -> ActivitySummary:
         return summary(self._found, sha256)
-

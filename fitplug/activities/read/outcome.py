@@ -34,8 +34,9 @@ def internal_error(exc: BaseException) -> FileError:
     changes), so one such file never stops a sync, this one or the next.
     """
     text = f"{type(exc).__name__}: {exc}" if str(exc) else type(exc).__name__
-    return FileError(f"internal error: {text[:300]} (a bug in fitplug: please report it, with the file "
-                     "if you can share it)")
+    return FileError(
+        f"internal error: {text[:300]} (a bug in fitplug: please report it, with the file if you can share it)"
+    )
 
 
 def shown(key: str) -> str:

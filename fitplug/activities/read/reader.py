@@ -140,7 +140,9 @@ def decode_activity(data: bytes, *, name: str | None = None, budget_s: float = D
             # fitdecode warns about odd field sizes it then reads anyway; a bad CRC raises
             warnings.simplefilter("ignore")
             reader = fitdecode.FitReader(
-                io.BytesIO(data), check_crc=fitdecode.CrcCheck.RAISE, keep_raw_chunks=False,
+                io.BytesIO(data),
+                check_crc=fitdecode.CrcCheck.RAISE,
+                keep_raw_chunks=False,
                 # no processor: fitplug reads raw values, and fitdecode's own turns a
                 # date_time typed float64 = 1e300 into an OverflowError
                 processor=None,
@@ -149,8 +151,10 @@ def decode_activity(data: bytes, *, name: str | None = None, budget_s: float = D
                 for frame in reader:
                     frames += 1
                     if not frames & 0x3FF and time.monotonic() > deadline:
-                        raise ActivityError(name, f"too slow to decode: {frames} messages and not at the end after "
-                                            f"{budget_s:g} s; refused")
+                        raise ActivityError(
+                            name,
+                            f"too slow to decode: {frames} messages and not at the end after {budget_s:g} s; refused",
+                        )
                     if frame.frame_type != fitdecode.FIT_FRAME_DATA:
                         continue
                     num = frame.global_mesg_num

@@ -56,7 +56,6 @@ class ScanError(Exception):
         super().__init__(f"{reason} @ byte {offset}" if offset is not None else reason)
 
 
-
 # --- decoding one wanted message ------------------------------------------------
 
 #: (field, base type number, invalid raw value, is_string) per unpacked value
@@ -124,7 +123,6 @@ def _compile(
     return _Decoder(name, struct.Struct("".join(fmt)).unpack_from, tuple(slots))
 
 
-
 # --- the scan -------------------------------------------------------------------
 
 
@@ -165,9 +163,7 @@ def _scan(buf: Buffer, n: int, verify: bool, mm: mmap.mmap | None) -> Found:
     return found
 
 
-def _scan_records(
-    buf: Buffer, p: int, end: int, found: Found, tables: Tables, mm: mmap.mmap | None
-) -> None:
+def _scan_records(buf: Buffer, p: int, end: int, found: Found, tables: Tables, mm: mmap.mmap | None) -> None:
     """Walk the records of one FIT file's data section ``buf[p:end]``."""
     # hsize[header byte] = size of the data message it starts, header byte
     # included; 0 sends the byte to the slow path below (definitions, wanted
@@ -235,8 +231,15 @@ def _scan_records(
 
 
 def _define(
-    buf: Buffer, p: int, end: int, h: int, tables: Tables, decoders: list[_Decoder | None], sizes: list[int],
-    hsize: list[int], runs: list[int],
+    buf: Buffer,
+    p: int,
+    end: int,
+    h: int,
+    tables: Tables,
+    decoders: list[_Decoder | None],
+    sizes: list[int],
+    hsize: list[int],
+    runs: list[int],
 ) -> int:
     """Read the definition message at ``p`` (header byte ``h``) into the scan's tables; where it ends."""
     mesgs = tables.mesgs
@@ -315,8 +318,14 @@ def _collect(name: str, values: dict[str, Any], compressed: bool, found: Found, 
     collect(name, values, found)
 
 
-def scan(buf: Buffer, size: int | None = None, *, verify: bool = False, mm: mmap.mmap | None = None,
-         sha256: str | None = None) -> ActivitySummary:
+def scan(
+    buf: Buffer,
+    size: int | None = None,
+    *,
+    verify: bool = False,
+    mm: mmap.mmap | None = None,
+    sha256: str | None = None,
+) -> ActivitySummary:
     """Summarise the FIT data ``buf[:size]``, decoding only what fitplug keeps.
 
     With ``verify`` the header CRC (when not 0) and every file CRC are checked

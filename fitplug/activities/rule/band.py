@@ -54,7 +54,8 @@ def _past(sets: Sequence[SetRecord], threshold: int) -> bool:
 
 
 def band_advice(
-    classified: Sequence[tuple[ActivitySummary, Classification]], programme: Programme,
+    classified: Sequence[tuple[ActivitySummary, Classification]],
+    programme: Programme,
     band_since: Mapping[str, dt.datetime],
 ) -> Iterable[BandAdvice]:
     """Per banded exercise: the last ``sessions`` sessions with the current band all went past the threshold.
@@ -80,12 +81,21 @@ def band_advice(
             else:
                 streak, since = 0, None
         if streak >= rule.sessions and since is not None:
-            yield BandAdvice(key=f"band-up-{ex.id}-{ex.band}", exercise=ex, since_utc=since,
-                             threshold=rule.threshold, sessions=rule.sessions, next_band=rule.next_band(ex.band))
+            yield BandAdvice(
+                key=f"band-up-{ex.id}-{ex.band}",
+                exercise=ex,
+                since_utc=since,
+                threshold=rule.threshold,
+                sessions=rule.sessions,
+                next_band=rule.next_band(ex.band),
+            )
 
 
 def band_settled(
-    history: Iterable[ActivitySummary], programme: Programme, now: dt.datetime, bound: dt.datetime,
+    history: Iterable[ActivitySummary],
+    programme: Programme,
+    now: dt.datetime,
+    bound: dt.datetime,
     band_since: Mapping[str, dt.datetime] | None = None,
 ) -> bool:
     """True when older activities cannot change the band advice over ``history``.
@@ -97,8 +107,7 @@ def band_settled(
     was changed at or after ``bound``, nothing before counts.
     """
     band_since = band_since or {}
-    known = [(a, classify(a, programme)) for a in history
-             if a.sessions and a.start_utc >= bound and a.end_utc <= now]
+    known = [(a, classify(a, programme)) for a in history if a.sessions and a.start_utc >= bound and a.end_utc <= now]
     for ex in banded_exercises(programme):
         changed = band_since.get(ex.id)
         if changed is not None and changed >= bound:

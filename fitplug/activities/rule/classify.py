@@ -170,8 +170,12 @@ def classify(summary: ActivitySummary, programme: Programme | None) -> Classific
         if session is not None:
             if session.kind is SessionKind.STRENGTH:
                 return Classification(ActivityKind.STRENGTH, session, by=ClassifiedBy.WORKOUT_NAME)
-            return Classification(ActivityKind.STRETCH, session, post_run=session.kind is SessionKind.POST_RUN,
-                                  by=ClassifiedBy.WORKOUT_NAME)
+            return Classification(
+                ActivityKind.STRETCH,
+                session,
+                post_run=session.kind is SessionKind.POST_RUN,
+                by=ClassifiedBy.WORKOUT_NAME,
+            )
     variant = post_run_by_sets(summary, programme) if programme is not None else None
     post = variant is not None
     if any(_stretch_sport(s) for s in summary.sessions):

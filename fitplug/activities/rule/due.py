@@ -73,8 +73,11 @@ def decide(
 
     today = now.astimezone(tz).date()
     strength_days = {a.start_utc.astimezone(tz).date() for a, c in classified if c.kind == ActivityKind.STRENGTH}
-    stretch_days = {a.start_utc.astimezone(tz).date() for a, c in classified
-                    if c.kind in (ActivityKind.STRETCH, ActivityKind.STRENGTH)}
+    stretch_days = {
+        a.start_utc.astimezone(tz).date()
+        for a, c in classified
+        if c.kind in (ActivityKind.STRETCH, ActivityKind.STRENGTH)
+    }
     stretch_days |= {t.astimezone(tz).date() for t, _, _ in evidence}
     stretch_days |= {r.done_utc.astimezone(tz).date() for r in stretches if r.done_utc is not None}
     if since is not None:
@@ -85,8 +88,16 @@ def decide(
     band = tuple(band_advice(classified, programme, band_since or {}))
     this_monday = today - dt.timedelta(days=today.weekday())
     tallies = tuple(
-        tally(programme, this_monday - dt.timedelta(weeks=k), first_day, strength_days, stretch_days,
-               missed_days, stretches, today)
+        tally(
+            programme,
+            this_monday - dt.timedelta(weeks=k),
+            first_day,
+            strength_days,
+            stretch_days,
+            missed_days,
+            stretches,
+            today,
+        )
         for k in range(max(1, weeks) - 1, -1, -1)
     )
     return Decision(
@@ -105,15 +116,19 @@ def _known(history: Iterable[ActivitySummary], now: dt.datetime) -> list[Activit
     return sorted((a for a in history if a.sessions and a.end_utc <= now), key=lambda a: (a.start_utc, a.sha256))
 
 
-def _qualifying_runs(classified: Iterable[tuple[ActivitySummary, Classification]], programme: Programme,
-                     since: dt.datetime | None) -> list[_Run]:
+def _qualifying_runs(
+    classified: Iterable[tuple[ActivitySummary, Classification]], programme: Programme, since: dt.datetime | None
+) -> list[_Run]:
     """Runs long enough to make a post-run set due, from ``since`` on, in order."""
     min_s = programme.due.min_run_min * 60
     runs: list[_Run] = []
     for a, c in classified:
         legs = [s for s in a.sessions if is_run(s)]
-        if (c.kind == ActivityKind.RUN and sum(_seconds(s) for s in legs) >= min_s
-                and (since is None or legs[0].start_utc >= since)):
+        if (
+            c.kind == ActivityKind.RUN
+            and sum(_seconds(s) for s in legs) >= min_s
+            and (since is None or legs[0].start_utc >= since)
+        ):
             runs.append((a, legs))
     return runs
 
@@ -138,7 +153,10 @@ def _lapse(runs: Sequence[_Run], n: int, programme: Programme) -> dt.datetime | 
 
 
 def _done(
-    key: str, start: dt.datetime, lapse: dt.datetime | None, evidence: Sequence[_Evidence],
+    key: str,
+    start: dt.datetime,
+    lapse: dt.datetime | None,
+    evidence: Sequence[_Evidence],
     marks: Sequence[DoneMark],
 ) -> _Evidence | None:
     """The first evidence or mark that completed the set open from ``start`` to ``lapse``."""
@@ -154,7 +172,10 @@ def _done(
 
 
 def _stretches(
-    runs: Sequence[_Run], evidence: Sequence[_Evidence], marks: Sequence[DoneMark], programme: Programme,
+    runs: Sequence[_Run],
+    evidence: Sequence[_Evidence],
+    marks: Sequence[DoneMark],
+    programme: Programme,
     now: dt.datetime,
 ) -> list[RunStretch]:
     """Each qualifying run's post-run set, and what became of it by ``now``."""

@@ -10,15 +10,21 @@ from fitplug.programme.schedule import expand, zone
 
 
 def tally(
-    programme: Programme, week_start: dt.date, first_day: dt.date, strength_days: set[dt.date],
-    stretch_days: set[dt.date], missed_days: Sequence[tuple[dt.date, Session]], runs: Sequence[RunStretch],
+    programme: Programme,
+    week_start: dt.date,
+    first_day: dt.date,
+    strength_days: set[dt.date],
+    stretch_days: set[dt.date],
+    missed_days: Sequence[tuple[dt.date, Session]],
+    runs: Sequence[RunStretch],
     today: dt.date,
 ) -> WeekTally:
     """The week from ``week_start``: only days from ``first_day`` are planned, only days up to ``today`` done."""
     tz = zone(programme.timezone)
     week_end = week_start + dt.timedelta(days=7)
-    planned_week = [p for p in expand(programme, max(week_start, first_day), week_end)
-                    if p.session.kind is SessionKind.STRENGTH]
+    planned_week = [
+        p for p in expand(programme, max(week_start, first_day), week_end) if p.session.kind is SessionKind.STRENGTH
+    ]
 
     def in_week(d: dt.date) -> bool:
         return week_start <= d < week_end and d <= today

@@ -110,7 +110,7 @@ def _m0001_initial(db: sqlite3.Connection) -> None:
             name TEXT PRIMARY KEY,
             value TEXT NOT NULL
         );
-        """
+        """,
     )
 
 

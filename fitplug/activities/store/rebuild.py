@@ -23,7 +23,6 @@ from fitplug.times import UTC
 __all__ = ["Rebuilt", "rebuild"]
 
 
-
 def _text(value: object) -> str | None:
     return value if isinstance(value, str) else None
 
@@ -53,8 +52,10 @@ def rebuild(path: Path, now: dt.datetime) -> Rebuilt:
         raise StoreError(f"{printable(str(path))}: cannot read the damaged store: {exc.strerror or exc}") from exc
     if head and head != b"SQLite format 3\x00":
         # not even SQLite's header: perhaps no store at all (a --db that names another file)
-        raise StoreError(f"{printable(str(path))} is not a SQLite file; fitplug leaves it as it is: move it "
-                         "away, or give another --db, and sync again")
+        raise StoreError(
+            f"{printable(str(path))} is not a SQLite file; fitplug leaves it as it is: move it "
+            "away, or give another --db, and sync again"
+        )
     marks, lost = _salvage_marks(path)
     stamp = now.astimezone(UTC).strftime("%Y%m%dT%H%M%SZ")
     damaged = path.with_name(f"{path.name}.damaged-{stamp}")
@@ -64,8 +65,10 @@ def rebuild(path: Path, now: dt.datetime) -> Rebuilt:
             try:
                 os.replace(src, f"{damaged}{suffix}")
             except OSError as exc:
-                raise StoreError(f"{printable(str(path))}: cannot move the damaged store aside: "
-                                 f"{'the disk is full' if exc.errno == errno.ENOSPC else exc.strerror}") from exc
+                raise StoreError(
+                    f"{printable(str(path))}: cannot move the damaged store aside: "
+                    f"{'the disk is full' if exc.errno == errno.ENOSPC else exc.strerror}"
+                ) from exc
     with Store(path) as fresh:
         fresh.restore_done_marks(marks)
     return Rebuilt(damaged, len(marks), lost)

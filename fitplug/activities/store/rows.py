@@ -33,16 +33,36 @@ def insert_activity(db: sqlite3.Connection, key: str, s: ActivitySummary, now: d
         """INSERT INTO activities (sha256, file_type, manufacturer, product, serial_number,
            time_created, workout_name, first_key, added_utc, start_utc)
            VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)""",
-        (s.sha256, s.file_type, s.manufacturer, s.product, s.serial_number, iso(s.time_created),
-         s.workout_name, db_key(key), iso(now), iso(s.sessions[0].start_utc) if s.sessions else None),
+        (
+            s.sha256,
+            s.file_type,
+            s.manufacturer,
+            s.product,
+            s.serial_number,
+            iso(s.time_created),
+            s.workout_name,
+            db_key(key),
+            iso(now),
+            iso(s.sessions[0].start_utc) if s.sessions else None,
+        ),
     )
     activity_id = int(cur.lastrowid or 0)
     db.executemany(
         """INSERT INTO sessions (activity_id, idx, sport, sub_sport, start_utc, utc_offset_s,
            elapsed_s, timer_s, distance_m, avg_hr) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)""",
         [
-            (activity_id, i, x.sport, x.sub_sport, iso(x.start_utc), x.utc_offset_s, x.elapsed_s,
-             x.timer_s, x.distance_m, x.avg_hr)
+            (
+                activity_id,
+                i,
+                x.sport,
+                x.sub_sport,
+                iso(x.start_utc),
+                x.utc_offset_s,
+                x.elapsed_s,
+                x.timer_s,
+                x.distance_m,
+                x.avg_hr,
+            )
             for i, x in enumerate(s.sessions)
         ],
     )
@@ -50,13 +70,22 @@ def insert_activity(db: sqlite3.Connection, key: str, s: ActivitySummary, now: d
         """INSERT INTO sets (activity_id, idx, start_utc, set_type, repetitions, weight_kg, category,
            exercise_name, duration_s, wkt_step_index) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)""",
         [
-            (activity_id, i, iso(x.start_utc), x.set_type, x.repetitions, x.weight_kg, x.category,
-             x.exercise_name, x.duration_s, x.wkt_step_index)
+            (
+                activity_id,
+                i,
+                iso(x.start_utc),
+                x.set_type,
+                x.repetitions,
+                x.weight_kg,
+                x.category,
+                x.exercise_name,
+                x.duration_s,
+                x.wkt_step_index,
+            )
             for i, x in enumerate(s.sets)
         ],
     )
     return activity_id
-
 
 
 def text(value: object) -> str | None:
@@ -65,48 +94,59 @@ def text(value: object) -> str | None:
 
 def session_of(r: sqlite3.Row) -> ActivitySession:
     return ActivitySession(
-        text(r["sport"]) or "generic", text(r["sub_sport"]), sane.time(from_iso(r["start_utc"])) or FIT_EPOCH,
-        sane.offset(r["utc_offset_s"]), sane.duration(r["elapsed_s"]), sane.duration(r["timer_s"]),
-        sane.distance(r["distance_m"]), sane.heart_rate(r["avg_hr"]),
+        text(r["sport"]) or "generic",
+        text(r["sub_sport"]),
+        sane.time(from_iso(r["start_utc"])) or FIT_EPOCH,
+        sane.offset(r["utc_offset_s"]),
+        sane.duration(r["elapsed_s"]),
+        sane.duration(r["timer_s"]),
+        sane.distance(r["distance_m"]),
+        sane.heart_rate(r["avg_hr"]),
     )
 
 
 def set_of(r: sqlite3.Row) -> SetRecord:
     return SetRecord(
-        sane.time(from_iso(r["start_utc"])), text(r["set_type"]) or "active",
-        sane.integer(r["repetitions"], 0, sane.MAX_REPETITIONS), sane.number(r["weight_kg"], 0, sane.MAX_WEIGHT_KG),
-        text(r["category"]), sane.integer(r["exercise_name"], 0, 0xFFFF),
-        sane.number(r["duration_s"], 0, sane.MAX_SET_S), sane.integer(r["wkt_step_index"], 0, 0xFFFF),
+        sane.time(from_iso(r["start_utc"])),
+        text(r["set_type"]) or "active",
+        sane.integer(r["repetitions"], 0, sane.MAX_REPETITIONS),
+        sane.number(r["weight_kg"], 0, sane.MAX_WEIGHT_KG),
+        text(r["category"]),
+        sane.integer(r["exercise_name"], 0, 0xFFFF),
+        sane.number(r["duration_s"], 0, sane.MAX_SET_S),
+        sane.integer(r["wkt_step_index"], 0, 0xFFFF),
     )
 
 
 def activity_of(r: sqlite3.Row, sessions: Sequence[ActivitySession], sets: Sequence[SetRecord]) -> StoredActivity:
     summary = ActivitySummary(
-        sha256=str(r["sha256"]), file_type=text(r["file_type"]) or "unknown", manufacturer=text(r["manufacturer"]),
-        product=text(r["product"]), serial_number=sane.integer(r["serial_number"], 0, 0xFFFFFFFF),
-        time_created=sane.time(from_iso(r["time_created"])), sessions=tuple(sessions),
-        workout_name=text(r["workout_name"]), sets=tuple(sets),
+        sha256=str(r["sha256"]),
+        file_type=text(r["file_type"]) or "unknown",
+        manufacturer=text(r["manufacturer"]),
+        product=text(r["product"]),
+        serial_number=sane.integer(r["serial_number"], 0, 0xFFFFFFFF),
+        time_created=sane.time(from_iso(r["time_created"])),
+        sessions=tuple(sessions),
+        workout_name=text(r["workout_name"]),
+        sets=tuple(sets),
     )
     return StoredActivity(r["id"], shown(key_of(r["first_key"])), from_iso(r["added_utc"]) or FIT_EPOCH, summary)
 
 
 def due_digest(item: DueItem) -> str:
-    text = "\x1f".join(
-        [item.kind.value, iso(item.start_utc) or "", iso(item.end_utc) or "", item.title, item.detail]
-    )
+    text = "\x1f".join([item.kind.value, iso(item.start_utc) or "", iso(item.end_utc) or "", item.title, item.detail])
     return hashlib.sha256(text.encode("utf-8")).hexdigest()
 
 
 def kept_due(db: sqlite3.Connection, item: DueItem, digest: str) -> DueItem | None:
     """``item`` as saved, when it is saved unchanged; else ``None``."""
-    row = db.execute(
-        "SELECT digest, updated_utc, sequence FROM due_items WHERE key = ?", (item.key,)
-    ).fetchone()
+    row = db.execute("SELECT digest, updated_utc, sequence FROM due_items WHERE key = ?", (item.key,)).fetchone()
     updated = from_iso(row["updated_utc"]) if row is not None else None
     sequence = sane.integer(row["sequence"], 0, 1 << 31) if row is not None else None
     if row is None or row["digest"] != digest or updated is None or sequence is None:
         return None  # not saved, changed, or a row a hand damaged: saved again
     return replace(item, updated_utc=updated, sequence=sequence)
+
 
 def next_due(db: sqlite3.Connection, item: DueItem, now: dt.datetime) -> tuple[dt.datetime, int]:
     """The time and sequence ``item`` gets as it changes now: the next sequence after the saved one."""

@@ -20,8 +20,17 @@ from typing import Any, TypeVar
 
 from fitplug.errors import StoreError, printable
 
-__all__ = ["StoreDamaged", "connect_for_reading", "create_private", "db_key", "failed", "guarded", "is_damage",
-           "key_of", "wal"]
+__all__ = [
+    "StoreDamaged",
+    "connect_for_reading",
+    "create_private",
+    "db_key",
+    "failed",
+    "guarded",
+    "is_damage",
+    "key_of",
+    "wal",
+]
 
 
 def db_key(key: str) -> str | bytes:

@@ -218,9 +218,7 @@ class Store:
             version = self._check_schema(db, locked=True)
             if version == SCHEMA_VERSION:
                 return
-            db.execute(
-                "CREATE TABLE IF NOT EXISTS _migrations (name TEXT PRIMARY KEY, applied_utc TEXT NOT NULL)"
-            )
+            db.execute("CREATE TABLE IF NOT EXISTS _migrations (name TEXT PRIMARY KEY, applied_utc TEXT NOT NULL)")
             now = iso(dt.datetime.now(UTC))
             for name, apply in MIGRATIONS[version:]:
                 apply(db)
@@ -293,7 +291,13 @@ class Store:
 
     @guarded
     def record_error(
-        self, key: str, size: int, mtime_ns: int, reason: str, offset: int | None, now: dt.datetime,
+        self,
+        key: str,
+        size: int,
+        mtime_ns: int,
+        reason: str,
+        offset: int | None,
+        now: dt.datetime,
         sha256: str | None = None,
     ) -> None:
         """Remember that ``key`` is unreadable, so it is not retried until it changes."""
@@ -301,7 +305,12 @@ class Store:
             self._put_file(db, key, size, mtime_ns, sha256, FileStatus.ERROR, None, reason, offset, None, now)
 
     def _record(
-        self, db: sqlite3.Connection, key: str, size: int, mtime_ns: int, summary: ActivitySummary,
+        self,
+        db: sqlite3.Connection,
+        key: str,
+        size: int,
+        mtime_ns: int,
+        summary: ActivitySummary,
         now: dt.datetime,
     ) -> FileState:
         """Store what was read from ``key``; returns the file's new state.
@@ -324,8 +333,17 @@ class Store:
 
     @staticmethod
     def _put_file(
-        db: sqlite3.Connection, key: str, size: int, mtime_ns: int, sha256: str | None, status: FileStatus,
-        file_type: str | None, reason: str | None, offset: int | None, activity_id: int | None, now: dt.datetime,
+        db: sqlite3.Connection,
+        key: str,
+        size: int,
+        mtime_ns: int,
+        sha256: str | None,
+        status: FileStatus,
+        file_type: str | None,
+        reason: str | None,
+        offset: int | None,
+        activity_id: int | None,
+        now: dt.datetime,
     ) -> None:
         db.execute(
             """INSERT OR REPLACE INTO files
@@ -369,7 +387,8 @@ class Store:
         sessions: dict[int, list[ActivitySession]] = {}
         for r in self._db.execute(
             "SELECT activity_id, sport, sub_sport, start_utc, utc_offset_s, elapsed_s, timer_s, distance_m, "
-            f"avg_hr FROM sessions WHERE activity_id IN ({chosen}) ORDER BY activity_id, idx", params
+            f"avg_hr FROM sessions WHERE activity_id IN ({chosen}) ORDER BY activity_id, idx",
+            params,
         ):
             sessions.setdefault(r["activity_id"], []).append(session_of(r))
         sets: dict[int, list[SetRecord]] = {}
@@ -381,7 +400,8 @@ class Store:
             sets.setdefault(r["activity_id"], []).append(set_of(r))
         rows = self._db.execute(
             "SELECT id, sha256, file_type, manufacturer, product, serial_number, time_created, workout_name, "
-            f"first_key, added_utc FROM activities WHERE id IN ({chosen})", params
+            f"first_key, added_utc FROM activities WHERE id IN ({chosen})",
+            params,
         )
         out = [activity_of(r, sessions.get(r["id"], ()), sets.get(r["id"], ())) for r in rows]
         out.sort(key=lambda a: (a.summary.sessions[0].start_utc if a.summary.sessions else FIT_EPOCH, a.id))
@@ -452,8 +472,17 @@ class Store:
                 db.execute(
                     """INSERT OR REPLACE INTO due_items (key, kind, start_utc, end_utc, title, detail,
                        digest, updated_utc, sequence) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)""",
-                    (item.key, item.kind.value, iso(item.start_utc), iso(item.end_utc), item.title,
-                     item.detail, digest, iso(updated), sequence),
+                    (
+                        item.key,
+                        item.kind.value,
+                        iso(item.start_utc),
+                        iso(item.end_utc),
+                        item.title,
+                        item.detail,
+                        digest,
+                        iso(updated),
+                        sequence,
+                    ),
                 )
                 out.append(replace(item, updated_utc=updated.astimezone(UTC).replace(microsecond=0), sequence=sequence))
         return out

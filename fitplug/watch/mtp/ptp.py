@@ -167,7 +167,7 @@ class Reader:
         end = self.pos + 2 * units
         if end > len(self.raw):
             raise ProtocolError("string runs past the dataset")
-        text = self.raw[self.pos:end].decode("utf-16-le", errors="replace")
+        text = self.raw[self.pos : end].decode("utf-16-le", errors="replace")
         self.pos = end
         return text.rstrip("\x00")
 
@@ -218,9 +218,19 @@ class StorageInfo:
         return cls(r.u16(), r.u16(), r.u16(), r.u64(), r.u64(), r.u32(), r.string(), r.string())
 
     def encode(self) -> bytes:
-        return (struct.pack("<HHHQQI", self.storage_type, self.filesystem_type, self.access, self.max_capacity,
-                            self.free_bytes, self.free_objects)
-                + pack_string(self.description) + pack_string(self.volume))
+        return (
+            struct.pack(
+                "<HHHQQI",
+                self.storage_type,
+                self.filesystem_type,
+                self.access,
+                self.max_capacity,
+                self.free_bytes,
+                self.free_objects,
+            )
+            + pack_string(self.description)
+            + pack_string(self.volume)
+        )
 
 
 @dataclass(frozen=True, slots=True)
@@ -248,10 +258,15 @@ class ObjectInfo:
         return cls(storage, fmt, size, parent, name, association, modified)
 
     def encode(self) -> bytes:
-        return (struct.pack("<IHHI", self.storage, self.format, 0, min(self.size, 0xFFFFFFFF))
-                + struct.pack("<HIIIIII", 0, 0, 0, 0, 0, 0, 0)
-                + struct.pack("<IHII", self.parent, self.association_type, 0, 0)
-                + pack_string(self.name) + pack_string("") + pack_string(self.modified) + pack_string(""))
+        return (
+            struct.pack("<IHHI", self.storage, self.format, 0, min(self.size, 0xFFFFFFFF))
+            + struct.pack("<HIIIIII", 0, 0, 0, 0, 0, 0, 0)
+            + struct.pack("<IHII", self.parent, self.association_type, 0, 0)
+            + pack_string(self.name)
+            + pack_string("")
+            + pack_string(self.modified)
+            + pack_string("")
+        )
 
 
 @dataclass(frozen=True, slots=True)
@@ -277,8 +292,17 @@ class DeviceInfo:
         def arr16(values: tuple[int, ...] | list[int]) -> bytes:
             return struct.pack(f"<I{len(values)}H", len(values), *values)
 
-        return (struct.pack("<HIH", 100, 6, 100) + pack_string("microsoft.com: 1.0;") + struct.pack("<H", 0)
-                + arr16(self.operations) + arr16([]) + arr16([]) + arr16([]) + arr16([FORMAT_UNDEFINED])
-                + pack_string(self.manufacturer) + pack_string(self.model) + pack_string("1.0")
-                + pack_string(self.serial))
-
+        return (
+            struct.pack("<HIH", 100, 6, 100)
+            + pack_string("microsoft.com: 1.0;")
+            + struct.pack("<H", 0)
+            + arr16(self.operations)
+            + arr16([])
+            + arr16([])
+            + arr16([])
+            + arr16([FORMAT_UNDEFINED])
+            + pack_string(self.manufacturer)
+            + pack_string(self.model)
+            + pack_string("1.0")
+            + pack_string(self.serial)
+        )

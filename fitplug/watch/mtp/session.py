@@ -66,8 +66,14 @@ def _rc_text(rc: int) -> str:
 class Session:
     """One MTP session on a transport. Use as a context manager, or call :meth:`open` and :meth:`close`."""
 
-    def __init__(self, transport: Transport, *, busy_retries: int = 5, busy_wait_s: float = 0.5,
-                 sleep: Callable[[float], None] = time.sleep) -> None:
+    def __init__(
+        self,
+        transport: Transport,
+        *,
+        busy_retries: int = 5,
+        busy_wait_s: float = 0.5,
+        sleep: Callable[[float], None] = time.sleep,
+    ) -> None:
         self.transport = transport
         self.busy_retries = busy_retries
         self.busy_wait_s = busy_wait_s
@@ -85,14 +91,17 @@ class Session:
         try:
             raw = self.transport.receive()
         except TransportGone:
-            raise MtpError("the watch was unplugged (or reset) in the middle of a transfer; "
-                           "nothing half-written is kept: plug it in and run the command again") from None
+            raise MtpError(
+                "the watch was unplugged (or reset) in the middle of a transfer; "
+                "nothing half-written is kept: plug it in and run the command again"
+            ) from None
         except TransportTimeout:
             raise MtpError("the watch stopped answering; unplug it, plug it in and run the command again") from None
         except ptp.ProtocolError as exc:
             self._drain()
-            raise MtpError(f"{exc}; the transfer was not used (run the command again)",
-                           Rc.INCOMPLETE_TRANSFER) from None
+            raise MtpError(
+                f"{exc}; the transfer was not used (run the command again)", Rc.INCOMPLETE_TRANSFER
+            ) from None
         try:
             return ptp.parse(raw)
         except ptp.ProtocolError as exc:
@@ -109,13 +118,15 @@ class Session:
         try:
             self.transport.send(raw)
         except TransportGone:
-            raise MtpError("the watch was unplugged (or reset) in the middle of a transfer; "
-                           "plug it in and run the command again") from None
+            raise MtpError(
+                "the watch was unplugged (or reset) in the middle of a transfer; plug it in and run the command again"
+            ) from None
         except TransportTimeout:
             raise MtpError("the watch stopped taking data; unplug it, plug it in and run the command again") from None
 
-    def transact(self, op: int, *params: int, data_out: bytes | None = None,
-                 tid: int | None = None) -> tuple[Container, bytes | None]:
+    def transact(
+        self, op: int, *params: int, data_out: bytes | None = None, tid: int | None = None
+    ) -> tuple[Container, bytes | None]:
         """One transaction; a busy watch is asked again up to ``busy_retries`` times."""
         for attempt in range(self.busy_retries + 1):
             resp, data = self._once(op, params, data_out, tid)
@@ -126,8 +137,9 @@ class Session:
             raise MtpError(f"{Op(op).name.lower().replace('_', ' ')}: {_rc_text(resp.code)}", resp.code)
         return resp, data
 
-    def _once(self, op: int, params: tuple[int, ...], data_out: bytes | None,
-              tid: int | None) -> tuple[Container, bytes | None]:
+    def _once(
+        self, op: int, params: tuple[int, ...], data_out: bytes | None, tid: int | None
+    ) -> tuple[Container, bytes | None]:
         transaction = self._next() if tid is None else tid
         self._send(ptp.command(op, transaction, *params).encode())
         if data_out is not None:
@@ -197,8 +209,9 @@ class Session:
         _, raw = self.transact(Op.GET_OBJECT, handle)
         raw = raw or b""
         if expected_size is not None and len(raw) != expected_size:
-            raise MtpError(f"the watch sent {len(raw)} of the file's {expected_size} bytes; not used",
-                           Rc.INCOMPLETE_TRANSFER)
+            raise MtpError(
+                f"the watch sent {len(raw)} of the file's {expected_size} bytes; not used", Rc.INCOMPLETE_TRANSFER
+            )
         return raw
 
     def send_object(self, storage: int, parent: int, name: str, data: bytes) -> int:
@@ -219,8 +232,14 @@ class Session:
         return handle
 
     def make_folder(self, storage: int, parent: int, name: str) -> int:
-        info = ObjectInfo(storage=storage, format=ptp.FORMAT_FOLDER, size=0, parent=parent, name=name,
-                          association_type=ptp.ASSOCIATION_FOLDER)
+        info = ObjectInfo(
+            storage=storage,
+            format=ptp.FORMAT_FOLDER,
+            size=0,
+            parent=parent,
+            name=name,
+            association_type=ptp.ASSOCIATION_FOLDER,
+        )
         resp, _ = self.transact(Op.SEND_OBJECT_INFO, storage, parent, data_out=info.encode())
         params = resp.params
         if len(params) < 3:

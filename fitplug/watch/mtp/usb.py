@@ -33,9 +33,11 @@ _CHUNK = 64 * 1024
 #: libusb's LIBUSB_ERROR_NO_DEVICE / LIBUSB_ERROR_BUSY / LIBUSB_ERROR_ACCESS
 _NO_DEVICE, _BUSY, _ACCESS = -4, -6, -3
 
-HELD_MESSAGE = ("the watch is held by another program (Garmin Express, Android File Transfer, or the "
-                "desktop's gvfs MTP mount): quit it, or eject the watch in the file manager, then run the "
-                "command again; where the desktop mounted it, use that folder with --device instead")
+HELD_MESSAGE = (
+    "the watch is held by another program (Garmin Express, Android File Transfer, or the "
+    "desktop's gvfs MTP mount): quit it, or eject the watch in the file manager, then run the "
+    "command again; where the desktop mounted it, use that folder with --device instead"
+)
 
 
 class BulkDevice(Protocol):
@@ -77,7 +79,7 @@ class UsbTransport:
 
     def send(self, raw: bytes) -> None:
         for start in range(0, len(raw), _CHUNK):
-            self._call(self.device.write, self.ep_out, raw[start:start + _CHUNK])
+            self._call(self.device.write, self.ep_out, raw[start : start + _CHUNK])
         if raw and len(raw) % self.max_packet == 0:
             self._call(self.device.write, self.ep_out, b"")  # a zero-length packet ends the transfer
 
@@ -127,8 +129,9 @@ def open_usb_watch() -> tuple[UsbTransport, Any]:
         raise DeviceError("no libusb found: pip install 'fitplug[mtp]' (it ships one)") from None
     candidates = [(dev, intf) for dev in found for intf in _mtp_interfaces(dev)]
     if not candidates:
-        raise DeviceError("no Garmin watch found on USB in MTP mode; plug it in (USB mode: MTP, in the "
-                          "watch's system settings)")
+        raise DeviceError(
+            "no Garmin watch found on USB in MTP mode; plug it in (USB mode: MTP, in the watch's system settings)"
+        )
     if len(candidates) > 1:
         raise DeviceError("several Garmin watches are on USB; plug in only the one to use")
     dev, intf = candidates[0]

@@ -117,8 +117,9 @@ class MtpWatch:
     def list_files(self, folder: str) -> list[WatchFile]:
         entries = self._entries(folder)
         self._listed[folder.lower()] = entries
-        return [WatchFile(e.info.name, e.info.size, Kind.OTHER if e.info.is_folder else Kind.FILE)
-                for e in entries.values()]
+        return [
+            WatchFile(e.info.name, e.info.size, Kind.OTHER if e.info.is_folder else Kind.FILE) for e in entries.values()
+        ]
 
     def _entry(self, folder: str, name: str) -> Entry | None:
         listed = self._listed.get(folder.lower())
@@ -157,8 +158,9 @@ class MtpWatch:
 
 
 def _not_a_folder(entry: Entry) -> DeviceError:
-    return DeviceError(f"GARMIN/{entry.info.name} on the watch is a file, not a folder; "
-                       "the watch cannot import from it")
+    return DeviceError(
+        f"GARMIN/{entry.info.name} on the watch is a file, not a folder; the watch cannot import from it"
+    )
 
 
 def copy_activities(watch: MtpWatch, cache: Path) -> list[Path]:
