@@ -27,7 +27,7 @@ from collections.abc import Callable
 from email.message import Message
 
 from fitplug.calendar.feed import Feed
-from fitplug.calendar.server import is_loopback
+from fitplug.calendar.http import is_loopback
 from fitplug.errors import FeedError
 
 USER_ENV = "FITPLUG_PUBLISH_USER"

@@ -21,7 +21,6 @@ import dataclasses
 import datetime as dt
 import email.utils
 import hmac
-import ipaddress
 import logging
 import os
 import signal
@@ -35,6 +34,7 @@ from types import FrameType
 from typing import Any
 
 from fitplug.calendar.feed import Feed, feed_window, render_feed
+from fitplug.calendar.http import STATUS, bind_warning, host_port, log_text, not_modified, plain
 from fitplug.calendar.token import feed_token
 from fitplug.errors import FeedError, FitplugError
 from fitplug.model import DueItem, Programme
@@ -239,19 +239,19 @@ class FeedApp:
         path = str(environ.get("PATH_INFO", ""))
         is_feed = hmac.compare_digest(path.encode("latin-1", "replace"), self.feed_path.encode("latin-1"))
         is_page = hmac.compare_digest(path.encode("latin-1", "replace"), self.page_path.encode("latin-1"))
-        shown = self.log_path if is_feed else "/<token>/" if is_page else _printable(path)
+        shown = self.log_path if is_feed else "/<token>/" if is_page else log_text(path)
         try:
             status, fields, body = self._answer(method, is_feed, is_page, environ)
         except Exception:  # noqa: BLE001  # a bug must not leak details to the client
             self.log(f"internal error:\n{traceback.format_exc().rstrip()}")
-            status, fields, body = _plain(500)
+            status, fields, body = plain(500)
         sent = b"" if method == "HEAD" else body
         if "Content-Length" not in dict(fields):
             fields = [*fields, ("Content-Length", str(len(body)))]
-        start_response(_STATUS[status], fields)
+        start_response(STATUS[status], fields)
         ms = (time.monotonic() - started) * 1000
-        client = _printable(str(environ.get("REMOTE_ADDR", "-")))
-        ua = _printable(str(environ.get("HTTP_USER_AGENT", "")))[:80]
+        client = log_text(str(environ.get("REMOTE_ADDR", "-")))
+        ua = log_text(str(environ.get("HTTP_USER_AGENT", "")))[:80]
         self.log(f'{client} "{method} {shown}" {status} {len(sent)} {ms:.1f}ms "{ua}"')
         return iter([sent])
 
@@ -259,9 +259,9 @@ class FeedApp:
         self, method: str, is_feed: bool, is_page: bool, environ: dict[str, Any]
     ) -> tuple[int, list[tuple[str, str]], bytes]:
         if environ.get("SERVER_PROTOCOL") == "HTTP/1.1" and not environ.get("HTTP_HOST"):
-            return _plain(400)  # RFC 9112 §3.2: an HTTP/1.1 request must name its host
+            return plain(400)  # RFC 9112 §3.2: an HTTP/1.1 request must name its host
         if method not in ("GET", "HEAD"):
-            status, fields, body = _plain(405)
+            status, fields, body = plain(405)
             return status, [*fields, ("Allow", "GET, HEAD")], body
         if is_feed:
             feed = self.source.current()
@@ -270,7 +270,7 @@ class FeedApp:
                 ("Last-Modified", email.utils.format_datetime(feed.last_modified, usegmt=True)),
                 ("Cache-Control", f"private, max-age={MAX_AGE_S}"),
             ]
-            if _not_modified(environ, feed.etag, feed.last_modified):
+            if not_modified(environ, feed.etag, feed.last_modified):
                 return 304, validators, b""
             return (
                 200,
@@ -286,47 +286,14 @@ class FeedApp:
             page = self.page_source()
             if page is not None:
                 validators = [("ETag", page.etag), ("Cache-Control", "private, no-cache")]
-                if _not_modified(environ, page.etag, None):
+                if not_modified(environ, page.etag, None):
                     return 304, validators, b""
                 return (
                     200,
                     [("Content-Type", page.content_type), *validators, ("X-Content-Type-Options", "nosniff")],
                     page.body,
                 )
-        return _plain(404)
-
-
-_STATUS = {
-    200: "200 OK",
-    304: "304 Not Modified",
-    400: "400 Bad Request",
-    404: "404 Not Found",
-    405: "405 Method Not Allowed",
-    500: "500 Internal Server Error",
-}
-
-
-def _plain(status: int) -> tuple[int, list[tuple[str, str]], bytes]:
-    return status, [("Content-Type", "text/plain; charset=utf-8")], (_STATUS[status][4:] + ".\n").encode()
-
-
-def _not_modified(environ: dict[str, Any], etag: str, last_modified: dt.datetime | None) -> bool:
-    """RFC 9110 §13.2.2: If-None-Match decides when present, else If-Modified-Since.
-    A date that cannot be read is ignored (§13.1.3), whatever it holds."""
-    inm = environ.get("HTTP_IF_NONE_MATCH")
-    if inm is not None:
-        tags = [t.strip() for t in str(inm).split(",")]
-        return "*" in tags or any(t.removeprefix("W/") == etag for t in tags)
-    ims = environ.get("HTTP_IF_MODIFIED_SINCE")
-    if ims is None or last_modified is None:
-        return False
-    try:
-        since = email.utils.parsedate_to_datetime(str(ims))
-        if since.tzinfo is None:
-            since = since.replace(tzinfo=dt.UTC)
-        return last_modified <= since
-    except (TypeError, ValueError, IndexError, OverflowError):
-        return False
+        return plain(404)
 
 
 class FeedServer:
@@ -365,7 +332,7 @@ class FeedServer:
                 clear_untrusted_proxy_headers=True,
             )
         except OSError as exc:
-            raise FeedError(f"cannot listen on {_host_port(address[0], address[1])}: {exc.strerror or exc}") from exc
+            raise FeedError(f"cannot listen on {host_port(address[0], address[1])}: {exc.strerror or exc}") from exc
         logging.getLogger("waitress.queue").setLevel(logging.ERROR)
         # waitress closes connections idle for channel_timeout; a client trickling a byte now
         # and then is never idle, so a connection also ends LIFETIME_FACTOR × head_timeout_s
@@ -410,38 +377,6 @@ class FeedServer:
         wasyncore.close_all(self._server._map)
 
 
-def _printable(text: str) -> str:
-    """``text`` for a log line: non-printable characters escaped, at most 200 characters."""
-    out = "".join(c if 32 <= ord(c) < 127 and c != '"' else f"\\x{ord(c):02x}" for c in text[:200])
-    return out + ("…" if len(text) > 200 else "")
-
-
-def _host_port(host: str, port: int) -> str:
-    return f"[{host}]:{port}" if ":" in host else f"{host}:{port}"
-
-
-def is_loopback(host: str) -> bool:
-    """``host`` reaches only this machine (127.0.0.0/8, ::1, localhost)."""
-    if host.lower() == "localhost":
-        return True
-    try:
-        return ipaddress.ip_address(host).is_loopback
-    except ValueError:
-        return False
-
-
-def bind_warning(host: str) -> str | None:
-    """What to tell the user when ``host`` is reachable from other machines."""
-    if is_loopback(host):
-        return None
-    where = "all interfaces" if host in ("0.0.0.0", "::", "") else host
-    return (
-        f"listening on {where}, not just this machine: anyone who can reach it and learns "
-        "the URL can read the feed. Plain HTTP sends the token unencrypted; put an "
-        "HTTPS proxy in front before exposing it beyond a trusted network."
-    )
-
-
 # --- running it ---------------------------------------------------------------------
 
 
@@ -470,7 +405,7 @@ def open_server(
     shown = host
     if host in ("0.0.0.0", "::", ""):
         shown = socket.gethostname()
-    netloc = _host_port(shown, server.port)
+    netloc = host_port(shown, server.port)
     info = ServeInfo(
         url=f"http://{netloc}{server.feed_path}",
         webcal_url=f"webcal://{netloc}{server.feed_path}",

@@ -9,6 +9,12 @@ from __future__ import annotations
 
 import sqlite3
 from collections.abc import Callable
+from pathlib import Path
+
+from fitplug.errors import StoreError
+
+#: ``PRAGMA application_id``: "fitp"
+APPLICATION_ID = 0x66697470
 
 
 def _run_script(db: sqlite3.Connection, script: str) -> None:
@@ -135,3 +141,26 @@ MIGRATIONS: tuple[tuple[str, Callable[[sqlite3.Connection], None]], ...] = (
     ("0002_activity_start", _m0002_activity_start),
 )
 SCHEMA_VERSION = len(MIGRATIONS)
+
+
+def schema_version(db: sqlite3.Connection, path: Path, *, new_ok: bool = True, locked: bool = False) -> int:
+    """The schema version of a store this fitplug can use; :class:`StoreError` why it cannot.
+
+    ``new_ok``: a file with no application id yet is a store about to be created
+    (a query wants an existing store: ``False``). Unlocked, each pragma reads its
+    own moment (a store another fitplug is creating could look foreign), so the
+    foreign-tables check waits for the write lock (``locked``).
+    """
+    version = int(db.execute("PRAGMA user_version").fetchone()[0])
+    app_id = db.execute("PRAGMA application_id").fetchone()[0]
+    if app_id not in ((0, APPLICATION_ID) if new_ok else (APPLICATION_ID,)):
+        raise StoreError(f"{path}: this SQLite file is not a fitplug store")
+    if version > SCHEMA_VERSION:
+        raise StoreError(
+            f"{path}: written by a newer fitplug (schema {version}; this one knows "
+            f"{SCHEMA_VERSION}); upgrade fitplug or use another --db"
+        )
+    foreign = "SELECT count(*) FROM sqlite_master WHERE type = 'table'"
+    if locked and version == 0 and app_id == 0 and db.execute(foreign).fetchone()[0]:
+        raise StoreError(f"{path}: this SQLite file is not a fitplug store")
+    return version

@@ -26,7 +26,7 @@ from typing import Any, Self
 from fitplug.activities.read import sane
 from fitplug.activities.read.outcome import FileError
 from fitplug.activities.read.sane import from_iso
-from fitplug.activities.store.migrations import MIGRATIONS, SCHEMA_VERSION
+from fitplug.activities.store.migrations import APPLICATION_ID, MIGRATIONS, SCHEMA_VERSION, schema_version
 from fitplug.activities.store.rows import (
     activity_of,
     due_digest,
@@ -60,9 +60,6 @@ from fitplug.model import (
     StoredActivity,
 )
 from fitplug.times import FIT_EPOCH, UTC
-
-#: ``PRAGMA application_id``: "fitp"
-APPLICATION_ID = 0x66697470
 
 
 class FileStatus(enum.StrEnum):
@@ -116,7 +113,7 @@ class Store:
             self._db.execute("PRAGMA foreign_keys = ON")
             if read_only:
                 self._db.execute("PRAGMA query_only = ON")
-                if self._check_version() < SCHEMA_VERSION:
+                if schema_version(self._db, self.path, new_ok=False) < SCHEMA_VERSION:
                     self._upgrade_in_memory()
                 return
             wal(self._db, timeout_s)
@@ -182,19 +179,6 @@ class Store:
             return None
         return cls(path, read_only=True)
 
-    def _check_version(self) -> int:
-        """The store's schema version; :class:`StoreError` when this fitplug cannot read it."""
-        version = self._db.execute("PRAGMA user_version").fetchone()["user_version"]
-        app_id = self._db.execute("PRAGMA application_id").fetchone()["application_id"]
-        if app_id != APPLICATION_ID:
-            raise StoreError(f"{self.path}: this SQLite file is not a fitplug store")
-        if version > SCHEMA_VERSION:
-            raise StoreError(
-                f"{self.path}: written by a newer fitplug (schema {version}; this one knows "
-                f"{SCHEMA_VERSION}); upgrade fitplug or use another --db"
-            )
-        return int(version)
-
     def _upgrade_in_memory(self) -> None:
         """A store from an older fitplug, for a query: upgrade a copy in memory, leave the file as it is.
 
@@ -210,12 +194,12 @@ class Store:
 
     def _migrate(self) -> None:
         """Bring the store to :data:`SCHEMA_VERSION`; a store already there costs two pragmas."""
-        if self._check_schema(self._db, locked=False) == SCHEMA_VERSION:
+        if schema_version(self._db, self.path) == SCHEMA_VERSION:
             return
         with self._tx() as db:
             # everything again under the write lock: another fitplug opening the same new
             # store at the same moment may have migrated it while this one waited
-            version = self._check_schema(db, locked=True)
+            version = schema_version(db, self.path, locked=True)
             if version == SCHEMA_VERSION:
                 return
             db.execute("CREATE TABLE IF NOT EXISTS _migrations (name TEXT PRIMARY KEY, applied_utc TEXT NOT NULL)")
@@ -225,23 +209,6 @@ class Store:
                 db.execute("INSERT INTO _migrations (name, applied_utc) VALUES (?, ?)", (name, now))
             db.execute(f"PRAGMA application_id = {APPLICATION_ID}")
             db.execute(f"PRAGMA user_version = {SCHEMA_VERSION}")
-
-    def _check_schema(self, db: sqlite3.Connection, *, locked: bool) -> int:
-        """The schema version of a store this fitplug can use. Unlocked, each pragma reads its own
-        moment (a store created in between would look foreign): the table count waits for the lock."""
-        version = db.execute("PRAGMA user_version").fetchone()["user_version"]
-        app_id = db.execute("PRAGMA application_id").fetchone()["application_id"]
-        if app_id not in (0, APPLICATION_ID):
-            raise StoreError(f"{self.path}: this SQLite file is not a fitplug store")
-        if version > SCHEMA_VERSION:
-            raise StoreError(
-                f"{self.path}: written by a newer fitplug (schema {version}; this one knows "
-                f"{SCHEMA_VERSION}); upgrade fitplug or use another --db"
-            )
-        foreign = "SELECT count(*) AS n FROM sqlite_master WHERE type = 'table'"
-        if locked and version == 0 and app_id == 0 and db.execute(foreign).fetchone()["n"]:
-            raise StoreError(f"{self.path}: this SQLite file is not a fitplug store")
-        return int(version)
 
     # --- files ------------------------------------------------------------------
 
