@@ -137,6 +137,7 @@ PURE_STDLIB = {
     "functools",
     "itertools",
     "zoneinfo",
+    "bisect",
 }
 
 

@@ -7,7 +7,7 @@ The week (Europe/London, tracking from Mon 16 Nov 2026), as a watch records it
 - Mon 18:00, the third post-run workout done instead: the set is done, and is
   called what was done ("Post-run 3 Stretch");
 - Tue 07:00, one file with a 5-minute treadmill leg, then the strength session:
-  a strength day, in every command (the jog is a warm-up, not a run);
+  two sessions in every command, a run too short to count and a strength day;
 - Wed 07:00, a run; its set ("Post-run 2 Stretch") is never done: missed;
 - Fri, no strength: missed.
 
@@ -94,8 +94,8 @@ def test_every_command_says_the_same(week: tuple[Path, Path, Path], tmp_path: Pa
     done_words = "Post-run 3 Stretch (Pigeon Pose + Stacked-leg Glute Stretch)"
 
     synced = fitplug(db, "sync", str(src), str(programme)).output  # the .toml among the sources: the programme
-    # one classification: the treadmill warm-up does not make the strength file a run
-    assert synced.startswith("Read 4 new activities: 2 runs, 1 strength, 1 stretch.")
+    # one classification, a leg at a time: the treadmill warm-up is a short run, the rest of the file strength
+    assert synced.startswith("Read 4 new activities (5 sessions): 3 runs, 1 strength, 1 stretch.")
     assert f"post-run set done: {done_words}, Mon 18:00" in synced
     assert f"  Thu 19 Nov: {missed_set.name} missed: Pigeon Pose + Standing Figure-Four" not in synced
     changed = synced.split("Since the last sync:\n", 1)[1].split("Coming up:", 1)[0]
@@ -125,18 +125,22 @@ def test_every_command_says_the_same(week: tuple[Path, Path, Path], tmp_path: Pa
     assert doc["week"]["strength_done"] == 1 and doc["week"]["strength_missed"] == ["2026-11-20"]
 
     listed = fitplug(db, "activities").output
-    tue = next(line for line in listed.splitlines() if "tue-strength.fit" in line)
-    assert re.match(r"2026-11-17 07:00\s+strength\s+running/treadmill", tue)
+    tue = [line for line in listed.splitlines() if "tue-strength.fit" in line]
+    assert re.match(r"2026-11-17 07:00\s+run\s+running/treadmill", tue[0])
+    assert re.match(r"2026-11-17 07:05\s+strength\s+training/strength_training", tue[1])
     assert "  against the plan: Glute Strength & Mobility (workout name)" in listed
     rows = json.loads(fitplug(db, "activities", "--json").output)["sessions"]
-    kinds = {Path(r["file"]).name: r["kind"] for r in rows if r["session"] == 0}
+    kinds = {(Path(r["file"]).name, r["session"]): r["kind"] for r in rows}
     assert kinds == {
-        "mon-run.fit": "run",
-        "mon-stretch.fit": "stretch",
-        "tue-strength.fit": "strength",
-        "wed-run.fit": "run",
+        ("mon-run.fit", 0): "run",
+        ("mon-stretch.fit", 0): "stretch",
+        ("tue-strength.fit", 0): "run",
+        ("tue-strength.fit", 1): "strength",
+        ("wed-run.fit", 0): "run",
     }
-    assert next(r for r in rows if r["file"].endswith("tue-strength.fit") and r["session"] == 0)["plan"] is not None
+    tue_rows = [r for r in rows if r["file"].endswith("tue-strength.fit")]
+    assert tue_rows[0]["plan"] is None and tue_rows[0]["sets"] == []
+    assert tue_rows[1]["plan"] is not None and len(tue_rows[1]["sets"]) > 0
 
     feed = Calendar.from_ical(fitplug(db, "calendar", str(programme), "-o", "-").stdout_bytes)
     summaries = {str(e["UID"]).split("@")[0]: str(e["SUMMARY"]) for e in feed.walk("VEVENT")}

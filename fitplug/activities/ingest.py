@@ -21,9 +21,10 @@ from fitplug.activities.read.outcome import FileError, Outcome, shown
 from fitplug.activities.read.pool import Job, Reader
 from fitplug.activities.read.reader import Crc
 from fitplug.activities.rule.classify import classify
+from fitplug.activities.rule.legs import legs
 from fitplug.activities.store.store import Store
 from fitplug.activities.tracking import record
-from fitplug.model import DoneBy, NewActivity, Programme, RunStretch, SkippedFile, State, SyncResult
+from fitplug.model import ActivityKind, DoneBy, NewActivity, Programme, RunStretch, SkippedFile, State, SyncResult
 
 
 def sync(
@@ -132,8 +133,10 @@ class _Run:
             if outcome.notes:
                 self.result.notes += [f"{shown(job.key)}: {note}" for note in outcome.notes]
             if state.status == "new":
-                start = outcome.start_utc if outcome.sessions else None
-                self.result.new.append(NewActivity(shown(job.key), classify(outcome, self.programme).kind, start))
+                for n, leg in enumerate(legs(outcome)):
+                    kind = classify(leg, self.programme).kind if leg.sessions else ActivityKind.OTHER
+                    start = leg.start_utc if leg.sessions else None
+                    self.result.new.append(NewActivity(shown(job.key), kind, start, n))
             elif state.status == "duplicate":
                 self.result.duplicates += 1
             else:

@@ -7,6 +7,7 @@ from pathlib import Path
 
 from fitplug.activities import tracking
 from fitplug.activities.rule.classify import classify
+from fitplug.activities.rule.legs import legs
 from fitplug.activities.rule.plan import plan_against_done
 from fitplug.activities.store.store import Store, reading
 from fitplug.app.programme import programme_for
@@ -29,9 +30,10 @@ def stored_activities(programme_file: Path | None, *, db_path: Path) -> list[Act
         held = store.activities() if store is not None else []
     rows = []
     for a in held:
-        c = classify(a.summary, programme)
-        plan = plan_against_done(a.summary, c, programme) if programme is not None else None
-        rows.append(ActivityRow(a, c, plan))
+        for n, leg in enumerate(legs(a.summary)):
+            c = classify(leg, programme)
+            plan = plan_against_done(leg, c, programme) if programme is not None else None
+            rows.append(ActivityRow(a, n, leg, c, plan))
     return rows
 
 

@@ -20,6 +20,7 @@ from fitplug import settings
 from fitplug.activities import tracking
 from fitplug.activities.rule.band import banded_exercises, banded_sets
 from fitplug.activities.rule.classify import classify
+from fitplug.activities.rule.legs import all_legs
 from fitplug.activities.rule.plan import plan_against_done
 from fitplug.activities.store.store import Store, reading
 from fitplug.app.programme import programme_for
@@ -97,7 +98,7 @@ def page_data(store: Store | None, programme: Programme, now: dt.datetime, *, we
     if not window:
         notes.append("No activities have been read yet: run `fitplug sync`.")
     bands = tracking.band_since(store, programme, now)
-    strength = [(a, c) for a in window if (c := classify(a, programme)).kind == ActivityKind.STRENGTH]
+    strength = [(a, c) for a in all_legs(window) if (c := classify(a, programme)).kind == ActivityKind.STRENGTH]
     return ProgressPage(
         programme=programme.name,
         timezone=programme.timezone,
@@ -113,6 +114,7 @@ def page_data(store: Store | None, programme: Programme, now: dt.datetime, *, we
         bands=tuple(_band(ex, strength, decision, programme, bands.get(ex.id)) for ex in banded_exercises(programme)),
         sessions=tuple(s for s in (_done(a, c, programme) for a, c in strength[-LAST_SESSIONS:]) if s is not None),
         notes=tuple(notes),
+        post_run=programme.post_run is not None,
     )
 
 

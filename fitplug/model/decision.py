@@ -130,8 +130,9 @@ class WeekTally:
     #: planned strength days of this week that are over with no strength activity
     strength_missed: tuple[dt.date, ...]
     stretch_days: int
-    stretch_min: int
-    stretch_max: int
+    #: the weekly stretching target (``None``: the programme holds no stretches, so has no target)
+    stretch_min: int | None
+    stretch_max: int | None
     #: post-run sets of this week's runs: done, missed, still due
     post_run_done: int = 0
     post_run_missed: int = 0

@@ -13,7 +13,7 @@ from collections import Counter
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING
 
-from fitplug.model.activity import StoredActivity
+from fitplug.model.activity import ActivitySummary, StoredActivity
 from fitplug.model.decision import (
     ActivityKind,
     Classification,
@@ -94,11 +94,14 @@ class SkippedFile:
 
 @dataclass(frozen=True, slots=True)
 class NewActivity:
-    """An activity a sync stored for the first time, as the one classification saw it."""
+    """A session (each leg of a multisport file is one) a sync stored for the first time, as the one
+    classification saw it."""
 
     key: str
     kind: ActivityKind | str
     start_utc: dt.datetime | None
+    #: which leg of the file
+    leg: int = 0
 
 
 @dataclass
@@ -130,9 +133,14 @@ class SyncResult:
 
 @dataclass(frozen=True, slots=True)
 class ActivityRow:
-    """One stored activity, what it was, and (a strength session) how it went against its plan."""
+    """One session (a leg of a multisport file is one) of a stored activity: what it was, its own sets,
+    and (a strength session) how it went against its plan."""
 
     activity: StoredActivity
+    #: which leg of the file (0 for a one-session file)
+    leg: int
+    #: the leg as an activity of its own: its session and the sets recorded in its time span
+    summary: ActivitySummary
     classification: Classification
     plan: PlanAgainstDone | None = None
 

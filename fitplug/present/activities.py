@@ -64,7 +64,11 @@ def _read_line(result: SyncResult) -> str:
         for kind, n in sorted(result.new_by_kind.items(), key=lambda kv: (-kv[1], kv[0])):
             one, many = _KIND_WORDS.get(kind, (kind, kind))
             parts.append(f"{n} {one if n == 1 else many}")
-        head = f"Read {words.plural(len(result.new), 'new activity', 'new activities')}: {', '.join(parts)}"
+        files = len({a.key for a in result.new})
+        head = f"Read {words.plural(files, 'new activity', 'new activities')}"
+        if len(result.new) > files:  # multisport files: each leg is a session of its own
+            head += f" ({len(result.new)} sessions)"
+        head += f": {', '.join(parts)}"
     else:
         head = "No new activities"
     other = sum(result.other.values())
@@ -115,7 +119,7 @@ def status_lines(status: Status, changed: Sequence[DueItem] | None = None) -> li
             f"Post-run set due now, until {words.until(r.lapse_utc, tz)}: {words.post_run_set(r.session)}, "
             f"after {words.run(r, tz, today)}"
         )
-    if not status.decision.due:
+    if not status.decision.due and programme.post_run is not None:
         lines.append("No post-run set due.")
     lines += _changed_lines(status.changed if changed is None else changed, tz)
     if status.coming:
@@ -140,20 +144,26 @@ def _changed_lines(changed: Sequence[DueItem], tz: dt.tzinfo) -> list[str]:
 
 
 def weeks_lines(status: Status) -> list[str]:
-    """`status --weeks N`: one row a local week, oldest first."""
+    """`status --weeks N`: one row a local week, oldest first (post-run columns only with a post-run set,
+    the stretching target only with stretches)."""
     decision = status.decision
-    head = (
-        f"{'week of':<10}  {'strength':>8}  {'missed':>6}  {'stretch days':>12}  {'post-run done':>13}  "
-        f"{'post-run missed':>15}"
-    )
+    post_run = status.programme.post_run is not None
+    head = f"{'week of':<10}  {'strength':>8}  {'missed':>6}  {'stretch days':>12}"
+    if post_run:
+        head += f"  {'post-run done':>13}  {'post-run missed':>15}"
     lines = [head]
     for t in decision.weeks:
-        target = words.stretch_target(t.stretch_min, t.stretch_max)
-        due = f" (+{t.post_run_due} due)" if t.post_run_due else ""
-        lines.append(
+        stretch = str(t.stretch_days)
+        if t.stretch_min is not None and t.stretch_max is not None:
+            stretch += f" of {words.stretch_target(t.stretch_min, t.stretch_max)}"
+        row = (
             f"{words.day(t.week_start)}  {f'{t.strength_done}/{t.strength_planned}':>8}  {len(t.strength_missed):>6}  "
-            f"{f'{t.stretch_days} of {target}':>12}  {t.post_run_done:>13}  {t.post_run_missed:>15}{due}"
+            f"{stretch:>12}"
         )
+        if post_run:
+            due = f" (+{t.post_run_due} due)" if t.post_run_due else ""
+            row += f"  {t.post_run_done:>13}  {t.post_run_missed:>15}{due}"
+        lines.append(row)
     if decision.first_day is not None and decision.weeks and decision.first_day > decision.weeks[0].week_start:
         lines.append(f"Tracking started {decision.first_day:%a %d %b %Y}: nothing before it is planned or missed.")
     return lines
@@ -195,27 +205,26 @@ def activity_lines(rows: Sequence[ActivityRow]) -> list[str]:
         f"{'HR':>3}  file"
     ]
     for row in rows:
-        a = row.activity
-        kind = str(row.classification.kind)
-        for i, s in enumerate(a.summary.sessions):
-            local = s.start_local
-            start = f"{s.start_utc:%Y-%m-%d %H:%M}Z" if local is None else f"{local:%Y-%m-%d %H:%M}"
-            sport = f"{s.sport}/{s.sub_sport}" if s.sub_sport else s.sport
-            dist = f"{s.distance_m / 1000:.2f} km" if s.distance_m else "-"
-            hr = str(s.avg_hr) if s.avg_hr is not None else "-"
-            lines.append(
-                f"{start:<17}  {kind if i == 0 else '':<8}  {sport:<28}  {_clock(s.elapsed_s):>8}  "
-                f"{_clock(s.timer_s):>8}  {dist:>9}  {hr:>3}  {printable(a.key)}"
-            )
-            if i == 0:
-                for n, st in enumerate(x for x in a.summary.sets if x.set_type == "active"):
-                    what = st.category or "?"
-                    if st.exercise_name is not None:
-                        what += f"/{_exercise(st.category, st.exercise_name)}"
-                    reps = f"{st.repetitions} reps" if st.repetitions is not None else "- reps"
-                    kg = f" @ {st.weight_kg:g} kg" if st.weight_kg else ""
-                    lines.append(f"    set {n + 1}: {what}, {reps}{kg}")
-                lines += plan_lines(row.plan)
+        a, s = row.activity, row.summary.sessions[0] if row.summary.sessions else None
+        if s is None:
+            continue
+        local = s.start_local
+        start = f"{s.start_utc:%Y-%m-%d %H:%M}Z" if local is None else f"{local:%Y-%m-%d %H:%M}"
+        sport = f"{s.sport}/{s.sub_sport}" if s.sub_sport else s.sport
+        dist = f"{s.distance_m / 1000:.2f} km" if s.distance_m else "-"
+        hr = str(s.avg_hr) if s.avg_hr is not None else "-"
+        lines.append(
+            f"{start:<17}  {str(row.classification.kind):<8}  {sport:<28}  {_clock(s.elapsed_s):>8}  "
+            f"{_clock(s.timer_s):>8}  {dist:>9}  {hr:>3}  {printable(a.key)}"
+        )
+        for n, st in enumerate(x for x in row.summary.sets if x.set_type == "active"):
+            what = st.category or "?"
+            if st.exercise_name is not None:
+                what += f"/{_exercise(st.category, st.exercise_name)}"
+            reps = f"{st.repetitions} reps" if st.repetitions is not None else "- reps"
+            kg = f" @ {st.weight_kg:g} kg" if st.weight_kg else ""
+            lines.append(f"    set {n + 1}: {what}, {reps}{kg}")
+        lines += plan_lines(row.plan)
     return lines
 
 

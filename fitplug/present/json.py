@@ -186,12 +186,12 @@ def activities_json(rows: Sequence[ActivityRow]) -> dict[str, Any]:
     out = []
     for row in rows:
         a = row.activity
-        for i, s in enumerate(a.summary.sessions):
+        for s in row.summary.sessions:
             out.append(
                 {
                     "file": a.key,
                     "sha256": a.summary.sha256,
-                    "session": i,
+                    "session": row.leg,
                     "kind": str(row.classification.kind),
                     "sport": s.sport,
                     "sub_sport": s.sub_sport,
@@ -202,7 +202,7 @@ def activities_json(rows: Sequence[ActivityRow]) -> dict[str, Any]:
                     "timer_s": s.timer_s,
                     "distance_m": s.distance_m,
                     "avg_hr": s.avg_hr,
-                    "workout_name": a.summary.workout_name,
+                    "workout_name": row.summary.workout_name,
                     "sets": [
                         {
                             "start_utc": iso(x.start_utc),
@@ -214,14 +214,12 @@ def activities_json(rows: Sequence[ActivityRow]) -> dict[str, Any]:
                             "duration_s": x.duration_s,
                             "wkt_step_index": x.wkt_step_index,
                         }
-                        for x in a.summary.sets
-                    ]
-                    if i == 0
-                    else [],
-                    "plan": plan_json(row.plan) if i == 0 else None,
+                        for x in row.summary.sets
+                    ],
+                    "plan": plan_json(row.plan),
                 }
             )
-    return {"schema": "fitplug.activities/1", "sessions": out}
+    return {"schema": "fitplug.activities/2", "sessions": out}
 
 
 def done_json(marked: Marked) -> dict[str, Any]:

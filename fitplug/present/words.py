@@ -150,6 +150,8 @@ def week(t: WeekTally, first_day: dt.date | None) -> str:
         notes.append(f"planned from {day(first_day)}, when tracking started")
     if notes:
         line += f" ({'; '.join(notes)})"
+    if t.stretch_min is None or t.stretch_max is None:  # a programme with no stretches keeps no stretching target
+        return line + "."
     return (
         line + f", stretching {plural(t.stretch_days, 'day')} (target {stretch_target(t.stretch_min, t.stretch_max)})."
     )

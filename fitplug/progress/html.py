@@ -99,7 +99,7 @@ def render(page: ProgressPage) -> bytes:
         "</header><main>",
         *_due(page),
         *_plan(page),
-        *_weeks(page.weeks),
+        *_weeks(page.weeks, post_run=page.post_run),
         *_bands(page.bands),
         *_sessions(page.sessions),
         "</main>",
@@ -136,7 +136,7 @@ def _due(page: ProgressPage) -> Iterable[str]:
                 f'<div class="card due"><strong>Post-run set due:</strong> {escape(d.name)}<br>'
                 f'<span class="muted">after {escape(d.after)}; due until {escape(d.until)}.</span></div>'
             )
-    else:
+    elif page.post_run:
         yield '<div class="card ok">No post-run stretch is due.</div>'
     for b in page.bands:
         if b.advice:
@@ -166,7 +166,7 @@ def _week_label(w: WeekRow) -> str:
     return f"{w.week_start:%d %b}"
 
 
-def _weeks(weeks: tuple[WeekRow, ...]) -> Iterable[str]:
+def _weeks(weeks: tuple[WeekRow, ...], *, post_run: bool = True) -> Iterable[str]:
     yield '<section aria-labelledby="weeks"><h2 id="weeks">Week by week</h2>'
     if not weeks:
         yield '<p class="muted">No weeks to show yet.</p></section>'
@@ -191,47 +191,71 @@ def _weeks(weeks: tuple[WeekRow, ...]) -> Iterable[str]:
     )
     lo, hi = weeks[-1].stretch_min, weeks[-1].stretch_max
     stretch = [w.stretch_days for w in weeks]
-    on = sum(1 for w in weeks if w.stretch_days >= w.stretch_min)
     yield "<h3>Stretching days</h3>"
-    yield bar_chart(
-        "Stretching days per week against the target",
-        f"Days with stretching in {span}, against the target of {lo} to {hi} a week (the shaded band); "
-        f"the target was met in {on} of {len(weeks)} weeks.",
-        cats,
-        [Series("stretching days", stretch, "stretch")],
-        target=(lo, hi),
-        target_label=f"target: {lo}–{hi} days",
-    )
-    pdone = [w.post_run_done for w in weeks]
-    pmiss = [w.post_run_missed for w in weeks]
-    pdue = [w.post_run_due for w in weeks]
-    yield "<h3>Post-run sets</h3>"
-    yield bar_chart(
-        "Post-run stretch sets per week",
-        f"Post-run sets done, missed and due, by the week of their run, in {span}; "
-        f"{sum(pdone)} done and {sum(pmiss)} missed in all.",
-        cats,
-        [Series("done", pdone, "done"), Series("missed", pmiss, "missed", hatched=True), Series("due", pdue, "due")],
-    )
+    if lo is not None and hi is not None:
+        on = sum(1 for w in weeks if w.stretch_days >= lo)
+        yield bar_chart(
+            "Stretching days per week against the target",
+            f"Days with stretching in {span}, against the target of {lo} to {hi} a week (the shaded band); "
+            f"the target was met in {on} of {len(weeks)} weeks.",
+            cats,
+            [Series("stretching days", stretch, "stretch")],
+            target=(lo, hi),
+            target_label=f"target: {lo}–{hi} days",
+        )
+    else:  # the programme holds no stretches: days are counted, no target is kept
+        yield bar_chart(
+            "Stretching days per week",
+            f"Days with stretching in {span}.",
+            cats,
+            [Series("stretching days", stretch, "stretch")],
+        )
+    if post_run:
+        pdone = [w.post_run_done for w in weeks]
+        pmiss = [w.post_run_missed for w in weeks]
+        pdue = [w.post_run_due for w in weeks]
+        yield "<h3>Post-run sets</h3>"
+        yield bar_chart(
+            "Post-run stretch sets per week",
+            f"Post-run sets done, missed and due, by the week of their run, in {span}; "
+            f"{sum(pdone)} done and {sum(pmiss)} missed in all.",
+            cats,
+            [
+                Series("done", pdone, "done"),
+                Series("missed", pmiss, "missed", hatched=True),
+                Series("due", pdue, "due"),
+            ],
+        )
+    target_head = f" (target {lo}–{hi})" if lo is not None else ""
     yield (
-        '<div class="scroll"><table><caption>Week by week (weeks start on Monday; '
-        "post-run sets count in the week of their run).</caption><thead><tr><th>Week of</th>"
+        '<div class="scroll"><table><caption>Week by week (weeks start on Monday'
+        + ("; post-run sets count in the week of their run" if post_run else "")
+        + ").</caption><thead><tr><th>Week of</th>"
         '<th class="n">Strength done / planned</th><th class="n">Missed</th>'
-        f'<th class="n">Stretching days (target {lo}–{hi})</th>'
-        '<th class="n">Post-run done</th><th class="n">Post-run missed</th></tr></thead><tbody>'
+        f'<th class="n">Stretching days{target_head}</th>'
+        + ('<th class="n">Post-run done</th><th class="n">Post-run missed</th>' if post_run else "")
+        + "</tr></thead><tbody>"
     )
     for w in weeks:
-        mark = (
-            "met"
-            if w.stretch_min <= w.stretch_days <= w.stretch_max
-            else ("over" if w.stretch_days > w.stretch_max else ("so far" if w.current else "under"))
-        )
+        mark = ""
+        if w.stretch_min is not None and w.stretch_max is not None:
+            word = (
+                "met"
+                if w.stretch_min <= w.stretch_days <= w.stretch_max
+                else ("over" if w.stretch_days > w.stretch_max else ("so far" if w.current else "under"))
+            )
+            mark = f" ({word})"
         now = " (this week)" if w.current else ""
         yield (
             f'<tr><td>{_day(w.week_start)}{now}</td><td class="n">{w.strength_done} / {w.strength_planned}</td>'
-            f'<td class="n">{w.strength_missed}</td><td class="n">{w.stretch_days} ({mark})</td>'
-            f'<td class="n">{w.post_run_done}{f" (+{w.post_run_due} due)" if w.post_run_due else ""}</td>'
-            f'<td class="n">{w.post_run_missed}</td></tr>'
+            f'<td class="n">{w.strength_missed}</td><td class="n">{w.stretch_days}{mark}</td>'
+            + (
+                f'<td class="n">{w.post_run_done}{f" (+{w.post_run_due} due)" if w.post_run_due else ""}</td>'
+                f'<td class="n">{w.post_run_missed}</td>'
+                if post_run
+                else ""
+            )
+            + "</tr>"
         )
     yield "</tbody></table></div></section>"
 

@@ -41,8 +41,9 @@ class WeekRow:
     strength_planned: int
     strength_missed: int
     stretch_days: int
-    stretch_min: int
-    stretch_max: int
+    #: the weekly stretching target (``None``: the programme holds no stretches)
+    stretch_min: int | None
+    stretch_max: int | None
     post_run_done: int
     post_run_missed: int
     post_run_due: int
@@ -131,3 +132,5 @@ class ProgressPage:
     sessions: tuple[SessionDone, ...]
     #: lines about the data itself (``tracking since Mon 9 Nov``, ``no activities yet``)
     notes: tuple[str, ...] = ()
+    #: the programme has a post-run set (without one the page says nothing post-run)
+    post_run: bool = True

@@ -15,6 +15,7 @@ import datetime as dt
 from collections.abc import Iterable, Mapping, Sequence
 
 from fitplug.activities.rule.classify import classify, exercise_key, exercise_sets
+from fitplug.activities.rule.legs import all_legs
 from fitplug.model import (
     ActivityKind,
     ActivitySummary,
@@ -107,7 +108,11 @@ def band_settled(
     was changed at or after ``bound``, nothing before counts.
     """
     band_since = band_since or {}
-    known = [(a, classify(a, programme)) for a in history if a.sessions and a.start_utc >= bound and a.end_utc <= now]
+    known = [
+        (a, classify(a, programme))
+        for a in all_legs(history)
+        if a.sessions and a.start_utc >= bound and a.end_utc <= now
+    ]
     for ex in banded_exercises(programme):
         changed = band_since.get(ex.id)
         if changed is not None and changed >= bound:

@@ -132,6 +132,25 @@ def _held_keys(programme: Programme) -> list[tuple[str, int | None]]:
     return [exercise_key(e) for e in exercises if isinstance(e.dose, Hold)]
 
 
+def has_stretches(programme: Programme) -> bool:
+    """The programme holds stretches (a held exercise in a session, or a post-run set): only then is
+    there a stretching target to keep."""
+    return programme.post_run is not None or bool(_held_keys(programme))
+
+
+def holds_stretches(summary: ActivitySummary, c: Classification, programme: Programme) -> bool:
+    """A strength session that holds the programme's stretches, so its day is a stretching day too:
+    one of its recorded sets is a stretch, or (no set recorded) it was done as a fitplug session that
+    holds stretches."""
+    if c.kind != ActivityKind.STRENGTH:
+        return False
+    active = [s for s in active_sets(summary) if s.category]
+    if active:
+        held = _held_keys(programme)
+        return any(is_stretch_set(s.category, s.exercise_name, held) for s in active)
+    return c.session is not None and any(isinstance(e.dose, Hold) for e in c.session.exercises)
+
+
 def is_stretch_set(category: str | None, name: int | None, held: list[tuple[str, int | None]]) -> bool:
     """A recorded set is a stretch: the profile says so, or it is one of the programme's holds."""
     if category is None:

@@ -11,7 +11,8 @@ import datetime as dt
 from collections.abc import Iterable, Mapping, Sequence
 
 from fitplug.activities.rule.band import band_advice
-from fitplug.activities.rule.classify import classify, is_run
+from fitplug.activities.rule.classify import classify, holds_stretches, is_run
+from fitplug.activities.rule.legs import all_legs
 from fitplug.activities.rule.week import tally
 from fitplug.model import (
     ActivityKind,
@@ -56,6 +57,8 @@ def decide(
 ) -> Decision:
     """What is due at ``now`` (aware), from everything recorded up to then.
 
+    Each leg of a multisport recording counts as a session of its own (:mod:`.legs`).
+
     ``since`` starts the bookkeeping: runs and planned strength days before it
     make no items (nothing before the runner started is missed). ``band_since``:
     for a banded exercise's id, when its current band was first prescribed;
@@ -65,7 +68,7 @@ def decide(
     """
     tz = zone(programme.timezone)
     now = now.astimezone(UTC)
-    known = _known(history, now)
+    known = _known(all_legs(history), now)
     classified = [(a, classify(a, programme)) for a in known]
     marks = sorted((m for m in marks if m.at_utc <= now), key=lambda m: m.at_utc)
     evidence = _evidence(classified)
@@ -76,7 +79,7 @@ def decide(
     stretch_days = {
         a.start_utc.astimezone(tz).date()
         for a, c in classified
-        if c.kind in (ActivityKind.STRETCH, ActivityKind.STRENGTH)
+        if c.kind == ActivityKind.STRETCH or holds_stretches(a, c, programme)
     }
     stretch_days |= {t.astimezone(tz).date() for t, _, _ in evidence}
     stretch_days |= {r.done_utc.astimezone(tz).date() for r in stretches if r.done_utc is not None}
@@ -119,7 +122,10 @@ def _known(history: Iterable[ActivitySummary], now: dt.datetime) -> list[Activit
 def _qualifying_runs(
     classified: Iterable[tuple[ActivitySummary, Classification]], programme: Programme, since: dt.datetime | None
 ) -> list[_Run]:
-    """Runs long enough to make a post-run set due, from ``since`` on, in order."""
+    """Runs long enough to make a post-run set due, from ``since`` on, in order (none when the
+    programme has no post-run set: then nothing post-run is due, done, missed or counted)."""
+    if programme.post_run is None:
+        return []
     min_s = programme.due.min_run_min * 60
     runs: list[_Run] = []
     for a, c in classified:

@@ -5,6 +5,7 @@ from __future__ import annotations
 import datetime as dt
 from collections.abc import Sequence
 
+from fitplug.activities.rule.classify import has_stretches
 from fitplug.model import Programme, RunStretch, Session, SessionKind, State, WeekTally
 from fitplug.programme.schedule import expand, zone
 
@@ -29,6 +30,7 @@ def tally(
     def in_week(d: dt.date) -> bool:
         return week_start <= d < week_end and d <= today
 
+    stretching = has_stretches(programme)
     run_days = [(r.run_end_utc.astimezone(tz).date(), r.state) for r in runs]
     return WeekTally(
         week_start=week_start,
@@ -36,8 +38,8 @@ def tally(
         strength_planned=len(planned_week),
         strength_missed=tuple(d for d, _ in missed_days if week_start <= d < week_end),
         stretch_days=sum(1 for d in stretch_days if in_week(d)),
-        stretch_min=programme.targets.stretch_days_min,
-        stretch_max=programme.targets.stretch_days_max,
+        stretch_min=programme.targets.stretch_days_min if stretching else None,
+        stretch_max=programme.targets.stretch_days_max if stretching else None,
         post_run_done=sum(1 for d, st in run_days if in_week(d) and st is State.DONE),
         post_run_missed=sum(1 for d, st in run_days if in_week(d) and st is State.MISSED),
         post_run_due=sum(1 for d, st in run_days if in_week(d) and st is State.DUE),
