@@ -169,8 +169,7 @@ def _build(
     # RFC 7986's, X-WR-CALNAME / X-WR-CALDESC are what Apple, Google and Outlook read.
     name = vText(_text(programme.name))
     description = vText(
-        _text(programme.description, multiline=True)
-        or "Strength days, stretch days and post-run stretches, planned by fitplug."
+        _text(programme.description, multiline=True) or f"{words.what_is_planned(programme)}, planned by fitplug."
     )
     for key, value in (
         ("NAME", name),

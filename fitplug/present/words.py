@@ -16,8 +16,10 @@ from fitplug.model import (
     Exercise,
     ExerciseDone,
     Hold,
+    Programme,
     RunStretch,
     Session,
+    SessionKind,
     WeekTally,
 )
 
@@ -162,3 +164,15 @@ def recorded(done: ExerciseDone) -> tuple[str, ...]:
     if isinstance(done.exercise.dose, Hold):
         return tuple(f"{round(s.duration_s)} s" if s.duration_s is not None else "?" for s in done.sets)
     return tuple(str(s.repetitions) if s.repetitions is not None else "?" for s in done.sets)
+
+
+def what_is_planned(programme: Programme) -> str:
+    """``Strength days, stretch days and post-run stretches``: what a programme plans, by its content."""
+    kinds = {s.kind for s in programme.sessions}
+    parts = [
+        *(["strength days"] if SessionKind.STRENGTH in kinds else []),
+        *(["stretch days"] if SessionKind.STRETCH in kinds else []),
+        *(["post-run stretches"] if programme.post_run is not None else []),
+    ] or ["sessions"]
+    text = parts[0] if len(parts) == 1 else ", ".join(parts[:-1]) + " and " + parts[-1]
+    return text[:1].upper() + text[1:]
