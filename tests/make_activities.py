@@ -13,6 +13,7 @@ from dataclasses import dataclass, field
 from garmin_fit_sdk import Encoder, Profile
 
 from fitplug.model import Hold, Session
+from fitplug.programme.steps import StepType, plan_session
 from fitplug.times import FIT_EPOCH
 
 UTC = dt.UTC
@@ -249,10 +250,12 @@ def fitplug_session(
     steps: list[Step] = []
     sets: list[Set] = []
     t = start
+    # the workout's own step indices (what a watch writes as wkt_step_index): fitplug's plan of the session
+    work = [st for st in plan_session(session) if st.type is StepType.WORK]
     for ex in session.exercises:
         sides = 2 if ex.per_side else 1
         timed = isinstance(ex.dose, Hold)
-        first = len(steps)
+        indices = [st.index for st in work if st.exercise is ex]
         for _ in range(sides):
             value = ex.dose.high_s if isinstance(ex.dose, Hold) else ex.dose.high
             steps.append(
@@ -271,7 +274,9 @@ def fitplug_session(
             for side in range(sides):
                 count = None if timed else (counts[n] if n < len(counts) else ex.dose.high)  # type: ignore[union-attr]
                 seconds = float(ex.dose.high_s) if isinstance(ex.dose, Hold) else 6.0 * (count or 1)
-                sets.append(Set(t, "active", count, ex.garmin.category, ex.garmin.name_id, None, seconds, first + side))
+                sets.append(
+                    Set(t, "active", count, ex.garmin.category, ex.garmin.name_id, None, seconds, indices[side])
+                )
                 t += dt.timedelta(seconds=seconds)
                 sets.append(Set(t, "rest", duration_s=20))
                 t += dt.timedelta(seconds=20)

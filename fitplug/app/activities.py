@@ -22,17 +22,18 @@ def status(programme_file: Path | None, *, db_path: Path, now: dt.datetime, week
         return tracking.status(store, programme, now, weeks=weeks)
 
 
-def stored_activities(programme_file: Path | None, *, db_path: Path) -> list[ActivityRow]:
+def stored_activities(programme_file: Path | None, *, db_path: Path, now: dt.datetime) -> list[ActivityRow]:
     """`fitplug activities`: every stored activity, what it was, and each strength session against its plan
     when there is a programme (named, or the remembered one when it loads); writes nothing."""
     programme = _optional_programme(programme_file)
     with reading(db_path) as store:
         held = store.activities() if store is not None else []
+        since = tracking.tracking_since(store, now, programme) if programme is not None else None
     rows = []
     for a in held:
         for n, leg in enumerate(legs(a.summary)):
             c = classify(leg, programme)
-            plan = plan_against_done(leg, c, programme) if programme is not None else None
+            plan = plan_against_done(leg, c, programme, since) if programme is not None else None
             rows.append(ActivityRow(a, n, leg, c, plan))
     return rows
 

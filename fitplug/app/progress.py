@@ -112,7 +112,9 @@ def page_data(store: Store | None, programme: Programme, now: dt.datetime, *, we
         weeks=tuple(rows),
         week_line=words.week(decision.tally, decision.first_day),
         bands=tuple(_band(ex, strength, decision, programme, bands.get(ex.id)) for ex in banded_exercises(programme)),
-        sessions=tuple(s for s in (_done(a, c, programme) for a, c in strength[-LAST_SESSIONS:]) if s is not None),
+        sessions=tuple(
+            s for s in (_done(a, c, programme, since) for a, c in strength[-LAST_SESSIONS:]) if s is not None
+        ),
         notes=tuple(notes),
         post_run=programme.post_run is not None,
     )
@@ -189,9 +191,9 @@ def _band(
     )
 
 
-def _done(a: ActivitySummary, c: Classification, programme: Programme) -> SessionDone | None:
+def _done(a: ActivitySummary, c: Classification, programme: Programme, since: dt.datetime) -> SessionDone | None:
     """A strength activity held against its planned session (the rule's plan-against-done)."""
-    found = plan_against_done(a, c, programme)
+    found = plan_against_done(a, c, programme, since)
     if found is None:
         return None
     start = a.start_utc.astimezone(zone(programme.timezone))

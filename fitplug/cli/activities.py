@@ -154,7 +154,7 @@ def activities(app: App, programme: Path | None, as_json: bool) -> None:
     from fitplug.present import activities as words
     from fitplug.present import json
 
-    rows = stored_activities(programme, db_path=app.store_path())
+    rows = stored_activities(programme, db_path=app.store_path(), now=app.now())
     if as_json:
         click.echo(json.dumps(json.activities_json(rows)))
     else:

@@ -156,6 +156,43 @@ class BandAdvice:
 
 
 @dataclass(frozen=True, slots=True)
+class BandDown:
+    """Time for a lighter band: every set fell short of the range's bottom in a row of complete sessions."""
+
+    key: str
+    exercise: Exercise
+    #: end of the last session of the run that earned it
+    since_utc: dt.datetime
+    #: every working set stayed below this many reps (the bottom of the range)
+    threshold: int
+    sessions: int
+    #: the colour before the current one on the ladder (``None``: the band is the ladder's lightest)
+    lighter_band: str | None
+
+
+class BandStanding(enum.StrEnum):
+    """What one session means for a banded exercise's band advice."""
+
+    COUNTS = "counts"  #: complete, with a believable count in every set
+    PARTIAL = "partial"  #: not every planned set was recorded: neither advances nor resets
+    IMPLAUSIBLE = "implausible"  #: a count no runner did: neither advances nor resets
+    PAIN = "pain"  #: the runner logged pain: progression is frozen, the streaks start again
+
+
+@dataclass(frozen=True, slots=True)
+class BandSession:
+    """One session's sets of a banded exercise, and whether the band rule used it."""
+
+    exercise: Exercise
+    start_utc: dt.datetime
+    end_utc: dt.datetime
+    #: sets × sides
+    planned: int
+    reps: tuple[int | None, ...]
+    standing: BandStanding
+
+
+@dataclass(frozen=True, slots=True)
 class Decision:
     """Everything the rule decided at ``now``."""
 
@@ -168,6 +205,10 @@ class Decision:
     first_day: dt.date | None = None
     #: the tallies of the weeks asked for, oldest first; the last is ``tally``
     weeks: tuple[WeekTally, ...] = ()
+    #: time for a lighter band
+    band_down: tuple[BandDown, ...] = ()
+    #: every session of a banded exercise the band rule looked at, and what it made of it
+    band_sessions: tuple[BandSession, ...] = ()
 
     @property
     def due(self) -> tuple[RunStretch, ...]:
@@ -185,6 +226,14 @@ class Verdict(enum.StrEnum):
     IN_RANGE = "in range"
     ABOVE = "above"
     UNKNOWN = "unknown"  #: no count or time was recorded
+    #: a count no runner did: 0 or 1 on a reps step (a hold counted as one rep, a missed count), or far
+    #: above the range (a miscount); flagged, never used for band advice
+    IMPLAUSIBLE = "implausible"
+
+
+def implausible_reps(count: int, dose: Reps) -> bool:
+    """A rep count a watch got wrong: 0 or 1 on a reps step, or more than three times the top of the range."""
+    return count <= 1 or count > 3 * dose.high
 
 
 class FoundBy(enum.StrEnum):
@@ -209,6 +258,16 @@ class ExerciseDone:
     def sets_done(self) -> int:
         return len(self.sets)
 
+    @property
+    def complete(self) -> bool:
+        """Every planned set (× sides) was recorded."""
+        return self.sets_done >= self.sets_planned
+
+    @property
+    def usable(self) -> bool:
+        """Complete, with a believable count in every set: only such a session counts for the band."""
+        return self.complete and all(v not in (Verdict.UNKNOWN, Verdict.IMPLAUSIBLE) for v in self.verdicts())
+
     def verdicts(self) -> list[Verdict]:
         """Per recorded set, against the target range."""
         out = []
@@ -221,6 +280,8 @@ class ExerciseDone:
                 low, high = self.exercise.dose.low_s, self.exercise.dose.high_s
             if value is None:
                 out.append(Verdict.UNKNOWN)
+            elif isinstance(self.exercise.dose, Reps) and implausible_reps(value, self.exercise.dose):
+                out.append(Verdict.IMPLAUSIBLE)
             elif value < low:
                 out.append(Verdict.BELOW)
             elif value > high:

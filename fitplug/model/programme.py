@@ -208,6 +208,14 @@ class BandRule:
         i = names.index(band.casefold())
         return self.ladder[i + 1] if i + 1 < len(self.ladder) else None
 
+    def previous_band(self, band: str | None) -> str | None:
+        """The colour before ``band`` on the ladder, the lighter one (``None``: the lightest, or not on it)."""
+        names = [b.casefold() for b in self.ladder]
+        if band is None or band.casefold() not in names:
+            return None
+        i = names.index(band.casefold())
+        return self.ladder[i - 1] if i > 0 else None
+
 
 @dataclass(frozen=True, slots=True)
 class Programme:

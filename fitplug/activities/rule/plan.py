@@ -9,6 +9,8 @@ Raise: 5 of 6 sets, 14 13 13 12 11 (12–15)".
 
 from __future__ import annotations
 
+import datetime as dt
+
 from fitplug.activities.rule.classify import active_sets, exercise_key, set_matches
 from fitplug.model import (
     ActivityKind,
@@ -20,8 +22,10 @@ from fitplug.model import (
     Programme,
     Session,
     SessionKind,
+    SetRecord,
 )
 from fitplug.programme.schedule import zone
+from fitplug.programme.steps import StepType, plan_session
 
 
 def _session_for(summary: ActivitySummary, c: Classification, programme: Programme) -> tuple[Session, FoundBy] | None:
@@ -39,8 +43,27 @@ def _session_for(summary: ActivitySummary, c: Classification, programme: Program
     return None
 
 
-def plan_against_done(summary: ActivitySummary, c: Classification, programme: Programme) -> PlanAgainstDone | None:
-    """The strength ``summary`` (classified as ``c``) beside its planned session; ``None`` for anything else."""
+def _by_step(active: list[SetRecord], session: Session) -> dict[int, int]:
+    """Active set → exercise position, for the sets whose ``wkt_step_index`` names a work step of the
+    workout fitplug wrote for ``session`` (:func:`~fitplug.programme.steps.plan_session`)."""
+    position = {id(ex): n for n, ex in enumerate(session.exercises)}
+    step_exercise = {
+        st.index: position[id(st.exercise)] for st in plan_session(session) if st.type is StepType.WORK and st.exercise
+    }
+    return {
+        i: step_exercise[s.wkt_step_index]
+        for i, s in enumerate(active)
+        if s.wkt_step_index is not None and s.wkt_step_index in step_exercise
+    }
+
+
+def plan_against_done(
+    summary: ActivitySummary, c: Classification, programme: Programme, since: dt.datetime | None = None
+) -> PlanAgainstDone | None:
+    """The strength ``summary`` (classified as ``c``) beside its planned session; ``None`` for anything else,
+    and for a session before ``since`` (the tracking start: nothing before it is held against the plan)."""
+    if since is not None and summary.sessions and summary.start_utc < since:
+        return None
     found = _session_for(summary, c, programme)
     if found is None:
         return None
@@ -48,7 +71,9 @@ def plan_against_done(summary: ActivitySummary, c: Classification, programme: Pr
     active = active_sets(summary)
     claimed: dict[int, int] = {}  # active set → exercise position
     planned = [ex.sets * (2 if ex.per_side else 1) for ex in session.exercises]
-    # first each exercise takes its planned number of matching sets, in order; extra sets of a
+    if by is FoundBy.WORKOUT_NAME:  # done from fitplug's workout: its step indices say which exercise
+        claimed.update(_by_step(active, session))
+    # then each exercise takes its planned number of matching sets, in order; extra sets of a
     # Garmin exercise then go to the first planned exercise recorded as it
     for limit in (planned, [len(active)] * len(planned)):
         for n, ex in enumerate(session.exercises):
