@@ -96,7 +96,7 @@ def test_sync_json(tmp_path: Path, src: Path, started: str) -> None:
     result = fitplug(tmp_path, "sync", str(src), "--programme", started, "--json")
     assert result.exit_code == 0
     data = json.loads(result.output)
-    assert data["schema"] == "fitplug.sync/2" and data["tracking_start"] == "2026-11-16"
+    assert data["schema"] == "fitplug.sync/3" and data["tracking_start"] == "2026-11-16"
     assert data["new_by_kind"] == {"run": 1, "strength": 1}
     assert data["skipped"] == [{"file": str(src / "bad.fit"), "reason": "empty file (0 bytes)", "offset": 0}]
     (due,) = data["due"]
@@ -145,7 +145,7 @@ def test_status_then_done(invoke: Invoke, tmp_path: Path, src: Path, started: st
     )
     status = fitplug(tmp_path, "status", "--json")
     data = json.loads(status.output)
-    assert data["schema"] == "fitplug.status/2" and data["due"] == []
+    assert data["schema"] == "fitplug.status/3" and data["due"] == []
     assert data["runs"][0]["state"] == "done" and data["runs"][0]["done_by"] == "fitplug done"
     assert data["week"]["stretch_days"] == 1  # the day of the mark; Friday's banded sets held no stretch
     item = next(i for i in data["items"] if i["key"] == "stretch-20261122T071400Z")

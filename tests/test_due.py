@@ -45,7 +45,7 @@ def fortnight() -> tuple[list[ActivitySummary], list[DoneMark]]:
     files = [
         m.run(at(9, 7), 45, 8.0),  # Mon: run, then the stretch workout
         m.stretch_workout(at(9, 8), "Post-run Stretch 1"),
-        m.strength(at(10, 7), [12, 12, 12]),  # Tue: strength
+        m.strength(at(10, 7), [12] * 6),  # Tue: strength
         m.run(at(11, 18), 50, 9.0),  # Wed: run, nothing after -> missed
         # Fri 13: no strength -> missed
         m.run(at(14, 8), 15, 2.5),  # Sat: too short to count
@@ -53,8 +53,8 @@ def fortnight() -> tuple[list[ActivitySummary], list[DoneMark]]:
         m.run(at(16, 7), 40, 7.0),  # Mon: two runs...
         m.run(at(16, 18), 40, 7.0),
         m.yoga(at(17, 19)),  # ...and yoga the next evening covers both
-        m.strength(at(17, 7), [15, 15, 15]),  # Tue and Fri: every set at the top of 12-15
-        m.strength(at(20, 7), [15, 15, 15]),
+        m.strength(at(17, 7), [15] * 6),  # Tue and Fri: every set at the top of 12-15
+        m.strength(at(20, 7), [15] * 6),
         m.run(at(21, 9), 60, 12.0),  # Sat: due on Sunday morning
     ]
     return [read_activity(f) for f in files], [DoneMark(at(15, 8))]
@@ -219,9 +219,9 @@ def test_future_activities_and_since_are_ignored(programme: Programme) -> None:
 
 
 def test_band_needs_two_sessions_at_the_top(programme: Programme) -> None:
-    one = [read_activity(m.strength(at(17, 7), [15, 15, 15]))]
+    one = [read_activity(m.strength(at(17, 7), [15] * 6))]
     assert decide(one, [], programme, at(18, 7)).band == ()
-    broken = one + [read_activity(m.strength(at(20, 7), [15, 12, 15]))]  # 12 is not past 12
+    broken = one + [read_activity(m.strength(at(20, 7), [15, 12, 15, 15, 15, 15]))]  # 12 is not past 12
     assert decide(broken, [], programme, at(21, 7)).band == ()
 
 
@@ -258,7 +258,8 @@ def _activity(
 
 def _lift(n: int, start: dt.datetime, reps: int, category: str = "hip_stability") -> ActivitySummary:
     sets = tuple(
-        SetRecord(start + dt.timedelta(minutes=2 * i), "active", reps, 0.0, category, 0, 45.0) for i in range(3)
+        SetRecord(start + dt.timedelta(minutes=2 * i), "active", reps, 0.0, category, 0, 45.0)
+        for i in range(6)  # the banded leg raise: 3 sets a side
     )
     return _activity(n, start, ("training", "strength_training", 35, None), sets=sets)
 
@@ -345,7 +346,10 @@ def test_band_past_the_threshold_names_the_next_colour(programme: Programme) -> 
     from fitplug.model import BandRule
     from fitplug.present.words import band_advice as band_words
 
-    lifts = [read_activity(m.strength(at(17, 7), [13, 13, 13])), read_activity(m.strength(at(20, 7), [13, 14, 13]))]
+    lifts = [
+        read_activity(m.strength(at(17, 7), [13] * 6)),
+        read_activity(m.strength(at(20, 7), [13, 14, 13, 13, 14, 13])),
+    ]
     (advice,) = decide(lifts, [], programme, at(21, 7)).band
     assert (advice.key, advice.next_band, advice.threshold, advice.sessions) == (
         "band-up-banded_leg_raise-green",
@@ -361,15 +365,15 @@ def test_band_past_the_threshold_names_the_next_colour(programme: Programme) -> 
     # the runner's own rule: three sessions past 13, on a ladder where green is the toughest
     own = dataclasses.replace(programme, band=BandRule(("red", "green"), threshold=13, sessions=3))
     assert decide(lifts, [], own, at(21, 7)).band == ()
-    more = [*lifts, read_activity(m.strength(at(24, 7), [14, 14, 14]))]
+    more = [*lifts, read_activity(m.strength(at(24, 7), [14] * 6))]
     assert decide(more, [], own, at(25, 7)).band == ()  # 13 is not past 13
-    most = [read_activity(m.strength(at(d, 7), [14, 14, 14])) for d in (17, 20, 24)]
+    most = [read_activity(m.strength(at(d, 7), [14] * 6)) for d in (17, 20, 24)]
     (top,) = decide(most, [], own, at(25, 7)).band
     assert top.next_band is None and "green is the toughest band on your ladder" in band_words(top)
     # sessions from before the band was changed never count
     changed = {"banded_leg_raise": at(19, 0)}
     assert decide(lifts, [], programme, at(21, 7), band_since=changed).band == ()
-    later = [*lifts, read_activity(m.strength(at(24, 7), [13, 13, 13]))]
+    later = [*lifts, read_activity(m.strength(at(24, 7), [13] * 6))]
     (after,) = decide(later, [], programme, at(25, 7), band_since=changed).band
     assert after.since_utc == later[2].sessions[0].end_utc
 

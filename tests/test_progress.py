@@ -166,7 +166,7 @@ def test_every_chart_has_a_text_alternative(page: Page) -> None:
 def test_the_band_over_time(page: Page) -> None:
     band = next(t for t in page.tables if t[0][:2] == ["Day", "Band"])[1:]
     assert len(band) == 16  # the last 16 of the 20 sessions
-    assert band[-1] == ["Tue 24 Nov", "green band", "13, 13, 13, 13, 13, 13", "yes"]
+    assert band[-1] == ["Tue 24 Nov", "green band", "13, 13, 13, 13, 13, 13", "yes", "counts"]
     assert band[0][3] == "no"
     chart = page.svgs[3]
     assert chart["circles"].count("dot reached") == 3 * 6 + 1  # three sessions past 12, and the legend

@@ -116,7 +116,7 @@ def test_a_month(tmp_path: Path) -> None:
     # Wed 4, noon: set up today; Monday's run and Tuesday's planned session are history only
     r.sync(at(4, 12))
     s = r.status(at(4, 12))
-    assert s["schema"] == "fitplug.status/2" and s["tracking_start"] == "2026-11-04"
+    assert s["schema"] == "fitplug.status/3" and s["tracking_start"] == "2026-11-04"
     assert [d["key"] for d in s["due"]] == ["stretch-20261104T070000Z"]
     assert s["due"][0]["due_until_utc"] == "2026-11-06T00:00:00Z" and s["runs"] == []
     assert s["week"] == {
@@ -284,7 +284,7 @@ def test_plan_against_done(tmp_path: Path) -> None:
     assert by_day["2026-11-13"]["plan"] is None  # the post-run workout is not a strength session
     text = r.invoke(at(21, 12), "activities").output
     assert "  against the plan: Glute Strength & Mobility (workout name)\n" in text
-    assert "    Banded Leg Raise: 6 of 6 sets (12–15 reps): 12 12 11↓ 11↓ 10↓ 10↓\n" in text
+    assert "    Banded Leg Raise: 6 of 6 sets (12–15 reps): 12 12 11↓ 11↓ 10↓ 10↓; counts for the band\n" in text
 
 
 def test_plan_of_a_session_cut_short(tmp_path: Path) -> None:

@@ -18,7 +18,7 @@ from pathlib import Path
 
 from fitplug import settings
 from fitplug.activities import tracking
-from fitplug.activities.rule.band import banded_exercises, banded_sets
+from fitplug.activities.rule.band import banded_exercises, exercise_done
 from fitplug.activities.rule.classify import classify
 from fitplug.activities.rule.legs import all_legs
 from fitplug.activities.rule.plan import plan_against_done
@@ -30,6 +30,7 @@ from fitplug.model import (
     ActivityKind,
     ActivitySummary,
     BandAdvice,
+    BandDown,
     Classification,
     Decision,
     Exercise,
@@ -164,20 +165,24 @@ def _band(
     sessions: list[BandSession] = []
     changes: list[BandChange] = []
     for a, c in strength:
-        sets = banded_sets(a, c, ex)
-        if not sets:
+        done = exercise_done(a, c, ex, programme)
+        if done is None:
             continue
         current = changed is None or a.start_utc >= changed
         if current and changed is not None and not changes and sessions:
             changes.append(BandChange(len(sessions), changed.astimezone(tz).date(), None, ex.band))
         sessions.append(
             BandSession(
-                a.start_utc.astimezone(tz).date(), ex.band if current else None, tuple(s.repetitions for s in sets)
+                a.start_utc.astimezone(tz).date(),
+                ex.band if current else None,
+                tuple(s.repetitions for s in done.sets),
+                words.band_counted(done),
             )
         )
     shown = sessions[-16:]
     cut = len(sessions) - len(shown)
     advice: BandAdvice | None = next((b for b in decision.band if b.exercise.id == ex.id), None)
+    down: BandDown | None = next((b for b in decision.band_down if b.exercise.id == ex.id), None)
     return BandSeries(
         title=ex.title,
         band=ex.band,
@@ -186,7 +191,8 @@ def _band(
         rule_words=words.band_rule(rule),
         sessions=tuple(shown),
         changes=tuple(BandChange(c.index - cut, c.day, c.before, c.after) for c in changes if c.index >= cut),
-        advice=words.band_advice(advice) if advice else None,
+        advice=words.band_advice(advice) if advice else (words.band_down(down) if down else None),
+        lighter_words=words.band_lighter_rule(rule, ex.dose.low),
         next_band=advice.next_band if advice else rule.next_band(ex.band),
     )
 

@@ -68,6 +68,7 @@ _DUE_CATEGORIES: Mapping[DueKind, tuple[str, ...]] = {
     DueKind.STRETCH_MISSED: ("Stretch", "Post-run", "Missed"),
     DueKind.STRENGTH_MISSED: ("Strength", "Missed"),
     DueKind.BAND_UP: ("Strength", "Progression"),
+    DueKind.BAND_DOWN: ("Strength", "Progression"),
 }
 
 

@@ -18,6 +18,7 @@ class DueKind(enum.Enum):
     STRETCH_MISSED = "stretch_missed"  #: post-run set lapsed undone
     STRENGTH_MISSED = "strength_missed"  #: planned strength day with no strength activity
     BAND_UP = "band_up"  #: time for a tougher band
+    BAND_DOWN = "band_down"  #: time for a lighter band
 
 
 @dataclass(frozen=True, slots=True)
@@ -180,7 +181,7 @@ class BandStanding(enum.StrEnum):
 
 
 @dataclass(frozen=True, slots=True)
-class BandSession:
+class BandRecord:
     """One session's sets of a banded exercise, and whether the band rule used it."""
 
     exercise: Exercise
@@ -207,8 +208,6 @@ class Decision:
     weeks: tuple[WeekTally, ...] = ()
     #: time for a lighter band
     band_down: tuple[BandDown, ...] = ()
-    #: every session of a banded exercise the band rule looked at, and what it made of it
-    band_sessions: tuple[BandSession, ...] = ()
 
     @property
     def due(self) -> tuple[RunStretch, ...]:
@@ -267,6 +266,18 @@ class ExerciseDone:
     def usable(self) -> bool:
         """Complete, with a believable count in every set: only such a session counts for the band."""
         return self.complete and all(v not in (Verdict.UNKNOWN, Verdict.IMPLAUSIBLE) for v in self.verdicts())
+
+    @property
+    def band_standing(self) -> BandStanding | None:
+        """What these sets mean for the band advice (``None``: not a banded exercise, one with a band
+        and a rep range)."""
+        if not (self.exercise.band and isinstance(self.exercise.dose, Reps)):
+            return None
+        if not self.complete:
+            return BandStanding.PARTIAL
+        if not self.usable:
+            return BandStanding.IMPLAUSIBLE
+        return BandStanding.COUNTS
 
     def verdicts(self) -> list[Verdict]:
         """Per recorded set, against the target range."""

@@ -15,6 +15,7 @@ from fitplug.model import (
     WRITES,
     ActivityKind,
     ActivityRow,
+    BandStanding,
     DueItem,
     Install,
     InstallResult,
@@ -37,7 +38,14 @@ _KIND_WORDS: dict[str, tuple[str, str]] = {
     ActivityKind.STRENGTH: ("strength", "strength"),
     ActivityKind.STRETCH: ("stretch", "stretch"),
 }
-_MARKS = {Verdict.BELOW: "↓", Verdict.ABOVE: "↑", Verdict.IN_RANGE: "", Verdict.UNKNOWN: ""}
+_MARKS = {Verdict.BELOW: "↓", Verdict.ABOVE: "↑", Verdict.IN_RANGE: "", Verdict.UNKNOWN: "", Verdict.IMPLAUSIBLE: "?"}
+#: why a banded exercise's sets did or did not count for the band advice
+_BAND_WHY = {
+    BandStanding.COUNTS: "counts for the band",
+    BandStanding.PARTIAL: "not every planned set recorded: does not count for the band",
+    BandStanding.IMPLAUSIBLE: "a count no one did (?): not used for the band",
+    BandStanding.PAIN: "pain logged: the band stays, the count starts again",
+}
 
 
 # --- sync ----------------------------------------------------------------------------------
@@ -127,6 +135,7 @@ def status_lines(status: Status, changed: Sequence[DueItem] | None = None) -> li
         lines += [f"  {words.day_time(p.start.astimezone(tz))}  {p.session.name}" for p in status.coming]
     lines.append(words.week(status.decision.tally, status.decision.first_day))
     lines += [words.band_advice(b) for b in status.decision.band]
+    lines += [words.band_down(b) for b in status.decision.band_down]
     return lines
 
 
@@ -237,8 +246,9 @@ def plan_lines(plan: PlanAgainstDone | None) -> list[str]:
     for e in plan.exercises:
         values = words.recorded(e)
         done = " ".join(v + _MARKS[w] for v, w in zip(values, e.verdicts(), strict=True)) or "not done"
+        why = f"; {_BAND_WHY[e.band_standing]}" if e.band_standing is not None else ""
         lines.append(
-            f"    {e.exercise.title}: {e.sets_done} of {e.sets_planned} sets ({words.target(e.exercise)}): {done}"
+            f"    {e.exercise.title}: {e.sets_done} of {e.sets_planned} sets ({words.target(e.exercise)}): {done}{why}"
         )
     if plan.other_sets:
         lines.append(f"    and {words.plural(plan.other_sets, 'set')} of exercises not in the plan")

@@ -49,6 +49,17 @@ def due_items(decision: Decision, programme: Programme) -> tuple[DueItem, ...]:
                 words.band_advice(b),
             )
         )
+    for d in decision.band_down:
+        items.append(
+            DueItem(
+                DueKind.BAND_DOWN,
+                d.key,
+                d.since_utc,
+                d.since_utc + dt.timedelta(minutes=_BAND_MIN),
+                f"Time for a lighter band: {words.band_lighter(d)}",
+                words.band_down(d),
+            )
+        )
     items.sort(key=lambda i: (i.start_utc, i.key))
     return tuple(items)
 

@@ -102,6 +102,19 @@ def _decision_json(status: Status) -> dict[str, Any]:
             }
             for b in decision.band
         ],
+        "band_down": [
+            {
+                "key": b.key,
+                "exercise": b.exercise.id,
+                "title": b.exercise.title,
+                "band": b.exercise.band,
+                "lighter_band": b.lighter_band,
+                "threshold": b.threshold,
+                "sessions": b.sessions,
+                "since_utc": iso(b.since_utc),
+            }
+            for b in decision.band_down
+        ],
         "items": [item_json(i) for i in status.items],
         "changed": [i.key for i in status.changed],
     }
@@ -109,7 +122,7 @@ def _decision_json(status: Status) -> dict[str, Any]:
 
 def sync_json(result: SyncResult, now: Any) -> dict[str, Any]:
     out: dict[str, Any] = {
-        "schema": "fitplug.sync/2",
+        "schema": "fitplug.sync/3",
         "now": iso(now),
         "sources": result.sources,
         "new": [{"file": a.key, "kind": str(a.kind), "start_utc": iso(a.start_utc)} for a in result.new],
@@ -133,6 +146,7 @@ def sync_json(result: SyncResult, now: Any) -> dict[str, Any]:
                 "runs": None,
                 "week": None,
                 "band_up": None,
+                "band_down": None,
                 "items": None,
                 "changed": None,
                 "post_run_done": None,
@@ -142,7 +156,7 @@ def sync_json(result: SyncResult, now: Any) -> dict[str, Any]:
 
 
 def status_json(status: Status) -> dict[str, Any]:
-    out = {"schema": "fitplug.status/2", "now": iso(status.now), **_decision_json(status)}
+    out = {"schema": "fitplug.status/3", "now": iso(status.now), **_decision_json(status)}
     if len(status.decision.weeks) > 1:
         out["weeks"] = [week_json(t) for t in status.decision.weeks]
     return out
@@ -171,6 +185,7 @@ def plan_json(plan: PlanAgainstDone | None) -> dict[str, Any] | None:
                     {"repetitions": s.repetitions, "duration_s": s.duration_s, "verdict": str(v)}
                     for s, v in zip(e.sets, e.verdicts(), strict=True)
                 ],
+                "band_rule": str(e.band_standing) if e.band_standing is not None else None,
             }
         )
     return {

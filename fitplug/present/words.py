@@ -12,7 +12,9 @@ import datetime as dt
 
 from fitplug.model import (
     BandAdvice,
+    BandDown,
     BandRule,
+    BandStanding,
     Exercise,
     ExerciseDone,
     Hold,
@@ -122,6 +124,25 @@ def band_rule(rule: BandRule) -> str:
     return f"every set goes past {rule.threshold} reps in {sessions} with the current band"
 
 
+def band_lighter_rule(rule: BandRule, low: int) -> str:
+    """``every set stays under 12 reps in 2 sessions in a row``: when to go lighter."""
+    sessions = "one session" if rule.sessions == 1 else f"{rule.sessions} sessions in a row"
+    return f"every set stays under {low} reps in {sessions}"
+
+
+def band_counted(done: ExerciseDone) -> str:
+    """Whether the band rule used a session's sets of a banded exercise: ``counts``, ``2 of 6 sets:
+    not counted``, ``a count no one did: not counted``."""
+    standing = done.band_standing
+    if standing is BandStanding.PARTIAL:
+        return f"{done.sets_done} of {done.sets_planned} sets: not counted"
+    if standing is BandStanding.IMPLAUSIBLE:
+        return "a count no one did: not counted"
+    if standing is BandStanding.PAIN:
+        return "pain logged: the count starts again"
+    return "counts"
+
+
 def band_move(b: BandAdvice) -> str:
     """``Banded Leg Raise (green → blue)``, the title of band advice in the feed."""
     return b.exercise.title + (f" ({b.exercise.band} → {b.next_band})" if b.next_band else "")
@@ -139,6 +160,27 @@ def band_advice(b: BandAdvice) -> str:
     return (
         f"Time for a tougher band: {b.exercise.title}, {move} "
         f"(every set went past {b.threshold} reps in {sessions} with the {b.exercise.band} band)."
+    )
+
+
+def band_lighter(b: BandDown) -> str:
+    """``Banded Leg Raise (green → yellow)``, the title of lighter-band advice in the feed."""
+    return b.exercise.title + (f" ({b.exercise.band} → {b.lighter_band})" if b.lighter_band else "")
+
+
+def band_down(b: BandDown) -> str:
+    """``Time for a lighter band: Banded Leg Raise, green → yellow (every set stayed under 12 reps in 2
+    sessions in a row with the green band).``"""
+    move = (
+        f"{b.exercise.band} → {b.lighter_band}"
+        if b.lighter_band
+        else f"{b.exercise.band} is the lightest band on your ladder: add a lighter one to [band] ladder, "
+        "or do the exercise without a band for now"
+    )
+    sessions = "the last session" if b.sessions == 1 else f"{b.sessions} sessions in a row"
+    return (
+        f"Time for a lighter band: {b.exercise.title}, {move} "
+        f"(every set stayed under {b.threshold} reps in {sessions} with the {b.exercise.band} band)."
     )
 
 

@@ -266,7 +266,8 @@ def _bands(bands: tuple[BandSeries, ...]) -> Iterable[str]:
     yield '<section aria-labelledby="band"><h2 id="band">The band</h2>'
     for b in bands:
         yield f"<h3>{escape(b.title)}: now the {band_label(b.band)}</h3>"
-        yield f'<p class="muted">Time for a tougher band when {escape(b.rule_words)}.</p>'
+        lighter = f"; a lighter one when {escape(b.lighter_words)}" if b.lighter_words else ""
+        yield f'<p class="muted">Time for a tougher band when {escape(b.rule_words)}{lighter}.</p>'
         yield f"<p><strong>{escape(b.advice)}</strong></p>" if b.advice else "<p>Keep the band for now.</p>"
         if not b.sessions:
             yield '<p class="muted">No session with this exercise has been recorded yet.</p>'
@@ -292,13 +293,13 @@ def _bands(bands: tuple[BandSeries, ...]) -> Iterable[str]:
         )
         yield (
             '<div class="scroll"><table><thead><tr><th>Day</th><th>Band</th><th>Reps of each set</th>'
-            "<th>All sets past the threshold?</th></tr></thead><tbody>"
+            "<th>All sets past the threshold?</th><th>Counted?</th></tr></thead><tbody>"
         )
         for s in b.sessions:
             reps = ", ".join("?" if r is None else str(r) for r in s.reps)
             yield (
                 f"<tr><td>{_day(s.day)}</td><td>{band_label(s.band)}</td><td>{reps}</td>"
-                f"<td>{'yes' if _all_reached(b, s.reps) else 'no'}</td></tr>"
+                f"<td>{'yes' if _all_reached(b, s.reps) else 'no'}</td><td>{escape(s.counted)}</td></tr>"
             )
         yield "</tbody></table></div>"
     yield "</section>"

@@ -58,6 +58,8 @@ class BandSession:
     day: dt.date
     band: str | None  #: the band it is attributed to
     reps: tuple[int | None, ...]
+    #: whether the band rule used it, in words (``counts``; ``2 of 6 sets: not counted``; ...)
+    counted: str = "counts"
 
 
 @dataclass(frozen=True, slots=True)
@@ -85,6 +87,8 @@ class BandSeries:
     changes: tuple[BandChange, ...] = ()
     #: the rule's advice now, in words (``None``: keep the band)
     advice: str | None = None
+    #: when the rule says go lighter, in words (``every set stays under 12 reps in 2 sessions in a row``)
+    lighter_words: str = ""
     next_band: str | None = None
 
 

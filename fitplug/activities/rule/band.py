@@ -1,30 +1,44 @@
-"""Band progression, pure: when every set of a banded exercise went past the threshold in a row of sessions.
+"""Band progression, pure: which sessions of a banded exercise count, and when the band should change.
 
-The source's rule: pick a band that brings failure near 12 reps; when more
-are possible, go tougher. fitplug counts a session for a banded exercise
-(one with a band and a rep range) when it is a strength session holding that
-exercise's working sets; ``sessions`` such sessions in a row with the current
-band, every set past ``threshold``, name the next colour on the runner's
-ladder. Sessions done before the current band was first prescribed never
-count. docs/due-rule.md says it in words.
+The source's rule: pick a band that brings failure somewhere in the rep range
+(12–15 in the default programme); when more are possible, go tougher. fitplug
+holds each strength session's sets of a banded exercise (one with a band and a
+rep range) against the sets the programme plans for it (sets × sides):
+
+- a session **counts** only when every planned set was recorded with a
+  believable count (:func:`~fitplug.model.decision.implausible_reps`);
+- a **partial** session, or one with an **implausible** count, neither
+  advances nor resets anything: it is as if it had not been recorded;
+- **tougher**: every set of ``sessions`` counting sessions in a row went past
+  ``threshold`` → the next colour on the runner's ladder;
+- **lighter**: every set of ``sessions`` counting sessions in a row fell below
+  the bottom of the range → the colour before it on the ladder;
+- sessions done before the current band was first prescribed never count, so
+  the advice ends when the band changes.
+
+docs/due-rule.md says it in words.
 """
 
 from __future__ import annotations
 
 import datetime as dt
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Callable, Iterable, Mapping, Sequence
 
 from fitplug.activities.rule.classify import classify, exercise_key, exercise_sets
 from fitplug.activities.rule.legs import all_legs
+from fitplug.activities.rule.plan import plan_against_done
 from fitplug.model import (
     ActivityKind,
     ActivitySummary,
     BandAdvice,
+    BandDown,
+    BandRecord,
+    BandStanding,
     Classification,
     Exercise,
+    ExerciseDone,
     Programme,
     Reps,
-    SetRecord,
 )
 
 
@@ -43,52 +57,90 @@ def band_categories(programme: Programme) -> frozenset[str]:
     return frozenset(exercise_key(ex)[0] for ex in banded_exercises(programme))
 
 
-def banded_sets(a: ActivitySummary, c: Classification, ex: Exercise) -> list[SetRecord]:
-    """The working sets of banded exercise ``ex`` in ``a`` when it is a strength session (none otherwise)."""
+def exercise_done(a: ActivitySummary, c: Classification, ex: Exercise, programme: Programme) -> ExerciseDone | None:
+    """Banded exercise ``ex`` in the strength session ``a``: its sets held against the planned ones
+    (by the session's plan against done when ``ex`` is in it; else every set recorded as ``ex``
+    against ``ex``'s own sets × sides). ``None``: not a strength session, or no set of ``ex``."""
     if c.kind != ActivityKind.STRENGTH:
-        return []
-    return exercise_sets(a, exercise_key(ex))
+        return None
+    plan = plan_against_done(a, c, programme)
+    done = next((d for d in plan.exercises if d.exercise.id == ex.id), None) if plan is not None else None
+    if done is None:
+        done = ExerciseDone(ex, ex.sets * (2 if ex.per_side else 1), tuple(exercise_sets(a, exercise_key(ex))))
+    return done if done.sets else None
 
 
-def _past(sets: Sequence[SetRecord], threshold: int) -> bool:
-    return all((s.repetitions or 0) > threshold for s in sets)
-
-
-def band_advice(
+def band_records(
     classified: Sequence[tuple[ActivitySummary, Classification]],
     programme: Programme,
     band_since: Mapping[str, dt.datetime],
-) -> Iterable[BandAdvice]:
-    """Per banded exercise: the last ``sessions`` sessions with the current band all went past the threshold.
-
-    ``classified`` is in order of start; ``band_since``: when each exercise's current band
-    was first prescribed (sessions before it were done with an earlier band).
-    """
-    rule = programme.band
+) -> list[BandRecord]:
+    """Every session of a banded exercise done with its current band, in order of start, per exercise
+    in programme order, each with its standing (``classified`` is in order of start)."""
+    records: list[BandRecord] = []
     for ex in banded_exercises(programme):
         changed = band_since.get(ex.id)
-        streak = 0
-        since: dt.datetime | None = None
         for a, c in classified:
             if changed is not None and a.start_utc < changed:
                 continue  # done with an earlier band
-            sets = banded_sets(a, c, ex)
-            if not sets:
+            done = exercise_done(a, c, ex, programme)
+            if done is None:
                 continue
-            if _past(sets, rule.threshold):
-                streak += 1
-                if streak == rule.sessions:
-                    since = a.end_utc
-            else:
-                streak, since = 0, None
-        if streak >= rule.sessions and since is not None:
+            records.append(
+                BandRecord(
+                    ex,
+                    a.start_utc,
+                    a.end_utc,
+                    done.sets_planned,
+                    tuple(s.repetitions for s in done.sets),
+                    done.band_standing or BandStanding.COUNTS,
+                )
+            )
+    return records
+
+
+def _streak(records: Sequence[BandRecord], test: Callable[[int], bool], sessions: int) -> BandRecord | None:
+    """The counting session that completed a run of ``sessions`` in a row passing ``test`` in every set,
+    when the latest counting sessions make one (partial and implausible ones are passed over)."""
+    counting = [
+        r for r in records if r.standing is not BandStanding.PARTIAL and r.standing is not BandStanding.IMPLAUSIBLE
+    ]
+    run: list[BandRecord] = []
+    for r in counting:
+        if r.standing is BandStanding.COUNTS and all(n is not None and test(n) for n in r.reps):
+            run.append(r)
+        else:
+            run = []
+    return run[sessions - 1] if len(run) >= sessions else None
+
+
+def band_advice(records: Sequence[BandRecord], programme: Programme) -> Iterable[BandAdvice | BandDown]:
+    """Per banded exercise: tougher when its latest counting sessions all went past the threshold,
+    lighter when they all fell below the range."""
+    rule = programme.band
+    for ex in banded_exercises(programme):
+        assert isinstance(ex.dose, Reps)
+        mine = [r for r in records if r.exercise.id == ex.id]
+        up = _streak(mine, lambda n: n > rule.threshold, rule.sessions)
+        if up is not None:
             yield BandAdvice(
                 key=f"band-up-{ex.id}-{ex.band}",
                 exercise=ex,
-                since_utc=since,
+                since_utc=up.end_utc,
                 threshold=rule.threshold,
                 sessions=rule.sessions,
                 next_band=rule.next_band(ex.band),
+            )
+        low = ex.dose.low
+        down = _streak(mine, lambda n: n < low, rule.sessions)
+        if down is not None:
+            yield BandDown(
+                key=f"band-down-{ex.id}-{ex.band}",
+                exercise=ex,
+                since_utc=down.end_utc,
+                threshold=low,
+                sessions=rule.sessions,
+                lighter_band=rule.previous_band(ex.band),
             )
 
 
@@ -102,21 +154,28 @@ def band_settled(
     """True when older activities cannot change the band advice over ``history``.
 
     ``history`` must hold every activity with a banded exercise's sets that has a
-    session starting at or after ``bound``. Band advice follows each banded
-    exercise's unbroken run of sessions past the threshold with the current
-    band; once a session that starts at or after ``bound`` broke it, or the band
-    was changed at or after ``bound``, nothing before counts.
+    session starting at or after ``bound``. Each advice follows the latest
+    unbroken run of counting sessions; once counting sessions at or after
+    ``bound`` broke both the tougher and the lighter run, or the band was changed
+    at or after ``bound``, nothing before counts.
     """
     band_since = band_since or {}
+    rule = programme.band
     known = [
         (a, classify(a, programme))
-        for a in all_legs(history)
+        for a in sorted(all_legs(history), key=lambda a: a.start_utc)
         if a.sessions and a.start_utc >= bound and a.end_utc <= now
     ]
+    records = band_records(known, programme, {})
     for ex in banded_exercises(programme):
+        assert isinstance(ex.dose, Reps)
         changed = band_since.get(ex.id)
         if changed is not None and changed >= bound:
             continue
-        if not any((sets := banded_sets(a, c, ex)) and not _past(sets, programme.band.threshold) for a, c in known):
+        low = ex.dose.low
+        counting = [r for r in records if r.exercise.id == ex.id and r.standing is BandStanding.COUNTS]
+        broke_up = any(not all(n is not None and n > rule.threshold for n in r.reps) for r in counting)
+        broke_down = any(not all(n is not None and n < low for n in r.reps) for r in counting)
+        if not (broke_up and broke_down):
             return False
     return True

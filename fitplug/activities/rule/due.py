@@ -10,7 +10,7 @@ from __future__ import annotations
 import datetime as dt
 from collections.abc import Iterable, Mapping, Sequence
 
-from fitplug.activities.rule.band import band_advice
+from fitplug.activities.rule.band import band_advice, band_records
 from fitplug.activities.rule.classify import classify, holds_stretches, is_run
 from fitplug.activities.rule.legs import all_legs
 from fitplug.activities.rule.week import tally
@@ -18,6 +18,8 @@ from fitplug.model import (
     ActivityKind,
     ActivitySession,
     ActivitySummary,
+    BandAdvice,
+    BandDown,
     Classification,
     Decision,
     DoneBy,
@@ -88,7 +90,8 @@ def decide(
     else:
         first_day = known[0].start_utc.astimezone(tz).date() if known else today
     missed_days = _missed_strength(programme, strength_days, first_day, today)
-    band = tuple(band_advice(classified, programme, band_since or {}))
+    records = band_records(classified, programme, band_since or {})
+    advice = list(band_advice(records, programme))
     this_monday = today - dt.timedelta(days=today.weekday())
     tallies = tuple(
         tally(
@@ -108,9 +111,10 @@ def decide(
         runs=tuple(stretches),
         tally=tallies[-1],
         strength_missed=tuple(missed_days),
-        band=band,
+        band=tuple(b for b in advice if isinstance(b, BandAdvice)),
         first_day=first_day,
         weeks=tallies,
+        band_down=tuple(b for b in advice if isinstance(b, BandDown)),
     )
 
 
