@@ -157,3 +157,31 @@ def test_the_real_fr965_bike_then_strength_file(corpus: Path, invoke: Invoke, tm
     rows = json.loads(invoke("--db", db, "activities", "--json", code=0).output)["sessions"]
     assert [(r["sport"], r["kind"]) for r in rows] == [("cycling", "cycling"), ("training", "strength")]
     assert rows[0]["sets"] == [] and len(rows[1]["sets"]) == len(summary.sets)
+
+
+# --- Monday's post-run set, Tuesday's strength session ----------------------------------------------
+
+
+def test_a_strength_session_holding_every_stretch_completes_the_post_run_set() -> None:
+    """Decided (docs/due-rule.md): Tuesday's strength session, inside the window, whose recorded sets hold
+    every stretch of Monday's post-run set, completes it; one missing a stretch of it does not."""
+    from fitplug.activities.rule.due import decide
+    from fitplug.model import DoneBy
+
+    programme = load_programme(Path(__file__).parent.parent / "templates" / "glute-runner.toml")
+    strength = programme.sessions[0]
+    run = read_activity(m.run(at(16, 7), 40, 8.0))
+    lift = read_activity(m.fitplug_session(at(17, 7), strength))
+    (r,) = decide([run, lift], [], programme, at(18, 12)).runs
+    assert (r.state.value, r.done_by, r.done_utc) == ("done", DoneBy.STRENGTH_SESSION, lift.start_utc)
+    assert r.done_session is r.session and r.session is not None
+    held = {e.id for e in r.session.exercises}
+    assert held <= {e.id for e in strength.exercises}
+    # the same session without one of the set's stretches: the set lapses missed
+    short = read_activity(m.fitplug_session(at(17, 7), strength, skip=(sorted(held)[0],)))
+    (r,) = decide([run, short], [], programme, at(18, 12)).runs
+    assert (r.state.value, r.done_by) == ("missed", None)
+    # a strength session with no stretch at all (a free one of banded raises) completes nothing
+    bands = read_activity(m.strength(at(17, 7), [13] * 6))
+    (r,) = decide([run, bands], [], programme, at(18, 12)).runs
+    assert r.state.value == "missed"

@@ -89,6 +89,8 @@ class DoneBy(enum.StrEnum):
     WORKOUT = "workout"  #: the post-run stretch workout
     STRETCHING_ACTIVITY = "stretching activity"  #: any stretching activity
     MARK = "fitplug done"  #: a `fitplug done` mark
+    #: a strength session whose recorded sets hold every stretch of the post-run set that was due
+    STRENGTH_SESSION = "strength session with its stretches"
 
 
 @dataclass(frozen=True, slots=True)

@@ -11,7 +11,7 @@ import datetime as dt
 from collections.abc import Iterable, Mapping, Sequence
 
 from fitplug.activities.rule.band import band_advice, band_records
-from fitplug.activities.rule.classify import classify, holds_stretches, is_run
+from fitplug.activities.rule.classify import active_sets, classify, exercise_key, holds_stretches, is_run, set_matches
 from fitplug.activities.rule.legs import all_legs
 from fitplug.activities.rule.week import tally
 from fitplug.model import (
@@ -43,8 +43,9 @@ def _seconds(session: ActivitySession) -> float:
 
 #: what a run's post-run set needs from the activities: (the activity, its running legs)
 _Run = tuple[ActivitySummary, list[ActivitySession]]
-#: evidence that a post-run set was done: (when, how, the post-run set it was when a workout said so)
-_Evidence = tuple[dt.datetime, DoneBy, Session | None]
+#: evidence that a post-run set was done: (when, how, the post-run set it was when a workout said so,
+#: and for a strength session the exercises its sets recorded: it completes a set whose every stretch it holds)
+_Evidence = tuple[dt.datetime, DoneBy, Session | None, tuple[tuple[str | None, int | None], ...]]
 
 
 def decide(
@@ -83,7 +84,7 @@ def decide(
         for a, c in classified
         if c.kind == ActivityKind.STRETCH or holds_stretches(a, c, programme)
     }
-    stretch_days |= {t.astimezone(tz).date() for t, _, _ in evidence}
+    stretch_days |= {e[0].astimezone(tz).date() for e in evidence if e[1] is not DoneBy.STRENGTH_SESSION}
     stretch_days |= {r.done_utc.astimezone(tz).date() for r in stretches if r.done_utc is not None}
     if since is not None:
         first_day = since.astimezone(tz).date()
@@ -144,14 +145,26 @@ def _qualifying_runs(
 
 
 def _evidence(classified: Iterable[tuple[ActivitySummary, Classification]]) -> list[_Evidence]:
-    """Activities that complete a post-run set: the post-run workout or any stretching."""
+    """Activities that complete a post-run set: the post-run workout, any stretching, or a strength
+    session whose sets hold every stretch of the set (checked per set in :func:`_done`)."""
     evidence: list[_Evidence] = []
     for a, c in classified:
         if c.post_run:
-            evidence.append((a.start_utc, DoneBy.WORKOUT, c.session))
+            evidence.append((a.start_utc, DoneBy.WORKOUT, c.session, ()))
         elif c.kind == ActivityKind.STRETCH:
-            evidence.append((a.start_utc, DoneBy.STRETCHING_ACTIVITY, None))
+            evidence.append((a.start_utc, DoneBy.STRETCHING_ACTIVITY, None, ()))
+        elif c.kind == ActivityKind.STRENGTH and (held := tuple((s.category, s.exercise_name) for s in active_sets(a))):
+            evidence.append((a.start_utc, DoneBy.STRENGTH_SESSION, None, held))
     return evidence
+
+
+def _holds(e: _Evidence, variant: Session | None) -> bool:
+    """Evidence ``e`` completes the post-run set ``variant``: anything but a strength session does; a strength
+    session when its sets hold every exercise of the set."""
+    if e[1] is not DoneBy.STRENGTH_SESSION:
+        return True
+    keys = [exercise_key(x) for x in variant.exercises] if variant is not None else []
+    return bool(keys) and all(any(set_matches(c, n, k) for c, n in e[3]) for k in keys)
 
 
 def _lapse(runs: Sequence[_Run], n: int, programme: Programme) -> dt.datetime | None:
@@ -166,18 +179,21 @@ def _done(
     key: str,
     start: dt.datetime,
     lapse: dt.datetime | None,
+    variant: Session | None,
     evidence: Sequence[_Evidence],
     marks: Sequence[DoneMark],
 ) -> _Evidence | None:
-    """The first evidence or mark that completed the set open from ``start`` to ``lapse``."""
+    """The first evidence or mark that completed the set ``variant`` open from ``start`` to ``lapse``."""
 
     def open_at(t: dt.datetime) -> bool:
         return start < t and (lapse is None or t < lapse)
 
-    done = next((e for e in evidence if open_at(e[0])), None)
+    done = next((e for e in evidence if open_at(e[0]) and _holds(e, variant)), None)
+    if done is not None and done[1] is DoneBy.STRENGTH_SESSION:
+        done = (done[0], done[1], variant, ())
     mark = next((m for m in marks if (m.item_key is None or m.item_key == key) and open_at(m.at_utc)), None)
     if mark is not None and (done is None or mark.at_utc < done[0]):
-        done = (mark.at_utc, DoneBy.MARK, None)
+        done = (mark.at_utc, DoneBy.MARK, None, ())
     return done
 
 
@@ -195,7 +211,8 @@ def _stretches(
         run_start = legs[0].start_utc
         lapse = _lapse(runs, n, programme)
         key = f"stretch-{run_start.astimezone(UTC):%Y%m%dT%H%M%SZ}"
-        done = _done(key, run_start, lapse, evidence, marks)
+        variant = variants[n % len(variants)] if variants else None
+        done = _done(key, run_start, lapse, variant, evidence, marks)
         if done is not None:
             state = State.DONE
         elif lapse is not None and lapse <= now:
@@ -213,7 +230,7 @@ def _stretches(
                 distance_m=sum(distances) if distances else None,
                 elapsed_s=sum(_seconds(s) for s in legs),
                 run_number=n,
-                session=variants[n % len(variants)] if variants else None,
+                session=variant,
                 lapse_utc=lapse,
                 state=state,
                 done_utc=done[0] if done else None,
