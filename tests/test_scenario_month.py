@@ -130,6 +130,7 @@ def test_a_month(tmp_path: Path) -> None:
         "post_run_done": 0,
         "post_run_missed": 0,
         "post_run_due": 1,
+        "strength_moved": [],
     }
     assert kinds(s) == [("stretch_due", "stretch-20261104T070000Z")]
     listed = json.loads(r.invoke(at(4, 12), "activities", "--json").output)

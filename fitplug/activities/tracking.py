@@ -34,7 +34,7 @@ from fitplug.programme.schedule import upcoming, zone
 from fitplug.times import UTC, local_midnight, whole_second_utc
 
 #: items that close: what "since the last sync" lists
-_CLOSED = frozenset({DueKind.STRETCH_DONE, DueKind.STRETCH_MISSED, DueKind.STRENGTH_MISSED})
+_CLOSED = frozenset({DueKind.STRETCH_DONE, DueKind.STRETCH_MISSED, DueKind.STRENGTH_MISSED, DueKind.STRENGTH_MOVED})
 #: how far ahead "coming up" looks
 COMING_DAYS = 7
 #: meta key of fitplug before 0.x: the Monday before the first sync (still honoured, see ``tracking_since``)

@@ -67,6 +67,7 @@ _DUE_CATEGORIES: Mapping[DueKind, tuple[str, ...]] = {
     DueKind.STRETCH_DONE: ("Stretch", "Post-run", "Done"),
     DueKind.STRETCH_MISSED: ("Stretch", "Post-run", "Missed"),
     DueKind.STRENGTH_MISSED: ("Strength", "Missed"),
+    DueKind.STRENGTH_MOVED: ("Strength", "Moved"),
     DueKind.BAND_UP: ("Strength", "Progression"),
     DueKind.BAND_DOWN: ("Strength", "Progression"),
 }

@@ -17,6 +17,7 @@ class DueKind(enum.Enum):
     STRETCH_DONE = "stretch_done"  #: post-run set done
     STRETCH_MISSED = "stretch_missed"  #: post-run set lapsed undone
     STRENGTH_MISSED = "strength_missed"  #: planned strength day with no strength activity
+    STRENGTH_MOVED = "strength_moved"  #: planned strength day credited with a session done a day or so off
     BAND_UP = "band_up"  #: time for a tougher band
     BAND_DOWN = "band_down"  #: time for a lighter band
 
@@ -124,6 +125,15 @@ class RunStretch:
 
 
 @dataclass(frozen=True, slots=True)
+class Moved:
+    """A planned strength day with no session of its own, credited with one done a few days off."""
+
+    planned: dt.date
+    done: dt.date
+    session: Session
+
+
+@dataclass(frozen=True, slots=True)
 class WeekTally:
     """One local week (Monday to Sunday) held against the programme."""
 
@@ -140,6 +150,8 @@ class WeekTally:
     post_run_done: int = 0
     post_run_missed: int = 0
     post_run_due: int = 0
+    #: this week's planned strength days done on another day (``move_days`` under ``[targets]``)
+    strength_moved: tuple[Moved, ...] = ()
 
 
 @dataclass(frozen=True, slots=True)
@@ -210,6 +222,8 @@ class Decision:
     weeks: tuple[WeekTally, ...] = ()
     #: time for a lighter band
     band_down: tuple[BandDown, ...] = ()
+    #: planned strength days credited with a session done a day or so off, from the first day on
+    strength_moved: tuple[Moved, ...] = ()
 
     @property
     def due(self) -> tuple[RunStretch, ...]:

@@ -183,6 +183,8 @@ class Targets:
 
     stretch_days_min: int = 2
     stretch_days_max: int = 3
+    #: a strength session done this many days either side of a planned day that had none counts for it
+    move_days: int = 1
 
 
 #: the band ladder when the programme names none: a common order, lightest first

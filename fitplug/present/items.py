@@ -38,6 +38,19 @@ def due_items(decision: Decision, programme: Programme) -> tuple[DueItem, ...]:
                 f"No strength activity was recorded on {words.day(day)}.",
             )
         )
+    for m in decision.strength_moved:
+        planned = expand(programme, m.planned, m.planned + dt.timedelta(days=1))[0]
+        shift = m.done - m.planned  # wall-clock days: the planned time of day, on the day it was done
+        items.append(
+            DueItem(
+                DueKind.STRENGTH_MOVED,
+                f"strength-moved-{m.planned.isoformat()}",
+                (planned.start + shift).astimezone(UTC),
+                (planned.end + shift).astimezone(UTC),
+                f"{m.session.name} done, {words.moved(m)}",
+                f"Planned for {words.day(m.planned)}, done on {words.day(m.done)}: it counts for the planned day.",
+            )
+        )
     for b in decision.band:
         items.append(
             DueItem(

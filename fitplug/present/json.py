@@ -79,6 +79,7 @@ def week_json(t: WeekTally) -> dict[str, Any]:
         "post_run_done": t.post_run_done,
         "post_run_missed": t.post_run_missed,
         "post_run_due": t.post_run_due,
+        "strength_moved": [{"planned": m.planned.isoformat(), "done": m.done.isoformat()} for m in t.strength_moved],
     }
 
 

@@ -18,6 +18,7 @@ from fitplug.model import (
     Exercise,
     ExerciseDone,
     Hold,
+    Moved,
     Programme,
     RunStretch,
     Session,
@@ -190,6 +191,7 @@ def week(t: WeekTally, first_day: dt.date | None) -> str:
     notes = []
     if t.strength_missed:
         notes.append(f"{len(t.strength_missed)} missed: {', '.join(f'{d:%a %d}' for d in t.strength_missed)}")
+    notes += [f"{m.done:%a %d} {moved(m)}" for m in t.strength_moved]
     if first_day is not None and t.week_start < first_day < t.week_start + dt.timedelta(days=7):
         notes.append(f"planned from {day(first_day)}, when tracking started")
     if notes:
@@ -199,6 +201,12 @@ def week(t: WeekTally, first_day: dt.date | None) -> str:
     return (
         line + f", stretching {plural(t.stretch_days, 'day')} (target {stretch_target(t.stretch_min, t.stretch_max)})."
     )
+
+
+def moved(m: Moved) -> str:
+    """``moved from Fri`` (``moved from Fri 13`` when a week or more lies between)."""
+    apart = abs((m.done - m.planned).days)
+    return f"moved from {m.planned:%a}" if apart < 7 else f"moved from {m.planned:%a %d}"
 
 
 def recorded(done: ExerciseDone) -> tuple[str, ...]:

@@ -57,7 +57,9 @@ _PROGRAMME_KEYS = ("id", "name", "timezone", "description", "start", "reminder_m
 _BAND_KEYS = ("ladder", "threshold", "sessions")
 #: the longest calendar reminder: a week before
 MAX_REMINDER_MIN = 7 * 24 * 60
-_TARGET_KEYS = ("stretch_days_per_week",)
+_TARGET_KEYS = ("stretch_days_per_week", "move_days")
+#: the furthest a strength session may be moved from its planned day and still count for it
+MAX_MOVE_DAYS = 3
 _DUE_KEYS = ("min_run_min", "lapse")
 
 
@@ -253,11 +255,15 @@ def _check_timezone(problems: Problems, head: Mapping[str, Any], path: KeyPath) 
 
 
 def _check_targets(problems: Problems, raw: Any) -> Targets:
-    table = f.table(problems, raw, ("targets",), _TARGET_KEYS)
+    path: KeyPath = ("targets",)
+    table = f.table(problems, raw, path, _TARGET_KEYS)
+    default = Targets()
+    move = f.integer(problems, table, path, "move_days", 0, MAX_MOVE_DAYS, default=default.move_days, unit=" days")
+    move_days = move if move is not None else default.move_days
     if "stretch_days_per_week" not in table:
-        return Targets()
-    pair = f.range_(problems, table["stretch_days_per_week"], ("targets", "stretch_days_per_week"), 0, 7, " days")
-    return Targets(*pair) if pair else Targets()
+        return Targets(move_days=move_days)
+    pair = f.range_(problems, table["stretch_days_per_week"], (*path, "stretch_days_per_week"), 0, 7, " days")
+    return Targets(*pair, move_days=move_days) if pair else Targets(move_days=move_days)
 
 
 def _check_due(problems: Problems, raw: Any) -> DueRule:

@@ -25,6 +25,7 @@ from fitplug.model import (
     DoneBy,
     DoneMark,
     Lapse,
+    Moved,
     Programme,
     RunStretch,
     Session,
@@ -90,7 +91,7 @@ def decide(
         first_day = since.astimezone(tz).date()
     else:
         first_day = known[0].start_utc.astimezone(tz).date() if known else today
-    missed_days = _missed_strength(programme, strength_days, first_day, today)
+    missed_days, moved = _missed_strength(programme, strength_days, first_day, today)
     records = band_records(classified, programme, band_since or {})
     advice = list(band_advice(records, programme))
     this_monday = today - dt.timedelta(days=today.weekday())
@@ -104,6 +105,7 @@ def decide(
             missed_days,
             stretches,
             today,
+            moved,
         )
         for k in range(max(1, weeks) - 1, -1, -1)
     )
@@ -116,6 +118,7 @@ def decide(
         first_day=first_day,
         weeks=tallies,
         band_down=tuple(b for b in advice if isinstance(b, BandDown)),
+        strength_moved=tuple(moved),
     )
 
 
@@ -243,13 +246,36 @@ def _stretches(
 
 def _missed_strength(
     programme: Programme, strength_days: set[dt.date], first_day: dt.date, today: dt.date
-) -> list[tuple[dt.date, Session]]:
-    """Planned strength days from ``first_day`` that are over with no strength activity."""
-    return [
-        (planned.date, planned.session)
-        for planned in expand(programme, first_day, today)
-        if planned.session.kind is SessionKind.STRENGTH and planned.date not in strength_days
+) -> tuple[list[tuple[dt.date, Session]], list[Moved]]:
+    """Planned strength days from ``first_day`` that are over with no strength activity, and those
+    credited with a moved session instead.
+
+    A strength day that is not a planned one counts for the nearest planned day within
+    ``targets.move_days`` (the earlier when two are as near) that had no strength activity and is not
+    credited already; each day done counts for one planned day at most, so no week is credited more
+    sessions than were done.
+    """
+    reach = programme.targets.move_days
+    planned = [
+        (p.date, p.session)
+        for p in expand(programme, first_day - dt.timedelta(days=reach), today + dt.timedelta(days=reach + 1))
+        if p.session.kind is SessionKind.STRENGTH
     ]
+    planned_days = {d for d, _ in planned}
+    free = sorted(d for d in strength_days if d not in planned_days and d >= first_day - dt.timedelta(days=reach))
+    missed: list[tuple[dt.date, Session]] = []
+    moved: list[Moved] = []
+    for day, session in planned:
+        if not first_day <= day < today or day in strength_days:
+            continue
+        near = [d for d in free if abs((d - day).days) <= reach]
+        if near:
+            done = min(near, key=lambda d: (abs((d - day).days), d))
+            free.remove(done)
+            moved.append(Moved(day, done, session))
+        else:
+            missed.append((day, session))
+    return missed, moved
 
 
 # --- how far back the rule looks ------------------------------------------------------

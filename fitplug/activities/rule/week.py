@@ -6,7 +6,7 @@ import datetime as dt
 from collections.abc import Sequence
 
 from fitplug.activities.rule.classify import has_stretches
-from fitplug.model import Programme, RunStretch, Session, SessionKind, State, WeekTally
+from fitplug.model import Moved, Programme, RunStretch, Session, SessionKind, State, WeekTally
 from fitplug.programme.schedule import expand, zone
 
 
@@ -19,6 +19,7 @@ def tally(
     missed_days: Sequence[tuple[dt.date, Session]],
     runs: Sequence[RunStretch],
     today: dt.date,
+    moved: Sequence[Moved] = (),
 ) -> WeekTally:
     """The week from ``week_start``: only days from ``first_day`` are planned, only days up to ``today`` done."""
     tz = zone(programme.timezone)
@@ -43,4 +44,5 @@ def tally(
         post_run_done=sum(1 for d, st in run_days if in_week(d) and st is State.DONE),
         post_run_missed=sum(1 for d, st in run_days if in_week(d) and st is State.MISSED),
         post_run_due=sum(1 for d, st in run_days if in_week(d) and st is State.DUE),
+        strength_moved=tuple(m for m in moved if week_start <= m.planned < week_end),
     )
