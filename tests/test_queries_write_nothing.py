@@ -44,6 +44,8 @@ QUERIES: dict[str, Callable[[Path, Path, Path], list[str]]] = {
     "exercises": lambda prog, fit, db: ["exercises"],
     "exercises warm_up": lambda prog, fit, db: ["exercises", "warm_up"],
     "templates": lambda prog, fit, db: ["templates"],
+    "log": lambda prog, fit, db: ["--db", str(db), "--now", NOW, "log"],
+    "log --json": lambda prog, fit, db: ["--db", str(db), "--now", NOW, "log", "--json"],
 }
 
 

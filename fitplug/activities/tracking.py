@@ -10,11 +10,14 @@ is a :class:`~fitplug.model.Status`: the same for ``sync`` and ``status``.
 from __future__ import annotations
 
 import datetime as dt
+import difflib
 import json
+from collections.abc import Sequence
 from dataclasses import replace
 
-from fitplug.activities.rule.band import band_categories, band_settled, banded_exercises
+from fitplug.activities.rule.band import band_categories, band_records, band_settled, banded_exercises
 from fitplug.activities.rule.due import decide, lookback
+from fitplug.activities.store.logs import MAX_LOGGED_REPS, MAX_LOGGED_SETS
 from fitplug.activities.store.rows import iso
 from fitplug.activities.store.store import Store
 from fitplug.errors import FitplugError
@@ -23,8 +26,12 @@ from fitplug.model import (
     Decision,
     DueItem,
     DueKind,
+    Exercise,
+    Logged,
+    LoggedSets,
     Marked,
     Programme,
+    Reps,
     State,
     Status,
 )
@@ -129,14 +136,16 @@ def evaluate(store: Store | None, programme: Programme, now: dt.datetime, *, wee
     if store is None:
         return decide([], [], programme, now, since=since, band_since=bands, weeks=weeks)
     bound = lookback(since, now, weeks)
+    logged = store.logs()
     return decide(
-        recent_history(store, programme, now, since, bands, weeks),
+        recent_history(store, programme, now, since, bands, weeks, logged),
         store.done_marks(bound),
         programme,
         now,
         since=since,
         band_since=bands,
         weeks=weeks,
+        logged=logged,
     )
 
 
@@ -147,6 +156,7 @@ def recent_history(
     since: dt.datetime,
     bands: dict[str, dt.datetime] | None = None,
     weeks: int = 1,
+    logged: Sequence[LoggedSets] = (),
 ) -> list[ActivitySummary]:
     """What :func:`decide` needs from the store to answer as it would over the whole history.
 
@@ -161,7 +171,11 @@ def recent_history(
     first = store.first_start() if categories else None
     older: list[ActivitySummary] = []
     span = dt.timedelta(days=28)
-    while first is not None and not band_settled([*recent, *older], programme, now, bound, bands) and bound > first:
+    while (
+        first is not None
+        and not band_settled([*recent, *older], programme, now, bound, bands, logged)
+        and bound > first
+    ):
         bound -= span
         span *= 2
         held = {a.sha256 for a in recent}
@@ -205,6 +219,67 @@ def mark_done(store: Store, programme: Programme, now: dt.datetime, at: dt.datet
     store.add_done(at, now)
     after = {r.key: r for r in evaluate(store, programme, now).runs}
     return Marked(programme, now, at, tuple(after[r.key] for r in open_then if r.key in after))
+
+
+def log_entry(
+    programme: Programme,
+    now: dt.datetime,
+    exercise: str,
+    day: dt.date | None = None,
+    reps: Sequence[int] = (),
+    *,
+    pain: bool = False,
+    undo: bool = False,
+) -> tuple[Exercise, dt.date, LoggedSets | None]:
+    """What `fitplug log` asks for, checked before anything is opened: the exercise, the local day
+    (default: today, in the programme's time zone) and the entry (``None`` with ``undo``: take it back).
+
+    Raises :class:`~fitplug.errors.FitplugError` for an exercise not in the programme, a day ahead of
+    today, nothing to log, or counts no session holds.
+    """
+    ex = _exercise(programme, exercise)
+    today = now.astimezone(zone(programme.timezone)).date()
+    day = today if day is None else day
+    if day > today:
+        raise FitplugError(f"{words.day(day)} is ahead of today ({words.day(today)}): log what was done")
+    if undo:
+        if reps or pain:
+            raise FitplugError("--undo takes back what was logged: give the exercise and --day alone")
+        return ex, day, None
+    if not reps and not pain:
+        raise FitplugError(f"nothing to log: give the reps of each set (and side) of {ex.title}, or --pain")
+    if len(reps) > MAX_LOGGED_SETS or any(not 0 <= n <= MAX_LOGGED_REPS for n in reps):
+        raise FitplugError(f"at most {MAX_LOGGED_SETS} sets of 0 to {MAX_LOGGED_REPS} reps each can be logged")
+    return ex, day, LoggedSets(day, ex.id, tuple(reps), pain, now.astimezone(UTC).replace(microsecond=0))
+
+
+def log_sets(
+    store: Store, programme: Programme, now: dt.datetime, ex: Exercise, day: dt.date, entry: LoggedSets | None
+) -> Logged:
+    """`fitplug log`: record ``entry`` (from :func:`log_entry`; ``None``: take back what was logged) for
+    ``ex`` on ``day``; it stands for what the watch recorded that day. Raises
+    :class:`~fitplug.errors.FitplugError` when there is nothing to take back."""
+    if entry is None and not any(e.day == day and e.exercise == ex.id for e in store.logs()):
+        raise FitplugError(f"nothing was logged for {ex.title} on {words.day(day)}")
+    remember_programme(store, programme, now)
+    before = store.set_log(entry, day, ex.id)
+    decision = evaluate(store, programme, now)
+    standing = None
+    if entry is not None and ex.band and isinstance(ex.dose, Reps):
+        standing = band_records([], programme, {}, [entry])[0].standing
+    return Logged(programme, now, ex, day, entry, before, standing, decision)
+
+
+def _exercise(programme: Programme, key: str) -> Exercise:
+    """The programme's exercise by its key (as in ``[exercises.<key>]``), or an error naming the keys."""
+    exercises = {e.id: e for s in programme.sessions for e in s.exercises}
+    if key in exercises:
+        return exercises[key]
+    close = difflib.get_close_matches(key, list(exercises), n=1)
+    hint = f"; did you mean {close[0]!r}?" if close else ""
+    raise FitplugError(
+        f"{key!r} is not an exercise of {programme.name}{hint} (its exercises: {', '.join(sorted(exercises))})"
+    )
 
 
 def why_nothing_open(decision: Decision, programme: Programme, now: dt.datetime, at: dt.datetime) -> str:

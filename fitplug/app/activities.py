@@ -1,4 +1,4 @@
-"""Activity queries and marks: ``status``, ``activities``, ``done`` (reading files: :mod:`fitplug.app.sync`)."""
+"""Activity queries and marks: `status`, `activities`, `done`, `log` (reading files: :mod:`fitplug.app.sync`)."""
 
 from __future__ import annotations
 
@@ -12,7 +12,8 @@ from fitplug.activities.rule.plan import plan_against_done
 from fitplug.activities.store.store import Store, reading
 from fitplug.app.programme import programme_for
 from fitplug.errors import FitplugError
-from fitplug.model import ActivityRow, Marked, Programme, Status
+from fitplug.model import ActivityRow, Logged, LoggedSets, Marked, Programme, Status
+from fitplug.programme.schedule import zone
 
 
 def status(programme_file: Path | None, *, db_path: Path, now: dt.datetime, weeks: int = 1) -> Status:
@@ -29,12 +30,15 @@ def stored_activities(programme_file: Path | None, *, db_path: Path, now: dt.dat
     with reading(db_path) as store:
         held = store.activities() if store is not None else []
         since = tracking.tracking_since(store, now, programme) if programme is not None else None
+        logged = store.logs() if store is not None else []
     rows = []
     for a in held:
         for n, leg in enumerate(legs(a.summary)):
             c = classify(leg, programme)
             plan = plan_against_done(leg, c, programme, since) if programme is not None else None
-            rows.append(ActivityRow(a, n, leg, c, plan))
+            day = leg.start_utc.astimezone(zone(programme.timezone)).date() if programme is not None else None
+            mine = tuple(e for e in logged if e.day == day) if plan is not None else ()
+            rows.append(ActivityRow(a, n, leg, c, plan, mine))
     return rows
 
 
@@ -55,3 +59,32 @@ def mark_done(programme_file: Path | None, *, db_path: Path, now: dt.datetime, a
     programme = programme_for(programme_file).programme
     with Store(db_path) as store:
         return tracking.mark_done(store, programme, now, at)
+
+
+def log_sets(
+    programme_file: Path | None,
+    *,
+    db_path: Path,
+    now: dt.datetime,
+    exercise: str,
+    day: dt.date | None = None,
+    reps: tuple[int, ...] = (),
+    pain: bool = False,
+    undo: bool = False,
+) -> Logged:
+    """`fitplug log EXERCISE REPS...`: record or correct (``undo``: take back) the runner's own sets of one
+    exercise on one local day; they stand for the watch's."""
+    programme = programme_for(programme_file).programme
+    ex, when, entry = tracking.log_entry(programme, now, exercise, day, reps, pain=pain, undo=undo)
+    if entry is None:  # nothing to take back in a store that is not there: say so, create nothing
+        with reading(db_path) as held:
+            if held is None:
+                raise FitplugError(f"nothing was logged for {ex.title}: there is no store yet")
+    with Store(db_path) as store:
+        return tracking.log_sets(store, programme, now, ex, when, entry)
+
+
+def logged_sets(*, db_path: Path) -> list[LoggedSets]:
+    """`fitplug log` alone: everything logged by hand, by day; writes nothing."""
+    with reading(db_path) as store:
+        return store.logs() if store is not None else []

@@ -135,7 +135,8 @@ def _rebuild(db_path: Path, now: dt.datetime, notes: list[str]) -> None:
     rebuilt = rebuild(db_path, now)
     notes.append(
         f"The store was damaged: moved to {rebuilt.damaged}; reading every source again into a "
-        f"fresh one ({rebuilt.marks_kept} done mark{'s' if rebuilt.marks_kept != 1 else ''} kept"
+        f"fresh one ({rebuilt.marks_kept} done mark{'s' if rebuilt.marks_kept != 1 else ''}"
+        f"{f' and {rebuilt.logs_kept} logged' if rebuilt.logs_kept else ''} kept"
         f"{', some could not be read' if rebuilt.marks_lost else ''})."
     )
 

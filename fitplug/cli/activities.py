@@ -1,4 +1,4 @@
-"""Activity commands: ``sync``, ``status``, ``activities``, ``done``."""
+"""Activity commands: ``sync``, ``status``, ``activities``, ``done``, ``log``."""
 
 from __future__ import annotations
 
@@ -196,4 +196,80 @@ def done(app: App, at: dt.datetime | None, programme: Path | None, as_json: bool
             click.echo(line)
 
 
-COMMANDS = (sync, status, activities, done)
+def _reps(tokens: tuple[str, ...]) -> tuple[int, ...]:
+    """``14 13 12`` or ``14/13 13/13``: reps per set, a ``/`` between the sides of one set."""
+    out: list[int] = []
+    for token in tokens:
+        for part in token.split("/"):
+            if not part.isdecimal():
+                raise click.BadParameter(f"{token!r} is not a rep count (give 14, or 14/13 for the two sides)")
+            out.append(int(part))
+    return tuple(out)
+
+
+@click.command()
+@click.argument("exercise", required=False)
+@click.argument("reps", nargs=-1, metavar="[REPS]...")
+@click.option("--day", type=options.Day(), help="The local day it was done (ISO 8601; default: today).")
+@click.option("--pain", is_flag=True, help="It hurt: the band stays as it is; shows what to change.")
+@click.option("--undo", is_flag=True, help="Take back what was logged for EXERCISE that day.")
+@options.programme_option
+@options.json_option
+@app_options
+@translate_errors
+def log(
+    app: App,
+    exercise: str | None,
+    reps: tuple[str, ...],
+    day: dt.date | None,
+    pain: bool,
+    undo: bool,
+    programme: Path | None,
+    as_json: bool,
+) -> None:
+    """Record or correct a session by hand: the reps of each set (and side) of one exercise.
+
+    What you log stands for what the watch recorded that day (watches miss
+    and miscount reps, and fixes made in Garmin Connect never reach the FIT
+    file). REPS are in the order the watch records them: for an exercise done
+    each side, set 1 left, set 1 right, and so on; `14/13` gives both sides of
+    one set. EXERCISE is its key in the programme (`[exercises.<key>]`).
+    Without EXERCISE, lists what was logged and writes nothing.
+
+    \b
+    Example:
+      fitplug log banded_leg_raise 14/14 13/13 12/12
+      fitplug log banded_leg_raise --pain
+      fitplug log banded_leg_raise --day 2026-11-20 --undo
+    """
+    from fitplug.present import activities as words
+    from fitplug.present import json
+
+    if exercise is None:
+        from fitplug.app.activities import logged_sets
+
+        if reps or pain or undo or day is not None:
+            raise click.UsageError("give the EXERCISE to log")
+        entries = logged_sets(db_path=app.store_path())
+        click.echo(json.dumps(json.logs_json(entries)) if as_json else "\n".join(words.logs_lines(entries)))
+        return
+    from fitplug.app.activities import log_sets
+
+    logged = log_sets(
+        programme,
+        db_path=app.store_path(),
+        now=app.now(),
+        exercise=exercise,
+        day=day,
+        reps=_reps(reps),
+        pain=pain,
+        undo=undo,
+    )
+    if as_json:
+        click.echo(json.dumps(json.logged_json(logged)))
+    else:
+        for line in words.logged_lines(logged):
+            click.echo(line)
+
+
+COMMANDS = (sync, status, activities, done, log)

@@ -95,6 +95,21 @@ class DoneMark:
 
 
 @dataclass(frozen=True, slots=True)
+class LoggedSets:
+    """`fitplug log`: the runner's own record of one exercise on one local day, preferred over the watch's.
+
+    ``reps``: per set and side, in the order the watch records them (set 1 left, set 1 right, …);
+    empty when only ``pain`` was logged. ``pain``: the exercise hurt; band progression stops there.
+    """
+
+    day: dt.date
+    exercise: str
+    reps: tuple[int, ...]
+    pain: bool
+    logged_utc: dt.datetime
+
+
+@dataclass(frozen=True, slots=True)
 class StoredActivity:
     """An activity as the store holds it."""
 

@@ -185,6 +185,14 @@ class BandDown:
     lighter_band: str | None
 
 
+@dataclass(frozen=True, slots=True)
+class PainNote:
+    """The runner logged pain in an exercise (`fitplug log --pain`), and nothing of it came after."""
+
+    exercise: Exercise
+    day: dt.date
+
+
 class BandStanding(enum.StrEnum):
     """What one session means for a banded exercise's band advice."""
 
@@ -224,6 +232,8 @@ class Decision:
     band_down: tuple[BandDown, ...] = ()
     #: planned strength days credited with a session done a day or so off, from the first day on
     strength_moved: tuple[Moved, ...] = ()
+    #: exercises the runner logged pain in, the latest word on them
+    pain: tuple[PainNote, ...] = ()
 
     @property
     def due(self) -> tuple[RunStretch, ...]:

@@ -13,16 +13,17 @@ from collections import Counter
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING
 
-from fitplug.model.activity import ActivitySummary, StoredActivity
+from fitplug.model.activity import ActivitySummary, LoggedSets, StoredActivity
 from fitplug.model.decision import (
     ActivityKind,
+    BandStanding,
     Classification,
     Decision,
     DueItem,
     PlanAgainstDone,
     RunStretch,
 )
-from fitplug.model.programme import PlannedSession, Programme
+from fitplug.model.programme import Exercise, PlannedSession, Programme
 
 if TYPE_CHECKING:
     from pathlib import Path
@@ -143,6 +144,8 @@ class ActivityRow:
     summary: ActivitySummary
     classification: Classification
     plan: PlanAgainstDone | None = None
+    #: what the runner logged by hand (`fitplug log`) on the leg's local day, standing for the watch's sets
+    logged: tuple[LoggedSets, ...] = ()
 
 
 @dataclass(frozen=True, slots=True)
@@ -153,3 +156,21 @@ class Marked:
     now: dt.datetime
     at: dt.datetime
     marked: tuple[RunStretch, ...]
+
+
+@dataclass(frozen=True, slots=True)
+class Logged:
+    """What ``fitplug log`` recorded, corrected or took back, and what the rule makes of it now."""
+
+    programme: Programme
+    now: dt.datetime
+    exercise: Exercise
+    day: dt.date
+    #: what stands logged for the exercise that day now (``None``: taken back)
+    entry: LoggedSets | None
+    #: what it replaced or took back (``None``: nothing was logged there)
+    before: LoggedSets | None
+    #: what the band rule makes of the entry (``None``: not a banded exercise, or taken back)
+    standing: BandStanding | None
+    #: the rule's answer after it
+    decision: Decision

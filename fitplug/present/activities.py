@@ -19,6 +19,8 @@ from fitplug.model import (
     DueItem,
     Install,
     InstallResult,
+    Logged,
+    LoggedSets,
     Marked,
     PlanAgainstDone,
     RunStretch,
@@ -136,6 +138,7 @@ def status_lines(status: Status, changed: Sequence[DueItem] | None = None) -> li
     lines.append(words.week(status.decision.tally, status.decision.first_day))
     lines += [words.band_advice(b) for b in status.decision.band]
     lines += [words.band_down(b) for b in status.decision.band_down]
+    lines += [words.pain(n) for n in status.decision.pain]
     return lines
 
 
@@ -187,6 +190,38 @@ def done_lines(marked: Marked) -> list[str]:
     return [f"Marked done: {words.post_run_set(r.session)}, after {words.run(r, tz, today)}." for r in marked.marked]
 
 
+def _logged_reps(entry: LoggedSets) -> str:
+    return " ".join(str(n) for n in entry.reps) or "no reps"
+
+
+def logged_lines(logged: Logged) -> list[str]:
+    """What `fitplug log` did, what the band rule makes of it, and the band advice and pain notes now."""
+    title, when = logged.exercise.title, words.day(logged.day)
+    entry, before = logged.entry, logged.before
+    if entry is None:
+        assert before is not None
+        lines = [
+            f"Took back what was logged for {title} on {when} ({_logged_reps(before)}); the watch's sets count again."
+        ]
+    else:
+        done = "Corrected" if before is not None else "Logged"
+        lines = [f"{done} {title} on {when}: {_logged_reps(entry)}{' (pain)' if entry.pain else ''}."]
+        if logged.standing is not None:
+            lines.append(f"For the band: {_BAND_WHY[logged.standing]}.")
+    decision = logged.decision
+    lines += [words.band_advice(b) for b in decision.band if b.exercise.id == logged.exercise.id]
+    lines += [words.band_down(b) for b in decision.band_down if b.exercise.id == logged.exercise.id]
+    lines += [words.pain(n) for n in decision.pain if n.exercise.id == logged.exercise.id]
+    return lines
+
+
+def logs_lines(entries: Sequence[LoggedSets]) -> list[str]:
+    """`fitplug log` alone: one line a day and exercise logged by hand."""
+    if not entries:
+        return ["Nothing logged by hand (fitplug log EXERCISE REPS... records a session)."]
+    return [f"{words.day(e.day)}  {e.exercise}: {_logged_reps(e)}{' (pain)' if e.pain else ''}" for e in entries]
+
+
 def run_stretch_name(r: RunStretch) -> str:
     """The set's name as JSON gives it: as it was done, else as it was due."""
     session = r.done_as
@@ -233,11 +268,11 @@ def activity_lines(rows: Sequence[ActivityRow]) -> list[str]:
             reps = f"{st.repetitions} reps" if st.repetitions is not None else "- reps"
             kg = f" @ {st.weight_kg:g} kg" if st.weight_kg else ""
             lines.append(f"    set {n + 1}: {what}, {reps}{kg}")
-        lines += plan_lines(row.plan)
+        lines += plan_lines(row.plan, row.logged)
     return lines
 
 
-def plan_lines(plan: PlanAgainstDone | None) -> list[str]:
+def plan_lines(plan: PlanAgainstDone | None, logged: Sequence[LoggedSets] = ()) -> list[str]:
     """``  against the plan: Glute Strength & Mobility (workout name)`` and a line an exercise:
     sets done of planned, the target, each set as recorded (↑ above the range, ↓ below)."""
     if plan is None:
@@ -250,6 +285,11 @@ def plan_lines(plan: PlanAgainstDone | None) -> list[str]:
         lines.append(
             f"    {e.exercise.title}: {e.sets_done} of {e.sets_planned} sets ({words.target(e.exercise)}): {done}{why}"
         )
+        for entry in (x for x in logged if x.exercise == e.exercise.id):
+            lines.append(
+                f"      logged by hand: {_logged_reps(entry)}{' (pain)' if entry.pain else ''}; "
+                "it stands for the watch's sets"
+            )
     if plan.other_sets:
         lines.append(f"    and {words.plural(plan.other_sets, 'set')} of exercises not in the plan")
     return lines

@@ -15,7 +15,10 @@ from fitplug.model import (
     ActivityRow,
     DueItem,
     Hold,
+    Logged,
+    LoggedSets,
     Marked,
+    PainNote,
     PlanAgainstDone,
     Reps,
     RunStretch,
@@ -116,6 +119,7 @@ def _decision_json(status: Status) -> dict[str, Any]:
             }
             for b in decision.band_down
         ],
+        "pain": [pain_json(n) for n in decision.pain],
         "items": [item_json(i) for i in status.items],
         "changed": [i.key for i in status.changed],
     }
@@ -148,6 +152,7 @@ def sync_json(result: SyncResult, now: Any) -> dict[str, Any]:
                 "week": None,
                 "band_up": None,
                 "band_down": None,
+                "pain": None,
                 "items": None,
                 "changed": None,
                 "post_run_done": None,
@@ -233,9 +238,46 @@ def activities_json(rows: Sequence[ActivityRow]) -> dict[str, Any]:
                         for x in row.summary.sets
                     ],
                     "plan": plan_json(row.plan),
+                    "logged": [log_entry_json(e) for e in row.logged],
                 }
             )
     return {"schema": "fitplug.activities/2", "sessions": out}
+
+
+def log_entry_json(e: LoggedSets) -> dict[str, Any]:
+    return {
+        "day": e.day.isoformat(),
+        "exercise": e.exercise,
+        "reps": list(e.reps),
+        "pain": e.pain,
+        "logged_utc": iso(e.logged_utc),
+    }
+
+
+def logged_json(logged: Logged) -> dict[str, Any]:
+    """`fitplug log EXERCISE ... --json`."""
+    ex = logged.exercise.id
+    return {
+        "schema": "fitplug.log/1",
+        "now": iso(logged.now),
+        "exercise": ex,
+        "day": logged.day.isoformat(),
+        "logged": log_entry_json(logged.entry) if logged.entry is not None else None,
+        "before": log_entry_json(logged.before) if logged.before is not None else None,
+        "band_rule": str(logged.standing) if logged.standing is not None else None,
+        "band_up": [b.key for b in logged.decision.band if b.exercise.id == ex],
+        "band_down": [b.key for b in logged.decision.band_down if b.exercise.id == ex],
+        "pain": [pain_json(n) for n in logged.decision.pain if n.exercise.id == ex],
+    }
+
+
+def logs_json(entries: Sequence[LoggedSets]) -> dict[str, Any]:
+    """`fitplug log --json` alone."""
+    return {"schema": "fitplug.logs/1", "logged": [log_entry_json(e) for e in entries]}
+
+
+def pain_json(n: PainNote) -> dict[str, Any]:
+    return {"exercise": n.exercise.id, "title": n.exercise.title, "day": n.day.isoformat()}
 
 
 def done_json(marked: Marked) -> dict[str, Any]:

@@ -19,6 +19,7 @@ from fitplug.model import (
     ExerciseDone,
     Hold,
     Moved,
+    PainNote,
     Programme,
     RunStretch,
     Session,
@@ -207,6 +208,16 @@ def moved(m: Moved) -> str:
     """``moved from Fri`` (``moved from Fri 13`` when a week or more lies between)."""
     apart = abs((m.done - m.planned).days)
     return f"moved from {m.planned:%a}" if apart < 7 else f"moved from {m.planned:%a %d}"
+
+
+def pain(note: PainNote) -> str:
+    """What to do about pain the runner logged (the source's advice, in fitplug's words)."""
+    return (
+        f"Pain logged in {note.exercise.title} on {day(note.day)}: the band stays as it is for now. "
+        "If it is the lower back, the spine is likely arching: tip the pelvis back a little so the low back "
+        "stays flat, and lift the leg only as high as that allows; the work moves into the buttock. If it "
+        "still hurts, stop the exercise and have a qualified exercise professional look at it."
+    )
 
 
 def recorded(done: ExerciseDone) -> tuple[str, ...]:

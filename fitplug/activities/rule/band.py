@@ -37,9 +37,17 @@ from fitplug.model import (
     Classification,
     Exercise,
     ExerciseDone,
+    LoggedSets,
+    PainNote,
     Programme,
     Reps,
+    implausible_reps,
 )
+from fitplug.programme.schedule import zone
+from fitplug.times import local_midnight
+
+#: how long a logged pain is shown (days) when nothing of that exercise came after it
+PAIN_DAYS = 28
 
 
 def banded_exercises(programme: Programme) -> list[Exercise]:
@@ -74,29 +82,82 @@ def band_records(
     classified: Sequence[tuple[ActivitySummary, Classification]],
     programme: Programme,
     band_since: Mapping[str, dt.datetime],
+    logged: Sequence[LoggedSets] = (),
 ) -> list[BandRecord]:
     """Every session of a banded exercise done with its current band, in order of start, per exercise
-    in programme order, each with its standing (``classified`` is in order of start)."""
+    in programme order, each with its standing (``classified`` is in order of start).
+
+    What the runner logged by hand for an exercise on a local day (`fitplug log`) stands for that
+    day's strength sessions of it; a day logged with no strength activity recorded is a session at
+    local noon.
+    """
+    tz = zone(programme.timezone)
     records: list[BandRecord] = []
     for ex in banded_exercises(programme):
         changed = band_since.get(ex.id)
+        mine = {e.day: e for e in logged if e.exercise == ex.id}
+        own: list[BandRecord] = []
         for a, c in classified:
             if changed is not None and a.start_utc < changed:
                 continue  # done with an earlier band
-            done = exercise_done(a, c, ex, programme)
-            if done is None:
+            entry = mine.pop(a.start_utc.astimezone(tz).date(), None) if c.kind == ActivityKind.STRENGTH else None
+            if entry is not None:
+                own.append(_logged_record(ex, entry, a.start_utc, a.end_utc))
                 continue
-            records.append(
-                BandRecord(
-                    ex,
-                    a.start_utc,
-                    a.end_utc,
-                    done.sets_planned,
-                    tuple(s.repetitions for s in done.sets),
-                    done.band_standing or BandStanding.COUNTS,
-                )
-            )
+            done = exercise_done(a, c, ex, programme)
+            if done is not None:
+                reps = tuple(s.repetitions for s in done.sets)
+                standing = done.band_standing or BandStanding.COUNTS
+                own.append(BandRecord(ex, a.start_utc, a.end_utc, done.sets_planned, reps, standing))
+        for day, entry in mine.items():
+            noon = local_midnight(day, tz) + dt.timedelta(hours=12)
+            if changed is None or noon >= changed:
+                own.append(_logged_record(ex, entry, noon, noon))
+        records += sorted(own, key=lambda r: r.start_utc)
     return records
+
+
+def _logged_record(ex: Exercise, entry: LoggedSets, start: dt.datetime, end: dt.datetime) -> BandRecord:
+    """A session as the runner logged it: pain freezes; else complete and believable, as for recorded sets."""
+    assert isinstance(ex.dose, Reps)
+    planned = ex.sets * (2 if ex.per_side else 1)
+    if entry.pain:
+        standing = BandStanding.PAIN
+    elif len(entry.reps) < planned:
+        standing = BandStanding.PARTIAL
+    elif any(implausible_reps(n, ex.dose) for n in entry.reps):
+        standing = BandStanding.IMPLAUSIBLE
+    else:
+        standing = BandStanding.COUNTS
+    return BandRecord(ex, start, end, planned, entry.reps, standing)
+
+
+def pain_notes(
+    classified: Sequence[tuple[ActivitySummary, Classification]],
+    programme: Programme,
+    logged: Sequence[LoggedSets],
+    today: dt.date,
+) -> list[PainNote]:
+    """The exercises whose latest word is pain the runner logged, within the last :data:`PAIN_DAYS`: no
+    recorded session of it, nor a log without pain, came after it."""
+    tz = zone(programme.timezone)
+    exercises = {e.id: e for s in programme.sessions for e in s.exercises}
+    notes: list[PainNote] = []
+    for ex_id in dict.fromkeys(e.exercise for e in logged if e.pain):
+        ex = exercises.get(ex_id)
+        latest = max(e.day for e in logged if e.exercise == ex_id and e.pain) if ex is not None else None
+        if ex is None or latest is None or (today - latest).days > PAIN_DAYS:
+            continue
+        later_log = any(e.exercise == ex_id and not e.pain and e.day > latest for e in logged)
+        later_session = any(
+            c.kind == ActivityKind.STRENGTH
+            and a.start_utc.astimezone(tz).date() > latest
+            and exercise_sets(a, exercise_key(ex))
+            for a, c in classified
+        )
+        if not (later_log or later_session):
+            notes.append(PainNote(ex, latest))
+    return notes
 
 
 def _streak(records: Sequence[BandRecord], test: Callable[[int], bool], sessions: int) -> BandRecord | None:
@@ -150,14 +211,15 @@ def band_settled(
     now: dt.datetime,
     bound: dt.datetime,
     band_since: Mapping[str, dt.datetime] | None = None,
+    logged: Sequence[LoggedSets] = (),
 ) -> bool:
     """True when older activities cannot change the band advice over ``history``.
 
     ``history`` must hold every activity with a banded exercise's sets that has a
     session starting at or after ``bound``. Each advice follows the latest
     unbroken run of counting sessions; once counting sessions at or after
-    ``bound`` broke both the tougher and the lighter run, or the band was changed
-    at or after ``bound``, nothing before counts.
+    ``bound`` broke both the tougher and the lighter run (or a logged pain broke
+    both), or the band was changed at or after ``bound``, nothing before counts.
     """
     band_since = band_since or {}
     rule = programme.band
@@ -166,14 +228,17 @@ def band_settled(
         for a in sorted(all_legs(history), key=lambda a: a.start_utc)
         if a.sessions and a.start_utc >= bound and a.end_utc <= now
     ]
-    records = band_records(known, programme, {})
+    records = [r for r in band_records(known, programme, {}, logged) if r.start_utc >= bound]
     for ex in banded_exercises(programme):
         assert isinstance(ex.dose, Reps)
         changed = band_since.get(ex.id)
         if changed is not None and changed >= bound:
             continue
         low = ex.dose.low
-        counting = [r for r in records if r.exercise.id == ex.id and r.standing is BandStanding.COUNTS]
+        mine = [r for r in records if r.exercise.id == ex.id]
+        if any(r.standing is BandStanding.PAIN for r in mine):
+            continue
+        counting = [r for r in mine if r.standing is BandStanding.COUNTS]
         broke_up = any(not all(n is not None and n > rule.threshold for n in r.reps) for r in counting)
         broke_down = any(not all(n is not None and n < low for n in r.reps) for r in counting)
         if not (broke_up and broke_down):

@@ -10,7 +10,7 @@ from __future__ import annotations
 import datetime as dt
 from collections.abc import Iterable, Mapping, Sequence
 
-from fitplug.activities.rule.band import band_advice, band_records
+from fitplug.activities.rule.band import band_advice, band_records, pain_notes
 from fitplug.activities.rule.classify import active_sets, classify, exercise_key, holds_stretches, is_run, set_matches
 from fitplug.activities.rule.legs import all_legs
 from fitplug.activities.rule.week import tally
@@ -25,6 +25,7 @@ from fitplug.model import (
     DoneBy,
     DoneMark,
     Lapse,
+    LoggedSets,
     Moved,
     Programme,
     RunStretch,
@@ -58,6 +59,7 @@ def decide(
     since: dt.datetime | None = None,
     band_since: Mapping[str, dt.datetime] | None = None,
     weeks: int = 1,
+    logged: Sequence[LoggedSets] = (),
 ) -> Decision:
     """What is due at ``now`` (aware), from everything recorded up to then.
 
@@ -67,7 +69,9 @@ def decide(
     make no items (nothing before the runner started is missed). ``band_since``:
     for a banded exercise's id, when its current band was first prescribed;
     sessions before it were done with an earlier band and never count toward
-    its advice. ``weeks``: how many local weeks, the current one last, to tally.
+    its advice. ``weeks``: how many local weeks, the current one last, to tally. ``logged``: what
+    the runner logged by hand (`fitplug log`): preferred over the recorded sets for band advice, and
+    a logged day is a strength day.
     Activities and marks after ``now`` are ignored.
     """
     tz = zone(programme.timezone)
@@ -79,7 +83,9 @@ def decide(
     stretches = _stretches(_qualifying_runs(classified, programme, since), evidence, marks, programme, now)
 
     today = now.astimezone(tz).date()
+    logged = [e for e in logged if e.logged_utc <= now]
     strength_days = {a.start_utc.astimezone(tz).date() for a, c in classified if c.kind == ActivityKind.STRENGTH}
+    strength_days |= {e.day for e in logged if e.reps and e.day <= today}  # a session logged by hand
     stretch_days = {
         a.start_utc.astimezone(tz).date()
         for a, c in classified
@@ -92,7 +98,7 @@ def decide(
     else:
         first_day = known[0].start_utc.astimezone(tz).date() if known else today
     missed_days, moved = _missed_strength(programme, strength_days, first_day, today)
-    records = band_records(classified, programme, band_since or {})
+    records = band_records(classified, programme, band_since or {}, logged)
     advice = list(band_advice(records, programme))
     this_monday = today - dt.timedelta(days=today.weekday())
     tallies = tuple(
@@ -119,6 +125,7 @@ def decide(
         weeks=tallies,
         band_down=tuple(b for b in advice if isinstance(b, BandDown)),
         strength_moved=tuple(moved),
+        pain=tuple(pain_notes(classified, programme, logged, today)),
     )
 
 

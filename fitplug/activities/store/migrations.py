@@ -135,10 +135,28 @@ def _m0002_activity_start(db: sqlite3.Connection) -> None:
     )
 
 
+def _m0003_logged_sets(db: sqlite3.Connection) -> None:
+    """``logged_sets``: what the runner recorded by hand (`fitplug log`), one row a local day and exercise."""
+    _run_script(
+        db,
+        """
+        CREATE TABLE logged_sets (
+            day TEXT NOT NULL,
+            exercise TEXT NOT NULL,
+            reps TEXT NOT NULL,
+            pain INTEGER NOT NULL,
+            logged_utc TEXT NOT NULL,
+            PRIMARY KEY (day, exercise)
+        );
+        """,
+    )
+
+
 #: every migration, in order; append only, never edit one that has shipped
 MIGRATIONS: tuple[tuple[str, Callable[[sqlite3.Connection], None]], ...] = (
     ("0001_initial", _m0001_initial),
     ("0002_activity_start", _m0002_activity_start),
+    ("0003_logged_sets", _m0003_logged_sets),
 )
 SCHEMA_VERSION = len(MIGRATIONS)
 

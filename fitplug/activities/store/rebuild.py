@@ -1,4 +1,4 @@
-"""Rebuilding a damaged store: the damaged file kept aside, a fresh one with the runner's done marks.
+"""Rebuilding a damaged store: the damaged file kept aside, a fresh one with the runner's done marks and logs.
 
 `fitplug sync` calls :func:`rebuild` when the store it opens is damaged, then
 reads every source into the fresh store as on a first sync.
@@ -15,9 +15,11 @@ from pathlib import Path
 
 from fitplug.activities.read import sane
 from fitplug.activities.read.sane import from_iso
+from fitplug.activities.store import logs
 from fitplug.activities.store.rows import iso
 from fitplug.activities.store.store import Store
 from fitplug.errors import StoreError, printable
+from fitplug.model import LoggedSets
 from fitplug.times import UTC
 
 __all__ = ["Rebuilt", "rebuild"]
@@ -33,6 +35,8 @@ class Rebuilt:
     damaged: Path
     marks_kept: int
     marks_lost: bool
+    #: how many days of sets logged by hand (`fitplug log`) were kept
+    logs_kept: int = 0
 
 
 def rebuild(path: Path, now: dt.datetime) -> Rebuilt:
@@ -57,6 +61,7 @@ def rebuild(path: Path, now: dt.datetime) -> Rebuilt:
             "away, or give another --db, and sync again"
         )
     marks, lost = _salvage_marks(path)
+    logged, logs_lost = _salvage_logs(path)
     stamp = now.astimezone(UTC).strftime("%Y%m%dT%H%M%SZ")
     damaged = path.with_name(f"{path.name}.damaged-{stamp}")
     for suffix in ("", "-wal", "-shm"):
@@ -71,7 +76,23 @@ def rebuild(path: Path, now: dt.datetime) -> Rebuilt:
                 ) from exc
     with Store(path) as fresh:
         fresh.restore_done_marks(marks)
-    return Rebuilt(damaged, len(marks), lost)
+        for entry in logged:
+            fresh.set_log(entry, entry.day, entry.exercise)
+    return Rebuilt(damaged, len(marks), lost or logs_lost, len(logged))
+
+
+def _salvage_logs(path: Path) -> tuple[list[LoggedSets], bool]:
+    """The sets logged by hand in a damaged store that can still be read; and whether some could not be."""
+    try:
+        db = sqlite3.connect(f"{path.absolute().as_uri()}?mode=ro", uri=True, isolation_level=None)
+    except sqlite3.Error:
+        return [], True
+    try:
+        return logs.read(db), False
+    except sqlite3.Error as exc:  # no such table (a store from before `fitplug log`), or a damaged page
+        return [], "no such table" not in str(exc)
+    finally:
+        db.close()
 
 
 def _salvage_marks(path: Path) -> tuple[list[tuple[dt.datetime, str | None, str]], bool]:

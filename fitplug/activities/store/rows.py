@@ -153,3 +153,15 @@ def next_due(db: sqlite3.Connection, item: DueItem, now: dt.datetime) -> tuple[d
     row = db.execute("SELECT sequence FROM due_items WHERE key = ?", (item.key,)).fetchone()
     sequence = sane.integer(row["sequence"], 0, 1 << 31) if row is not None else None
     return now, 0 if sequence is None else sequence + 1
+
+
+def preview_due(db: sqlite3.Connection, items: Sequence[DueItem], now: dt.datetime) -> list[DueItem]:
+    """What saving ``items`` would give back (their ``updated_utc`` and ``sequence``), writing nothing."""
+    out: list[DueItem] = []
+    for item in items:
+        kept = kept_due(db, item, due_digest(item))
+        if kept is None:
+            updated, sequence = next_due(db, item, now)
+            kept = replace(item, updated_utc=updated.astimezone(UTC).replace(microsecond=0), sequence=sequence)
+        out.append(kept)
+    return out

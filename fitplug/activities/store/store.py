@@ -2,8 +2,8 @@
 
 Tables: ``files`` (every file seen: its size, mtime and what became of it),
 ``containers`` (zips read to the end), ``activities`` with their ``sessions``
-and ``sets``, ``done_marks`` (``fitplug done``), ``due_items`` (what the feed
-showed, with its sequence) and ``meta``; their migrations are in
+and ``sets``, ``done_marks`` (``fitplug done``), ``logged_sets`` (``fitplug log``),
+``due_items`` (what the feed showed, with its sequence) and ``meta``; their migrations are in
 :mod:`fitplug.activities.store.migrations`. Rows are read by column name.
 
 A sync killed at any point loses at most the files it had not committed yet
@@ -26,6 +26,7 @@ from typing import Any, Self
 from fitplug.activities.read import sane
 from fitplug.activities.read.outcome import FileError
 from fitplug.activities.read.sane import from_iso
+from fitplug.activities.store import logs
 from fitplug.activities.store.migrations import APPLICATION_ID, MIGRATIONS, SCHEMA_VERSION, schema_version
 from fitplug.activities.store.rows import (
     activity_of,
@@ -34,6 +35,7 @@ from fitplug.activities.store.rows import (
     iso,
     kept_due,
     next_due,
+    preview_due,
     session_of,
     set_of,
     text,
@@ -56,6 +58,7 @@ from fitplug.model import (
     ActivitySummary,
     DoneMark,
     DueItem,
+    LoggedSets,
     SetRecord,
     StoredActivity,
 )
@@ -227,11 +230,8 @@ class Store:
     def record_batch(
         self, outcomes: Sequence[tuple[str, int, int, ActivitySummary | FileError]], now: dt.datetime
     ) -> list[FileState]:
-        """Store several files' outcomes in one transaction, in order; their new states.
-
-        A sync hands over a few dozen files at a time: all of them are kept, or
-        (killed before the commit) none, and the next sync reads those again.
-        """
+        """Store several files' outcomes in one transaction, in order; their new states. A sync hands over
+        a few dozen files at a time: all are kept, or (killed before the commit) none, and read again next time."""
         states: list[FileState] = []
         with self._tx() as db:
             for key, size, mtime_ns, outcome in outcomes:
@@ -416,6 +416,21 @@ class Store:
             )
         ]
 
+    # --- sets logged by hand (`fitplug log`) -----------------------------------------
+
+    @guarded
+    def set_log(self, entry: LoggedSets | None, day: dt.date, exercise: str) -> LoggedSets | None:
+        """Log ``entry`` for ``exercise`` on ``day`` (``None``: remove it); what was logged there before."""
+        with self._tx() as db:
+            before = logs.take(db, day, exercise)
+            if entry is not None:
+                logs.put(db, entry)
+        return before
+
+    @guarded
+    def logs(self) -> list[LoggedSets]:
+        return logs.read(self._db)  # by day, then exercise
+
     # --- due items (the feed's memory) --------------------------------------------
 
     @guarded
@@ -457,14 +472,7 @@ class Store:
     @guarded
     def preview_due(self, items: Sequence[DueItem], now: dt.datetime) -> list[DueItem]:
         """What :meth:`save_due` would return, writing nothing (for queries)."""
-        out: list[DueItem] = []
-        for item in items:
-            kept = kept_due(self._db, item, due_digest(item))
-            if kept is None:
-                updated, sequence = next_due(self._db, item, now)
-                kept = replace(item, updated_utc=updated.astimezone(UTC).replace(microsecond=0), sequence=sequence)
-            out.append(kept)
-        return out
+        return preview_due(self._db, items, now)
 
     # --- meta -----------------------------------------------------------------------
 
