@@ -68,7 +68,8 @@ def programme_sources() -> list[tuple[str, str]]:
 
 
 def due_items(first: dt.date) -> list[DueItem]:
-    """A due stretch, a missed one and a missed strength day inside the window, in UTC."""
+    """A due stretch, a missed one, a missed strength day, a moved one and lighter-band advice inside the
+    window, in UTC."""
     at = dt.datetime.combine(first + dt.timedelta(days=16), dt.time(8, 10), UTC)
     return [
         DueItem(
@@ -98,6 +99,26 @@ def due_items(first: dt.date) -> list[DueItem]:
             at - dt.timedelta(days=3, minutes=-35),
             "Strength session missed",
             "",
+            at,
+            0,
+        ),
+        DueItem(
+            DueKind.STRENGTH_MOVED,
+            "strength-moved-1",
+            at - dt.timedelta(days=5),
+            at - dt.timedelta(days=5, minutes=-35),
+            "Glute Strength & Mobility done, moved from Fri",
+            "Planned for Fri 20 Nov, done on Sat 21 Nov: it counts for the planned day.",
+            at,
+            0,
+        ),
+        DueItem(
+            DueKind.BAND_DOWN,
+            "band-down-banded_leg_raise-green",
+            at - dt.timedelta(days=2),
+            at - dt.timedelta(days=2, minutes=-15),
+            "Time for a lighter band: Banded Leg Raise (green → red)",
+            "Every set stayed under 12 reps in 2 sessions in a row with the green band.",
             at,
             0,
         ),
@@ -184,7 +205,7 @@ def test_check_sh_passes_across_both_clock_changes(
     checker: Path, tmp_path: Path, name: str, text: str, zone: str
 ) -> None:
     for season, first, feed in clock_change_feeds(name, text, zone):
-        assert feed.due == 3
+        assert feed.due == 5
         path = tmp_path / f"{name}-{season}.ics"
         path.write_bytes(feed.body)
         result = check_once(checker, path, first)
