@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import datetime as dt
 import json
+import re
 from pathlib import Path
 
 import pytest
@@ -97,9 +98,33 @@ def test_check_without_programme(invoke: Invoke) -> None:
 def test_exercises(invoke: Invoke) -> None:
     result = invoke("exercises", "warm_up")
     assert "warm_up/stretch_pigeon_pose\n" in result.output
-    bad = invoke("exercises", "warmup")
+    # a category's name a typo away is found as a category, ready to list
+    assert invoke("exercises", "warmup").output.splitlines()[0] == "warm_up (91 exercises): fitplug exercises warm_up"
+    bad = invoke("exercises", "xyzzy")
     assert bad.exit_code == 1
-    assert bad.output == "Error: unknown Garmin exercise category 'warmup'; did you mean 'warm_up'?\n"
+    assert bad.output == (
+        "Error: no Garmin exercise or category matches 'xyzzy'; `fitplug exercises` lists the categories\n"
+    )
+
+
+def test_exercises_search_names_in_any_order_typos_forgiven(invoke: Invoke) -> None:
+    """The issue's case: `glute` is no category, but the profile has glute exercises; every line pastes
+    as `garmin = "category/name"`."""
+    glute = invoke("exercises", "glute").output.splitlines()
+    for name in ("glute_bridge", "glutes_stretch", "bridge_with_glute_lower_lift", "stretch_forward_glutes"):
+        assert any(line.endswith(f"/{name}") for line in glute), name
+    assert all(re.fullmatch(r"[a-z_]+/[a-z0-9_]+", line) for line in glute)
+    # words in any order, a typo forgiven; an entry matched as typed ranks before one that needed the typo
+    assert (
+        invoke("exercises", "raise leg band side").output.splitlines()[0] == "hip_stability/band_side_lying_leg_raise"
+    )
+    assert "banded_exercises/glute_bridge" in invoke("exercises", "brige glut").output.splitlines()
+    pigeon = invoke("exercises", "pigeon").output.splitlines()
+    assert pigeon[:2] == ["warm_up/stretch_pigeon_pose", "pose/one_legged_pigeon"]
+    # "warm up" names the category, not its 91 names; short words are not taken for typos
+    assert len(invoke("exercises", "warm up").output.splitlines()) < 5
+    listing = invoke("exercises").output.splitlines()
+    assert "elliptical (1 exercise)" in listing and "hip_stability (35 exercises)" in listing
 
 
 @pytest.mark.parametrize("flag", ["-h", "--help"])

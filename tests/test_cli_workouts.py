@@ -123,12 +123,12 @@ Post-run 1 Stretch · training/strength_training · 6 steps · 2 exercises
 GLUTE_STRENGTH_HEAD = """\
 Glute Strength & Mobility · training/strength_training · 20 steps · 6 exercises
 
- #  step        exercise                   sets × reps/hold  rest  notes
- 0  warm-up     Glute Bridge               3 × 15 reps       30 s  12-15 reps · Feet flat, peel the spine up until hips are high, pause, roll down slowly.
- 7  repeat      steps 3–6                  3 ×
- 3    exercise  Banded Leg Raise           15 reps           10 s  Left · 12-15 reps, tempo 1-2-3 · Green band · Lower back aching? Tilt the pelvis to flatten it and lift lower. Stop if pain stays.
- 5    exercise  Banded Leg Raise           15 reps           60 s  Right · 12-15 reps, tempo 1-2-3 · Green band · Lower back aching? Tilt the pelvis to flatten it and lift lower. Stop if pain stays.
- 8  exercise    Stacked-leg Glute Stretch  30 s              5 s   Left · Hold 20-30 s · Shins folded one on the other; lean the chest forward to go deeper.
+  #  step        exercise                   sets × reps/hold  rest  notes
+  0  warm-up     Glute Bridge               3 × 15 reps       30 s  12-15 reps · Feet flat, peel the spine up until hips are high, pause, roll down slowly.
+3–7  repeat      steps 3–6                  3 ×
+  3    exercise  Banded Leg Raise           15 reps           10 s  Left · 12-15 reps, tempo 1-2-3 · Green band · Lower back aching? Tilt the pelvis to flatten it and lift lower. Stop if pain stays.
+  5    exercise  Banded Leg Raise           15 reps           60 s  Right · 12-15 reps, tempo 1-2-3 · Green band · Lower back aching? Tilt the pelvis to flatten it and lift lower. Stop if pain stays.
+  8  exercise    Stacked-leg Glute Stretch  30 s              5 s   Left · Hold 20-30 s · Shins folded one on the other; lean the chest forward to go deeper.
 """
 
 
@@ -140,6 +140,9 @@ def test_show_table(invoke: Invoke, tmp_path: Path) -> None:
     strength = invoke("show", str(tmp_path / "glute-strength.fit"))
     assert strength.output.startswith(GLUTE_STRENGTH_HEAD)
     assert len(strength.output.splitlines()) == 2 + 1 + 12  # bridge, repeat + 2 sides, 4 stretches × 2
+    # the # column reads in order: a repeat block shows the steps it spans, before them
+    firsts = [int(line.split()[0].split("–")[0]) for line in strength.output.splitlines()[3:]]
+    assert firsts == sorted(firsts)
 
 
 def test_show_json(invoke: Invoke, tmp_path: Path) -> None:

@@ -81,15 +81,17 @@ def test_connect_reference_table(connect_file: Path) -> None:
     for title in CONNECT_TITLES:
         assert title in table
     assert (
-        " 1  exercise    Wide-hands Push-up                3 × 15 reps          60 s        "
+        "    1  exercise    Wide-hands Push-up                3 × 15 reps          60 s        "
         "Rétraction scapulaire · Inspirer en descendant · Expirer en montant" in lines
     )
-    assert " 8  repeat      steps 4–7                         2 ×" in lines
+    assert "  4–8  repeat      steps 4–7                         2 ×" in lines
     assert (
-        "27  exercise    Walking Lunge                     4 × 10 reps          90 s        "
+        "   27  exercise    Walking Lunge                     4 × 10 reps          90 s        "
         "Inspirer en descendant · Retenr respiration · Expirer en fin de remontée" in lines
     )
-    assert "30    exercise  Side Plank                        30 s                 30 s        Bien droit" in lines
+    assert "   30    exercise  Side Plank                        30 s                 30 s        Bien droit" in lines
+    firsts = [int(line.split()[0].split("–")[0]) for line in lines[3:]]
+    assert firsts == sorted(firsts)  # the # column reads in order
     table_rows = rows(read_workout(connect_file))
     assert sum(r.step == "repeat" for r in table_rows) == 3  # the loops that hold more than one set
 

@@ -63,7 +63,9 @@ def calendar(app: App, programme: Path | None, output: Path | None, start: dt.da
     )
     feed = result.feed
     last_day = feed.window.end - dt.timedelta(days=1)
-    click.echo(f"Wrote {result.path}: {feed.sessions} sessions, {feed.window.start} to {last_day}")
+    from fitplug.present.words import plural
+
+    click.echo(f"Wrote {result.path}: {plural(feed.sessions, 'session')}, {feed.window.start} to {last_day}")
 
 
 @click.command()
@@ -165,7 +167,10 @@ def publish(app: App, targets: tuple[str, ...], programme: Path | None) -> None:
     programme = options.one_programme(files[0] if files else None, programme)
     result = publish_feed(programme, urls[0] if urls else None, now=app.now(), db_path=app.store_path())
     if result.changed:
-        click.echo(f"Published {result.url}: {result.feed.sessions} sessions, {result.feed.due} due items")
+        from fitplug.present.words import plural
+
+        sessions, due = plural(result.feed.sessions, "session"), plural(result.feed.due, "due item")
+        click.echo(f"Published {result.url}: {sessions}, {due}")
     else:
         click.echo(f"{result.url} is up to date; nothing written")
 

@@ -32,6 +32,13 @@ class Row:
     sets: str
     rest: str
     notes: str
+    #: a repeat block's row spans steps ``index`` to this (its repeat step), listed before its steps
+    last_index: int | None = None
+
+    @property
+    def number(self) -> str:
+        """The ``#`` column: ``0``, or ``3–7`` for a repeat block (so the column reads in order)."""
+        return str(self.index) if self.last_index is None else f"{self.index}–{self.last_index}"
 
 
 def dose_text(step: ViewStep) -> str:
@@ -129,7 +136,9 @@ def _rows(items: list[ViewStep | Block], depth: int, out: list[Row]) -> None:
             else:
                 span = f"steps {item.first_index}–{repeat.index - 1}"
                 label = f"{repeat.step_name}: {span}" if repeat.step_name else span
-                out.append(Row(repeat.index, depth, "repeat", label, times, "", _one_line(repeat.notes)))
+                out.append(
+                    Row(item.first_index, depth, "repeat", label, times, "", _one_line(repeat.notes), repeat.index)
+                )
                 _rows(body, depth + 1, out)
             i += 1
             continue
@@ -167,7 +176,7 @@ def format_table(view: WorkoutView) -> str:
     table = [("#", "step", "exercise", "sets × reps/hold", "rest", "notes")]
     for r in rows(view):
         indent = "  " * r.depth
-        table.append((str(r.index), indent + r.step, r.exercise, r.sets, r.rest, r.notes))
+        table.append((r.number, indent + r.step, r.exercise, r.sets, r.rest, r.notes))
     widths = [max(len(row[c]) for row in table) for c in range(5)]
     lines = [head, ""]
     for row in table:

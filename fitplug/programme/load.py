@@ -283,16 +283,72 @@ def _check_due(problems: Problems, raw: Any) -> DueRule:
     return DueRule(min_run_min=minutes if minutes is not None else default.min_run_min, lapse=lapse)
 
 
-def list_exercises(category: str | None = None) -> list[str]:
-    """Garmin exercise categories, or ``category/name`` for every name in one category."""
+def list_exercises(query: str | None = None) -> list[str]:
+    """Garmin exercise categories; ``category/name`` for every name in one category; or, for any other
+    text, every category and ``category/name`` that matches all its words (see :func:`search_exercises`)."""
     profile = profile_exercises()
-    if category is None:
-        return [f"{c} ({len(names)} exercises)" for c, names in profile.items()]
-    if category not in profile:
+    if query is None:
+        return [f"{c} ({_plural(len(names), 'exercise')})" for c, names in profile.items()]
+    if query in profile:
+        return [f"{query}/{n}" for n in profile[query]]
+    found = search_exercises(query, profile)
+    if not found:
         raise ProgrammeError(
-            None, [Problem("", f"unknown Garmin exercise category {category!r}{f.suggest(category, profile)}")]
+            None,
+            [
+                Problem(
+                    "",
+                    f"no Garmin exercise or category matches {query!r}{f.suggest(query, profile)}; "
+                    "`fitplug exercises` lists the categories",
+                )
+            ],
         )
-    return [f"{category}/{n}" for n in profile[category]]
+    return found
+
+
+#: how alike a misspelt word and a word of a name must be to match (difflib's ratio)
+_TYPO_RATIO = 0.8
+
+
+def search_exercises(query: str, profile: Mapping[str, Mapping[str, int]]) -> list[str]:
+    """Categories (``warm_up (95 exercises): …``) and ``category/name`` entries matching every word of
+    ``query``, in any order; a word matches a word of the entry it begins, or one a typo away (a
+    name must match at least one word itself: ``warm up`` finds the category, not its 95 names).
+    Entries where every word matched as typed come first, then those that needed a typo forgiven."""
+
+    def words(text: str) -> list[str]:
+        return [w for w in re.split(r"[\s_/\-]+", text.casefold()) if w]
+
+    def match(w: str, have: list[str]) -> int | None:
+        """0: ``w`` begins a word of ``have`` (is one, when under 3 letters), 1: a typo away from one
+        (words of 5 letters or more), ``None``: neither."""
+        if any(h == w or (len(w) >= 3 and h.startswith(w)) for h in have):
+            return 0
+        if len(w) >= 5 and any(difflib.SequenceMatcher(None, w, h).ratio() >= _TYPO_RATIO for h in have):
+            return 1
+        return None
+
+    def score(have: list[str]) -> int | None:
+        found = [match(w, have) for w in wanted]
+        return None if None in found else max(m for m in found if m is not None)
+
+    wanted = words(query)
+    if not wanted:
+        return []
+    hits: list[tuple[int, int, int, str]] = []
+    for n, (category, names) in enumerate(profile.items()):
+        if (s := score(words(category))) is not None:
+            hits.append((s, 0, n, f"{category} ({_plural(len(names), 'exercise')}): fitplug exercises {category}"))
+        for name in names:
+            own = words(name)
+            s = score(words(category) + own)
+            if s is not None and any(match(w, own) is not None for w in wanted):
+                hits.append((s, 1, n, f"{category}/{name}"))
+    return [h[3] for h in sorted(hits, key=lambda h: h[:3])]  # stable: names in profile order
+
+
+def _plural(n: int, word: str) -> str:
+    return f"{n} {word}" if n == 1 else f"{n} {word}s"
 
 
 #: the template `fitplug init` writes when none is named
