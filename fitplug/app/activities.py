@@ -12,8 +12,9 @@ from fitplug.activities.rule.plan import plan_against_done
 from fitplug.activities.store.store import Store, reading
 from fitplug.app.programme import programme_for
 from fitplug.errors import FitplugError
-from fitplug.model import ActivityRow, Logged, LoggedSets, Marked, Programme, Status
+from fitplug.model import ActivityRow, ActivitySummary, Logged, LoggedSets, Marked, Programme, Status
 from fitplug.programme.schedule import zone
+from fitplug.times import UTC
 
 
 def status(programme_file: Path | None, *, db_path: Path, now: dt.datetime, weeks: int = 1) -> Status:
@@ -23,23 +24,51 @@ def status(programme_file: Path | None, *, db_path: Path, now: dt.datetime, week
         return tracking.status(store, programme, now, weeks=weeks)
 
 
-def stored_activities(programme_file: Path | None, *, db_path: Path, now: dt.datetime) -> list[ActivityRow]:
+def stored_activities(
+    programme_file: Path | None,
+    *,
+    db_path: Path,
+    now: dt.datetime,
+    since: dt.date | None = None,
+    kind: str | None = None,
+    last: int | None = None,
+) -> list[ActivityRow]:
     """`fitplug activities`: every stored activity, what it was, and each strength session against its plan
-    when there is a programme (named, or the remembered one when it loads); writes nothing."""
+    when there is a programme (named, or the remembered one when it loads); writes nothing.
+
+    ``since``: only sessions from that local day on (the programme's time zone; without a programme, the
+    watch's own clock); ``kind``: only those classified so (``run``, ``strength``, ``stretch``, or a FIT
+    sport); ``last``: only the last that many of what is left.
+    """
     programme = _optional_programme(programme_file)
+    tz = zone(programme.timezone) if programme is not None else None
     with reading(db_path) as store:
-        held = store.activities() if store is not None else []
-        since = tracking.tracking_since(store, now, programme) if programme is not None else None
+        # two days' margin: a local day starts up to 14 h either side of UTC midnight
+        bound = dt.datetime.combine(since, dt.time(), UTC) - dt.timedelta(days=2) if since is not None else None
+        held = store.activities(bound) if store is not None else []
+        start = tracking.tracking_since(store, now, programme) if programme is not None else None
         logged = store.logs() if store is not None else []
     rows = []
     for a in held:
         for n, leg in enumerate(legs(a.summary)):
+            day = _local_day(leg, tz)
             c = classify(leg, programme)
-            plan = plan_against_done(leg, c, programme, since) if programme is not None else None
-            day = leg.start_utc.astimezone(zone(programme.timezone)).date() if programme is not None else None
+            if (since is not None and (day is None or day < since)) or (kind is not None and str(c.kind) != kind):
+                continue
+            plan = plan_against_done(leg, c, programme, start) if programme is not None else None
             mine = tuple(e for e in logged if e.day == day) if plan is not None else ()
             rows.append(ActivityRow(a, n, leg, c, plan, mine))
-    return rows
+    return rows[-last:] if last is not None else rows
+
+
+def _local_day(leg: ActivitySummary, tz: dt.tzinfo | None) -> dt.date | None:
+    """The leg's local day: in the programme's zone, else on the watch's own clock (UTC when it has none)."""
+    if not leg.sessions:
+        return None
+    session = leg.sessions[0]
+    if tz is not None:
+        return session.start_utc.astimezone(tz).date()
+    return (session.start_local or session.start_utc).date()
 
 
 def _optional_programme(programme_file: Path | None) -> Programme | None:

@@ -137,24 +137,37 @@ def status(app: App, programme: Path | None, weeks: int | None, as_json: bool) -
 
 @click.command()
 @options.programme_input
+@click.option("--last", type=click.IntRange(min=1), metavar="N", help="Only the last N sessions.")
+@click.option("--since", type=options.Day(), help="Only sessions from this local day on (YYYY-MM-DD).")
+@click.option("--kind", metavar="KIND", help="Only sessions of this kind: run, strength, stretch, or a FIT sport.")
 @options.json_option
 @app_options
 @translate_errors
-def activities(app: App, programme: Path | None, as_json: bool) -> None:
+def activities(
+    app: App, programme: Path | None, last: int | None, since: dt.date | None, kind: str | None, as_json: bool
+) -> None:
     """List the activities the store holds: one row a session, strength sets below,
     and each strength session against its plan (sets done of planned, reps against
     the range) when there is a programme (named, or remembered).
 
     \b
     Example:
-      fitplug activities
+      fitplug activities --last 10
+      fitplug activities --since 2026-11-01 --kind strength
       fitplug activities --json
     """
     from fitplug.app.activities import stored_activities
     from fitplug.present import activities as words
     from fitplug.present import json
 
-    rows = stored_activities(programme, db_path=app.store_path(), now=app.now())
+    rows = stored_activities(
+        programme,
+        db_path=app.store_path(),
+        now=app.now(),
+        since=since,
+        kind=kind.casefold() if kind else None,
+        last=last,
+    )
     if as_json:
         click.echo(json.dumps(json.activities_json(rows)))
     else:
