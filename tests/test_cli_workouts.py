@@ -322,3 +322,36 @@ def test_a_rebuild_raises_sequence_only_for_the_sessions_that_changed(invoke: In
     before, after = sequences(first), sequences((out / "glute-runner.ics").read_bytes())
     assert set(before) == set(after) and before
     assert {after[uid] - before[uid] for uid in before} == {1}  # the one session moved: all its events
+
+
+def test_show_schedule(invoke: Invoke, tmp_path: Path) -> None:
+    """`fitplug show schedule.fit` (#21): the days the watch's calendar will show, each with the workout
+    file beside it that it points at (by serial number and time_created, as the watch matches them)."""
+    import fitdecode
+
+    build_into(tmp_path / "a", "--created", "2026-01-01T00:00:00Z")
+    schedule = tmp_path / "a" / "schedule.fit"
+    text = invoke("show", str(schedule)).output.splitlines()
+    with fitdecode.FitReader(str(schedule), check_crc=fitdecode.CrcCheck.RAISE) as reader:
+        entries = [f for f in reader if isinstance(f, fitdecode.FitDataMessage) and f.name == "schedule"]
+    assert text[0] == f"Schedule · {len(entries)} days on the watch's calendar" and len(entries) > 2
+    assert text[2].split() == ["date", "time", "workout", "file"]
+    assert len(text) == 3 + len(entries)
+    assert text[3] == "Tue 24 Nov 2026  07:00  Glute Strength & Mobility  glute-strength.fit"
+    doc = json.loads(invoke("show", "--json", str(schedule)).output)
+    assert doc["schema"] == "fitplug.schedule/1" and len(doc["entries"]) == len(entries)
+    first = doc["entries"][0]
+    assert (first["local_time"], first["workout_file"], first["stale"]) == (
+        "2026-11-24T07:00:00",
+        "glute-strength.fit",
+        False,
+    )
+    assert first["serial_number"] == entries[0].get_value("serial_number")
+    # the workout written again at another time: the schedule's entries point at a version not there
+    build_into(tmp_path / "b", "--created", "2026-02-01T00:00:00Z")
+    (tmp_path / "b" / "schedule.fit").write_bytes(schedule.read_bytes())
+    stale = invoke("show", str(tmp_path / "b" / "schedule.fit")).output
+    assert "glute-strength.fit: another version (time_created differs): the watch will not find it" in stale
+    (tmp_path / "b" / "glute-strength.fit").unlink()
+    gone = invoke("show", str(tmp_path / "b" / "schedule.fit")).output
+    assert f"not beside it (serial {first['serial_number']})" in gone

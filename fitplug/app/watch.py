@@ -14,7 +14,7 @@ from fitplug.app.calendar import calendar_feed, read_previous, recorded_due_item
 from fitplug.app.programme import programme_for
 from fitplug.atomic import write_all_atomic
 from fitplug.errors import DeviceError
-from fitplug.model import Installed, PlannedSession, Programme, WorkoutView
+from fitplug.model import Installed, PlannedSession, Programme, ScheduleView, WorkoutView
 from fitplug.programme.schedule import upcoming
 from fitplug.programme.watch_limits import MAX_SCHEDULE_ENTRIES, all_workouts
 from fitplug.watch.devices import Device, open_device, pick_device
@@ -25,7 +25,7 @@ from fitplug.watch.mtp.usb import (
 )
 from fitplug.watch.mtp.watch import MtpWatch, copy_activities
 from fitplug.watch.target import NEWFILES, Target
-from fitplug.watch.view import read_workout
+from fitplug.watch.view import read_fit
 from fitplug.watch.workout import (
     ScheduleEntry,
     WorkoutFile,
@@ -269,6 +269,7 @@ def install_workouts(
         return Installed(watch.name, watch.location(NEWFILES), tuple(results))
 
 
-def show_workout(path: Path) -> WorkoutView:
-    """`fitplug show`: any FIT workout file, read back as steps."""
-    return read_workout(path)
+def show_workout(path: Path) -> WorkoutView | ScheduleView:
+    """`fitplug show`: any FIT workout file, read back as steps; a schedules file as its days, each with
+    the workout beside it that it points at."""
+    return read_fit(path)

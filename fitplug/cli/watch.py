@@ -54,27 +54,32 @@ def build(app: App, programme: Path | None, output_dir: Path, created: dt.dateti
 @options.json_option
 @translate_errors
 def show(fit_file: Path, as_json: bool) -> None:
-    """Print a FIT workout file as a table of its steps.
+    """Print a FIT workout file as a table of its steps, or a schedule as its days.
 
     Works on any workout file: fitplug's, Garmin Connect's, the FIT SDK's.
     Sets fold into one row ("3 × 15 reps") with their rest; a repeat that
     loops over several exercises is shown with its steps indented below it.
+    A schedules file (schedule.fit) lists each day the watch's calendar will
+    show: date, time, the workout and its file beside it, or that it is missing.
 
     \b
     Example:
       fitplug show out/glute-strength.fit
       fitplug show --json out/post-run-stretch-1.fit
+      fitplug show out/schedule.fit
     """
+    import json
+
     from fitplug.app.watch import show_workout
-    from fitplug.present.workout import format_table, to_json
+    from fitplug.model import ScheduleView
+    from fitplug.present.workout import format_table, schedule_json, schedule_table, to_json
 
     view = show_workout(fit_file)
-    if as_json:
-        import json
-
-        click.echo(json.dumps(to_json(view), indent=2, ensure_ascii=False))
+    if isinstance(view, ScheduleView):
+        doc, text = (schedule_json(view), "") if as_json else ({}, schedule_table(view))
     else:
-        click.echo(format_table(view), nl=False)
+        doc, text = (to_json(view), "") if as_json else ({}, format_table(view))
+    click.echo(json.dumps(doc, indent=2, ensure_ascii=False) if as_json else text, nl=as_json)
 
 
 @click.command()

@@ -82,7 +82,15 @@ from fitplug.model.results import (
     Status,
     SyncResult,
 )
-from fitplug.model.workout import Block, ViewExercise, ViewStep, WorkoutView, fold_repeats
+from fitplug.model.workout import (
+    Block,
+    ScheduledWorkout,
+    ScheduleView,
+    ViewExercise,
+    ViewStep,
+    WorkoutView,
+    fold_repeats,
+)
 
 __all__ = [
     "DEFAULT_BAND_LADDER",
@@ -147,6 +155,8 @@ __all__ = [
     "StoredActivity",
     "Targets",
     "Tempo",
+    "ScheduleView",
+    "ScheduledWorkout",
     "ViewExercise",
     "ViewStep",
     "WeekTally",

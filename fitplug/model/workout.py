@@ -120,3 +120,32 @@ def fold_repeats(steps: tuple[ViewStep, ...] | list[ViewStep]) -> Block:
 
 def _first(item: ViewStep | Block) -> int:
     return item.first_index if isinstance(item, Block) else item.index
+
+
+@dataclass(frozen=True, slots=True)
+class ScheduledWorkout:
+    """One entry of a FIT schedules file: a day on the watch's calendar and the workout it points at."""
+
+    #: the watch's wall clock (the file holds local time, no zone)
+    local_time: dt.datetime | None
+    #: the workout it points at, by its file_id
+    serial_number: int | None
+    time_created: dt.datetime | None
+    completed: bool | None
+    #: the workout file beside the schedule with that serial number, and its name (``None``: none there)
+    workout_file: str | None = None
+    workout_name: str | None = None
+    #: a file with that serial is there but was written at another time_created: the watch will not match it
+    stale: bool = False
+
+
+@dataclass(frozen=True, slots=True)
+class ScheduleView:
+    """A FIT schedules file read back (``fitplug show schedule.fit``)."""
+
+    source: str
+    manufacturer: str | None
+    product: int | str | None
+    serial_number: int | None
+    time_created: dt.datetime | None
+    entries: tuple[ScheduledWorkout, ...]

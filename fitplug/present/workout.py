@@ -1,11 +1,12 @@
-"""``fitplug show``'s words for a workout read back: the step table and the ``fitplug.show/1`` JSON."""
+"""``fitplug show``'s words for a workout read back (the step table, ``fitplug.show/1``) and for a schedules
+file (its days, ``fitplug.schedule/1``)."""
 
 from __future__ import annotations
 
 from dataclasses import dataclass
 from typing import Any
 
-from fitplug.model import Block, ViewExercise, ViewStep, WorkoutView
+from fitplug.model import Block, ScheduleView, ViewExercise, ViewStep, WorkoutView
 from fitplug.times import utc_text
 
 #: what the ``step`` column says for each intensity
@@ -239,4 +240,55 @@ def _step_json(s: ViewStep) -> dict[str, Any]:
         "weight_kg": s.weight_kg,
         "notes": s.notes,
         "text": dose_text(s),
+    }
+
+
+# --- schedules ------------------------------------------------------------------------
+
+
+def schedule_table(view: ScheduleView) -> str:
+    """A schedules file as text: a heading, then one line a day: date, the watch's local time, the
+    workout's name and file beside it (or what is wrong: not beside it, another version of it)."""
+    lines = [f"Schedule · {len(view.entries)} day{'s' if len(view.entries) != 1 else ''} on the watch's calendar", ""]
+    table = [("date", "time", "workout", "file")]
+    for e in view.entries:
+        when = e.local_time
+        if e.workout_file is None:
+            file = f"not beside it (serial {e.serial_number})"
+        elif e.stale:
+            file = f"{e.workout_file}: another version (time_created differs): the watch will not find it"
+        else:
+            file = e.workout_file
+        table.append(
+            (f"{when:%a %d %b %Y}" if when else "?", f"{when:%H:%M}" if when else "?", e.workout_name or "?", file)
+        )
+    widths = [max(len(row[c]) for row in table) for c in range(3)]
+    for row in table:
+        lines.append("  ".join([*(row[c].ljust(widths[c]) for c in range(3)), row[3]]).rstrip())
+    return "\n".join(lines) + "\n"
+
+
+def schedule_json(view: ScheduleView) -> dict[str, Any]:
+    """The ``fitplug.schedule/1`` document (docs/json.md)."""
+    return {
+        "schema": "fitplug.schedule/1",
+        "file": view.source,
+        "file_id": {
+            "manufacturer": view.manufacturer,
+            "product": view.product,
+            "serial_number": view.serial_number,
+            "time_created": utc_text(view.time_created),
+        },
+        "entries": [
+            {
+                "local_time": e.local_time.isoformat() if e.local_time else None,
+                "serial_number": e.serial_number,
+                "time_created": utc_text(e.time_created),
+                "completed": e.completed,
+                "workout_file": e.workout_file,
+                "workout_name": e.workout_name,
+                "stale": e.stale,
+            }
+            for e in view.entries
+        ],
     }

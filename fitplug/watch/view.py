@@ -1,4 +1,4 @@
-"""Any FIT workout file → a readable structure: steps, repeats folded, exercise names.
+"""Any FIT workout file → a readable structure: steps, repeats folded, exercise names; a schedules file → its days.
 
 Reads fitplug's own files, Garmin Connect's, and the FIT SDK's examples with
 fitdecode, CRC checked. ``duration_value`` and ``target_value`` are read raw
@@ -15,10 +15,22 @@ from pathlib import Path
 from typing import Any, BinaryIO
 
 from fitplug.errors import WorkoutFileError
-from fitplug.model.workout import Block, ViewExercise, ViewStep, WorkoutView, fold_repeats
+from fitplug.model.workout import (
+    Block,
+    ScheduledWorkout,
+    ScheduleView,
+    ViewExercise,
+    ViewStep,
+    WorkoutView,
+    fold_repeats,
+)
 from fitplug.present.workout import metres_text, seconds_text
+from fitplug.times import FIT_EPOCH
 
-__all__ = ["Block", "ViewExercise", "ViewStep", "WorkoutView", "fold_repeats", "read_workout"]
+__all__ = ["Block", "ViewExercise", "ViewStep", "WorkoutView", "fold_repeats", "read_fit", "read_workout"]
+
+#: a workout file is a few kilobytes; a bigger .fit beside a schedule is not one (an activity)
+MAX_WORKOUT_BYTES = 256 * 1024
 
 #: duration types that loop back to an earlier step; the text says when the loop ends
 _REPEAT_UNTIL = {
@@ -41,6 +53,21 @@ _REPEAT_UNTIL = {
 
 def read_workout(source: str | Path | bytes | BinaryIO) -> WorkoutView:
     """Decode a workout FIT file (path, bytes or binary file object)."""
+    name, messages = _decode(source)
+    return _view(name, messages)
+
+
+def read_fit(source: str | Path) -> WorkoutView | ScheduleView:
+    """A workout file as its steps, or a schedules file as its days, each with the workout it points at
+    found among the FIT files beside it (by serial number and time_created, as a watch matches them)."""
+    name, messages = _decode(source)
+    file_ids = messages.get("file_id") or []
+    if file_ids and _value(file_ids[0], "type") == "schedules":
+        return _schedule(name, Path(source), messages)
+    return _view(name, messages)
+
+
+def _decode(source: str | Path | bytes | BinaryIO) -> tuple[str, dict[str, list[Any]]]:
     import fitdecode
 
     name = str(source) if isinstance(source, (str, Path)) else "<bytes>"
@@ -68,7 +95,60 @@ def read_workout(source: str | Path | bytes | BinaryIO) -> WorkoutView:
         raise WorkoutFileError(f"{name}: truncated FIT file ({exc})") from exc
     except fitdecode.FitError as exc:
         raise WorkoutFileError(f"{name}: unreadable FIT file ({exc})") from exc
-    return _view(name, messages)
+    return name, messages
+
+
+def _schedule(name: str, path: Path, messages: dict[str, list[Any]]) -> ScheduleView:
+    fid = messages["file_id"][0]
+    beside = _workouts_beside(path)
+    entries = []
+    for frame in messages.get("schedule") or []:
+        raw_time = _value(frame, "scheduled_time", raw=True)
+        local = FIT_EPOCH.replace(tzinfo=None) + dt.timedelta(seconds=raw_time) if isinstance(raw_time, int) else None
+        serial = _value(frame, "serial_number")
+        created = _value(frame, "time_created")
+        created = created if isinstance(created, dt.datetime) else None
+        found = beside.get(serial) if isinstance(serial, int) else None
+        completed = _value(frame, "completed")
+        entries.append(
+            ScheduledWorkout(
+                local_time=local,
+                serial_number=serial if isinstance(serial, int) else None,
+                time_created=created,
+                completed=bool(completed) if completed is not None else None,
+                workout_file=found[0] if found else None,
+                workout_name=found[1] if found else None,
+                stale=found is not None and found[2] != created,
+            )
+        )
+    product = _value(fid, "garmin_product") or _value(fid, "product")
+    created = _value(fid, "time_created")
+    return ScheduleView(
+        source=name,
+        manufacturer=_text(_value(fid, "manufacturer")),
+        product=product if isinstance(product, (int, str)) else None,
+        serial_number=_value(fid, "serial_number"),
+        time_created=created if isinstance(created, dt.datetime) else None,
+        entries=tuple(sorted(entries, key=lambda e: (e.local_time is None, e.local_time or dt.datetime.min))),
+    )
+
+
+def _workouts_beside(path: Path) -> dict[int, tuple[str, str | None, dt.datetime | None]]:
+    """The workout files in the schedule's folder by serial number: (file name, workout name, time_created).
+    A file that is not a readable workout is passed over (a schedule beside a watch's other files)."""
+    out: dict[int, tuple[str, str | None, dt.datetime | None]] = {}
+    try:
+        candidates = sorted(p for p in path.parent.iterdir() if p.suffix.casefold() == ".fit" and p != path)
+    except OSError:
+        return out
+    for candidate in candidates:
+        try:
+            view = read_workout(candidate) if candidate.stat().st_size <= MAX_WORKOUT_BYTES else None
+        except (WorkoutFileError, OSError):
+            continue
+        if view is not None and isinstance(view.serial_number, int):
+            out.setdefault(view.serial_number, (candidate.name, view.name, view.time_created))
+    return out
 
 
 def _value(frame: Any, key: str | int, *, raw: bool = False) -> Any:
