@@ -185,10 +185,15 @@ def test_show_connect_reference(invoke: Invoke) -> None:
 
 
 def test_show_not_a_workout(invoke: Invoke, tmp_path: Path) -> None:
-    build_into(tmp_path)
-    result = invoke("show", str(tmp_path / "schedule.fit"))
+    import datetime as dt
+
+    import make_activities as m
+
+    run = tmp_path / "run.fit"
+    run.write_bytes(m.run(dt.datetime(2026, 11, 20, 7, tzinfo=dt.UTC), 40, 8.0))
+    result = invoke("show", str(run))
     assert result.exit_code == 1
-    assert result.output == f"Error: {tmp_path / 'schedule.fit'}: a FIT schedules file, not a workout\n"
+    assert result.output == f"Error: {run}: a FIT activity file, not a workout\n"
     text = tmp_path / "notes.fit"
     text.write_text("not FIT")
     result = invoke("show", str(text))
