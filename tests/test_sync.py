@@ -15,7 +15,7 @@ import pytest
 from conftest import at, programme_file, sql
 
 from fitplug.activities.files.events import Candidate, Refused
-from fitplug.activities.files.sources import scan
+from fitplug.activities.files.sources import count_bytes, scan
 from fitplug.activities.ingest import sync
 from fitplug.activities.read.pool import _read_chunk
 from fitplug.activities.store.store import Store
@@ -200,13 +200,17 @@ def test_pool_and_single_process_store_the_same(tmp_path: Path, monkeypatch: pyt
     for name, processes, pool_after in (("one", 1, 64), ("pool", 2, 3)):
         monkeypatch.setattr(readpool, "POOL_AFTER", pool_after)
         monkeypatch.setattr(readpool, "CHUNK_FILES", 4)
-        keys: list[str] = []
+        keys: list[tuple[str, float]] = []
         with Store(tmp_path / f"{name}.sqlite3") as store:
-            r = sync(store, [src], programme=None, now=NOW, processes=processes, progress=keys.append)
+            r = sync(
+                store, [src], programme=None, now=NOW, processes=processes, progress=lambda k, w: keys.append((k, w))
+            )
         results.append((r, keys, _snapshot(tmp_path / f"{name}.sqlite3")))
     (one, one_keys, one_db), (pool, pool_keys, pool_db) = results
     assert one_db == pool_db
     assert one_keys == pool_keys
+    # the progress shares add up to the sources' bytes on disk, whatever the zips hold
+    assert abs(sum(w for _, w in one_keys) - count_bytes([src])) < 1e-6 * count_bytes([src])
     assert (one.new, one.skipped, one.duplicates, one.other) == (pool.new, pool.skipped, pool.duplicates, pool.other)
     assert len(one.new) == 90 - 6 + 20 and one.duplicates == 9 - 1  # a truncated original has a truncated copy
 

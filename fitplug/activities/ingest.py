@@ -12,10 +12,10 @@ from __future__ import annotations
 import datetime as dt
 import functools
 from collections.abc import Callable, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 
-from fitplug.activities.files.events import ContainerDone, ContainerStart, Event, Refused
+from fitplug.activities.files.events import ContainerDone, ContainerStart, Event, Refused, Tick
 from fitplug.activities.files.sources import scan
 from fitplug.activities.read.outcome import FileError, Outcome, shown
 from fitplug.activities.read.pool import Job, Reader
@@ -33,7 +33,7 @@ def sync(
     *,
     programme: Programme | None,
     now: dt.datetime,
-    progress: Callable[[str], None] | None = None,
+    progress: Callable[[str, float], None] | None = None,
     processes: int | None = None,
     crc: Crc = Crc.CHECK,
 ) -> SyncResult:
@@ -47,7 +47,8 @@ def sync(
     in a process pool (``processes``, default one per core). Outcomes are
     committed in file order, a small batch per transaction, so a killed sync
     loses only what it had not committed and the next one reads that again;
-    an unreadable file is recorded with its reason and the sync goes on.
+    an unreadable file is recorded with its reason and the sync goes on. ``progress(key, weight)`` is
+    called as work is done: ``weight`` bytes of :func:`~fitplug.activities.files.sources.count_bytes`.
     """
     result = SyncResult()
     paths = [p for p in sources if Path(p).exists()]
@@ -82,15 +83,18 @@ class _Run:
     store: Store
     now: dt.datetime
     result: SyncResult
-    progress: Callable[[str], None] | None
+    progress: Callable[[str, float], None] | None
     #: key -> (size, mtime_ns, unreadable) of every file the store has seen
     known: dict[str, tuple[int, int, bool]]
     #: classifies what was read (a fitplug post-run workout is a stretch, whatever its sport)
     programme: Programme | None = None
+    #: key -> the share of the sources' bytes its event stands for, until it is done (progress)
+    weights: dict[str, float] = field(default_factory=dict)
 
-    def done(self, key: str) -> None:
+    def done(self, key: str, weight: float | None = None) -> None:
+        share = self.weights.pop(key, 0.0) if weight is None else weight
         if self.progress:
-            self.progress(key)
+            self.progress(key, share)
 
     def unchanged(self, key: str, size: int, mtime_ns: int) -> bool:
         """The store has ``key`` at this size and mtime: count it and skip it."""
@@ -101,19 +105,28 @@ class _Run:
             self.result.known_bad += 1
         else:
             self.result.unchanged += 1
-        self.done(key)
+        # a folder's file skipped before any event was made for it stands for its own size
+        self.done(key, self.weights.pop(key, float(size)))
         return True
 
     def skip_container(self, start: ContainerStart) -> bool:
         if self.store.container_done(start.key, start.size, start.mtime_ns):
             self.result.unchanged += 1
+            if self.progress:
+                self.progress(start.key, start.weight)
             return True
         return False
 
     def dispatch(self, event: Event, reader: Reader) -> None:
         """Hand one event to ``reader``: a file to read, or an action after what came before it."""
+        if isinstance(event, Tick):
+            if self.progress:
+                self.progress("", event.weight)
+            return
         if isinstance(event, ContainerStart):
             return
+        if not isinstance(event, ContainerDone):
+            self.weights[event.key] = event.weight
         if isinstance(event, ContainerDone):
             reader.then(functools.partial(self.container_done, event))
         elif self.unchanged(event.key, event.size, event.mtime_ns):

@@ -10,7 +10,7 @@ from pathlib import Path
 from typing import Protocol
 
 from fitplug import settings
-from fitplug.activities.files.sources import count_files
+from fitplug.activities.files.sources import count_bytes
 from fitplug.activities.ingest import sync
 from fitplug.activities.store.rebuild import rebuild
 from fitplug.activities.store.sqlfile import StoreDamaged
@@ -24,11 +24,12 @@ from fitplug.watch.target import Target
 
 
 class Progress(Protocol):
-    """What a sync reports as it goes: the number of files first, then each file done."""
+    """What a sync reports as it goes: the bytes on disk of its sources first, then the share of them each
+    piece of work stands for as it is done (a zip's members share its bytes; a nested zip's spooling too)."""
 
     def start(self, total: int) -> None: ...
 
-    def advance(self, key: str) -> None: ...
+    def advance(self, key: str, weight: float) -> None: ...
 
 
 @dataclass(frozen=True, slots=True)
@@ -102,9 +103,9 @@ def sync_activities(
     decide what is due, and put the due post-run workout on the watch."""
     plan = plan_sync(sources, programme_file, device_root)
     try:
-        advance: Callable[[str], None] | None = None
+        advance: Callable[[str, float], None] | None = None
         if progress is not None:
-            progress.start(count_files(plan.sources))
+            progress.start(count_bytes(plan.sources))
             advance = progress.advance
         try:
             with Store(db_path) as store:

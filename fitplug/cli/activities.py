@@ -5,30 +5,11 @@ from __future__ import annotations
 import datetime as dt
 import sys
 from pathlib import Path
-from typing import Any
 
 import click
 
 from fitplug.cli import options
 from fitplug.cli.options import App, app_options, translate_errors
-
-
-class _Bar:
-    """A progress bar on stderr for a sync in a terminal (fitplug.app.sync.Progress)."""
-
-    def __init__(self) -> None:
-        self._bar: Any = None
-
-    def start(self, total: int) -> None:
-        self._bar = click.progressbar(length=total, label="Reading", file=sys.stderr)
-        self._bar.__enter__()
-
-    def advance(self, key: str) -> None:
-        self._bar.update(0 if "!" in key else 1)
-
-    def close(self) -> None:
-        if self._bar is not None:
-            self._bar.__exit__(None, None, None)
 
 
 @click.command()
@@ -77,7 +58,9 @@ def sync(
 
     sources, programme = options.split_programme(sources, programme)
     now = app.now()
-    bar = _Bar() if sys.stdout.isatty() and not as_json else None
+    from fitplug.cli.meter import Meter
+
+    bar = Meter() if sys.stderr.isatty() and not as_json else None  # drawn on stderr: only on a terminal
     try:
         result = sync_activities(
             sources, programme_file=programme, device_root=device, db_path=app.store_path(), now=now, progress=bar

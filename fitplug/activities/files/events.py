@@ -1,4 +1,8 @@
-"""What walking the sources yields, one event per file: read it, it was refused, a zip starts or ends."""
+"""What walking the sources yields, one event per file: read it, it was refused, a zip starts or ends.
+
+Each event carries its ``weight``: the share of the sources' bytes on disk it stands for, so a
+progress bar moves with the work (a zip's bytes shared out among its members by their sizes).
+"""
 
 from __future__ import annotations
 
@@ -29,6 +33,8 @@ class Candidate:
     #: down to the file (one per zip level), for :meth:`Archives.read`
     archive: Path | None = None
     members: tuple[str, ...] = ()
+    #: the share of the sources' bytes on disk this file stands for (a progress bar's unit)
+    weight: float = 0.0
 
 
 @dataclass(frozen=True, slots=True)
@@ -39,6 +45,7 @@ class Refused:
     size: int
     mtime_ns: int
     reason: str
+    weight: float = 0.0
 
 
 @dataclass(frozen=True, slots=True)
@@ -48,6 +55,8 @@ class ContainerStart:
     key: str
     size: int
     mtime_ns: int
+    #: its share of the sources' bytes: done at once when it is skipped, else by its members
+    weight: float = 0.0
 
 
 @dataclass(frozen=True, slots=True)
@@ -59,7 +68,14 @@ class ContainerDone:
     mtime_ns: int
 
 
-Event = Candidate | Refused | ContainerStart | ContainerDone
+@dataclass(frozen=True, slots=True)
+class Tick:
+    """Part of the work is done (a nested zip spooled this far): ``weight`` of the sources' bytes."""
+
+    weight: float
+
+
+Event = Candidate | Refused | ContainerStart | ContainerDone | Tick
 
 
 def is_fit_name(name: str) -> bool:

@@ -146,20 +146,22 @@ def _file_events(
         return
     name = path.name
     if is_zip_name(name):
-        start = ContainerStart(key, st.st_size, st.st_mtime_ns)
+        start = ContainerStart(key, st.st_size, st.st_mtime_ns, float(st.st_size))
         yield start
         if skip_container is None or not skip_container(start):
             try:
                 with open_zip(path) as archive:
-                    yield from zip_events(archive, key, st.st_mtime_ns, (path, ()), skip_container)
+                    yield from zip_events(archive, key, st.st_mtime_ns, (path, ()), skip_container, st.st_size)
             except ActivityError as exc:
-                yield Refused(key, st.st_size, st.st_mtime_ns, exc.reason)
+                # its bytes are done with (a progress bar stops at its end, should some members have come)
+                yield Refused(key, st.st_size, st.st_mtime_ns, exc.reason, float(st.st_size))
         yield ContainerDone(key, st.st_size, st.st_mtime_ns)
         return
     if not is_fit_name(name) and not explicit:
         return
     gz = name.lower().endswith(".gz")
-    yield Candidate(key, st.st_size, st.st_mtime_ns, functools.partial(read_path, path, gz), path, gz)
+    read = functools.partial(read_path, path, gz)
+    yield Candidate(key, st.st_size, st.st_mtime_ns, read, path, gz, weight=float(st.st_size))
 
 
 def read_path(path: Path, gz: bool) -> bytes:
@@ -176,13 +178,16 @@ def read_path(path: Path, gz: bool) -> bytes:
         raise ActivityError(path, f"cannot read: {getattr(exc, 'strerror', None) or exc}") from exc
 
 
-def count_files(sources: Sequence[Path]) -> int:
-    """How many FIT files and zips the sources hold at the top level (for a progress bar)."""
+def count_bytes(sources: Sequence[Path]) -> int:
+    """The bytes on disk of the FIT files and zips the sources hold (a progress bar's whole: the events'
+    ``weight`` adds up to it)."""
     total = 0
     for source in sources:
         path = resolve_source(Path(source))
         if path.is_dir():
-            total += sum(1 for _ in _walk(path))
-        elif path.exists():
-            total += 1
+            total += sum(
+                st.st_size for _, st in _walk(path) if not isinstance(st, OSError) and stat.S_ISREG(st.st_mode)
+            )
+        elif path.is_file():
+            total += path.stat().st_size
     return total

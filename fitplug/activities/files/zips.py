@@ -28,6 +28,7 @@ from fitplug.activities.files.events import (
     ContainerStart,
     Event,
     Refused,
+    Tick,
     is_fit_name,
     is_zip_name,
 )
@@ -230,47 +231,55 @@ def _bomb(info: zipfile.ZipInfo, cap: int) -> str | None:
 _Where = tuple[Path, tuple[str, ...]]
 
 
+def _counted(info: zipfile.ZipInfo) -> bool:
+    """A member that makes an event (a FIT file, a zip, or one refused): what a progress bar counts."""
+    base = info.filename.replace("\\", "/").rsplit("/", 1)[-1]
+    return not info.is_dir() and (is_zip_name(base) or is_fit_name(base) or unsafe_member(info) is not None)
+
+
 def zip_events(
     archive: zipfile.ZipFile,
     prefix: str,
     mtime_ns: int,
     where: _Where,
     skip_container: Callable[[ContainerStart], bool] | None,
+    weight: float = 0.0,
 ) -> Iterator[Event]:
+    """The events of ``archive``'s members; its ``weight`` shared out among them by their compressed sizes."""
     depth = len(where[1]) + 1
-    for info in sorted(archive.infolist(), key=lambda i: i.filename):
-        if info.is_dir():
-            continue
+    members = [i for i in sorted(archive.infolist(), key=lambda i: i.filename) if _counted(i)]
+    whole = sum(max(1, i.compress_size) for i in members) or 1
+    for info in members:
+        share = weight * max(1, info.compress_size) / whole
         name = info.filename
         key = f"{prefix}!{name}"
         base = name.replace("\\", "/").rsplit("/", 1)[-1]
         unsafe = unsafe_member(info)
         if unsafe:
-            yield Refused(key, info.file_size, mtime_ns, unsafe)
+            yield Refused(key, info.file_size, mtime_ns, unsafe, share)
             continue
         if is_zip_name(base):
-            start = ContainerStart(key, info.file_size, mtime_ns)
+            start = ContainerStart(key, info.file_size, mtime_ns, share)
             if depth >= MAX_ZIP_DEPTH:
-                yield Refused(key, info.file_size, mtime_ns, f"zip nested more than {MAX_ZIP_DEPTH} deep; refused")
+                reason = f"zip nested more than {MAX_ZIP_DEPTH} deep; refused"
+                yield Refused(key, info.file_size, mtime_ns, reason, share)
                 continue
             bomb = _bomb(info, MAX_NESTED_ZIP_BYTES)
             if bomb:
-                yield Refused(key, info.file_size, mtime_ns, bomb)
+                yield Refused(key, info.file_size, mtime_ns, bomb, share)
                 continue
             yield start
             if skip_container is None or not skip_container(start):
-                yield from _nested_zip(archive, info, key, mtime_ns, where, skip_container)
+                yield from _nested_zip(archive, info, key, mtime_ns, where, skip_container, share)
             yield ContainerDone(key, info.file_size, mtime_ns)
-            continue
-        if not is_fit_name(base):
             continue
         bomb = _bomb(info, MAX_FIT_BYTES)
         if bomb:
-            yield Refused(key, info.file_size, mtime_ns, bomb)
+            yield Refused(key, info.file_size, mtime_ns, bomb, share)
             continue
         gz = base.lower().endswith(".gz")
         yield Candidate(key, info.file_size, mtime_ns, functools.partial(read_member, archive, info, key), None, gz,
-                        where[0], (*where[1], name))  # fmt: skip
+                        where[0], (*where[1], name), share)  # fmt: skip
 
 
 def read_member(archive: zipfile.ZipFile, info: zipfile.ZipInfo, key: str) -> bytes:
@@ -296,10 +305,19 @@ def read_member(archive: zipfile.ZipFile, info: zipfile.ZipInfo, key: str) -> by
         raise ActivityError(key, f"cannot read zip member: {exc}") from exc
 
 
-def _open_nested(
-    archive: zipfile.ZipFile, info: zipfile.ZipInfo, key: str, spool: tempfile.SpooledTemporaryFile[bytes]
-) -> zipfile.ZipFile:
-    """Spool a zip member that is a zip and open it; :class:`ActivityError` with the reason it cannot be."""
+#: the share of a nested zip's weight its spooling stands for (its members carry the rest)
+_SPOOL_SHARE = 0.5
+
+
+def _spool_nested(
+    archive: zipfile.ZipFile,
+    info: zipfile.ZipInfo,
+    key: str,
+    spool: tempfile.SpooledTemporaryFile[bytes],
+    weight: float,
+) -> Iterator[Tick]:
+    """Spool a zip member that is a zip, a :class:`Tick` per chunk (``weight`` in all, when it says its size
+    truly); :class:`ActivityError` with the reason it cannot be."""
     try:
         total = 0
         with archive.open(info) as f:
@@ -308,9 +326,18 @@ def _open_nested(
                 if total > info.file_size:
                     raise ActivityError(key, "zip member is larger than it says; refused")
                 spool.write(chunk)
+                yield Tick(weight * len(chunk) / max(1, info.file_size))
         spool.seek(0)
     except (zipfile.BadZipFile, OSError, EOFError, RuntimeError) as exc:
         raise ActivityError(key, f"not a readable zip: {exc}") from exc
+
+
+def _open_nested(
+    archive: zipfile.ZipFile, info: zipfile.ZipInfo, key: str, spool: tempfile.SpooledTemporaryFile[bytes]
+) -> zipfile.ZipFile:
+    """Spool a zip member that is a zip and open it; :class:`ActivityError` with the reason it cannot be."""
+    for _ in _spool_nested(archive, info, key, spool, 0.0):
+        pass
     return open_zip(spool, key)
 
 
@@ -321,15 +348,22 @@ def _nested_zip(
     mtime_ns: int,
     where: _Where,
     skip_container: Callable[[ContainerStart], bool] | None,
+    weight: float = 0.0,
 ) -> Iterator[Event]:
+    spooling = weight * _SPOOL_SHARE
     with tempfile.SpooledTemporaryFile(max_size=_SPOOL_BYTES) as spool:
+        done = 0.0
         try:
-            inner = _open_nested(archive, info, key, spool)
+            for tick in _spool_nested(archive, info, key, spool, spooling):
+                done += tick.weight
+                yield tick
+            inner = open_zip(spool, key)
         except ActivityError as exc:
-            yield Refused(key, info.file_size, mtime_ns, exc.reason)
+            yield Refused(key, info.file_size, mtime_ns, exc.reason, weight - done)
             return
         with inner:
-            yield from zip_events(inner, key, mtime_ns, (where[0], (*where[1], info.filename)), skip_container)
+            rest = weight - done
+            yield from zip_events(inner, key, mtime_ns, (where[0], (*where[1], info.filename)), skip_container, rest)
 
 
 class Archives:
