@@ -317,3 +317,27 @@ def test_a_watch_held_by_another_program_is_named(monkeypatch: pytest.MonkeyPatc
     monkeypatch.setattr(core, "find", lambda **kw: [])
     with pytest.raises(DeviceError, match="no Garmin watch found on USB in MTP mode"):
         mtp_usb.open_usb_watch()
+
+
+def test_transfers_over_mtp_show_their_progress(tmp_path: Path) -> None:
+    """A long copy over USB (#21): the meter counts the bytes really sent or fetched, file by file."""
+    import io
+
+    from fitplug.cli.meter import Meter
+
+    sim = SimulatedWatch()
+    activity = sim.find("GARMIN/Activity")
+    for n in range(4):
+        sim.add(activity, f"{n}.fit", data=bytes([n]) * 2500)
+    watch = connect(sim)
+    shown = io.StringIO()
+    watch.meter = meter = Meter("Copying from the watch", stream=shown, clock=lambda: 0.0)
+    assert len(copy_activities(watch, tmp_path / "cache")) == 4
+    assert (meter.total, meter.done) == (10_000, 10_000) and meter.drawn[-1].startswith("Copying from the watch 100%")
+    assert [int(line.split("%")[0].split()[-1]) for line in meter.drawn] == [0, 25, 50, 75, 100, 100]
+    assert shown.getvalue().endswith("\n")
+    built = batch()
+    watch.meter = meter = Meter("Copying to the watch", stream=io.StringIO(), clock=lambda: 0.0)
+    install_files(watch, built.files(), owner=built.owner(), together=built.together(), complete=True)
+    assert meter.total == sum(len(d) for d in built.files().values()) == meter.done
+    assert len(meter.drawn) == 1 + len(built.files()) + 1  # start, one a file, the last line

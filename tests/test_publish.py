@@ -221,3 +221,22 @@ def test_sync_publish_republishes_to_the_remembered_url(
     assert any(str(e["UID"]).startswith("due.") for e in published.walk("VEVENT"))
     code, out = run_cli("sync", "--publish")
     assert code == 0 and out.rstrip().endswith(f"{dav.url()} is up to date"), out
+
+
+def test_publishing_shows_its_steps(dav: Dav, programme: Path, env_credentials: None) -> None:
+    """#21: on a terminal, publish shows reading the copy there, then writing the new one."""
+    import io
+
+    from fitplug.cli.meter import Meter
+
+    meter = Meter("Publishing", stream=io.StringIO(), clock=lambda: 0.0)
+    app_calendar.publish(programme, dav.url(), now=NOW, meter=meter)
+    assert [line.split("[")[0].strip() for line in meter.drawn] == [
+        "Publishing   0%",
+        "Publishing  50%",
+        "Publishing 100%",
+        "Publishing 100%",
+    ]
+    again = Meter("Publishing", stream=io.StringIO(), clock=lambda: 0.0)
+    app_calendar.publish(programme, dav.url(), now=NOW, meter=again)  # up to date: read, nothing to write
+    assert again.drawn[-1].startswith("Publishing 100%")

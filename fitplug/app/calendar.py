@@ -141,8 +141,9 @@ def publish(
     *,
     now: dt.datetime,
     db_path: Path | None = None,
+    meter: webdav.Meter | None = None,
 ) -> webdav.Published:
-    """`fitplug publish [PROGRAMME] [URL]`: put the feed at a WebDAV URL when it changed.
+    """`fitplug publish [PROGRAMME] [URL]`: put the feed at a WebDAV URL when it changed (``meter`` shows it).
 
     Without ``url``, the one remembered from the last publish. The URL is
     remembered (it never holds credentials), and so is the programme.
@@ -161,7 +162,7 @@ def publish(
     def build(previous: bytes | None) -> Feed:
         return render_feed(programme, due, now=now, previous=previous)
 
-    result = webdav.publish(target, build)
+    result = webdav.publish(target, build, meter=meter)
     settings.remember(programme=path, publish_url=target)
     return result
 

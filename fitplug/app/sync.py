@@ -20,6 +20,7 @@ from fitplug.app.watch import ChosenWatch, Missing, choose_watch, workout_files
 from fitplug.errors import DeviceError, FitplugError
 from fitplug.model import InstallResult, Programme, Session, SyncResult
 from fitplug.watch.install import Owner, install_files
+from fitplug.watch.mtp.watch import Meter, MtpWatch
 from fitplug.watch.target import Target
 
 
@@ -43,7 +44,9 @@ class Plan:
     notes: list[str]
 
 
-def plan_sync(sources: Sequence[Path], programme_path: Path | None, device_root: Path | None) -> Plan:
+def plan_sync(
+    sources: Sequence[Path], programme_path: Path | None, device_root: Path | None, transfer: Meter | None = None
+) -> Plan:
     """Merge the command line with what was remembered, and remember the result.
 
     Named sources join the remembered ones; a named watch and programme are
@@ -58,11 +61,15 @@ def plan_sync(sources: Sequence[Path], programme_path: Path | None, device_root:
             f"Remembered {', '.join(map(str, added))} as {'a source' if len(added) == 1 else 'sources'} "
             "for later syncs."
         )
-    merged = list(dict.fromkeys([*known.sources, *added]))
+    # the sources named here always, whoever remembered them first (another sync at the same moment may
+    # have added them after `known` was read: then `added` is empty)
+    merged = list(dict.fromkeys([*known.sources, *(Path(p).resolve() for p in sources), *added]))
     chosen = choose_watch(device_root, optional=True, notes=notes)
     watch = chosen if isinstance(chosen, ChosenWatch) else None
     try:
         present = _present(merged, notes)
+        if watch is not None and isinstance(watch.target, MtpWatch):
+            watch.target.meter = transfer  # copying the watch's activities over USB can take a while
         activity = watch.activity_folder(notes) if watch is not None else None
         if activity is not None and activity not in present:
             present.append(activity)
@@ -98,10 +105,12 @@ def sync_activities(
     db_path: Path,
     now: dt.datetime,
     progress: Progress | None = None,
+    transfer: Meter | None = None,
 ) -> SyncResult:
     """`fitplug sync`: read new files from the sources (named and remembered) into the store,
-    decide what is due, and put the due post-run workout on the watch."""
-    plan = plan_sync(sources, programme_file, device_root)
+    decide what is due, and put the due post-run workout on the watch. ``progress`` shows the reading,
+    ``transfer`` a copy from a watch over USB MTP."""
+    plan = plan_sync(sources, programme_file, device_root, transfer)
     try:
         advance: Callable[[str, float], None] | None = None
         if progress is not None:

@@ -23,7 +23,7 @@ from fitplug.watch.install import Owner, install_files
 from fitplug.watch.mtp.usb import (
     connect_usb_watch,  # pyusb itself is imported only when a watch is opened
 )
-from fitplug.watch.mtp.watch import MtpWatch, copy_activities
+from fitplug.watch.mtp.watch import Meter, MtpWatch, copy_activities
 from fitplug.watch.target import NEWFILES, Target
 from fitplug.watch.view import read_fit
 from fitplug.watch.workout import (
@@ -252,9 +252,10 @@ def install_workouts(
     now: dt.datetime,
     created: dt.datetime | None = None,
     dry_run: bool = False,
+    meter: Meter | None = None,
 ) -> Installed:
     """`fitplug install`: build the workouts and schedule in memory and copy them into the watch's
-    ``GARMIN/NewFiles`` as one batch (:mod:`fitplug.watch.install`).
+    ``GARMIN/NewFiles`` as one batch (:mod:`fitplug.watch.install`); over USB MTP, ``meter`` shows the copy.
 
     The programme is loaded (and checked) first; then the watch :func:`choose_watch`
     picks is opened. fitplug's own earlier files are replaced; a file of the same
@@ -263,6 +264,8 @@ def install_workouts(
     """
     built = workout_set(programme_for(programme_file).programme, now=now, created=created)
     with open_watch(device_root, remember=not dry_run) as watch:
+        if isinstance(watch, MtpWatch):
+            watch.meter = meter
         results = install_files(
             watch, built.files(), owner=built.owner(), together=built.together(), complete=True, dry_run=dry_run
         )

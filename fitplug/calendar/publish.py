@@ -25,6 +25,7 @@ import urllib.parse
 import urllib.request
 from collections.abc import Callable
 from email.message import Message
+from typing import Protocol
 
 from fitplug.calendar.feed import Feed
 from fitplug.calendar.http import is_loopback
@@ -76,8 +77,33 @@ def credentials(url: str) -> tuple[str, str] | None:
     return entry[0], entry[2]
 
 
-def publish(url: str, build: Callable[[bytes | None], Feed], *, timeout_s: float = TIMEOUT_S) -> Published:
-    """Build the feed from the published copy at ``url`` and put it there if it changed."""
+class Meter(Protocol):
+    """What shows the publishing as it goes (``fitplug.cli.meter.Meter``): its steps, then each one done."""
+
+    def start(self, total: int) -> None: ...
+
+    def advance(self, key: str, weight: float) -> None: ...
+
+    def close(self) -> None: ...
+
+
+def publish(
+    url: str, build: Callable[[bytes | None], Feed], *, timeout_s: float = TIMEOUT_S, meter: Meter | None = None
+) -> Published:
+    """Build the feed from the published copy at ``url`` and put it there if it changed; ``meter`` shows
+    the two steps (reading the copy there, writing the new one) as they are done."""
+    if meter is None:
+        return _publish(url, build, timeout_s, lambda step: None)
+    meter.start(2)
+    try:
+        return _publish(url, build, timeout_s, lambda step: meter.advance(step, 1))
+    finally:
+        meter.close()
+
+
+def _publish(
+    url: str, build: Callable[[bytes | None], Feed], timeout_s: float, step: Callable[[str], None]
+) -> Published:
     check_url(url)
     parts = urllib.parse.urlsplit(url)
     auth = credentials(url)
@@ -89,6 +115,7 @@ def publish(url: str, build: Callable[[bytes | None], Feed], *, timeout_s: float
         headers["Authorization"] = f"Basic {token}"
 
     status, remote_headers, remote = _call(url, "GET", headers, None, timeout_s)
+    step("read")
     if status == 404:
         remote, etag = None, None
     elif status == 200:
@@ -97,10 +124,12 @@ def publish(url: str, build: Callable[[bytes | None], Feed], *, timeout_s: float
         raise FeedError(_explain(url, "GET", status, auth is not None))
     feed = build(remote)
     if remote == feed.body:
+        step("unchanged")
         return Published(url, feed, False, etag)
     guard = {"If-Match": etag} if etag else {"If-None-Match": "*"} if remote is None else {}
     put_headers = {**headers, **guard, "Content-Type": "text/calendar; charset=utf-8"}
     status, answer, _ = _call(url, "PUT", put_headers, feed.body, timeout_s)
+    step("written")
     if status == 412:
         raise FeedError(
             f"{url}: changed by someone else since it was read (412); "

@@ -60,10 +60,17 @@ def sync(
     now = app.now()
     from fitplug.cli.meter import Meter
 
-    bar = Meter() if sys.stderr.isatty() and not as_json else None  # drawn on stderr: only on a terminal
+    shown = sys.stderr.isatty() and not as_json  # drawn on stderr: only on a terminal
+    bar = Meter() if shown else None
     try:
         result = sync_activities(
-            sources, programme_file=programme, device_root=device, db_path=app.store_path(), now=now, progress=bar
+            sources,
+            programme_file=programme,
+            device_root=device,
+            db_path=app.store_path(),
+            now=now,
+            progress=bar,
+            transfer=Meter("Copying from the watch") if shown else None,
         )
     finally:
         if bar is not None:

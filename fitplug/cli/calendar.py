@@ -165,7 +165,12 @@ def publish(app: App, targets: tuple[str, ...], programme: Path | None) -> None:
     if files and not files[0].is_file():
         raise click.UsageError(f"{files[0]}: no such programme file")
     programme = options.one_programme(files[0] if files else None, programme)
-    result = publish_feed(programme, urls[0] if urls else None, now=app.now(), db_path=app.store_path())
+    import sys
+
+    from fitplug.cli.meter import Meter
+
+    meter = Meter("Publishing") if sys.stderr.isatty() else None
+    result = publish_feed(programme, urls[0] if urls else None, now=app.now(), db_path=app.store_path(), meter=meter)
     if result.changed:
         from fitplug.present.words import plural
 

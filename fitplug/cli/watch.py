@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import datetime as dt
+import sys
 from pathlib import Path
 
 import click
@@ -108,9 +109,11 @@ def install(app: App, programme: Path | None, device: Path | None, dry_run: bool
       fitplug install --device mtp    # over USB where nothing mounts it: pip install 'fitplug[mtp]'
     """
     from fitplug.app.watch import install_workouts
+    from fitplug.cli.meter import Meter
     from fitplug.present import watch as words
 
-    installed = install_workouts(programme, device, now=app.now(), created=created, dry_run=dry_run)
+    meter = Meter("Copying to the watch") if sys.stderr.isatty() else None  # shown over USB MTP only
+    installed = install_workouts(programme, device, now=app.now(), created=created, dry_run=dry_run, meter=meter)
     for line in words.install_lines(f"{installed.watch}: {installed.newfiles}", installed.results, dry_run=dry_run):
         click.echo(line)
     conflict = words.install_conflict(installed.results, installed.newfiles)

@@ -14,6 +14,7 @@ import re
 from collections.abc import Mapping
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Protocol
 
 from fitplug.atomic import write_atomic
 from fitplug.errors import DeviceError
@@ -28,8 +29,21 @@ class Entry:
     info: ObjectInfo
 
 
+class Meter(Protocol):
+    """What shows a long transfer as it goes (``fitplug.cli.meter.Meter``): its bytes first, then each part."""
+
+    def start(self, total: int) -> None: ...
+
+    def advance(self, key: str, weight: float) -> None: ...
+
+    def close(self) -> None: ...
+
+
 class MtpWatch:
     """The ``GARMIN`` folder of a watch on an open MTP session."""
+
+    #: shows each batch written and each copy of activities as it goes (``None``: nothing shown)
+    meter: Meter | None = None
 
     def __init__(self, session: Session, name: str, storage: int, garmin: int) -> None:
         self.session = session
@@ -141,11 +155,19 @@ class MtpWatch:
         present = self._listed.pop(folder.lower(), None)  # the plan's listing, when it made one
         if present is None:
             present = self.children(handle)
-        for name, data in files.items():
-            old = present.get(name.lower())
-            if old is not None:  # fitplug's own earlier file (the plan checked): MTP has no rename
-                self.session.delete_object(old.handle)
-            self.session.send_object(self.storage, handle, name, data)
+        if self.meter is not None:
+            self.meter.start(sum(len(d) for d in files.values()))
+        try:
+            for name, data in files.items():
+                old = present.get(name.lower())
+                if old is not None:  # fitplug's own earlier file (the plan checked): MTP has no rename
+                    self.session.delete_object(old.handle)
+                self.session.send_object(self.storage, handle, name, data)
+                if self.meter is not None:
+                    self.meter.advance(name, len(data))
+        finally:
+            if self.meter is not None:
+                self.meter.close()
 
     def delete_file(self, folder: str, name: str) -> None:
         entry = self._entry(folder, name)
@@ -172,7 +194,7 @@ def copy_activities(watch: MtpWatch, cache: Path) -> list[Path]:
     folder = watch.folder("Activity")
     if folder is None:
         return []
-    copied: list[Path] = []
+    todo: list[tuple[Entry, Path]] = []
     for entry in watch.children(folder).values():
         name = entry.info.name
         if entry.info.is_folder or not name.lower().endswith(".fit") or "/" in name or name.startswith("."):
@@ -183,6 +205,18 @@ def copy_activities(watch: MtpWatch, cache: Path) -> list[Path]:
                 continue
         except OSError:
             pass
-        write_atomic(dest, watch.read(entry))
-        copied.append(dest)
+        todo.append((entry, dest))
+    meter = watch.meter if todo else None
+    if meter is not None:
+        meter.start(sum(max(0, e.info.size) for e, _ in todo))
+    copied: list[Path] = []
+    try:
+        for entry, dest in todo:
+            write_atomic(dest, watch.read(entry))
+            copied.append(dest)
+            if meter is not None:
+                meter.advance(dest.name, max(0, entry.info.size))
+    finally:
+        if meter is not None:
+            meter.close()
     return copied
