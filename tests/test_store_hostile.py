@@ -246,7 +246,7 @@ def test_queries_work_on_a_store_no_one_can_write(tmp_path: Path) -> None:
             assert result.exit_code == 0, (args, result.output)
         result = fitplug(db, "sync", str(tmp_path / "p.toml"))
         assert result.exit_code == 1 and result.output.startswith("Error: "), result.output
-        assert sorted(p.name for p in folder.iterdir()) == ["fitplug.sqlite3"]
+        assert sorted(p.name for p in folder.iterdir()) == ["fitplug.sqlite3", "fitplug.sqlite3.journal"]
     finally:
         _chattr("-i", db, folder)
 

@@ -15,7 +15,7 @@ from pathlib import Path
 
 from fitplug.activities.read import sane
 from fitplug.activities.read.sane import from_iso
-from fitplug.activities.store import logs
+from fitplug.activities.store import journal, logs
 from fitplug.activities.store.rows import iso
 from fitplug.activities.store.store import Store
 from fitplug.errors import StoreError, printable
@@ -51,17 +51,26 @@ def rebuild(path: Path, now: dt.datetime) -> Rebuilt:
     path = Path(path)
     try:
         with path.open("rb") as f:
-            head = f.read(16)
+            head = f.read(100)
     except OSError as exc:
         raise StoreError(f"{printable(str(path))}: cannot read the damaged store: {exc.strerror or exc}") from exc
-    if head and head != b"SQLite format 3\x00":
-        # not even SQLite's header: perhaps no store at all (a --db that names another file)
+    kept = journal.load(path)
+    if head[:16] and head[:16] != b"SQLite format 3\x00" and kept is None and not _sqlite_header_tail(head):
+        # not SQLite's header, no journal of fitplug's beside it: perhaps no store at all (a --db naming another file)
         raise StoreError(
             f"{printable(str(path))} is not a SQLite file; fitplug leaves it as it is: move it "
             "away, or give another --db, and sync again"
         )
     marks, lost = _salvage_marks(path)
     logged, logs_lost = _salvage_logs(path)
+    meta = _salvage_meta(path)
+    if kept is not None:  # what the journal holds and the damaged file no longer gives up
+        have = {(at, key) for at, key, _ in marks}
+        marks += [m for m in kept.marks if (m[0], m[1]) not in have]
+        marks.sort(key=lambda m: m[0])
+        days = {(e.day, e.exercise) for e in logged}
+        logged += [e for e in kept.logged if (e.day, e.exercise) not in days]
+        meta = {**kept.meta, **meta}
     stamp = now.astimezone(UTC).strftime("%Y%m%dT%H%M%SZ")
     damaged = path.with_name(f"{path.name}.damaged-{stamp}")
     for suffix in ("", "-wal", "-shm"):
@@ -78,7 +87,37 @@ def rebuild(path: Path, now: dt.datetime) -> Rebuilt:
         fresh.restore_done_marks(marks)
         for entry in logged:
             fresh.set_log(entry, entry.day, entry.exercise)
-    return Rebuilt(damaged, len(marks), lost or logs_lost, len(logged))
+        for name, value in meta.items():  # when tracking started, when each band changed
+            fresh.set_meta(name, value)
+    # with the journal, nothing the damaged file could not give up is lost
+    return Rebuilt(damaged, len(marks), (lost or logs_lost) and kept is None, len(logged))
+
+
+def _sqlite_header_tail(head: bytes) -> bool:
+    """The 100-byte header's fields after its first 16 bytes are SQLite's (page size, versions, the fixed
+    payload fractions 64/32/32): a store whose magic string alone was damaged."""
+    if len(head) < 24:
+        return False
+    page = int.from_bytes(head[16:18], "big")
+    return (
+        (page == 1 or (512 <= page <= 32768 and page & (page - 1) == 0))
+        and head[18] in (1, 2)
+        and (head[19] in (1, 2) and head[21:24] == b"\x40\x20\x20")
+    )
+
+
+def _salvage_meta(path: Path) -> dict[str, str]:
+    """The ``meta`` rows of a damaged store that can still be read (when tracking started, the bands)."""
+    try:
+        db = sqlite3.connect(f"{path.absolute().as_uri()}?mode=ro", uri=True, isolation_level=None)
+    except sqlite3.Error:
+        return {}
+    try:
+        return {str(n): str(v) for n, v in db.execute("SELECT name, value FROM meta") if isinstance(n, str)}
+    except (sqlite3.Error, UnicodeDecodeError):
+        return {}
+    finally:
+        db.close()
 
 
 def _salvage_logs(path: Path) -> tuple[list[LoggedSets], bool]:
@@ -89,7 +128,7 @@ def _salvage_logs(path: Path) -> tuple[list[LoggedSets], bool]:
         return [], True
     try:
         return logs.read(db), False
-    except sqlite3.Error as exc:  # no such table (a store from before `fitplug log`), or a damaged page
+    except (sqlite3.Error, UnicodeDecodeError) as exc:  # no such table (a store before `fitplug log`), damage
         return [], "no such table" not in str(exc)
     finally:
         db.close()
@@ -111,7 +150,7 @@ def _salvage_marks(path: Path) -> tuple[list[tuple[dt.datetime, str | None, str]
                     "SELECT id, at_utc, item_key, created_utc FROM done_marks WHERE id > ? ORDER BY id LIMIT 1",
                     (last,),
                 ).fetchone()
-            except sqlite3.Error:
+            except (sqlite3.Error, UnicodeDecodeError):
                 lost = True
                 break
             if row is None:

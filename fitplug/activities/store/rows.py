@@ -165,3 +165,23 @@ def preview_due(db: sqlite3.Connection, items: Sequence[DueItem], now: dt.dateti
             kept = replace(item, updated_utc=updated.astimezone(UTC).replace(microsecond=0), sequence=sequence)
         out.append(kept)
     return out
+
+
+def save_due(db: sqlite3.Connection, items: Sequence[DueItem], now: dt.datetime) -> list[DueItem]:
+    """Remember ``items`` (in the caller's transaction); each comes back with ``updated_utc`` and ``sequence``."""
+    out: list[DueItem] = []
+    for item in items:
+        digest = due_digest(item)
+        kept = kept_due(db, item, digest)
+        if kept is not None:
+            out.append(kept)
+            continue
+        updated, sequence = next_due(db, item, now)
+        db.execute(
+            """INSERT OR REPLACE INTO due_items (key, kind, start_utc, end_utc, title, detail,
+               digest, updated_utc, sequence) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)""",
+            (item.key, item.kind.value, iso(item.start_utc), iso(item.end_utc), item.title, item.detail,
+             digest, iso(updated), sequence),
+        )  # fmt: skip
+        out.append(replace(item, updated_utc=updated.astimezone(UTC).replace(microsecond=0), sequence=sequence))
+    return out

@@ -97,6 +97,8 @@ def guarded(method: _F) -> _F:
             return method(self, *args, **kwargs)
         except sqlite3.Error as exc:
             raise failed(self.path, exc) from exc
+        except (UnicodeDecodeError, OverflowError) as exc:  # a damaged page read as text or a number
+            raise StoreDamaged(self.path, sqlite3.DatabaseError(f"database disk image is malformed ({exc})")) from exc
 
     return wrapper  # type: ignore[return-value]  # functools.wraps keeps the signature
 

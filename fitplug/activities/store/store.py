@@ -19,7 +19,7 @@ import datetime as dt
 import enum
 import sqlite3
 from collections.abc import Collection, Iterator, Sequence
-from dataclasses import dataclass, replace
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Self
 
@@ -27,15 +27,14 @@ from fitplug.activities.read import sane
 from fitplug.activities.read.outcome import FileError
 from fitplug.activities.read.sane import from_iso
 from fitplug.activities.store import logs
+from fitplug.activities.store.journal import journaled
 from fitplug.activities.store.migrations import APPLICATION_ID, MIGRATIONS, SCHEMA_VERSION, schema_version
 from fitplug.activities.store.rows import (
     activity_of,
-    due_digest,
     insert_activity,
     iso,
-    kept_due,
-    next_due,
     preview_due,
+    save_due,
     session_of,
     set_of,
     text,
@@ -109,6 +108,8 @@ class Store:
             if is_damage(exc):
                 raise StoreDamaged(self.path, exc) from exc
             raise StoreError(f"{printable(str(self.path))}: cannot open the store: {exc}") from exc
+        except UnicodeDecodeError as exc:  # its schema, damaged, read as text
+            raise StoreDamaged(self.path, sqlite3.DatabaseError(f"malformed schema ({exc.reason})")) from exc
         except (OSError, OutputError) as exc:
             raise StoreError(f"{printable(str(self.path))}: cannot open the store: {exc}") from exc
         self._db.row_factory = sqlite3.Row
@@ -124,8 +125,10 @@ class Store:
             # a power cut can lose the last transactions, never consistency.
             self._db.execute("PRAGMA synchronous = NORMAL")
             self._migrate()
-        except sqlite3.Error as exc:
+        except (sqlite3.Error, UnicodeDecodeError) as exc:
             self._db.close()
+            if isinstance(exc, UnicodeDecodeError):
+                raise StoreDamaged(self.path, sqlite3.DatabaseError(f"malformed schema ({exc.reason})")) from exc
             if is_damage(exc):
                 raise StoreDamaged(self.path, exc) from exc
             raise failed(self.path, exc) from exc
@@ -137,6 +140,13 @@ class Store:
 
     def close(self) -> None:
         self._db.close()
+
+    @guarded
+    def check(self) -> None:
+        """SQLite's quick check of every page (~6 µs per stored activity); :class:`StoreDamaged` when it fails."""
+        found = [str(r[0]) for r in self._db.execute("PRAGMA quick_check(5)")]
+        if found != ["ok"]:
+            raise StoreDamaged(self.path, sqlite3.DatabaseError("; ".join(found)))
 
     def __enter__(self) -> Self:
         return self
@@ -388,6 +398,7 @@ class Store:
     # --- done marks ---------------------------------------------------------------
 
     @guarded
+    @journaled
     def add_done(self, at_utc: dt.datetime, now: dt.datetime, item_key: str | None = None) -> DoneMark:
         with self._tx() as db:
             db.execute(
@@ -397,6 +408,7 @@ class Store:
         return DoneMark(at_utc.astimezone(UTC).replace(microsecond=0), item_key)
 
     @guarded
+    @journaled
     def restore_done_marks(self, marks: Sequence[tuple[dt.datetime, str | None, str]]) -> None:
         """Put back ``(at_utc, item_key, created_utc text)`` marks saved from another store (a rebuild)."""
         with self._tx() as db:
@@ -419,6 +431,7 @@ class Store:
     # --- sets logged by hand (`fitplug log`) -----------------------------------------
 
     @guarded
+    @journaled
     def set_log(self, entry: LoggedSets | None, day: dt.date, exercise: str) -> LoggedSets | None:
         """Log ``entry`` for ``exercise`` on ``day`` (``None``: remove it); what was logged there before."""
         with self._tx() as db:
@@ -442,32 +455,8 @@ class Store:
         """
         if self.read_only:
             return self.preview_due(items, now)
-        out: list[DueItem] = []
         with self._tx() as db:
-            for item in items:
-                digest = due_digest(item)
-                kept = kept_due(self._db, item, digest)
-                if kept is not None:
-                    out.append(kept)
-                    continue
-                updated, sequence = next_due(self._db, item, now)
-                db.execute(
-                    """INSERT OR REPLACE INTO due_items (key, kind, start_utc, end_utc, title, detail,
-                       digest, updated_utc, sequence) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)""",
-                    (
-                        item.key,
-                        item.kind.value,
-                        iso(item.start_utc),
-                        iso(item.end_utc),
-                        item.title,
-                        item.detail,
-                        digest,
-                        iso(updated),
-                        sequence,
-                    ),
-                )
-                out.append(replace(item, updated_utc=updated.astimezone(UTC).replace(microsecond=0), sequence=sequence))
-        return out
+            return save_due(db, items, now)
 
     @guarded
     def preview_due(self, items: Sequence[DueItem], now: dt.datetime) -> list[DueItem]:
@@ -482,6 +471,7 @@ class Store:
         return str(row["value"]) if row else None
 
     @guarded
+    @journaled
     def set_meta(self, name: str, value: str) -> None:
         with self._tx() as db:
             db.execute("INSERT OR REPLACE INTO meta (name, value) VALUES (?, ?)", (name, value))
