@@ -10,9 +10,11 @@ from __future__ import annotations
 
 import datetime as dt
 import io
+import struct
+import warnings
 from collections.abc import Callable
 from pathlib import Path
-from typing import Any, BinaryIO
+from typing import Any, BinaryIO, TypeVar
 
 from fitplug.errors import WorkoutFileError
 from fitplug.model.workout import (
@@ -28,6 +30,8 @@ from fitplug.present.workout import metres_text, seconds_text
 from fitplug.times import FIT_EPOCH
 
 __all__ = ["Block", "ViewExercise", "ViewStep", "WorkoutView", "fold_repeats", "read_fit", "read_workout"]
+
+_V = TypeVar("_V")
 
 #: a workout file is a few kilobytes; a bigger .fit beside a schedule is not one (an activity)
 MAX_WORKOUT_BYTES = 256 * 1024
@@ -54,7 +58,17 @@ _REPEAT_UNTIL = {
 def read_workout(source: str | Path | bytes | BinaryIO) -> WorkoutView:
     """Decode a workout FIT file (path, bytes or binary file object)."""
     name, messages = _decode(source)
-    return _view(name, messages)
+    return _guarded(name, lambda: _view(name, messages))
+
+
+def _guarded(name: str, make: Callable[[], _V]) -> _V:
+    """``make()``, its errors on values no writer should have put in the file said as such."""
+    try:
+        return make()
+    except WorkoutFileError:
+        raise
+    except (ValueError, TypeError, KeyError, IndexError, OverflowError, AttributeError) as exc:
+        raise WorkoutFileError(f"{name}: a FIT file with values fitplug cannot read ({type(exc).__name__})") from exc
 
 
 def read_fit(source: str | Path) -> WorkoutView | ScheduleView:
@@ -63,8 +77,8 @@ def read_fit(source: str | Path) -> WorkoutView | ScheduleView:
     name, messages = _decode(source)
     file_ids = messages.get("file_id") or []
     if file_ids and _value(file_ids[0], "type") == "schedules":
-        return _schedule(name, Path(source), messages)
-    return _view(name, messages)
+        return _guarded(name, lambda: _schedule(name, Path(source), messages))
+    return _guarded(name, lambda: _view(name, messages))
 
 
 def _decode(source: str | Path | bytes | BinaryIO) -> tuple[str, dict[str, list[Any]]]:
@@ -83,10 +97,12 @@ def _decode(source: str | Path | bytes | BinaryIO) -> tuple[str, dict[str, list[
         fileish = source
     messages: dict[str, list[Any]] = {}
     try:
-        with fitdecode.FitReader(fileish, check_crc=fitdecode.CrcCheck.RAISE) as reader:
-            for frame in reader:
-                if frame.frame_type == fitdecode.FIT_FRAME_DATA:
-                    messages.setdefault(frame.name, []).append(frame)
+        with warnings.catch_warnings():  # fitdecode warns on odd definitions; the error, if any, says it
+            warnings.simplefilter("ignore")
+            with fitdecode.FitReader(fileish, check_crc=fitdecode.CrcCheck.RAISE) as reader:
+                for frame in reader:
+                    if frame.frame_type == fitdecode.FIT_FRAME_DATA:
+                        messages.setdefault(frame.name, []).append(frame)
     except fitdecode.FitHeaderError as exc:
         raise WorkoutFileError(f"{name}: not a FIT file ({exc})") from exc
     except fitdecode.FitCRCError as exc:
@@ -95,6 +111,11 @@ def _decode(source: str | Path | bytes | BinaryIO) -> tuple[str, dict[str, list[
         raise WorkoutFileError(f"{name}: truncated FIT file ({exc})") from exc
     except fitdecode.FitError as exc:
         raise WorkoutFileError(f"{name}: unreadable FIT file ({exc})") from exc
+    except (
+        ValueError, TypeError, KeyError, IndexError, OverflowError, AssertionError, struct.error, UnicodeDecodeError
+    ) as exc:  # fmt: skip
+        # what fitdecode raises, unwrapped, on odd files: a wide record, an odd header size, 64-bit times
+        raise WorkoutFileError(f"{name}: unreadable FIT file ({type(exc).__name__}: {exc})") from exc
     return name, messages
 
 
@@ -169,7 +190,7 @@ def _view(name: str, messages: dict[str, list[Any]]) -> WorkoutView:
     titles: dict[tuple[str, int | None], str] = {}
     for title in messages.get("exercise_title") or []:
         category = _value(title, "exercise_category")
-        text = _value(title, "wkt_step_name")
+        text = _str(_value(title, "wkt_step_name"))
         if isinstance(category, str) and text:
             titles.setdefault((category, _value(title, "exercise_name")), str(text))
     steps = tuple(_step(frame, i, titles) for i, frame in enumerate(steps_raw))
@@ -183,7 +204,7 @@ def _view(name: str, messages: dict[str, list[Any]]) -> WorkoutView:
     created = _value(fid, "time_created")
     return WorkoutView(
         source=name,
-        name=_value(workout, "wkt_name") if workout is not None else None,
+        name=_str(_value(workout, "wkt_name")) if workout is not None else None,
         sport=_text(_value(workout, "sport")) if workout is not None else None,
         sub_sport=_text(_value(workout, "sub_sport")) if workout is not None else None,
         num_valid_steps=_value(workout, "num_valid_steps") if workout is not None else None,
@@ -194,6 +215,11 @@ def _view(name: str, messages: dict[str, list[Any]]) -> WorkoutView:
         steps=steps,
         exercises=tuple(seen.values()),
     )
+
+
+def _str(value: Any) -> str | None:
+    """A text field as text (``None`` when empty, or when a damaged file gave it another type)."""
+    return value if isinstance(value, str) and value else None
 
 
 def _text(value: Any) -> str | None:
@@ -227,10 +253,11 @@ def _step(frame: Any, position: int, titles: dict[tuple[str, int | None], str]) 
     value = _value(frame, 2, raw=True)  # duration_value, raw: whichever subfield applies
     target_raw = _value(frame, 4, raw=True)
     intensity = _text(_value(frame, "intensity"))
-    step_name = _value(frame, "wkt_step_name") or None
-    notes = _value(frame, "notes") or None
+    step_name = _str(_value(frame, "wkt_step_name"))
+    notes = _str(_value(frame, "notes"))
     if duration_type in _REPEAT_UNTIL:
-        rounds = target_raw if duration_type == "repeat_until_steps_cmplt" else None
+        value = value if isinstance(value, int) else None
+        rounds = target_raw if duration_type == "repeat_until_steps_cmplt" and isinstance(target_raw, int) else None
         until = None
         if rounds is None:
             until = f"{_REPEAT_UNTIL[duration_type]} {_repeat_target(duration_type, target_raw)}".strip()
