@@ -95,11 +95,29 @@ def parse_programme(text: str, source: str | None = None) -> Programme:
         raise ProgrammeError(source, [_syntax_problem(exc)]) from exc
     except RecursionError as exc:
         raise ProgrammeError(source, [Problem("", "TOML nested too deeply")]) from exc
+    except ValueError as exc:  # an integer too long for Python to convert (over 4,300 digits)
+        raise ProgrammeError(source, [_huge_number(text)]) from exc
     problems = Problems(index_lines(text))
     programme = _check_programme(problems, doc, source)
     if programme is None:
         raise ProgrammeError(source, problems.in_document_order())
     return programme
+
+
+def _huge_number(text: str) -> Problem:
+    """Where a number too long to read is, and under which key (as the line names it)."""
+    found = re.search(r"[0-9_]{4000,}", text)
+    if found is None:
+        return Problem("", "a number too long to read")
+    line = text.count("\n", 0, found.start()) + 1
+    key = text[text.rfind("\n", 0, found.start()) + 1 : found.start()].split("=")[0].strip()
+    digits = len(found.group().replace("_", ""))
+    tables = re.findall(r"(?m)^\s*\[\[?\s*([A-Za-z0-9_.-]+)\s*\]\]?", text[: found.start()])
+    path = (f"{tables[-1]}.{key}" if tables else key) if _BARE_KEY.fullmatch(key) else ""
+    return Problem(path, f"a number of {digits} digits; give a small whole number", line)
+
+
+_BARE_KEY = re.compile(r"[A-Za-z0-9_.-]+")
 
 
 def _syntax_problem(exc: tomllib.TOMLDecodeError) -> Problem:
