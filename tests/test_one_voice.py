@@ -163,3 +163,24 @@ def test_every_command_says_the_same(week: tuple[Path, Path, Path], tmp_path: Pa
     fitplug(db, "build", "-p", str(programme), "-o", str(out))
     shown = json.loads(fitplug(db, "show", "--json", str(out / f"{done_set.id}.fit")).output)
     assert shown["workout"]["name"] == done_set.name
+
+
+def test_many_files_skipped_for_one_reason_are_summed_up() -> None:
+    """#22: a zip of 100,000 entries that are not FIT files says so in a few lines, not 100,000."""
+    from fitplug.model import SkippedFile, SyncResult
+    from fitplug.present.activities import sync_lines
+
+    result = SyncResult()
+    result.skipped = [SkippedFile(f"export.zip!junk/{n:06d}.fit", "not a FIT file", 0) for n in range(100_000)]
+    result.skipped += [SkippedFile("a.fit", "empty file (0 bytes)", 0), SkippedFile("b.fit", "bad CRC", 12)]
+    lines = sync_lines(result)
+    skipped = lines[lines.index("Skipped 100,002 files that could not be read:") :]
+    assert skipped[1:7] == [
+        "  export.zip!junk/000000.fit @ byte 0: not a FIT file",
+        "  export.zip!junk/000001.fit @ byte 0: not a FIT file",
+        "  export.zip!junk/000002.fit @ byte 0: not a FIT file",
+        "  a.fit @ byte 0: empty file (0 bytes)",
+        "  b.fit @ byte 12: bad CRC",
+        "  and 99,997 more files: not a FIT file",
+    ]
+    assert len(lines) < 20

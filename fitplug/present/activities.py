@@ -8,6 +8,7 @@ store. The phrases shared with the feed and the page are in :mod:`.words`.
 from __future__ import annotations
 
 import datetime as dt
+from collections import Counter
 from collections.abc import Sequence
 
 from fitplug.errors import printable
@@ -95,11 +96,26 @@ def _read_line(result: SyncResult) -> str:
 def _skipped_lines(result: SyncResult) -> list[str]:
     if not result.skipped:
         return []
-    lines = [f"Skipped {words.plural(len(result.skipped), 'file')} that could not be read:"]
-    for s in result.skipped:
+    n = len(result.skipped)
+    lines = [f"Skipped {n:,} file{'s' if n != 1 else ''} that could not be read:"]
+    counts = Counter(s.reason for s in result.skipped)
+    listed: Counter[str] = Counter()
+    for s in result.skipped:  # a reason many files share: its first few, then how many more
+        if counts[s.reason] > _EACH_REASON and listed[s.reason] >= _FIRST_OF_MANY:
+            continue
+        listed[s.reason] += 1
         at = f" @ byte {s.offset}" if s.offset is not None else ""
         lines.append(f"  {printable(s.key)}{at}: {printable(s.reason)}")
+    for reason, n in counts.items():
+        if n > _EACH_REASON:
+            lines.append(f"  and {n - _FIRST_OF_MANY:,} more files: {printable(reason)}")
     return lines
+
+
+#: up to this many files skipped for one reason are each named ...
+_EACH_REASON = 5
+#: ... beyond it, the first few are, then how many more (``--json`` lists every one)
+_FIRST_OF_MANY = 3
 
 
 def _installed_lines(installed: Sequence[InstallResult]) -> list[str]:
