@@ -19,8 +19,8 @@ from pathlib import Path
 
 from fitplug.errors import OutputError
 
-#: a temporary name :func:`stage` makes: ``.NAME.xxxxxxxx.tmp``
-_TEMP_NAME = re.compile(r"\..+\.[0-9a-f]{8}\.tmp")
+#: a temporary name :func:`stage` makes: ``.NAME.xxxxxxxx-PID.tmp`` (``.NAME.xxxxxxxx.tmp`` before 0.x)
+_TEMP_NAME = re.compile(r"\..+\.[0-9a-f]{8}(?:-([0-9]{1,10}))?\.tmp")
 #: a temporary file older than this was left by a killed run (a write takes seconds)
 STALE_AFTER_S = 600.0
 
@@ -37,7 +37,7 @@ def stage(path: Path, data: bytes, *, private: bool = False, fsync: bool = True)
     path = Path(path)
     path.parent.mkdir(parents=True, exist_ok=True)
     for _ in range(100):
-        name = os.path.join(path.parent, f".{path.name}.{secrets.token_hex(4)}.tmp")
+        name = os.path.join(path.parent, f".{path.name}.{secrets.token_hex(4)}-{os.getpid()}.tmp")
         try:
             fd = os.open(name, _FLAGS, 0o600 if private else 0o666)
             break
@@ -59,20 +59,22 @@ def stage(path: Path, data: bytes, *, private: bool = False, fsync: bool = True)
 
 
 def clean_stale(folders: Iterable[Path], *, now: float | None = None) -> list[Path]:
-    """Remove the temporary files a killed run left in ``folders`` (those of :func:`stage`, old enough
-    that no running write can own them); what was removed. Every write calls it for its folder."""
+    """Remove the temporary files a killed run left in ``folders`` (those of :func:`stage` whose writer is
+    no longer running here, or old enough that no running write can own them); what was removed. Every
+    write calls it for its folder."""
     cutoff = (time.time() if now is None else now) - STALE_AFTER_S
     removed: list[Path] = []
     for folder in set(folders):
         try:
             with os.scandir(folder) as it:
-                stale = [
-                    e.path
-                    for e in it
-                    if _TEMP_NAME.fullmatch(e.name)
-                    and e.is_file(follow_symlinks=False)
-                    and e.stat(follow_symlinks=False).st_mtime < cutoff
-                ]
+                stale = []
+                for e in it:
+                    match = _TEMP_NAME.fullmatch(e.name)
+                    if match is None or not e.is_file(follow_symlinks=False):
+                        continue
+                    pid = int(match.group(1)) if match.group(1) else None
+                    if (pid is not None and not _running(pid)) or e.stat(follow_symlinks=False).st_mtime < cutoff:
+                        stale.append(e.path)
         except OSError:
             continue
         for name in stale:
@@ -80,6 +82,20 @@ def clean_stale(folders: Iterable[Path], *, now: float | None = None) -> list[Pa
                 os.unlink(name)
                 removed.append(Path(name))
     return removed
+
+
+def _running(pid: int) -> bool:
+    """A process ``pid`` runs on this machine (POSIX; elsewhere, and for this very process, say yes: the
+    age alone decides there)."""
+    if os.name != "posix" or pid == os.getpid():
+        return True
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except (PermissionError, OverflowError, OSError):
+        return True
+    return True
 
 
 def sync_folder(folder: Path) -> None:

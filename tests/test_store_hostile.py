@@ -350,3 +350,28 @@ def test_hand_damaged_due_items_are_saved_again(tmp_path: Path) -> None:
         (again,) = store.save_due([item], later)
         assert (preview.sequence, preview.updated_utc) == (again.sequence, again.updated_utc) == (0, later)
         assert store.save_due([item], later + dt.timedelta(days=1)) == [again]  # kept from now on
+
+
+@pytest.mark.skipif(os.name != "posix", reason="a writer's process id is checked on POSIX")
+def test_a_killed_builds_temporary_is_removed_by_the_next_build(tmp_path: Path) -> None:
+    """#22: a build killed mid-write leaves `.NAME.fit.xxxxxxxx-PID.tmp`; the next write in that folder,
+    minutes later or at once, sees its writer is gone and removes it (another live writer's stays)."""
+    import signal
+    import subprocess
+    import sys
+
+    out = tmp_path / "out"
+    code = (
+        "import sys, time; from pathlib import Path; from fitplug import atomic; "
+        "atomic.stage(Path(sys.argv[1]) / 'glute-strength.fit', b'half'); print('staged', flush=True); time.sleep(60)"
+    )
+    writer = subprocess.Popen([sys.executable, "-c", code, str(out)], stdout=subprocess.PIPE, text=True)
+    assert writer.stdout is not None and writer.stdout.readline().strip() == "staged"
+    (left,) = list(out.iterdir())
+    assert left.name.startswith(".glute-strength.fit.") and left.name.endswith(f"-{writer.pid}.tmp")
+    atomic.write_atomic(out / "schedule.fit", b"x")  # its writer still runs: left alone
+    assert left.exists()
+    writer.send_signal(signal.SIGKILL)
+    writer.wait(timeout=30)
+    atomic.write_atomic(out / "schedule.fit", b"y")  # killed: removed at once, no need to wait 10 minutes
+    assert sorted(p.name for p in out.iterdir()) == ["schedule.fit"]
