@@ -341,3 +341,22 @@ def test_transfers_over_mtp_show_their_progress(tmp_path: Path) -> None:
     install_files(watch, built.files(), owner=built.owner(), together=built.together(), complete=True)
     assert meter.total == sum(len(d) for d in built.files().values()) == meter.done
     assert len(meter.drawn) == 1 + len(built.files()) + 1  # start, one a file, the last line
+
+
+def test_hostile_objects_on_the_watch(tmp_path: Path) -> None:
+    """#22: a name no file should get (a NUL, a path, a dot file) is not copied; a transfer larger than it
+    may be is refused with a clear error before it is buffered; the honest files still come."""
+    sim = SimulatedWatch()
+    activity = sim.find("GARMIN/Activity")
+    sim.add(activity, "good.fit", data=b"G" * 100)
+    for name in ("bad\x00name.fit", "../up.fit", ".hidden.fit", "a\\b.fit", "x" * 200 + ".fit"):
+        sim.add(activity, name, data=b"B" * 10)
+    watch = connect(sim)
+    assert [p.name for p in copy_activities(watch, tmp_path / "cache")] == ["good.fit"]
+    assert sorted(p.name for p in (tmp_path / "cache").iterdir()) == ["good.fit"]
+    sim.add(activity, "huge.fit", data=b"H" * 5000)
+    transport = UsbTransport(sim, EP_OUT, EP_IN, MAX_PACKET, max_bytes=2048)
+    small = MtpWatch.connect(Session(transport, sleep=lambda s: None))
+    with pytest.raises(DeviceError, match=r"offers 50\d\d bytes in one transfer; fitplug takes at most 2048"):
+        copy_activities(small, tmp_path / "cache2")
+    assert not (tmp_path / "cache2" / "huge.fit").exists()

@@ -66,6 +66,8 @@ class UsbTransport:
     ep_in: int
     max_packet: int = 512
     timeout_ms: int = 5000
+    #: the most one transfer may bring (a FIT file is a few megabytes): a watch that claims more is refused
+    max_bytes: int = 128 * 1024 * 1024 + 4096
 
     def _call(self, fn: Any, *args: Any) -> Any:
         try:
@@ -86,6 +88,10 @@ class UsbTransport:
     def receive(self) -> bytes:
         first = bytes(self._call(self.device.read, self.ep_in, _CHUNK))
         length, *_ = ptp.parse_header(first)
+        if length > self.max_bytes:
+            raise ptp.ProtocolError(
+                f"the watch offers {length} bytes in one transfer; fitplug takes at most {self.max_bytes}"
+            )
         buf = bytearray(first)
         last = len(first)
         while len(buf) < length:

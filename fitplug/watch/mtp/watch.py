@@ -29,6 +29,12 @@ class Entry:
     info: ObjectInfo
 
 
+#: the largest activity file copied from a watch (what the reader takes: ``activities.files.fitfile.MAX_FIT_BYTES``)
+MAX_ACTIVITY_BYTES = 128 * 1024 * 1024
+#: the activity file names copied from a watch: plain names, no path, no control character
+_SAFE_ACTIVITY = re.compile(r"[A-Za-z0-9][A-Za-z0-9 ._-]{0,120}\.[Ff][Ii][Tt]")
+
+
 class Meter(Protocol):
     """What shows a long transfer as it goes (``fitplug.cli.meter.Meter``): its bytes first, then each part."""
 
@@ -197,8 +203,8 @@ def copy_activities(watch: MtpWatch, cache: Path) -> list[Path]:
     todo: list[tuple[Entry, Path]] = []
     for entry in watch.children(folder).values():
         name = entry.info.name
-        if entry.info.is_folder or not name.lower().endswith(".fit") or "/" in name or name.startswith("."):
-            continue
+        if entry.info.is_folder or not _SAFE_ACTIVITY.fullmatch(name) or entry.info.size > MAX_ACTIVITY_BYTES:
+            continue  # not a FIT file, a name no file here should get (a NUL, a path, ..), or larger than any
         dest = cache / name
         try:
             if dest.stat().st_size == entry.info.size:
