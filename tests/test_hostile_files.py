@@ -347,3 +347,46 @@ def test_fitdecode_has_a_time_budget() -> None:
     with pytest.raises(ActivityError, match="too slow to decode"):
         decode_activity(data, name="slow.fit", budget_s=0)
     assert decode_activity(data).file_type == "activity"  # within the real budget it reads
+
+
+def _slow_file(seed: int) -> bytes:
+    b = FitBuilder()
+    b.define(0, "file_id", ["type", "serial_number"])
+    b.data(0, {"type": 4, "serial_number": 1000 + seed})
+    b.define(1, "record", ["timestamp", "heart_rate"])
+    for i in range(1100):
+        b.data(1, {"timestamp": 1_100_000_000 + i, "heart_rate": 120})
+    return b.build()
+
+
+def test_a_sync_bounds_its_decoding_time_in_total(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """#22: past the sync's decoding budget, files slow to decode are put off (named, not remembered as
+    unreadable) and the next sync reads them."""
+    from fitplug.activities.ingest import sync
+    from fitplug.activities.read import reader
+    from fitplug.activities.read.scan import ScanError
+    from fitplug.activities.store.store import Store
+    from fitplug.present.activities import sync_lines
+
+    src = tmp_path / "src"
+    src.mkdir()
+    for n in range(4):
+        (src / f"slow{n}.fit").write_bytes(_slow_file(n))  # 1,100 messages: past the first budget check
+
+    def refuse(*_: object) -> None:
+        raise ScanError("not for the scanner", 0)  # every file goes to fitdecode, the slow reader
+
+    monkeypatch.setattr(reader, "_scan", refuse)
+    monkeypatch.setattr(reader, "SYNC_DECODE_BUDGET_S", 0.0)
+    now = dt.datetime(2026, 11, 22, tzinfo=dt.UTC)
+    with Store(tmp_path / "db.sqlite3") as store:
+        first = sync(store, [src], programme=None, now=now, processes=1)
+    assert sorted(Path(d.key).name for d in first.deferred) == [f"slow{n}.fit" for n in range(4)]
+    assert first.skipped == [] and first.known_bad == 0
+    lines = sync_lines(first)
+    assert any(line.startswith("Put off 4 files slow to decode") for line in lines) and "  and 1 more" in lines
+    monkeypatch.setattr(reader, "SYNC_DECODE_BUDGET_S", 120.0)
+    with Store(tmp_path / "db.sqlite3") as store:
+        second = sync(store, [src], programme=None, now=now, processes=1)
+    assert second.deferred == [] and second.unchanged == 0  # read again, not taken as known
+    assert second.other["activity"] + len(second.new) + len(second.skipped) == 4

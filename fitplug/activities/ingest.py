@@ -137,6 +137,11 @@ class _Run:
             reader.add(reader.job(event))
 
     def store_batch(self, batch: list[tuple[Job, Outcome]]) -> None:
+        for job, put_off in batch:  # not remembered: the next sync reads them again
+            if isinstance(put_off, FileError) and put_off.deferred:
+                self.result.deferred.append(SkippedFile(shown(job.key), put_off.reason))
+                self.done(job.key)
+        batch = [(j, o) for j, o in batch if not (isinstance(o, FileError) and o.deferred)]
         states = self.store.record_batch([(j.key, j.size, j.mtime_ns, o) for j, o in batch], self.now)
         for (job, outcome), state in zip(batch, states, strict=True):
             if isinstance(outcome, FileError):

@@ -119,6 +119,8 @@ class SyncResult:
     skipped: list[SkippedFile] = field(default_factory=list)
     #: unreadable files remembered from earlier syncs and not retried
     known_bad: int = 0
+    #: files put off to the next sync: slow to decode, and this sync's decoding time was used up
+    deferred: list[SkippedFile] = field(default_factory=list)
     #: what is due after it (``None``: no programme)
     status: Status | None = None
     #: the post-run sets that activities read in this sync completed (not repeated in ``status.changed``)

@@ -56,7 +56,8 @@ _BAND_WHY = {
 
 def sync_lines(result: SyncResult) -> list[str]:
     """The short summary `fitplug sync` prints."""
-    lines = [_read_line(result), *_skipped_lines(result), *result.notes, *_installed_lines(result.installed)]
+    lines = [_read_line(result), *_skipped_lines(result), *_deferred_lines(result), *result.notes]
+    lines += _installed_lines(result.installed)
     if result.status is None:
         lines.append("No programme: name one with --programme (or run `fitplug init`) to learn what is due.")
         return lines
@@ -116,6 +117,19 @@ def _skipped_lines(result: SyncResult) -> list[str]:
 _EACH_REASON = 5
 #: ... beyond it, the first few are, then how many more (``--json`` lists every one)
 _FIRST_OF_MANY = 3
+
+
+def _deferred_lines(result: SyncResult) -> list[str]:
+    if not result.deferred:
+        return []
+    n = len(result.deferred)
+    head = (
+        f"Put off {n:,} file{'s' if n != 1 else ''} slow to decode: this sync's decoding time was used up; "
+        "the next sync reads them again:"
+    )
+    shown_keys = [f"  {printable(s.key)}" for s in result.deferred[:_FIRST_OF_MANY]]
+    more = [f"  and {n - _FIRST_OF_MANY:,} more"] if n > _FIRST_OF_MANY else []
+    return [head, *shown_keys, *more]
 
 
 def _installed_lines(installed: Sequence[InstallResult]) -> list[str]:

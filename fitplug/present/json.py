@@ -137,6 +137,7 @@ def sync_json(result: SyncResult, now: Any) -> dict[str, Any]:
         "other": dict(sorted(result.other.items())),
         "skipped": [{"file": s.key, "reason": s.reason, "offset": s.offset} for s in result.skipped],
         "known_bad": result.known_bad,
+        "deferred": [{"file": s.key, "reason": s.reason} for s in result.deferred],
         "installed": [{"name": i.name, "status": str(i.status), "path": str(i.path)} for i in result.installed],
         "notes": list(result.notes),
     }

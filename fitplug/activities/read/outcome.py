@@ -21,6 +21,8 @@ class FileError:
     reason: str
     offset: int | None = None
     sha256: str | None = None
+    #: not read for want of time in this sync: not remembered, read again next time
+    deferred: bool = False
 
 
 #: the outcome of reading one file

@@ -29,7 +29,7 @@ from fitplug.activities.files.events import Candidate
 from fitplug.activities.files.sources import read_path
 from fitplug.activities.files.zips import Archives
 from fitplug.activities.read.outcome import FileError, Outcome, internal_error
-from fitplug.activities.read.reader import Crc, ReadError, read_activity
+from fitplug.activities.read.reader import Crc, DecodeDeferred, ReadError, read_activity, set_sync_budget
 from fitplug.errors import ActivityError
 
 if TYPE_CHECKING:
@@ -74,6 +74,8 @@ def read_one(job: Job, crc: Crc, archives: Archives) -> Outcome:
             assert job.path is not None
             source = job.path  # big files are mapped, not read whole
         return read_activity(source, name=job.key, crc=crc)
+    except DecodeDeferred as exc:
+        return FileError(exc.reason, deferred=True)
     except ActivityError as exc:
         return FileError(exc.reason, exc.offset, exc.sha256 if isinstance(exc, ReadError) else None)
     except Exception as exc:  # noqa: BLE001  # one file never stops a sync; the reason says it is a bug
@@ -92,13 +94,14 @@ def _read_chunk(jobs: Sequence[Job], crc: Crc) -> list[Outcome]:
 
 
 def _worker_init(parent: int) -> None:
-    """In a worker: leave Ctrl-C to the parent, and exit when the parent is gone.
+    """In a worker: leave Ctrl-C to the parent, exit when the parent is gone, start the sync's decode budget.
 
     The parent stops the pool on Ctrl-C; a killed parent (SIGKILL) cannot, so
     each worker watches for it and leaves no process behind.
     """
     global _worker_archives
     signal.signal(signal.SIGINT, signal.SIG_IGN)
+    set_sync_budget()
     _worker_archives = Archives()  # the parent's open zips stay the parent's
     _die_with_parent()
     if os.getppid() != parent:  # gone before the line above took effect
@@ -154,6 +157,7 @@ class Reader:
     ) -> None:
         self._store = store_batch
         self._crc = crc
+        set_sync_budget()  # this process's share of the sync's decoding time (each worker gets its own)
         self._archives = Archives()  # zips read in this process
         self._pool_after = POOL_AFTER if pool_after is None else pool_after
         self._processes = processes or workers()

@@ -69,13 +69,37 @@ from fitplug.activities.read.scan import ScanError, scan
 from fitplug.errors import ActivityError
 from fitplug.model import ActivitySummary
 
-__all__ = ["MAX_FIT_BYTES", "Crc", "ReadError", "Source", "decode_activity", "read_activity"]
+__all__ = [
+    "MAX_FIT_BYTES",
+    "Crc",
+    "DecodeDeferred",
+    "ReadError",
+    "Source",
+    "decode_activity",
+    "read_activity",
+    "set_sync_budget",
+]
 
 
 #: the most time fitdecode may spend on one file (it reads ~0.1–1 MB/s; the fast
 #: scanner hands it only what it cannot read itself): beyond it, the file is
 #: reported as too slow to decode, not read for minutes
 DECODE_BUDGET_S: Final = 30.0
+#: the most time fitdecode may spend in one process over a whole sync (files past it are put off to the
+#: next sync, not remembered as unreadable): an archive of slow files costs minutes, not hours
+SYNC_DECODE_BUDGET_S = 120.0
+
+#: what is left of this process's sync budget (:func:`set_sync_budget` starts it again)
+_left = [SYNC_DECODE_BUDGET_S]
+
+
+def set_sync_budget(seconds: float | None = None) -> None:
+    """Start this process's sync-wide decode budget again (each sync, and each of its worker processes)."""
+    _left[0] = SYNC_DECODE_BUDGET_S if seconds is None else seconds
+
+
+class DecodeDeferred(ActivityError):
+    """fitdecode would have needed more than what is left of the sync's budget: read it next time."""
 
 
 class Crc(enum.Enum):
@@ -112,7 +136,9 @@ def read_activity(source: Source, *, name: str | None = None, crc: Crc = Crc.CHE
             pass  # fitdecode is the decider for anything the scanner refuses
         data = fit.whole()
     try:
-        return decode_activity(data, name=fit.label)
+        return decode_activity(data, name=fit.label, shared=True)
+    except DecodeDeferred:
+        raise
     except ActivityError as exc:
         raise ReadError(exc.path, exc.reason, exc.offset, hashlib.sha256(data).hexdigest()) from exc
 
@@ -122,10 +148,28 @@ def _scan(fit: FitData, crc: Crc) -> ActivitySummary:
     return scan(fit.buf, fit.size, verify=crc is Crc.CHECK, mm=fit.mm, sha256=sha256)
 
 
-def decode_activity(data: bytes, *, name: str | None = None, budget_s: float = DECODE_BUDGET_S) -> ActivitySummary:
-    """Decode FIT ``data`` with fitdecode (CRC checked) into a summary, in at most ``budget_s`` seconds."""
+def decode_activity(
+    data: bytes, *, name: str | None = None, budget_s: float = DECODE_BUDGET_S, shared: bool = False
+) -> ActivitySummary:
+    """Decode FIT ``data`` with fitdecode (CRC checked) into a summary, in at most ``budget_s`` seconds.
+
+    ``shared``: the time also comes out of this process's sync budget; when that runs out first,
+    :class:`DecodeDeferred` says the file is put off to the next sync.
+    """
+    started = time.monotonic()
+    try:
+        return _decode(data, name, budget_s, shared)
+    finally:
+        if shared:
+            _left[0] = max(0.0, _left[0] - (time.monotonic() - started))
+
+
+def _decode(data: bytes, name: str | None, budget_s: float, shared: bool) -> ActivitySummary:
     import fitdecode
 
+    cut_by_sync = shared and _left[0] < budget_s
+    if shared:
+        budget_s = min(budget_s, _left[0])
     deadline = time.monotonic() + budget_s
     frames = 0
 
@@ -151,6 +195,10 @@ def decode_activity(data: bytes, *, name: str | None = None, budget_s: float = D
                 for frame in reader:
                     frames += 1
                     if not frames & 0x3FF and time.monotonic() > deadline:
+                        if cut_by_sync:
+                            raise DecodeDeferred(
+                                name, "slow to decode, and this sync's decoding time is used up; read next sync"
+                            )
                         raise ActivityError(
                             name,
                             f"too slow to decode: {frames} messages and not at the end after {budget_s:g} s; refused",
