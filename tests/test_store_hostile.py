@@ -375,3 +375,19 @@ def test_a_killed_builds_temporary_is_removed_by_the_next_build(tmp_path: Path) 
     writer.wait(timeout=30)
     atomic.write_atomic(out / "schedule.fit", b"y")  # killed: removed at once, no need to wait 10 minutes
     assert sorted(p.name for p in out.iterdir()) == ["schedule.fit"]
+
+
+def test_a_disk_io_error_on_a_full_disk_says_the_disk_is_full(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """#22: SQLite reports a write that ran out of room as a "disk I/O error"; fitplug says what it was."""
+    import shutil
+    from collections import namedtuple
+
+    from fitplug.activities.store.sqlfile import failed
+
+    exc = sqlite3.OperationalError("disk I/O error")
+    exc.sqlite_errorcode = 10  # type: ignore[attr-defined]  # SQLITE_IOERR
+    usage = namedtuple("usage", "total used free")
+    monkeypatch.setattr(shutil, "disk_usage", lambda p: usage(10**9, 10**9 - 4096, 4096))
+    assert str(failed(tmp_path / "s.sqlite3", exc)).endswith("could not write: the disk is full; nothing was changed")
+    monkeypatch.setattr(shutil, "disk_usage", lambda p: usage(10**9, 0, 10**9))
+    assert "the disk failed to read or write (disk I/O error)" in str(failed(tmp_path / "s.sqlite3", exc))

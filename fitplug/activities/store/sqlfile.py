@@ -82,7 +82,28 @@ def failed(path: Path, exc: sqlite3.Error) -> StoreError:
         return StoreError(f"{printable(str(path))}: {text} (is another fitplug running?)")
     if code == 8 or "readonly" in text:  # SQLITE_READONLY
         return StoreError(f"{printable(str(path))}: cannot write: the store is read-only")
+    if code == 10 or "disk i/o error" in text.lower():  # SQLITE_IOERR: often a full disk, said so when it is
+        if _nearly_full(path):
+            return StoreError(f"{printable(str(path))}: could not write: the disk is full; nothing was changed")
+        return StoreError(f"{printable(str(path))}: the disk failed to read or write ({text}); nothing was changed")
+    if code == 14 or "unable to open" in text:  # SQLITE_CANTOPEN: a folder it cannot write, mostly
+        folder = path.parent
+        if folder.is_dir() and not os.access(folder, os.W_OK):
+            return StoreError(
+                f"{printable(str(path))}: cannot open the store: its folder {printable(str(folder))} is read-only"
+            )
+        return StoreError(f"{printable(str(path))}: cannot open the store ({text})")
     return StoreError(f"{printable(str(path))}: {text}")
+
+
+def _nearly_full(path: Path) -> bool:
+    """The disk holding ``path`` has under 1 MiB free (what a failed write there most likely ran into)."""
+    import shutil
+
+    try:
+        return shutil.disk_usage(path.parent).free < 1 << 20
+    except OSError:
+        return False
 
 
 _F = TypeVar("_F", bound=Callable[..., Any])
