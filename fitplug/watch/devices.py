@@ -28,6 +28,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from fitplug.errors import DeviceError
+from fitplug.watch.manifest import MAX_MANIFEST_BYTES, Manifest, parse_manifest
 
 
 @dataclass(frozen=True, slots=True)
@@ -47,14 +48,23 @@ class Device:
 
     @property
     def name(self) -> str:
-        """The model from ``GarminDevice.xml`` when there is one, else the volume name."""
-        xml = self.garmin_dir / "GarminDevice.xml"
+        """The model from ``GarminDevice.xml`` when there is one (and it reads), else the volume name."""
         try:
-            text = xml.read_text(encoding="utf-8", errors="replace")[:65536]
+            manifest = self.manifest()
+        except DeviceError:
+            manifest = None
+        return (manifest.model if manifest is not None else None) or self._volume_name()
+
+    def manifest(self) -> Manifest | None:
+        """``GARMIN/GarminDevice.xml`` read (:func:`parse_manifest`); ``None`` when there is none, a
+        :class:`DeviceError` when it is not one."""
+        xml = child_folder(self.garmin_dir, "GarminDevice.xml")
+        try:
+            with xml.open("rb") as f:
+                data = f.read(MAX_MANIFEST_BYTES + 1)
         except OSError:
-            return self._volume_name()
-        match = re.search(r"<Description>([^<]{1,80})</Description>", text)
-        return match.group(1).strip() if match else self._volume_name()
+            return None
+        return parse_manifest(data, str(xml))
 
     def _volume_name(self) -> str:
         """The volume's name; for an MTP storage ("Internal Storage"), the device folder's (gvfs: its host)."""

@@ -27,6 +27,7 @@ from fitplug.errors import DeviceError
 from fitplug.watch.devices import Device, child_folder
 from fitplug.watch.fileid import read_file_id
 from fitplug.watch.install import Owner, stale_names
+from fitplug.watch.manifest import Manifest
 from fitplug.watch.target import NEWFILES, Kind, WatchFile
 
 #: where temporary files go, at the device's root
@@ -51,6 +52,9 @@ class FolderTarget:
 
     def location(self, folder: str) -> str:
         return str(child_folder(self.device.garmin_dir, folder))
+
+    def manifest(self) -> Manifest | None:
+        return self.device.manifest()
 
     def list_files(self, folder: str) -> list[WatchFile]:
         root = check_tree(self.device)

@@ -34,6 +34,7 @@ from pathlib import Path
 from fitplug.errors import DeviceError
 from fitplug.model import REMOVES, WRITES, Install, InstallResult
 from fitplug.watch.fileid import FileId, parse_file_id, read_file_id
+from fitplug.watch.manifest import WORKOUT
 from fitplug.watch.target import IMPORTED, NEWFILES, Kind, Target, WatchFile
 from fitplug.watch.workout import serial_number
 
@@ -115,6 +116,12 @@ def plan_install(
     for name in files:
         if not _SAFE_NAME.match(name):
             raise DeviceError(f"{name!r}: refusing a file name that is not a plain .fit name")
+    manifest = target.manifest()
+    if manifest is not None and manifest.types and not manifest.takes(WORKOUT):
+        raise DeviceError(
+            f"{target.name}: its GarminDevice.xml lists no FIT workouts (type 5), so it would not take them; "
+            "nothing was copied"
+        )
     where = Path(target.location(NEWFILES))
     listed = target.list_files(NEWFILES)
     present = _by_name(listed)

@@ -22,6 +22,8 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Protocol
 
+from fitplug.watch.manifest import Manifest
+
 #: where the watch looks for new files; it imports them when it is unplugged
 NEWFILES = "NewFiles"
 #: folders the watch moves imported workouts and schedules into
@@ -81,6 +83,10 @@ class Target(Protocol):
 
     def delete_file(self, folder: str, name: str) -> None:
         """Remove a file; one that is already gone is no error."""
+        ...
+
+    def manifest(self) -> Manifest | None:
+        """The watch's ``GarminDevice.xml`` (``None``: it has none); :class:`DeviceError` when it is not one."""
         ...
 
     def free_bytes(self) -> int:

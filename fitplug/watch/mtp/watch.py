@@ -18,6 +18,7 @@ from typing import Protocol
 
 from fitplug.atomic import write_atomic
 from fitplug.errors import DeviceError
+from fitplug.watch.manifest import MAX_MANIFEST_BYTES, Manifest, parse_manifest
 from fitplug.watch.mtp.ptp import ObjectInfo
 from fitplug.watch.mtp.session import Session
 from fitplug.watch.target import NEWFILES, Kind, WatchFile
@@ -77,12 +78,20 @@ class MtpWatch:
         raise DeviceError("the watch on USB has no GARMIN folder in any storage; is it a Garmin watch?")
 
     def _model(self) -> str:
+        try:
+            manifest = self.manifest()
+        except DeviceError:
+            return ""
+        return (manifest.model or "") if manifest is not None else ""
+
+    def manifest(self) -> Manifest | None:
+        """The watch's ``GarminDevice.xml`` (``None``: none); :class:`DeviceError` when it is not one."""
         entry = self._garmin_entries().get("garmindevice.xml")
         if entry is None:
-            return ""
-        text = self.read(entry).decode("utf-8", errors="replace")
-        match = re.search(r"<Description>([^<]{1,80})</Description>", text)
-        return match.group(1).strip() if match else ""
+            return None
+        if entry.info.size > MAX_MANIFEST_BYTES:
+            raise DeviceError(f"GarminDevice.xml: {entry.info.size} bytes is no watch's manifest; not read")
+        return parse_manifest(self.read(entry), "GarminDevice.xml")
 
     def children(self, folder: int) -> dict[str, Entry]:
         """Lower-cased name → entry, for the objects in ``folder``."""

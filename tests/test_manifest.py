@@ -1,0 +1,107 @@
+"""`GARMIN/GarminDevice.xml` read properly (#20): model, part number, firmware, and the folders per FIT
+type, from manifests shaped as watches write them; hostile ones refused cleanly; a watch that takes no
+workouts gets nothing."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+from conftest import Invoke
+from test_cli_workouts import GLUTE
+
+from fitplug.errors import DeviceError
+from fitplug.watch.devices import open_device
+from fitplug.watch.manifest import ACTIVITY, SCHEDULE, WORKOUT, Folders, parse_manifest
+
+NS = "http://www.garmin.com/xmlschemas/GarminDevice/v2"
+
+
+def manifest(
+    model: str = "fenix 6X Pro Solar", *types: tuple[int, list[tuple[str, str]]], version: str = "2709"
+) -> str:
+    data = "".join(
+        f"<DataType><Name>FIT_TYPE_{t}</Name>"
+        + "".join(
+            f"<File><Specification><Identifier>FIT</Identifier></Specification><Location><Path>{path}</Path>"
+            f"<FileExtension>FIT</FileExtension></Location><TransferDirection>{d}</TransferDirection></File>"
+            for path, d in files
+        )
+        + "</DataType>"
+        for t, files in types
+    )
+    return (
+        f'<?xml version="1.0" encoding="UTF-8"?><Device xmlns="{NS}"><Model><PartNumber>006-B3290-00</PartNumber>'
+        f"<SoftwareVersion>{version}</SoftwareVersion><Description>{model}</Description></Model><Id>3990000000</Id>"
+        f"<MassStorageMode>{data}</MassStorageMode></Device>"
+    )
+
+
+FENIX = manifest(
+    "fenix 6X Pro Solar",
+    (ACTIVITY, [("GARMIN/ACTIVITY", "OutputFromUnit")]),
+    (WORKOUT, [("GARMIN/WORKOUTS", "OutputFromUnit"), ("GARMIN/NEWFILES", "InputToUnit")]),
+    (SCHEDULE, [("GARMIN/SCHEDULE", "InputOutput"), ("GARMIN/NEWFILES", "InputToUnit")]),
+)
+
+
+def test_a_fenix_manifest() -> None:
+    m = parse_manifest(FENIX.encode())
+    assert (m.model, m.part_number, m.software) == ("fenix 6X Pro Solar", "006-B3290-00", "27.09")
+    assert m.types[WORKOUT] == Folders("GARMIN/NEWFILES", "GARMIN/WORKOUTS")
+    assert m.types[SCHEDULE] == Folders("GARMIN/NEWFILES", "GARMIN/SCHEDULE")
+    assert m.types[ACTIVITY] == Folders(None, "GARMIN/ACTIVITY")
+    assert m.takes(WORKOUT) and m.takes(SCHEDULE) and not m.takes(42)
+
+
+def test_lower_case_other_folders_and_no_namespace() -> None:
+    text = manifest(
+        "Forerunner 965", (WORKOUT, [("Garmin/Workouts", "InputOutput"), ("Garmin/NewFiles", "InputToUnit")])
+    )
+    m = parse_manifest(text.replace(f' xmlns="{NS}"', "").encode(), "x.xml")
+    assert m.model == "Forerunner 965" and m.types == {WORKOUT: Folders("Garmin/NewFiles", "Garmin/Workouts")}
+    assert parse_manifest(manifest("Edge", version="  ").encode()).software is None
+
+
+@pytest.mark.parametrize(
+    ("data", "says"),
+    [
+        (b"x" * (1024 * 1024 + 1), "is no watch's manifest"),
+        (b'<?xml version="1.0"?><!DOCTYPE d [<!ENTITY a "aaaa">]><Device>&a;</Device>', "entity declaration"),
+        (b"<Device><Model>", "not readable XML"),
+        (b"<html><body>hello</body></html>", "not a Garmin device manifest"),
+        (b"\xff\xfe\x00<", "not readable XML"),
+    ],
+)
+def test_hostile_manifests_are_refused_cleanly(data: bytes, says: str) -> None:
+    with pytest.raises(DeviceError, match=says):
+        parse_manifest(data, "GarminDevice.xml")
+
+
+def test_a_path_out_of_the_device_is_not_taken() -> None:
+    m = parse_manifest(manifest("W", (WORKOUT, [("../../etc", "InputToUnit"), ("/abs", "OutputFromUnit")])).encode())
+    assert m.types[WORKOUT] == Folders(None, None) and not m.takes(WORKOUT)
+
+
+def watch(root: Path, xml: str | None) -> Path:
+    (root / "GARMIN" / "NewFiles").mkdir(parents=True)
+    if xml is not None:
+        (root / "GARMIN" / "GarminDevice.xml").write_text(xml, encoding="utf-8")
+    return root
+
+
+def test_the_device_is_named_from_its_manifest(tmp_path: Path) -> None:
+    assert open_device(watch(tmp_path / "a", FENIX)).name == "fenix 6X Pro Solar"
+    assert open_device(watch(tmp_path / "GARMIN_VOL", "<not xml")).name == "GARMIN_VOL"  # unreadable: the volume's
+
+
+def test_a_watch_that_takes_no_workouts_gets_nothing(invoke: Invoke, tmp_path: Path) -> None:
+    only_activities = manifest("Swim 2", (ACTIVITY, [("GARMIN/ACTIVITY", "OutputFromUnit")]))
+    root = watch(tmp_path / "swim", only_activities)
+    result = invoke("install", GLUTE, "--device", str(root))
+    assert result.exit_code == 1
+    assert "Swim 2: its GarminDevice.xml lists no FIT workouts (type 5)" in result.output
+    assert list((root / "GARMIN" / "NewFiles").iterdir()) == []
+    fenix = watch(tmp_path / "fenix", FENIX)
+    assert invoke("install", GLUTE, "--device", str(fenix)).exit_code == 0
+    assert (fenix / "GARMIN" / "NewFiles" / "schedule.fit").is_file()
