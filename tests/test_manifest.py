@@ -105,3 +105,24 @@ def test_a_watch_that_takes_no_workouts_gets_nothing(invoke: Invoke, tmp_path: P
     fenix = watch(tmp_path / "fenix", FENIX)
     assert invoke("install", GLUTE, "--device", str(fenix)).exit_code == 0
     assert (fenix / "GARMIN" / "NewFiles" / "schedule.fit").is_file()
+
+
+def test_install_refuses_to_take_the_watch_past_25_workouts(invoke: Invoke, tmp_path: Path) -> None:
+    """#20: 22 workouts on the watch, the glute programme's 4 would make 26: refused, saying how many to
+    remove; --force copies, said loudly; 21 there leaves room."""
+    root = watch(tmp_path / "w", FENIX)
+    workouts = root / "GARMIN" / "WORKOUTS"  # the folder the manifest names, in the watch's capitals
+    workouts.mkdir()
+    for n in range(22):
+        (workouts / f"W{n:02d}.FIT").write_bytes(b"workout")
+    result = invoke("install", GLUTE, "--device", str(root))
+    assert result.exit_code == 1
+    assert "keeps 22 workouts" in result.output and "would add 4: 26, past the 25 a watch keeps" in result.output
+    assert "Remove 1 there" in result.output
+    assert list((root / "GARMIN" / "NewFiles").iterdir()) == []
+    forced = invoke("install", GLUTE, "--device", str(root), "--force")
+    assert forced.exit_code == 0 and "--force: the watch may drop workouts" in forced.output
+    (workouts / "W00.FIT").unlink()
+    for f in (root / "GARMIN" / "NewFiles").iterdir():
+        f.unlink()
+    assert invoke("install", GLUTE, "--device", str(root)).exit_code == 0  # 21 + 4 = 25: room

@@ -253,6 +253,7 @@ def install_workouts(
     created: dt.datetime | None = None,
     dry_run: bool = False,
     meter: Meter | None = None,
+    force: bool = False,
 ) -> Installed:
     """`fitplug install`: build the workouts and schedule in memory and copy them into the watch's
     ``GARMIN/NewFiles`` as one batch (:mod:`fitplug.watch.install`); over USB MTP, ``meter`` shows the copy.
@@ -267,7 +268,13 @@ def install_workouts(
         if isinstance(watch, MtpWatch):
             watch.meter = meter
         results = install_files(
-            watch, built.files(), owner=built.owner(), together=built.together(), complete=True, dry_run=dry_run
+            watch,
+            built.files(),
+            owner=built.owner(),
+            together=built.together(),
+            complete=True,
+            dry_run=dry_run,
+            force=force,
         )
         return Installed(watch.name, watch.location(NEWFILES), tuple(results))
 

@@ -87,10 +87,15 @@ def show(fit_file: Path, as_json: bool) -> None:
 @options.programme_input
 @options.device_option
 @options.dry_run_option
+@click.option(
+    "--force", is_flag=True, help="Copy even when the watch would then hold more than the 25 workouts it keeps."
+)
 @created_option
 @app_options
 @translate_errors
-def install(app: App, programme: Path | None, device: Path | None, dry_run: bool, created: dt.datetime | None) -> None:
+def install(
+    app: App, programme: Path | None, device: Path | None, dry_run: bool, force: bool, created: dt.datetime | None
+) -> None:
     """Copy the programme's workouts and schedule onto a watch (GARMIN/NewFiles).
 
     The files are built in memory exactly as `fitplug build` writes them and
@@ -113,7 +118,11 @@ def install(app: App, programme: Path | None, device: Path | None, dry_run: bool
     from fitplug.present import watch as words
 
     meter = Meter("Copying to the watch") if sys.stderr.isatty() else None  # shown over USB MTP only
-    installed = install_workouts(programme, device, now=app.now(), created=created, dry_run=dry_run, meter=meter)
+    if force:
+        click.echo("--force: the watch may drop workouts past the 25 it keeps, without a word.", err=True)
+    installed = install_workouts(
+        programme, device, now=app.now(), created=created, dry_run=dry_run, meter=meter, force=force
+    )
     for line in words.install_lines(f"{installed.watch}: {installed.newfiles}", installed.results, dry_run=dry_run):
         click.echo(line)
     conflict = words.install_conflict(installed.results, installed.newfiles)

@@ -33,8 +33,9 @@ from pathlib import Path
 
 from fitplug.errors import DeviceError
 from fitplug.model import REMOVES, WRITES, Install, InstallResult
+from fitplug.programme.watch_limits import MAX_WORKOUTS
 from fitplug.watch.fileid import FileId, parse_file_id, read_file_id
-from fitplug.watch.manifest import WORKOUT
+from fitplug.watch.manifest import WORKOUT, Manifest
 from fitplug.watch.target import IMPORTED, NEWFILES, Kind, Target, WatchFile
 from fitplug.watch.workout import serial_number
 
@@ -108,10 +109,13 @@ def plan_install(
     together: Mapping[str, Iterable[str]] | None = None,
     complete: bool = False,
     dry_run: bool = False,
+    force: bool = False,
 ) -> InstallPlan:
     """Decide what becomes of each of ``files`` (name → bytes) on ``target`` (see the module); nothing is written.
 
-    Without ``owner`` no file on the watch counts as fitplug's: none is replaced or removed.
+    Without ``owner`` no file on the watch counts as fitplug's: none is replaced or removed. A batch that
+    would take the watch past the workouts it keeps (:data:`MAX_WORKOUTS`: it drops the rest without a
+    word) is a :class:`DeviceError` saying how many to remove, unless ``force``.
     """
     for name in files:
         if not _SAFE_NAME.match(name):
@@ -137,7 +141,31 @@ def plan_install(
             for n in stale_names(listed, files, owner, lambda n: _file_id(read(n)))
         ]
     writes = {name: files[name] for name, r in plans.items() if r.status in WRITES}
+    if not force:
+        _check_room(target, manifest, writes, plans)
     return InstallPlan((*plans.values(), *stale), writes, dry_run)
+
+
+def _check_room(
+    target: Target, manifest: Manifest | None, writes: Mapping[str, bytes], plans: Mapping[str, InstallResult]
+) -> None:
+    """Refuse a batch whose new workouts would take the watch past the :data:`MAX_WORKOUTS` it keeps."""
+    own = manifest.types[WORKOUT].own if manifest is not None and WORKOUT in manifest.types else None
+    folder = own.split("/", 1)[1] if own and "/" in own else "Workouts"
+    kept = {
+        f.name.lower() for f in target.list_files(folder) if f.kind is Kind.FILE and f.name.lower().endswith(".fit")
+    }
+    adding = [
+        n for n in writes if n.lower() != "schedule.fit" and plans[n].status is Install.COPIED and n.lower() not in kept
+    ]
+    total = len(kept) + len(adding)
+    if total > MAX_WORKOUTS:
+        raise DeviceError(
+            f"{target.name} keeps {len(kept)} workouts in {target.location(folder)} and this would add "
+            f"{len(adding)}: {total}, past the {MAX_WORKOUTS} a watch keeps (it drops the rest without a word). "
+            f"Remove {total - MAX_WORKOUTS} there (on the watch, or its Workouts folder), or install with --force; "
+            "nothing was copied"
+        )
 
 
 def carry_out(target: Target, plan: InstallPlan) -> list[InstallResult]:
@@ -166,10 +194,11 @@ def install_files(
     together: Mapping[str, Iterable[str]] | None = None,
     complete: bool = False,
     dry_run: bool = False,
+    force: bool = False,
 ) -> list[InstallResult]:
     """Put ``files`` (name → bytes) into the watch's ``GARMIN/NewFiles`` as one batch: :func:`plan_install`,
     then :func:`carry_out`."""
-    plan = plan_install(target, files, owner=owner, together=together, complete=complete, dry_run=dry_run)
+    plan = plan_install(target, files, owner=owner, together=together, complete=complete, dry_run=dry_run, force=force)
     return carry_out(target, plan)
 
 
