@@ -126,3 +126,43 @@ def test_install_refuses_to_take_the_watch_past_25_workouts(invoke: Invoke, tmp_
     for f in (root / "GARMIN" / "NewFiles").iterdir():
         f.unlink()
     assert invoke("install", GLUTE, "--device", str(root)).exit_code == 0  # 21 + 4 = 25: room
+
+
+def test_fitplug_watch_says_what_the_watch_took(invoke: Invoke, tmp_path: Path) -> None:
+    """#20: on a fake fenix tree, the watch's import simulated by moving files: what it took, what waits,
+    what it refused (still in NewFiles after an activity recorded since), strangers and room; JSON too;
+    and nothing written."""
+    import json
+    import os
+
+    root = watch(tmp_path / "fenix", FENIX)
+    garmin = root / "GARMIN"
+    (garmin / "WORKOUTS").mkdir()
+    (garmin / "SCHEDULE").mkdir()
+    (garmin / "ACTIVITY").mkdir()
+    (garmin / "WORKOUTS" / "STRANGER.FIT").write_bytes(b"someone else's workout")
+    now = ["--now", "2026-11-22T09:30:00Z"]
+    assert invoke(*now, "install", GLUTE, "--device", str(root)).exit_code == 0
+    inbox = garmin / "NewFiles"
+    # the watch restarts: it takes the post-run sets and the schedule, and leaves the strength workout
+    for name in ("post-run-stretch-1.fit", "post-run-stretch-2.fit", "post-run-stretch-3.fit"):
+        (inbox / name).rename(garmin / "WORKOUTS" / name.upper().replace("-", "_"))
+    (inbox / "schedule.fit").rename(garmin / "SCHEDULE" / "SCHED001.FIT")
+    os.utime(inbox / "glute-strength.fit", (1_700_000_000, 1_700_000_000))
+    (garmin / "ACTIVITY" / "2026-11-21-07-00-00.fit").write_bytes(b"a run")  # recorded after the copy
+    before = sorted((p, p.stat().st_mtime_ns) for p in root.rglob("*"))
+    doc = json.loads(invoke(*now, "watch", GLUTE, "--device", str(root), "--json").output)
+    assert doc["schema"] == "fitplug.watch/1"
+    assert (doc["model"], doc["software"], doc["part_number"]) == ("fenix 6X Pro Solar", "27.09", "006-B3290-00")
+    assert doc["on_watch"] == [
+        "post-run-stretch-1.fit",
+        "post-run-stretch-2.fit",
+        "post-run-stretch-3.fit",
+        "schedule.fit",
+    ]
+    assert doc["newfiles_waiting"] == ["glute-strength.fit"] and doc["not_taken"] == ["glute-strength.fit"]
+    assert (doc["strangers"], doc["workouts_kept"], doc["room"]) == (1, 4, 21)
+    assert doc["folders"]["workouts"].endswith("GARMIN/WORKOUTS")
+    text = invoke(*now, "watch", GLUTE, "--device", str(root)).output
+    assert "Not taken: glute-strength.fit stayed in NewFiles although the watch recorded an activity since" in text
+    assert sorted((p, p.stat().st_mtime_ns) for p in root.rglob("*")) == before  # a query: nothing written

@@ -14,12 +14,14 @@ from fitplug.app.calendar import calendar_feed, read_previous, recorded_due_item
 from fitplug.app.programme import programme_for
 from fitplug.atomic import write_all_atomic
 from fitplug.errors import DeviceError
-from fitplug.model import Installed, PlannedSession, Programme, ScheduleView, WorkoutView
+from fitplug.model import Installed, PlannedSession, Programme, ScheduleView, WatchReport, WorkoutView
 from fitplug.programme.schedule import upcoming
 from fitplug.programme.watch_limits import MAX_SCHEDULE_ENTRIES, all_workouts
 from fitplug.watch.devices import Device, open_device, pick_device
 from fitplug.watch.folder import FolderTarget, remove_stale_outputs
+from fitplug.watch.inbox import inspect
 from fitplug.watch.install import Owner, install_files
+from fitplug.watch.manifest import ACTIVITY, SCHEDULE, WORKOUT
 from fitplug.watch.mtp.usb import (
     connect_usb_watch,  # pyusb itself is imported only when a watch is opened
 )
@@ -32,6 +34,7 @@ from fitplug.watch.workout import (
     build_schedule,
     build_workout,
     check_unique_serials,
+    serial_number,
 )
 
 #: the schedules file's name
@@ -277,6 +280,47 @@ def install_workouts(
             force=force,
         )
         return Installed(watch.name, watch.location(NEWFILES), tuple(results))
+
+
+def inspect_watch(programme_file: Path | None, device_root: Path | None, *, now: dt.datetime) -> WatchReport:
+    """`fitplug watch`: the watch's manifest and what it did with the programme's files; writes nothing
+    (the watch is not remembered; over MTP, files are only read)."""
+    programme = programme_for(programme_file).programme
+    built = workout_set(programme, now=now)
+    serials = {w.serial_number: w.file_name for w in built.workouts}
+    serials[serial_number(programme.id, "schedule")] = SCHEDULE_FILE
+    notes: list[str] = []
+    with open_watch(device_root, remember=False) as target:
+        try:
+            manifest = target.manifest()
+        except DeviceError as exc:
+            manifest = None
+            notes.append(f"{exc}; the usual folders are looked in")
+        if manifest is None:
+            notes.append("the watch has no GarminDevice.xml: the usual folders are looked in")
+        found = inspect(target, manifest, serials)
+        free = target.free_bytes()
+        folders = {
+            "inbox": target.location(NEWFILES),
+            "workouts": target.location(found.folders[WORKOUT]),
+            "schedules": target.location(found.folders[SCHEDULE]),
+            "activities": target.location(found.folders[ACTIVITY]),
+        }
+        return WatchReport(
+            name=target.name,
+            model=manifest.model if manifest else None,
+            software=manifest.software if manifest else None,
+            part_number=manifest.part_number if manifest else None,
+            folders=folders,
+            free_bytes=free,
+            on_watch=found.on_watch,
+            waiting=found.waiting,
+            not_taken=found.not_taken,
+            strangers=found.strangers,
+            kept=found.kept,
+            room=found.room,
+            notes=tuple(notes),
+        )
 
 
 def show_workout(path: Path) -> WorkoutView | ScheduleView:

@@ -130,4 +130,33 @@ def install(
         raise click.ClickException(conflict)
 
 
-COMMANDS = (build, show, install)
+@click.command(name="watch")
+@options.programme_input
+@options.device_option
+@options.json_option
+@app_options
+@translate_errors
+def watch_command(app: App, programme: Path | None, device: Path | None, as_json: bool) -> None:
+    """Say what the watch did with the programme's files: its model and firmware (from its own
+    GarminDevice.xml), its folders, fitplug's files it took in, those still waiting in NewFiles and
+    those it refused, and the room left under the 25 workouts it keeps. Writes nothing.
+
+    \b
+    Example:
+      fitplug watch
+      fitplug watch --device /Volumes/GARMIN --json
+    """
+    from fitplug.app.watch import inspect_watch
+    from fitplug.present import watch as words
+
+    report = inspect_watch(programme, device, now=app.now())
+    if as_json:
+        import json
+
+        click.echo(json.dumps(words.watch_json(report), indent=2))
+    else:
+        for line in words.watch_lines(report):
+            click.echo(line)
+
+
+COMMANDS = (build, show, install, watch_command)

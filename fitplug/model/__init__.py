@@ -81,6 +81,7 @@ from fitplug.model.results import (
     SkippedFile,
     Status,
     SyncResult,
+    WatchReport,
 )
 from fitplug.model.workout import (
     Block,
@@ -151,6 +152,7 @@ __all__ = [
     "SkippedFile",
     "Status",
     "SyncResult",
+    "WatchReport",
     "State",
     "StoredActivity",
     "Targets",

@@ -176,3 +176,28 @@ class Logged:
     standing: BandStanding | None
     #: the rule's answer after it
     decision: Decision
+
+
+@dataclass(frozen=True, slots=True)
+class WatchReport:
+    """What ``fitplug watch`` found: the watch's own description, and what it did with fitplug's files."""
+
+    name: str
+    model: str | None
+    software: str | None
+    part_number: str | None
+    #: what each folder is for (``workouts``, ``schedules``, ``activities``, ``inbox``) → where it is
+    folders: dict[str, str]
+    free_bytes: int | None
+    #: fitplug's files of the programme the watch has taken into its own folders
+    on_watch: tuple[str, ...]
+    #: fitplug's files still waiting in NewFiles
+    waiting: tuple[str, ...]
+    #: waiting files the watch passed over when it recorded an activity since: it refused them
+    not_taken: tuple[str, ...]
+    #: workouts in the watch's own folder that are not this programme's
+    strangers: int
+    #: every workout the watch keeps now, and how many more it takes before it drops some
+    kept: int
+    room: int
+    notes: tuple[str, ...] = ()

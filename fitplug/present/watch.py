@@ -5,7 +5,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 from pathlib import Path
 
-from fitplug.model import WRITES, Install, InstallResult
+from fitplug.model import WRITES, Install, InstallResult, WatchReport
 from fitplug.present import words
 
 #: statuses that leave a file off the watch because of someone else's file
@@ -55,3 +55,53 @@ def install_conflict(results: Sequence[InstallResult], newfiles: str) -> str | N
         f"{', '.join(blocked)}: not copied; a file fitplug did not write has that name in {newfiles} "
         "(left as it was; the other files went). Move it away and run install again"
     )
+
+
+# --- fitplug watch ---------------------------------------------------------------------------
+
+
+def watch_lines(r: WatchReport) -> list[str]:
+    """What `fitplug watch` prints: the watch, its folders, and what it did with fitplug's files."""
+    about = ", ".join(x for x in (f"software {r.software}" if r.software else "", r.part_number or "") if x)
+    lines = [f"{r.name}" + (f" ({about})" if about else "")]
+    lines += [f"  {what}: {where}" for what, where in r.folders.items()]
+    if r.free_bytes is not None:
+        lines.append(f"  free: {r.free_bytes / 1e6:.1f} MB")
+    taken = ", ".join(r.on_watch) if r.on_watch else "none of this programme's files yet"
+    lines.append(f"On the watch: {taken}.")
+    if r.waiting:
+        lines.append(
+            "Waiting in NewFiles (the watch takes them in when it next restarts or starts an activity): "
+            f"{', '.join(r.waiting)}."
+        )
+    if r.not_taken:
+        lines.append(
+            f"Not taken: {', '.join(r.not_taken)} stayed in NewFiles although the watch recorded an activity since: "
+            "it looked and refused them (see the README on what to send in a bug report)."
+        )
+    lines.append(
+        f"Workouts on the watch: {r.kept} ({words.plural(r.strangers, 'other')}); room for {r.room} more "
+        "before it drops some without a word."
+    )
+    lines += [f"Note: {n}." for n in r.notes]
+    return lines
+
+
+def watch_json(r: WatchReport) -> dict[str, object]:
+    """The ``fitplug.watch/1`` document (docs/json.md)."""
+    return {
+        "schema": "fitplug.watch/1",
+        "name": r.name,
+        "model": r.model,
+        "software": r.software,
+        "part_number": r.part_number,
+        "folders": dict(r.folders),
+        "free_bytes": r.free_bytes,
+        "on_watch": list(r.on_watch),
+        "newfiles_waiting": list(r.waiting),
+        "not_taken": list(r.not_taken),
+        "strangers": r.strangers,
+        "workouts_kept": r.kept,
+        "room": r.room,
+        "notes": list(r.notes),
+    }

@@ -102,7 +102,7 @@ def list_folder(folder: Path) -> list[WatchFile]:
         except OSError:
             continue
         kind = Kind.LINK if stat.S_ISLNK(st.st_mode) else Kind.FILE if stat.S_ISREG(st.st_mode) else Kind.OTHER
-        found.append(WatchFile(entry.name, st.st_size, kind))
+        found.append(WatchFile(entry.name, st.st_size, kind, st.st_mtime))
     return found
 
 

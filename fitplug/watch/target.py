@@ -48,6 +48,8 @@ class WatchFile:
     name: str
     size: int
     kind: Kind = Kind.FILE
+    #: when it was last changed (seconds since the epoch; the watch's clock over MTP), when known
+    mtime: float | None = None
 
 
 class Target(Protocol):

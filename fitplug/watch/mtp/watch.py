@@ -147,7 +147,8 @@ class MtpWatch:
         entries = self._entries(folder)
         self._listed[folder.lower()] = entries
         return [
-            WatchFile(e.info.name, e.info.size, Kind.OTHER if e.info.is_folder else Kind.FILE) for e in entries.values()
+            WatchFile(e.info.name, e.info.size, Kind.OTHER if e.info.is_folder else Kind.FILE, _when(e.info.modified))
+            for e in entries.values()
         ]
 
     def _entry(self, folder: str, name: str) -> Entry | None:
@@ -192,6 +193,20 @@ class MtpWatch:
 
     def free_bytes(self) -> int:
         return self.session.storage_info(self.storage).free_bytes
+
+
+def _when(text: str) -> float | None:
+    """An MTP date (``20261121T070000``, perhaps with a zone or tenths) as seconds since the epoch (UTC
+    when it names no zone: the watch's clock, close enough to order files by)."""
+    import datetime as dt
+
+    match = re.match(r"(\d{8}T\d{6})", text or "")
+    if match is None:
+        return None
+    try:
+        return dt.datetime.strptime(match.group(1), "%Y%m%dT%H%M%S").replace(tzinfo=dt.UTC).timestamp()
+    except ValueError:
+        return None
 
 
 def _not_a_folder(entry: Entry) -> DeviceError:
