@@ -255,7 +255,9 @@ def test_install_after_the_watch_imported(tmp_path: Path) -> None:
     (watch / "GARMIN" / "NewFiles").rename(imported)  # the watch moves them on import
     code, output = install(watch)
     assert code == 0 and output.endswith(
-        listing("already there", reason="imported by the watch") + "Nothing to copy.\n"
+        listing("already there", reason="imported by the watch")
+        + "Nothing to copy.\n"
+        + "The watch had taken 4 workouts and the schedule of this programme — see `fitplug watch`.\n"
     )
 
 

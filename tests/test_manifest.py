@@ -166,3 +166,9 @@ def test_fitplug_watch_says_what_the_watch_took(invoke: Invoke, tmp_path: Path) 
     text = invoke(*now, "watch", GLUTE, "--device", str(root)).output
     assert "Not taken: glute-strength.fit stayed in NewFiles although the watch recorded an activity since" in text
     assert sorted((p, p.stat().st_mtime_ns) for p in root.rglob("*")) == before  # a query: nothing written
+    # the next install says what the watch did with the last batch, in a line
+    again = invoke(*now, "install", GLUTE, "--device", str(root)).output
+    assert (
+        "The watch had taken 3 workouts and the schedule of this programme; it left glute-strength.fit in "
+        "NewFiles after an activity since (it refused them) — see `fitplug watch`." in again
+    )

@@ -270,6 +270,7 @@ def install_workouts(
     with open_watch(device_root, remember=not dry_run) as watch:
         if isinstance(watch, MtpWatch):
             watch.meter = meter
+        before = _report(watch, programme_serials(built))  # what the watch did with the last batch
         results = install_files(
             watch,
             built.files(),
@@ -279,48 +280,56 @@ def install_workouts(
             dry_run=dry_run,
             force=force,
         )
-        return Installed(watch.name, watch.location(NEWFILES), tuple(results))
+        return Installed(watch.name, watch.location(NEWFILES), tuple(results), before)
 
 
 def inspect_watch(programme_file: Path | None, device_root: Path | None, *, now: dt.datetime) -> WatchReport:
     """`fitplug watch`: the watch's manifest and what it did with the programme's files; writes nothing
     (the watch is not remembered; over MTP, files are only read)."""
-    programme = programme_for(programme_file).programme
-    built = workout_set(programme, now=now)
-    serials = {w.serial_number: w.file_name for w in built.workouts}
-    serials[serial_number(programme.id, "schedule")] = SCHEDULE_FILE
-    notes: list[str] = []
+    built = workout_set(programme_for(programme_file).programme, now=now)
     with open_watch(device_root, remember=False) as target:
-        try:
-            manifest = target.manifest()
-        except DeviceError as exc:
-            manifest = None
-            notes.append(f"{exc}; the usual folders are looked in")
+        return _report(target, programme_serials(built))
+
+
+def programme_serials(built: WorkoutSet) -> dict[int, str]:
+    """Serial number → the name fitplug gives the file, for every file of the programme (the schedule too)."""
+    serials = {w.serial_number: w.file_name for w in built.workouts}
+    serials[serial_number(built.programme.id, "schedule")] = SCHEDULE_FILE
+    return serials
+
+
+def _report(target: Target, serials: dict[int, str]) -> WatchReport:
+    notes: list[str] = []
+    try:
+        manifest = target.manifest()
+    except DeviceError as exc:
+        manifest = None
+        notes.append(f"{exc}; the usual folders are looked in")
+    else:
         if manifest is None:
             notes.append("the watch has no GarminDevice.xml: the usual folders are looked in")
-        found = inspect(target, manifest, serials)
-        free = target.free_bytes()
-        folders = {
-            "inbox": target.location(NEWFILES),
-            "workouts": target.location(found.folders[WORKOUT]),
-            "schedules": target.location(found.folders[SCHEDULE]),
-            "activities": target.location(found.folders[ACTIVITY]),
-        }
-        return WatchReport(
-            name=target.name,
-            model=manifest.model if manifest else None,
-            software=manifest.software if manifest else None,
-            part_number=manifest.part_number if manifest else None,
-            folders=folders,
-            free_bytes=free,
-            on_watch=found.on_watch,
-            waiting=found.waiting,
-            not_taken=found.not_taken,
-            strangers=found.strangers,
-            kept=found.kept,
-            room=found.room,
-            notes=tuple(notes),
-        )
+    found = inspect(target, manifest, serials)
+    folders = {
+        "inbox": target.location(NEWFILES),
+        "workouts": target.location(found.folders[WORKOUT]),
+        "schedules": target.location(found.folders[SCHEDULE]),
+        "activities": target.location(found.folders[ACTIVITY]),
+    }
+    return WatchReport(
+        name=target.name,
+        model=manifest.model if manifest else None,
+        software=manifest.software if manifest else None,
+        part_number=manifest.part_number if manifest else None,
+        folders=folders,
+        free_bytes=target.free_bytes(),
+        on_watch=found.on_watch,
+        waiting=found.waiting,
+        not_taken=found.not_taken,
+        strangers=found.strangers,
+        kept=found.kept,
+        room=found.room,
+        notes=tuple(notes),
+    )
 
 
 def show_workout(path: Path) -> WorkoutView | ScheduleView:

@@ -82,6 +82,8 @@ class Installed:
     #: the watch's ``GARMIN/NewFiles``, in words (a path, or ``mtp://<watch>/GARMIN/NewFiles``)
     newfiles: str
     results: tuple[InstallResult, ...]
+    #: what the watch had done with fitplug's files before this install (``fitplug watch``'s findings)
+    before: WatchReport | None = None
 
 
 @dataclass(frozen=True, slots=True)

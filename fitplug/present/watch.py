@@ -105,3 +105,15 @@ def watch_json(r: WatchReport) -> dict[str, object]:
         "room": r.room,
         "notes": list(r.notes),
     }
+
+
+def install_findings(before: WatchReport | None) -> list[str]:
+    """A line or two on what the watch had done with fitplug's files before this install."""
+    if before is None or not (before.on_watch or before.not_taken):
+        return []
+    workouts = [n for n in before.on_watch if n != "schedule.fit"]
+    took = words.plural(len(workouts), "workout") + (" and the schedule" if "schedule.fit" in before.on_watch else "")
+    line = f"The watch had taken {took} of this programme"
+    if before.not_taken:
+        line += f"; it left {', '.join(before.not_taken)} in NewFiles after an activity since (it refused them)"
+    return [line + " — see `fitplug watch`."]
