@@ -22,7 +22,7 @@ import contextlib
 import json
 import os
 import sys
-from collections.abc import Callable, Iterable, Iterator
+from collections.abc import Callable, Iterable, Iterator, Mapping
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -145,6 +145,33 @@ def add_sources(sources: Iterable[Path]) -> list[Path]:
 
     _update(apply)
     return added
+
+
+def installed_serials(programme_id: str) -> dict[int, str]:
+    """Serial number → file name of every file `install` has put on a watch for this programme (so its
+    workouts the programme has dropped can be known on the watch, whatever the watch renamed them)."""
+    raw = _read_raw().get("installed")
+    mine = raw.get(programme_id) if isinstance(raw, dict) else None
+    if not isinstance(mine, dict):
+        return {}
+    return {int(k): v for k, v in mine.items() if isinstance(k, str) and k.isdigit() and isinstance(v, str)}
+
+
+def remember_installed(programme_id: str, serials: Mapping[int, str]) -> bool:
+    """Add ``serials`` (serial → file name) to those `install` has put on a watch for this programme."""
+
+    def apply(raw: dict[str, Any]) -> bool:
+        found = raw.get("installed")
+        every: dict[str, Any] = found if isinstance(found, dict) else {}
+        held = every.get(programme_id)
+        mine: dict[str, Any] = held if isinstance(held, dict) else {}
+        merged = {**mine, **{str(k): v for k, v in serials.items()}}
+        if merged == mine:
+            return False
+        raw["installed"] = {**every, programme_id: merged}
+        return True
+
+    return _update(apply)
 
 
 def _update(apply: Callable[[dict[str, Any]], bool]) -> bool:

@@ -172,3 +172,36 @@ def test_fitplug_watch_says_what_the_watch_took(invoke: Invoke, tmp_path: Path) 
         "The watch had taken 3 workouts and the schedule of this programme; it left glute-strength.fit in "
         "NewFiles after an activity since (it refused them) — see `fitplug watch`." in again
     )
+
+
+def test_install_removes_fitplugs_dropped_workouts_from_the_watch(invoke: Invoke, tmp_path: Path) -> None:
+    """#20: a post-run variant dropped from the programme, already taken in (and renamed) by the watch, is
+    removed from the watch's own folder by the next install (known by its file_id); `--dry-run` lists it
+    first; a stranger's workout is never touched."""
+    root = watch(tmp_path / "fenix", FENIX)
+    garmin = root / "GARMIN"
+    (garmin / "WORKOUTS").mkdir()
+    (garmin / "WORKOUTS" / "STRANGER.FIT").write_bytes(b"someone else's workout")
+    programme = tmp_path / "p.toml"
+    text = Path(GLUTE).read_text(encoding="utf-8")
+    programme.write_text(text, encoding="utf-8")
+    assert invoke("install", str(programme), "--device", str(root)).exit_code == 0
+    for f in (garmin / "NewFiles").iterdir():  # the watch takes everything in, under names of its own
+        f.rename(garmin / "WORKOUTS" / f.name.upper().replace("-", "_"))
+    fewer = '"lying_figure_four", "standing_figure_four", "stacked_leg_stretch"'
+    programme.write_text(text.replace(fewer, '"lying_figure_four", "standing_figure_four"', 1), encoding="utf-8")
+    dry = invoke("install", str(programme), "--device", str(root), "--dry-run").output
+    assert "would remove" in dry and "POST_RUN_STRETCH_3.FIT" in dry
+    assert (garmin / "WORKOUTS" / "POST_RUN_STRETCH_3.FIT").exists()
+    done = invoke("install", str(programme), "--device", str(root))
+    assert done.exit_code == 0, done.output
+    assert (
+        "POST_RUN_STRETCH_3.FIT" in done.output and "post-run-stretch-3.fit: no longer in the programme" in done.output
+    )
+    assert sorted(p.name for p in (garmin / "WORKOUTS").iterdir()) == [
+        "GLUTE_STRENGTH.FIT",
+        "POST_RUN_STRETCH_1.FIT",
+        "POST_RUN_STRETCH_2.FIT",
+        "SCHEDULE.FIT",
+        "STRANGER.FIT",
+    ]

@@ -270,7 +270,9 @@ def install_workouts(
     with open_watch(device_root, remember=not dry_run) as watch:
         if isinstance(watch, MtpWatch):
             watch.meter = meter
-        before = _report(watch, programme_serials(built))  # what the watch did with the last batch
+        serials = programme_serials(built)
+        before = _report(watch, serials)  # what the watch did with the last batch
+        earlier = settings.installed_serials(built.programme.id)
         results = install_files(
             watch,
             built.files(),
@@ -279,7 +281,10 @@ def install_workouts(
             complete=True,
             dry_run=dry_run,
             force=force,
+            dropped={s: n for s, n in earlier.items() if s not in serials},
         )
+        if not dry_run:  # so a workout the programme drops later is known on the watch
+            settings.remember_installed(built.programme.id, serials)
         return Installed(watch.name, watch.location(NEWFILES), tuple(results), before)
 
 

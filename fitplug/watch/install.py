@@ -77,10 +77,14 @@ class InstallPlan:
     #: name → bytes, for the files that go
     writes: dict[str, bytes]
     dry_run: bool
+    #: fitplug's workouts the programme dropped, in the watch's own folder: (folder, name) to remove
+    elsewhere: tuple[tuple[str, str], ...] = ()
 
     @property
     def removals(self) -> list[str]:
-        return [r.name for r in self.results if r.status in REMOVES]
+        """The stale files in ``NewFiles`` to remove (those in the watch's own folders: :attr:`elsewhere`)."""
+        gone = {name for _, name in self.elsewhere}
+        return [r.name for r in self.results if r.status in REMOVES and r.name not in gone]
 
 
 def stale_names(
@@ -110,12 +114,15 @@ def plan_install(
     complete: bool = False,
     dry_run: bool = False,
     force: bool = False,
+    dropped: Mapping[int, str] | None = None,
 ) -> InstallPlan:
     """Decide what becomes of each of ``files`` (name → bytes) on ``target`` (see the module); nothing is written.
 
     Without ``owner`` no file on the watch counts as fitplug's: none is replaced or removed. A batch that
     would take the watch past the workouts it keeps (:data:`MAX_WORKOUTS`: it drops the rest without a
-    word) is a :class:`DeviceError` saying how many to remove, unless ``force``.
+    word) is a :class:`DeviceError` saying how many to remove, unless ``force``. ``dropped``: serial
+    number → name of fitplug's files an earlier install put on the watch that the programme no longer
+    has; found in the watch's own workouts folder by their file_id, they are removed (never another's).
     """
     for name in files:
         if not _SAFE_NAME.match(name):
@@ -140,25 +147,56 @@ def plan_install(
             InstallResult(n, status, where / n, "no longer in the programme")
             for n in stale_names(listed, files, owner, lambda n: _file_id(read(n)))
         ]
+    gone = _dropped_on_watch(target, manifest, dropped or {}, dry_run)
     writes = {name: files[name] for name, r in plans.items() if r.status in WRITES}
     if not force:
-        _check_room(target, manifest, writes, plans)
-    return InstallPlan((*plans.values(), *stale), writes, dry_run)
+        _check_room(target, manifest, writes, plans, len(gone))
+    elsewhere = tuple((folder, r.name) for folder, r in gone)
+    return InstallPlan((*plans.values(), *stale, *(r for _, r in gone)), writes, dry_run, elsewhere)
+
+
+def _workouts_folder(manifest: Manifest | None) -> str:
+    own = manifest.types[WORKOUT].own if manifest is not None and WORKOUT in manifest.types else None
+    return own.split("/", 1)[1] if own and "/" in own else "Workouts"
+
+
+def _dropped_on_watch(
+    target: Target, manifest: Manifest | None, dropped: Mapping[int, str], dry_run: bool
+) -> list[tuple[str, InstallResult]]:
+    """fitplug's workouts the programme dropped, found in the watch's own folder by their serial number."""
+    if not dropped:
+        return []
+    folder = _workouts_folder(manifest)
+    status = Install.WOULD_REMOVE if dry_run else Install.REMOVED
+    found = []
+    for f in target.list_files(folder):
+        if f.kind is not Kind.FILE or not f.name.lower().endswith(".fit"):
+            continue
+        fid = _file_id(target.read_file(folder, f.name))
+        serial = fid.serial_number if fid is not None else None
+        if serial is not None and serial in dropped:
+            reason = f"{dropped[serial]}: no longer in the programme"
+            found.append((folder, InstallResult(f.name, status, Path(target.location(folder)) / f.name, reason)))
+    return found
 
 
 def _check_room(
-    target: Target, manifest: Manifest | None, writes: Mapping[str, bytes], plans: Mapping[str, InstallResult]
+    target: Target,
+    manifest: Manifest | None,
+    writes: Mapping[str, bytes],
+    plans: Mapping[str, InstallResult],
+    removing: int = 0,
 ) -> None:
-    """Refuse a batch whose new workouts would take the watch past the :data:`MAX_WORKOUTS` it keeps."""
-    own = manifest.types[WORKOUT].own if manifest is not None and WORKOUT in manifest.types else None
-    folder = own.split("/", 1)[1] if own and "/" in own else "Workouts"
+    """Refuse a batch whose new workouts would take the watch past the :data:`MAX_WORKOUTS` it keeps
+    (``removing`` of those there now go with it)."""
+    folder = _workouts_folder(manifest)
     kept = {
         f.name.lower() for f in target.list_files(folder) if f.kind is Kind.FILE and f.name.lower().endswith(".fit")
     }
     adding = [
         n for n in writes if n.lower() != "schedule.fit" and plans[n].status is Install.COPIED and n.lower() not in kept
     ]
-    total = len(kept) + len(adding)
+    total = len(kept) - removing + len(adding)
     if total > MAX_WORKOUTS:
         raise DeviceError(
             f"{target.name} keeps {len(kept)} workouts in {target.location(folder)} and this would add "
@@ -183,6 +221,8 @@ def carry_out(target: Target, plan: InstallPlan) -> list[InstallResult]:
     target.write_batch(NEWFILES, plan.writes)
     for name in plan.removals:
         target.delete_file(NEWFILES, name)
+    for folder, name in plan.elsewhere:
+        target.delete_file(folder, name)
     return list(plan.results)
 
 
@@ -195,10 +235,13 @@ def install_files(
     complete: bool = False,
     dry_run: bool = False,
     force: bool = False,
+    dropped: Mapping[int, str] | None = None,
 ) -> list[InstallResult]:
     """Put ``files`` (name → bytes) into the watch's ``GARMIN/NewFiles`` as one batch: :func:`plan_install`,
     then :func:`carry_out`."""
-    plan = plan_install(target, files, owner=owner, together=together, complete=complete, dry_run=dry_run, force=force)
+    plan = plan_install(
+        target, files, owner=owner, together=together, complete=complete, dry_run=dry_run, force=force, dropped=dropped
+    )
     return carry_out(target, plan)
 
 
