@@ -4,6 +4,7 @@ workouts gets nothing."""
 
 from __future__ import annotations
 
+import json
 from pathlib import Path
 
 import pytest
@@ -190,6 +191,8 @@ def test_install_removes_fitplugs_dropped_workouts_from_the_watch(invoke: Invoke
         f.rename(garmin / "WORKOUTS" / f.name.upper().replace("-", "_"))
     fewer = '"lying_figure_four", "standing_figure_four", "stacked_leg_stretch"'
     programme.write_text(text.replace(fewer, '"lying_figure_four", "standing_figure_four"', 1), encoding="utf-8")
+    report = json.loads(invoke("watch", str(programme), "--device", str(root), "--json").output)
+    assert report["stale"] == ["post-run-stretch-3.fit"] and report["strangers"] == 1
     dry = invoke("install", str(programme), "--device", str(root), "--dry-run").output
     assert "would remove" in dry and "POST_RUN_STRETCH_3.FIT" in dry
     assert (garmin / "WORKOUTS" / "POST_RUN_STRETCH_3.FIT").exists()

@@ -292,8 +292,10 @@ def inspect_watch(programme_file: Path | None, device_root: Path | None, *, now:
     """`fitplug watch`: the watch's manifest and what it did with the programme's files; writes nothing
     (the watch is not remembered; over MTP, files are only read)."""
     built = workout_set(programme_for(programme_file).programme, now=now)
+    serials = programme_serials(built)
+    dropped = {s: n for s, n in settings.installed_serials(built.programme.id).items() if s not in serials}
     with open_watch(device_root, remember=False) as target:
-        return _report(target, programme_serials(built))
+        return _report(target, serials, dropped)
 
 
 def programme_serials(built: WorkoutSet) -> dict[int, str]:
@@ -303,7 +305,7 @@ def programme_serials(built: WorkoutSet) -> dict[int, str]:
     return serials
 
 
-def _report(target: Target, serials: dict[int, str]) -> WatchReport:
+def _report(target: Target, serials: dict[int, str], dropped: dict[int, str] | None = None) -> WatchReport:
     notes: list[str] = []
     try:
         manifest = target.manifest()
@@ -313,7 +315,7 @@ def _report(target: Target, serials: dict[int, str]) -> WatchReport:
     else:
         if manifest is None:
             notes.append("the watch has no GarminDevice.xml: the usual folders are looked in")
-    found = inspect(target, manifest, serials)
+    found = inspect(target, manifest, serials, dropped)
     folders = {
         "inbox": target.location(NEWFILES),
         "workouts": target.location(found.folders[WORKOUT]),
@@ -334,6 +336,7 @@ def _report(target: Target, serials: dict[int, str]) -> WatchReport:
         kept=found.kept,
         room=found.room,
         notes=tuple(notes),
+        stale=found.stale,
     )
 
 

@@ -203,3 +203,5 @@ class WatchReport:
     kept: int
     room: int
     notes: tuple[str, ...] = ()
+    #: fitplug's workouts on the watch that the programme dropped (the next install removes them)
+    stale: tuple[str, ...] = ()

@@ -79,6 +79,10 @@ def watch_lines(r: WatchReport) -> list[str]:
             f"Not taken: {', '.join(r.not_taken)} stayed in NewFiles although the watch recorded an activity since: "
             "it looked and refused them (see the README on what to send in a bug report)."
         )
+    if r.stale:
+        lines.append(
+            f"Dropped from the programme but still on the watch: {', '.join(r.stale)} (`fitplug install` removes them)."
+        )
     lines.append(
         f"Workouts on the watch: {r.kept} ({words.plural(r.strangers, 'other')}); room for {r.room} more "
         "before it drops some without a word."
@@ -100,6 +104,7 @@ def watch_json(r: WatchReport) -> dict[str, object]:
         "on_watch": list(r.on_watch),
         "newfiles_waiting": list(r.waiting),
         "not_taken": list(r.not_taken),
+        "stale": list(r.stale),
         "strangers": r.strangers,
         "workouts_kept": r.kept,
         "room": r.room,

@@ -36,6 +36,8 @@ class Inbox:
     strangers: int
     #: every workout in the watch's own folder
     kept: int
+    #: fitplug's workouts there that the programme dropped (by the names fitplug gave them)
+    stale: tuple[str, ...] = ()
 
     @property
     def room(self) -> int:
@@ -53,16 +55,22 @@ def _fit(files: list[WatchFile]) -> list[WatchFile]:
     return [f for f in files if f.kind is Kind.FILE and f.name.lower().endswith(".fit")]
 
 
-def inspect(target: Target, manifest: Manifest | None, serials: Mapping[int, str]) -> Inbox:
-    """What is on ``target``; ``serials``: serial number → the name fitplug gives that file (this programme's)."""
+def inspect(
+    target: Target, manifest: Manifest | None, serials: Mapping[int, str], dropped: Mapping[int, str] | None = None
+) -> Inbox:
+    """What is on ``target``; ``serials``: serial number → the name fitplug gives that file (this programme's);
+    ``dropped``: the same for files an earlier install put there that the programme no longer has."""
+    everything = {**(dropped or {}), **serials}
     folders = {t: _own(manifest, t) for t in (WORKOUT, SCHEDULE, ACTIVITY)}
 
     def whose(folder: str, f: WatchFile) -> str | None:
         fid = parse_file_id(target.read_file(folder, f.name) or b"")
-        return serials.get(fid.serial_number) if fid is not None and fid.serial_number is not None else None
+        return everything.get(fid.serial_number) if fid is not None and fid.serial_number is not None else None
 
     workouts = [(f, whose(folders[WORKOUT], f)) for f in _fit(target.list_files(folders[WORKOUT]))]
-    mine = [name for _, name in workouts if name is not None]
+    old = set((dropped or {}).values()) - set(serials.values())
+    stale = sorted(name for _, name in workouts if name in old)
+    mine = [name for _, name in workouts if name is not None and name not in old]
     schedules = _fit(target.list_files(folders[SCHEDULE])) if folders[SCHEDULE] != folders[WORKOUT] else []
     mine += [name for f in schedules if (name := whose(folders[SCHEDULE], f)) is not None]
     inbox = _fit(target.list_files(NEWFILES))
@@ -78,4 +86,5 @@ def inspect(target: Target, manifest: Manifest | None, serials: Mapping[int, str
         not_taken=tuple(sorted(not_taken)),
         strangers=strangers,
         kept=len(workouts),
+        stale=tuple(stale),
     )
