@@ -208,3 +208,18 @@ def test_install_removes_fitplugs_dropped_workouts_from_the_watch(invoke: Invoke
         "SCHEDULE.FIT",
         "STRANGER.FIT",
     ]
+
+
+def test_sync_from_the_watch_says_what_it_took(invoke: Invoke, tmp_path: Path) -> None:
+    """#20: `sync --device` says in a line what the watch did with the programme's files."""
+    root = watch(tmp_path / "fenix", FENIX)
+    garmin = root / "GARMIN"
+    (garmin / "WORKOUTS").mkdir()
+    (garmin / "ACTIVITY").mkdir()
+    now = ["--now", "2026-11-22T09:30:00Z", "--db", str(tmp_path / "db.sqlite3")]
+    assert invoke(*now, "install", GLUTE, "--device", str(root)).exit_code == 0
+    for f in (garmin / "NewFiles").iterdir():
+        f.rename(garmin / "WORKOUTS" / f.name)
+    said = invoke(*now, "sync", "--device", str(root), "-p", GLUTE)
+    assert said.exit_code == 0, said.output
+    assert "The watch had taken 4 workouts and the schedule of this programme — see `fitplug watch`." in said.output

@@ -16,7 +16,7 @@ from fitplug.activities.store.rebuild import rebuild
 from fitplug.activities.store.sqlfile import StoreDamaged
 from fitplug.activities.store.store import Store
 from fitplug.app.programme import programme_for
-from fitplug.app.watch import ChosenWatch, Missing, choose_watch, workout_files
+from fitplug.app.watch import ChosenWatch, Missing, choose_watch, watch_findings, workout_files
 from fitplug.errors import DeviceError, FitplugError
 from fitplug.model import InstallResult, Programme, Session, SyncResult
 from fitplug.watch.install import Owner, install_files
@@ -125,6 +125,8 @@ def sync_activities(
             with Store(db_path) as store:
                 result = sync(store, plan.sources, programme=plan.programme, now=now, progress=advance)
         result.notes[:0] = plan.notes
+        if plan.programme is not None and plan.watch is not None:  # what the watch did with the programme's files
+            result.watch = watch_findings(plan.watch.target, plan.programme, now)
         if plan.programme is not None and plan.watch is not None and result.status is not None:
             due = result.status.decision.due
             if due and due[-1].session is not None:

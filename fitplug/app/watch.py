@@ -298,6 +298,18 @@ def inspect_watch(programme_file: Path | None, device_root: Path | None, *, now:
         return _report(target, serials, dropped)
 
 
+def watch_findings(target: Target, programme: Programme, now: dt.datetime) -> WatchReport | None:
+    """`fitplug watch`'s findings on an open watch, for `sync --device` to say in a line (``None``: the
+    watch could not be read for them; sync goes on)."""
+    built = workout_set(programme, now=now)
+    serials = programme_serials(built)
+    dropped = {s: n for s, n in settings.installed_serials(programme.id).items() if s not in serials}
+    try:
+        return _report(target, serials, dropped)
+    except DeviceError:
+        return None
+
+
 def programme_serials(built: WorkoutSet) -> dict[int, str]:
     """Serial number → the name fitplug gives the file, for every file of the programme (the schedule too)."""
     serials = {w.serial_number: w.file_name for w in built.workouts}

@@ -129,6 +129,8 @@ class SyncResult:
     completed: tuple[RunStretch, ...] = ()
     #: the due post-run workout put on the watch
     installed: list[InstallResult] = field(default_factory=list)
+    #: what the watch (when one was read) had done with the programme's files
+    watch: WatchReport | None = None
     notes: list[str] = field(default_factory=list)
 
     @property

@@ -30,6 +30,7 @@ from fitplug.model import (
     Verdict,
 )
 from fitplug.present import words
+from fitplug.present.watch import install_findings
 from fitplug.programme.exercises import exercise_name
 from fitplug.programme.schedule import zone
 
@@ -58,6 +59,7 @@ def sync_lines(result: SyncResult) -> list[str]:
     """The short summary `fitplug sync` prints."""
     lines = [_read_line(result), *_skipped_lines(result), *_deferred_lines(result), *result.notes]
     lines += _installed_lines(result.installed)
+    lines += install_findings(result.watch)
     if result.status is None:
         lines.append("No programme: name one with --programme (or run `fitplug init`) to learn what is due.")
         return lines
