@@ -223,3 +223,32 @@ def test_sync_from_the_watch_says_what_it_took(invoke: Invoke, tmp_path: Path) -
     said = invoke(*now, "sync", "--device", str(root), "-p", GLUTE)
     assert said.exit_code == 0, said.output
     assert "The watch had taken 4 workouts and the schedule of this programme — see `fitplug watch`." in said.output
+
+
+def test_the_manifests_folders_are_used(invoke: Invoke, tmp_path: Path) -> None:
+    """#20: a watch whose manifest names other folders gets its files there and is read from there; one
+    that takes no schedules gets the workouts and a note, no schedule."""
+    odd = manifest(
+        "Odd 1",
+        (ACTIVITY, [("GARMIN/Runs", "OutputFromUnit")]),
+        (WORKOUT, [("GARMIN/Inbox", "InputToUnit"), ("GARMIN/Workouts", "OutputFromUnit")]),
+        (SCHEDULE, [("GARMIN/Inbox", "InputToUnit")]),
+    )
+    root = tmp_path / "odd"
+    (root / "GARMIN" / "Inbox").mkdir(parents=True)
+    (root / "GARMIN" / "GarminDevice.xml").write_text(odd, encoding="utf-8")
+    result = invoke("--now", "2026-11-22T09:30:00Z", "install", GLUTE, "--device", str(root))
+    assert result.exit_code == 0, result.output
+    assert sorted(p.name for p in (root / "GARMIN" / "Inbox").iterdir())[-1] == "schedule.fit"
+    assert open_device(root).activity_dir == root / "GARMIN" / "Runs"
+    no_schedules = manifest("Simple 2", (WORKOUT, [("GARMIN/NewFiles", "InputToUnit")]))
+    plain = watch(tmp_path / "plain", no_schedules)
+    said = invoke("--now", "2026-11-22T09:30:00Z", "install", GLUTE, "--device", str(plain))
+    assert said.exit_code == 0, said.output
+    assert "Simple 2 takes no FIT schedules (its GarminDevice.xml lists none)" in said.output
+    assert sorted(p.name for p in (plain / "GARMIN" / "NewFiles").iterdir()) == [
+        "glute-strength.fit",
+        "post-run-stretch-1.fit",
+        "post-run-stretch-2.fit",
+        "post-run-stretch-3.fit",
+    ]

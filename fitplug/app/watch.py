@@ -20,7 +20,7 @@ from fitplug.programme.watch_limits import MAX_SCHEDULE_ENTRIES, all_workouts
 from fitplug.watch.devices import Device, open_device, pick_device
 from fitplug.watch.folder import FolderTarget, remove_stale_outputs
 from fitplug.watch.inbox import inspect
-from fitplug.watch.install import Owner, install_files
+from fitplug.watch.install import Owner, carry_out, plan_install
 from fitplug.watch.manifest import ACTIVITY, SCHEDULE, WORKOUT
 from fitplug.watch.mtp.usb import (
     connect_usb_watch,  # pyusb itself is imported only when a watch is opened
@@ -273,7 +273,7 @@ def install_workouts(
         serials = programme_serials(built)
         before = _report(watch, serials)  # what the watch did with the last batch
         earlier = settings.installed_serials(built.programme.id)
-        results = install_files(
+        plan = plan_install(
             watch,
             built.files(),
             owner=built.owner(),
@@ -283,9 +283,10 @@ def install_workouts(
             force=force,
             dropped={s: n for s, n in earlier.items() if s not in serials},
         )
+        results = carry_out(watch, plan)
         if not dry_run:  # so a workout the programme drops later is known on the watch
             settings.remember_installed(built.programme.id, serials)
-        return Installed(watch.name, watch.location(NEWFILES), tuple(results), before)
+        return Installed(watch.name, watch.location(plan.inbox), tuple(results), before, plan.notes)
 
 
 def inspect_watch(programme_file: Path | None, device_root: Path | None, *, now: dt.datetime) -> WatchReport:

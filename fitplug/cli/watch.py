@@ -125,7 +125,7 @@ def install(
     )
     for line in words.install_lines(f"{installed.watch}: {installed.newfiles}", installed.results, dry_run=dry_run):
         click.echo(line)
-    for line in words.install_findings(installed.before):
+    for line in (*installed.notes, *words.install_findings(installed.before)):
         click.echo(line)
     conflict = words.install_conflict(installed.results, installed.newfiles)
     if conflict:

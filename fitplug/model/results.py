@@ -84,6 +84,8 @@ class Installed:
     results: tuple[InstallResult, ...]
     #: what the watch had done with fitplug's files before this install (``fitplug watch``'s findings)
     before: WatchReport | None = None
+    #: what the install left out and why
+    notes: tuple[str, ...] = ()
 
 
 @dataclass(frozen=True, slots=True)

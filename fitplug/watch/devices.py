@@ -28,7 +28,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from fitplug.errors import DeviceError
-from fitplug.watch.manifest import MAX_MANIFEST_BYTES, Manifest, parse_manifest
+from fitplug.watch.manifest import ACTIVITY, MAX_MANIFEST_BYTES, Manifest, parse_manifest
 
 
 @dataclass(frozen=True, slots=True)
@@ -44,6 +44,16 @@ class Device:
 
     @property
     def activity_dir(self) -> Path:
+        """Where the watch keeps its activities: the folder its manifest names for FIT activities, else
+        ``GARMIN/Activity``."""
+        try:
+            manifest = self.manifest()
+        except DeviceError:
+            manifest = None
+        folders = manifest.types.get(ACTIVITY) if manifest is not None else None
+        own = folders.own if folders is not None else None
+        if own and "/" in own and own.split("/", 1)[0].casefold() == "garmin" and own.split("/", 1)[1]:
+            return child_folder(self.garmin_dir, own.split("/", 1)[1])
         return child_folder(self.garmin_dir, "Activity")
 
     @property

@@ -35,7 +35,7 @@ from fitplug.errors import DeviceError
 from fitplug.model import REMOVES, WRITES, Install, InstallResult
 from fitplug.programme.watch_limits import MAX_WORKOUTS
 from fitplug.watch.fileid import FileId, parse_file_id, read_file_id
-from fitplug.watch.manifest import WORKOUT, Manifest
+from fitplug.watch.manifest import SCHEDULE, WORKOUT, Manifest
 from fitplug.watch.target import IMPORTED, NEWFILES, Kind, Target, WatchFile
 from fitplug.watch.workout import serial_number
 
@@ -79,6 +79,10 @@ class InstallPlan:
     dry_run: bool
     #: fitplug's workouts the programme dropped, in the watch's own folder: (folder, name) to remove
     elsewhere: tuple[tuple[str, str], ...] = ()
+    #: the folder (under ``GARMIN``) the watch takes files in through: its manifest's, else ``NewFiles``
+    inbox: str = NEWFILES
+    #: what the plan left out and why (a watch that takes no schedules)
+    notes: tuple[str, ...] = ()
 
     @property
     def removals(self) -> list[str]:
@@ -133,10 +137,19 @@ def plan_install(
             f"{target.name}: its GarminDevice.xml lists no FIT workouts (type 5), so it would not take them; "
             "nothing was copied"
         )
-    where = Path(target.location(NEWFILES))
-    listed = target.list_files(NEWFILES)
+    inbox = _inbox(manifest)
+    notes: list[str] = []
+    if manifest is not None and manifest.types and not manifest.takes(SCHEDULE) and SCHEDULE_NAME in files:
+        files = {n: d for n, d in files.items() if n != SCHEDULE_NAME}
+        together = {n: [m for m in t if m != SCHEDULE_NAME] for n, t in (together or {}).items() if n != SCHEDULE_NAME}
+        notes.append(
+            f"{target.name} takes no FIT schedules (its GarminDevice.xml lists none): the workouts went, "
+            "without schedule.fit; pick them from the watch's workout list"
+        )
+    where = Path(target.location(inbox))
+    listed = target.list_files(inbox)
     present = _by_name(listed)
-    read = _reader(target, NEWFILES)
+    read = _reader(target, inbox)
     imported = _imported_digests(target, {len(d) for d in files.values()})
     plans = {name: _plan(name, data, present, read, imported, owner, dry_run, where) for name, data in files.items()}
     keep_together(plans, files, together or {}, dry_run)
@@ -152,7 +165,20 @@ def plan_install(
     if not force:
         _check_room(target, manifest, writes, plans, len(gone))
     elsewhere = tuple((folder, r.name) for folder, r in gone)
-    return InstallPlan((*plans.values(), *stale, *(r for _, r in gone)), writes, dry_run, elsewhere)
+    return InstallPlan(
+        (*plans.values(), *stale, *(r for _, r in gone)), writes, dry_run, elsewhere, inbox, tuple(notes)
+    )
+
+
+def _inbox(manifest: Manifest | None) -> str:
+    """The folder under ``GARMIN`` the watch takes workouts in through (its manifest's), else ``NewFiles``."""
+    folders = manifest.types.get(WORKOUT) if manifest is not None else None
+    path = folders.inbox if folders is not None else None
+    return path.split("/", 1)[1] if path and "/" in path and path.split("/", 1)[1] else NEWFILES
+
+
+#: the schedules file in a batch
+SCHEDULE_NAME = "schedule.fit"
 
 
 def _workouts_folder(manifest: Manifest | None) -> str:
@@ -217,10 +243,12 @@ def carry_out(target: Target, plan: InstallPlan) -> list[InstallResult]:
         need = sum(len(d) for d in plan.writes.values()) + _HEADROOM_BYTES
         free = target.free_bytes()
         if free < need:
-            raise DeviceError(f"{target.location(NEWFILES)}: only {free} bytes free, {need} needed; nothing was copied")
-    target.write_batch(NEWFILES, plan.writes)
+            raise DeviceError(
+                f"{target.location(plan.inbox)}: only {free} bytes free, {need} needed; nothing was copied"
+            )
+    target.write_batch(plan.inbox, plan.writes)
     for name in plan.removals:
-        target.delete_file(NEWFILES, name)
+        target.delete_file(plan.inbox, name)
     for folder, name in plan.elsewhere:
         target.delete_file(folder, name)
     return list(plan.results)
