@@ -138,6 +138,7 @@ PURE_STDLIB = {
     "itertools",
     "zoneinfo",
     "bisect",
+    "statistics",
 }
 
 

@@ -15,6 +15,7 @@ import json
 from collections.abc import Sequence
 from dataclasses import replace
 
+from fitplug.activities.rule import habit
 from fitplug.activities.rule.band import band_categories, band_records, band_settled, banded_exercises
 from fitplug.activities.rule.due import decide, lookback
 from fitplug.activities.store.logs import MAX_LOGGED_REPS, MAX_LOGGED_SETS
@@ -32,6 +33,7 @@ from fitplug.model import (
     Marked,
     Programme,
     Reps,
+    RunHabit,
     State,
     Status,
 )
@@ -219,6 +221,11 @@ def mark_done(store: Store, programme: Programme, now: dt.datetime, at: dt.datet
     store.add_done(at, now)
     after = {r.key: r for r in evaluate(store, programme, now).runs}
     return Marked(programme, now, at, tuple(after[r.key] for r in open_then if r.key in after))
+
+
+def run_habit(store: Store, programme: Programme, now: dt.datetime) -> RunHabit:
+    """When the runner runs (:func:`~fitplug.activities.rule.habit.run_habit` over the store's runs)."""
+    return habit.run_habit(evaluate(store, programme, now).runs, programme, now)
 
 
 def log_entry(

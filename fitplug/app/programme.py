@@ -8,9 +8,11 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from fitplug import settings
+from fitplug.activities import tracking
+from fitplug.activities.store.store import reading
 from fitplug.atomic import write_atomic
 from fitplug.errors import OutputError
-from fitplug.model import Programme
+from fitplug.model import Programme, RunHabit
 from fitplug.programme import load
 from fitplug.programme.schedule import zone
 
@@ -81,6 +83,13 @@ def exercises(category: str | None) -> list[str]:
     return load.list_exercises(category)
 
 
-def check_programme(path: Path | None) -> Programme:
-    """`fitplug check`: load the programme (remembering nothing); it is checked as it loads."""
-    return programme_for(path).programme
+def check_programme(
+    path: Path | None, *, db_path: Path | None = None, now: dt.datetime | None = None
+) -> tuple[Programme, RunHabit | None]:
+    """`fitplug check`: load the programme (remembering nothing; it is checked as it loads), and the run
+    days the watch's calendar would offer the post-run set on, from the store (``None``: no ``now``)."""
+    programme = programme_for(path).programme
+    if now is None or db_path is None:
+        return programme, None
+    with reading(db_path) as store:
+        return programme, tracking.run_habit(store, programme, now) if store is not None else RunHabit()

@@ -6,16 +6,18 @@ import contextlib
 import datetime as dt
 import re
 from collections.abc import Callable, Iterator
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from pathlib import Path
 
 from fitplug import settings
+from fitplug.activities import tracking
+from fitplug.activities.store.store import reading
 from fitplug.app.calendar import calendar_feed, read_previous, recorded_due_items
 from fitplug.app.programme import programme_for
 from fitplug.atomic import write_all_atomic
 from fitplug.errors import DeviceError
-from fitplug.model import Installed, PlannedSession, Programme, ScheduleView, WatchReport, WorkoutView
-from fitplug.programme.schedule import upcoming
+from fitplug.model import Installed, PlannedSession, Programme, RunHabit, ScheduleView, WatchReport, WorkoutView
+from fitplug.programme.schedule import watch_calendar
 from fitplug.programme.watch_limits import MAX_SCHEDULE_ENTRIES, all_workouts
 from fitplug.watch.devices import Device, open_device, pick_device
 from fitplug.watch.folder import FolderTarget, remove_stale_outputs
@@ -77,15 +79,19 @@ def workout_files(programme: Programme, *, created: dt.datetime | None = None) -
     return workouts
 
 
-def workout_set(programme: Programme, *, now: dt.datetime, created: dt.datetime | None = None) -> WorkoutSet:
-    """Encode every session and post-run variant, and the schedule of the next sessions after ``now``.
+def workout_set(
+    programme: Programme, *, now: dt.datetime, created: dt.datetime | None = None, habit: RunHabit | None = None
+) -> WorkoutSet:
+    """Encode every session and post-run variant, and the schedule of the next sessions after ``now``,
+    with the post-run sets on the runner's usual run days (``habit``, :func:`learned_habit`) when the
+    programme puts them on the watch's calendar.
 
     ``created`` fixes every file's time_created; without it each is derived from the
     file's content (:mod:`fitplug.watch.workout`), so the same programme gives the same bytes.
     """
     workouts = workout_files(programme, created=created)
     by_id = {w.session.id: w for w in workouts}
-    planned = tuple(upcoming(programme, now, limit=MAX_SCHEDULE_ENTRIES))
+    planned = tuple(watch_calendar(programme, now, habit or RunHabit(), limit=MAX_SCHEDULE_ENTRIES))
     schedule = None
     if planned:
         entries = [ScheduleEntry(by_id[p.session.id], p.start) for p in planned]
@@ -124,7 +130,7 @@ def build_outputs(
     """
     loaded = programme_for(programme_file)
     programme = loaded.programme
-    built = workout_set(programme, now=now, created=created)
+    built = workout_set(programme, now=now, created=created, habit=learned_habit(programme, now, db_path))
     due = recorded_due_items(programme, now=now, db_path=db_path)
     # the feed it replaces carries each session's SEQUENCE on (a changed one gets the next)
     feed = calendar_feed(programme, now=now, due_items=due, previous=read_previous(output_dir / f"{programme.id}.ics"))
@@ -257,6 +263,7 @@ def install_workouts(
     dry_run: bool = False,
     meter: Meter | None = None,
     force: bool = False,
+    db_path: Path | None = None,
 ) -> Installed:
     """`fitplug install`: build the workouts and schedule in memory and copy them into the watch's
     ``GARMIN/NewFiles`` as one batch (:mod:`fitplug.watch.install`); over USB MTP, ``meter`` shows the copy.
@@ -266,7 +273,8 @@ def install_workouts(
     name it did not write is left alone (status ``conflict``) and the rest still
     goes; the schedule takes every workout it names along.
     """
-    built = workout_set(programme_for(programme_file).programme, now=now, created=created)
+    programme = programme_for(programme_file).programme
+    built = workout_set(programme, now=now, created=created, habit=learned_habit(programme, now, db_path))
     with open_watch(device_root, remember=not dry_run) as watch:
         if isinstance(watch, MtpWatch):
             watch.meter = meter
@@ -289,14 +297,27 @@ def install_workouts(
         return Installed(watch.name, watch.location(plan.inbox), tuple(results), before, plan.notes)
 
 
-def inspect_watch(programme_file: Path | None, device_root: Path | None, *, now: dt.datetime) -> WatchReport:
-    """`fitplug watch`: the watch's manifest and what it did with the programme's files; writes nothing
-    (the watch is not remembered; over MTP, files are only read)."""
-    built = workout_set(programme_for(programme_file).programme, now=now)
+def inspect_watch(
+    programme_file: Path | None, device_root: Path | None, *, now: dt.datetime, db_path: Path | None = None
+) -> WatchReport:
+    """`fitplug watch`: the watch's manifest and what it did with the programme's files, and the run days
+    its calendar offers the post-run set on; writes nothing (the watch is not remembered; over MTP,
+    files are only read)."""
+    programme = programme_for(programme_file).programme
+    habit = learned_habit(programme, now, db_path)
+    built = workout_set(programme, now=now, habit=habit)
     serials = programme_serials(built)
     dropped = {s: n for s, n in settings.installed_serials(built.programme.id).items() if s not in serials}
     with open_watch(device_root, remember=False) as target:
-        return _report(target, serials, dropped)
+        return replace(_report(target, serials, dropped), habit=habit)
+
+
+def learned_habit(programme: Programme, now: dt.datetime, db_path: Path | None) -> RunHabit:
+    """The runner's usual run days from the store's runs (none without a store or history); reads only."""
+    if db_path is None or programme.post_run is None or not programme.post_run.on_watch_calendar:
+        return RunHabit()
+    with reading(db_path) as store:
+        return tracking.run_habit(store, programme, now) if store is not None else RunHabit()
 
 
 def watch_findings(target: Target, programme: Programme, now: dt.datetime) -> WatchReport | None:

@@ -66,8 +66,9 @@ def init(app: App, path: Path, template: str | None, force: bool) -> None:
 
 @click.command()
 @options.programme_input
+@app_options
 @translate_errors
-def check(programme: Path | None) -> None:
+def check(app: App, programme: Path | None) -> None:
     """Check a programme file and summarise what it plans; report every problem at once.
 
     \b
@@ -77,7 +78,8 @@ def check(programme: Path | None) -> None:
     from fitplug.app.programme import check_programme
     from fitplug.present.programme import check_lines
 
-    for line in check_lines(check_programme(programme)):
+    checked, habit = check_programme(programme, db_path=app.store_path(), now=app.now())
+    for line in check_lines(checked, habit):
         click.echo(line)
 
 

@@ -121,7 +121,14 @@ def install(
     if force:
         click.echo("--force: the watch may drop workouts past the 25 it keeps, without a word.", err=True)
     installed = install_workouts(
-        programme, device, now=app.now(), created=created, dry_run=dry_run, meter=meter, force=force
+        programme,
+        device,
+        now=app.now(),
+        created=created,
+        dry_run=dry_run,
+        meter=meter,
+        force=force,
+        db_path=app.store_path(),
     )
     for line in words.install_lines(f"{installed.watch}: {installed.newfiles}", installed.results, dry_run=dry_run):
         click.echo(line)
@@ -151,7 +158,7 @@ def watch_command(app: App, programme: Path | None, device: Path | None, as_json
     from fitplug.app.watch import inspect_watch
     from fitplug.present import watch as words
 
-    report = inspect_watch(programme, device, now=app.now())
+    report = inspect_watch(programme, device, now=app.now(), db_path=app.store_path())
     if as_json:
         import json
 

@@ -155,6 +155,8 @@ class PostRunSet:
     per_run: int = 2
     #: session name on the watch
     name: str = "Post-run Stretch"
+    #: put the next post-run sets on the watch's own calendar, on the runner's usual run days
+    on_watch_calendar: bool = True
 
 
 #: the post-run set's name when the programme gives none
@@ -240,6 +242,16 @@ class Programme:
     band: BandRule = field(default_factory=BandRule)
     #: calendar reminder this many minutes before each session (0: none)
     reminder_min: int = 30
+
+
+@dataclass(frozen=True, slots=True)
+class RunHabit:
+    """When the runner runs, as the recent history shows it: what the watch's calendar is given."""
+
+    #: (weekday, 0 = Monday; the usual local end time of a run that day), in weekday order
+    days: tuple[tuple[int, dt.time], ...] = ()
+    #: which post-run variant the next qualifying run gets (its position in the rotation)
+    next_variant: int = 0
 
 
 @dataclass(frozen=True, slots=True)

@@ -23,7 +23,7 @@ from fitplug.model.decision import (
     PlanAgainstDone,
     RunStretch,
 )
-from fitplug.model.programme import Exercise, PlannedSession, Programme
+from fitplug.model.programme import Exercise, PlannedSession, Programme, RunHabit
 
 if TYPE_CHECKING:
     from pathlib import Path
@@ -209,3 +209,5 @@ class WatchReport:
     notes: tuple[str, ...] = ()
     #: fitplug's workouts on the watch that the programme dropped (the next install removes them)
     stale: tuple[str, ...] = ()
+    #: the runner's usual run days, on which the watch's calendar offers the post-run set
+    habit: RunHabit | None = None

@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
-from fitplug.model import Programme
+import calendar
+
+from fitplug.model import Programme, RunHabit
 from fitplug.present import words
 from fitplug.programme.schedule import post_run_variants
 from fitplug.programme.steps import count_steps
@@ -15,9 +17,10 @@ from fitplug.programme.watch_limits import (
 )
 
 
-def check_lines(programme: Programme) -> list[str]:
+def check_lines(programme: Programme, habit: RunHabit | None = None) -> list[str]:
     """A few lines saying what a programme plans: sessions, exercises and doses, the post-run sets by
-    the names the watch shows, the targets, and what the watch keeps of it."""
+    the names the watch shows, the targets, what the watch keeps of it, and (``habit``) the days its
+    calendar offers the post-run set on."""
     lines = [f"{programme.source}: ok — {programme.name} ({programme.timezone})"]
     for session in programme.sessions:
         days = ", ".join(d.name.capitalize() for d in session.days)
@@ -34,7 +37,24 @@ def check_lines(programme: Programme) -> list[str]:
         f"post-run set due after runs of {programme.due.min_run_min} min or more, "
         f"missed at {programme.due.lapse.value.replace('_', ' ')}"
     )
-    return lines + watch_lines(programme)
+    return lines + watch_lines(programme) + run_day_lines(programme, habit)
+
+
+def run_day_lines(programme: Programme, habit: RunHabit | None) -> list[str]:
+    """``on the watch's calendar: post-run sets on Mon 08:00 and Thu 18:30, your usual run days``."""
+    post = programme.post_run
+    if post is None or habit is None:
+        return []
+    if not post.on_watch_calendar:
+        return ["  post-run sets stay off the watch's calendar ([post_run] on_watch_calendar = false)"]
+    if not habit.days:
+        return [
+            "  post-run sets go on the watch's calendar once your runs show your usual days "
+            "(runs on a weekday in 2 of the last 4 weeks, from `fitplug sync`)"
+        ]
+    named = [f"{calendar.day_abbr[d]} {t:%H:%M}" for d, t in habit.days]
+    days = named[0] if len(named) == 1 else f"{', '.join(named[:-1])} and {named[-1]}"
+    return [f"  on the watch's calendar: post-run sets on {days}, your usual run days (at their usual end)"]
 
 
 def watch_lines(programme: Programme) -> list[str]:

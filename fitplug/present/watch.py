@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import calendar
 from collections.abc import Sequence
 from pathlib import Path
 
@@ -87,6 +88,9 @@ def watch_lines(r: WatchReport) -> list[str]:
         f"Workouts on the watch: {r.kept} ({words.plural(r.strangers, 'other')}); room for {r.room} more "
         "before it drops some without a word."
     )
+    if r.habit is not None and r.habit.days:
+        days = ", ".join(f"{calendar.day_abbr[d]} {t:%H:%M}" for d, t in r.habit.days)
+        lines.append(f"Post-run sets on the watch's calendar: {days} (your usual run days).")
     lines += [f"Note: {n}." for n in r.notes]
     return lines
 
@@ -109,6 +113,10 @@ def watch_json(r: WatchReport) -> dict[str, object]:
         "workouts_kept": r.kept,
         "room": r.room,
         "notes": list(r.notes),
+        "run_days": [
+            {"weekday": calendar.day_name[d].lower(), "time": f"{t:%H:%M}"}
+            for d, t in (r.habit.days if r.habit else ())
+        ],
     }
 
 

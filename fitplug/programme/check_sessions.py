@@ -20,7 +20,7 @@ MAX_DESCRIPTION_CHARS = 1000
 
 _TIME = re.compile(r"^(\d{1,2}):(\d{2})$")
 _SESSION_KEYS = ("id", "name", "kind", "days", "time", "duration_min", "exercises", "description")
-_POST_RUN_KEYS = ("name", "always", "rotation", "per_run")
+_POST_RUN_KEYS = ("name", "always", "rotation", "per_run", "on_watch_calendar")
 
 _DAYS = {
     **{d.name.lower(): d for d in Weekday},
@@ -186,9 +186,12 @@ def check_post_run(problems: Problems, raw: Any, exercises: ExerciseTable) -> Po
     if "always" not in table and "rotation" not in table:
         problems.fail(path, "needs always = [...] and/or rotation = [...] (exercise keys)")
     per_run = _per_run(problems, table, path, always, rotation)
-    if problems.found or name is None or per_run is None:
+    on_calendar = f.get(problems, table, path, "on_watch_calendar", bool, default=True)
+    if problems.found or name is None or per_run is None or not isinstance(on_calendar, bool):
         return None
-    return PostRunSet(always=tuple(always), rotation=tuple(rotation), per_run=per_run, name=name)
+    return PostRunSet(
+        always=tuple(always), rotation=tuple(rotation), per_run=per_run, name=name, on_watch_calendar=on_calendar
+    )
 
 
 def _per_run(

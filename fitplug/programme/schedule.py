@@ -9,7 +9,7 @@ import datetime as dt
 from functools import lru_cache
 from zoneinfo import ZoneInfo
 
-from fitplug.model import Exercise, Hold, PlannedSession, Programme, Session, SessionKind
+from fitplug.model import Exercise, Hold, PlannedSession, Programme, RunHabit, Session, SessionKind
 from fitplug.times import UTC
 
 
@@ -67,6 +67,39 @@ def upcoming(programme: Programme, now: dt.datetime, limit: int = 30) -> list[Pl
         found += [p for p in chunk if p.start > now]
         day += dt.timedelta(days=28)
     return found[:limit]
+
+
+#: how far ahead the watch's calendar is given post-run sets
+POST_RUN_AHEAD_DAYS = 28
+
+
+def watch_calendar(programme: Programme, now: dt.datetime, habit: RunHabit, limit: int = 30) -> list[PlannedSession]:
+    """What the watch's own calendar gets: the next planned sessions and, when the programme says so
+    (``[post_run] on_watch_calendar``), its post-run sets on the runner's usual run days over the next
+    four weeks, at the usual end of the run, in the rotation's order from the set the next run gets.
+    Within ``limit`` entries in all, planned sessions first: post-run sets fill what they leave, the
+    earliest first; in time order."""
+    planned = upcoming(programme, now, limit=limit)
+    post = programme.post_run
+    variants = post_run_variants(programme)
+    if post is None or not post.on_watch_calendar or not habit.days or not variants:
+        return planned
+    tz = zone(programme.timezone)
+    today = now.astimezone(tz).date()
+    ends = dict(habit.days)
+    sets: list[PlannedSession] = []
+    for offset in range(POST_RUN_AHEAD_DAYS):
+        day = today + dt.timedelta(days=offset)
+        if day.weekday() not in ends:
+            continue
+        start = dt.datetime.combine(day, ends[day.weekday()], tz)
+        variant = variants[(habit.next_variant + len(sets)) % len(variants)]
+        if start > now:
+            sets.append(PlannedSession(day, start, start + dt.timedelta(minutes=variant.duration_min or 5), variant))
+    horizon = [p for p in planned if p.start.date() < today + dt.timedelta(days=POST_RUN_AHEAD_DAYS)]
+    room = max(0, limit - len(horizon))
+    chosen = sets[:room]
+    return sorted([*planned[: limit - len(chosen)], *chosen], key=lambda p: p.start)
 
 
 #: characters of a workout name a watch compares: two names alike in these are one workout

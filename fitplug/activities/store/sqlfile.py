@@ -67,7 +67,8 @@ def is_damage(exc: sqlite3.Error) -> bool:
     if code is not None:
         return code & 0xFF in (11, 26)  # SQLITE_CORRUPT, SQLITE_NOTADB
     text = str(exc).lower()
-    return "malformed" in text or "not a database" in text
+    # a damaged page read as text ("Could not decode to UTF-8 column …") is damage too
+    return "malformed" in text or "not a database" in text or "could not decode to utf-8" in text
 
 
 def failed(path: Path, exc: sqlite3.Error) -> StoreError:
