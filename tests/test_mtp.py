@@ -360,3 +360,31 @@ def test_hostile_objects_on_the_watch(tmp_path: Path) -> None:
     with pytest.raises(DeviceError, match=r"offers 50\d\d bytes in one transfer; fitplug takes at most 2048"):
         copy_activities(small, tmp_path / "cache2")
     assert not (tmp_path / "cache2" / "huge.fit").exists()
+
+
+def test_the_watchs_manifest_over_mtp(tmp_path: Path) -> None:
+    """#20: the MTP path reads the same manifest: the model and firmware; a watch that takes no workouts
+    gets nothing, one with a hostile manifest is refused cleanly, and `fitplug watch`'s findings read."""
+    from test_manifest import ACTIVITY, FENIX, manifest
+
+    from fitplug.app.watch import _report
+    from fitplug.watch.install import plan_install
+
+    def with_manifest(xml: bytes) -> tuple[SimulatedWatch, MtpWatch]:
+        sim = SimulatedWatch()
+        manifest_file = next(h for h, o in sim.objects.items() if o.name == "GarminDevice.xml")
+        sim.objects[manifest_file].data = xml
+        return sim, connect(sim)
+
+    sim, watch = with_manifest(FENIX.encode())
+    assert watch.name == "fenix 6X Pro Solar" and watch.manifest() is not None
+    built = batch()
+    report = _report(watch, {w.serial_number: w.file_name for w in built.workouts})
+    assert (report.software, report.kept, report.room) == ("27.09", 0, 25)
+    _, swim = with_manifest(manifest("Swim 2", (ACTIVITY, [("GARMIN/ACTIVITY", "OutputFromUnit")])).encode())
+    with pytest.raises(DeviceError, match="lists no FIT workouts"):
+        plan_install(swim, built.files(), owner=built.owner(), together=built.together())
+    _, bad = with_manifest(b'<!DOCTYPE d [<!ENTITY x "y">]><Device/>')
+    assert bad.name  # the name falls back; the install is refused with the reason
+    with pytest.raises(DeviceError, match="entity declaration"):
+        plan_install(bad, built.files(), owner=built.owner(), together=built.together())

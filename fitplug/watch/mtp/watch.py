@@ -18,7 +18,7 @@ from typing import Protocol
 
 from fitplug.atomic import write_atomic
 from fitplug.errors import DeviceError
-from fitplug.watch.manifest import MAX_MANIFEST_BYTES, Manifest, parse_manifest
+from fitplug.watch.manifest import ACTIVITY, MAX_MANIFEST_BYTES, Manifest, parse_manifest
 from fitplug.watch.mtp.ptp import ObjectInfo
 from fitplug.watch.mtp.session import Session
 from fitplug.watch.target import NEWFILES, Kind, WatchFile
@@ -221,7 +221,15 @@ def copy_activities(watch: MtpWatch, cache: Path) -> list[Path]:
     ``sync --device mtp`` then reads ``cache`` like any folder of FIT files.
     A transfer that breaks off leaves nothing in ``cache`` (written atomically).
     """
-    folder = watch.folder("Activity")
+    try:
+        manifest = watch.manifest()
+    except DeviceError:
+        manifest = None
+    folders = manifest.types.get(ACTIVITY) if manifest is not None else None
+    own = folders.own if folders is not None else None
+    # the folder the watch's manifest names for its activities, else the usual one
+    name = own.split("/", 1)[1] if own and "/" in own and own.split("/", 1)[1] else "Activity"
+    folder = watch.folder(name)
     if folder is None:
         return []
     todo: list[tuple[Entry, Path]] = []
