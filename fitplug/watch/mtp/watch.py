@@ -61,6 +61,8 @@ class MtpWatch:
         self._garmin: dict[str, Entry] | None = None
         #: the last listing of each folder (lower-cased name), so a read does not list the folder again
         self._listed: dict[str, dict[str, Entry]] = {}
+        #: the manifest, once read (a 1-tuple: it may be ``None``, no manifest)
+        self._manifest: tuple[Manifest | None] | None = None
 
     @classmethod
     def connect(cls, session: Session) -> MtpWatch:
@@ -85,13 +87,17 @@ class MtpWatch:
         return (manifest.model or "") if manifest is not None else ""
 
     def manifest(self) -> Manifest | None:
-        """The watch's ``GarminDevice.xml`` (``None``: none); :class:`DeviceError` when it is not one."""
-        entry = self._garmin_entries().get("garmindevice.xml")
-        if entry is None:
-            return None
-        if entry.info.size > MAX_MANIFEST_BYTES:
-            raise DeviceError(f"GarminDevice.xml: {entry.info.size} bytes is no watch's manifest; not read")
-        return parse_manifest(self.read(entry), "GarminDevice.xml")
+        """The watch's ``GarminDevice.xml`` (``None``: none), read once a session; :class:`DeviceError` when
+        it is not one."""
+        if self._manifest is None:
+            entry = self._garmin_entries().get("garmindevice.xml")
+            if entry is None:
+                self._manifest = (None,)
+            elif entry.info.size > MAX_MANIFEST_BYTES:
+                raise DeviceError(f"GarminDevice.xml: {entry.info.size} bytes is no watch's manifest; not read")
+            else:
+                self._manifest = (parse_manifest(self.read(entry), "GarminDevice.xml"),)
+        return self._manifest[0]
 
     def children(self, folder: int) -> dict[str, Entry]:
         """Lower-cased name → entry, for the objects in ``folder``."""
