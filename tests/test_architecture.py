@@ -138,7 +138,6 @@ PURE_STDLIB = {
     "itertools",
     "zoneinfo",
     "bisect",
-    "statistics",
 }
 
 

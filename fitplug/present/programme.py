@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-import calendar
-
 from fitplug.model import Programme, RunHabit
 from fitplug.present import words
 from fitplug.programme.schedule import post_run_variants
@@ -52,7 +50,7 @@ def run_day_lines(programme: Programme, habit: RunHabit | None) -> list[str]:
             "  post-run sets go on the watch's calendar once your runs show your usual days "
             "(runs on a weekday in 2 of the last 4 weeks, from `fitplug sync`)"
         ]
-    named = [f"{calendar.day_abbr[d]} {t:%H:%M}" for d, t in habit.days]
+    named = [f"{words.WEEKDAYS[d][:3]} {t:%H:%M}" for d, t in habit.days]
     days = named[0] if len(named) == 1 else f"{', '.join(named[:-1])} and {named[-1]}"
     return [f"  on the watch's calendar: post-run sets on {days}, your usual run days (at their usual end)"]
 

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import calendar
 from collections.abc import Sequence
 from pathlib import Path
 
@@ -89,7 +88,7 @@ def watch_lines(r: WatchReport) -> list[str]:
         "before it drops some without a word."
     )
     if r.habit is not None and r.habit.days:
-        days = ", ".join(f"{calendar.day_abbr[d]} {t:%H:%M}" for d, t in r.habit.days)
+        days = ", ".join(f"{words.WEEKDAYS[d][:3]} {t:%H:%M}" for d, t in r.habit.days)
         lines.append(f"Post-run sets on the watch's calendar: {days} (your usual run days).")
     lines += [f"Note: {n}." for n in r.notes]
     return lines
@@ -114,8 +113,7 @@ def watch_json(r: WatchReport) -> dict[str, object]:
         "room": r.room,
         "notes": list(r.notes),
         "run_days": [
-            {"weekday": calendar.day_name[d].lower(), "time": f"{t:%H:%M}"}
-            for d, t in (r.habit.days if r.habit else ())
+            {"weekday": words.WEEKDAYS[d].lower(), "time": f"{t:%H:%M}"} for d, t in (r.habit.days if r.habit else ())
         ],
     }
 

@@ -27,6 +27,9 @@ from fitplug.model import (
     WeekTally,
 )
 
+#: the weekdays, Monday first, in English whatever the locale (``calendar.day_name`` follows the locale)
+WEEKDAYS = ("Monday", "Tuesday", "Wednesday", "Thursday", "Friday", "Saturday", "Sunday")
+
 
 def plural(n: int, one: str, many: str | None = None) -> str:
     """``1 day``, ``2 days``, ``3 activities`` (with ``many``)."""
