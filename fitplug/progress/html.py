@@ -19,7 +19,8 @@ from html import escape
 from fitplug.progress.model import BandSeries, ProgressPage, SessionDone, WeekRow
 from fitplug.progress.svg import Marker, Series, bar_chart, reps_chart
 
-#: swatches for common band colours; an unknown name gets a neutral swatch (its name is always written)
+#: swatches for the colours bands come in; a band named otherwise ("medium", "x-heavy") gets no swatch,
+#: only its name (which is always written)
 BAND_SWATCHES = {
     "yellow": "#f5d000",
     "red": "#d0312d",
@@ -35,6 +36,12 @@ BAND_SWATCHES = {
     "pink": "#e87fb0",
     "white": "#f4f4f4",
     "brown": "#7a4b24",
+    "tan": "#d2b48c",
+    "beige": "#e8dcc4",
+    "teal": "#168c8c",
+    "navy": "#1f2f6b",
+    "lime": "#8cc63f",
+    "plum": "#8e4585",
 }
 
 CSS = """
@@ -99,7 +106,7 @@ def render(page: ProgressPage) -> bytes:
         "</header><main>",
         *_due(page),
         *_plan(page),
-        *_weeks(page.weeks, post_run=page.post_run),
+        *_weeks(page.weeks, post_run=page.post_run, started=page.started, before=page.weeks_before),
         *_bands(page.bands),
         *_sessions(page.sessions),
         "</main>",
@@ -120,12 +127,18 @@ def _day(d: dt.date) -> str:
     return f"{d:%a %d %b}"
 
 
+def band_swatch(band: str | None) -> str | None:
+    """The swatch colour of a band named by a colour (``Green``, `` gold ``), else ``None`` (``medium``)."""
+    return BAND_SWATCHES.get(" ".join((band or "").split()).casefold())
+
+
 def band_label(band: str | None) -> str:
-    """A swatch with the band's name written beside it (``None``: no band recorded)."""
+    """The band's name, with a swatch beside it when it is named by a colour (``None``: no band known)."""
     if band is None:
         return '<span class="muted">band not known</span>'
-    colour = BAND_SWATCHES.get(band.strip().casefold(), "transparent")
-    return f'<span class="swatch" style="background:{colour}"></span>{escape(band)} band'
+    colour = band_swatch(band)
+    swatch = f'<span class="swatch" style="background:{colour}"></span>' if colour else ""
+    return f"{swatch}{escape(band)} band"
 
 
 def _due(page: ProgressPage) -> Iterable[str]:
@@ -166,17 +179,29 @@ def _week_label(w: WeekRow) -> str:
     return f"{w.week_start:%d %b}"
 
 
-def _weeks(weeks: tuple[WeekRow, ...], *, post_run: bool = True) -> Iterable[str]:
+def _before(started: dt.date | None, before: int) -> str:
+    """The one line that stands for the weeks before the tracking start (none: nothing)."""
+    if not before:
+        return ""
+    weeks = "1 week" if before == 1 else f"{before} weeks"
+    since = f" on {_day(started)}" if started is not None else ""
+    return f'<p class="muted">Before you started{since}: {weeks} not shown (nothing then counts).</p>'
+
+
+def _weeks(
+    weeks: tuple[WeekRow, ...], *, post_run: bool = True, started: dt.date | None = None, before: int = 0
+) -> Iterable[str]:
     yield '<section aria-labelledby="weeks"><h2 id="weeks">Week by week</h2>'
     if not weeks:
-        yield '<p class="muted">No weeks to show yet.</p></section>'
+        yield '<p class="muted">No weeks to show yet.</p>' + _before(started, before) + "</section>"
         return
     cats = [_week_label(w) for w in weeks]
     first, last = _day(weeks[0].week_start), _day(weeks[-1].week_start)
-    span = f"the {len(weeks)} weeks starting {first} to {last}"
+    span = f"the {len(weeks)} weeks starting {first} to {last}" if len(weeks) > 1 else f"the week starting {first}"
     done = [w.strength_done for w in weeks]
     missed = [w.strength_missed for w in weeks]
     left = [max(0, w.strength_planned - w.strength_done - w.strength_missed) for w in weeks]
+    yield _before(started, before)
     yield "<h3>Strength days</h3>"
     yield bar_chart(
         "Strength days per week",
@@ -244,10 +269,13 @@ def _weeks(weeks: tuple[WeekRow, ...], *, post_run: bool = True) -> Iterable[str
                 if w.stretch_min <= w.stretch_days <= w.stretch_max
                 else ("over" if w.stretch_days > w.stretch_max else ("so far" if w.current else "under"))
             )
+            if word == "under" and w.from_day is not None:
+                word = "part week"
             mark = f" ({word})"
         now = " (this week)" if w.current else ""
+        part = f" (from {w.from_day:%a %d})" if w.from_day is not None else ""
         yield (
-            f'<tr><td>{_day(w.week_start)}{now}</td><td class="n">{w.strength_done} / {w.strength_planned}</td>'
+            f'<tr><td>{_day(w.week_start)}{part}{now}</td><td class="n">{w.strength_done} / {w.strength_planned}</td>'
             f'<td class="n">{w.strength_missed}</td><td class="n">{w.stretch_days}{mark}</td>'
             + (
                 f'<td class="n">{w.post_run_done}{f" (+{w.post_run_due} due)" if w.post_run_due else ""}</td>'
@@ -275,7 +303,8 @@ def _bands(bands: tuple[BandSeries, ...]) -> Iterable[str]:
         labels = [f"{s.day:%d %b}" for s in b.sessions]
         reached = sum(1 for s in b.sessions if _all_reached(b, s.reps))
         changes = "; ".join(
-            f"band changed from {c.before or 'unknown'} to {c.after or 'unknown'} on {_day(c.day)}" for c in b.changes
+            f"band changed{f' from {c.before}' if c.before else ''} to {c.after or 'one not known'} on {_day(c.day)}"
+            for c in b.changes
         )
         yield reps_chart(
             f"{b.title}: reps of every set per session",
