@@ -66,7 +66,7 @@ th,td{padding:.25rem .45rem;border-bottom:1px solid var(--line);text-align:left;
 th:first-child,td:first-child{position:sticky;left:0;z-index:1;background:var(--bg);
 box-shadow:inset -1px 0 0 var(--line)}
 td.n,th.n{text-align:right;font-variant-numeric:tabular-nums}
-.nw{white-space:nowrap}td.words{min-width:12rem}.sub{display:block;color:var(--muted)}
+.nw{white-space:nowrap}td.words{min-width:15rem}.sub{display:block;color:var(--muted)}
 .chart-box{overflow-x:auto;max-width:27rem;margin:.3rem 0}
 .charts{display:grid;grid-template-columns:repeat(auto-fill,minmax(min(100%,23rem),1fr));column-gap:1.5rem}
 svg.chart{width:100%;min-width:340px;height:auto;display:block}
