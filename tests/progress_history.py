@@ -102,8 +102,18 @@ PROGRAMME_FILE = Path(__file__).resolve().parent.parent / "examples" / "glute-ru
 FIRST_SYNC = dt.datetime(2026, 9, 7, 6, 0, tzinfo=UTC)
 
 
-def synced_store(base: Path, *, until: dt.datetime = NOW) -> Path:
-    """A store as a runner would have it: a first sync on 7 Sep, then the 12 weeks synced at ``until``.
+def _env(base: Path) -> dict[str, str | None]:
+    return {
+        "FITPLUG_DATA_DIR": str(base / "data"),
+        "FITPLUG_CONFIG_DIR": str(base / "config"),
+        "FITPLUG_NOW": None,
+        "FITPLUG_DB": None,
+    }
+
+
+def synced_store(base: Path, *, until: dt.datetime = NOW, first_sync: dt.datetime = FIRST_SYNC) -> Path:
+    """A store as a runner would have it: a first sync on 7 Sep (or ``first_sync``: tracking starts
+    that day), then the 12 weeks synced at ``until``.
 
     Runs the real `fitplug sync` (in-process) with its own data and config
     folders under ``base``; returns the store's path.
@@ -112,15 +122,10 @@ def synced_store(base: Path, *, until: dt.datetime = NOW) -> Path:
 
     from fitplug.programme.load import load_programme
 
-    env = {
-        "FITPLUG_DATA_DIR": str(base / "data"),
-        "FITPLUG_CONFIG_DIR": str(base / "config"),
-        "FITPLUG_NOW": None,
-        "FITPLUG_DB": None,
-    }
+    env = _env(base)
     db, folder = base / "store.sqlite3", base / "activities"
     folder.mkdir(parents=True, exist_ok=True)
-    for when in (FIRST_SYNC, until):
+    for when in (first_sync, until):
         if when is until:
             write_history(folder, load_programme(PROGRAMME_FILE), until=until)
         result = invoke_cli(
@@ -128,6 +133,47 @@ def synced_store(base: Path, *, until: dt.datetime = NOW) -> Path:
         )
         assert result.exit_code == 0, result.output
     return db
+
+
+#: the late start: the first sync on Wednesday 14 Oct (week 5), so tracking starts that day
+LATE_SYNC = dt.datetime(2026, 10, 14, 10, 0, tzinfo=UTC)
+#: the band changed to "medium" (a band named by its strength, not a colour) on Tue 20 Oct at 09:00,
+#: two hours after that day's session, which the runner then logged by hand
+BAND_CHANGED = dt.datetime(2026, 10, 20, 9, 0, tzinfo=UTC)
+#: a session logged by hand with no activity recorded that day (a Sunday)
+LOGGED_ALONE = dt.date(2026, 11, 1)
+
+
+def medium_programme(folder: Path) -> Path:
+    """The example programme with bands named light, medium, heavy, its leg raise on the medium one."""
+    text = PROGRAMME_FILE.read_text(encoding="utf-8")
+    ladder = 'ladder = ["yellow", "red", "green", "blue", "black", "silver", "gold"]'
+    band = 'band = "green"'
+    assert ladder in text and band in text
+    path = folder / "medium.toml"
+    path.write_text(
+        text.replace(ladder, 'ladder = ["light", "medium", "heavy"]').replace(band, 'band = "medium"'), encoding="utf-8"
+    )
+    return path
+
+
+def changed_store(base: Path) -> tuple[Path, Path]:
+    """The 12 weeks tracked from :data:`LATE_SYNC`, the band changed at :data:`BAND_CHANGED` (the runner
+    logged that day's sets with the new programme: `fitplug log` is the writing command that sees
+    the change) and :data:`LOGGED_ALONE` logged; ``(store, the medium programme)``."""
+    from conftest import invoke_cli
+
+    db = synced_store(base, first_sync=LATE_SYNC)
+    programme = medium_programme(base)
+    for when, day, reps in ((BAND_CHANGED, BAND_CHANGED.date(), "13"), (NOW, LOGGED_ALONE, "12")):
+        result = invoke_cli(
+            *("--db", str(db), "--now", when.isoformat(), "log", "banded_leg_raise", "--day", day.isoformat()),
+            *[reps] * 6,
+            *("-p", str(programme)),
+            env=_env(base),
+        )
+        assert result.exit_code == 0, result.output
+    return db, programme
 
 
 def main(argv: list[str]) -> None:

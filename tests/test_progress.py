@@ -257,7 +257,11 @@ def test_an_empty_store_gives_a_page_that_says_so(tmp_path: Path) -> None:
     assert "No activities have been read yet" in page.all_text
     assert "No post-run stretch is due." in page.all_text
     assert "No session with this exercise has been recorded yet." in page.all_text
-    assert len(table_after(page, "Week of")) == 13 and not (tmp_path / "none.sqlite3").exists()
+    # tracking starts today (what a first sync would remember): this week alone, the 11 before it folded
+    assert [r[0] for r in table_after(page, "Week of")[1:]] == ["Mon 23 Nov (from Thu 26) (this week)"]
+    assert "Before you started on Thu 26 Nov: 11 weeks not shown" in page.all_text
+    assert len(page.svgs) == 3 and all("in the week starting Mon 23 Nov" in s["desc"] for s in page.svgs)
+    assert not (tmp_path / "none.sqlite3").exists()
 
 
 def test_page_source_is_current_at_each_call(store: Path) -> None:
@@ -380,7 +384,10 @@ def test_every_template_gives_a_whole_page(store: Path, template: str) -> None:
     page = Page(render_page(ROOT / "templates" / template, db_path=store, now=NOW))
     programme = load_programme(ROOT / "templates" / template)
     assert page.all_text.startswith(programme.name)
-    assert len(table_after(page, "Week of")) == 13
+    if programme.id == "glute-runner":  # the store's own programme: tracked from the first week on
+        assert len(table_after(page, "Week of")) == 13 and "Before you started" not in page.all_text
+    else:  # a programme the store never saw: tracking starts today, so this week alone is shown
+        assert len(table_after(page, "Week of")) == 2 and "Before you started on Thu 26 Nov" in page.all_text
     banded = any(e.band for s in programme.sessions for e in s.exercises)
     assert ("The band" in page.all_text) == banded
     assert all(svg["title"] and svg["desc"] for svg in page.svgs)

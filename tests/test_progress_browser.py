@@ -1,16 +1,21 @@
 """The progress page in a real headless Chromium: from a file, on a phone's width, in dark mode.
 
-Skipped with the reason when Debian's ``chromium`` is absent; .ci/run installs it.
+The layout is measured in the browser (a copy of the page runs one script that reports what it
+finds; the page itself runs none) at 360, 390 and 1280 px. Set FITPLUG_SHOTS to a folder to keep
+the screenshots and look at them. Skipped with the reason when Debian's ``chromium`` is absent;
+.ci/run installs it.
 """
 
 from __future__ import annotations
 
+import os
+import shutil
 from pathlib import Path
 
 import pytest
-from browser import chromium, load
+from browser import chromium, load, probe
 from pngread import read_png
-from progress_history import NOW, PROGRAMME_FILE, synced_store
+from progress_history import NOW, PROGRAMME_FILE, changed_store, synced_store
 
 from fitplug.app.progress import render_page
 
@@ -59,29 +64,153 @@ def test_dark_mode_is_dark_and_still_drawn(page_file: Path, tmp_path: Path) -> N
     assert background < 40 and ink > 0.05 and colours > 20, (background, ink, colours)
 
 
-def test_at_360_px_nothing_spills_sideways(page_file: Path, tmp_path: Path) -> None:
-    # Headless Chromium lays pages out at least 500 px wide, so a copy of the page is held
-    # to 360 px and runs one script (the page itself runs none) that reports the right edge
-    # of the widest element outside the boxes that scroll on purpose (the tables).
-    probe = tmp_path / "probe.html"
-    text = page_file.read_text(encoding="utf-8")
-    head, _, rest = text.partition('<meta http-equiv="Content-Security-Policy"')
-    rest = rest.partition(">")[2]
-    script = (
-        "<script>const els = [...document.querySelectorAll('body *')]"
-        ".filter(e => !e.parentElement.closest('.scroll'));"
-        "console.log('right ' + Math.ceil(Math.max(...els.map(e => e.getBoundingClientRect().right))) + ' ' + "
-        "document.querySelectorAll('svg.chart').length)</script>"
+#: what the layout tests measure in the page, laid out at a phone's width (see :func:`browser.probe`)
+MEASURE = r"""
+function measure() {
+  const W = innerWidth;
+  const name = e => e.tagName.toLowerCase() + (e.getAttribute('class') || '').split(' ').map(c => c && '.' + c)
+    .join('');
+  const box = r => ({l: r.left, r: r.right, t: r.top, b: r.bottom});
+  const meet = (a, b, pad) => Math.min(a.r + pad, b.r + pad) - Math.max(a.l - pad, b.l - pad) > 0.5 &&
+    Math.min(a.b + pad, b.b + pad) - Math.max(a.t - pad, b.t - pad) > 0.5;
+  const out = {width: W, page_width: document.documentElement.scrollWidth,
+               page_height: document.documentElement.scrollHeight, wide: [], small: [], texts: 0,
+               svg_min: 1e9, html_min: 1e9, overlaps: [], loose_values: [], charts: 0, chart_scroll: [],
+               boxes: 0, scrolling: 0, unstuck: []};
+  // 1. nothing sticks out sideways, but inside a box that scrolls on purpose (its box is held to it)
+  for (const e of document.body.querySelectorAll('*')) {
+    if (e.parentElement.closest('.scroll, .chart-box')) continue;
+    const r = e.getBoundingClientRect();
+    if (r.width === 0 && r.height === 0) continue;
+    if (r.left < -0.5 || r.right > W + 0.5) out.wide.push(`${name(e)} ${Math.round(r.left)}..${Math.round(r.right)}`);
+  }
+  // 2. every text drawn at 12 px or more: HTML by its computed size, SVG by its size times the chart's scale
+  const walk = document.createTreeWalker(document.body, NodeFilter.SHOW_TEXT);
+  for (let n = walk.nextNode(); n; n = walk.nextNode()) {
+    const e = n.parentElement;
+    if (!n.data.trim() || e.closest('title, desc, style, script')) continue;
+    const r = e.getBoundingClientRect();
+    if (r.width === 0 || r.height === 0) continue;
+    out.texts++;
+    let px;
+    if (e instanceof SVGElement) {
+      const svg = e.ownerSVGElement;
+      const scale = svg.getBoundingClientRect().width / svg.viewBox.baseVal.width;
+      px = parseFloat(getComputedStyle(e).fontSize) * scale;
+      out.svg_min = Math.min(out.svg_min, px, r.height);
+    } else {
+      px = parseFloat(getComputedStyle(e).fontSize);
+      out.html_min = Math.min(out.html_min, px);
+    }
+    if (px < 12 || (e instanceof SVGElement && r.height < 12)) {
+      out.small.push(`${name(e)} ${px.toFixed(1)} ${n.data.trim().slice(0, 30)}`);
+    }
+  }
+  // 3. in a chart, no label lies over a mark or another label; a value sits inside its bar
+  for (const svg of document.querySelectorAll('svg.chart')) {
+    out.charts++;
+    const holder = svg.parentElement;
+    if (holder.scrollWidth > holder.clientWidth + 1) out.chart_scroll.push(svg.querySelector('title').textContent);
+    const marks = [...svg.querySelectorAll('rect.bar, circle.dot, rect.target, line.threshold, line.marker')]
+      .map(m => [m, box(m.getBoundingClientRect())]);
+    const texts = [...svg.querySelectorAll('text')].map(t => [t, box(t.getBoundingClientRect())]);
+    const label = t => name(t) + ' "' + t.textContent + '"';
+    texts.forEach(([t, tb], i) => {
+      if (t.classList.contains('value')) {
+        const inside = ([m, mb]) => m.matches('rect.bar') && tb.l >= mb.l && tb.r <= mb.r && tb.t >= mb.t - 2
+          && tb.b <= mb.b + 2;
+        if (!marks.some(inside)) out.loose_values.push(label(t));
+        return;
+      }
+      for (const [m, mb] of marks) {
+        const pad = m.tagName === 'line' ? 1 : 0;  // a line's box has no height: its stroke has
+        if (meet(tb, mb, pad)) out.overlaps.push(label(t) + ' over ' + name(m));
+      }
+      for (const [u, ub] of texts.slice(i + 1)) if (meet(tb, ub, 0)) out.overlaps.push(label(t) + ' over ' + label(u));
+    });
+  }
+  // 4. a table wider than its box scrolls in it, and its first column stays in view when scrolled
+  for (const sc of document.querySelectorAll('.scroll')) {
+    out.boxes++;
+    if (sc.scrollWidth <= sc.clientWidth + 1) continue;
+    out.scrolling++;
+    sc.scrollLeft = sc.scrollWidth;
+    const edge = sc.getBoundingClientRect();
+    for (const row of sc.querySelectorAll('tr')) {
+      const first = row.cells[0].getBoundingClientRect();
+      if (Math.abs(first.left - edge.left) > 1) out.unstuck.push(row.cells[0].textContent.trim().slice(0, 30));
+    }
+    sc.scrollLeft = 0;
+  }
+  return out;
+}
+"""
+
+
+def _keep(shot: Path) -> None:
+    """With FITPLUG_SHOTS naming a folder, keep a copy of the screenshot there to look at."""
+    folder = os.environ.get("FITPLUG_SHOTS")
+    if folder:
+        Path(folder).mkdir(parents=True, exist_ok=True)
+        shutil.copyfile(shot, Path(folder) / shot.name)
+
+
+@pytest.fixture(scope="module")
+def changed_page(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """The page tracked from Wed 14 Oct, the band changed to "medium" on 20 Oct (a marker in the chart)."""
+    chromium()
+    base = tmp_path_factory.mktemp("changed")
+    db, programme = changed_store(base)
+    path = base / "changed.html"
+    path.write_bytes(render_page(programme, db_path=db, now=NOW))
+    return path
+
+
+@pytest.mark.parametrize("width", [360, 390, 1280])
+@pytest.mark.parametrize("which", ["history", "changed"])
+def test_the_layout_holds_at_each_width(
+    which: str, width: int, page_file: Path, changed_page: Path, tmp_path: Path
+) -> None:
+    """At a phone's width and a desktop's: nothing sticks out sideways, every text is 12 px or more
+    (SVG text at its drawn size), no chart label lies over a bar, a dot, a line or another label,
+    no chart needs scrolling, and tables that scroll keep their first column in view."""
+    page = page_file if which == "history" else changed_page
+    shot = tmp_path / f"{which}-{width}.png"
+    tall = 7000 if width < 500 else 4500
+    m = probe(page, shot, MEASURE, width=width, height=tall)
+    _keep(shot)
+    assert m["width"] == width and m["page_width"] == width and m["page_height"] <= tall, m  # the shot holds it all
+    assert m["wide"] == [] and m["small"] == [], m
+    assert m["overlaps"] == [] and m["loose_values"] == [], m
+    assert m["charts"] == 4 and m["chart_scroll"] == [], m
+    assert m["texts"] > 300 and 12 <= m["svg_min"] and 12 <= m["html_min"], m
+    assert m["boxes"] >= 6 and m["unstuck"] == [], m
+    if width < 500:
+        assert m["scrolling"] >= 2, m  # the week and band tables are wider than a phone: they scroll
+    shape, ink, colours = read_png(shot)[:2], picture(shot)[1], picture(shot)[2]
+    assert shape[0] == width and ink > 0.03 and colours > 20, (shape, ink, colours)
+
+
+def test_the_layout_check_can_fail(tmp_path: Path) -> None:
+    """Each part of the check above sees what it is for: text too small (in HTML and in a shrunken
+    chart), an element wider than the screen, a label over a dot, a table whose first column scrolls away."""
+    chromium()
+    bad = tmp_path / "bad.html"
+    bad.write_text(
+        '<!DOCTYPE html><html><head><meta http-equiv="Content-Security-Policy" content="default-src \'none\'">'
+        '<meta name="viewport" content="width=device-width,initial-scale=1"></head><body>'
+        '<p style="font-size:10px">tiny</p><div style="width:500px">wide</div>'
+        '<div class="chart-box"><svg class="chart" viewBox="0 0 800 100" style="width:100%">'
+        '<circle class="dot" cx="20" cy="50" r="5"/><text x="10" y="55" style="font-size:12px">over</text></svg></div>'
+        '<div class="scroll" style="overflow-x:auto"><table><tr><td>first</td>'
+        '<td style="white-space:nowrap">' + "x" * 200 + "</td></tr></table></div></body></html>",
+        encoding="utf-8",
     )
-    probe.write_text(
-        head + "<style>html{width:360px}</style>" + rest.replace("</body>", script + "</body>"), encoding="utf-8"
-    )
-    shot = tmp_path / "phone.png"
-    messages = load(probe.as_uri(), shot, width=360, height=800)
-    assert len(messages) == 1 and messages[0].startswith('"right '), messages
-    right, charts = (int(v) for v in messages[0].split('"')[1].split()[1:])
-    assert 300 < right <= 360 and charts == 4, messages
-    assert picture(shot)[1] > 0.05
+    m = probe(bad, tmp_path / "bad.png", MEASURE, width=390, height=600)
+    assert [w.split()[0] for w in m["wide"]] == ["div"], m
+    assert sorted(s.split()[-1] for s in m["small"]) == ["over", "tiny"], m
+    assert m["overlaps"] == ['text "over" over circle.dot'], m
+    assert m["scrolling"] == 1 and m["unstuck"] == ["first"], m
 
 
 def test_the_console_check_sees_errors_and_refused_fetches(tmp_path: Path) -> None:

@@ -18,7 +18,7 @@ from pathlib import Path
 
 from fitplug import settings
 from fitplug.activities import tracking
-from fitplug.activities.rule.band import banded_exercises, exercise_done
+from fitplug.activities.rule.band import band_records, banded_exercises, exercise_done
 from fitplug.activities.rule.classify import classify
 from fitplug.activities.rule.legs import all_legs
 from fitplug.activities.rule.plan import plan_against_done
@@ -31,10 +31,13 @@ from fitplug.model import (
     ActivitySummary,
     BandAdvice,
     BandDown,
+    BandRecord,
+    BandStanding,
     Classification,
     Decision,
     Exercise,
     FoundBy,
+    LoggedSets,
     Programme,
     Reps,
     Verdict,
@@ -53,7 +56,7 @@ from fitplug.progress.model import (
     SessionDone,
     WeekRow,
 )
-from fitplug.times import UTC, local_midnight
+from fitplug.times import UTC
 
 #: weeks of the week-by-week table and chart
 WEEKS = 12
@@ -70,15 +73,28 @@ def default_report_path() -> Path:
 
 
 def page_data(store: Store | None, programme: Programme, now: dt.datetime, *, weeks: int = WEEKS) -> ProgressPage:
-    """Everything the page shows at ``now``: the rule's answers, worded (writes nothing)."""
+    """Everything the page shows at ``now``: the rule's answers, worded (writes nothing).
+
+    Weeks that end before the tracking start are left out (only their number is
+    kept); the band's sessions are the ones the rule's band advice read.
+    """
     tz = zone(programme.timezone)
     now = now.astimezone(UTC)
     today = now.astimezone(tz).date()
     since = tracking.tracking_since(store, now, programme)
+    started = since.astimezone(tz).date()
     decision = tracking.evaluate(store, programme, now, weeks=weeks)
-    first_week = decision.weeks[0].week_start if decision.weeks else decision.tally.week_start
-    bound = local_midnight(first_week, tz) - dt.timedelta(days=2)
-    window = store.history(bound) if store is not None else []
+    bands = tracking.band_since(store, programme, now)
+    logs = store.logs() if store is not None else []
+    logged = [e for e in logs if e.logged_utc <= now]  # as the rule reads them
+    held = tracking.recent_history(store, programme, now, since, bands, weeks, logs) if store is not None else []
+    # what the rule reads, as it reads it: every leg a session, over by now, in order of start
+    known = sorted(
+        (a for a in all_legs(held) if a.sessions and a.end_utc <= now), key=lambda a: (a.start_utc, a.sha256)
+    )
+    classified = [(a, classify(a, programme)) for a in known]
+    strength = [(a, c) for a, c in classified if c.kind == ActivityKind.STRENGTH]
+    shown = [w for w in decision.weeks if w.week_start + dt.timedelta(days=7) > started]
     rows = [
         WeekRow(
             week_start=w.week_start,
@@ -92,14 +108,13 @@ def page_data(store: Store | None, programme: Programme, now: dt.datetime, *, we
             post_run_missed=w.post_run_missed,
             post_run_due=w.post_run_due,
             current=w.week_start == decision.tally.week_start,
+            from_day=started if w.week_start < started else None,
         )
-        for w in decision.weeks
+        for w in shown
     ]
     notes = [f"Tracking since {since.astimezone(tz):%a %d %b %Y}: nothing earlier counts as missed."]
-    if not window:
+    if not held:
         notes.append("No activities have been read yet: run `fitplug sync`.")
-    bands = tracking.band_since(store, programme, now)
-    strength = [(a, c) for a in all_legs(window) if (c := classify(a, programme)).kind == ActivityKind.STRENGTH]
     return ProgressPage(
         programme=programme.name,
         timezone=programme.timezone,
@@ -112,12 +127,16 @@ def page_data(store: Store | None, programme: Programme, now: dt.datetime, *, we
         plan=tuple(_coming(programme, now)),
         weeks=tuple(rows),
         week_line=words.week(decision.tally, decision.first_day),
-        bands=tuple(_band(ex, strength, decision, programme, bands.get(ex.id)) for ex in banded_exercises(programme)),
+        bands=tuple(
+            _band(ex, classified, decision, programme, bands.get(ex.id), logged) for ex in banded_exercises(programme)
+        ),
         sessions=tuple(
             s for s in (_done(a, c, programme, since) for a, c in strength[-LAST_SESSIONS:]) if s is not None
         ),
         notes=tuple(notes),
         post_run=programme.post_run is not None,
+        started=started,
+        weeks_before=len(decision.weeks) - len(shown),
     )
 
 
@@ -149,36 +168,52 @@ def _coming(programme: Programme, now: dt.datetime) -> list[PlannedRow]:
 
 def _band(
     ex: Exercise,
-    strength: Sequence[tuple[ActivitySummary, Classification]],
+    classified: Sequence[tuple[ActivitySummary, Classification]],
     decision: Decision,
     programme: Programme,
     changed: dt.datetime | None,
+    logged: Sequence[LoggedSets],
 ) -> BandSeries:
-    """One banded exercise's strength sessions, attributed to their band, with the rule's threshold and advice.
+    """One banded exercise's sessions, attributed to their band, with the rule's threshold and advice.
 
-    The store remembers when the current band was first prescribed (``changed``):
-    sessions before it were done with an earlier band and never count.
+    The sessions are the rule's own band records (:func:`band_records`: what was logged by
+    hand stands for the watch's sets of that day), each shown with the current band. The store
+    remembers when the current band was first prescribed (``changed``): sessions recorded
+    before it were done with an earlier band, never count, and show no band.
     """
     assert isinstance(ex.dose, Reps)
     rule = programme.band
     tz = zone(programme.timezone)
-    sessions: list[BandSession] = []
+    since = {ex.id: changed} if changed is not None else {}
+    records = [r for r in band_records(classified, programme, since, logged) if r.exercise.id == ex.id]
+    by_hand = {e.day for e in logged if e.exercise == ex.id}
+    dated: list[tuple[dt.datetime, BandSession]] = []
+    seen: set[dt.date] = set()
+    stood_for: set[dt.date] = set()  # days whose log stood for the day's sessions
+    for r in records:
+        day = r.start_utc.astimezone(tz).date()
+        # what was logged for a day is the first record of that day (the rule's first session of it, or noon)
+        mine = day in by_hand and day not in seen
+        if mine:
+            stood_for.add(day)
+        seen.add(day)
+        dated.append((r.start_utc, BandSession(day, ex.band, r.reps, _counted(r, by_hand=mine))))
+    if changed is not None:
+        for a, c in classified:
+            day = a.start_utc.astimezone(tz).date()
+            if a.start_utc >= changed or day in stood_for:
+                continue
+            done = exercise_done(a, c, ex, programme)
+            if done is not None:
+                reps = tuple(s.repetitions for s in done.sets)
+                dated.append((a.start_utc, BandSession(day, None, reps, "an earlier band: not counted")))
+    dated.sort(key=lambda d: d[0])
+    sessions = [s for _, s in dated]
     changes: list[BandChange] = []
-    for a, c in strength:
-        done = exercise_done(a, c, ex, programme)
-        if done is None:
-            continue
-        current = changed is None or a.start_utc >= changed
-        if current and changed is not None and not changes and sessions:
-            changes.append(BandChange(len(sessions), changed.astimezone(tz).date(), None, ex.band))
-        sessions.append(
-            BandSession(
-                a.start_utc.astimezone(tz).date(),
-                ex.band if current else None,
-                tuple(s.repetitions for s in done.sets),
-                words.band_counted(done),
-            )
-        )
+    if changed is not None:
+        first = next((i for i, (t, _) in enumerate(dated) if t >= changed), None)
+        if first is not None and first > 0:
+            changes.append(BandChange(first, changed.astimezone(tz).date(), None, ex.band))
     shown = sessions[-16:]
     cut = len(sessions) - len(shown)
     advice: BandAdvice | None = next((b for b in decision.band if b.exercise.id == ex.id), None)
@@ -195,6 +230,19 @@ def _band(
         lighter_words=words.band_lighter_rule(rule, ex.dose.low),
         next_band=advice.next_band if advice else rule.next_band(ex.band),
     )
+
+
+def _counted(r: BandRecord, *, by_hand: bool) -> str:
+    """Whether the band rule used a session, in the words of :func:`words.band_counted`."""
+    if r.standing is BandStanding.PAIN:
+        return "pain logged: the count starts again"
+    if r.standing is BandStanding.PARTIAL:
+        said = f"{len(r.reps)} of {r.planned} sets: not counted"
+    elif r.standing is BandStanding.IMPLAUSIBLE:
+        said = "a count no one did: not counted"
+    else:
+        said = "counts"
+    return said + (" (logged by hand)" if by_hand else "")
 
 
 def _done(a: ActivitySummary, c: Classification, programme: Programme, since: dt.datetime) -> SessionDone | None:

@@ -19,7 +19,8 @@ from html import escape
 from fitplug.progress.model import BandSeries, ProgressPage, SessionDone, WeekRow
 from fitplug.progress.svg import Marker, Series, bar_chart, reps_chart
 
-#: swatches for common band colours; an unknown name gets a neutral swatch (its name is always written)
+#: swatches for the colours bands come in; a band named otherwise ("medium", "x-heavy") gets no swatch,
+#: only its name (which is always written)
 BAND_SWATCHES = {
     "yellow": "#f5d000",
     "red": "#d0312d",
@@ -35,6 +36,12 @@ BAND_SWATCHES = {
     "pink": "#e87fb0",
     "white": "#f4f4f4",
     "brown": "#7a4b24",
+    "tan": "#d2b48c",
+    "beige": "#e8dcc4",
+    "teal": "#168c8c",
+    "navy": "#1f2f6b",
+    "lime": "#8cc63f",
+    "plum": "#8e4585",
 }
 
 CSS = """
@@ -46,18 +53,23 @@ CSS = """
 --target:rgba(63,196,154,.2);--threshold:#e59cc8;--marker:#bbb}}
 *{box-sizing:border-box}
 body{margin:0 auto;max-width:60rem;padding:.75rem;background:var(--bg);color:var(--fg);
-font:16px/1.45 system-ui,-apple-system,"Segoe UI",Roboto,sans-serif}
+font:16px/1.45 system-ui,-apple-system,"Segoe UI",Roboto,sans-serif;overflow-wrap:break-word}
 h1{font-size:1.35rem;margin:.2rem 0}h2{font-size:1.15rem;margin:1.6rem 0 .4rem;border-bottom:1px solid var(--line)}
 h3{font-size:1rem;margin:1rem 0 .3rem}
+code{font-family:ui-monospace,Menlo,Consolas,monospace;font-size:1em}
 .muted,.note{color:var(--muted);font-size:.9rem}
 .card{background:var(--card);border-radius:.5rem;padding:.6rem .8rem;margin:.5rem 0}
 .due{border-left:.35rem solid var(--due)}.ok{border-left:.35rem solid var(--stretch)}
-.scroll{overflow-x:auto;-webkit-overflow-scrolling:touch}
-table{border-collapse:collapse;font-size:.9rem;min-width:100%}
+.scroll{overflow-x:auto;-webkit-overflow-scrolling:touch;max-width:100%}
+table{border-collapse:separate;border-spacing:0;font-size:.9rem;min-width:100%}
 th,td{padding:.25rem .45rem;border-bottom:1px solid var(--line);text-align:left;vertical-align:top}
+th:first-child,td:first-child{position:sticky;left:0;z-index:1;background:var(--bg);
+box-shadow:inset -1px 0 0 var(--line)}
 td.n,th.n{text-align:right;font-variant-numeric:tabular-nums}
-caption{text-align:left;color:var(--muted);font-size:.85rem;padding:.2rem 0;caption-side:bottom}
-svg.chart{width:100%;max-width:42rem;height:auto;display:block;margin:.3rem 0}
+.nw{white-space:nowrap}td.words{min-width:15rem}.sub{display:block;color:var(--muted)}
+.chart-box{overflow-x:auto;max-width:27rem;margin:.3rem 0}
+.charts{display:grid;grid-template-columns:repeat(auto-fill,minmax(min(100%,23rem),1fr));column-gap:1.5rem}
+svg.chart{width:100%;min-width:340px;height:auto;display:block}
 .chart text{fill:var(--fg);font-size:12px;font-family:system-ui,sans-serif}
 .chart .tick,.chart .legend{fill:var(--muted)}
 .chart .grid{stroke:var(--line);stroke-width:1}
@@ -99,7 +111,7 @@ def render(page: ProgressPage) -> bytes:
         "</header><main>",
         *_due(page),
         *_plan(page),
-        *_weeks(page.weeks, post_run=page.post_run),
+        *_weeks(page.weeks, post_run=page.post_run, started=page.started, before=page.weeks_before),
         *_bands(page.bands),
         *_sessions(page.sessions),
         "</main>",
@@ -120,12 +132,18 @@ def _day(d: dt.date) -> str:
     return f"{d:%a %d %b}"
 
 
+def band_swatch(band: str | None) -> str | None:
+    """The swatch colour of a band named by a colour (``Green``, `` gold ``), else ``None`` (``medium``)."""
+    return BAND_SWATCHES.get(" ".join((band or "").split()).casefold())
+
+
 def band_label(band: str | None) -> str:
-    """A swatch with the band's name written beside it (``None``: no band recorded)."""
+    """The band's name, with a swatch beside it when it is named by a colour (``None``: no band known)."""
     if band is None:
         return '<span class="muted">band not known</span>'
-    colour = BAND_SWATCHES.get(band.strip().casefold(), "transparent")
-    return f'<span class="swatch" style="background:{colour}"></span>{escape(band)} band'
+    colour = band_swatch(band)
+    swatch = f'<span class="swatch" style="background:{colour}"></span>' if colour else ""
+    return f"{swatch}{escape(band)} band"
 
 
 def _due(page: ProgressPage) -> Iterable[str]:
@@ -156,7 +174,8 @@ def _plan(page: ProgressPage) -> Iterable[str]:
     yield '<div class="scroll"><table><thead><tr><th>Day</th><th>Time</th><th>Session</th></tr></thead><tbody>'
     for p in page.plan:
         yield (
-            f"<tr><td>{_day(p.day)}</td><td>{p.start}–{p.end}</td><td><strong>{escape(p.name)}</strong> "
+            f'<tr><td class="nw">{_day(p.day)}</td><td class="nw">{p.start}–{p.end}</td>'
+            f"<td><strong>{escape(p.name)}</strong> "
             f'<span class="tag">{escape(p.kind)}</span><br> <span class="muted">{escape(p.exercises)}</span></td></tr>'
         )
     yield "</tbody></table></div></section>"
@@ -166,71 +185,100 @@ def _week_label(w: WeekRow) -> str:
     return f"{w.week_start:%d %b}"
 
 
-def _weeks(weeks: tuple[WeekRow, ...], *, post_run: bool = True) -> Iterable[str]:
+def _chart(svg: str) -> str:
+    """A chart in its box: the box scrolls sideways rather than let the chart (and its text) shrink."""
+    return f'<div class="chart-box">{svg}</div>'
+
+
+def _before(started: dt.date | None, before: int) -> str:
+    """The one line that stands for the weeks before the tracking start (none: nothing)."""
+    if not before:
+        return ""
+    weeks = "1 week" if before == 1 else f"{before} weeks"
+    since = f" on {_day(started)}" if started is not None else ""
+    return f'<p class="muted">Before you started{since}: {weeks} not shown (nothing then counts).</p>'
+
+
+def _weeks(
+    weeks: tuple[WeekRow, ...], *, post_run: bool = True, started: dt.date | None = None, before: int = 0
+) -> Iterable[str]:
     yield '<section aria-labelledby="weeks"><h2 id="weeks">Week by week</h2>'
     if not weeks:
-        yield '<p class="muted">No weeks to show yet.</p></section>'
+        yield '<p class="muted">No weeks to show yet.</p>' + _before(started, before) + "</section>"
         return
     cats = [_week_label(w) for w in weeks]
     first, last = _day(weeks[0].week_start), _day(weeks[-1].week_start)
-    span = f"the {len(weeks)} weeks starting {first} to {last}"
+    span = f"the {len(weeks)} weeks starting {first} to {last}" if len(weeks) > 1 else f"the week starting {first}"
     done = [w.strength_done for w in weeks]
     missed = [w.strength_missed for w in weeks]
     left = [max(0, w.strength_planned - w.strength_done - w.strength_missed) for w in weeks]
-    yield "<h3>Strength days</h3>"
-    yield bar_chart(
-        "Strength days per week",
-        f"Strength days done, missed and still to come in {span}; "
-        f"{sum(done)} done and {sum(missed)} missed in all. The table below gives every figure.",
-        cats,
-        [
-            Series("done", done, "done"),
-            Series("missed", missed, "missed", hatched=True),
-            Series("to come", left, "left"),
-        ],
+    yield _before(started, before)
+    yield '<div class="charts"><div><h3>Strength days</h3>'
+    yield _chart(
+        bar_chart(
+            "Strength days per week",
+            f"Strength days done, missed and still to come in {span}; "
+            f"{sum(done)} done and {sum(missed)} missed in all. The table below gives every figure.",
+            cats,
+            [
+                Series("done", done, "done"),
+                Series("missed", missed, "missed", hatched=True),
+                Series("to come", left, "left"),
+            ],
+        )
     )
+    yield "</div>"
     lo, hi = weeks[-1].stretch_min, weeks[-1].stretch_max
     stretch = [w.stretch_days for w in weeks]
-    yield "<h3>Stretching days</h3>"
+    yield "<div><h3>Stretching days</h3>"
     if lo is not None and hi is not None:
         on = sum(1 for w in weeks if w.stretch_days >= lo)
-        yield bar_chart(
-            "Stretching days per week against the target",
-            f"Days with stretching in {span}, against the target of {lo} to {hi} a week (the shaded band); "
-            f"the target was met in {on} of {len(weeks)} weeks.",
-            cats,
-            [Series("stretching days", stretch, "stretch")],
-            target=(lo, hi),
-            target_label=f"target: {lo}–{hi} days",
+        yield _chart(
+            bar_chart(
+                "Stretching days per week against the target",
+                f"Days with stretching in {span}, against the target of {lo} to {hi} a week (the shaded band); "
+                f"the target was met in {on} of {len(weeks)} weeks.",
+                cats,
+                [Series("stretching days", stretch, "stretch")],
+                target=(lo, hi),
+                target_label=f"target: {lo}–{hi} days",
+            )
         )
     else:  # the programme holds no stretches: days are counted, no target is kept
-        yield bar_chart(
-            "Stretching days per week",
-            f"Days with stretching in {span}.",
-            cats,
-            [Series("stretching days", stretch, "stretch")],
+        yield _chart(
+            bar_chart(
+                "Stretching days per week",
+                f"Days with stretching in {span}.",
+                cats,
+                [Series("stretching days", stretch, "stretch")],
+            )
         )
+    yield "</div>"
     if post_run:
         pdone = [w.post_run_done for w in weeks]
         pmiss = [w.post_run_missed for w in weeks]
         pdue = [w.post_run_due for w in weeks]
-        yield "<h3>Post-run sets</h3>"
-        yield bar_chart(
-            "Post-run stretch sets per week",
-            f"Post-run sets done, missed and due, by the week of their run, in {span}; "
-            f"{sum(pdone)} done and {sum(pmiss)} missed in all.",
-            cats,
-            [
-                Series("done", pdone, "done"),
-                Series("missed", pmiss, "missed", hatched=True),
-                Series("due", pdue, "due"),
-            ],
+        yield "<div><h3>Post-run sets</h3>"
+        yield _chart(
+            bar_chart(
+                "Post-run stretch sets per week",
+                f"Post-run sets done, missed and due, by the week of their run, in {span}; "
+                f"{sum(pdone)} done and {sum(pmiss)} missed in all.",
+                cats,
+                [
+                    Series("done", pdone, "done"),
+                    Series("missed", pmiss, "missed", hatched=True),
+                    Series("due", pdue, "due"),
+                ],
+            )
         )
+        yield "</div>"
+    yield "</div>"
     target_head = f" (target {lo}–{hi})" if lo is not None else ""
+    note = "Weeks start on Monday" + ("; post-run sets count in the week of their run" if post_run else "") + "."
     yield (
-        '<div class="scroll"><table><caption>Week by week (weeks start on Monday'
-        + ("; post-run sets count in the week of their run" if post_run else "")
-        + ").</caption><thead><tr><th>Week of</th>"
+        # the note goes below the box, not in a caption: a caption is as wide as its table, and scrolls with it
+        '<div class="scroll"><table aria-describedby="weeks-note"><thead><tr><th>Week of</th>'
         '<th class="n">Strength done / planned</th><th class="n">Missed</th>'
         f'<th class="n">Stretching days{target_head}</th>'
         + ('<th class="n">Post-run done</th><th class="n">Post-run missed</th>' if post_run else "")
@@ -244,10 +292,14 @@ def _weeks(weeks: tuple[WeekRow, ...], *, post_run: bool = True) -> Iterable[str
                 if w.stretch_min <= w.stretch_days <= w.stretch_max
                 else ("over" if w.stretch_days > w.stretch_max else ("so far" if w.current else "under"))
             )
+            if word == "under" and w.from_day is not None:
+                word = "part week"
             mark = f" ({word})"
-        now = " (this week)" if w.current else ""
+        now = ' <span class="sub">(this week)</span>' if w.current else ""
+        part = f' <span class="sub">(from {w.from_day:%a %d})</span>' if w.from_day is not None else ""
         yield (
-            f'<tr><td>{_day(w.week_start)}{now}</td><td class="n">{w.strength_done} / {w.strength_planned}</td>'
+            f'<tr><td class="nw">{_day(w.week_start)}{part}{now}</td>'
+            f'<td class="n">{w.strength_done} / {w.strength_planned}</td>'
             f'<td class="n">{w.strength_missed}</td><td class="n">{w.stretch_days}{mark}</td>'
             + (
                 f'<td class="n">{w.post_run_done}{f" (+{w.post_run_due} due)" if w.post_run_due else ""}</td>'
@@ -257,7 +309,7 @@ def _weeks(weeks: tuple[WeekRow, ...], *, post_run: bool = True) -> Iterable[str
             )
             + "</tr>"
         )
-    yield "</tbody></table></div></section>"
+    yield f'</tbody></table></div><p class="note" id="weeks-note">{note}</p></section>'
 
 
 def _bands(bands: tuple[BandSeries, ...]) -> Iterable[str]:
@@ -275,21 +327,24 @@ def _bands(bands: tuple[BandSeries, ...]) -> Iterable[str]:
         labels = [f"{s.day:%d %b}" for s in b.sessions]
         reached = sum(1 for s in b.sessions if _all_reached(b, s.reps))
         changes = "; ".join(
-            f"band changed from {c.before or 'unknown'} to {c.after or 'unknown'} on {_day(c.day)}" for c in b.changes
+            f"band changed{f' from {c.before}' if c.before else ''} to {c.after or 'one not known'} on {_day(c.day)}"
+            for c in b.changes
         )
-        yield reps_chart(
-            f"{b.title}: reps of every set per session",
-            f"Reps of each set in {len(b.sessions)} sessions from {_day(b.sessions[0].day)} to "
-            f"{_day(b.sessions[-1].day)}, against the threshold of {b.threshold} reps (dashed line); "
-            f"every set was {'over' if b.past else 'at or over'} it in {reached} of them."
-            + (f" {changes[0].upper()}{changes[1:]}." if changes else " The band did not change.")
-            + " The table below lists every set.",
-            labels,
-            [s.reps for s in b.sessions],
-            threshold=b.threshold,
-            past=b.past,
-            threshold_label=f"threshold {b.threshold}",
-            markers=[Marker(c.index, f"→ {c.after or '?'}") for c in b.changes],
+        yield _chart(
+            reps_chart(
+                f"{b.title}: reps of every set per session",
+                f"Reps of each set in {len(b.sessions)} sessions from {_day(b.sessions[0].day)} to "
+                f"{_day(b.sessions[-1].day)}, against the threshold of {b.threshold} reps (dashed line); "
+                f"every set was {'over' if b.past else 'at or over'} it in {reached} of them."
+                + (f" {changes[0].upper()}{changes[1:]}." if changes else " The band did not change.")
+                + " The table below lists every set.",
+                labels,
+                [s.reps for s in b.sessions],
+                threshold=b.threshold,
+                past=b.past,
+                threshold_label=f"threshold {b.threshold}",
+                markers=[Marker(c.index, f"→ {c.after or '?'}") for c in b.changes],
+            )
         )
         yield (
             '<div class="scroll"><table><thead><tr><th>Day</th><th>Band</th><th>Reps of each set</th>'
@@ -298,8 +353,10 @@ def _bands(bands: tuple[BandSeries, ...]) -> Iterable[str]:
         for s in b.sessions:
             reps = ", ".join("?" if r is None else str(r) for r in s.reps)
             yield (
-                f"<tr><td>{_day(s.day)}</td><td>{band_label(s.band)}</td><td>{reps}</td>"
-                f"<td>{'yes' if _all_reached(b, s.reps) else 'no'}</td><td>{escape(s.counted)}</td></tr>"
+                f'<tr><td class="nw">{_day(s.day)}</td><td class="nw">{band_label(s.band)}</td>'
+                f'<td class="nw">{reps}</td>'
+                f"<td>{'yes' if _all_reached(b, s.reps) else 'no'}</td>"
+                f'<td class="words">{escape(s.counted)}</td></tr>'
             )
         yield "</tbody></table></div>"
     yield "</section>"

@@ -49,6 +49,8 @@ class WeekRow:
     post_run_due: int
     #: the week holding now: still open
     current: bool = False
+    #: the tracking start, when it falls inside this week (after its Monday): days before it count for nothing
+    from_day: dt.date | None = None
 
 
 @dataclass(frozen=True, slots=True)
@@ -138,3 +140,7 @@ class ProgressPage:
     notes: tuple[str, ...] = ()
     #: the programme has a post-run set (without one the page says nothing post-run)
     post_run: bool = True
+    #: the local day tracking started (``None``: not said)
+    started: dt.date | None = None
+    #: weeks of the span asked for that ended before ``started``: left out of the charts and the table
+    weeks_before: int = 0
