@@ -31,15 +31,12 @@ MISSED_MARK = "✗"
 _PREFIX = {DueKind.STRENGTH_MISSED: "strength-missed-", DueKind.STRENGTH_MOVED: "strength-moved-"}
 
 
-class Tracked(tuple[DueItem, ...]):
+class Tracked(list[DueItem]):
     """Due items, with the first day the due rule keeps books of (``None``: nothing tracked yet)."""
 
-    first_day: dt.date | None
-
-    def __new__(cls, items: Iterable[DueItem] = (), first_day: dt.date | None = None) -> Tracked:
-        self = super().__new__(cls, tuple(items))
+    def __init__(self, items: Iterable[DueItem] = (), first_day: dt.date | None = None) -> None:
+        super().__init__(items)
         self.first_day = first_day
-        return self
 
 
 @dataclass(frozen=True, slots=True)
