@@ -19,7 +19,7 @@ from test_publish import PASSWORD, USER, Dav, dav  # noqa: F401  # the wsgidav f
 
 from fitplug.app import calendar as app_calendar
 from fitplug.calendar import publish as webdav
-from fitplug.calendar.server import FeedServer, open_server
+from fitplug.calendar.server import open_server
 
 ROOT = Path(__file__).resolve().parent.parent
 NOW = dt.datetime(2026, 11, 22, 9, 30, tzinfo=dt.UTC)
