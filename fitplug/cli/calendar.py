@@ -167,9 +167,8 @@ def publish(app: App, targets: tuple[str, ...], programme: Path | None, force: b
     Fastmail files, a NAS, Apache or nginx with DAV); its public https link is
     what Google, iCloud and Outlook.com subscribe to. The feed is written only
     when it changed, and only if nobody else changed it since it was read
-    (If-Match). It replaces only fitplug's own feed of this programme, known
-    by its content; anything else there is left alone (--force replaces
-    it). Credentials come from ~/.netrc or FITPLUG_PUBLISH_USER and
+    (If-Match), and only over fitplug's own feed of this programme (known by
+    its content; `--force` replaces anything else). Credentials come from ~/.netrc or FITPLUG_PUBLISH_USER and
     FITPLUG_PUBLISH_PASSWORD, never from the command line. URL and PROGRAMME
     default to the last ones used; `fitplug sync --publish` publishes after a sync.
 
