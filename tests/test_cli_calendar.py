@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 from pathlib import Path
 
 import pytest
@@ -78,8 +79,8 @@ def test_help_texts_have_examples(invoke: Invoke) -> None:
 def test_an_edit_raises_the_sequence_in_the_file_it_replaces(
     invoke: Invoke, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    """The file being replaced is the previous version: no state elsewhere (the data folder stays
-    empty), and `-o -` prints the same events with SEQUENCE:0 and writes nothing."""
+    """The file being replaced and the feeds' ledger hold the previous version (the data folder stays
+    empty), and `-o -` prints what was last given out (SEQUENCE:1) and writes nothing."""
     monkeypatch.setenv("FITPLUG_DATA_DIR", str(tmp_path / "data"))
     programme, out = tmp_path / "mine.toml", tmp_path / "feed.ics"
     programme.write_text(TEMPLATE.read_text())
@@ -90,6 +91,9 @@ def test_an_edit_raises_the_sequence_in_the_file_it_replaces(
     events = Calendar.from_ical(out.read_bytes()).walk("VEVENT")
     assert {e["SEQUENCE"] for e in events} == {1}
     assert {e["DTSTAMP"].to_ical() for e in events} == {b"20261122T100000Z"}
+    ledger = Path(os.environ["FITPLUG_CONFIG_DIR"]) / "feeds.json"
+    kept = ledger.read_bytes(), ledger.stat().st_mtime_ns
     printed = invoke(*later, "calendar", str(programme), "-o", "-")
-    assert {e["SEQUENCE"] for e in Calendar.from_ical(printed.stdout_bytes).walk("VEVENT")} == {0}
+    assert {e["SEQUENCE"] for e in Calendar.from_ical(printed.stdout_bytes).walk("VEVENT")} == {1}
+    assert (ledger.read_bytes(), ledger.stat().st_mtime_ns) == kept
     assert not (tmp_path / "data").exists()

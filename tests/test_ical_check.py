@@ -288,3 +288,47 @@ def test_http_check_passes_against_fitplug_serve(checker: Path, running_server: 
     assert "conditional GET (If-None-Match) -> 304" in result.stdout
     assert "HEAD -> 200" in result.stdout
     assert load_programme(ROOT / "examples" / "glute-runner.toml").id in running_server.url
+
+
+def test_the_plan_as_it_went_reads_the_same_everywhere(checker: Path, tmp_path: Path) -> None:
+    """#19: done, moved and missed strength days, a name with , ; \\ and a session at London's
+    repeated 01:30 on 31 Oct 2027: every reader (Ruby's too) parses it and the expansions agree."""
+    from fitplug.calendar.outcomes import Tracked
+
+    text = template_text("glute-runner").replace(
+        'name = "Glute strength for runners"', 'name = "Glutes, hips; back \\\\ more"', 1
+    )
+    text = text.replace('time = "07:00"', 'time = "01:30"', 1).replace(
+        'days = ["tue", "fri"]', 'days = ["tue", "fri", "sun"]', 1
+    )
+    programme = parse_programme(text, "as-it-went")
+    now = dt.datetime(2027, 11, 3, 9, tzinfo=UTC)
+    items = [
+        DueItem(
+            DueKind.STRENGTH_MOVED,
+            "strength-moved-2027-10-26",
+            dt.datetime(2027, 10, 27, 1, 30, tzinfo=UTC),
+            dt.datetime(2027, 10, 27, 2, 5, tzinfo=UTC),
+            "Glute Strength & Mobility done, moved from Tue",
+            "Planned for Tue 26 Oct, done on Wed 27 Oct.",
+            now,
+        ),
+        DueItem(
+            DueKind.STRENGTH_MISSED,
+            "strength-missed-2027-10-29",
+            dt.datetime(2027, 10, 29, 1, 30, tzinfo=UTC),
+            dt.datetime(2027, 10, 29, 2, 5, tzinfo=UTC),
+            "Glute Strength & Mobility missed",
+            "No strength activity was recorded on Fri 29 Oct.",
+            now,
+        ),
+    ]
+    feed = ical.render_feed(
+        programme, Tracked(items, dt.date(2027, 10, 18)), now=now, start=dt.date(2027, 10, 18), weeks=4
+    )
+    assert b"SUMMARY:\xe2\x9c\x97 " in feed.body and b"DTSTART:20271031T003000Z" in feed.body
+    path = tmp_path / "as-it-went.ics"
+    path.write_bytes(feed.body)
+    result = run_check(checker, path, "--from", "2027-10-18", "--weeks", "4", "--no-http", "--more-readers")
+    assert result.returncode == 0, result.stdout + result.stderr
+    assert "agree on" in result.stdout

@@ -113,7 +113,12 @@ def test_publish_puts_the_feed_and_writes_again_only_when_it_changed(
     code, out = run_cli("publish")
     assert code == 0 and out.startswith("Published"), out
     after = plan_events((dav.root / "cal" / "glutes.ics").read_bytes())
-    assert {e["SEQUENCE"] for e in after} == {1}
+    # the sessions still ahead moved to 07:30 (SEQUENCE 1); those already over keep 07:00 as they happened
+    ahead = [e for e in after if e["DTEND"].dt > NOW]
+    over = [e for e in after if e["DTEND"].dt <= NOW]
+    assert ahead and over
+    assert {e["SEQUENCE"] for e in ahead} == {1} and {e["DTSTART"].dt.strftime("%H:%M") for e in ahead} == {"07:30"}
+    assert {e["SEQUENCE"] for e in over} == {0} and {e["DTSTART"].dt.strftime("%H:%M") for e in over} == {"07:00"}
     assert {e["SEQUENCE"] for e in plan_events(stored)} == {0}
 
 
@@ -134,7 +139,7 @@ def test_two_machines_never_overwrite_each_other_silently(dav: Dav, programme: P
         return app_calendar.render_feed(prog, [], now=NOW + dt.timedelta(days=3), previous=previous)
 
     with pytest.raises(FeedError, match="changed by someone else.*412"):
-        webdav.publish(dav.url(), build_b)
+        webdav.publish(dav.url(), build_b, programme_id=prog.id)
     assert seen and seen[0] is not None
     assert (dav.root / "cal" / "glutes.ics").read_bytes() == b"BEGIN:VCALENDAR\r\nEND:VCALENDAR\r\n"
 
@@ -148,7 +153,7 @@ def test_a_new_file_is_created_only_if_still_absent(dav: Dav, programme: Path, e
         return app_calendar.render_feed(prog, [], now=NOW)
 
     with pytest.raises(FeedError, match="412"):
-        webdav.publish(dav.url("new.ics"), build)
+        webdav.publish(dav.url("new.ics"), build, programme_id=prog.id)
     assert (dav.root / "cal" / "new.ics").read_bytes() == b"someone else's"
 
 
@@ -196,7 +201,7 @@ def test_credentials_never_go_over_plain_http_to_another_host(env_credentials: N
         raise AssertionError("nothing may be read or built")
 
     with pytest.raises(FeedError, match="only over https"):
-        webdav.publish("http://cloud.example.com/dav/glutes.ics", build)
+        webdav.publish("http://cloud.example.com/dav/glutes.ics", build, programme_id="glute-runner")
 
 
 def test_publish_without_a_url_or_a_remembered_one_says_so(programme: Path) -> None:
@@ -218,7 +223,9 @@ def test_sync_publish_republishes_to_the_remembered_url(
     # the missed strength days are new in the feed
     assert out.rstrip().endswith(f"Published {dav.url()}")
     published = Calendar.from_ical((dav.root / "cal" / "glutes.ics").read_bytes())
-    assert any(str(e["UID"]).startswith("due.") for e in published.walk("VEVENT"))
+    # each missed day is its planned event, marked: one event, not a planned one and a "missed" one
+    assert any(str(e["SUMMARY"]).startswith("✗ ") for e in published.walk("VEVENT"))
+    assert not any("missed" in str(e["UID"]) for e in published.walk("VEVENT"))
     code, out = run_cli("sync", "--publish")
     assert code == 0 and out.rstrip().endswith(f"{dav.url()} is up to date"), out
 

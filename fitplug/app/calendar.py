@@ -1,7 +1,14 @@
-"""Calendar commands: ``calendar`` (write or print the feed) and ``serve``."""
+"""Calendar commands: ``calendar`` (write or print the feed), ``publish`` and ``serve``.
+
+The writing commands (``calendar -o FILE``, ``build``'s feed, ``publish``,
+``serve``) read the feeds' ledger (:mod:`fitplug.calendar.ledger`) and record
+what they gave out in it; ``calendar -o -`` reads it and writes nothing. Each
+writes only over its own feed of the same programme, known by its content.
+"""
 
 from __future__ import annotations
 
+import dataclasses
 import datetime as dt
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass
@@ -12,8 +19,10 @@ from fitplug.activities import tracking
 from fitplug.activities.store.store import Store, reading
 from fitplug.app.programme import programme_for
 from fitplug.atomic import write_atomic
+from fitplug.calendar import ledger
 from fitplug.calendar import publish as webdav
 from fitplug.calendar.feed import Feed, render_feed
+from fitplug.calendar.outcomes import Tracked
 from fitplug.calendar.server import (
     DueSource,
     PageSource,
@@ -21,11 +30,13 @@ from fitplug.calendar.server import (
     open_server,
     serve_until_stopped,
 )
-from fitplug.errors import FitplugError
+from fitplug.calendar.versions import identify
+from fitplug.errors import FitplugError, OutputError
 from fitplug.model import DueItem, Programme
 
 __all__ = [
     "CalendarFile",
+    "Tracked",
     "ServeInfo",
     "calendar_feed",
     "due_source",
@@ -47,6 +58,8 @@ class CalendarFile:
 
     path: Path
     feed: Feed
+    #: what was there before, when it was not fitplug's feed of the programme (``force`` replaced it)
+    replaced: str | None = None
 
 
 def feed_bytes(
@@ -60,10 +73,15 @@ def feed_bytes(
     """The feed as it would be written now, writing nothing (``fitplug calendar -o -``).
 
     Due items come from the store opened read-only, with the sequences a sync
-    would give them; sessions start at ``SEQUENCE:0`` (there is no previous feed).
+    would give them; the sessions' versions from the ledger (read, not written).
     """
     return render_feed(
-        programme, preview_due_items(programme, now=now, db_path=db_path), now=now, start=start, weeks=weeks
+        programme,
+        preview_due_items(programme, now=now, db_path=db_path),
+        now=now,
+        start=start,
+        weeks=weeks,
+        ledger=ledger.read(programme.id),
     )
 
 
@@ -75,17 +93,33 @@ def calendar_feed(
     weeks: int | None = None,
     due_items: Iterable[DueItem] = (),
     previous: bytes | None = None,
+    record: bool = True,
 ) -> Feed:
-    """The feed; ``previous`` (the feed it replaces) carries the sessions' SEQUENCE on."""
-    return render_feed(programme, due_items, now=now, start=start, weeks=weeks, previous=previous)
+    """The feed a writing command gives out (``build``, ``calendar -o FILE``), recorded in the ledger.
+
+    ``previous`` (the feed it replaces, when it is fitplug's feed of this programme) and the
+    ledger carry the sessions' SEQUENCE on. Recording before the write is safe: a version
+    recorded and never seen only means the next change gets the number after it.
+    """
+    if previous is not None and not identify(previous, programme.id).own:
+        previous = None
+    feed = render_feed(
+        programme, due_items, now=now, start=start, weeks=weeks, previous=previous, ledger=ledger.read(programme.id)
+    )
+    if record:
+        ledger.record(programme.id, feed.given)
+    return feed
 
 
-def preview_due_items(programme: Programme, *, now: dt.datetime, db_path: Path | None) -> list[DueItem]:
+def preview_due_items(programme: Programme, *, now: dt.datetime, db_path: Path | None) -> Tracked:
     """The due items at ``now`` as the feed shows them, from the store opened read-only:
     never writes, never waits on a sync's write lock (WAL readers do not block). None
-    before the first sync (no store): nothing is known to be due or missed yet."""
+    before the first sync (no store): nothing is known to be due, done or missed yet."""
     with reading(db_path) as store:
-        return list(tracking.status(store, programme, now).items) if store is not None else []
+        if store is None:
+            return Tracked()
+        status = tracking.status(store, programme, now)
+        return Tracked(status.items, status.decision.first_day)
 
 
 def read_previous(path: Path) -> bytes | None:
@@ -96,12 +130,13 @@ def read_previous(path: Path) -> bytes | None:
         return None
 
 
-def recorded_due_items(programme: Programme, *, now: dt.datetime, db_path: Path | None) -> list[DueItem]:
+def recorded_due_items(programme: Programme, *, now: dt.datetime, db_path: Path | None) -> Tracked:
     """The due items at ``now``, recorded in the store (the feed's memory); none before a sync."""
     if db_path is None or not db_path.is_file():
-        return []
+        return Tracked()
     with Store(db_path) as store:
-        return list(tracking.record(store, programme, now).items)
+        status = tracking.record(store, programme, now)
+        return Tracked(status.items, status.decision.first_day)
 
 
 def write_calendar(
@@ -112,14 +147,31 @@ def write_calendar(
     start: dt.date | None = None,
     weeks: int | None = None,
     db_path: Path | None = None,
+    force: bool = False,
 ) -> CalendarFile:
-    """`fitplug calendar -o FILE`: write the feed atomically (default ``out/<programme id>.ics``)."""
+    """`fitplug calendar -o FILE`: write the feed atomically (default ``out/<programme id>.ics``).
+
+    Only over nothing or fitplug's own feed of this programme (known by its content);
+    anything else is refused, untouched, unless ``force`` (then :attr:`CalendarFile.replaced` says what).
+    """
     programme = programme_for(programme_file).programme
-    due = recorded_due_items(programme, now=now, db_path=db_path)
     path = Path(output) if output is not None else Path("out") / f"{programme.id}.ics"
-    feed = calendar_feed(programme, now=now, start=start, weeks=weeks, due_items=due, previous=read_previous(path))
+    if path.is_dir():
+        raise OutputError(f"{path} is a folder; name the file to write")
+    previous = read_previous(path)
+    found = identify(previous, programme.id)
+    if path.exists() and previous is None:
+        found = dataclasses.replace(found, own=False, what="a file fitplug cannot read")
+    if not found.own and not force:
+        raise OutputError(
+            f"{path}: {found.what} is there; fitplug replaces only its own feed of this programme, "
+            "so nothing was written (--force replaces it)"
+        )
+    due = recorded_due_items(programme, now=now, db_path=db_path)
+    feed = calendar_feed(programme, now=now, start=start, weeks=weeks, due_items=due, previous=previous, record=False)
     write_atomic(path, feed.body)
-    return CalendarFile(path, feed)
+    ledger.record(programme.id, feed.given)
+    return CalendarFile(path, feed, None if found.own else found.what)
 
 
 def print_calendar(
@@ -142,6 +194,8 @@ def publish(
     now: dt.datetime,
     db_path: Path | None = None,
     meter: webdav.Meter | None = None,
+    force: bool = False,
+    deadline_s: float = webdav.DEADLINE_S,
 ) -> webdav.Published:
     """`fitplug publish [PROGRAMME] [URL]`: put the feed at a WebDAV URL when it changed (``meter`` shows it).
 
@@ -160,9 +214,10 @@ def publish(
     due = preview_due_items(programme, now=now, db_path=db_path)
 
     def build(previous: bytes | None) -> Feed:
-        return render_feed(programme, due, now=now, previous=previous)
+        return render_feed(programme, due, now=now, previous=previous, ledger=ledger.read(programme.id))
 
-    result = webdav.publish(target, build, meter=meter)
+    result = webdav.publish(target, build, programme_id=programme.id, force=force, deadline_s=deadline_s, meter=meter)
+    ledger.record(programme.id, result.feed.given)
     settings.remember(programme=path, publish_url=target)
     return result
 
@@ -195,6 +250,7 @@ def serve(
         due_source=due_source(db_path=db_path),
         inputs=store_files(db_path),
         page_source=page_source,
+        ledger=True,
     )
     serve_until_stopped(server, info, on_ready)
 
@@ -202,7 +258,7 @@ def serve(
 def due_source(*, db_path: Path) -> DueSource:
     """The served feed's due items for a programme at a time, read afresh from the store."""
 
-    def source(programme: Programme, now: dt.datetime) -> list[DueItem]:
+    def source(programme: Programme, now: dt.datetime) -> Tracked:
         return preview_due_items(programme, now=now, db_path=db_path)
 
     return source

@@ -7,23 +7,33 @@ an HTTP ETag changes only when the feed's content does.
 Identity and versions of events (what calendar apps use to update in place):
 
 - UID of a planned session: ``plan.<programme id>.<session id>.<YYYY-MM-DD>@fitplug.invalid``;
-  of a due item: ``due.<programme id>.<key>@fitplug.invalid``; of the feed:
-  ``feed.<programme id>@fitplug.invalid``. Slugs never contain ``.``, so the
-  parts cannot run into each other.
-- ``SEQUENCE``, ``DTSTAMP`` and ``LAST-MODIFIED`` of a planned session are
-  derived, never stored (see :mod:`fitplug.calendar.versions`): from the
-  previous feed when one is given (an unchanged event keeps its version, a
-  changed one gets ``SEQUENCE + 1`` and ``now``), else ``SEQUENCE:0`` stamped
-  at the start of the day. So the same programme gives the same feed on any
-  machine, and a query never has to write to produce it.
+  of a due item: ``due.<programme id>.<key>@fitplug.invalid``. Slugs never
+  contain ``.``, so the parts cannot run into each other.
+- The feed itself has no UID: readers that store a subscription as items
+  (vdirsyncer, CalDAV servers) take a calendar-level UID for every event's and
+  keep one. It names itself with ``X-WR-RELCALID:feed.<programme id>@fitplug.invalid``
+  and its PRODID; that is how ``publish`` and ``calendar -o`` know their own file.
+- ``SEQUENCE``, ``DTSTAMP`` and ``LAST-MODIFIED`` of a planned session come
+  from what was given out before (see :mod:`fitplug.calendar.versions`): the
+  previous feed and the ledger, when given (an unchanged event keeps its
+  version, a changed one gets ``SEQUENCE + 1`` and ``now``), else
+  ``SEQUENCE:0`` stamped at the start of the day.
 - A due item carries its own ``sequence`` and ``updated_utc``.
+- Planned strength days show how they went (:mod:`fitplug.calendar.outcomes`);
+  a past event keeps the start and end the ledger recorded for it.
+- Calendar-level text (NAME, X-WR-CALNAME, DESCRIPTION, X-WR-CALDESC) is
+  written so that it needs no escape: readers disagree on escapes in X-WR-
+  properties. ``,`` ``;`` ``\\`` become ``‚`` (U+201A) ``；`` (U+FF1B) ``∖``
+  (U+2216), and line breaks spaces. There is no X-WR-TIMEZONE: every time
+  has its TZID or is UTC, and readers that honour it (recurring-ical-events)
+  move UTC times into it, the repeated autumn hour differently.
 """
 
 from __future__ import annotations
 
+import dataclasses
 import datetime as dt
 import hashlib
-import unicodedata
 import urllib.parse
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
@@ -32,12 +42,23 @@ from zoneinfo import ZoneInfo
 from icalendar import Alarm, Calendar, Event, vText
 from icalendar.enums import TRANSP
 
-from fitplug.calendar.versions import Stamp, content_key, previous_versions
+from fitplug.calendar.outcomes import Outcome, Tracked, merge
+from fitplug.calendar.text import describe_session, duration, plain, text
+from fitplug.calendar.versions import (
+    PRODID_PREFIX,
+    UID_DOMAIN,
+    Given,
+    Previous,
+    Stamp,
+    choose,
+    content_key,
+    feed_id,
+    previous_versions,
+)
 from fitplug.calendar.zones import needs_utc, vtimezone
 from fitplug.model import (
     DueItem,
     DueKind,
-    Exercise,
     PlannedSession,
     Programme,
     Session,
@@ -45,15 +66,14 @@ from fitplug.model import (
 )
 from fitplug.present import words
 from fitplug.programme.schedule import expand, zone
-from fitplug.times import UTC, as_utc, local_midnight, whole_second_utc
+from fitplug.times import as_utc, local_midnight, whole_second_utc
 
 #: weeks before and after today that a rolling feed covers
 WEEKS_BACK = 2
 WEEKS_AHEAD = 12
 #: suggested minimum time between two fetches (REFRESH-INTERVAL, X-PUBLISHED-TTL)
 REFRESH_INTERVAL = dt.timedelta(hours=1)
-PRODID = "-//fitplug//glute programme feed//EN"
-UID_DOMAIN = "fitplug.invalid"
+PRODID = PRODID_PREFIX + "glute programme feed//EN"
 
 _SESSION_CATEGORIES: Mapping[SessionKind, tuple[str, ...]] = {
     SessionKind.STRENGTH: ("Strength", "Mobility", "Glutes"),
@@ -100,6 +120,8 @@ class Feed:
     #: planned-session events and due-item events in the feed
     sessions: int
     due: int
+    #: the planned sessions' versions as given out, for the ledger
+    given: Mapping[str, Given] = dataclasses.field(default_factory=dict)
 
 
 def feed_window(
@@ -136,15 +158,17 @@ def build_calendar(
     now: dt.datetime,
     window: Window | None = None,
     previous: bytes | None = None,
+    ledger: Mapping[str, Given] | None = None,
 ) -> bytes:
     """The iCalendar feed of ``planned`` sessions and ``due_items``, as bytes.
 
-    ``previous``: the feed as published before, if any; the planned sessions'
-    SEQUENCE and DTSTAMP carry on from it (see :mod:`fitplug.calendar.versions`).
-    ``window`` bounds the VTIMEZONE (default: the span of ``planned``, else the
-    default window).
+    ``previous``: the feed as published before, if any, and ``ledger``: what the
+    feed gave out before; the planned sessions' SEQUENCE and DTSTAMP carry on from
+    them (see :mod:`fitplug.calendar.versions`). ``window`` bounds the VTIMEZONE
+    (default: the span of ``planned``, else the default window). ``due_items`` may
+    be :class:`~fitplug.calendar.outcomes.Tracked` (its ``first_day`` marks done days).
     """
-    return _build(programme, planned, due_items, now=now, window=window, previous=previous)[0]
+    return _build(programme, planned, due_items, now=now, window=window, previous=previous, ledger=ledger)[0]
 
 
 def _build(
@@ -155,35 +179,35 @@ def _build(
     now: dt.datetime,
     window: Window | None,
     previous: bytes | None,
-) -> tuple[bytes, list[dt.datetime]]:
-    """The feed's bytes and the change time of each event in it."""
+    ledger: Mapping[str, Given] | None,
+) -> tuple[bytes, list[dt.datetime], dict[str, Given]]:
+    """The feed's bytes, the change time of each event in it, and the planned events as given out."""
     if window is None:
         window = _span(planned) or feed_window(programme, now)
     tzid = programme.timezone
     tz = zone(tzid)
+    ledger = ledger or {}
 
     cal = Calendar()
     cal.add("PRODID", PRODID)
     cal.add("VERSION", "2.0")
     cal.add("CALSCALE", "GREGORIAN")
-    cal.add("UID", f"feed.{programme.id}@{UID_DOMAIN}")
-    # Every TEXT value escaped (``,`` ``;`` ``\\``), line breaks kept as ``\\n``: NAME is
-    # RFC 7986's, X-WR-CALNAME / X-WR-CALDESC are what Apple, Google and Outlook read.
-    name = vText(_text(programme.name))
-    description = vText(
-        _text(programme.description, multiline=True) or f"{words.what_is_planned(programme)}, planned by fitplug."
-    )
+    # No UID: vdirsyncer and CalDAV servers take it for every event's (see the module docstring).
+    cal.add("X-WR-RELCALID", feed_id(programme.id))
+    # NAME is RFC 7986's, X-WR-CALNAME / X-WR-CALDESC are what Apple, Google and Outlook read;
+    # the values need no escape, so that every reader shows them alike.
+    name = plain(programme.name)
+    description = plain(programme.description) or f"{words.what_is_planned(programme)}, planned by fitplug."
     for key, value in (
         ("NAME", name),
         ("X-WR-CALNAME", name),
         ("DESCRIPTION", description),
         ("X-WR-CALDESC", description),
     ):
-        cal.add(key, value)
+        cal.add(key, vText(value))
     # RFC 7986 §5.7 requires VALUE=DURATION; Outlook reads X-PUBLISHED-TTL instead.
     cal.add("REFRESH-INTERVAL", REFRESH_INTERVAL, parameters={"VALUE": "DURATION"})
-    cal.add("X-PUBLISHED-TTL", _duration(REFRESH_INTERVAL))
-    cal.add("X-WR-TIMEZONE", tzid)
+    cal.add("X-PUBLISHED-TTL", duration(REFRESH_INTERVAL))
 
     # Always declare the programme's zone: it keeps the calendar non-empty
     # (RFC 5545 wants at least one component) even with nothing planned.
@@ -192,26 +216,47 @@ def _build(
     versions = previous_versions(previous)
     fresh = Stamp(0, local_midnight(as_utc(now).astimezone(tz).date(), tz))
     changed_now = whole_second_utc(now)
+    today = as_utc(now).astimezone(tz).date()
+    first_day = due_items.first_day if isinstance(due_items, Tracked) else None
+    outcomes, shown_items = merge(planned, _latest_per_key(due_items), first_day, today)
     events: list[tuple[dt.datetime, str, Event, dt.datetime]] = []
+    given: dict[str, Given] = {}
     for p in planned:
         uid = session_uid(programme, p.session, p.date)
-        event = _session_event(programme, p, uid, tz, now)
+        outcome = outcomes.get((p.session.id, p.date))
+        before = ledger.get(uid)
+        start_utc, end_utc = _when(p, outcome, before, now)
+        event = _session_event(programme, p, uid, tz, start_utc, end_utc, outcome)
         key = content_key(event)
-        old = versions.get(uid)
-        if old is None:
-            stamp = fresh
-        elif old.key == key:
-            stamp = old.stamp
-        else:
-            stamp = Stamp(old.stamp.sequence + 1, max(changed_now, old.stamp.changed_utc))
+        known = [v for v in (versions.get(uid), before.previous if before else None) if v is not None]
+        stamp = choose(key, known, fresh, changed_now)
         _set_version(event, stamp.sequence, stamp.changed_utc)
-        events.append((p.start.astimezone(UTC), uid, event, stamp.changed_utc))
-    for item in _latest_per_key(due_items):
+        given[uid] = Given(Previous(key, stamp), start_utc, end_utc)
+        events.append((start_utc, uid, event, stamp.changed_utc))
+    for item in shown_items:
         uid = due_uid(programme, item)
         events.append((as_utc(item.start_utc), uid, _due_event(programme, item, uid, now), _due_stamp(item)))
     for _, _, event, _ in sorted(events, key=lambda e: (e[0], e[1])):
         cal.add_component(event)
-    return bytes(cal.to_ical()), [e[3] for e in events]
+    return bytes(cal.to_ical()), [e[3] for e in events], given
+
+
+def _when(
+    p: PlannedSession, outcome: Outcome | None, before: Given | None, now: dt.datetime
+) -> tuple[dt.datetime, dt.datetime]:
+    """A planned event's start and end (UTC): on the day it was done when moved; as it was given
+    out when that was over by ``now`` (a past event keeps its time when the programme's is edited)."""
+    if outcome is not None and outcome.item is not None and outcome.kind is DueKind.STRENGTH_MOVED:
+        start = whole_second_utc(outcome.item.start_utc)
+        return start, max(whole_second_utc(outcome.item.end_utc), start + dt.timedelta(minutes=1))
+    if before is not None and before.end_utc <= as_utc(now) and abs(before.start_utc - p.start) < _NEAR:
+        return before.start_utc, before.end_utc
+    start = whole_second_utc(p.start)
+    return start, start + dt.timedelta(minutes=p.session.duration_min)
+
+
+#: a recorded start this far from the planned one is not a time of day edited (a moved session, say)
+_NEAR = dt.timedelta(hours=23)
 
 
 def render_feed(
@@ -222,24 +267,30 @@ def render_feed(
     start: dt.date | None = None,
     weeks: int | None = None,
     previous: bytes | None = None,
+    ledger: Mapping[str, Given] | None = None,
 ) -> Feed:
     """Expand the window, pick the due items inside it and build the feed.
 
     ``previous``: the feed as published before (a written file, the remote copy),
-    so that a changed session gets a higher SEQUENCE; see :func:`build_calendar`.
+    and ``ledger``: what the feed gave out before, so that a changed session gets
+    a higher SEQUENCE and an unchanged one keeps its own; see :func:`build_calendar`.
     """
     window = feed_window(programme, now, start, weeks)
     planned = expand(programme, window.start, window.end)
     tz = zone(programme.timezone)
     first = local_midnight(window.start, tz)
     last = local_midnight(window.end, tz)
-    items = _latest_per_key(i for i in due_items if as_utc(i.end_utc) > first and as_utc(i.start_utc) < last)
-    body, changes = _build(programme, planned, items, now=now, window=window, previous=previous)
+    first_day = due_items.first_day if isinstance(due_items, Tracked) else None
+    inside = Tracked(
+        _latest_per_key(i for i in due_items if as_utc(i.end_utc) > first and as_utc(i.start_utc) < last), first_day
+    )
+    body, changes, given = _build(programme, planned, inside, now=now, window=window, previous=previous, ledger=ledger)
     # A rolling window changes the bytes at the local midnight it moved on.
     changes.append(local_midnight(as_utc(now).astimezone(tz).date(), tz) if window.rolling else first)
     last_modified = min(whole_second_utc(max(changes)), whole_second_utc(now))
     etag = '"' + hashlib.sha256(body).hexdigest()[:40] + '"'
-    return Feed(body, etag, last_modified, window, len(planned), len(items))
+    due = len(changes) - 1 - len(given)
+    return Feed(body, etag, last_modified, window, len(planned), due, given)
 
 
 # --- events -------------------------------------------------------------------
@@ -249,7 +300,7 @@ def _session_fields(programme: Programme, session: Session) -> dict[str, object]
     """What a session's events show apart from the date: the source of both the
     event and its fingerprint, so a change anywhere here raises SEQUENCE."""
     return {
-        "summary": _text(session.name),
+        "summary": text(session.name),
         "description": describe_session(programme, session),
         "categories": list(_SESSION_CATEGORIES[session.kind]),
         "time": session.time.isoformat(),
@@ -258,31 +309,41 @@ def _session_fields(programme: Programme, session: Session) -> dict[str, object]
     }
 
 
-def _session_event(programme: Programme, p: PlannedSession, uid: str, tz: dt.tzinfo, now: dt.datetime) -> Event:
+def _session_event(
+    programme: Programme,
+    p: PlannedSession,
+    uid: str,
+    tz: dt.tzinfo,
+    start_utc: dt.datetime,
+    end_utc: dt.datetime,
+    outcome: Outcome | None,
+) -> Event:
     """A planned session's event, without its version (SEQUENCE, DTSTAMP, LAST-MODIFIED).
 
     Its start and end are local times in the programme's zone, except when one of
     them falls in an hour that a clock change repeats or skips: readers disagree
     on such a local time, so then both are written in UTC (the same instant for all).
+    With an ``outcome`` (a past strength day), it says how the day went and has no reminder.
     """
     fields = _session_fields(programme, p.session)
-    start_utc = whole_second_utc(p.start)
-    end_utc = start_utc + dt.timedelta(minutes=p.session.duration_min)
     assert isinstance(tz, ZoneInfo)
     if needs_utc(start_utc, tz) or needs_utc(end_utc, tz):
         start, end = start_utc, end_utc
     else:
         start, end = start_utc.astimezone(tz), end_utc.astimezone(tz)
-    event = Event.new(
-        uid=uid,
-        start=start,
-        end=end,
-        summary=str(fields["summary"]),
-        description=str(fields["description"]),
-        categories=list(_SESSION_CATEGORIES[p.session.kind]),
-    )
+    summary, description = str(fields["summary"]), str(fields["description"])
+    categories = list(_SESSION_CATEGORIES[p.session.kind])
+    if outcome is not None:
+        item = outcome.item
+        said = text(item.title) if item is not None else ""
+        summary = f"{outcome.mark} {said or f'{summary} done'}"
+        detail = text(item.detail, multiline=True) if item is not None else "Done on the day."
+        description = f"{detail}\n\n{description}" if detail else description
+        categories.append(outcome.category)
+    event = Event.new(uid=uid, start=start, end=end, summary=summary, description=description, categories=categories)
     event.pop("DTSTAMP", None)  # Event.new stamps "now": the version is set by the caller
-    _add_reminder(event, programme, start_utc, str(fields["summary"]), None)
+    if outcome is None:
+        _add_reminder(event, programme, start_utc, summary, None)
     return event
 
 
@@ -316,7 +377,7 @@ def _due_event(programme: Programme, item: DueItem, uid: str, now: dt.datetime) 
     if end <= start:  # a zero-length item still needs DTEND after DTSTART
         end = start + dt.timedelta(minutes=1)
     stamp = _due_stamp(item)
-    summary = _text(item.title) or item.kind.value.replace("_", " ")
+    summary = text(item.title) or item.kind.value.replace("_", " ")
     event = Event.new(
         uid=uid,
         stamp=stamp,
@@ -325,7 +386,7 @@ def _due_event(programme: Programme, item: DueItem, uid: str, now: dt.datetime) 
         start=start,
         end=end,
         summary=summary,
-        description=_text(item.detail, multiline=True) or None,
+        description=text(item.detail, multiline=True) or None,
         categories=list(_DUE_CATEGORIES.get(item.kind, ("Glutes",))),
         transparency=TRANSP.TRANSPARENT,  # a reminder, not busy time
     )
@@ -357,46 +418,6 @@ def _rank(item: DueItem) -> tuple[object, ...]:
     )
 
 
-def describe_session(programme: Programme, session: Session) -> str:
-    """The event description: what to do at the gym, exercise by exercise."""
-    lines: list[str] = []
-    if session.description:
-        lines += [_text(session.description, multiline=True), ""]
-    lines.append(f"Watch workout: {_text(session.name)} ({session.id}.fit), about {session.duration_min} min.")
-    lines.append("")
-    for n, exercise in enumerate(session.exercises, 1):
-        lines += _describe_exercise(n, exercise)
-    lines.append(f"Programme: {_text(programme.name)} (fitplug)")
-    return "\n".join(lines)
-
-
-def _describe_exercise(n: int, e: Exercise) -> list[str]:
-    head = words.dose(e)
-    warmup = " (warm-up)" if e.intensity.value == "warmup" else ""
-    details: list[str] = []
-    if e.tempo is not None:
-        details.append(f"tempo {e.tempo}: {e.tempo.up_s} s up, {e.tempo.hold_s} s hold, {e.tempo.down_s} s down")
-    if e.band:
-        details.append(f"{_text(e.band)} band")
-    elif e.equipment:
-        details.append(_text(e.equipment))
-    if e.weight_kg:
-        details.append(f"{e.weight_kg:g} kg")
-    if e.rest_s is None:
-        details.append("rest until you press lap")
-    elif e.rest_s and e.sets > 1:
-        details.append(f"rest {e.rest_s} s between sets")
-    if e.per_side and e.side_rest_s:
-        details.append(f"{e.side_rest_s} s to switch sides")
-    lines = [f"{n}. {_text(e.title)}{warmup}: {head}"]
-    if details:
-        lines.append("   " + " · ".join(details))
-    if e.cue:
-        lines.append("   Cue: " + _text(e.cue))
-    lines.append("")
-    return lines
-
-
 # --- time zones and helpers -----------------------------------------------------
 
 
@@ -408,26 +429,3 @@ def _span(planned: Sequence[PlannedSession]) -> Window | None:
 
 def _due_stamp(item: DueItem) -> dt.datetime:
     return whole_second_utc(item.updated_utc if item.updated_utc is not None else item.start_utc)
-
-
-def _duration(value: dt.timedelta) -> str:
-    seconds = int(value.total_seconds())
-    hours, rest = divmod(seconds, 3600)
-    minutes, secs = divmod(rest, 60)
-    return (
-        "PT"
-        + (f"{hours}H" if hours else "")
-        + (f"{minutes}M" if minutes else "")
-        + (f"{secs}S" if secs or not (hours or minutes) else "")
-    )
-
-
-def _text(value: str | None, *, multiline: bool = False) -> str:
-    """Text safe for an iCalendar TEXT value: control characters (other than new
-    lines where allowed) dropped; icalendar escapes the rest."""
-    if not value:
-        return ""
-    keep = "\n" if multiline else ""
-    value = value.replace("\r\n", "\n").replace("\r", "\n")
-    cleaned = "".join(ch for ch in value if ch in keep or unicodedata.category(ch) not in ("Cc", "Cs"))
-    return cleaned.strip()

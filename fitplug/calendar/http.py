@@ -14,11 +14,28 @@ STATUS = {
     404: "404 Not Found",
     405: "405 Method Not Allowed",
     500: "500 Internal Server Error",
+    503: "503 Service Unavailable",
 }
 
 
 def plain(status: int) -> tuple[int, list[tuple[str, str]], bytes]:
     return status, [("Content-Type", "text/plain; charset=utf-8")], (STATUS[status][4:] + ".\n").encode()
+
+
+#: seconds a client is asked to wait after a 503
+RETRY_AFTER_S = 60
+
+
+def unavailable(what: str) -> tuple[int, list[tuple[str, str]], bytes]:
+    """503, with a Retry-After: ``what`` cannot be made just now."""
+    body = f"Service unavailable: {what} cannot be made just now; try again later.\n".encode()
+    return 503, [("Content-Type", "text/plain; charset=utf-8"), ("Retry-After", str(RETRY_AFTER_S))], body
+
+
+def said(exc: BaseException) -> str:
+    """An error in one line, for the log (never a traceback)."""
+    text = " ".join(str(exc).split())[:300]
+    return text if getattr(exc, "__module__", "").startswith("fitplug") else f"{type(exc).__name__}: {text}"
 
 
 def not_modified(environ: dict[str, Any], etag: str, last_modified: dt.datetime | None) -> bool:

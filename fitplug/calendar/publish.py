@@ -4,8 +4,20 @@ nginx with DAV), so that Google, iCloud and Outlook.com can subscribe to a publi
 One round: GET the published copy (its bytes carry the events' versions on,
 its ETag guards the write), build the feed from it, and PUT only when the
 bytes differ, with ``If-Match: <the ETag read>`` (or ``If-None-Match: *``
-when there was none), so two machines publishing to one URL never overwrite
-each other silently: the second gets 412 and is told to run again.
+when there was none, or ``If-Unmodified-Since: <its Last-Modified>`` from a
+server that gives no ETag), so two machines publishing to one URL never
+overwrite each other silently: the second gets 412 and is told to run again.
+A server that gives neither validator is not written to.
+
+Only fitplug's own feed of the same programme is replaced, recognised by its
+content (:func:`fitplug.calendar.versions.identify`), never by its name;
+anything else there is refused, untouched, unless ``force``. A copy that came
+cut short (fewer bytes than its Content-Length, no END:VCALENDAR) is never
+used as the previous feed.
+
+Each request (the GET, the PUT) has one deadline for all of it, connecting,
+sending and reading (``deadline_s``, default 60 s): a server that drips its
+answer a byte at a time cannot hold the command longer.
 
 Credentials come from the environment (``FITPLUG_PUBLISH_USER`` and
 ``FITPLUG_PUBLISH_PASSWORD``) or ``~/.netrc`` (``NETRC`` names another file),
@@ -18,22 +30,24 @@ from __future__ import annotations
 
 import base64
 import dataclasses
+import http.client
 import netrc
 import os
-import urllib.error
+import socket
+import threading
 import urllib.parse
-import urllib.request
 from collections.abc import Callable
-from email.message import Message
 from typing import Protocol
 
 from fitplug.calendar.feed import Feed
 from fitplug.calendar.http import is_loopback
+from fitplug.calendar.versions import identify
 from fitplug.errors import FeedError
 
 USER_ENV = "FITPLUG_PUBLISH_USER"
 PASSWORD_ENV = "FITPLUG_PUBLISH_PASSWORD"
-TIMEOUT_S = 30.0
+#: seconds one request (connecting, sending, reading the answer) may take in all
+DEADLINE_S = 60.0
 #: the published copy is read up to this size (a feed of 520 weeks is under 5 MB)
 MAX_REMOTE_BYTES = 32 * 1024 * 1024
 
@@ -48,6 +62,8 @@ class Published:
     changed: bool
     #: the ETag the server gave the new copy, when it said
     etag: str | None
+    #: what was there before, when it was not fitplug's feed of this programme (replaced by ``force``)
+    replaced_foreign: str | None = None
 
 
 def check_url(url: str) -> str:
@@ -88,23 +104,40 @@ class Meter(Protocol):
 
 
 def publish(
-    url: str, build: Callable[[bytes | None], Feed], *, timeout_s: float = TIMEOUT_S, meter: Meter | None = None
+    url: str,
+    build: Callable[[bytes | None], Feed],
+    *,
+    programme_id: str,
+    force: bool = False,
+    deadline_s: float = DEADLINE_S,
+    meter: Meter | None = None,
 ) -> Published:
     """Build the feed from the published copy at ``url`` and put it there if it changed; ``meter`` shows
-    the two steps (reading the copy there, writing the new one) as they are done."""
+    the two steps (reading the copy there, writing the new one) as they are done.
+
+    Refuses (:class:`FeedError`, nothing written) when what is at ``url`` is not fitplug's feed of
+    ``programme_id``, unless ``force``.
+    """
     if meter is None:
-        return _publish(url, build, timeout_s, lambda step: None)
+        return _publish(url, build, programme_id, force, deadline_s, lambda step: None)
     meter.start(2)
     try:
-        return _publish(url, build, timeout_s, lambda step: meter.advance(step, 1))
+        return _publish(url, build, programme_id, force, deadline_s, lambda step: meter.advance(step, 1))
     finally:
         meter.close()
 
 
 def _publish(
-    url: str, build: Callable[[bytes | None], Feed], timeout_s: float, step: Callable[[str], None]
+    url: str,
+    build: Callable[[bytes | None], Feed],
+    programme_id: str,
+    force: bool,
+    deadline_s: float,
+    step: Callable[[str], None],
 ) -> Published:
     check_url(url)
+    if not deadline_s > 0:
+        raise FeedError("the deadline must be more than 0 seconds")
     parts = urllib.parse.urlsplit(url)
     auth = credentials(url)
     if auth is not None and parts.scheme != "https" and not is_loopback(parts.hostname or ""):
@@ -114,57 +147,138 @@ def _publish(
         token = base64.b64encode(f"{auth[0]}:{auth[1]}".encode()).decode("ascii")
         headers["Authorization"] = f"Basic {token}"
 
-    status, remote_headers, remote = _call(url, "GET", headers, None, timeout_s)
+    answer = _call(url, "GET", headers, None, deadline_s)
     step("read")
-    if status == 404:
-        remote, etag = None, None
-    elif status == 200:
-        etag = remote_headers.get("ETag")
+    if answer.status == 404:
+        remote = None
+    elif answer.status == 200:
+        remote = answer.body
     else:
-        raise FeedError(_explain(url, "GET", status, auth is not None))
-    feed = build(remote)
+        raise FeedError(_explain(url, "GET", answer.status, auth is not None))
+    found = identify(remote, programme_id)
+    if remote is not None and not found.own:
+        if not force:
+            raise FeedError(
+                f"{url}: {found.what} is there; fitplug replaces only its own feed of this programme, "
+                "so nothing was written (--force replaces it)"
+            )
+    guard = _guard(url, answer, remote is None, force)
+    previous = remote if found.own else None
+    feed = build(previous)
+    foreign = found.what if remote is not None and not found.own else None
     if remote == feed.body:
         step("unchanged")
-        return Published(url, feed, False, etag)
-    guard = {"If-Match": etag} if etag else {"If-None-Match": "*"} if remote is None else {}
+        return Published(url, feed, False, answer.etag)
     put_headers = {**headers, **guard, "Content-Type": "text/calendar; charset=utf-8"}
-    status, answer, _ = _call(url, "PUT", put_headers, feed.body, timeout_s)
+    put = _call(url, "PUT", put_headers, feed.body, deadline_s)
     step("written")
-    if status == 412:
+    if put.status == 412:
         raise FeedError(
             f"{url}: changed by someone else since it was read (412); "
             "nothing was overwritten; run `fitplug publish` again"
         )
-    if status not in (200, 201, 204):
-        raise FeedError(_explain(url, "PUT", status, auth is not None))
-    return Published(url, feed, True, answer.get("ETag"))
+    if put.status not in (200, 201, 204):
+        raise FeedError(_explain(url, "PUT", put.status, auth is not None))
+    return Published(url, feed, True, put.etag, foreign)
 
 
-class _NoRedirects(urllib.request.HTTPRedirectHandler):
-    """A redirect is reported, not followed: it would carry the credentials elsewhere."""
+def _guard(url: str, answer: _Answer, absent: bool, force: bool) -> dict[str, str]:
+    """The precondition that keeps the PUT from overwriting a change made since the GET."""
+    if absent:
+        return {"If-None-Match": "*"}
+    if answer.etag:
+        return {"If-Match": answer.etag}
+    if answer.last_modified:
+        return {"If-Unmodified-Since": answer.last_modified}
+    if force:
+        return {}
+    raise FeedError(
+        f"{url}: the server gives the copy there neither an ETag nor a Last-Modified date, so a write "
+        "could overwrite a change made meanwhile; nothing was written (--force writes anyway)"
+    )
 
-    def redirect_request(self, *args: object, **kwargs: object) -> None:
-        return None
+
+@dataclasses.dataclass(frozen=True, slots=True)
+class _Answer:
+    status: int
+    etag: str | None
+    last_modified: str | None
+    body: bytes
 
 
-_OPENER = urllib.request.build_opener(_NoRedirects)
-
-
-def _call(
-    url: str, method: str, headers: dict[str, str], body: bytes | None, timeout_s: float
-) -> tuple[int, Message, bytes | None]:
-    request = urllib.request.Request(url, data=body, method=method, headers=headers)
+def _call(url: str, method: str, headers: dict[str, str], body: bytes | None, deadline_s: float) -> _Answer:
+    """One request, all of it within ``deadline_s``: a timer shuts the socket when it runs out."""
+    parts = urllib.parse.urlsplit(url)
+    target = parts.path + (f"?{parts.query}" if parts.query else "")
+    factory = http.client.HTTPSConnection if parts.scheme == "https" else http.client.HTTPConnection
     try:
-        with _OPENER.open(request, timeout=timeout_s) as response:
-            data = response.read(MAX_REMOTE_BYTES + 1) if method == "GET" else b""
-            if len(data) > MAX_REMOTE_BYTES:
-                raise FeedError(f"{url}: the published copy is larger than {MAX_REMOTE_BYTES} bytes")
-            return response.status, response.headers, data
-    except urllib.error.HTTPError as exc:
-        return exc.code, exc.headers, None
-    except (urllib.error.URLError, OSError) as exc:
-        reason = getattr(exc, "reason", exc)
-        raise FeedError(f"{url}: cannot reach it ({reason})") from exc
+        conn = factory(parts.hostname or "", parts.port, timeout=deadline_s)
+    except ValueError as exc:
+        raise FeedError(f"{url}: {exc}") from exc
+    expired = threading.Event()
+
+    def expire() -> None:
+        expired.set()
+        sock = conn.sock
+        if sock is not None:
+            try:
+                sock.shutdown(socket.SHUT_RDWR)
+            except OSError:
+                pass
+
+    timer = threading.Timer(deadline_s, expire)
+    timer.daemon = True
+    timer.start()
+    try:
+        conn.request(method, target, body=body, headers=headers)
+        response = conn.getresponse()
+        data = _read(url, response) if method == "GET" and response.status == 200 else b""
+        if not data:
+            response.read(64 * 1024)  # a short error page, then the connection closes
+        if expired.is_set():
+            raise TimeoutError
+        return _Answer(response.status, response.getheader("ETag"), response.getheader("Last-Modified"), data)
+    except FeedError:
+        raise
+    except (OSError, http.client.HTTPException) as exc:
+        if expired.is_set() or isinstance(exc, TimeoutError):
+            raise FeedError(
+                f"{url}: {method} did not finish within {deadline_s:g} s; gave up, nothing was written"
+            ) from exc
+        raise FeedError(f"{url}: cannot reach it ({_reason(exc)})") from exc
+    finally:
+        timer.cancel()
+        conn.close()
+
+
+def _read(url: str, response: http.client.HTTPResponse) -> bytes:
+    """The whole body of a GET, or :class:`FeedError`: too large, or cut short."""
+    chunks: list[bytes] = []
+    size = 0
+    while True:
+        chunk = response.read1(64 * 1024) if hasattr(response, "read1") else response.read(64 * 1024)
+        if not chunk:
+            break
+        chunks.append(chunk)
+        size += len(chunk)
+        if size > MAX_REMOTE_BYTES:
+            raise FeedError(f"{url}: the published copy is larger than {MAX_REMOTE_BYTES} bytes")
+    data = b"".join(chunks)
+    declared = response.getheader("Content-Length")
+    if declared is not None and declared.strip().isdigit() and int(declared) != len(data):
+        raise FeedError(
+            f"{url}: the published copy came cut short ({len(data)} of {int(declared)} bytes); "
+            "nothing was written, run `fitplug publish` again"
+        )
+    return data
+
+
+def _reason(exc: BaseException) -> str:
+    if isinstance(exc, socket.gaierror):
+        return f"unknown host: {exc.strerror or exc}"
+    if isinstance(exc, OSError) and exc.strerror:
+        return exc.strerror
+    return str(exc) or type(exc).__name__
 
 
 def _explain(url: str, method: str, status: int, had_credentials: bool) -> str:

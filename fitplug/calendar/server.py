@@ -13,6 +13,12 @@ A request never writes and never waits on the store: the feed is built once,
 kept, and rebuilt only when an input changed (the programme file, the store's
 files, the day), checked at most every ``check_every_s``. While one thread
 rebuilds, the others keep serving the previous bytes.
+
+When the programme or the store turns bad while it runs (a file half saved,
+a store that cannot be read), the last good feed and page are served and a
+one-line warning is logged (never a traceback); with no good copy yet, a 503.
+With ``ledger``, every new feed's versions go to the feeds' ledger, and are
+read from it, so a restart never sends a SEQUENCE back.
 """
 
 from __future__ import annotations
@@ -33,8 +39,10 @@ from pathlib import Path
 from types import FrameType
 from typing import Any
 
+from fitplug.calendar import ledger as feeds_ledger
 from fitplug.calendar.feed import Feed, feed_window, render_feed
-from fitplug.calendar.http import STATUS, bind_warning, host_port, log_text, not_modified, plain
+from fitplug.calendar.http import STATUS, bind_warning, host_port, log_text, not_modified, plain, said, unavailable
+from fitplug.calendar.outcomes import Tracked
 from fitplug.calendar.token import feed_token
 from fitplug.errors import FeedError, FitplugError
 from fitplug.model import DueItem, Programme
@@ -127,8 +135,10 @@ class FeedSource:
         inputs: Sequence[Path] = (),
         log: Log = lambda line: None,
         check_every_s: float = CHECK_EVERY_S,
+        ledger: bool = False,
     ) -> None:
         self.path = Path(programme_path)
+        self.ledger = ledger
         self.clock = clock
         self.due_source = due_source
         self.inputs = tuple(Path(p) for p in inputs)
@@ -138,34 +148,45 @@ class FeedSource:
         self._next_check = 0.0
         self._stat: tuple[int, int, int] | None = None
         self._programme: Programme | None = None
-        self._due: tuple[DueItem, ...] = ()
+        self._due: Sequence[DueItem] = ()
         self._key: tuple[Any, ...] | None = None
         self._feed: Feed | None = None
+        self._trouble: str | None = None
         self._load()  # fail early: a server with no feed is no use
         if self._programme is None:
             raise FeedError(f"{self.path}: cannot serve this programme")
-        self.current()
+        self._refresh()
 
     @property
     def programme(self) -> Programme:
         assert self._programme is not None
         return self._programme
 
-    def current(self) -> Feed:
-        """The feed as it stands now (thread-safe; waits only for the very first build)."""
+    def current(self) -> Feed | None:
+        """The feed as it stands now, else the last good one (``None``: none yet); thread-safe,
+        waits only while there is no feed at all."""
         feed = self._feed
         if feed is not None and time.monotonic() < self._next_check:
             return feed
         if not self._rebuild.acquire(blocking=feed is None):
-            assert feed is not None
             return feed  # another thread is looking: serve what we have
         try:
             self._next_check = time.monotonic() + self.check_every_s
-            self._refresh()
-            assert self._feed is not None
+            try:
+                self._refresh()
+            except Exception as exc:  # noqa: BLE001  # keep serving the last good feed
+                self._warn(f"the feed cannot be rebuilt ({said(exc)}); serving the last good one")
+            else:
+                self._trouble = None
             return self._feed
         finally:
             self._rebuild.release()
+
+    def _warn(self, line: str) -> None:
+        """Log ``line`` once while the trouble lasts."""
+        if line != self._trouble:
+            self._trouble = line
+            self.log(f"warning: {line}")
 
     def _refresh(self) -> None:
         self._load()
@@ -174,11 +195,18 @@ class FeedSource:
         if self._feed is not None and key == self._key:
             return
         try:
-            self._due = tuple(self.due_source(self.programme, now))
-        except FitplugError as exc:
-            self.log(f"warning: due items unavailable, serving the last known ones: {exc}")
+            got = self.due_source(self.programme, now)
+            self._due = got if isinstance(got, Tracked) else tuple(got)
+        except Exception as exc:  # noqa: BLE001  # a store that turned bad: the last known items
+            self._warn(f"due items unavailable, serving the last known ones: {said(exc)}")
+        due: Sequence[DueItem] = self._due
         previous = self._feed
-        feed = render_feed(self.programme, self._due, now=now, previous=previous.body if previous is not None else None)
+        known = feeds_ledger.read(self.programme.id) if self.ledger else None
+        feed = render_feed(
+            self.programme, due, now=now, previous=previous.body if previous is not None else None, ledger=known
+        )
+        if self.ledger:
+            feeds_ledger.record(self.programme.id, feed.given)
         if previous is not None:
             if feed.etag == previous.etag:
                 feed = dataclasses.replace(feed, last_modified=previous.last_modified)
@@ -232,6 +260,8 @@ class FeedApp:
         self.feed_path = f"/{token}/{source.programme.id}.ics"
         self.page_path = f"/{token}/"
         self.log_path = f"/<token>/{source.programme.id}.ics"
+        self._page: Page | None = None
+        self._page_trouble: str | None = None
 
     def __call__(self, environ: dict[str, Any], start_response: Callable[..., Any]) -> Iterator[bytes]:
         started = time.monotonic()
@@ -265,6 +295,8 @@ class FeedApp:
             return status, [*fields, ("Allow", "GET, HEAD")], body
         if is_feed:
             feed = self.source.current()
+            if feed is None:
+                return unavailable("the feed")
             validators = [
                 ("ETag", feed.etag),
                 ("Last-Modified", email.utils.format_datetime(feed.last_modified, usegmt=True)),
@@ -283,7 +315,9 @@ class FeedApp:
                 feed.body,
             )
         if is_page:
-            page = self.page_source()
+            page = self._current_page()
+            if page is None and self._page_trouble is not None:
+                return unavailable("the page")
             if page is not None:
                 validators = [("ETag", page.etag), ("Cache-Control", "private, no-cache")]
                 if not_modified(environ, page.etag, None):
@@ -294,6 +328,19 @@ class FeedApp:
                     page.body,
                 )
         return plain(404)
+
+    def _current_page(self) -> Page | None:
+        """The page now; the last good one (logged once) when the page source fails."""
+        try:
+            page = self.page_source()
+        except Exception as exc:  # noqa: BLE001  # the programme or store turned bad
+            line = f"the page cannot be made ({said(exc)}); serving the last good one"
+            if line != self._page_trouble:
+                self._page_trouble = line
+                self.log(f"warning: {line}")
+            return self._page
+        self._page, self._page_trouble = page, None
+        return page
 
 
 class FeedServer:
@@ -394,10 +441,17 @@ def open_server(
     max_connections: int = MAX_CONNECTIONS,
     head_timeout_s: float = HEAD_TIMEOUT_S,
     check_every_s: float = CHECK_EVERY_S,
+    ledger: bool = False,
 ) -> tuple[FeedServer, ServeInfo]:
     """Load the programme, build the feed, get the token and bind the socket (not yet serving)."""
     source = FeedSource(
-        programme_path, clock=clock, due_source=due_source, inputs=inputs, log=log, check_every_s=check_every_s
+        programme_path,
+        clock=clock,
+        due_source=due_source,
+        inputs=inputs,
+        log=log,
+        check_every_s=check_every_s,
+        ledger=ledger,
     )
     token = feed_token(rotate=rotate_token)
     app = FeedApp(source, token, page_source=page_source or no_page, log=log)

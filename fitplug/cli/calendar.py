@@ -34,16 +34,21 @@ if TYPE_CHECKING:
     type=click.IntRange(1, 520),
     help="Weeks the feed covers from its first day. [default: 14, i.e. twelve ahead]",
 )
+@click.option("--force", is_flag=True, help="Replace FILE even when it is not fitplug's feed of this programme.")
 @app_options
 @translate_errors
-def calendar(app: App, programme: Path | None, output: Path | None, start: dt.date | None, weeks: int | None) -> None:
+def calendar(
+    app: App, programme: Path | None, output: Path | None, start: dt.date | None, weeks: int | None, force: bool
+) -> None:
     """Write an iCalendar (.ics) file of the planned sessions.
 
     One event per strength or stretch day, in the programme's time zone, with
     what to do at the gym in each event. Event IDs are stable, so importing the
     file again updates the events instead of duplicating them; a session you
     change gets a higher version number. After `fitplug sync` it also holds
-    what is due. PROGRAMME defaults to the one last used. To subscribe
+    what is due, and which days were done, moved or missed. It replaces FILE
+    only when FILE is fitplug's own feed of this programme (--force for
+    anything else). PROGRAMME defaults to the one last used. To subscribe
     instead of importing, use `fitplug serve`.
 
     \b
@@ -59,8 +64,10 @@ def calendar(app: App, programme: Path | None, output: Path | None, start: dt.da
         click.echo(body, nl=False)  # bytes go to the binary stream unchanged
         return
     result = app_calendar.write_calendar(
-        programme, output, now=app.now(), start=start, weeks=weeks, db_path=app.store_path()
+        programme, output, now=app.now(), start=start, weeks=weeks, db_path=app.store_path(), force=force
     )
+    if result.replaced is not None:
+        click.echo(f"Warning: --force: replaced {result.path}, which held {result.replaced}", err=True)
     feed = result.feed
     last_day = feed.window.end - dt.timedelta(days=1)
     from fitplug.present.words import plural
@@ -136,16 +143,32 @@ def serve(app: App, programme: Path | None, host: str, port: int, rotate_token: 
 @click.command()
 @click.argument("targets", nargs=-1, metavar="[PROGRAMME] [URL]")
 @options.programme_option
+@click.option(
+    "--force",
+    is_flag=True,
+    help="Replace what is at URL even when it is not fitplug's feed of this programme, "
+    "or the server cannot guard the write.",
+)
+@click.option(
+    "--timeout",
+    "timeout_s",
+    type=click.FloatRange(min=0, min_open=True, max=3600),
+    default=60.0,
+    show_default=True,
+    metavar="SECONDS",
+    help="Give up on a request (the read, the write) that takes longer than this in all.",
+)
 @app_options
 @translate_errors
-def publish(app: App, targets: tuple[str, ...], programme: Path | None) -> None:
+def publish(app: App, targets: tuple[str, ...], programme: Path | None, force: bool, timeout_s: float) -> None:
     """Put the calendar feed at a WebDAV URL, so any calendar can subscribe to it.
 
     URL names the file to write on a WebDAV server (Nextcloud, ownCloud,
     Fastmail files, a NAS, Apache or nginx with DAV); its public https link is
     what Google, iCloud and Outlook.com subscribe to. The feed is written only
     when it changed, and only if nobody else changed it since it was read
-    (If-Match). Credentials come from ~/.netrc or FITPLUG_PUBLISH_USER and
+    (If-Match), and only over fitplug's own feed of this programme (known by
+    its content; `--force` replaces anything else). Credentials come from ~/.netrc or FITPLUG_PUBLISH_USER and
     FITPLUG_PUBLISH_PASSWORD, never from the command line. URL and PROGRAMME
     default to the last ones used; `fitplug sync --publish` publishes after a sync.
 
@@ -170,7 +193,17 @@ def publish(app: App, targets: tuple[str, ...], programme: Path | None) -> None:
     from fitplug.cli.meter import Meter
 
     meter = Meter("Publishing") if sys.stderr.isatty() else None
-    result = publish_feed(programme, urls[0] if urls else None, now=app.now(), db_path=app.store_path(), meter=meter)
+    result = publish_feed(
+        programme,
+        urls[0] if urls else None,
+        now=app.now(),
+        db_path=app.store_path(),
+        meter=meter,
+        force=force,
+        deadline_s=timeout_s,
+    )
+    if result.replaced_foreign is not None:
+        click.echo(f"Warning: --force: replaced {result.url}, which held {result.replaced_foreign}", err=True)
     if result.changed:
         from fitplug.present.words import plural
 

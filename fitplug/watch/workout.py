@@ -17,10 +17,15 @@ Choices, and why:
   different for every session (a watch keeps one workout per
   manufacturer+product+serial).
 - **time_created** is taken from ``--created``/``SOURCE_DATE_EPOCH`` when
-  given, otherwise derived from the content: the workout is encoded with a
-  placeholder time, and the first four bytes of that encoding's SHA-256 pick a
-  second in the ``2**26`` s (about 2 years) after 2020-01-01 UTC. Same
-  session, same bytes; any change the watch would see gives a new time.
+  given. Otherwise it moves forward whenever the bytes change and stays put
+  when they do not, kept in a record beside the settings (``workouts.json``:
+  per programme and session, a hash of the file encoded with a placeholder
+  time, and the time it was given). A content the record knows keeps its
+  time (byte-identical rebuilds, any output folder, ``install``); a new one
+  gets the later of the time derived from its content (the first four bytes
+  of that hash pick a second in the ``2**26`` s after 2020-01-01 UTC) and one
+  second after the recorded time; with no record, the derived time. So a
+  change never gives an older time, which a watch would take for an older file.
 - **Sport.** Every session is sport ``training``, sub_sport
   ``strength_training``, stretch-only and post-run sessions included. It is
   the only shape known to work on watches for exercise steps with timed holds
@@ -36,15 +41,21 @@ Choices, and why:
 
 from __future__ import annotations
 
+import contextlib
 import datetime as dt
 import hashlib
+import json
+import os
 import struct
-from collections.abc import Iterable, Sequence
+import sys
+from collections.abc import Iterable, Iterator, Sequence
 from dataclasses import dataclass
 from functools import cache
 from typing import Any
 
-from fitplug.errors import WorkoutFileError
+from fitplug import settings
+from fitplug.atomic import private_folder, write_atomic
+from fitplug.errors import FitplugError, WorkoutFileError
 from fitplug.model import Exercise, Hold, Intensity, Reps, Session, SessionKind
 from fitplug.present import words
 from fitplug.programme.steps import MAX_STEPS, PlannedStep, Side, StepType, plan_session
@@ -141,6 +152,70 @@ def derived_time_created(placeholder_encoding: bytes) -> dt.datetime:
     digest = hashlib.sha256(placeholder_encoding).digest()
     offset = int.from_bytes(digest[:4], "big") % _DERIVED_WINDOW_S
     return _DERIVED_BASE + dt.timedelta(seconds=offset)
+
+
+#: the record of times given (see the module docstring), beside the settings
+RECORD_FILE = "workouts.json"
+_RECORD_FORMAT = "fitplug.workouts/1"
+
+
+def recorded_time_created(programme_id: str, key: str, placeholder_encoding: bytes) -> dt.datetime:
+    """time_created for a file (``key``: a session id, or ``schedule``) whose placeholder encoding is
+    ``placeholder_encoding``: the recorded one when it is unchanged, else a later one, recorded."""
+    digest = hashlib.sha256(placeholder_encoding).hexdigest()
+    name = f"{programme_id}/{key}"
+    derived = derived_time_created(placeholder_encoding)
+    with _record_lock():
+        raw = _read_record()
+        times = raw.setdefault("times", {})
+        held = times.get(name)
+        before = None
+        if isinstance(held, list) and len(held) == 2 and isinstance(held[0], str) and type(held[1]) is int:
+            if MIN_FIT_DATE_TIME <= held[1] < (1 << 32) - 1:
+                before = FIT_EPOCH + dt.timedelta(seconds=held[1])
+                if held[0] == digest:
+                    return before
+        created = derived if before is None else max(derived, before + dt.timedelta(seconds=1))
+        times[name] = [digest, fit_time(created)]
+        raw["format"] = _RECORD_FORMAT
+        with contextlib.suppress(OSError, FitplugError):  # unwritable: the derived times still hold
+            write_atomic(
+                settings.config_dir() / RECORD_FILE, (json.dumps(raw, sort_keys=True) + "\n").encode(), fsync=False
+            )
+    return created
+
+
+def _read_record() -> dict[str, Any]:
+    try:
+        value = json.loads((settings.config_dir() / RECORD_FILE).read_bytes())
+    except (OSError, ValueError):
+        return {}
+    if not isinstance(value, dict) or value.get("format") != _RECORD_FORMAT or not isinstance(value.get("times"), dict):
+        return {}
+    return value
+
+
+@contextlib.contextmanager
+def _record_lock() -> Iterator[None]:
+    lock = settings.config_dir() / (RECORD_FILE + ".lock")
+    try:
+        private_folder(lock.parent)
+        fd = os.open(lock, os.O_RDWR | os.O_CREAT, 0o600)
+    except (OSError, FitplugError):
+        yield
+        return
+    try:
+        if sys.platform == "win32":  # pragma: no cover - Windows
+            import msvcrt
+
+            msvcrt.locking(fd, msvcrt.LK_LOCK, 1)
+        else:
+            import fcntl
+
+            fcntl.flock(fd, fcntl.LOCK_EX)
+        yield
+    finally:
+        os.close(fd)
 
 
 # --- notes ----------------------------------------------------------------------
@@ -314,7 +389,7 @@ def build_workout(session: Session, *, programme_id: str, created: dt.datetime |
     """Encode ``session`` with ``created`` as time_created, or one derived from its content."""
     if created is None:
         placeholder = encode_workout(session, programme_id=programme_id, time_created=_DERIVED_BASE)
-        created = derived_time_created(placeholder)
+        created = recorded_time_created(programme_id, session.id, placeholder)
     data = encode_workout(session, programme_id=programme_id, time_created=created)
     return WorkoutFile(
         session=session,
@@ -381,7 +456,7 @@ def build_schedule(entries: Sequence[ScheduleEntry], *, programme_id: str, creat
     serial = serial_number(programme_id, "schedule")
     if created is None:
         placeholder = encode_schedule(entries, serial=serial, time_created=_DERIVED_BASE)
-        created = derived_time_created(placeholder)
+        created = recorded_time_created(programme_id, "schedule", placeholder)
     return encode_schedule(entries, serial=serial, time_created=created)
 
 
