@@ -252,3 +252,18 @@ def test_the_manifests_folders_are_used(invoke: Invoke, tmp_path: Path) -> None:
         "post-run-stretch-2.fit",
         "post-run-stretch-3.fit",
     ]
+
+
+def test_watch_and_a_dry_run_record_nothing(invoke: Invoke, tmp_path: Path) -> None:
+    """Queries write nothing: `fitplug watch` and `install --dry-run` compute each workout's time_created
+    as install would, and record none of it (#19's record of times given, #20's command)."""
+    from fitplug import settings
+
+    root = watch(tmp_path / "fenix", FENIX)
+    record = settings.config_dir() / "workouts.json"
+    assert not record.exists()
+    assert invoke("watch", GLUTE, "--device", str(root)).exit_code == 0
+    assert invoke("install", GLUTE, "--device", str(root), "--dry-run").exit_code == 0
+    assert not record.exists() and list((root / "GARMIN" / "NewFiles").iterdir()) == []
+    assert invoke("install", GLUTE, "--device", str(root)).exit_code == 0
+    assert record.exists()  # what was written out is recorded

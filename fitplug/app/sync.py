@@ -161,7 +161,7 @@ def post_run_files(session: Session, programme: Programme) -> dict[str, bytes]:
     on the watch, time_created derived from the content), so the file already
     on the watch from `fitplug install` is recognised, not copied twice.
     """
-    return {w.file_name: w.data for w in workout_files(programme) if w.session.id == session.id}
+    return {w.file_name: w.data for w in workout_files(programme, record=True) if w.session.id == session.id}
 
 
 def put_post_run_workout(

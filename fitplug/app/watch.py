@@ -72,30 +72,41 @@ class WorkoutSet:
         return Owner(self.programme.id)
 
 
-def workout_files(programme: Programme, *, created: dt.datetime | None = None) -> tuple[WorkoutFile, ...]:
-    """Every session and post-run variant encoded, with the names the watch tells apart."""
-    workouts = tuple(build_workout(s, programme_id=programme.id, created=created) for s in all_workouts(programme))
+def workout_files(
+    programme: Programme, *, created: dt.datetime | None = None, record: bool = False
+) -> tuple[WorkoutFile, ...]:
+    """Every session and post-run variant encoded, with the names the watch tells apart (``record``:
+    they are written out, so a changed one's new time_created is recorded)."""
+    workouts = tuple(
+        build_workout(s, programme_id=programme.id, created=created, record=record) for s in all_workouts(programme)
+    )
     check_unique_serials(workouts)
     return workouts
 
 
 def workout_set(
-    programme: Programme, *, now: dt.datetime, created: dt.datetime | None = None, habit: RunHabit | None = None
+    programme: Programme,
+    *,
+    now: dt.datetime,
+    created: dt.datetime | None = None,
+    habit: RunHabit | None = None,
+    record: bool = False,
 ) -> WorkoutSet:
     """Encode every session and post-run variant, and the schedule of the next sessions after ``now``,
     with the post-run sets on the runner's usual run days (``habit``, :func:`learned_habit`) when the
     programme puts them on the watch's calendar.
 
-    ``created`` fixes every file's time_created; without it each is derived from the
-    file's content (:mod:`fitplug.watch.workout`), so the same programme gives the same bytes.
+    ``created`` fixes every file's time_created; without it each keeps the one recorded for its content,
+    or gets a later one (:mod:`fitplug.watch.workout`), so the same programme gives the same bytes;
+    ``record``: the files are written out (build, install), so new times are recorded; else nothing is.
     """
-    workouts = workout_files(programme, created=created)
+    workouts = workout_files(programme, created=created, record=record)
     by_id = {w.session.id: w for w in workouts}
     planned = tuple(watch_calendar(programme, now, habit or RunHabit(), limit=MAX_SCHEDULE_ENTRIES))
     schedule = None
     if planned:
         entries = [ScheduleEntry(by_id[p.session.id], p.start) for p in planned]
-        schedule = build_schedule(entries, programme_id=programme.id, created=created)
+        schedule = build_schedule(entries, programme_id=programme.id, created=created, record=record)
     return WorkoutSet(programme=programme, workouts=workouts, schedule=schedule, scheduled=planned)
 
 
@@ -130,7 +141,8 @@ def build_outputs(
     """
     loaded = programme_for(programme_file)
     programme = loaded.programme
-    built = workout_set(programme, now=now, created=created, habit=learned_habit(programme, now, db_path))
+    habit = learned_habit(programme, now, db_path)
+    built = workout_set(programme, now=now, created=created, habit=habit, record=True)
     due = recorded_due_items(programme, now=now, db_path=db_path)
     # the feed it replaces carries each session's SEQUENCE on (a changed one gets the next)
     feed = calendar_feed(programme, now=now, due_items=due, previous=read_previous(output_dir / f"{programme.id}.ics"))
@@ -274,7 +286,8 @@ def install_workouts(
     goes; the schedule takes every workout it names along.
     """
     programme = programme_for(programme_file).programme
-    built = workout_set(programme, now=now, created=created, habit=learned_habit(programme, now, db_path))
+    habit = learned_habit(programme, now, db_path)
+    built = workout_set(programme, now=now, created=created, habit=habit, record=not dry_run)
     with open_watch(device_root, remember=not dry_run) as watch:
         if isinstance(watch, MtpWatch):
             watch.meter = meter

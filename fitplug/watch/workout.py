@@ -159,9 +159,12 @@ RECORD_FILE = "workouts.json"
 _RECORD_FORMAT = "fitplug.workouts/1"
 
 
-def recorded_time_created(programme_id: str, key: str, placeholder_encoding: bytes) -> dt.datetime:
+def recorded_time_created(
+    programme_id: str, key: str, placeholder_encoding: bytes, *, record: bool = True
+) -> dt.datetime:
     """time_created for a file (``key``: a session id, or ``schedule``) whose placeholder encoding is
-    ``placeholder_encoding``: the recorded one when it is unchanged, else a later one, recorded."""
+    ``placeholder_encoding``: the recorded one when it is unchanged, else a later one, recorded (only
+    with ``record``: a command that writes no file, a query or a dry run, computes it and writes nothing)."""
     digest = hashlib.sha256(placeholder_encoding).hexdigest()
     name = f"{programme_id}/{key}"
     derived = derived_time_created(placeholder_encoding)
@@ -176,6 +179,8 @@ def recorded_time_created(programme_id: str, key: str, placeholder_encoding: byt
                 if held[0] == digest:
                     return before
         created = derived if before is None else max(derived, before + dt.timedelta(seconds=1))
+        if not record:
+            return created
         times[name] = [digest, fit_time(created)]
         raw["format"] = _RECORD_FORMAT
         with contextlib.suppress(OSError, FitplugError):  # unwritable: the derived times still hold
@@ -385,11 +390,14 @@ class WorkoutFile:
     data: bytes
 
 
-def build_workout(session: Session, *, programme_id: str, created: dt.datetime | None = None) -> WorkoutFile:
-    """Encode ``session`` with ``created`` as time_created, or one derived from its content."""
+def build_workout(
+    session: Session, *, programme_id: str, created: dt.datetime | None = None, record: bool = False
+) -> WorkoutFile:
+    """Encode ``session`` with ``created`` as time_created, or the recorded one for its content
+    (``record``: the file is written out, so a new time is recorded)."""
     if created is None:
         placeholder = encode_workout(session, programme_id=programme_id, time_created=_DERIVED_BASE)
-        created = recorded_time_created(programme_id, session.id, placeholder)
+        created = recorded_time_created(programme_id, session.id, placeholder, record=record)
     data = encode_workout(session, programme_id=programme_id, time_created=created)
     return WorkoutFile(
         session=session,
@@ -451,12 +459,15 @@ def encode_schedule(entries: Sequence[ScheduleEntry], *, serial: int, time_creat
     return _header_v1(encoder.close())
 
 
-def build_schedule(entries: Sequence[ScheduleEntry], *, programme_id: str, created: dt.datetime | None = None) -> bytes:
-    """Encode ``entries`` with ``created`` as time_created, or one derived from the content."""
+def build_schedule(
+    entries: Sequence[ScheduleEntry], *, programme_id: str, created: dt.datetime | None = None, record: bool = False
+) -> bytes:
+    """Encode ``entries`` with ``created`` as time_created, or the recorded one for the content
+    (``record``: the file is written out, so a new time is recorded)."""
     serial = serial_number(programme_id, "schedule")
     if created is None:
         placeholder = encode_schedule(entries, serial=serial, time_created=_DERIVED_BASE)
-        created = recorded_time_created(programme_id, "schedule", placeholder)
+        created = recorded_time_created(programme_id, "schedule", placeholder, record=record)
     return encode_schedule(entries, serial=serial, time_created=created)
 
 
