@@ -186,13 +186,14 @@ def _update(apply: Callable[[dict[str, Any]], bool]) -> bool:
 
 
 @contextlib.contextmanager
-def _locked() -> Iterator[None]:
-    """An exclusive lock beside the settings file (``flock`` on POSIX, ``msvcrt`` on Windows)."""
-    path = settings_path().with_suffix(".lock")
+def file_lock(path: Path) -> Iterator[None]:
+    """An exclusive lock on the file ``path`` (made 0600 in a 0700 folder; ``flock`` on POSIX, ``msvcrt``
+    on Windows), for a read-modify-write of a small file beside it; none when it cannot be made (an
+    unwritable folder: the write that follows says so)."""
     try:
         private_folder(path.parent)  # 0700: where a runner's folders and watch are named
         fd = os.open(path, os.O_RDWR | os.O_CREAT, 0o600)
-    except (OSError, FitplugError):  # an unwritable config folder: the write below says so
+    except (OSError, FitplugError):
         yield
         return
     try:
@@ -207,6 +208,11 @@ def _locked() -> Iterator[None]:
         yield
     finally:
         os.close(fd)  # closing releases the lock
+
+
+def _locked() -> contextlib.AbstractContextManager[None]:
+    """The lock beside the settings file."""
+    return file_lock(settings_path().with_suffix(".lock"))
 
 
 def programme_path(path: Path | None) -> Path:

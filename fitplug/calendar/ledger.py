@@ -20,14 +20,12 @@ from __future__ import annotations
 import contextlib
 import datetime as dt
 import json
-import os
-import sys
-from collections.abc import Iterator, Mapping
+from collections.abc import Mapping
 from pathlib import Path
 from typing import Any
 
 from fitplug import settings
-from fitplug.atomic import private_folder, write_atomic
+from fitplug.atomic import write_atomic
 from fitplug.calendar.versions import MAX_SEQUENCE, Given, Previous, Stamp
 from fitplug.errors import FitplugError
 
@@ -119,25 +117,6 @@ def _read_raw() -> dict[str, Any]:
     return value
 
 
-@contextlib.contextmanager
-def _locked() -> Iterator[None]:
-    """An exclusive lock beside the ledger (``flock`` on POSIX, ``msvcrt`` on Windows)."""
-    lock = path().with_suffix(".lock")
-    try:
-        private_folder(lock.parent)
-        fd = os.open(lock, os.O_RDWR | os.O_CREAT, 0o600)
-    except (OSError, FitplugError):  # an unwritable folder: the write says so
-        yield
-        return
-    try:
-        if sys.platform == "win32":  # pragma: no cover - Windows
-            import msvcrt
-
-            msvcrt.locking(fd, msvcrt.LK_LOCK, 1)
-        else:
-            import fcntl
-
-            fcntl.flock(fd, fcntl.LOCK_EX)
-        yield
-    finally:
-        os.close(fd)
+def _locked() -> contextlib.AbstractContextManager[None]:
+    """An exclusive lock beside the ledger."""
+    return settings.file_lock(path().with_suffix(".lock"))

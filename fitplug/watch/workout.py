@@ -45,16 +45,14 @@ import contextlib
 import datetime as dt
 import hashlib
 import json
-import os
 import struct
-import sys
-from collections.abc import Iterable, Iterator, Sequence
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from functools import cache
 from typing import Any
 
 from fitplug import settings
-from fitplug.atomic import private_folder, write_atomic
+from fitplug.atomic import write_atomic
 from fitplug.errors import FitplugError, WorkoutFileError
 from fitplug.model import Exercise, Hold, Intensity, Reps, Session, SessionKind
 from fitplug.present import words
@@ -200,27 +198,8 @@ def _read_record() -> dict[str, Any]:
     return value
 
 
-@contextlib.contextmanager
-def _record_lock() -> Iterator[None]:
-    lock = settings.config_dir() / (RECORD_FILE + ".lock")
-    try:
-        private_folder(lock.parent)
-        fd = os.open(lock, os.O_RDWR | os.O_CREAT, 0o600)
-    except (OSError, FitplugError):
-        yield
-        return
-    try:
-        if sys.platform == "win32":  # pragma: no cover - Windows
-            import msvcrt
-
-            msvcrt.locking(fd, msvcrt.LK_LOCK, 1)
-        else:
-            import fcntl
-
-            fcntl.flock(fd, fcntl.LOCK_EX)
-        yield
-    finally:
-        os.close(fd)
+def _record_lock() -> contextlib.AbstractContextManager[None]:
+    return settings.file_lock(settings.config_dir() / (RECORD_FILE + ".lock"))
 
 
 # --- notes ----------------------------------------------------------------------
