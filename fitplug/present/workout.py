@@ -186,17 +186,22 @@ def format_table(view: WorkoutView) -> str:
     return "\n".join(lines) + "\n"
 
 
+def _file_id_json(view: WorkoutView | ScheduleView) -> dict[str, Any]:
+    """A FIT file's ``file_id`` as both ``show`` documents give it."""
+    return {
+        "manufacturer": view.manufacturer,
+        "product": view.product,
+        "serial_number": view.serial_number,
+        "time_created": utc_text(view.time_created),
+    }
+
+
 def to_json(view: WorkoutView) -> dict[str, Any]:
     """The ``fitplug.show/1`` document (docs/json.md)."""
     return {
         "schema": "fitplug.show/1",
         "file": view.source,
-        "file_id": {
-            "manufacturer": view.manufacturer,
-            "product": view.product,
-            "serial_number": view.serial_number,
-            "time_created": utc_text(view.time_created),
-        },
+        "file_id": _file_id_json(view),
         "workout": {
             "name": view.name,
             "sport": view.sport,
@@ -273,12 +278,7 @@ def schedule_json(view: ScheduleView) -> dict[str, Any]:
     return {
         "schema": "fitplug.schedule/1",
         "file": view.source,
-        "file_id": {
-            "manufacturer": view.manufacturer,
-            "product": view.product,
-            "serial_number": view.serial_number,
-            "time_created": utc_text(view.time_created),
-        },
+        "file_id": _file_id_json(view),
         "entries": [
             {
                 "local_time": e.local_time.isoformat() if e.local_time else None,
