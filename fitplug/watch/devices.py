@@ -50,11 +50,7 @@ class Device:
             manifest = self.manifest()
         except DeviceError:
             manifest = None
-        folders = manifest.types.get(ACTIVITY) if manifest is not None else None
-        own = folders.own if folders is not None else None
-        if own and "/" in own and own.split("/", 1)[0].casefold() == "garmin" and own.split("/", 1)[1]:
-            return child_folder(self.garmin_dir, own.split("/", 1)[1])
-        return child_folder(self.garmin_dir, "Activity")
+        return child_folder(self.garmin_dir, manifest.folder(ACTIVITY, "Activity") if manifest else "Activity")
 
     @property
     def name(self) -> str:

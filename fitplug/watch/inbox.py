@@ -46,9 +46,8 @@ class Inbox:
 
 
 def _own(manifest: Manifest | None, fit_type: int) -> str:
-    folders = manifest.types.get(fit_type) if manifest is not None else None
-    own = folders.own if folders is not None else None
-    return own.split("/", 1)[1] if own and "/" in own else DEFAULT_FOLDERS[fit_type]
+    default = DEFAULT_FOLDERS[fit_type]
+    return manifest.folder(fit_type, default) if manifest is not None else default
 
 
 def _fit(files: list[WatchFile]) -> list[WatchFile]:

@@ -172,9 +172,7 @@ def plan_install(
 
 def _inbox(manifest: Manifest | None) -> str:
     """The folder under ``GARMIN`` the watch takes workouts in through (its manifest's), else ``NewFiles``."""
-    folders = manifest.types.get(WORKOUT) if manifest is not None else None
-    path = folders.inbox if folders is not None else None
-    return path.split("/", 1)[1] if path and "/" in path and path.split("/", 1)[1] else NEWFILES
+    return manifest.folder(WORKOUT, NEWFILES, inbox=True) if manifest is not None else NEWFILES
 
 
 #: the schedules file in a batch
@@ -182,8 +180,7 @@ SCHEDULE_NAME = "schedule.fit"
 
 
 def _workouts_folder(manifest: Manifest | None) -> str:
-    own = manifest.types[WORKOUT].own if manifest is not None and WORKOUT in manifest.types else None
-    return own.split("/", 1)[1] if own and "/" in own else "Workouts"
+    return manifest.folder(WORKOUT, "Workouts") if manifest is not None else "Workouts"
 
 
 def _dropped_on_watch(

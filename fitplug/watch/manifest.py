@@ -41,6 +41,14 @@ class Manifest:
     #: FIT file type → its folders (only the types the watch lists)
     types: dict[int, Folders] = field(default_factory=dict)
 
+    def folder(self, fit_type: int, default: str, *, inbox: bool = False) -> str:
+        """The folder under ``GARMIN`` the watch keeps ``fit_type`` in (``inbox``: takes it in through), as
+        its manifest names it; ``default`` when it names none there."""
+        folders = self.types.get(fit_type)
+        path = (folders.inbox if inbox else folders.own) if folders is not None else None
+        top, _, rest = (path or "").partition("/")
+        return rest if top.casefold() == "garmin" and rest else default
+
     def takes(self, fit_type: int) -> bool:
         folders = self.types.get(fit_type)
         return folders is not None and (folders.inbox is not None or folders.own is not None)

@@ -231,11 +231,8 @@ def copy_activities(watch: MtpWatch, cache: Path) -> list[Path]:
         manifest = watch.manifest()
     except DeviceError:
         manifest = None
-    folders = manifest.types.get(ACTIVITY) if manifest is not None else None
-    own = folders.own if folders is not None else None
     # the folder the watch's manifest names for its activities, else the usual one
-    name = own.split("/", 1)[1] if own and "/" in own and own.split("/", 1)[1] else "Activity"
-    folder = watch.folder(name)
+    folder = watch.folder(manifest.folder(ACTIVITY, "Activity") if manifest is not None else "Activity")
     if folder is None:
         return []
     todo: list[tuple[Entry, Path]] = []
