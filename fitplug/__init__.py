@@ -17,21 +17,36 @@ The names below are re-exported lazily, so ``import fitplug`` stays cheap.
 from __future__ import annotations
 
 from importlib import import_module
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-from fitplug.errors import (
-    ActivityError,
-    DeviceError,
-    FeedError,
-    FitplugError,
-    OutputError,
-    ProgrammeError,
-    StoreError,
-    WorkoutFileError,
-)
+if TYPE_CHECKING:
+    from fitplug.errors import (
+        ActivityError,
+        DeviceError,
+        FeedError,
+        FitplugError,
+        OutputError,
+        ProgrammeError,
+        StoreError,
+        WorkoutFileError,
+    )
 
-#: public name → the module that defines it (imported on first use)
+#: public name → the module that defines it (imported on first use; even the errors, so that
+#: ``fitplug --help`` loads nothing of the library)
 _LAZY = {
+    **dict.fromkeys(
+        (
+            "ActivityError",
+            "DeviceError",
+            "FeedError",
+            "FitplugError",
+            "OutputError",
+            "ProgrammeError",
+            "StoreError",
+            "WorkoutFileError",
+        ),
+        "errors",
+    ),
     "load_programme": "programme.load",
     "parse_programme": "programme.load",
     "expand": "programme.schedule",
