@@ -31,22 +31,9 @@ if TYPE_CHECKING:
         WorkoutFileError,
     )
 
-#: public name → the module that defines it (imported on first use; even the errors, so that
-#: ``fitplug --help`` loads nothing of the library)
+#: public name → the module that defines it (imported on first use); the other public names are the
+#: errors, from ``fitplug.errors``: lazy too, so that ``fitplug --help`` loads nothing of the library
 _LAZY = {
-    **dict.fromkeys(
-        (
-            "ActivityError",
-            "DeviceError",
-            "FeedError",
-            "FitplugError",
-            "OutputError",
-            "ProgrammeError",
-            "StoreError",
-            "WorkoutFileError",
-        ),
-        "errors",
-    ),
     "load_programme": "programme.load",
     "parse_programme": "programme.load",
     "expand": "programme.schedule",
@@ -95,7 +82,7 @@ assert set(__all__) >= set(_LAZY)  # every lazy name is public
 
 
 def __getattr__(name: str) -> Any:
-    module = _LAZY.get(name)
+    module = _LAZY.get(name) or ("errors" if name in __all__ else None)
     if module is None:
         raise AttributeError(f"module 'fitplug' has no attribute {name!r}")
     value = getattr(import_module(f".{module}", __name__), name)
