@@ -170,8 +170,12 @@ def wrk(url: str, clients: int, duration_s: float) -> dict[str, float]:
     ).stdout
     got = {"rps": float(re.search(r"Requests/sec:\s+([\d.]+)", out).group(1))}  # type: ignore[union-attr]
     for pct in ("50", "99"):
-        value, unit = re.search(rf"^\s+{pct}%\s+([\d.]+)(us|ms|s|m)$", out, re.M).groups()  # type: ignore[union-attr]
-        got["p" + pct] = float(value) * UNITS[unit]
+        found = re.search(rf"^\s+{pct}(?:\.0+)?%\s+([\d.]+)(us|ms|s|m)\s*$", out, re.M)
+        if found is None:
+            print(f"wrk printed no {pct}th percentile:\n{out}", file=sys.stderr)
+            got["p" + pct] = float("nan")
+            continue
+        got["p" + pct] = float(found.group(1)) * UNITS[found.group(2)]
     bad = re.search(r"Non-2xx or 3xx responses: (\d+)", out)
     errors = re.search(r"Socket errors: connect (\d+), read (\d+), write (\d+), timeout (\d+)", out)
     got["bad"] = float(int(bad.group(1)) if bad else 0) + (sum(int(g) for g in errors.groups()) if errors else 0)
