@@ -70,6 +70,7 @@ class Kept(Generic[T]):
         self._failed: Hashable = None
         self._building: threading.Event | None = None
         self._trouble: str | None = None
+        self._closed = False
 
     @property
     def value(self) -> T | None:
@@ -96,6 +97,10 @@ class Kept(Generic[T]):
         if line != self._trouble:
             self._trouble = line
             self.log(f"warning: {line}")
+
+    def close(self) -> None:
+        """No more builds nor warnings (the server stopped; a build under way is left to end alone)."""
+        self._closed = True
 
     def fill(self) -> None:
         """Make the first value now, in this thread; errors are raised (fail early)."""
@@ -128,7 +133,7 @@ class Kept(Generic[T]):
             if not force and self._made and time.monotonic() < self._next_check:
                 return
             self._next_check = time.monotonic() + self.check_every_s
-            if self._building is not None:
+            if self._building is not None or self._closed:
                 return  # one build at a time; the next look sees what changed meanwhile
             now = self.clock()
             try:
@@ -160,7 +165,8 @@ class Kept(Generic[T]):
             value = self.make(now)
         except Exception as exc:  # noqa: BLE001  # the programme or the store turned bad: the last good value
             self._failed = key
-            self.warn(self._worded(exc))
+            if not self._closed:
+                self.warn(self._worded(exc))
             return
         self._keep(key, value)
 

@@ -13,6 +13,8 @@ from __future__ import annotations
 
 import datetime as dt
 import hashlib
+import os
+import signal
 from collections.abc import Callable, Sequence
 from pathlib import Path
 
@@ -320,7 +322,6 @@ def served_page(
     died is replaced at the next call.
     """
     import multiprocessing
-    import signal
     from concurrent.futures import ProcessPoolExecutor
     from concurrent.futures.process import BrokenProcessPool
 
@@ -331,9 +332,7 @@ def served_page(
     def render_aside(at: dt.datetime) -> bytes:
         if not pools:  # spawn: forking a process that runs threads is not safe; Ctrl-C is the parent's
             context = multiprocessing.get_context("spawn")
-            pools.append(
-                ProcessPoolExecutor(1, context, initializer=signal.signal, initargs=(signal.SIGINT, signal.SIG_IGN))
-            )
+            pools.append(ProcessPoolExecutor(1, context, initializer=_child_setup))
         try:
             return pools[0].submit(_render_in_child, path, db_path, at).result()
         except BrokenProcessPool:
@@ -349,6 +348,14 @@ def served_page(
         return Page(body, "text/html; charset=utf-8", f'"{hashlib.sha256(body).hexdigest()[:32]}"')
 
     return page
+
+
+def _child_setup() -> None:
+    """The page's child: Ctrl-C is the parent's to handle, and the render yields the CPU to the
+    server (on a busy machine, an equal share would slow every request while it runs)."""
+    signal.signal(signal.SIGINT, signal.SIG_IGN)
+    if hasattr(os, "nice"):
+        os.nice(10)
 
 
 def _render_in_child(programme_file: Path, db_path: Path, now: dt.datetime) -> bytes:

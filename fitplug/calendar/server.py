@@ -424,6 +424,8 @@ class FeedServer:
         """Close the listening socket and every connection; let requests in flight finish briefly."""
         from waitress import wasyncore
 
+        if self.app._page is not None:
+            self.app._page.close()
         self._server.task_dispatcher.shutdown(cancel_pending=True, timeout=STOP_GRACE_S)
         wasyncore.close_all(self._server._map)
 
