@@ -18,6 +18,7 @@ from __future__ import annotations
 
 import hashlib
 import mmap
+import os
 import struct
 from collections.abc import Callable
 from dataclasses import dataclass
@@ -36,7 +37,16 @@ from fitplug.activities.read.mapping import (
 )
 from fitplug.model import ActivitySummary
 
-__all__ = ["ScanError", "scan"]
+try:  # the record walk in C, built at install when a compiler is there (setup.py)
+    from fitplug.activities.read import _fitwalk
+except ImportError:  # pragma: no cover - exercised by installs without a compiler
+    _fitwalk = None  # type: ignore[assignment]
+
+__all__ = ["ScanError", "native", "scan"]
+
+#: the native walker, or None: the Python walk below (FITPLUG_PURE_PYTHON=1 forces it;
+#: the tests set this to run every reading test both ways)
+native: Any = None if os.environ.get("FITPLUG_PURE_PYTHON") == "1" else _fitwalk
 
 #: the inner loop retries run detection for paused headers this often
 _SUB_WINDOW: Final = 64 << 10
@@ -156,11 +166,34 @@ def _scan(buf: Buffer, n: int, verify: bool, mm: mmap.mmap | None) -> Found:
             file_crc = buf[end] | buf[end + 1] << 8
             if file_crc != crc16(buf, pos, end, mm):
                 raise ScanError("file CRC mismatch", end)
-        _scan_records(buf, start, end, found, tables, mm)
+        if native is not None and mm is None:
+            _walk_native(native, buf, start, end, found, tables)
+        else:
+            _scan_records(buf, start, end, found, tables, mm)
         pos = end + 2
         if mm is not None:  # chained files can each be smaller than a window
             release(mm, pos)
     return found
+
+
+def _walk_native(walker: Any, buf: Buffer, p: int, end: int, found: Found, tables: Tables) -> None:
+    """The records of ``buf[p:end]`` walked by the C walker: the same events, decoded here."""
+    events, error = walker.walk(buf, p, end, tables.mesgs)
+    mesgs = tables.mesgs
+    decoders: list[_Decoder | None] = [None] * 16
+    for ev in events:
+        if ev.__class__ is int:  # a data message of a wanted local type
+            h = buf[ev]
+            compressed = bool(h & 0x80)
+            dec = decoders[(h >> 5) & 0x03 if compressed else h & 0x0F]
+            assert dec is not None
+            _collect(dec.name, dec.decode(buf, ev + 1), compressed, found, ev)
+        else:  # a definition of a wanted message
+            _, h, mesg_num, big, layout, dev_size = ev
+            name, fields = mesgs[mesg_num]
+            decoders[h & 0x0F] = _compile(name, fields, list(layout), dev_size, big, tables)
+    if error is not None:
+        raise ScanError(*error)
 
 
 def _scan_records(buf: Buffer, p: int, end: int, found: Found, tables: Tables, mm: mmap.mmap | None) -> None:
