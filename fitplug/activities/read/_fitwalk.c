@@ -6,7 +6,8 @@
  *   events: in file order, an int p for each data message of a wanted local
  *           type (its header byte at buf[p]), and for each definition of a
  *           wanted global message number the tuple
- *           (p, header, mesg_num, big_endian, ((field, size, base_type), ...), dev_size);
+ *           (p, dev_size): its bytes are buf[p:p + 6 + 3 * buf[p + 5]], then the
+ *           developer field definitions, whose data take dev_size bytes;
  *   error:  None, or (reason, offset): where and why the walk stopped, with
  *           the same reasons and offsets as the Python walk.
  * Every other data message is stepped over by the size its definition gave.
@@ -23,7 +24,7 @@ stop(PyObject *events, const char *reason, Py_ssize_t offset)
 }
 
 static PyObject *
-walk(PyObject *self, PyObject *args)
+walk(PyObject *Py_UNUSED(self), PyObject *args)
 {
     Py_buffer view;
     Py_ssize_t start, end;
@@ -99,20 +100,7 @@ walk(PyObject *self, PyObject *args)
             sizes[local] = size;
             want[local] = (char)is_wanted;
             if (is_wanted) {
-                PyObject *layout = PyTuple_New((Py_ssize_t)nfields);
-                if (layout == NULL)
-                    goto fail;
-                for (unsigned int k = 0; k < nfields; k++) {
-                    const unsigned char *f = buf + p + 6 + 3 * k;
-                    PyObject *t = Py_BuildValue("(iii)", f[0], f[1], f[2]);
-                    if (t == NULL) {
-                        Py_DECREF(layout);
-                        goto fail;
-                    }
-                    PyTuple_SET_ITEM(layout, k, t);
-                }
-                PyObject *ev = Py_BuildValue("(nIIOOn)", p, h, mesg_num, big ? Py_True : Py_False, layout, dev_size);
-                Py_DECREF(layout);
+                PyObject *ev = Py_BuildValue("(nn)", p, dev_size);
                 if (ev == NULL)
                     goto fail;
                 int rc = PyList_Append(events, ev);
