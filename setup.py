@@ -60,7 +60,6 @@ FITWALK = Extension(
     "fitplug.activities.read._fitwalk",
     sources=["fitplug/activities/read/_fitwalk.c"],
     optional=True,
-    extra_compile_args=["-O2"] if os.name != "nt" else [],
 )
 
 setup(cmdclass={"build_py": BuildPyWithExerciseTables}, ext_modules=[FITWALK])
