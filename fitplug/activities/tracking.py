@@ -173,10 +173,11 @@ def recent_history(
     first = store.first_start() if categories else None
     older: list[ActivitySummary] = []
     span = dt.timedelta(days=28)
+    # ``bound > first`` first: when nothing older is held, the (costly) settled test cannot matter
     while (
         first is not None
-        and not band_settled([*recent, *older], programme, now, bound, bands, logged)
         and bound > first
+        and not band_settled([*recent, *older], programme, now, bound, bands, logged)
     ):
         bound -= span
         span *= 2
