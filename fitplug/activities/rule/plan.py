@@ -75,13 +75,16 @@ def plan_against_done(
         claimed.update(_by_step(active, session))
     # then each exercise takes its planned number of matching sets, in order; extra sets of a
     # Garmin exercise then go to the first planned exercise recorded as it
+    taken = [0] * len(planned)  # sets claimed by each exercise so far
+    for v in claimed.values():
+        taken[v] += 1
     for limit in (planned, [len(active)] * len(planned)):
         for n, ex in enumerate(session.exercises):
             key = exercise_key(ex)
             for i, s in enumerate(active):
-                taken = sum(1 for v in claimed.values() if v == n)
-                if i not in claimed and taken < limit[n] and set_matches(s.category, s.exercise_name, key):
+                if i not in claimed and taken[n] < limit[n] and set_matches(s.category, s.exercise_name, key):
                     claimed[i] = n
+                    taken[n] += 1
     done = tuple(
         ExerciseDone(ex, planned[n], tuple(active[i] for i in sorted(claimed) if claimed[i] == n))
         for n, ex in enumerate(session.exercises)

@@ -120,7 +120,13 @@ def set_of(r: sqlite3.Row) -> SetRecord:
 
 
 def activity_of(r: sqlite3.Row, sessions: Sequence[ActivitySession], sets: Sequence[SetRecord]) -> StoredActivity:
-    summary = ActivitySummary(
+    summary = summary_of(r, sessions, sets)
+    return StoredActivity(r["id"], shown(key_of(r["first_key"])), from_iso(r["added_utc"]) or FIT_EPOCH, summary)
+
+
+def summary_of(r: sqlite3.Row, sessions: Sequence[ActivitySession], sets: Sequence[SetRecord]) -> ActivitySummary:
+    """What was read of one activity (its row, sessions and sets), without where or when it was stored."""
+    return ActivitySummary(
         sha256=str(r["sha256"]),
         file_type=text(r["file_type"]) or "unknown",
         manufacturer=text(r["manufacturer"]),
@@ -131,7 +137,6 @@ def activity_of(r: sqlite3.Row, sessions: Sequence[ActivitySession], sets: Seque
         workout_name=text(r["workout_name"]),
         sets=tuple(sets),
     )
-    return StoredActivity(r["id"], shown(key_of(r["first_key"])), from_iso(r["added_utc"]) or FIT_EPOCH, summary)
 
 
 def due_digest(item: DueItem) -> str:
