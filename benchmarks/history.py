@@ -30,10 +30,8 @@ import argparse
 import datetime as dt
 import os
 import statistics
-import subprocess
 import sys
 import tempfile
-import time
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -41,6 +39,7 @@ sys.path.insert(0, str(ROOT))
 sys.path.insert(0, str(ROOT / "benchmarks"))
 
 from due_rule import build
+from progress import timed  # a whole process, its output dropped
 
 from fitplug.activities.store.store import Store
 
@@ -86,12 +85,6 @@ def commands(base: Path, programme: Path, which: str, out: Path) -> dict[str, li
         "calendar -o -": [*common, "calendar", "-p", str(programme), "-o", "-"],
         "sync (warm)": [*common, "sync", str(source), "-p", str(programme)],
     }
-
-
-def timed(cmd: list[str], env: dict[str, str]) -> float:
-    t0 = time.perf_counter()
-    subprocess.run(cmd, env=env, stdout=subprocess.DEVNULL, check=True)
-    return time.perf_counter() - t0
 
 
 def main() -> None:
