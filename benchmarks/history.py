@@ -22,6 +22,7 @@ medians and the ratio tracked / empty against the 1.2× target. Each configurati
 its own throwaway FITPLUG_DATA_DIR / FITPLUG_CONFIG_DIR (a sync remembers its sources).
 
     python benchmarks/history.py --runs 7
+    python benchmarks/history.py --runs 7 --tree /path/to/another/checkout   # e.g. main, before
 """
 
 from __future__ import annotations
@@ -92,6 +93,7 @@ def main() -> None:
     parser.add_argument("--runs", type=int, default=5)
     parser.add_argument("--dir", type=Path, default=Path("/work/bench/history"))
     parser.add_argument("--tmp", action="store_true", help="build in a temporary folder instead of --dir")
+    parser.add_argument("--tree", type=Path, default=ROOT, help="the fitplug tree timed (default: this one)")
     args = parser.parse_args()
     with tempfile.TemporaryDirectory() as tmp:
         base = Path(tmp) / "bench" if args.tmp else args.dir
@@ -103,7 +105,7 @@ def main() -> None:
                 **os.environ,
                 "FITPLUG_DATA_DIR": str(home / "data"),
                 "FITPLUG_CONFIG_DIR": str(home / "config"),
-                "PYTHONPATH": str(ROOT),
+                "PYTHONPATH": str(args.tree),
             }
         cmds = {which: commands(base, programme, which, Path(tmp)) for which in envs}
         times: dict[tuple[str, str], list[float]] = {}
@@ -116,7 +118,7 @@ def main() -> None:
                     times.setdefault((name, which), []).append(timed(cmds[which][name], envs[which]))
     print(
         f"{COUNT} activities since 2014, programme start 2012-01-01 (all tracked); median of {args.runs} "
-        f"interleaved runs, python {sys.version.split()[0]}"
+        f"interleaved runs, python {sys.version.split()[0]}, fitplug from {args.tree}"
     )
     print(f"{'command':<16} {'empty ms':>9} {'5,000 ms':>9} {'ratio':>6}  target ≤ {TARGET}×")
     for name in cmds["empty"]:
