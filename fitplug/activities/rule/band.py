@@ -99,6 +99,7 @@ def band_records(
     tz = zone(programme.timezone)
     records: list[BandRecord] = []
     plans: dict[int, PlanAgainstDone | None] = {}
+    steps: dict[int, dict[int, int]] = {}  # each session's steps, planned once for this call
     for ex in banded_exercises(programme):
         changed = band_since.get(ex.id)
         mine = {e.day: e for e in logged if e.exercise == ex.id}
@@ -113,7 +114,7 @@ def band_records(
             if c.kind != ActivityKind.STRENGTH:
                 continue
             if n not in plans:  # one plan against done a session, whatever the number of banded exercises
-                plans[n] = plan_against_done(a, c, programme)
+                plans[n] = plan_against_done(a, c, programme, steps=steps)
             done = _held_against(a, ex, plans[n])
             if done is not None:
                 reps = tuple(s.repetitions for s in done.sets)
