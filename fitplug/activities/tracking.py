@@ -133,14 +133,22 @@ def evaluate(store: Store | None, programme: Programme, now: dt.datetime, *, wee
 
     Only the activities the rule can look at are loaded (see :func:`recent_history`).
     """
+    return evaluated(store, programme, now, weeks=weeks)[0]
+
+
+def evaluated(
+    store: Store | None, programme: Programme, now: dt.datetime, *, weeks: int = 1
+) -> tuple[Decision, list[ActivitySummary]]:
+    """:func:`evaluate`, with the history it read (:func:`recent_history`), for a caller that shows it too."""
     since = tracking_since(store, now, programme)
     bands = band_since(store, programme, now)
     if store is None:
-        return decide([], [], programme, now, since=since, band_since=bands, weeks=weeks)
+        return decide([], [], programme, now, since=since, band_since=bands, weeks=weeks), []
     bound = lookback(since, now, weeks)
     logged = store.logs()
+    held = recent_history(store, programme, now, since, bands, weeks, logged)
     return decide(
-        recent_history(store, programme, now, since, bands, weeks, logged),
+        held,
         store.done_marks(bound),
         programme,
         now,
@@ -148,7 +156,7 @@ def evaluate(store: Store | None, programme: Programme, now: dt.datetime, *, wee
         band_since=bands,
         weeks=weeks,
         logged=logged,
-    )
+    ), held
 
 
 def recent_history(
@@ -173,10 +181,11 @@ def recent_history(
     first = store.first_start() if categories else None
     older: list[ActivitySummary] = []
     span = dt.timedelta(days=28)
+    # ``bound > first`` first: when nothing older is held, the (costly) settled test cannot matter
     while (
         first is not None
-        and not band_settled([*recent, *older], programme, now, bound, bands, logged)
         and bound > first
+        and not band_settled([*recent, *older], programme, now, bound, bands, logged)
     ):
         bound -= span
         span *= 2

@@ -86,11 +86,10 @@ def page_data(store: Store | None, programme: Programme, now: dt.datetime, *, we
     today = now.astimezone(tz).date()
     since = tracking.tracking_since(store, now, programme)
     started = since.astimezone(tz).date()
-    decision = tracking.evaluate(store, programme, now, weeks=weeks)
+    decision, held = tracking.evaluated(store, programme, now, weeks=weeks)  # the history the rule read
     bands = tracking.band_since(store, programme, now)
     logs = store.logs() if store is not None else []
     logged = [e for e in logs if e.logged_utc <= now]  # as the rule reads them
-    held = tracking.recent_history(store, programme, now, since, bands, weeks, logs) if store is not None else []
     # what the rule reads, as it reads it: every leg a session, over by now, in order of start
     known = sorted(
         (a for a in all_legs(held) if a.sessions and a.end_utc <= now), key=lambda a: (a.start_utc, a.sha256)

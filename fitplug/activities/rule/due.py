@@ -7,6 +7,7 @@ written out for people in ``docs/due-rule.md``; keep the two in step.
 
 from __future__ import annotations
 
+import bisect
 import datetime as dt
 from collections.abc import Iterable, Mapping, Sequence
 
@@ -195,13 +196,23 @@ def _done(
 ) -> _Evidence | None:
     """The first evidence or mark that completed the set ``variant`` open from ``start`` to ``lapse``."""
 
-    def open_at(t: dt.datetime) -> bool:
-        return start < t and (lapse is None or t < lapse)
-
-    done = next((e for e in evidence if open_at(e[0]) and _holds(e, variant)), None)
+    # both lists are in time order: start past the run's start by bisection, stop at the lapse
+    done = None
+    for e in evidence[bisect.bisect_right(evidence, start, key=lambda e: e[0]) :]:
+        if lapse is not None and e[0] >= lapse:
+            break
+        if _holds(e, variant):
+            done = e
+            break
     if done is not None and done[1] is DoneBy.STRENGTH_SESSION:
         done = (done[0], done[1], variant, ())
-    mark = next((m for m in marks if (m.item_key is None or m.item_key == key) and open_at(m.at_utc)), None)
+    mark = None
+    for m in marks[bisect.bisect_right(marks, start, key=lambda m: m.at_utc) :]:
+        if lapse is not None and m.at_utc >= lapse:
+            break
+        if m.item_key is None or m.item_key == key:
+            mark = m
+            break
     if mark is not None and (done is None or mark.at_utc < done[0]):
         done = (mark.at_utc, DoneBy.MARK, None, ())
     return done

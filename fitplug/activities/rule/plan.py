@@ -43,13 +43,20 @@ def _session_for(summary: ActivitySummary, c: Classification, programme: Program
     return None
 
 
-def _by_step(active: list[SetRecord], session: Session) -> dict[int, int]:
+def _by_step(active: list[SetRecord], session: Session, steps: dict[int, dict[int, int]] | None) -> dict[int, int]:
     """Active set → exercise position, for the sets whose ``wkt_step_index`` names a work step of the
-    workout fitplug wrote for ``session`` (:func:`~fitplug.programme.steps.plan_session`)."""
-    position = {id(ex): n for n, ex in enumerate(session.exercises)}
-    step_exercise = {
-        st.index: position[id(st.exercise)] for st in plan_session(session) if st.type is StepType.WORK and st.exercise
-    }
+    workout fitplug wrote for ``session`` (:func:`~fitplug.programme.steps.plan_session`); ``steps``: the
+    caller's own map of each session's steps, filled here, so a call over many activities plans each once."""
+    step_exercise = steps.get(id(session)) if steps is not None else None
+    if step_exercise is None:
+        position = {id(ex): n for n, ex in enumerate(session.exercises)}
+        step_exercise = {
+            st.index: position[id(st.exercise)]
+            for st in plan_session(session)
+            if st.type is StepType.WORK and st.exercise
+        }
+        if steps is not None:
+            steps[id(session)] = step_exercise
     return {
         i: step_exercise[s.wkt_step_index]
         for i, s in enumerate(active)
@@ -58,7 +65,12 @@ def _by_step(active: list[SetRecord], session: Session) -> dict[int, int]:
 
 
 def plan_against_done(
-    summary: ActivitySummary, c: Classification, programme: Programme, since: dt.datetime | None = None
+    summary: ActivitySummary,
+    c: Classification,
+    programme: Programme,
+    since: dt.datetime | None = None,
+    *,
+    steps: dict[int, dict[int, int]] | None = None,
 ) -> PlanAgainstDone | None:
     """The strength ``summary`` (classified as ``c``) beside its planned session; ``None`` for anything else,
     and for a session before ``since`` (the tracking start: nothing before it is held against the plan)."""
@@ -72,16 +84,19 @@ def plan_against_done(
     claimed: dict[int, int] = {}  # active set → exercise position
     planned = [ex.sets * (2 if ex.per_side else 1) for ex in session.exercises]
     if by is FoundBy.WORKOUT_NAME:  # done from fitplug's workout: its step indices say which exercise
-        claimed.update(_by_step(active, session))
+        claimed.update(_by_step(active, session, steps))
     # then each exercise takes its planned number of matching sets, in order; extra sets of a
     # Garmin exercise then go to the first planned exercise recorded as it
+    taken = [0] * len(planned)  # sets claimed by each exercise so far
+    for v in claimed.values():
+        taken[v] += 1
     for limit in (planned, [len(active)] * len(planned)):
         for n, ex in enumerate(session.exercises):
             key = exercise_key(ex)
             for i, s in enumerate(active):
-                taken = sum(1 for v in claimed.values() if v == n)
-                if i not in claimed and taken < limit[n] and set_matches(s.category, s.exercise_name, key):
+                if i not in claimed and taken[n] < limit[n] and set_matches(s.category, s.exercise_name, key):
                     claimed[i] = n
+                    taken[n] += 1
     done = tuple(
         ExerciseDone(ex, planned[n], tuple(active[i] for i in sorted(claimed) if claimed[i] == n))
         for n, ex in enumerate(session.exercises)

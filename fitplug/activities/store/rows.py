@@ -11,6 +11,7 @@ import hashlib
 import sqlite3
 from collections.abc import Sequence
 from dataclasses import replace
+from typing import Any
 
 from fitplug.activities.read import sane
 from fitplug.activities.read.outcome import shown
@@ -119,7 +120,13 @@ def set_of(r: sqlite3.Row) -> SetRecord:
 
 
 def activity_of(r: sqlite3.Row, sessions: Sequence[ActivitySession], sets: Sequence[SetRecord]) -> StoredActivity:
-    summary = ActivitySummary(
+    summary = summary_of(r, sessions, sets)
+    return StoredActivity(r["id"], shown(key_of(r["first_key"])), from_iso(r["added_utc"]) or FIT_EPOCH, summary)
+
+
+def summary_of(r: sqlite3.Row, sessions: Sequence[ActivitySession], sets: Sequence[SetRecord]) -> ActivitySummary:
+    """What was read of one activity (its row, sessions and sets), without where or when it was stored."""
+    return ActivitySummary(
         sha256=str(r["sha256"]),
         file_type=text(r["file_type"]) or "unknown",
         manufacturer=text(r["manufacturer"]),
@@ -130,7 +137,6 @@ def activity_of(r: sqlite3.Row, sessions: Sequence[ActivitySession], sets: Seque
         workout_name=text(r["workout_name"]),
         sets=tuple(sets),
     )
-    return StoredActivity(r["id"], shown(key_of(r["first_key"])), from_iso(r["added_utc"]) or FIT_EPOCH, summary)
 
 
 def due_digest(item: DueItem) -> str:
@@ -138,9 +144,20 @@ def due_digest(item: DueItem) -> str:
     return hashlib.sha256(text.encode("utf-8")).hexdigest()
 
 
-def kept_due(db: sqlite3.Connection, item: DueItem, digest: str) -> DueItem | None:
-    """``item`` as saved, when it is saved unchanged; else ``None``."""
-    row = db.execute("SELECT digest, updated_utc, sequence FROM due_items WHERE key = ?", (item.key,)).fetchone()
+def saved_due(db: sqlite3.Connection, items: Sequence[DueItem]) -> dict[str, dict[str, Any]]:
+    """The saved rows (digest, updated_utc, sequence) of ``items``, by key: a few queries, not two an item."""
+    keys = list(dict.fromkeys(i.key for i in items))
+    out: dict[str, dict[str, Any]] = {}
+    for at in range(0, len(keys), 500):  # within SQLite's bound on parameters
+        part = keys[at : at + 500]
+        marks = ", ".join("?" * len(part))
+        query = f"SELECT key, digest, updated_utc, sequence FROM due_items WHERE key IN ({marks})"
+        out.update((r["key"], dict(r)) for r in db.execute(query, part))
+    return out
+
+
+def kept_due(row: dict[str, Any] | None, item: DueItem, digest: str) -> DueItem | None:
+    """``item`` as saved (``row``), when it is saved unchanged; else ``None``."""
     updated = from_iso(row["updated_utc"]) if row is not None else None
     sequence = sane.integer(row["sequence"], 0, 1 << 31) if row is not None else None
     if row is None or row["digest"] != digest or updated is None or sequence is None:
@@ -148,20 +165,21 @@ def kept_due(db: sqlite3.Connection, item: DueItem, digest: str) -> DueItem | No
     return replace(item, updated_utc=updated, sequence=sequence)
 
 
-def next_due(db: sqlite3.Connection, item: DueItem, now: dt.datetime) -> tuple[dt.datetime, int]:
-    """The time and sequence ``item`` gets as it changes now: the next sequence after the saved one."""
-    row = db.execute("SELECT sequence FROM due_items WHERE key = ?", (item.key,)).fetchone()
+def next_due(row: dict[str, Any] | None, now: dt.datetime) -> tuple[dt.datetime, int]:
+    """The time and sequence an item gets as it changes now: the next sequence after the saved one (``row``)."""
     sequence = sane.integer(row["sequence"], 0, 1 << 31) if row is not None else None
     return now, 0 if sequence is None else sequence + 1
 
 
 def preview_due(db: sqlite3.Connection, items: Sequence[DueItem], now: dt.datetime) -> list[DueItem]:
     """What saving ``items`` would give back (their ``updated_utc`` and ``sequence``), writing nothing."""
+    saved = saved_due(db, items)
     out: list[DueItem] = []
     for item in items:
-        kept = kept_due(db, item, due_digest(item))
+        row = saved.get(item.key)
+        kept = kept_due(row, item, due_digest(item))
         if kept is None:
-            updated, sequence = next_due(db, item, now)
+            updated, sequence = next_due(row, now)
             kept = replace(item, updated_utc=updated.astimezone(UTC).replace(microsecond=0), sequence=sequence)
         out.append(kept)
     return out
@@ -169,19 +187,22 @@ def preview_due(db: sqlite3.Connection, items: Sequence[DueItem], now: dt.dateti
 
 def save_due(db: sqlite3.Connection, items: Sequence[DueItem], now: dt.datetime) -> list[DueItem]:
     """Remember ``items`` (in the caller's transaction); each comes back with ``updated_utc`` and ``sequence``."""
+    saved = saved_due(db, items)
     out: list[DueItem] = []
     for item in items:
         digest = due_digest(item)
-        kept = kept_due(db, item, digest)
+        row = saved.get(item.key)
+        kept = kept_due(row, item, digest)
         if kept is not None:
             out.append(kept)
             continue
-        updated, sequence = next_due(db, item, now)
+        updated, sequence = next_due(row, now)
         db.execute(
             """INSERT OR REPLACE INTO due_items (key, kind, start_utc, end_utc, title, detail,
                digest, updated_utc, sequence) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)""",
             (item.key, item.kind.value, iso(item.start_utc), iso(item.end_utc), item.title, item.detail,
              digest, iso(updated), sequence),
         )  # fmt: skip
+        saved[item.key] = {"digest": digest, "updated_utc": iso(updated), "sequence": sequence}
         out.append(replace(item, updated_utc=updated.astimezone(UTC).replace(microsecond=0), sequence=sequence))
     return out

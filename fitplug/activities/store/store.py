@@ -37,6 +37,7 @@ from fitplug.activities.store.rows import (
     save_due,
     session_of,
     set_of,
+    summary_of,
     text,
 )
 from fitplug.activities.store.sqlfile import (
@@ -352,6 +353,13 @@ class Store:
         whole history). ``categories``: only those with a set of one of these
         Garmin exercise categories.
         """
+        return [activity_of(r, sessions, sets) for r, sessions, sets in self._load(since, categories, stored=True)]
+
+    def _load(
+        self, since: dt.datetime | None, categories: Collection[str] | None, *, stored: bool
+    ) -> list[tuple[sqlite3.Row, list[ActivitySession], Sequence[SetRecord]]]:
+        """The chosen activities' rows with their sessions and sets, in order of start (the first session's)
+        then id; ``stored``: with where and when each was stored (the rule needs neither)."""
         where, params = ["1"], list[Any]()
         if since is not None:
             where.append("(a.start_utc >= ? OR a.id IN (SELECT activity_id FROM sessions WHERE start_utc >= ?))")
@@ -375,20 +383,21 @@ class Store:
             params,
         ):
             sets.setdefault(r["activity_id"], []).append(set_of(r))
+        stored_columns = ", first_key, added_utc" if stored else ""
         rows = self._db.execute(
-            "SELECT id, sha256, file_type, manufacturer, product, serial_number, time_created, workout_name, "
-            f"first_key, added_utc FROM activities WHERE id IN ({chosen})",
+            "SELECT id, sha256, file_type, manufacturer, product, serial_number, time_created, workout_name"
+            f"{stored_columns} FROM activities WHERE id IN ({chosen})",
             params,
         )
-        out = [activity_of(r, sessions.get(r["id"], ()), sets.get(r["id"], ())) for r in rows]
-        out.sort(key=lambda a: (a.summary.sessions[0].start_utc if a.summary.sessions else FIT_EPOCH, a.id))
-        return out
+        out = [(r, sessions.get(r["id"], []), sets.get(r["id"], [])) for r in rows]
+        return sorted(out, key=lambda o: (o[1][0].start_utc if o[1] else FIT_EPOCH, o[0]["id"]))
 
+    @guarded
     def history(
         self, since: dt.datetime | None = None, *, categories: Collection[str] | None = None
     ) -> list[ActivitySummary]:
         """The activities' summaries, in order of start: the due rule's input (see :meth:`activities`)."""
-        return [a.summary for a in self.activities(since, categories=categories)]
+        return [summary_of(r, sessions, sets) for r, sessions, sets in self._load(since, categories, stored=False)]
 
     @guarded
     def first_start(self) -> dt.datetime | None:
