@@ -10,7 +10,7 @@ nested zip was inflated (``zips.spool_member`` counted in the sync and, forked,
 in its workers: a line per call in a log file). Also a bare inflate of the
 inner zip alone (one process, one core): the floor of spooling it.
 
-    python benchmarks/export_zip.py --archive /work/bench/archive5000 --out /work/bench/zip
+    python benchmarks/export_zip.py --archive /tmp/fitplug-bench/archive --out /tmp/fitplug-bench/export
 """
 
 from __future__ import annotations

@@ -5,7 +5,7 @@ Issue #23: `status`, `report -o FILE`, `calendar -o -` and a warm `sync` (nothin
 with 5,000 activities ALL inside the tracked period (the programme's ``start = 2012-01-01``)
 should each cost within 1.2× of the same command with an empty store.
 
-Builds once, under ``--dir`` (default ``/work/bench/history``, or a temporary folder with
+Builds once, under ``--dir`` (default ``fitplug-bench/history`` in the temporary folder, or a temporary folder with
 ``--tmp``):
 
 - ``files/``: 5,000 small placeholder files, and ``tracked.sqlite3``, a store holding
@@ -105,7 +105,7 @@ def timed(cmd: list[str], env: dict[str, str]) -> tuple[float, float]:
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--runs", type=int, default=5)
-    parser.add_argument("--dir", type=Path, default=Path("/work/bench/history"))
+    parser.add_argument("--dir", type=Path, default=Path(tempfile.gettempdir()) / "fitplug-bench" / "history")
     parser.add_argument("--tmp", action="store_true", help="build in a temporary folder instead of --dir")
     parser.add_argument("--tree", type=Path, default=ROOT, help="the fitplug tree timed (default: this one)")
     args = parser.parse_args()

@@ -19,7 +19,7 @@ table shows medians), in one run:
 Ratios: ``x fitfast`` and ``x fitdecode`` = that reader's time / this one's
 (higher is faster); ``/ cat`` = this one's time / cat's.
 
-    python benchmarks/read.py --archive /work/bench/archive5000            # 1,000 and 5,000 files
+    python benchmarks/read.py --archive /tmp/fitplug-bench/archive            # 1,000 and 5,000 files
     python benchmarks/read.py --archive /tmp/arch --sizes 200 --repeat 3   # quick
 """
 

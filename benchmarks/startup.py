@@ -16,7 +16,7 @@ so every ratio compares commands that saw the same machine load:
   of the top-level imports beyond ``import click``), so a regression is visible.
 
 The activity files are the first N of ``--archive`` (default
-/work/bench/archive5000, read-only; hard links, or copies, are made in a
+/tmp/fitplug-bench/archive, read-only; hard links, or copies, are made in a
 temporary folder), else generated with ``tests/make_activities.py``. The
 programme is the template with ``start`` = today, so the due rule is cheap and
 what is timed is the fixed cost. FITPLUG_DATA_DIR and FITPLUG_CONFIG_DIR point
@@ -43,7 +43,7 @@ from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
 TEMPLATE = ROOT / "templates" / "glute-runner.toml"
-ARCHIVE = Path("/work/bench/archive5000")
+ARCHIVE = Path(tempfile.gettempdir()) / "fitplug-bench" / "archive"
 HELP_TARGET, FIXED_TARGET_S, WARM_TARGET_S = 1.3, 0.15, 0.1
 #: what `fitplug` runs as, the way the installed console script does (no runpy)
 SCRIPT = "import sys; from fitplug.cli import cli; sys.argv[0] = 'fitplug'; sys.exit(cli())"

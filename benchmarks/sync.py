@@ -19,7 +19,7 @@ fixed random sample (``--slow-files``), extrapolated to the archive by bytes,
 and a warm sync (nothing new) of the synced store. Medians are shown; ratios
 are against the cold sync's wall.
 
-    python benchmarks/sync.py --archive /work/bench/archive5000            # 1,000 and 5,000 files
+    python benchmarks/sync.py --archive /tmp/fitplug-bench/archive            # 1,000 and 5,000 files
     python benchmarks/sync.py --archive /tmp/arch --files 200 --repeat 3   # quick (built when missing)
 """
 
