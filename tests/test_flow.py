@@ -10,7 +10,7 @@ import icalendar
 import make_activities as m
 from conftest import ROOT, Invoke, invoke_cli
 
-from fitplug.app import calendar as app_calendar
+from fitplug.app import share as app_serve
 from fitplug.programme.load import load_programme
 
 PROGRAMME = ROOT / "templates" / "glute-runner.toml"
@@ -58,7 +58,7 @@ def test_serve_due_source_follows_new_syncs(tmp_path: Path) -> None:
 
     db = tmp_path / "db.sqlite3"
     now = dt.datetime(2026, 11, 22, 9, 30, tzinfo=dt.UTC)
-    source = app_calendar.due_source(db_path=db)
+    source = app_serve.due_source(db_path=db)
     assert source(load_programme(PROGRAMME), now) == []  # no store yet: nothing due, and no store is created
     assert not db.exists()
     server, info = open_server(
@@ -69,7 +69,7 @@ def test_serve_due_source_follows_new_syncs(tmp_path: Path) -> None:
         clock=lambda: now,
         due_source=source,
         log=lambda line: None,
-        inputs=app_calendar.store_files(db),
+        inputs=app_serve.store_files(db),
         check_every_s=0.0,
     )
     import threading

@@ -17,7 +17,7 @@ from test_flow import NOW as FLOW_NOW
 from test_flow import PROGRAMME, sync_run
 from test_serve import NOW, Running, get, start, store_changed
 
-from fitplug.app import calendar as app_calendar
+from fitplug.app import share as app_serve
 from fitplug.app.progress import served_page
 from fitplug.calendar import server as serve
 
@@ -146,7 +146,7 @@ def test_served_page_follows_a_real_sync_and_keeps_the_last_good_page(tmp_path: 
         programme,
         port=0,
         clock=lambda: now,
-        inputs=app_calendar.store_files(db),
+        inputs=app_serve.store_files(db),
         page_source=counted,
         log=logs.append,
         check_every_s=0.0,
