@@ -30,6 +30,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+from fitplug.activities.files import fitfile
 from fitplug.activities.files.fitfile import open_fit
 from fitplug.activities.read import scan as fitscan
 from fitplug.activities.read.reader import decode_activity, read_activity
@@ -77,6 +78,17 @@ def scan_file(source: Any, *, verify: bool = False) -> ActivitySummary:
     with open_fit(source) as fit:
         sha256 = fit.sha256() if fit.mm is not None else None
         return fitscan.scan(fit.buf, fit.size, verify=verify, mm=fit.mm, sha256=sha256)
+
+
+def mapped(data: bytes, folder: Path, monkeypatch: Any, window: int, sub_window: int) -> Path:
+    """``data`` as a file in ``folder`` that the scan reads memory-mapped in tiny windows (edges, page release)."""
+    path = folder / "long.fit"
+    path.write_bytes(data)
+    monkeypatch.setattr(fitfile, "READ_WHOLE_MAX", 1000)
+    monkeypatch.setattr(fitfile, "WINDOW", window)
+    monkeypatch.setattr(fitscan, "WINDOW", window)
+    monkeypatch.setattr(fitscan, "_SUB_WINDOW", sub_window)
+    return path
 
 
 def read_file(corpus: Path, relpath: str) -> FileReadings:

@@ -412,13 +412,7 @@ def test_path_and_bytes_agree(tmp_path: Path) -> None:
 
 def test_big_file_is_memory_mapped(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     data = make_activity(records=20000, developer_fields=True)
-    path = tmp_path / "long.fit"
-    path.write_bytes(data)
-    # force the mmap path and tiny windows, so page release and window edges run
-    monkeypatch.setattr(fitfile, "READ_WHOLE_MAX", 1000)
-    monkeypatch.setattr(fitfile, "WINDOW", 8192)
-    monkeypatch.setattr(fitscan, "WINDOW", 8192)
-    monkeypatch.setattr(fitscan, "_SUB_WINDOW", 1000)
+    path = corpus_reads.mapped(data, tmp_path, monkeypatch, 8192, 1000)
     assert scan_activity(path, verify=True) == fitdecode_summary(data)
     bad = bytearray(data)
     bad[len(data) // 2] ^= 0x40
