@@ -175,8 +175,8 @@ def recent_history(
     span = dt.timedelta(days=28)
     while (
         first is not None
+        and bound > first  # nothing older is held: band_settled need not be asked
         and not band_settled([*recent, *older], programme, now, bound, bands, logged)
-        and bound > first
     ):
         bound -= span
         span *= 2

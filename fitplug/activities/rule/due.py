@@ -7,6 +7,7 @@ written out for people in ``docs/due-rule.md``; keep the two in step.
 
 from __future__ import annotations
 
+import bisect
 import datetime as dt
 from collections.abc import Iterable, Mapping, Sequence
 
@@ -192,16 +193,31 @@ def _done(
     variant: Session | None,
     evidence: Sequence[_Evidence],
     marks: Sequence[DoneMark],
+    evidence_at: Sequence[dt.datetime],
+    marks_at: Sequence[dt.datetime],
 ) -> _Evidence | None:
-    """The first evidence or mark that completed the set ``variant`` open from ``start`` to ``lapse``."""
+    """The first evidence or mark that completed the set ``variant`` open from ``start`` to ``lapse``.
 
-    def open_at(t: dt.datetime) -> bool:
-        return start < t and (lapse is None or t < lapse)
-
-    done = next((e for e in evidence if open_at(e[0]) and _holds(e, variant)), None)
+    ``evidence`` and ``marks`` are in order of time (``evidence_at`` and ``marks_at`` their times), so
+    only those from ``start`` to ``lapse`` are looked at."""
+    done = None
+    for i in range(bisect.bisect_right(evidence_at, start), len(evidence)):
+        e = evidence[i]
+        if lapse is not None and e[0] >= lapse:
+            break
+        if _holds(e, variant):
+            done = e
+            break
     if done is not None and done[1] is DoneBy.STRENGTH_SESSION:
         done = (done[0], done[1], variant, ())
-    mark = next((m for m in marks if (m.item_key is None or m.item_key == key) and open_at(m.at_utc)), None)
+    mark = None
+    for i in range(bisect.bisect_right(marks_at, start), len(marks)):
+        m = marks[i]
+        if lapse is not None and m.at_utc >= lapse:
+            break
+        if m.item_key is None or m.item_key == key:
+            mark = m
+            break
     if mark is not None and (done is None or mark.at_utc < done[0]):
         done = (mark.at_utc, DoneBy.MARK, None, ())
     return done
@@ -217,12 +233,14 @@ def _stretches(
     """Each qualifying run's post-run set, and what became of it by ``now``."""
     stretches: list[RunStretch] = []
     variants = post_run_variants(programme)  # once: post_run_session would build them per run
+    evidence_at = [e[0] for e in evidence]
+    marks_at = [m.at_utc for m in marks]
     for n, (a, legs) in enumerate(runs):
         run_start = legs[0].start_utc
         lapse = _lapse(runs, n, programme)
         key = f"stretch-{run_start.astimezone(UTC):%Y%m%dT%H%M%SZ}"
         variant = variants[n % len(variants)] if variants else None
-        done = _done(key, run_start, lapse, variant, evidence, marks)
+        done = _done(key, run_start, lapse, variant, evidence, marks, evidence_at, marks_at)
         if done is not None:
             state = State.DONE
         elif lapse is not None and lapse <= now:
