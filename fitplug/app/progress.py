@@ -19,7 +19,7 @@ from pathlib import Path
 from fitplug import settings
 from fitplug.activities import tracking
 from fitplug.activities.rule.band import band_records, banded_exercises, exercise_done
-from fitplug.activities.rule.classify import classify
+from fitplug.activities.rule.classify import classify_all
 from fitplug.activities.rule.legs import all_legs
 from fitplug.activities.rule.plan import plan_against_done
 from fitplug.activities.store.store import Store, reading
@@ -92,7 +92,7 @@ def page_data(store: Store | None, programme: Programme, now: dt.datetime, *, we
     known = sorted(
         (a for a in all_legs(held) if a.sessions and a.end_utc <= now), key=lambda a: (a.start_utc, a.sha256)
     )
-    classified = [(a, classify(a, programme)) for a in known]
+    classified = list(zip(known, classify_all(known, programme), strict=True))
     strength = [(a, c) for a, c in classified if c.kind == ActivityKind.STRENGTH]
     shown = [w for w in decision.weeks if w.week_start + dt.timedelta(days=7) > started]
     rows = [

@@ -12,7 +12,14 @@ import datetime as dt
 from collections.abc import Iterable, Mapping, Sequence
 
 from fitplug.activities.rule.band import band_advice, band_records, pain_notes
-from fitplug.activities.rule.classify import active_sets, classify, exercise_key, holds_stretches, is_run, set_matches
+from fitplug.activities.rule.classify import (
+    active_sets,
+    classify_all,
+    exercise_key,
+    holds_stretches,
+    is_run,
+    set_matches,
+)
 from fitplug.activities.rule.legs import all_legs
 from fitplug.activities.rule.week import tally
 from fitplug.model import (
@@ -78,7 +85,7 @@ def decide(
     tz = zone(programme.timezone)
     now = now.astimezone(UTC)
     known = _known(all_legs(history), now)
-    classified = [(a, classify(a, programme)) for a in known]
+    classified = list(zip(known, classify_all(known, programme), strict=True))
     marks = sorted((m for m in marks if m.at_utc <= now), key=lambda m: m.at_utc)
     evidence = _evidence(classified)
     stretches = _stretches(_qualifying_runs(classified, programme, since), evidence, marks, programme, now)

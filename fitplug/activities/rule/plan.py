@@ -10,6 +10,7 @@ Raise: 5 of 6 sets, 14 13 13 12 11 (12–15)".
 from __future__ import annotations
 
 import datetime as dt
+import functools
 
 from fitplug.activities.rule.classify import active_sets, exercise_key, set_matches
 from fitplug.model import (
@@ -43,13 +44,20 @@ def _session_for(summary: ActivitySummary, c: Classification, programme: Program
     return None
 
 
-def _by_step(active: list[SetRecord], session: Session) -> dict[int, int]:
-    """Active set → exercise position, for the sets whose ``wkt_step_index`` names a work step of the
-    workout fitplug wrote for ``session`` (:func:`~fitplug.programme.steps.plan_session`)."""
+@functools.lru_cache(maxsize=64)
+def _step_exercise(session: Session) -> dict[int, int]:
+    """Work step index → exercise position in the workout fitplug wrote for ``session``
+    (:func:`~fitplug.programme.steps.plan_session`); worked out once per session (read, never changed)."""
     position = {id(ex): n for n, ex in enumerate(session.exercises)}
-    step_exercise = {
+    return {
         st.index: position[id(st.exercise)] for st in plan_session(session) if st.type is StepType.WORK and st.exercise
     }
+
+
+def _by_step(active: list[SetRecord], session: Session) -> dict[int, int]:
+    """Active set → exercise position, for the sets whose ``wkt_step_index`` names a work step of the
+    workout fitplug wrote for ``session``."""
+    step_exercise = _step_exercise(session)
     return {
         i: step_exercise[s.wkt_step_index]
         for i, s in enumerate(active)
@@ -75,13 +83,16 @@ def plan_against_done(
         claimed.update(_by_step(active, session))
     # then each exercise takes its planned number of matching sets, in order; extra sets of a
     # Garmin exercise then go to the first planned exercise recorded as it
+    taken = [0] * len(session.exercises)  # sets claimed by each exercise
+    for v in claimed.values():
+        taken[v] += 1
     for limit in (planned, [len(active)] * len(planned)):
         for n, ex in enumerate(session.exercises):
             key = exercise_key(ex)
             for i, s in enumerate(active):
-                taken = sum(1 for v in claimed.values() if v == n)
-                if i not in claimed and taken < limit[n] and set_matches(s.category, s.exercise_name, key):
+                if i not in claimed and taken[n] < limit[n] and set_matches(s.category, s.exercise_name, key):
                     claimed[i] = n
+                    taken[n] += 1
     done = tuple(
         ExerciseDone(ex, planned[n], tuple(active[i] for i in sorted(claimed) if claimed[i] == n))
         for n, ex in enumerate(session.exercises)
