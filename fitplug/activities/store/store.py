@@ -30,6 +30,10 @@ from fitplug.activities.store import logs
 from fitplug.activities.store.journal import journaled
 from fitplug.activities.store.migrations import APPLICATION_ID, MIGRATIONS, SCHEMA_VERSION, schema_version
 from fitplug.activities.store.rows import (
+    ACTIVITY_COLUMNS,
+    SESSION_COLUMNS,
+    SET_COLUMNS,
+    SUMMARY_COLUMNS,
     activity_of,
     insert_activity,
     iso,
@@ -37,6 +41,7 @@ from fitplug.activities.store.rows import (
     save_due,
     session_of,
     set_of,
+    summary_of,
     text,
 )
 from fitplug.activities.store.sqlfile import (
@@ -352,6 +357,24 @@ class Store:
         whole history). ``categories``: only those with a set of one of these
         Garmin exercise categories.
         """
+        return [
+            activity_of(r, sessions, sets) for r, sessions, sets in self._loaded(ACTIVITY_COLUMNS, since, categories)
+        ]
+
+    @guarded
+    def history(
+        self, since: dt.datetime | None = None, *, categories: Collection[str] | None = None
+    ) -> list[ActivitySummary]:
+        """The activities' summaries, in order of start: the due rule's input (see :meth:`activities`).
+
+        Only the columns a summary holds are read (not the file's key or when it was added)."""
+        return [summary_of(r, sessions, sets) for r, sessions, sets in self._loaded(SUMMARY_COLUMNS, since, categories)]
+
+    def _loaded(
+        self, columns: str, since: dt.datetime | None, categories: Collection[str] | None
+    ) -> list[tuple[Sequence[Any], list[ActivitySession], list[SetRecord]]]:
+        """The rows (``columns`` of the activities, the id first) of the activities :meth:`activities`
+        chooses, with their sessions and sets, in its order; read as plain tuples."""
         where, params = ["1"], list[Any]()
         if since is not None:
             where.append("(a.start_utc >= ? OR a.id IN (SELECT activity_id FROM sessions WHERE start_utc >= ?))")
@@ -361,34 +384,25 @@ class Store:
             where.append(f"a.id IN (SELECT activity_id FROM sets WHERE category IN ({marks}))")
             params += sorted(categories)
         chosen = f"SELECT a.id FROM activities a WHERE {' AND '.join(where)}"
+        cursor = self._db.cursor()
+        cursor.row_factory = None  # plain tuples: read by position, as the row functions do
         sessions: dict[int, list[ActivitySession]] = {}
-        for r in self._db.execute(
-            "SELECT activity_id, sport, sub_sport, start_utc, utc_offset_s, elapsed_s, timer_s, distance_m, "
-            f"avg_hr FROM sessions WHERE activity_id IN ({chosen}) ORDER BY activity_id, idx",
+        for r in cursor.execute(
+            f"SELECT {SESSION_COLUMNS} FROM sessions WHERE activity_id IN ({chosen}) ORDER BY activity_id, idx",
             params,
         ):
-            sessions.setdefault(r["activity_id"], []).append(session_of(r))
+            sessions.setdefault(r[0], []).append(session_of(r))
         sets: dict[int, list[SetRecord]] = {}
-        for r in self._db.execute(
-            "SELECT activity_id, start_utc, set_type, repetitions, weight_kg, category, exercise_name, "
-            f"duration_s, wkt_step_index FROM sets WHERE activity_id IN ({chosen}) ORDER BY activity_id, idx",
-            params,
+        for r in cursor.execute(
+            f"SELECT {SET_COLUMNS} FROM sets WHERE activity_id IN ({chosen}) ORDER BY activity_id, idx", params
         ):
-            sets.setdefault(r["activity_id"], []).append(set_of(r))
-        rows = self._db.execute(
-            "SELECT id, sha256, file_type, manufacturer, product, serial_number, time_created, workout_name, "
-            f"first_key, added_utc FROM activities WHERE id IN ({chosen})",
-            params,
-        )
-        out = [activity_of(r, sessions.get(r["id"], ()), sets.get(r["id"], ())) for r in rows]
-        out.sort(key=lambda a: (a.summary.sessions[0].start_utc if a.summary.sessions else FIT_EPOCH, a.id))
+            sets.setdefault(r[0], []).append(set_of(r))
+        out = [
+            (r, sessions.get(r[0], []), sets.get(r[0], []))
+            for r in cursor.execute(f"SELECT {columns} FROM activities WHERE id IN ({chosen})", params).fetchall()
+        ]
+        out.sort(key=lambda t: (t[1][0].start_utc if t[1] else FIT_EPOCH, t[0][0]))
         return out
-
-    def history(
-        self, since: dt.datetime | None = None, *, categories: Collection[str] | None = None
-    ) -> list[ActivitySummary]:
-        """The activities' summaries, in order of start: the due rule's input (see :meth:`activities`)."""
-        return [a.summary for a in self.activities(since, categories=categories)]
 
     @guarded
     def first_start(self) -> dt.datetime | None:
