@@ -133,14 +133,22 @@ def evaluate(store: Store | None, programme: Programme, now: dt.datetime, *, wee
 
     Only the activities the rule can look at are loaded (see :func:`recent_history`).
     """
+    return evaluate_held(store, programme, now, weeks=weeks)[0]
+
+
+def evaluate_held(
+    store: Store | None, programme: Programme, now: dt.datetime, *, weeks: int = 1
+) -> tuple[Decision, list[ActivitySummary], list[LoggedSets]]:
+    """:func:`evaluate`, with what it read: the activities (:func:`recent_history`) and what was logged by hand."""
     since = tracking_since(store, now, programme)
     bands = band_since(store, programme, now)
     if store is None:
-        return decide([], [], programme, now, since=since, band_since=bands, weeks=weeks)
+        return decide([], [], programme, now, since=since, band_since=bands, weeks=weeks), [], []
     bound = lookback(since, now, weeks)
     logged = store.logs()
-    return decide(
-        recent_history(store, programme, now, since, bands, weeks, logged),
+    held = recent_history(store, programme, now, since, bands, weeks, logged)
+    decision = decide(
+        held,
         store.done_marks(bound),
         programme,
         now,
@@ -149,6 +157,7 @@ def evaluate(store: Store | None, programme: Programme, now: dt.datetime, *, wee
         weeks=weeks,
         logged=logged,
     )
+    return decision, held, logged
 
 
 def recent_history(
