@@ -9,7 +9,7 @@ from __future__ import annotations
 import datetime as dt
 import hashlib
 import sqlite3
-from collections.abc import Sequence
+from collections.abc import Collection, Sequence
 from dataclasses import replace
 from typing import Any
 
@@ -151,6 +151,42 @@ def summary_of(r: Sequence[Any], sessions: Sequence[ActivitySession], sets: Sequ
 def activity_of(r: Sequence[Any], sessions: Sequence[ActivitySession], sets: Sequence[SetRecord]) -> StoredActivity:
     """A stored activity from a row of :data:`ACTIVITY_COLUMNS` and its sessions and sets."""
     return StoredActivity(r[0], shown(key_of(r[8])), from_iso(r[9]) or FIT_EPOCH, summary_of(r, sessions, sets))
+
+
+def loaded(
+    db: sqlite3.Connection, columns: str, since: dt.datetime | None, categories: Collection[str] | None
+) -> list[tuple[Sequence[Any], list[ActivitySession], list[SetRecord]]]:
+    """The rows (``columns`` of the activities, the id first) of the activities
+    :meth:`~fitplug.activities.store.store.Store.activities` chooses, with their sessions and sets,
+    in its order; read as plain tuples."""
+    where, params = ["1"], list[Any]()
+    if since is not None:
+        where.append("(a.start_utc >= ? OR a.id IN (SELECT activity_id FROM sessions WHERE start_utc >= ?))")
+        params += [iso(since), iso(since)]
+    if categories is not None:
+        marks = ", ".join("?" * len(categories))
+        where.append(f"a.id IN (SELECT activity_id FROM sets WHERE category IN ({marks}))")
+        params += sorted(categories)
+    chosen = f"SELECT a.id FROM activities a WHERE {' AND '.join(where)}"
+    cursor = db.cursor()
+    cursor.row_factory = None  # plain tuples: read by position, as the row functions do
+    sessions: dict[int, list[ActivitySession]] = {}
+    for r in cursor.execute(
+        f"SELECT {SESSION_COLUMNS} FROM sessions WHERE activity_id IN ({chosen}) ORDER BY activity_id, idx",
+        params,
+    ):
+        sessions.setdefault(r[0], []).append(session_of(r))
+    sets: dict[int, list[SetRecord]] = {}
+    for r in cursor.execute(
+        f"SELECT {SET_COLUMNS} FROM sets WHERE activity_id IN ({chosen}) ORDER BY activity_id, idx", params
+    ):
+        sets.setdefault(r[0], []).append(set_of(r))
+    out = [
+        (r, sessions.get(r[0], []), sets.get(r[0], []))
+        for r in cursor.execute(f"SELECT {columns} FROM activities WHERE id IN ({chosen})", params).fetchall()
+    ]
+    out.sort(key=lambda t: (t[1][0].start_utc if t[1] else FIT_EPOCH, t[0][0]))
+    return out
 
 
 def due_digest(item: DueItem) -> str:

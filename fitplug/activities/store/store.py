@@ -21,7 +21,7 @@ import sqlite3
 from collections.abc import Collection, Iterator, Sequence
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any, Self
+from typing import Self
 
 from fitplug.activities.read import sane
 from fitplug.activities.read.outcome import FileError
@@ -31,16 +31,13 @@ from fitplug.activities.store.journal import journaled
 from fitplug.activities.store.migrations import APPLICATION_ID, MIGRATIONS, SCHEMA_VERSION, schema_version
 from fitplug.activities.store.rows import (
     ACTIVITY_COLUMNS,
-    SESSION_COLUMNS,
-    SET_COLUMNS,
     SUMMARY_COLUMNS,
     activity_of,
     insert_activity,
     iso,
+    loaded,
     preview_due,
     save_due,
-    session_of,
-    set_of,
     summary_of,
     text,
 )
@@ -58,12 +55,10 @@ from fitplug.activities.store.sqlfile import (
 from fitplug.atomic import private_folder
 from fitplug.errors import OutputError, StoreError, printable
 from fitplug.model import (
-    ActivitySession,
     ActivitySummary,
     DoneMark,
     DueItem,
     LoggedSets,
-    SetRecord,
     StoredActivity,
 )
 from fitplug.times import FIT_EPOCH, UTC
@@ -358,7 +353,8 @@ class Store:
         Garmin exercise categories.
         """
         return [
-            activity_of(r, sessions, sets) for r, sessions, sets in self._loaded(ACTIVITY_COLUMNS, since, categories)
+            activity_of(r, sessions, sets)
+            for r, sessions, sets in loaded(self._db, ACTIVITY_COLUMNS, since, categories)
         ]
 
     @guarded
@@ -368,41 +364,9 @@ class Store:
         """The activities' summaries, in order of start: the due rule's input (see :meth:`activities`).
 
         Only the columns a summary holds are read (not the file's key or when it was added)."""
-        return [summary_of(r, sessions, sets) for r, sessions, sets in self._loaded(SUMMARY_COLUMNS, since, categories)]
-
-    def _loaded(
-        self, columns: str, since: dt.datetime | None, categories: Collection[str] | None
-    ) -> list[tuple[Sequence[Any], list[ActivitySession], list[SetRecord]]]:
-        """The rows (``columns`` of the activities, the id first) of the activities :meth:`activities`
-        chooses, with their sessions and sets, in its order; read as plain tuples."""
-        where, params = ["1"], list[Any]()
-        if since is not None:
-            where.append("(a.start_utc >= ? OR a.id IN (SELECT activity_id FROM sessions WHERE start_utc >= ?))")
-            params += [iso(since), iso(since)]
-        if categories is not None:
-            marks = ", ".join("?" * len(categories))
-            where.append(f"a.id IN (SELECT activity_id FROM sets WHERE category IN ({marks}))")
-            params += sorted(categories)
-        chosen = f"SELECT a.id FROM activities a WHERE {' AND '.join(where)}"
-        cursor = self._db.cursor()
-        cursor.row_factory = None  # plain tuples: read by position, as the row functions do
-        sessions: dict[int, list[ActivitySession]] = {}
-        for r in cursor.execute(
-            f"SELECT {SESSION_COLUMNS} FROM sessions WHERE activity_id IN ({chosen}) ORDER BY activity_id, idx",
-            params,
-        ):
-            sessions.setdefault(r[0], []).append(session_of(r))
-        sets: dict[int, list[SetRecord]] = {}
-        for r in cursor.execute(
-            f"SELECT {SET_COLUMNS} FROM sets WHERE activity_id IN ({chosen}) ORDER BY activity_id, idx", params
-        ):
-            sets.setdefault(r[0], []).append(set_of(r))
-        out = [
-            (r, sessions.get(r[0], []), sets.get(r[0], []))
-            for r in cursor.execute(f"SELECT {columns} FROM activities WHERE id IN ({chosen})", params).fetchall()
+        return [
+            summary_of(r, sessions, sets) for r, sessions, sets in loaded(self._db, SUMMARY_COLUMNS, since, categories)
         ]
-        out.sort(key=lambda t: (t[1][0].start_utc if t[1] else FIT_EPOCH, t[0][0]))
-        return out
 
     @guarded
     def first_start(self) -> dt.datetime | None:
