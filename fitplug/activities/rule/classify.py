@@ -128,7 +128,7 @@ def exercise_sets(summary: ActivitySummary, key: tuple[str, int | None]) -> list
     return [s for s in active_sets(summary) if set_matches(s.category, s.exercise_name, key)]
 
 
-def _held_keys(programme: Programme) -> list[tuple[str, int | None]]:
+def held_keys(programme: Programme) -> list[tuple[str, int | None]]:
     """The programme's own held exercises (its stretches), as Garmin keys."""
     exercises = [e for s in programme.sessions for e in s.exercises]
     if programme.post_run is not None:
@@ -139,18 +139,23 @@ def _held_keys(programme: Programme) -> list[tuple[str, int | None]]:
 def has_stretches(programme: Programme) -> bool:
     """The programme holds stretches (a held exercise in a session, or a post-run set): only then is
     there a stretching target to keep."""
-    return programme.post_run is not None or bool(_held_keys(programme))
+    return programme.post_run is not None or bool(held_keys(programme))
 
 
-def holds_stretches(summary: ActivitySummary, c: Classification, programme: Programme) -> bool:
+def holds_stretches(
+    summary: ActivitySummary,
+    c: Classification,
+    programme: Programme,
+    held: list[tuple[str, int | None]] | None = None,
+) -> bool:
     """A strength session that holds the programme's stretches, so its day is a stretching day too:
     one of its recorded sets is a stretch, or (no set recorded) it was done as a fitplug session that
-    holds stretches."""
+    holds stretches. ``held``: the programme's :func:`held_keys`, when worked out already."""
     if c.kind != ActivityKind.STRENGTH:
         return False
     active = [s for s in active_sets(summary) if s.category]
     if active:
-        held = _held_keys(programme)
+        held = held_keys(programme) if held is None else held
         return any(is_stretch_set(s.category, s.exercise_name, held) for s in active)
     return c.session is not None and any(isinstance(e.dose, Hold) for e in c.session.exercises)
 
@@ -219,7 +224,7 @@ def _classify(
     if any(_stretch_sport(s) for s in summary.sessions):
         return Classification(ActivityKind.STRETCH, variant, post_run=post)
     if any(_strength_sport(s) for s in summary.sessions):
-        held = _held_keys(programme) if programme is not None else []
+        held = held_keys(programme) if programme is not None else []
         active = [s for s in active_sets(summary) if s.category]
         if active and all(is_stretch_set(s.category, s.exercise_name, held) for s in active):
             return Classification(ActivityKind.STRETCH, variant, post_run=post, by=ClassifiedBy.SETS)

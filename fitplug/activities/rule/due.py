@@ -16,6 +16,7 @@ from fitplug.activities.rule.classify import (
     active_sets,
     classify_all,
     exercise_key,
+    held_keys,
     holds_stretches,
     is_run,
     set_matches,
@@ -94,10 +95,11 @@ def decide(
     logged = [e for e in logged if e.logged_utc <= now]
     strength_days = {a.start_utc.astimezone(tz).date() for a, c in classified if c.kind == ActivityKind.STRENGTH}
     strength_days |= {e.day for e in logged if e.reps and e.day <= today}  # a session logged by hand
+    held = held_keys(programme)
     stretch_days = {
         a.start_utc.astimezone(tz).date()
         for a, c in classified
-        if c.kind == ActivityKind.STRETCH or holds_stretches(a, c, programme)
+        if c.kind == ActivityKind.STRETCH or holds_stretches(a, c, programme, held)
     }
     stretch_days |= {e[0].astimezone(tz).date() for e in evidence if e[1] is not DoneBy.STRENGTH_SESSION}
     stretch_days |= {r.done_utc.astimezone(tz).date() for r in stretches if r.done_utc is not None}
