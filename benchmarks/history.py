@@ -70,6 +70,16 @@ def stores(folder: Path, n: int) -> tuple[Path, Path, dt.date]:
     return empty, full, activities[0].start_utc.date()
 
 
+def throwaway_env(base: Path) -> dict[str, str]:
+    """This environment with fitplug's data and config folders under ``base`` and this tree importable."""
+    return {
+        **os.environ,
+        "FITPLUG_DATA_DIR": str(base / "data"),
+        "FITPLUG_CONFIG_DIR": str(base / "config"),
+        "PYTHONPATH": str(ROOT),
+    }
+
+
 def timed(cmd: list[str], env: dict[str, str]) -> float:
     t0 = time.perf_counter()
     subprocess.run(cmd, env=env, stdout=subprocess.DEVNULL, check=True)
@@ -83,12 +93,7 @@ def main() -> None:
     args = parser.parse_args()
     with tempfile.TemporaryDirectory() as tmp:
         base = Path(tmp)
-        env = {
-            **os.environ,
-            "FITPLUG_DATA_DIR": str(base / "data"),
-            "FITPLUG_CONFIG_DIR": str(base / "config"),
-            "PYTHONPATH": str(ROOT),
-        }
+        env = throwaway_env(base)
         empty, full, first = stores(base, args.activities)
         programme = str(programme_file(base, first))
         source = base / "source"
