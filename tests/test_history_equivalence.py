@@ -14,6 +14,7 @@ import dataclasses
 import datetime as dt
 import json
 import random
+import sqlite3
 from collections.abc import Sequence
 from pathlib import Path
 
@@ -34,6 +35,8 @@ from fitplug.model import (
     ActivitySummary,
     DoneBy,
     DoneMark,
+    DueItem,
+    DueKind,
     DueRule,
     FoundBy,
     Lapse,
@@ -282,3 +285,34 @@ def test_band_records_of_every_exercise_are_each_exercises_own(programme: Progra
         alone = {ex.id: bands[ex.id]} if ex.id in bands else {}
         mine = [r for r in band_records(classified, programme, alone, logged) if r.exercise.id == ex.id]
         assert [r for r in together if r.exercise.id == ex.id] == mine
+
+
+def test_preview_due_reads_the_saved_items_at_once_as_saving_would(tmp_path: Path) -> None:
+    """A query previews every item from one read of the saved ones: the same times and sequences a save
+    gives, for items kept, changed, new, and saved rows a hand damaged."""
+    t0, t1 = dt.datetime(2026, 11, 1, 9, tzinfo=UTC), dt.datetime(2026, 11, 2, 9, 30, 15, 250000, tzinfo=UTC)
+
+    def item(n: int, title: str) -> DueItem:
+        start = t0 + dt.timedelta(days=n)
+        return DueItem(DueKind.STRETCH_DUE, f"stretch-{n}", start, start + dt.timedelta(minutes=8), title)
+
+    with Store(tmp_path / "s.sqlite3") as store:
+        store.save_due([item(n, "due") for n in range(6)], t0)
+        store.save_due([item(1, "done"), item(2, "missed")], t0 + dt.timedelta(hours=1))  # sequence 1
+    with sqlite3.connect(tmp_path / "s.sqlite3") as db:
+        db.execute("UPDATE due_items SET sequence = -4 WHERE key = 'stretch-3'")
+        db.execute("UPDATE due_items SET updated_utc = 'not a time' WHERE key = 'stretch-4'")
+    now_items = [item(0, "due"), item(1, "done"), item(2, "done"), item(3, "due"), item(4, "due"), item(9, "new")]
+    with Store(tmp_path / "s.sqlite3", read_only=True) as store:
+        previewed = store.preview_due(now_items, t1)
+    with Store(tmp_path / "s.sqlite3") as store:
+        saved = store.save_due(now_items, t1)
+    assert previewed == saved
+    assert [(i.sequence, i.updated_utc == t1.replace(microsecond=0)) for i in saved] == [
+        (0, False),
+        (1, False),
+        (2, True),
+        (0, True),
+        (1, True),
+        (0, True),
+    ]

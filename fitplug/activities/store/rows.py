@@ -196,7 +196,15 @@ def due_digest(item: DueItem) -> str:
 
 def kept_due(db: sqlite3.Connection, item: DueItem, digest: str) -> DueItem | None:
     """``item`` as saved, when it is saved unchanged; else ``None``."""
-    row = db.execute("SELECT digest, updated_utc, sequence FROM due_items WHERE key = ?", (item.key,)).fetchone()
+    return _kept(
+        db.execute("SELECT digest, updated_utc, sequence FROM due_items WHERE key = ?", (item.key,)).fetchone(),
+        item,
+        digest,
+    )
+
+
+def _kept(row: sqlite3.Row | None, item: DueItem, digest: str) -> DueItem | None:
+    """:func:`kept_due`, given ``item``'s saved row."""
     updated = from_iso(row["updated_utc"]) if row is not None else None
     sequence = sane.integer(row["sequence"], 0, 1 << 31) if row is not None else None
     if row is None or row["digest"] != digest or updated is None or sequence is None:
@@ -206,18 +214,29 @@ def kept_due(db: sqlite3.Connection, item: DueItem, digest: str) -> DueItem | No
 
 def next_due(db: sqlite3.Connection, item: DueItem, now: dt.datetime) -> tuple[dt.datetime, int]:
     """The time and sequence ``item`` gets as it changes now: the next sequence after the saved one."""
-    row = db.execute("SELECT sequence FROM due_items WHERE key = ?", (item.key,)).fetchone()
+    return _next(db.execute("SELECT sequence FROM due_items WHERE key = ?", (item.key,)).fetchone(), now)
+
+
+def _next(row: sqlite3.Row | None, now: dt.datetime) -> tuple[dt.datetime, int]:
+    """:func:`next_due`, given the item's saved row."""
     sequence = sane.integer(row["sequence"], 0, 1 << 31) if row is not None else None
     return now, 0 if sequence is None else sequence + 1
 
 
 def preview_due(db: sqlite3.Connection, items: Sequence[DueItem], now: dt.datetime) -> list[DueItem]:
-    """What saving ``items`` would give back (their ``updated_utc`` and ``sequence``), writing nothing."""
+    """What saving ``items`` would give back (their ``updated_utc`` and ``sequence``), writing nothing.
+
+    The saved rows are read in one query (nothing is written in between, so each item sees its own
+    row as :func:`save_due` would)."""
+    saved: dict[object, sqlite3.Row] = {}
+    for row in db.execute("SELECT key, digest, updated_utc, sequence FROM due_items"):
+        saved.setdefault(row["key"], row)
     out: list[DueItem] = []
     for item in items:
-        kept = kept_due(db, item, due_digest(item))
+        row = saved.get(item.key)
+        kept = _kept(row, item, due_digest(item))
         if kept is None:
-            updated, sequence = next_due(db, item, now)
+            updated, sequence = _next(row, now)
             kept = replace(item, updated_utc=updated.astimezone(UTC).replace(microsecond=0), sequence=sequence)
         out.append(kept)
     return out
