@@ -10,7 +10,6 @@ Raise: 5 of 6 sets, 14 13 13 12 11 (12–15)".
 from __future__ import annotations
 
 import datetime as dt
-import functools
 
 from fitplug.activities.rule.classify import active_sets, exercise_key, set_matches
 from fitplug.model import (
@@ -44,14 +43,24 @@ def _session_for(summary: ActivitySummary, c: Classification, programme: Program
     return None
 
 
-@functools.lru_cache(maxsize=64)
+#: :func:`_step_exercise` of the sessions last asked about, by identity (each held, so its id is not reused)
+_STEPS: dict[int, tuple[Session, dict[int, int]]] = {}
+
+
 def _step_exercise(session: Session) -> dict[int, int]:
     """Work step index → exercise position in the workout fitplug wrote for ``session``
     (:func:`~fitplug.programme.steps.plan_session`); worked out once per session (read, never changed)."""
+    held = _STEPS.get(id(session))
+    if held is not None and held[0] is session:
+        return held[1]
     position = {id(ex): n for n, ex in enumerate(session.exercises)}
-    return {
+    steps = {
         st.index: position[id(st.exercise)] for st in plan_session(session) if st.type is StepType.WORK and st.exercise
     }
+    if len(_STEPS) >= 64:
+        _STEPS.clear()
+    _STEPS[id(session)] = (session, steps)
+    return steps
 
 
 def _by_step(active: list[SetRecord], session: Session) -> dict[int, int]:
