@@ -1,6 +1,7 @@
 """Build hook: the FIT profile's exercise tables as package data.
 
-Everything else is in ``pyproject.toml``. ``build_py`` writes
+Everything else is in ``pyproject.toml``. ``ext_modules``: the optional C
+record walker (``fitplug/activities/read/_fitwalk.c``). ``build_py`` writes
 ``fitplug/programme/exercises.json`` from the garmin-fit-sdk of the build
 environment (a build requirement), so that parsing a programme neither imports
 the SDK nor writes a cache. An editable install (``pip install -e``) writes it
@@ -14,7 +15,7 @@ import importlib.util
 import json
 import os
 
-from setuptools import setup
+from setuptools import Extension, setup
 from setuptools.command.build_py import build_py
 
 HERE = os.path.dirname(os.path.abspath(__file__))
@@ -53,4 +54,12 @@ class BuildPyWithExerciseTables(build_py):
         return outputs
 
 
-setup(cmdclass={"build_py": BuildPyWithExerciseTables})
+#: the FIT record walk in C (fitplug/activities/read/scan.py walks in Python
+#: where it is not built): optional, so an install without a compiler still works
+FITWALK = Extension(
+    "fitplug.activities.read._fitwalk",
+    sources=["fitplug/activities/read/_fitwalk.c"],
+    optional=True,
+)
+
+setup(cmdclass={"build_py": BuildPyWithExerciseTables}, ext_modules=[FITWALK])

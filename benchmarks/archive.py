@@ -15,9 +15,12 @@ from __future__ import annotations
 import argparse
 import csv
 import datetime as dt
+import os
 import random
+import shutil
 import struct
 import sys
+import zipfile
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -150,6 +153,49 @@ def build_archive(out_dir: Path, files: int, *, seed: int = 0, generated_share: 
         path.write_bytes(data)
         paths.append(path)
     return paths
+
+
+def first_files(archive: Path, files: int, out_dir: Path) -> Path:
+    """A folder holding exactly the first ``files`` files of ``archive`` (hard links, else copies), for a
+    sync of that many: ``archive`` itself when it holds no more."""
+    paths = sorted(archive.glob("activity-*.fit"))
+    if len(paths) < files:
+        raise SystemExit(f"{archive} holds {len(paths)} files, fewer than {files}: build it with archive.py")
+    if len(paths) == files and len(list(archive.glob("*.fit"))) == files:
+        return archive
+    out_dir.mkdir(parents=True, exist_ok=True)
+    for src in paths[:files]:
+        dst = out_dir / src.name
+        if dst.exists():
+            continue
+        try:
+            os.link(src, dst)
+        except OSError:
+            shutil.copyfile(src, dst)
+    return out_dir
+
+
+#: where a Garmin Connect export keeps the FIT files: a zip inside the export's zip
+EXPORT_INNER = "DI_CONNECT/DI-Connect-Uploaded-Files/UploadedFiles_0-_Part1.zip"
+
+
+def build_export(archive: Path, out: Path) -> Path:
+    """``out``: a zip shaped as a Garmin Connect export, the files of ``archive`` in a deflated zip that is
+    itself deflated in the outer one (as Connect nests them), a JSON file beside it."""
+    if out.is_file():
+        return out
+    out.parent.mkdir(parents=True, exist_ok=True)
+    inner = out.with_suffix(".inner.tmp")
+    with zipfile.ZipFile(inner, "w", zipfile.ZIP_DEFLATED) as z:
+        for path in sorted(archive.glob("activity-*.fit")):
+            z.write(path, path.name)
+    part = out.with_suffix(".tmp")
+    with zipfile.ZipFile(part, "w", zipfile.ZIP_DEFLATED) as z:
+        z.write(inner, EXPORT_INNER)
+        z.writestr("DI_CONNECT/DI-Connect-User/user_profile.json", "{}")
+    inner.unlink()
+    part.replace(out)
+    return out
 
 
 def main(argv: list[str] | None = None) -> None:

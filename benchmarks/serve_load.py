@@ -1,28 +1,27 @@
 #!/usr/bin/env python3
-"""Load test for `fitplug serve`: a bounded number of concurrent requests on loopback,
-from this process to a server in another process; every answer is checked.
+"""Load test for `fitplug serve` with wrk: the feed and the page against `python -m http.server`
+serving the same bytes, on loopback, from a server in another process; every answer is checked.
 
-    python benchmarks/serve_load.py                       # 5,000 activities stored, baseline too
-    python benchmarks/serve_load.py --requests 5000 --concurrency 100
-    python benchmarks/serve_load.py --url http://127.0.0.1:8765/<token>/glute-runner.ics
+    python benchmarks/serve_load.py                       # 5,000 tracked activities, 4 and 20 clients
+    python benchmarks/serve_load.py --duration 3 --rounds 1 --activities 40
+    python benchmarks/serve_load.py --url http://127.0.0.1:8765/<token>/glute-runner.ics   # the mix only
 
-Without --url it also stores ``--activities`` activities first (5,000 by
-default) and then measures, in the same run:
+Without --url it stores ``--activities`` activities (one a day back from today, so 5,000
+reach 2013) under a programme that starts on 2012-01-01 (all of them tracked), starts
+`python -m fitplug serve` with a throwaway data and config folder, and prints in one run:
 
-- the same bytes served by Python's own ``python -m http.server`` (the
-  baseline: plain GETs only, as it has no ETag) and by ``fitplug serve``
-  (plain GETs), with the ratio;
-- ``fitplug serve`` while 200 idle connections are open;
-- ``fitplug serve`` while another connection holds the store's write lock
-  (as a sync does) after new data arrived: every answer must still come.
+- the correctness mix, on the feed and the page: plain GETs (200, the same bytes),
+  conditional GETs with the ETag (304, no body), HEADs (200, no body) and wrong-token
+  GETs (404); exits 1 if any request was answered wrongly;
+- for the feed and the page, at 4 and 20 clients: requests/s of `fitplug serve` and of
+  `python -m http.server` serving the same bytes (written to a temp folder), their ratio,
+  and latency p50/p99 (wrk --latency), the two servers alternated ``--rounds`` times
+  (medians);
+- the feed's p99 at rest, while the page is being made again (the programme file saved
+  again and the page asked for, every ~2 s: only the page depends on the file's stamp),
+  and while the store is written (as a sync does: the feed is rebuilt too).
 
-The mix: plain GETs (must be 200 with the same bytes every time), conditional
-GETs with the ETag (must be 304 with no body), HEADs (200, no body) and
-wrong-token GETs (must be 404). Prints requests, errors, the status counts and
-latency percentiles; exits 1 if any request was answered wrongly.
-
-Without --url it starts `python -m fitplug serve PROGRAMME --port 0` with a
-throwaway data folder (so no real token is touched) and stops it at the end.
+Needs `wrk` (Debian's package) on PATH; everything it starts it stops.
 """
 
 from __future__ import annotations
@@ -32,8 +31,9 @@ import concurrent.futures
 import datetime as dt
 import hashlib
 import http.client
-import http.server
 import os
+import re
+import shutil
 import signal
 import socket
 import sqlite3
@@ -41,15 +41,15 @@ import statistics
 import subprocess
 import sys
 import tempfile
+import threading
 import time
 import urllib.parse
 from collections import Counter
+from collections.abc import Callable
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
 KINDS = ("get", "conditional", "head", "wrong-token")
-#: rounds of the baseline comparison
-ROUNDS = 3
 
 
 def request(
@@ -127,99 +127,144 @@ def start_server(programme: Path, data: Path) -> tuple[subprocess.Popen[str], st
     raise SystemExit("fitplug serve did not print its URL")
 
 
-def pace(url: str, requests: int, concurrency: int) -> tuple[float, int]:
-    """Plain GETs only: requests per second, and how many were not 200."""
-
-    def one(_: int) -> bool:
-        try:
-            return request(url)[0] == 200
-        except OSError:
-            return False
-
-    started = time.perf_counter()
-    with concurrent.futures.ThreadPoolExecutor(max_workers=concurrency) as pool:
-        answers = list(pool.map(one, range(requests)))
-    return requests / (time.perf_counter() - started), answers.count(False)
-
-
-def baseline(url: str, body: bytes, tmp: Path) -> subprocess.Popen[str]:
-    """``python -m http.server`` on a folder holding the same bytes at the same path."""
-    path = urllib.parse.urlsplit(url).path
-    target = tmp / "plain" / path.lstrip("/")
-    target.parent.mkdir(parents=True, exist_ok=True)
-    target.write_bytes(body)
+def baseline(files: dict[str, bytes], tmp: Path) -> tuple[subprocess.Popen[str], int]:
+    """``python -m http.server`` on a folder holding the same bytes at the same paths."""
+    root = tmp / "plain"
+    for path, body in files.items():
+        target = root / path.lstrip("/")
+        if path.endswith("/"):
+            target = target / "index.html"
+        target.parent.mkdir(parents=True, exist_ok=True)
+        target.write_bytes(body)
     with socket.socket() as s:
         s.bind(("127.0.0.1", 0))
         port = s.getsockname()[1]
     proc = subprocess.Popen(
         [sys.executable, "-m", "http.server", str(port), "--bind", "127.0.0.1"],
-        cwd=tmp / "plain",
+        cwd=root,
         stdout=subprocess.DEVNULL,
         stderr=subprocess.DEVNULL,
         text=True,
     )
     for _ in range(100):
         try:
-            request(f"http://127.0.0.1:{port}{path}", timeout=2)
-            return proc
+            request(f"http://127.0.0.1:{port}{next(iter(files))}", timeout=2)
+            return proc, port
         except OSError:
             time.sleep(0.05)
     proc.kill()
     raise SystemExit("python -m http.server did not start")
 
 
-def compare(url: str, db: Path, tmp: Path, requests: int, concurrency: int) -> int:
-    """The baseline, idle connections and the write lock, in this run; 1 on any failure."""
-    _, _, body = request(url)
-    plain = baseline(url, body, tmp)
-    parts = urllib.parse.urlsplit(url)
+UNITS = {"us": 0.001, "ms": 1.0, "s": 1000.0, "m": 60000.0}
+
+
+def wrk(url: str, clients: int, duration_s: float) -> dict[str, float]:
+    """One bounded wrk run: requests/s, p50 and p99 (ms), and answers that were errors."""
+    out = subprocess.run(
+        ["wrk", f"-t{min(clients, 2)}", f"-c{clients}", f"-d{duration_s:g}s", "--timeout", "10s", "--latency", url],
+        capture_output=True,
+        text=True,
+        timeout=duration_s + 30,
+        check=True,
+    ).stdout
+    got = {"rps": float(re.search(r"Requests/sec:\s+([\d.]+)", out).group(1))}  # type: ignore[union-attr]
+    for pct in ("50", "99"):
+        found = re.search(rf"^\s+{pct}(?:\.0+)?%\s+([\d.]+)(us|ms|s|m)\s*$", out, re.M)
+        if found is None:
+            print(f"wrk printed no {pct}th percentile:\n{out}", file=sys.stderr)
+            got["p" + pct] = float("nan")
+            continue
+        got["p" + pct] = float(found.group(1)) * UNITS[found.group(2)]
+    bad = re.search(r"Non-2xx or 3xx responses: (\d+)", out)
+    errors = re.search(r"Socket errors: connect (\d+), read (\d+), write (\d+), timeout (\d+)", out)
+    got["bad"] = float(int(bad.group(1)) if bad else 0) + (sum(int(g) for g in errors.groups()) if errors else 0)
+    return got
+
+
+def compare(feed_url: str, tmp: Path, clients: list[int], duration_s: float, rounds: int) -> int:
+    """Feed and page against http.server with the same bytes, alternated; 1 on any failure."""
+    parts = urllib.parse.urlsplit(feed_url)
+    page_path = parts.path.rsplit("/", 1)[0] + "/"
+    base = f"http://127.0.0.1:{parts.port}"
+    targets = {"feed": parts.path, "page": page_path}
+    files = {path: request(base + path)[2] for path in targets.values()}
+    plain, port = baseline(files, tmp)
     failed = 0
+    print(
+        f"{'':5} {'clients':>7} {'fitplug req/s':>13} {'http.server':>11} {'ratio':>6}"
+        f"  {'fitplug p50/p99 ms':>18}  {'http.server p50/p99 ms':>22}"
+    )
     try:
-        plain_port = _listening_port(plain)
-        plain_url = f"http://127.0.0.1:{plain_port}{parts.path}"
-        ours_runs, theirs_runs = [], []
-        for _ in range(ROUNDS):  # alternated, so neither gets the quieter moments of a shared machine
-            ours_one, bad_ours = pace(url, requests, concurrency)
-            theirs_one, bad_theirs = pace(plain_url, requests, concurrency)
-            ours_runs.append(ours_one)
-            theirs_runs.append(theirs_one)
-            failed += bad_ours + bad_theirs
+        for name, path in targets.items():
+            for n in clients:
+                ours, theirs = [], []
+                for _ in range(rounds):  # alternated, so neither gets the quieter moments of a shared machine
+                    ours.append(wrk(base + path, n, duration_s))
+                    theirs.append(wrk(f"http://127.0.0.1:{port}{path}", n, duration_s))
+                failed += int(sum(r["bad"] for r in ours + theirs))
+                o = {k: statistics.median(r[k] for r in ours) for k in ("rps", "p50", "p99")}
+                t = {k: statistics.median(r[k] for r in theirs) for k in ("rps", "p50", "p99")}
+                print(
+                    f"{name:5} {n:>7} {o['rps']:>13.0f} {t['rps']:>11.0f} {o['rps'] / t['rps']:>6.2f}"
+                    f"  {o['p50']:>8.2f}/{o['p99']:<9.2f}  {t['p50']:>10.2f}/{t['p99']:<11.2f}"
+                )
     finally:
         plain.send_signal(signal.SIGINT)
         plain.wait(timeout=10)
-    ours, theirs = statistics.median(ours_runs), statistics.median(theirs_runs)
-    print(
-        f"pace, plain GETs of {len(body)} bytes, median of {ROUNDS} alternated rounds: fitplug serve "
-        f"{ours:.0f}/s, python -m http.server {theirs:.0f}/s (same bytes, same run): ratio {ours / theirs:.2f}"
-    )
-
-    idle = [socket.create_connection((parts.hostname, parts.port)) for _ in range(200)]
-    try:
-        with_idle, bad = pace(url, requests, concurrency)
-    finally:
-        for s in idle:
-            s.close()
-    print(f"with 200 idle connections open: {with_idle:.0f}/s, {bad} not answered 200")
-    failed += bad
-
-    writer = sqlite3.connect(db, timeout=1, isolation_level=None)
-    try:
-        writer.execute("INSERT OR REPLACE INTO meta (name, value) VALUES ('bench', ?)", (str(time.time()),))
-        writer.execute("BEGIN IMMEDIATE")  # what a sync holds while it writes
-        time.sleep(1.1)  # the server looks at its inputs at most once a second
-        started = time.perf_counter()
-        locked, bad = pace(url, requests, concurrency)
-        waited = time.perf_counter() - started
-    finally:
-        writer.execute("ROLLBACK")
-        writer.close()
-    print(f"while a sync holds the store's write lock: {locked:.0f}/s over {waited:.2f} s, {bad} not answered 200")
-    failed += bad
+    print(f"bytes: feed {len(files[parts.path])}, page {len(files[page_path])}; {rounds} round(s) of {duration_s:g} s")
     return 1 if failed else 0
 
 
-def _listening_port(proc: subprocess.Popen[str]) -> int:
-    return int(proc.args[3])  # type: ignore[index]
+def while_changing(
+    feed_url: str, change: Callable[[], None], clients: int, duration_s: float
+) -> tuple[dict[str, float], list[float]]:
+    """The feed under wrk while ``change`` runs every ~2 s followed by a page GET (seconds each took)."""
+    page_url = feed_url.rsplit("/", 1)[0] + "/"
+    stop = threading.Event()
+    waits: list[float] = []
+
+    def churn() -> None:
+        while not stop.wait(0.2):
+            change()
+            time.sleep(1.1)  # past the server's look interval
+            started = time.perf_counter()
+            if request(page_url)[0] == 200:
+                waits.append(time.perf_counter() - started)
+
+    side = threading.Thread(target=churn, daemon=True)
+    side.start()
+    try:
+        return wrk(feed_url, clients, duration_s), waits
+    finally:
+        stop.set()
+        side.join(30)
+
+
+def rebuilds(feed_url: str, programme: Path, db: Path, clients: int, duration_s: float) -> int:
+    """The feed's p99 at rest, while the page is made again, while the store is written."""
+
+    def touch() -> None:
+        os.utime(programme)
+
+    def write() -> None:
+        with sqlite3.connect(db, timeout=5) as conn:
+            conn.execute("INSERT OR REPLACE INTO meta (name, value) VALUES ('bench', ?)", (str(time.time()),))
+
+    rest = wrk(feed_url, clients, duration_s)
+    paged, page_waits = while_changing(feed_url, touch, clients, max(duration_s, 8.0))
+    synced, sync_waits = while_changing(feed_url, write, clients, max(duration_s, 8.0))
+    print(f"feed at {clients} clients: p99 {rest['p99']:.2f} ms at rest ({rest['rps']:.0f}/s)")
+    for what, got, waits in (
+        ("while the page is made again", paged, page_waits),
+        ("while the store is written", synced, sync_waits),
+    ):
+        waited = f"{statistics.median(waits):.2f} s" if waits else "none seen"
+        print(
+            f"  {what}: p99 {got['p99']:.2f} ms ({got['p99'] / rest['p99']:.2f}× at rest, {got['rps']:.0f}/s); "
+            f"{len(waits)} page rebuilds, a page request waited {waited} (median)"
+        )
+    return 1 if rest["bad"] + paged["bad"] + synced["bad"] else 0
 
 
 def run(url: str, requests: int, concurrency: int) -> int:
@@ -230,6 +275,7 @@ def run(url: str, requests: int, concurrency: int) -> int:
     etag, digest = headers.get("etag", ""), hashlib.sha256(body).hexdigest()
     parts = urllib.parse.urlsplit(url)
     wrong = parts._replace(path="/not-the-token/" + parts.path.rsplit("/", 1)[-1]).geturl()
+    what = "page" if parts.path.endswith("/") else "feed"
 
     def one(i: int) -> tuple[str, int | str, float, str | None]:
         kind = KINDS[i % 10] if i % 10 < len(KINDS) else "get"  # 70 % plain GETs, 10 % each other kind
@@ -240,7 +286,7 @@ def run(url: str, requests: int, concurrency: int) -> int:
                 ok = (
                     st == 200
                     and hashlib.sha256(b).hexdigest() == digest
-                    and h.get("content-type") == "text/calendar; charset=utf-8"
+                    and h.get("content-type") == headers.get("content-type")
                 )
             elif kind == "conditional":
                 st, h, b = request(url, headers={"If-None-Match": etag})
@@ -265,7 +311,7 @@ def run(url: str, requests: int, concurrency: int) -> int:
     problems = [r[3] for r in results if r[3]]
     statuses = Counter(str(r[1]) for r in results)
     cuts = statistics.quantiles(latencies, n=100, method="inclusive") if len(latencies) > 1 else latencies * 99
-    print(f"requests: {len(results)}  concurrency: {concurrency}  feed: {len(body)} bytes")
+    print(f"requests: {len(results)}  concurrency: {concurrency}  {what}: {len(body)} bytes")
     print(f"errors: {len(problems)}")
     print("statuses: " + "  ".join(f"{k}={v}" for k, v in sorted(statuses.items())))
     print(f"latency ms: p50={cuts[49]:.1f}  p90={cuts[89]:.1f}  p99={cuts[98]:.1f}  max={latencies[-1]:.1f}")
@@ -277,44 +323,49 @@ def run(url: str, requests: int, concurrency: int) -> int:
 
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
-    parser.add_argument("--url", help="feed URL of a running `fitplug serve` (loopback only)")
+    parser.add_argument("--url", help="feed URL of a running `fitplug serve` (loopback only): the mix alone")
     parser.add_argument(
         "--programme",
         type=Path,
         default=ROOT / "templates" / "glute-runner.toml",
-        help="programme to serve when no --url is given",
+        help="programme to serve (its start is set to 2012-01-01) when no --url is given",
     )
-    parser.add_argument("--requests", type=int, default=2000)
-    parser.add_argument("--concurrency", type=int, default=50)
-    parser.add_argument(
-        "--activities", type=int, default=5000, help="activities stored before the server starts (without --url)"
-    )
-    parser.add_argument(
-        "--no-baseline", action="store_true", help="skip the http.server baseline, idle and write-lock phases"
-    )
+    parser.add_argument("--requests", type=int, default=400, help="requests of the correctness mix")
+    parser.add_argument("--concurrency", type=int, default=20, help="clients of the correctness mix")
+    parser.add_argument("--activities", type=int, default=5000, help="activities stored before the server starts")
+    parser.add_argument("--clients", default="4,20", help="wrk connections, comma-separated")
+    parser.add_argument("--duration", type=float, default=4.0, help="seconds of each wrk run (at most 60)")
+    parser.add_argument("--rounds", type=int, default=2, help="alternated rounds of each comparison")
     args = parser.parse_args(argv)
+    clients = [int(c) for c in args.clients.split(",")]
     if not 1 <= args.requests <= 1_000_000 or not 1 <= args.concurrency <= 500:
         parser.error("--requests must be 1..1000000 and --concurrency 1..500")
+    if not 0 < args.duration <= 60 or not 1 <= args.rounds <= 10 or not all(1 <= c <= 200 for c in clients):
+        parser.error("--duration must be 0..60, --rounds 1..10, --clients 1..200 each")
     if args.url:
         if urllib.parse.urlsplit(args.url).hostname not in ("127.0.0.1", "localhost", "::1"):
             parser.error("--url must be on loopback")
         return run(args.url, args.requests, args.concurrency)
+    if shutil.which("wrk") is None:
+        raise SystemExit("wrk is needed (Debian: apt-get install wrk)")
     with tempfile.TemporaryDirectory(prefix="fitplug-load-") as tmp:
         db = Path(tmp) / "data" / "fitplug.sqlite3"
-        if args.activities:
-            fill_store(db, args.activities)
-        proc, url = start_server(args.programme, Path(tmp))
+        fill_store(db, args.activities)
+        programme = Path(tmp) / "programme.toml"
+        text = args.programme.read_text(encoding="utf-8")
+        programme.write_text(re.sub(r"(?m)^# ?start = \S+", "start = 2012-01-01", text), encoding="utf-8")
+        proc, url = start_server(programme, Path(tmp))
         try:
             code = run(url, args.requests, args.concurrency)
-            if args.activities:
-                print(f"activities stored: {args.activities}")
-            if not args.no_baseline and args.activities:
-                code |= compare(url, db, Path(tmp), args.requests, args.concurrency)
+            code |= run(url.rsplit("/", 1)[0] + "/", args.requests, args.concurrency)
+            print(f"activities stored: {args.activities}, all inside the tracked period (start 2012-01-01)")
+            code |= compare(url, Path(tmp), clients, args.duration, args.rounds)
+            code |= rebuilds(url, programme, db, clients[0], args.duration)
             return code
         finally:
             proc.send_signal(signal.SIGINT)
             try:
-                proc.wait(timeout=10)
+                proc.wait(timeout=15)
             except subprocess.TimeoutExpired:
                 proc.kill()
 

@@ -17,20 +17,22 @@ The names below are re-exported lazily, so ``import fitplug`` stays cheap.
 from __future__ import annotations
 
 from importlib import import_module
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-from fitplug.errors import (
-    ActivityError,
-    DeviceError,
-    FeedError,
-    FitplugError,
-    OutputError,
-    ProgrammeError,
-    StoreError,
-    WorkoutFileError,
-)
+if TYPE_CHECKING:
+    from fitplug.errors import (
+        ActivityError,
+        DeviceError,
+        FeedError,
+        FitplugError,
+        OutputError,
+        ProgrammeError,
+        StoreError,
+        WorkoutFileError,
+    )
 
-#: public name → the module that defines it (imported on first use)
+#: public name → the module that defines it (imported on first use); the other public names are the
+#: errors, from ``fitplug.errors``: lazy too, so that ``fitplug --help`` loads nothing of the library
 _LAZY = {
     "load_programme": "programme.load",
     "parse_programme": "programme.load",
@@ -80,7 +82,7 @@ assert set(__all__) >= set(_LAZY)  # every lazy name is public
 
 
 def __getattr__(name: str) -> Any:
-    module = _LAZY.get(name)
+    module = _LAZY.get(name) or ("errors" if name in __all__ else None)
     if module is None:
         raise AttributeError(f"module 'fitplug' has no attribute {name!r}")
     value = getattr(import_module(f".{module}", __name__), name)

@@ -264,3 +264,21 @@ def corpus_readings(pytestconfig: pytest.Config) -> dict[str, corpus_reads.FileR
     if background is None:
         pytest.skip("../shared/fit-corpus is not beside the checkout")
     return background.readings()
+
+
+@pytest.fixture(params=["native", "python"])
+def walker(request: pytest.FixtureRequest, monkeypatch: pytest.MonkeyPatch) -> str:
+    """The fast reader's record walk, each way: the C walker (_fitwalk) and the pure-Python fallback.
+
+    The reading tests use it for every test (``pytestmark``), so both walks pass all of them.
+    Without a built C walker the "native" runs skip, saying so.
+    """
+    from fitplug.activities.read import scan
+
+    if request.param == "native":
+        if scan._fitwalk is None:
+            pytest.skip("the C record walker is not built (pip install . builds it where a compiler is)")
+        monkeypatch.setattr(scan, "native", scan._fitwalk)
+    else:
+        monkeypatch.setattr(scan, "native", None)
+    return str(request.param)

@@ -56,6 +56,8 @@ class FileReadings:
     scanned: Read
     #: the fast scanner from the bytes, with ``verify``
     verified: Read
+    #: the same, with the pure-Python record walk (the fallback where the C walker is not built)
+    verified_pure: Read
     #: the fitdecode strategy (CRC checked, no time budget: the reference's verdict, whatever the load)
     decoded: Read
     #: the one reader, :func:`read_activity`, as a library user calls it
@@ -83,6 +85,7 @@ def read_file(corpus: Path, relpath: str) -> FileReadings:
     return FileReadings(
         scanned=_scanned(corpus / relpath, verify=False),
         verified=_scanned(data, verify=True),
+        verified_pure=_pure(data),
         decoded=_read(lambda: decode_activity(data, budget_s=math.inf)),
         read=_read(lambda: read_activity(data, name=relpath)),
         sdk=sdk(data),
@@ -94,6 +97,14 @@ def _scanned(source: Path | bytes, *, verify: bool) -> Read:
         return Read(scan_file(source, verify=verify))
     except fitscan.ScanError as exc:
         return Read(None, exc.reason)
+
+
+def _pure(data: bytes) -> Read:
+    native, fitscan.native = fitscan.native, None
+    try:
+        return _scanned(data, verify=True)
+    finally:
+        fitscan.native = native
 
 
 def _read(decode: Any) -> Read:

@@ -213,7 +213,15 @@ STAGES = {
     # the command line reaches the stages only through the application layer
     "fitplug.cli": {"fitplug.app", "fitplug.present"},
 }
-SHARED = {"fitplug", "fitplug.errors", "fitplug.atomic", "fitplug.settings", "fitplug.times", *under("fitplug.model")}
+SHARED = {
+    "fitplug",
+    "fitplug.errors",
+    "fitplug.atomic",
+    "fitplug.settings",
+    "fitplug.times",
+    "fitplug.kept",
+    *under("fitplug.model"),
+}
 
 
 def stage_of(module: str) -> str | None:

@@ -17,7 +17,7 @@ import pytest
 from icalendar import Calendar
 from test_publish import PASSWORD, USER, Dav, dav  # noqa: F401  # the wsgidav fixture
 
-from fitplug.app import calendar as app_calendar
+from fitplug.app import share as app_serve
 from fitplug.calendar import publish as webdav
 from fitplug.calendar.server import open_server
 
@@ -124,11 +124,11 @@ def test_vdirsyncer_keeps_every_event_of_a_copy_published_to_webdav(
 ) -> None:
     monkeypatch.setenv(webdav.USER_ENV, USER)
     monkeypatch.setenv(webdav.PASSWORD_ENV, PASSWORD)
-    app_calendar.publish(programme, dav.url(), now=NOW)
+    app_serve.publish(programme, dav.url(), now=NOW)
     first = by_day(sync(tmp_path, dav.url(), auth=True))
     assert len(first) == 28
     edit(programme)
-    assert app_calendar.publish(programme, dav.url(), now=NOW + dt.timedelta(minutes=5)).changed
+    assert app_serve.publish(programme, dav.url(), now=NOW + dt.timedelta(minutes=5)).changed
     after = by_day(sync(tmp_path, dav.url(), auth=True))
     ahead = {day for day in first if day > NOW.date()}
     assert ahead and changed(first, after) == ahead

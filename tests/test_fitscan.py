@@ -40,6 +40,9 @@ TYPES: dict[str, dict[int, str]] = Profile["types"]
 PRODUCT_SUBFIELD = next(s for s in Profile["messages"][0]["fields"][2]["sub_fields"] if s["name"] == "garmin_product")
 GARMIN_MAKERS = {m["raw_value"] for m in PRODUCT_SUBFIELD["map"]}
 
+#: every test here runs with the C record walker and with the pure-Python one (conftest.walker)
+pytestmark = pytest.mark.usefixtures("walker")
+
 
 # --- the reference: the fitdecode reader (CRC checked) ------------------------------
 
@@ -112,6 +115,7 @@ def test_corpus(corpus: Path, corpus_readings: dict[str, corpus_reads.FileReadin
         verified = readings.verified.summary
         reference, refused = readings.decoded.summary, readings.decoded.refused
 
+        assert readings.verified_pure == readings.verified, relpath  # the C and the Python walk agree
         if verified is not None:
             assert verified == reference, relpath
             assert ours == verified, relpath

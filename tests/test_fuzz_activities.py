@@ -91,6 +91,9 @@ FUZZ = settings(
 #: how many byte strings went through the readers, by kind (printed at the end)
 CASES: Counter[str] = Counter()
 
+#: every test here runs with the C record walker and with the pure-Python one (conftest.walker)
+pytestmark = pytest.mark.usefixtures("walker")
+
 
 # --- the seeds ----------------------------------------------------------------------
 

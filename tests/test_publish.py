@@ -16,6 +16,7 @@ from conftest import invoke_cli, programme_file
 from icalendar import Calendar
 
 from fitplug.app import calendar as app_calendar
+from fitplug.app import share as app_serve
 from fitplug.calendar import publish as webdav
 from fitplug.errors import FeedError, FitplugError
 from fitplug.programme.load import load_programme
@@ -129,7 +130,7 @@ def plan_events(body: bytes) -> list:  # type: ignore[type-arg]
 def test_two_machines_never_overwrite_each_other_silently(dav: Dav, programme: Path, env_credentials: None) -> None:
     """Machine B reads, machine A writes meanwhile, B's write is refused (412) and nothing is lost."""
     prog = load_programme(programme)
-    app_calendar.publish(programme, dav.url(), now=NOW)
+    app_serve.publish(programme, dav.url(), now=NOW)
     seen: list[bytes | None] = []
 
     def build_b(previous: bytes | None) -> app_calendar.Feed:
@@ -206,7 +207,7 @@ def test_credentials_never_go_over_plain_http_to_another_host(env_credentials: N
 
 def test_publish_without_a_url_or_a_remembered_one_says_so(programme: Path) -> None:
     with pytest.raises(FitplugError, match="no URL given and none remembered"):
-        app_calendar.publish(programme, None, now=NOW)
+        app_serve.publish(programme, None, now=NOW)
 
 
 def test_sync_publish_republishes_to_the_remembered_url(
@@ -237,7 +238,7 @@ def test_publishing_shows_its_steps(dav: Dav, programme: Path, env_credentials: 
     from fitplug.cli.meter import Meter
 
     meter = Meter("Publishing", stream=io.StringIO(), clock=lambda: 0.0)
-    app_calendar.publish(programme, dav.url(), now=NOW, meter=meter)
+    app_serve.publish(programme, dav.url(), now=NOW, meter=meter)
     assert [line.split("[")[0].strip() for line in meter.drawn] == [
         "Publishing   0%",
         "Publishing  50%",
@@ -245,5 +246,5 @@ def test_publishing_shows_its_steps(dav: Dav, programme: Path, env_credentials: 
         "Publishing 100%",
     ]
     again = Meter("Publishing", stream=io.StringIO(), clock=lambda: 0.0)
-    app_calendar.publish(programme, dav.url(), now=NOW, meter=again)  # up to date: read, nothing to write
+    app_serve.publish(programme, dav.url(), now=NOW, meter=again)  # up to date: read, nothing to write
     assert again.drawn[-1].startswith("Publishing 100%")

@@ -620,10 +620,14 @@ def test_the_load_test_script_runs_small_with_no_errors() -> None:
             str(ROOT / "benchmarks" / "serve_load.py"),
             "--requests",
             "200",
-            "--concurrency",
-            "20",
             "--activities",
             "40",
+            "--duration",
+            "1",
+            "--rounds",
+            "1",
+            "--clients",
+            "4",
         ],
         capture_output=True,
         text=True,
@@ -632,12 +636,15 @@ def test_the_load_test_script_runs_small_with_no_errors() -> None:
     )
     assert result.returncode == 0, result.stdout + result.stderr
     lines = result.stdout.splitlines()
-    assert lines[0].startswith("requests: 200  concurrency: 20")
-    assert lines[1] == "errors: 0"
-    assert lines[2] == "statuses: 200=160  304=20  404=20"
-    assert lines[3].startswith("latency ms: p50=")
-    assert lines[5] == "activities stored: 40"
-    assert lines[6].startswith("pace, plain GETs of ") and "python -m http.server" in lines[6]
-    assert lines[7].startswith("with 200 idle connections open: ") and lines[7].endswith(", 0 not answered 200")
-    assert lines[8].startswith("while a sync holds the store's write lock: ")
-    assert lines[8].endswith(", 0 not answered 200")
+    for at, what in ((0, "feed"), (5, "page")):
+        assert lines[at].startswith(f"requests: 200  concurrency: 20  {what}: ")
+        assert lines[at + 1] == "errors: 0"
+        assert lines[at + 2] == "statuses: 200=160  304=20  404=20"
+    assert lines[10] == "activities stored: 40, all inside the tracked period (start 2012-01-01)"
+    assert (
+        lines[11].split() == "clients fitplug req/s http.server ratio fitplug p50/p99 ms http.server p50/p99 ms".split()
+    )
+    assert [line.split()[:2] for line in lines[12:14]] == [["feed", "4"], ["page", "4"]]
+    assert lines[15].startswith("feed at 4 clients: p99 ")
+    assert lines[16].startswith("  while the page is made again: p99 ")
+    assert lines[17].startswith("  while the store is written: p99 ")

@@ -12,7 +12,7 @@ from pathlib import Path
 
 from test_flow import PROGRAMME, due_events, sync_run
 
-from fitplug.app import calendar as app_calendar
+from fitplug.app import share as app_serve
 from fitplug.calendar.server import open_server
 from fitplug.model import DueItem, Programme
 
@@ -27,7 +27,7 @@ def test_gets_write_nothing_and_do_not_wait_for_a_sync_holding_the_write_lock(tm
     db = store_dir / "db.sqlite3"
     sync_run(db, tmp_path / "runs")
     now = dt.datetime(2026, 11, 22, 9, 30, tzinfo=dt.UTC)
-    due_from_store = app_calendar.due_source(db_path=db)
+    due_from_store = app_serve.due_source(db_path=db)
     reads: list[dt.datetime] = []  # each time the server reads the store
 
     def due_source(programme: Programme, now: dt.datetime) -> Iterable[DueItem]:
@@ -40,7 +40,7 @@ def test_gets_write_nothing_and_do_not_wait_for_a_sync_holding_the_write_lock(tm
         port=0,
         clock=lambda: now,
         due_source=due_source,
-        inputs=app_calendar.store_files(db),
+        inputs=app_serve.store_files(db),
         check_every_s=0.0,
     )
     thread = threading.Thread(target=server.serve_forever, kwargs={"poll_interval": 0.05}, daemon=True)

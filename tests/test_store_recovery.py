@@ -21,6 +21,7 @@ import pytest
 from conftest import ROOT, invoke_cli, sql
 
 from fitplug.activities.store.journal import journal_path
+from fitplug.activities.store.sqlfile import sealed
 
 RUNS = 60
 DAY0 = dt.datetime(2026, 9, 20, 7, tzinfo=dt.UTC)
@@ -131,3 +132,24 @@ def test_one_sync_recovers_everything(
     assert json.loads(cli(db, "log", "--json")[1])["logged"][0]["reps"] == [14, 14]
     assert sorted(sql(db, "SELECT name, value FROM meta")) == meta
     assert cli(db, "sync", src, programme)[1].startswith("No new activities")  # the next sync is an ordinary one
+
+
+@pytest.mark.parametrize("kind", ["flips-1", "early-page-1", "truncated-70"])
+def test_damage_after_a_sync_that_skips_nothing_is_found_by_the_next(healthy: Path, tmp_path: Path, kind: str) -> None:
+    """The quick check is skipped only while the store is byte for byte as the last sync left it:
+    a write by another command, or damage in place (same size too), makes the next sync check it."""
+    db = tmp_path / "db.sqlite3"
+    db.write_bytes((healthy / "db.sqlite3").read_bytes())
+    journal_path(db).write_bytes(journal_path(healthy / "db.sqlite3").read_bytes())
+    programme, src = str(healthy / "p.toml"), str(healthy / "src")
+    assert not sealed(db)  # a copy no sync has checked
+    assert cli(db, "sync", src, programme)[0] == 0
+    assert sealed(db)  # the next sync may skip the check
+    assert cli(db, "log", "banded_leg_raise", "12", "12", "--day", "2026-11-19")[0] == 0
+    assert not sealed(db)  # another command wrote to it
+    assert cli(db, "sync", src, programme)[0] == 0 and sealed(db)
+    DAMAGE[kind](db)
+    assert not sealed(db)
+    code, out = cli(db, "sync", src, programme)
+    assert code == 0 and "The store was damaged: moved to" in out, out
+    assert len(json.loads(cli(db, "activities", "--json")[1])["sessions"]) == RUNS

@@ -17,6 +17,7 @@ from pathlib import Path
 
 from fitplug.activities.files.events import ContainerDone, ContainerStart, Event, Refused, Tick
 from fitplug.activities.files.sources import scan
+from fitplug.activities.files.spools import Spools
 from fitplug.activities.read.outcome import FileError, Outcome, shown
 from fitplug.activities.read.pool import Job, Reader
 from fitplug.activities.read.reader import Crc
@@ -55,8 +56,10 @@ def sync(
     result.notes += [f"Source {p} is not there now; skipped." for p in sources if not Path(p).exists()]
     result.sources = [str(p) for p in paths]
     run = _Run(store, now, result, progress, store.file_index(), programme)  # one query; no SQL round trip per file
-    with Reader(run.store_batch, crc=crc, processes=processes) as reader:
-        for event in scan(paths, skip_container=run.skip_container, skip_file=run.unchanged):
+    # a nested zip is inflated once, into a spool every worker reads its members from; each spool is
+    # removed once its members are stored, and all of them when the sync ends, however it ends
+    with Spools() as run.spools, Reader(run.store_batch, crc=crc, processes=processes) as reader:
+        for event in scan(paths, skip_container=run.skip_container, skip_file=run.unchanged, spools=run.spools):
             run.dispatch(event, reader)
     if programme is not None:
         result.status = record(store, programme, now)
@@ -90,6 +93,8 @@ class _Run:
     programme: Programme | None = None
     #: key -> the share of the sources' bytes its event stands for, until it is done (progress)
     weights: dict[str, float] = field(default_factory=dict)
+    #: the nested zips inflated for this sync
+    spools: Spools | None = None
 
     def done(self, key: str, weight: float | None = None) -> None:
         share = self.weights.pop(key, 0.0) if weight is None else weight
@@ -162,6 +167,8 @@ class _Run:
             self.done(job.key)
 
     def container_done(self, event: ContainerDone) -> None:
+        if self.spools is not None:  # every member of it is stored: its spool is not needed again
+            self.spools.discard(event.key)
         if not self.store.container_done(event.key, event.size, event.mtime_ns):
             self.store.mark_container(event.key, event.size, event.mtime_ns, self.now)
         self.done(event.key)

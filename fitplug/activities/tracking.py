@@ -133,21 +133,21 @@ def evaluate(store: Store | None, programme: Programme, now: dt.datetime, *, wee
 
     Only the activities the rule can look at are loaded (see :func:`recent_history`).
     """
-    return evaluate_held(store, programme, now, weeks=weeks)[0]
+    return evaluated(store, programme, now, weeks=weeks)[0]
 
 
-def evaluate_held(
+def evaluated(
     store: Store | None, programme: Programme, now: dt.datetime, *, weeks: int = 1
-) -> tuple[Decision, list[ActivitySummary], list[LoggedSets]]:
-    """:func:`evaluate`, with what it read: the activities (:func:`recent_history`) and what was logged by hand."""
+) -> tuple[Decision, list[ActivitySummary]]:
+    """:func:`evaluate`, with the history it read (:func:`recent_history`), for a caller that shows it too."""
     since = tracking_since(store, now, programme)
     bands = band_since(store, programme, now)
     if store is None:
-        return decide([], [], programme, now, since=since, band_since=bands, weeks=weeks), [], []
+        return decide([], [], programme, now, since=since, band_since=bands, weeks=weeks), []
     bound = lookback(since, now, weeks)
     logged = store.logs()
     held = recent_history(store, programme, now, since, bands, weeks, logged)
-    decision = decide(
+    return decide(
         held,
         store.done_marks(bound),
         programme,
@@ -156,8 +156,7 @@ def evaluate_held(
         band_since=bands,
         weeks=weeks,
         logged=logged,
-    )
-    return decision, held, logged
+    ), held
 
 
 def recent_history(
@@ -182,9 +181,10 @@ def recent_history(
     first = store.first_start() if categories else None
     older: list[ActivitySummary] = []
     span = dt.timedelta(days=28)
+    # ``bound > first`` first: when nothing older is held, the (costly) settled test cannot matter
     while (
         first is not None
-        and bound > first  # nothing older is held: band_settled need not be asked
+        and bound > first
         and not band_settled([*recent, *older], programme, now, bound, bands, logged)
     ):
         bound -= span

@@ -13,6 +13,8 @@ from __future__ import annotations
 
 import datetime as dt
 import hashlib
+import os
+import signal
 from collections.abc import Callable, Sequence
 from pathlib import Path
 
@@ -26,6 +28,7 @@ from fitplug.activities.store.store import Store, reading
 from fitplug.app.programme import programme_for
 from fitplug.atomic import write_atomic
 from fitplug.calendar.server import Page, PageSource
+from fitplug.errors import FitplugError
 from fitplug.model import (
     ActivityKind,
     ActivitySummary,
@@ -83,7 +86,7 @@ def page_data(store: Store | None, programme: Programme, now: dt.datetime, *, we
     today = now.astimezone(tz).date()
     since = tracking.tracking_since(store, now, programme)
     started = since.astimezone(tz).date()
-    decision, held, logs = tracking.evaluate_held(store, programme, now, weeks=weeks)
+    decision, held = tracking.evaluated(store, programme, now, weeks=weeks)  # the history the rule read
     bands = tracking.band_since(store, programme, now)
     logged = [e for e in logs if e.logged_utc <= now]  # as the rule reads them
     # what the rule reads, as it reads it: every leg a session, over by now, in order of start
@@ -313,11 +316,53 @@ def page_source(
 def served_page(
     programme_file: Path | None, db_path: Path, clock: Callable[[], dt.datetime] | None = None
 ) -> PageSource:
-    """The page as `fitplug serve` answers it at ``/TOKEN/``: always current, with a strong ETag."""
-    source = page_source(programme_file, db_path, clock)
+    """The page as `fitplug serve` answers it at ``/TOKEN/``: current at each call, with a strong ETag.
+
+    It is rendered in a child process (one, started at the first call and kept), so the
+    seconds a long history takes hold the child's GIL, never the server's; a child that
+    died is replaced at the next call.
+    """
+    import multiprocessing
+    from concurrent.futures import ProcessPoolExecutor
+    from concurrent.futures.process import BrokenProcessPool
+
+    path = settings.programme_path(programme_file)
+    now = clock or (lambda: dt.datetime.now(UTC))
+    pools: list[ProcessPoolExecutor] = []
+
+    def render_aside(at: dt.datetime) -> bytes:
+        if not pools:  # spawn: forking a process that runs threads is not safe; Ctrl-C is the parent's
+            context = multiprocessing.get_context("spawn")
+            pools.append(ProcessPoolExecutor(1, context, initializer=_child_setup))
+        try:
+            return pools[0].submit(_render_in_child, path, db_path, at).result()
+        except BrokenProcessPool:
+            pools.pop().shutdown(wait=False)
+            raise
 
     def page() -> Page:
-        body = source()
+        at = now()
+        try:
+            body = render_aside(at)
+        except BrokenProcessPool:  # the child was killed (memory, a signal): once more with a new one
+            body = render_aside(at)
         return Page(body, "text/html; charset=utf-8", f'"{hashlib.sha256(body).hexdigest()[:32]}"')
 
     return page
+
+
+def _child_setup() -> None:
+    """The page's child: Ctrl-C is the parent's to handle, and the render yields the CPU to the
+    server (on a busy machine, an equal share would slow every request while it runs)."""
+    signal.signal(signal.SIGINT, signal.SIG_IGN)
+    if hasattr(os, "nice"):
+        os.nice(10)
+
+
+def _render_in_child(programme_file: Path, db_path: Path, now: dt.datetime) -> bytes:
+    """:func:`render_page` in :func:`served_page`'s child; its errors come back as one line each
+    (a library error's own fields may not survive the trip between processes)."""
+    try:
+        return render_page(programme_file, db_path=db_path, now=now)
+    except FitplugError as exc:
+        raise FitplugError(str(exc)) from None

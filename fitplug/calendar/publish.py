@@ -30,19 +30,20 @@ from __future__ import annotations
 
 import base64
 import dataclasses
-import http.client
-import netrc
 import os
 import socket
 import threading
 import urllib.parse
 from collections.abc import Callable
-from typing import Protocol
+from typing import TYPE_CHECKING, Protocol
 
 from fitplug.calendar.feed import Feed
 from fitplug.calendar.http import is_loopback
 from fitplug.calendar.versions import identify
 from fitplug.errors import FeedError
+
+if TYPE_CHECKING:
+    import http.client
 
 USER_ENV = "FITPLUG_PUBLISH_USER"
 PASSWORD_ENV = "FITPLUG_PUBLISH_PASSWORD"
@@ -83,6 +84,8 @@ def credentials(url: str) -> tuple[str, str] | None:
     user, password = os.environ.get(USER_ENV), os.environ.get(PASSWORD_ENV)
     if user and password is not None:
         return user, password
+    import netrc  # here: only a publish without credentials in the environment reads it
+
     host = urllib.parse.urlsplit(url).hostname or ""
     try:
         entry = netrc.netrc(os.environ.get("NETRC") or None).authenticators(host)
@@ -210,6 +213,8 @@ def _call(url: str, method: str, headers: dict[str, str], body: bytes | None, de
     """One request, all of it within ``deadline_s``: a timer shuts the socket when it runs out."""
     parts = urllib.parse.urlsplit(url)
     target = parts.path + (f"?{parts.query}" if parts.query else "")
+    import http.client  # here: 10 ms of import (ssl, email) that only publish needs
+
     factory = http.client.HTTPSConnection if parts.scheme == "https" else http.client.HTTPConnection
     try:
         conn = factory(parts.hostname or "", parts.port, timeout=deadline_s)

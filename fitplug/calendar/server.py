@@ -9,10 +9,23 @@ each request head in its event loop and hands only complete requests to its
 worker threads, so idle or slow clients hold no thread and cannot shut anyone
 out; it bounds head sizes and drops idle connections.
 
-A request never writes and never waits on the store: the feed is built once,
-kept, and rebuilt only when an input changed (the programme file, the store's
-files, the day), checked at most every ``check_every_s``. While one thread
-rebuilds, the others keep serving the previous bytes.
+A request never writes and never waits on the store: the feed and the page
+are made once, kept in memory (:class:`fitplug.kept.Kept`, one mechanism for
+both) and made again only when an input changed: the programme file, the
+store's files (database and WAL), the day; the page also every quarter hour,
+since it says when it was made and drops sessions once over. Inputs are looked
+at at most every ``check_every_s``; in between the same bytes and ETag are
+served (a conditional GET with it is a 304).
+
+The feed is rebuilt by the request that saw the change while the others keep
+serving the previous bytes. The page is made in the background (by the page
+source; `fitplug serve`'s renders in a child process, so its seconds of CPU
+never hold this process's GIL and the feed's pace does not move), and page
+requests wait for it, up to ``PAGE_WAIT_S``: a runner who reloads after a sync
+gets the page with the new data as soon as it is ready, and never a half page.
+At most ``PAGE_WAITERS`` page requests wait at once (the others get the last
+good page at once), so waiting page requests never take all the threads the
+feed needs.
 
 When the programme or the store turns bad while it runs (a file half saved,
 a store that cannot be read), the last good feed and page are served and a
@@ -45,8 +58,10 @@ from fitplug.calendar.http import STATUS, bind_warning, host_port, log_text, not
 from fitplug.calendar.outcomes import Tracked
 from fitplug.calendar.token import feed_token
 from fitplug.errors import FeedError, FitplugError
+from fitplug.kept import Kept, Stamp, stamps
 from fitplug.model import DueItem, Programme
 from fitplug.programme.load import load_programme
+from fitplug.programme.schedule import zone
 from fitplug.times import whole_second_utc
 
 DEFAULT_HOST = "127.0.0.1"
@@ -68,6 +83,12 @@ STOP_GRACE_S = 2.0
 MAX_AGE_S = 300
 #: seconds between two looks at the feed's inputs
 CHECK_EVERY_S = 1.0
+#: the page is made again at least every this many minutes (its times of day move on)
+PAGE_EVERY_MIN = 15
+#: page requests that wait at once for a page being made (the others get the last good one)
+PAGE_WAITERS = THREADS // 2
+#: seconds a page request waits for a page being made
+PAGE_WAIT_S = 15.0
 
 Clock = Callable[[], dt.datetime]
 DueSource = Callable[[Programme, dt.datetime], Iterable[DueItem]]
@@ -110,14 +131,6 @@ class ServeInfo:
     warning: str | None = None
 
 
-def _stat(path: Path) -> tuple[int, int, int] | None:
-    try:
-        st = path.stat()
-    except OSError:
-        return None
-    return (st.st_mtime_ns, st.st_size, st.st_ino)
-
-
 class FeedSource:
     """The current feed of a programme file; rebuilt only when an input changed.
 
@@ -144,18 +157,21 @@ class FeedSource:
         self.inputs = tuple(Path(p) for p in inputs)
         self.log = log
         self.check_every_s = check_every_s
-        self._rebuild = threading.Lock()
-        self._next_check = 0.0
-        self._stat: tuple[int, int, int] | None = None
+        self._stat: Stamp = None
         self._programme: Programme | None = None
         self._due: Sequence[DueItem] = ()
-        self._key: tuple[Any, ...] | None = None
-        self._feed: Feed | None = None
-        self._trouble: str | None = None
         self._load()  # fail early: a server with no feed is no use
         if self._programme is None:
             raise FeedError(f"{self.path}: cannot serve this programme")
-        self._refresh()
+        self._kept: Kept[Feed] = Kept(
+            self._key,
+            self._make,
+            clock=clock,
+            trouble=lambda exc: f"the feed cannot be rebuilt ({said(exc)}); serving the last good one",
+            log=log,
+            check_every_s=check_every_s,
+        )
+        self._kept.fill()
 
     @property
     def programme(self) -> Programme:
@@ -165,42 +181,20 @@ class FeedSource:
     def current(self) -> Feed | None:
         """The feed as it stands now, else the last good one (``None``: none yet); thread-safe,
         waits only while there is no feed at all."""
-        feed = self._feed
-        if feed is not None and time.monotonic() < self._next_check:
-            return feed
-        if not self._rebuild.acquire(blocking=feed is None):
-            return feed  # another thread is looking: serve what we have
-        try:
-            self._next_check = time.monotonic() + self.check_every_s
-            try:
-                self._refresh()
-            except Exception as exc:  # noqa: BLE001  # keep serving the last good feed
-                self._warn(f"the feed cannot be rebuilt ({said(exc)}); serving the last good one")
-            else:
-                self._trouble = None
-            return self._feed
-        finally:
-            self._rebuild.release()
+        return self._kept.current()
 
-    def _warn(self, line: str) -> None:
-        """Log ``line`` once while the trouble lasts."""
-        if line != self._trouble:
-            self._trouble = line
-            self.log(f"warning: {line}")
+    def _key(self, now: dt.datetime) -> tuple[Any, ...]:
+        self._load()  # the programme as read (a file saved again unchanged makes no new feed)
+        return (self.programme, stamps(self.inputs), feed_window(self.programme, now))
 
-    def _refresh(self) -> None:
-        self._load()
-        now = self.clock()
-        key = (self._stat, tuple(_stat(p) for p in self.inputs), feed_window(self.programme, now))
-        if self._feed is not None and key == self._key:
-            return
+    def _make(self, now: dt.datetime) -> Feed:
         try:
             got = self.due_source(self.programme, now)
             self._due = got if isinstance(got, Tracked) else tuple(got)
         except Exception as exc:  # noqa: BLE001  # a store that turned bad: the last known items
-            self._warn(f"due items unavailable, serving the last known ones: {said(exc)}")
+            self._kept.warn(f"due items unavailable, serving the last known ones: {said(exc)}")
         due: Sequence[DueItem] = self._due
-        previous = self._feed
+        previous = self._kept.value
         known = feeds_ledger.read(self.programme.id) if self.ledger else None
         feed = render_feed(
             self.programme, due, now=now, previous=previous.body if previous is not None else None, ledger=known
@@ -215,7 +209,7 @@ class FeedSource:
                 # Last-Modified must still move on, or If-Modified-Since clients would miss it.
                 later = max(whole_second_utc(now), previous.last_modified + dt.timedelta(seconds=1))
                 feed = dataclasses.replace(feed, last_modified=later)
-        self._key, self._feed = key, feed
+        return feed
 
     def _load(self) -> None:
         """(Re)read the programme when its file changed; keep the last good one on errors."""
@@ -260,8 +254,30 @@ class FeedApp:
         self.feed_path = f"/{token}/{source.programme.id}.ics"
         self.page_path = f"/{token}/"
         self.log_path = f"/<token>/{source.programme.id}.ics"
-        self._page: Page | None = None
-        self._page_trouble: str | None = None
+        self._page: Kept[Page | None] | None = None
+        if page_source is not no_page:
+            self._page = Kept(
+                self._page_key,
+                lambda now: page_source(),
+                clock=source.clock,
+                trouble=lambda exc: f"the page cannot be made ({said(exc)}); serving the last good one",
+                log=log,
+                check_every_s=source.check_every_s,
+                background=True,
+                wait_s=PAGE_WAIT_S,
+                waiters=PAGE_WAITERS,
+            )
+            self._page.start()  # made while the server starts, not at the first request
+
+    def _page_key(self, now: dt.datetime) -> tuple[Any, ...]:
+        """What the page is made from: the programme file, the store's files, and the programme's
+        local day and quarter hour (the page says when it was made, and drops sessions once over)."""
+        local = now.astimezone(zone(self.source.programme.timezone))
+        return (
+            stamps((self.source.path, *self.source.inputs)),
+            local.date(),
+            (local.hour * 60 + local.minute) // PAGE_EVERY_MIN,
+        )
 
     def __call__(self, environ: dict[str, Any], start_response: Callable[..., Any]) -> Iterator[bytes]:
         started = time.monotonic()
@@ -315,8 +331,9 @@ class FeedApp:
                 feed.body,
             )
         if is_page:
-            page = self._current_page()
-            if page is None and self._page_trouble is not None:
+            kept = self._page
+            page = kept.current() if kept is not None else None
+            if page is None and kept is not None and not kept.made and (kept.trouble or kept.busy):
                 return unavailable("the page")
             if page is not None:
                 validators = [("ETag", page.etag), ("Cache-Control", "private, no-cache")]
@@ -328,19 +345,6 @@ class FeedApp:
                     page.body,
                 )
         return plain(404)
-
-    def _current_page(self) -> Page | None:
-        """The page now; the last good one (logged once) when the page source fails."""
-        try:
-            page = self.page_source()
-        except Exception as exc:  # noqa: BLE001  # the programme or store turned bad
-            line = f"the page cannot be made ({said(exc)}); serving the last good one"
-            if line != self._page_trouble:
-                self._page_trouble = line
-                self.log(f"warning: {line}")
-            return self._page
-        self._page, self._page_trouble = page, None
-        return page
 
 
 class FeedServer:
@@ -420,6 +424,8 @@ class FeedServer:
         """Close the listening socket and every connection; let requests in flight finish briefly."""
         from waitress import wasyncore
 
+        if self.app._page is not None:
+            self.app._page.close()
         self._server.task_dispatcher.shutdown(cancel_pending=True, timeout=STOP_GRACE_S)
         wasyncore.close_all(self._server._map)
 

@@ -32,8 +32,10 @@ import hashlib
 import re
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
+from typing import TYPE_CHECKING
 
-from icalendar import Event
+if TYPE_CHECKING:
+    from icalendar import Event
 
 #: properties that carry the version, left out of the content key
 _VERSION_PROPERTIES = ("DTSTAMP", "LAST-MODIFIED", "SEQUENCE")

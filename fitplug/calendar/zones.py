@@ -24,11 +24,13 @@ import calendar
 import datetime as dt
 from collections.abc import Sequence
 from dataclasses import dataclass
+from typing import TYPE_CHECKING
 from zoneinfo import ZoneInfo
 
-from icalendar import Timezone, TimezoneDaylight, TimezoneStandard, vRecur
-
 from fitplug.times import UTC
+
+if TYPE_CHECKING:
+    from icalendar import Timezone, TimezoneDaylight, TimezoneStandard
 
 _WEEKDAYS = ("MO", "TU", "WE", "TH", "FR", "SA", "SU")
 #: the RRULE-form DTSTART year, as Google, Apple and Outlook write it
@@ -67,6 +69,8 @@ def vtimezone(tzid: str, first_day: dt.date, end_day: dt.date) -> Timezone:
     begin = dt.datetime(years[0], 1, 1, tzinfo=UTC)
     end = dt.datetime(years[-1] + 1, 1, 1, tzinfo=UTC)
     changes = _changes(tz, begin, end)
+    from icalendar import Timezone, vRecur  # here: only a feed being written needs icalendar
+
     block = Timezone()
     block.add("TZID", tzid)
     if not changes:
@@ -99,6 +103,8 @@ def vtimezone(tzid: str, first_day: dt.date, end_day: dt.date) -> Timezone:
 
 
 def _observance(before: _State, after: _State, onset: dt.datetime) -> TimezoneStandard | TimezoneDaylight:
+    from icalendar import TimezoneDaylight, TimezoneStandard
+
     sub = TimezoneDaylight() if after.dst else TimezoneStandard()
     sub.add("DTSTART", onset)
     if after.name:

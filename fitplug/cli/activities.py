@@ -81,7 +81,7 @@ def sync(
         for line in words.sync_lines(result):
             click.echo(line)
     if publish:
-        from fitplug.app.calendar import publish as publish_feed
+        from fitplug.app.share import publish as publish_feed
 
         published = publish_feed(programme, None, now=now, db_path=app.store_path())
         click.echo(f"Published {published.url}" if published.changed else f"{published.url} is up to date", err=as_json)

@@ -12,7 +12,7 @@ from fitplug.cli import options
 from fitplug.cli.options import App, app_options, translate_errors
 
 if TYPE_CHECKING:
-    from fitplug.app.calendar import ServeInfo
+    from fitplug.app.share import ServeInfo
 
 
 @click.command()
@@ -110,8 +110,8 @@ def serve(app: App, programme: Path | None, host: str, port: int, rotate_token: 
       fitplug serve my-programme.toml --port 8800
       fitplug serve --rotate-token
     """
-    from fitplug.app.calendar import serve as run_server
     from fitplug.app.progress import served_page
+    from fitplug.app.share import serve as run_server
 
     def ready(info: ServeInfo) -> None:
         if info.warning:
@@ -177,7 +177,7 @@ def publish(app: App, targets: tuple[str, ...], programme: Path | None, force: b
       fitplug publish my-programme.toml https://cloud.example.com/remote.php/dav/files/me/glutes.ics
       fitplug publish
     """
-    from fitplug.app.calendar import publish as publish_feed
+    from fitplug.app.share import publish as publish_feed
 
     if len(targets) > 2:
         raise click.UsageError("at most a PROGRAMME and a URL")

@@ -5,13 +5,10 @@ from __future__ import annotations
 import datetime as dt
 import functools
 from collections.abc import Callable
-from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, TypeVar
 
 import click
-
-from fitplug.errors import FitplugError
 
 F = TypeVar("F", bound=Callable[..., Any])
 
@@ -142,18 +139,25 @@ def dry_run_option(func: F) -> F:
     return click.option("--dry-run", is_flag=True, help="Say what would be done; write nothing.")(func)
 
 
-@dataclass
 class App:
-    """What every command shares: where the store is, and what time it is."""
+    """What every command shares: where the store is, and what time it is.
 
-    db_path: Path | None = None
-    fixed_now: dt.datetime | None = None
+    A plain class, not a dataclass: ``fitplug --help`` then loads no ``dataclasses``."""
+
+    def __init__(self, db_path: Path | None = None, fixed_now: dt.datetime | None = None) -> None:
+        self.db_path = db_path
+        self.fixed_now = fixed_now
+
+    def __repr__(self) -> str:
+        return f"App(db_path={self.db_path!r}, fixed_now={self.fixed_now!r})"
 
     def now(self) -> dt.datetime:
         """The current instant, aware; ``--now`` fixes it for scripts and tests."""
         if self.fixed_now is None:
             now = dt.datetime.now(dt.UTC)
             if not FIRST_YEAR <= now.year <= LAST_YEAR:
+                from fitplug.errors import FitplugError
+
                 raise FitplugError(
                     f"the system clock says {now:%Y-%m-%d}, outside the years fitplug handles "
                     f"({FIRST_YEAR}–{LAST_YEAR}); set the clock, or give --now"
@@ -177,6 +181,8 @@ def translate_errors(func: F) -> F:
 
     @functools.wraps(func)
     def wrapper(*args: Any, **kwargs: Any) -> Any:
+        from fitplug.errors import FitplugError  # here: `fitplug --help` loads nothing of the library
+
         try:
             return func(*args, **kwargs)
         except FitplugError as exc:

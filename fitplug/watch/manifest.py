@@ -10,10 +10,13 @@ and outside references come in) is refused before parsing, as is anything that i
 from __future__ import annotations
 
 import re
-import xml.etree.ElementTree as ET
 from dataclasses import dataclass, field
+from typing import TYPE_CHECKING
 
 from fitplug.errors import DeviceError
+
+if TYPE_CHECKING:
+    import xml.etree.ElementTree as ET
 
 #: the manifest of a watch is a few kilobytes; anything larger is not one
 MAX_MANIFEST_BYTES = 1024 * 1024
@@ -74,6 +77,8 @@ def parse_manifest(data: bytes, label: str = "GarminDevice.xml") -> Manifest:
         raise DeviceError(f"{label}: {len(data)} bytes is no watch's manifest; not read")
     if _DECLARATION.search(data):
         raise DeviceError(f"{label}: a document type or entity declaration; not read (no watch writes one)")
+    import xml.etree.ElementTree as ET  # here: only a watch's manifest needs an XML parser
+
     try:
         root = ET.fromstring(data)
     except ET.ParseError as exc:

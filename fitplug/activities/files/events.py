@@ -29,8 +29,9 @@ class Candidate:
     path: Path | None = None
     #: the file (or member) is gzipped
     gz: bool = False
-    #: a zip member: the outermost zip on disk, and the member names from it
-    #: down to the file (one per zip level), for :meth:`Archives.read`
+    #: a zip member: the zip on disk to open (the outermost, or the spool a sync
+    #: inflated a nested zip into), and the member names from it down to the
+    #: file (one per zip level), for :meth:`Archives.read`
     archive: Path | None = None
     members: tuple[str, ...] = ()
     #: the share of the sources' bytes on disk this file stands for (a progress bar's unit)

@@ -29,6 +29,7 @@ from fitplug.activities.files.events import (
     is_zip_name,
 )
 from fitplug.activities.files.fitfile import MAX_FIT_BYTES, open_fit
+from fitplug.activities.files.spools import Spools
 from fitplug.activities.files.zips import open_zip, read_capped, zip_events
 from fitplug.errors import ActivityError
 from fitplug.watch.devices import garmin_dir
@@ -51,6 +52,7 @@ def scan(
     *,
     skip_container: Callable[[ContainerStart], bool] | None = None,
     skip_file: Callable[[str, int, int], bool] | None = None,
+    spools: Spools | None = None,
 ) -> Iterator[Event]:
     """Every FIT file under ``sources``, in a stable order.
 
@@ -59,6 +61,8 @@ def scan(
     ``skip_file(key, size, mtime_ns)`` is asked for each FIT file found in a
     folder before any event is made for it; when it says yes, none is (a
     sync that already has the file pays one dict lookup for it).
+    ``spools``: nested zips are inflated into these (for the caller to remove
+    once their members are read), and their members are read from there.
     A missing source raises :class:`ActivityError`.
     """
     seen: set[str] = set()
@@ -79,12 +83,12 @@ def scan(
                     and skip_file(key, st.st_size, st.st_mtime_ns)
                 ):
                     continue
-                yield from _file_events(Path(key), skip_container, st=st)
+                yield from _file_events(Path(key), skip_container, st=st, spools=spools)
         else:
             key = str(path.resolve())
             if key not in seen:
                 seen.add(key)
-                yield from _file_events(path.resolve(), skip_container, explicit=True)
+                yield from _file_events(path.resolve(), skip_container, explicit=True, spools=spools)
 
 
 def _walk(root: Path) -> Iterator[tuple[str, os.stat_result | OSError]]:
@@ -131,6 +135,7 @@ def _file_events(
     *,
     explicit: bool = False,
     st: os.stat_result | OSError | None = None,
+    spools: Spools | None = None,
 ) -> Iterator[Event]:
     key = str(path)
     if st is None:
@@ -151,7 +156,8 @@ def _file_events(
         if skip_container is None or not skip_container(start):
             try:
                 with open_zip(path) as archive:
-                    yield from zip_events(archive, key, st.st_mtime_ns, (path, ()), skip_container, st.st_size)
+                    yield from zip_events(archive, key, st.st_mtime_ns, (path, ()), skip_container, st.st_size,
+                                          spools=spools)  # fmt: skip
             except ActivityError as exc:
                 # its bytes are done with (a progress bar stops at its end, should some members have come)
                 yield Refused(key, st.st_size, st.st_mtime_ns, exc.reason, float(st.st_size))

@@ -1,7 +1,9 @@
 """Zips, read safely: a Garmin Connect export is a zip holding zips of FIT files.
 
-Members are read as streams and nested zips spooled to anonymous temporary
-files; nothing is ever extracted to the disk. A member with an absolute path,
+Members are read as streams and nothing is ever extracted to the disk. A
+nested zip is inflated once: to an anonymous temporary file, or, for a sync,
+to a private file of :class:`~.spools.Spools` that the pool's workers read its members
+from by path, removed when the sync ends. A member with an absolute path,
 ``..``, a symlink or encryption, an absurd size or compression ratio, a zip
 nested too deep or listing too many entries is refused with a reason instead
 of being read. :class:`Archives` reads a member again by its archive's path
@@ -19,6 +21,7 @@ import stat
 import tempfile
 import zipfile
 from collections.abc import Callable, Iterator, Sequence
+from dataclasses import dataclass
 from pathlib import Path, PurePosixPath
 from typing import IO, Protocol
 
@@ -33,6 +36,7 @@ from fitplug.activities.files.events import (
     is_zip_name,
 )
 from fitplug.activities.files.fitfile import MAX_FIT_BYTES
+from fitplug.activities.files.spools import Spools
 from fitplug.errors import ActivityError
 
 #: a zip inside a zip larger than this is refused
@@ -244,9 +248,16 @@ def zip_events(
     where: _Where,
     skip_container: Callable[[ContainerStart], bool] | None,
     weight: float = 0.0,
+    *,
+    spools: Spools | None = None,
+    depth: int = 1,
 ) -> Iterator[Event]:
-    """The events of ``archive``'s members; its ``weight`` shared out among them by their compressed sizes."""
-    depth = len(where[1]) + 1
+    """The events of ``archive``'s members; its ``weight`` shared out among them by their compressed sizes.
+
+    ``depth``: how deep ``archive`` sits (1: a zip on disk). With ``spools``, a
+    nested zip is inflated once into a file of theirs, and its members say
+    that file as where they are (read by path, not inflated again).
+    """
     members = [i for i in sorted(archive.infolist(), key=lambda i: i.filename) if _counted(i)]
     whole = sum(max(1, i.compress_size) for i in members) or 1
     for info in members:
@@ -270,7 +281,8 @@ def zip_events(
                 continue
             yield start
             if skip_container is None or not skip_container(start):
-                yield from _nested_zip(archive, info, key, mtime_ns, where, skip_container, share)
+                nested = _Nested(archive, info, key, mtime_ns, where, depth, spools)
+                yield from nested.events(skip_container, share)
             yield ContainerDone(key, info.file_size, mtime_ns)
             continue
         bomb = _bomb(info, MAX_FIT_BYTES)
@@ -309,15 +321,19 @@ def read_member(archive: zipfile.ZipFile, info: zipfile.ZipInfo, key: str) -> by
 _SPOOL_SHARE = 0.5
 
 
-def _spool_nested(
+def spool_member(
     archive: zipfile.ZipFile,
     info: zipfile.ZipInfo,
     key: str,
-    spool: tempfile.SpooledTemporaryFile[bytes],
+    spool: IO[bytes],
     weight: float,
 ) -> Iterator[Tick]:
-    """Spool a zip member that is a zip, a :class:`Tick` per chunk (``weight`` in all, when it says its size
-    truly); :class:`ActivityError` with the reason it cannot be."""
+    """Inflate a zip member that is a zip into ``spool``, a :class:`Tick` per chunk (``weight`` in all, when it
+    says its size truly); :class:`ActivityError` with the reason it cannot be.
+
+    The one place a nested zip is inflated: a sync does it once per nested zip
+    (tests count the calls, in the pool's workers too).
+    """
     try:
         total = 0
         with archive.open(info) as f:
@@ -327,43 +343,53 @@ def _spool_nested(
                     raise ActivityError(key, "zip member is larger than it says; refused")
                 spool.write(chunk)
                 yield Tick(weight * len(chunk) / max(1, info.file_size))
+        spool.flush()
         spool.seek(0)
     except (zipfile.BadZipFile, OSError, EOFError, RuntimeError) as exc:
         raise ActivityError(key, f"not a readable zip: {exc}") from exc
 
 
-def _open_nested(
-    archive: zipfile.ZipFile, info: zipfile.ZipInfo, key: str, spool: tempfile.SpooledTemporaryFile[bytes]
-) -> zipfile.ZipFile:
+def _open_nested(archive: zipfile.ZipFile, info: zipfile.ZipInfo, key: str, spool: IO[bytes]) -> zipfile.ZipFile:
     """Spool a zip member that is a zip and open it; :class:`ActivityError` with the reason it cannot be."""
-    for _ in _spool_nested(archive, info, key, spool, 0.0):
+    for _ in spool_member(archive, info, key, spool, 0.0):
         pass
     return open_zip(spool, key)
 
 
-def _nested_zip(
-    archive: zipfile.ZipFile,
-    info: zipfile.ZipInfo,
-    key: str,
-    mtime_ns: int,
-    where: _Where,
-    skip_container: Callable[[ContainerStart], bool] | None,
-    weight: float = 0.0,
-) -> Iterator[Event]:
-    spooling = weight * _SPOOL_SHARE
-    with tempfile.SpooledTemporaryFile(max_size=_SPOOL_BYTES) as spool:
-        done = 0.0
-        try:
-            for tick in _spool_nested(archive, info, key, spool, spooling):
-                done += tick.weight
-                yield tick
-            inner = open_zip(spool, key)
-        except ActivityError as exc:
-            yield Refused(key, info.file_size, mtime_ns, exc.reason, weight - done)
-            return
-        with inner:
-            rest = weight - done
-            yield from zip_events(inner, key, mtime_ns, (where[0], (*where[1], info.filename)), skip_container, rest)
+@dataclass(frozen=True, slots=True)
+class _Nested:
+    """A zip member that is a zip, about to be spooled and listed."""
+
+    archive: zipfile.ZipFile
+    info: zipfile.ZipInfo
+    key: str
+    mtime_ns: int
+    where: _Where
+    depth: int
+    spools: Spools | None
+
+    def events(self, skip_container: Callable[[ContainerStart], bool] | None, weight: float) -> Iterator[Event]:
+        """Its members' events after a :class:`Tick` per chunk spooled (half its ``weight``), or why not."""
+        with contextlib.ExitStack() as stack:
+            path: Path | None = None
+            if self.spools is None:
+                spool: IO[bytes] = stack.enter_context(tempfile.SpooledTemporaryFile(max_size=_SPOOL_BYTES))
+            else:
+                path, spool = self.spools.new(self.key)
+                stack.callback(spool.close)
+            done = 0.0
+            try:
+                for tick in spool_member(self.archive, self.info, self.key, spool, weight * _SPOOL_SHARE):
+                    done += tick.weight
+                    yield tick
+                inner = stack.enter_context(open_zip(spool, self.key))
+            except ActivityError as exc:
+                yield Refused(self.key, self.info.file_size, self.mtime_ns, exc.reason, weight - done)
+                return
+            # where its members are: the spool (read by path), else the outer zip and the names down to them
+            where = (path, ()) if path is not None else (self.where[0], (*self.where[1], self.info.filename))
+            yield from zip_events(inner, self.key, self.mtime_ns, where, skip_container, weight - done,
+                                  spools=self.spools, depth=self.depth + 1)  # fmt: skip
 
 
 class Archives:
@@ -405,7 +431,7 @@ class Archives:
             refused = unsafe_member(info) or _bomb(info, MAX_NESTED_ZIP_BYTES)
             if refused:
                 raise ActivityError(label, refused)
-            spool = self._stack.enter_context(tempfile.SpooledTemporaryFile(max_size=_SPOOL_BYTES))  # noqa: SIM115
+            spool: IO[bytes] = self._stack.enter_context(tempfile.SpooledTemporaryFile(max_size=_SPOOL_BYTES))  # noqa: SIM115
             current = self._stack.enter_context(_open_nested(current, info, label, spool))
         return current
 

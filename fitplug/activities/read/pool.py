@@ -36,8 +36,13 @@ if TYPE_CHECKING:
     import concurrent.futures
     import concurrent.futures.process
 
-#: files read in this process before a pool is started for the rest
+#: files read in this process before a pool is started for the rest ...
 POOL_AFTER: Final = 64
+#: ... or seconds spent reading them, whichever comes first (about what starting the pool costs: a sync of
+#: big files does not keep a core idle while this process reads dozens of them alone)
+POOL_AFTER_S: Final = 0.03
+#: tasks in flight per worker: enough that a worker never waits for this process to send the next
+IN_FLIGHT: Final = 3
 #: files per task sent to a worker (and per transaction), and their (uncompressed) bytes
 CHUNK_FILES: Final = 16
 CHUNK_BYTES: Final = 8 << 20
@@ -162,6 +167,7 @@ class Reader:
         self._pool_after = POOL_AFTER if pool_after is None else pool_after
         self._processes = processes or workers()
         self._added = 0
+        self._read_s = 0.0  # spent reading files in this process before the pool
         self._batch: Batch = []
         self._pool: concurrent.futures.ProcessPoolExecutor | None = None
         self._chunk: list[Job] = []
@@ -192,11 +198,17 @@ class Reader:
 
     def add(self, job: Job) -> None:
         self._added += 1
-        if self._pool is None and self._added > self._pool_after and self._processes > 1:
+        if (
+            self._pool is None
+            and self._processes > 1
+            and (self._added > self._pool_after or self._read_s > POOL_AFTER_S)
+        ):
             self._start_pool()
         if self._pool is None:
             self._catch_up()
+            started = time.perf_counter()
             self._batch.append((job, self._read(job)))
+            self._read_s += time.perf_counter() - started
             if len(self._batch) >= BATCH_FILES:
                 self._flush_batch()
             return
@@ -274,8 +286,8 @@ class Reader:
             return
         self._steps.append((jobs, future))
         self._in_flight += 1
-        # two tasks a worker keeps every core busy and the bytes in flight bounded
-        self._drain(2 * self._processes)
+        # a few tasks a worker keep every core busy and the bytes in flight bounded
+        self._drain(IN_FLIGHT * self._processes)
 
     def _drain(self, keep: int) -> None:
         if not self._steps:

@@ -18,6 +18,7 @@ from __future__ import annotations
 
 import hashlib
 import mmap
+import os
 import struct
 from collections.abc import Callable
 from dataclasses import dataclass
@@ -36,7 +37,16 @@ from fitplug.activities.read.mapping import (
 )
 from fitplug.model import ActivitySummary
 
-__all__ = ["ScanError", "scan"]
+try:  # the record walk in C, built at install when a compiler is there (setup.py)
+    from fitplug.activities.read import _fitwalk
+except ImportError:  # pragma: no cover - exercised by installs without a compiler
+    _fitwalk = None  # type: ignore[assignment]
+
+__all__ = ["ScanError", "native", "scan"]
+
+#: the native walker, or None: the Python walk below (FITPLUG_PURE_PYTHON=1 forces it;
+#: the tests set this to run every reading test both ways)
+native: Any = None if os.environ.get("FITPLUG_PURE_PYTHON") == "1" else _fitwalk
 
 #: the inner loop retries run detection for paused headers this often
 _SUB_WINDOW: Final = 64 << 10
@@ -123,6 +133,30 @@ def _compile(
     return _Decoder(name, struct.Struct("".join(fmt)).unpack_from, tuple(slots))
 
 
+#: decoders by the definition bytes they were compiled from (architecture to the
+#: last field) and the developer fields' size: a device writes the same few
+#: definitions in every file, so most files compile nothing
+_COMPILED: dict[tuple[bytes, int], _Decoder] = {}
+_COMPILED_MAX: Final = 4096
+
+
+def _decoder(buf: Buffer, p: int, fields_end: int, dev_size: int, tables: Tables) -> _Decoder:
+    """The decoder of the (checked, wanted) definition message at ``p``, its fields ending at ``fields_end``."""
+    key = (bytes(buf[p + 2 : fields_end]), dev_size)
+    dec = _COMPILED.get(key)
+    if dec is None:
+        spec = key[0]
+        big = spec[0] == 1
+        mesg_num = spec[1] << 8 | spec[2] if big else spec[2] << 8 | spec[1]
+        name, fields = tables.mesgs[mesg_num]
+        layout = [(spec[i], spec[i + 1], spec[i + 2]) for i in range(4, len(spec), 3)]
+        dec = _compile(name, fields, layout, dev_size, big, tables)
+        if len(_COMPILED) >= _COMPILED_MAX:
+            _COMPILED.clear()
+        _COMPILED[key] = dec
+    return dec
+
+
 # --- the scan -------------------------------------------------------------------
 
 
@@ -156,11 +190,32 @@ def _scan(buf: Buffer, n: int, verify: bool, mm: mmap.mmap | None) -> Found:
             file_crc = buf[end] | buf[end + 1] << 8
             if file_crc != crc16(buf, pos, end, mm):
                 raise ScanError("file CRC mismatch", end)
-        _scan_records(buf, start, end, found, tables, mm)
+        if native is not None and mm is None:
+            _walk_native(native, buf, start, end, found, tables)
+        else:
+            _scan_records(buf, start, end, found, tables, mm)
         pos = end + 2
         if mm is not None:  # chained files can each be smaller than a window
             release(mm, pos)
     return found
+
+
+def _walk_native(walker: Any, buf: Buffer, p: int, end: int, found: Found, tables: Tables) -> None:
+    """The records of ``buf[p:end]`` walked by the C walker: the same events, decoded here."""
+    events, error = walker.walk(buf, p, end, tables.mesgs)
+    decoders: list[_Decoder | None] = [None] * 16
+    for ev in events:
+        if ev.__class__ is int:  # a data message of a wanted local type
+            h = buf[ev]
+            compressed = bool(h & 0x80)
+            dec = decoders[(h >> 5) & 0x03 if compressed else h & 0x0F]
+            assert dec is not None
+            _collect(dec.name, dec.decode(buf, ev + 1), compressed, found, ev)
+        else:  # a definition of a wanted message
+            p, dev_size = ev
+            decoders[buf[p] & 0x0F] = _decoder(buf, p, p + 6 + 3 * buf[p + 5], dev_size, tables)
+    if error is not None:
+        raise ScanError(*error)
 
 
 def _scan_records(buf: Buffer, p: int, end: int, found: Found, tables: Tables, mm: mmap.mmap | None) -> None:
@@ -249,28 +304,20 @@ def _define(
     arch = buf[p + 2]
     if arch > 1:
         raise ScanError(f"unknown architecture {arch}", p)
-    big = arch == 1
-    mesg_num = buf[p + 3] << 8 | buf[p + 4] if big else buf[p + 4] << 8 | buf[p + 3]
-    nfields = buf[p + 5]
-    q = p + 6 + 3 * nfields
+    mesg_num = buf[p + 3] << 8 | buf[p + 4] if arch == 1 else buf[p + 4] << 8 | buf[p + 3]
+    q = p + 6 + 3 * buf[p + 5]
     if q > end:
         raise ScanError("truncated definition message", p)
-    layout = []
-    size = 1
-    for i in range(p + 6, q, 3):
-        fsize = buf[i + 1]
-        if not fsize:  # fitdecode refuses these: let it decide
-            raise ScanError("field of size 0 in a definition", p)
-        layout.append((buf[i], fsize, buf[i + 2]))
-        size += fsize
+    fsizes = buf[p + 7 : q : 3]
+    if 0 in fsizes:  # a field of size 0: fitdecode refuses these, let it decide
+        raise ScanError("field of size 0 in a definition", p)
+    size = 1 + sum(fsizes)
+    fields_end = q
     dev_size = 0
     if h & 0x20:  # developer fields: their bytes are stepped over
         q, dev_size = _developer_fields(buf, p, q, end)
     size += dev_size
-    wanted = mesgs.get(mesg_num)
-    dec = None
-    if wanted is not None:
-        dec = _compile(wanted[0], wanted[1], layout, dev_size, big, tables)
+    dec = _decoder(buf, p, fields_end, dev_size, tables) if mesg_num in mesgs else None
     decoders[local] = dec
     sizes[local] = size
     _headers(local, 0 if dec is not None else size, hsize, runs)

@@ -39,6 +39,7 @@ from fitplug.model import (
     ExerciseDone,
     LoggedSets,
     PainNote,
+    PlanAgainstDone,
     Programme,
     Reps,
     implausible_reps,
@@ -71,7 +72,11 @@ def exercise_done(a: ActivitySummary, c: Classification, ex: Exercise, programme
     against ``ex``'s own sets × sides). ``None``: not a strength session, or no set of ``ex``."""
     if c.kind != ActivityKind.STRENGTH:
         return None
-    plan = plan_against_done(a, c, programme)
+    return _held_against(a, ex, plan_against_done(a, c, programme))
+
+
+def _held_against(a: ActivitySummary, ex: Exercise, plan: PlanAgainstDone | None) -> ExerciseDone | None:
+    """:func:`exercise_done` with the strength session's plan against done already made."""
     done = next((d for d in plan.exercises if d.exercise.id == ex.id), None) if plan is not None else None
     if done is None:
         done = ExerciseDone(ex, ex.sets * (2 if ex.per_side else 1), tuple(exercise_sets(a, exercise_key(ex))))
@@ -93,18 +98,24 @@ def band_records(
     """
     tz = zone(programme.timezone)
     records: list[BandRecord] = []
+    plans: dict[int, PlanAgainstDone | None] = {}
+    steps: dict[int, dict[int, int]] = {}  # each session's steps, planned once for this call
     for ex in banded_exercises(programme):
         changed = band_since.get(ex.id)
         mine = {e.day: e for e in logged if e.exercise == ex.id}
         own: list[BandRecord] = []
-        for a, c in classified:
+        for n, (a, c) in enumerate(classified):
             if changed is not None and a.start_utc < changed:
                 continue  # done with an earlier band
             entry = mine.pop(a.start_utc.astimezone(tz).date(), None) if c.kind == ActivityKind.STRENGTH else None
             if entry is not None:
                 own.append(_logged_record(ex, entry, a.start_utc, a.end_utc))
                 continue
-            done = exercise_done(a, c, ex, programme)
+            if c.kind != ActivityKind.STRENGTH:
+                continue
+            if n not in plans:  # one plan against done a session, whatever the number of banded exercises
+                plans[n] = plan_against_done(a, c, programme, steps=steps)
+            done = _held_against(a, ex, plans[n])
             if done is not None:
                 reps = tuple(s.repetitions for s in done.sets)
                 standing = done.band_standing or BandStanding.COUNTS

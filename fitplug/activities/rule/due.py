@@ -207,11 +207,9 @@ def _done(
 ) -> _Evidence | None:
     """The first evidence or mark that completed the set ``variant`` open from ``start`` to ``lapse``.
 
-    ``evidence`` and ``marks`` are in order of time (``evidence_at`` and ``marks_at`` their times), so
-    only those from ``start`` to ``lapse`` are looked at."""
+    # both lists are in time order: start past the run's start by bisection, stop at the lapse
     done = None
-    for i in range(bisect.bisect_right(evidence_at, start), len(evidence)):
-        e = evidence[i]
+    for e in evidence[bisect.bisect_right(evidence, start, key=lambda e: e[0]) :]:
         if lapse is not None and e[0] >= lapse:
             break
         if _holds(e, variant):
@@ -220,8 +218,7 @@ def _done(
     if done is not None and done[1] is DoneBy.STRENGTH_SESSION:
         done = (done[0], done[1], variant, ())
     mark = None
-    for i in range(bisect.bisect_right(marks_at, start), len(marks)):
-        m = marks[i]
+    for m in marks[bisect.bisect_right(marks, start, key=lambda m: m.at_utc) :]:
         if lapse is not None and m.at_utc >= lapse:
             break
         if m.item_key is None or m.item_key == key:

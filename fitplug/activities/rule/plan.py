@@ -43,30 +43,20 @@ def _session_for(summary: ActivitySummary, c: Classification, programme: Program
     return None
 
 
-#: :func:`_step_exercise` of the sessions last asked about, by identity (each held, so its id is not reused)
-_STEPS: dict[int, tuple[Session, dict[int, int]]] = {}
-
-
-def _step_exercise(session: Session) -> dict[int, int]:
-    """Work step index → exercise position in the workout fitplug wrote for ``session``
-    (:func:`~fitplug.programme.steps.plan_session`); worked out once per session (read, never changed)."""
-    held = _STEPS.get(id(session))
-    if held is not None and held[0] is session:
-        return held[1]
-    position = {id(ex): n for n, ex in enumerate(session.exercises)}
-    steps = {
-        st.index: position[id(st.exercise)] for st in plan_session(session) if st.type is StepType.WORK and st.exercise
-    }
-    if len(_STEPS) >= 64:
-        _STEPS.clear()
-    _STEPS[id(session)] = (session, steps)
-    return steps
-
-
-def _by_step(active: list[SetRecord], session: Session) -> dict[int, int]:
+def _by_step(active: list[SetRecord], session: Session, steps: dict[int, dict[int, int]] | None) -> dict[int, int]:
     """Active set → exercise position, for the sets whose ``wkt_step_index`` names a work step of the
-    workout fitplug wrote for ``session``."""
-    step_exercise = _step_exercise(session)
+    workout fitplug wrote for ``session`` (:func:`~fitplug.programme.steps.plan_session`); ``steps``: the
+    caller's own map of each session's steps, filled here, so a call over many activities plans each once."""
+    step_exercise = steps.get(id(session)) if steps is not None else None
+    if step_exercise is None:
+        position = {id(ex): n for n, ex in enumerate(session.exercises)}
+        step_exercise = {
+            st.index: position[id(st.exercise)]
+            for st in plan_session(session)
+            if st.type is StepType.WORK and st.exercise
+        }
+        if steps is not None:
+            steps[id(session)] = step_exercise
     return {
         i: step_exercise[s.wkt_step_index]
         for i, s in enumerate(active)
@@ -75,7 +65,12 @@ def _by_step(active: list[SetRecord], session: Session) -> dict[int, int]:
 
 
 def plan_against_done(
-    summary: ActivitySummary, c: Classification, programme: Programme, since: dt.datetime | None = None
+    summary: ActivitySummary,
+    c: Classification,
+    programme: Programme,
+    since: dt.datetime | None = None,
+    *,
+    steps: dict[int, dict[int, int]] | None = None,
 ) -> PlanAgainstDone | None:
     """The strength ``summary`` (classified as ``c``) beside its planned session; ``None`` for anything else,
     and for a session before ``since`` (the tracking start: nothing before it is held against the plan)."""
@@ -89,10 +84,10 @@ def plan_against_done(
     claimed: dict[int, int] = {}  # active set → exercise position
     planned = [ex.sets * (2 if ex.per_side else 1) for ex in session.exercises]
     if by is FoundBy.WORKOUT_NAME:  # done from fitplug's workout: its step indices say which exercise
-        claimed.update(_by_step(active, session))
+        claimed.update(_by_step(active, session, steps))
     # then each exercise takes its planned number of matching sets, in order; extra sets of a
     # Garmin exercise then go to the first planned exercise recorded as it
-    taken = [0] * len(session.exercises)  # sets claimed by each exercise
+    taken = [0] * len(planned)  # sets claimed by each exercise so far
     for v in claimed.values():
         taken[v] += 1
     for limit in (planned, [len(active)] * len(planned)):

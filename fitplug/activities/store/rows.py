@@ -133,60 +133,24 @@ def set_of(r: Sequence[Any]) -> SetRecord:
     )
 
 
-def summary_of(r: Sequence[Any], sessions: Sequence[ActivitySession], sets: Sequence[SetRecord]) -> ActivitySummary:
-    """What was read of an activity, from a row of :data:`SUMMARY_COLUMNS` and its sessions and sets."""
+def activity_of(r: sqlite3.Row, sessions: Sequence[ActivitySession], sets: Sequence[SetRecord]) -> StoredActivity:
+    summary = summary_of(r, sessions, sets)
+    return StoredActivity(r["id"], shown(key_of(r["first_key"])), from_iso(r["added_utc"]) or FIT_EPOCH, summary)
+
+
+def summary_of(r: sqlite3.Row, sessions: Sequence[ActivitySession], sets: Sequence[SetRecord]) -> ActivitySummary:
+    """What was read of one activity (its row, sessions and sets), without where or when it was stored."""
     return ActivitySummary(
-        sha256=str(r[1]),
-        file_type=text(r[2]) or "unknown",
-        manufacturer=text(r[3]),
-        product=text(r[4]),
-        serial_number=sane.integer(r[5], 0, 0xFFFFFFFF),
-        time_created=sane.time(from_iso(r[6])),
+        sha256=str(r["sha256"]),
+        file_type=text(r["file_type"]) or "unknown",
+        manufacturer=text(r["manufacturer"]),
+        product=text(r["product"]),
+        serial_number=sane.integer(r["serial_number"], 0, 0xFFFFFFFF),
+        time_created=sane.time(from_iso(r["time_created"])),
         sessions=tuple(sessions),
         workout_name=text(r[7]),
         sets=tuple(sets),
     )
-
-
-def activity_of(r: Sequence[Any], sessions: Sequence[ActivitySession], sets: Sequence[SetRecord]) -> StoredActivity:
-    """A stored activity from a row of :data:`ACTIVITY_COLUMNS` and its sessions and sets."""
-    return StoredActivity(r[0], shown(key_of(r[8])), from_iso(r[9]) or FIT_EPOCH, summary_of(r, sessions, sets))
-
-
-def loaded(
-    db: sqlite3.Connection, columns: str, since: dt.datetime | None, categories: Collection[str] | None
-) -> list[tuple[Sequence[Any], list[ActivitySession], list[SetRecord]]]:
-    """The rows (``columns`` of the activities, the id first) of the activities
-    :meth:`~fitplug.activities.store.store.Store.activities` chooses, with their sessions and sets,
-    in its order; read as plain tuples."""
-    where, params = ["1"], list[Any]()
-    if since is not None:
-        where.append("(a.start_utc >= ? OR a.id IN (SELECT activity_id FROM sessions WHERE start_utc >= ?))")
-        params += [iso(since), iso(since)]
-    if categories is not None:
-        marks = ", ".join("?" * len(categories))
-        where.append(f"a.id IN (SELECT activity_id FROM sets WHERE category IN ({marks}))")
-        params += sorted(categories)
-    chosen = f"SELECT a.id FROM activities a WHERE {' AND '.join(where)}"
-    cursor = db.cursor()
-    cursor.row_factory = None  # plain tuples: read by position, as the row functions do
-    sessions: dict[int, list[ActivitySession]] = {}
-    for r in cursor.execute(
-        f"SELECT {SESSION_COLUMNS} FROM sessions WHERE activity_id IN ({chosen}) ORDER BY activity_id, idx",
-        params,
-    ):
-        sessions.setdefault(r[0], []).append(session_of(r))
-    sets: dict[int, list[SetRecord]] = {}
-    for r in cursor.execute(
-        f"SELECT {SET_COLUMNS} FROM sets WHERE activity_id IN ({chosen}) ORDER BY activity_id, idx", params
-    ):
-        sets.setdefault(r[0], []).append(set_of(r))
-    out = [
-        (r, sessions.get(r[0], []), sets.get(r[0], []))
-        for r in cursor.execute(f"SELECT {columns} FROM activities WHERE id IN ({chosen})", params).fetchall()
-    ]
-    out.sort(key=lambda t: (t[1][0].start_utc if t[1] else FIT_EPOCH, t[0][0]))
-    return out
 
 
 def due_digest(item: DueItem) -> str:
@@ -194,17 +158,20 @@ def due_digest(item: DueItem) -> str:
     return hashlib.sha256(text.encode("utf-8")).hexdigest()
 
 
-def kept_due(db: sqlite3.Connection, item: DueItem, digest: str) -> DueItem | None:
-    """``item`` as saved, when it is saved unchanged; else ``None``."""
-    return _kept(
-        db.execute("SELECT digest, updated_utc, sequence FROM due_items WHERE key = ?", (item.key,)).fetchone(),
-        item,
-        digest,
-    )
+def saved_due(db: sqlite3.Connection, items: Sequence[DueItem]) -> dict[str, dict[str, Any]]:
+    """The saved rows (digest, updated_utc, sequence) of ``items``, by key: a few queries, not two an item."""
+    keys = list(dict.fromkeys(i.key for i in items))
+    out: dict[str, dict[str, Any]] = {}
+    for at in range(0, len(keys), 500):  # within SQLite's bound on parameters
+        part = keys[at : at + 500]
+        marks = ", ".join("?" * len(part))
+        query = f"SELECT key, digest, updated_utc, sequence FROM due_items WHERE key IN ({marks})"
+        out.update((r["key"], dict(r)) for r in db.execute(query, part))
+    return out
 
 
-def _kept(row: sqlite3.Row | None, item: DueItem, digest: str) -> DueItem | None:
-    """:func:`kept_due`, given ``item``'s saved row."""
+def kept_due(row: dict[str, Any] | None, item: DueItem, digest: str) -> DueItem | None:
+    """``item`` as saved (``row``), when it is saved unchanged; else ``None``."""
     updated = from_iso(row["updated_utc"]) if row is not None else None
     sequence = sane.integer(row["sequence"], 0, 1 << 31) if row is not None else None
     if row is None or row["digest"] != digest or updated is None or sequence is None:
@@ -212,31 +179,21 @@ def _kept(row: sqlite3.Row | None, item: DueItem, digest: str) -> DueItem | None
     return replace(item, updated_utc=updated, sequence=sequence)
 
 
-def next_due(db: sqlite3.Connection, item: DueItem, now: dt.datetime) -> tuple[dt.datetime, int]:
-    """The time and sequence ``item`` gets as it changes now: the next sequence after the saved one."""
-    return _next(db.execute("SELECT sequence FROM due_items WHERE key = ?", (item.key,)).fetchone(), now)
-
-
-def _next(row: sqlite3.Row | None, now: dt.datetime) -> tuple[dt.datetime, int]:
-    """:func:`next_due`, given the item's saved row."""
+def next_due(row: dict[str, Any] | None, now: dt.datetime) -> tuple[dt.datetime, int]:
+    """The time and sequence an item gets as it changes now: the next sequence after the saved one (``row``)."""
     sequence = sane.integer(row["sequence"], 0, 1 << 31) if row is not None else None
     return now, 0 if sequence is None else sequence + 1
 
 
 def preview_due(db: sqlite3.Connection, items: Sequence[DueItem], now: dt.datetime) -> list[DueItem]:
-    """What saving ``items`` would give back (their ``updated_utc`` and ``sequence``), writing nothing.
-
-    The saved rows are read in one query (nothing is written in between, so each item sees its own
-    row as :func:`save_due` would)."""
-    saved: dict[object, sqlite3.Row] = {}
-    for row in db.execute("SELECT key, digest, updated_utc, sequence FROM due_items"):
-        saved.setdefault(row["key"], row)
+    """What saving ``items`` would give back (their ``updated_utc`` and ``sequence``), writing nothing."""
+    saved = saved_due(db, items)
     out: list[DueItem] = []
     for item in items:
         row = saved.get(item.key)
-        kept = _kept(row, item, due_digest(item))
+        kept = kept_due(row, item, due_digest(item))
         if kept is None:
-            updated, sequence = _next(row, now)
+            updated, sequence = next_due(row, now)
             kept = replace(item, updated_utc=updated.astimezone(UTC).replace(microsecond=0), sequence=sequence)
         out.append(kept)
     return out
@@ -244,19 +201,22 @@ def preview_due(db: sqlite3.Connection, items: Sequence[DueItem], now: dt.dateti
 
 def save_due(db: sqlite3.Connection, items: Sequence[DueItem], now: dt.datetime) -> list[DueItem]:
     """Remember ``items`` (in the caller's transaction); each comes back with ``updated_utc`` and ``sequence``."""
+    saved = saved_due(db, items)
     out: list[DueItem] = []
     for item in items:
         digest = due_digest(item)
-        kept = kept_due(db, item, digest)
+        row = saved.get(item.key)
+        kept = kept_due(row, item, digest)
         if kept is not None:
             out.append(kept)
             continue
-        updated, sequence = next_due(db, item, now)
+        updated, sequence = next_due(row, now)
         db.execute(
             """INSERT OR REPLACE INTO due_items (key, kind, start_utc, end_utc, title, detail,
                digest, updated_utc, sequence) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)""",
             (item.key, item.kind.value, iso(item.start_utc), iso(item.end_utc), item.title, item.detail,
              digest, iso(updated), sequence),
         )  # fmt: skip
+        saved[item.key] = {"digest": digest, "updated_utc": iso(updated), "sequence": sequence}
         out.append(replace(item, updated_utc=updated.astimezone(UTC).replace(microsecond=0), sequence=sequence))
     return out

@@ -38,6 +38,8 @@ from fitplug.activities.store.rows import (
     loaded,
     preview_due,
     save_due,
+    session_of,
+    set_of,
     summary_of,
     text,
 )
@@ -352,21 +354,51 @@ class Store:
         whole history). ``categories``: only those with a set of one of these
         Garmin exercise categories.
         """
-        return [
-            activity_of(r, sessions, sets)
-            for r, sessions, sets in loaded(self._db, ACTIVITY_COLUMNS, since, categories)
-        ]
+        return [activity_of(r, sessions, sets) for r, sessions, sets in self._load(since, categories, stored=True)]
+
+    def _load(
+        self, since: dt.datetime | None, categories: Collection[str] | None, *, stored: bool
+    ) -> list[tuple[sqlite3.Row, list[ActivitySession], Sequence[SetRecord]]]:
+        """The chosen activities' rows with their sessions and sets, in order of start (the first session's)
+        then id; ``stored``: with where and when each was stored (the rule needs neither)."""
+        where, params = ["1"], list[Any]()
+        if since is not None:
+            where.append("(a.start_utc >= ? OR a.id IN (SELECT activity_id FROM sessions WHERE start_utc >= ?))")
+            params += [iso(since), iso(since)]
+        if categories is not None:
+            marks = ", ".join("?" * len(categories))
+            where.append(f"a.id IN (SELECT activity_id FROM sets WHERE category IN ({marks}))")
+            params += sorted(categories)
+        chosen = f"SELECT a.id FROM activities a WHERE {' AND '.join(where)}"
+        sessions: dict[int, list[ActivitySession]] = {}
+        for r in self._db.execute(
+            "SELECT activity_id, sport, sub_sport, start_utc, utc_offset_s, elapsed_s, timer_s, distance_m, "
+            f"avg_hr FROM sessions WHERE activity_id IN ({chosen}) ORDER BY activity_id, idx",
+            params,
+        ):
+            sessions.setdefault(r["activity_id"], []).append(session_of(r))
+        sets: dict[int, list[SetRecord]] = {}
+        for r in self._db.execute(
+            "SELECT activity_id, start_utc, set_type, repetitions, weight_kg, category, exercise_name, "
+            f"duration_s, wkt_step_index FROM sets WHERE activity_id IN ({chosen}) ORDER BY activity_id, idx",
+            params,
+        ):
+            sets.setdefault(r["activity_id"], []).append(set_of(r))
+        stored_columns = ", first_key, added_utc" if stored else ""
+        rows = self._db.execute(
+            "SELECT id, sha256, file_type, manufacturer, product, serial_number, time_created, workout_name"
+            f"{stored_columns} FROM activities WHERE id IN ({chosen})",
+            params,
+        )
+        out = [(r, sessions.get(r["id"], []), sets.get(r["id"], [])) for r in rows]
+        return sorted(out, key=lambda o: (o[1][0].start_utc if o[1] else FIT_EPOCH, o[0]["id"]))
 
     @guarded
     def history(
         self, since: dt.datetime | None = None, *, categories: Collection[str] | None = None
     ) -> list[ActivitySummary]:
-        """The activities' summaries, in order of start: the due rule's input (see :meth:`activities`).
-
-        Only the columns a summary holds are read (not the file's key or when it was added)."""
-        return [
-            summary_of(r, sessions, sets) for r, sessions, sets in loaded(self._db, SUMMARY_COLUMNS, since, categories)
-        ]
+        """The activities' summaries, in order of start: the due rule's input (see :meth:`activities`)."""
+        return [summary_of(r, sessions, sets) for r, sessions, sets in self._load(since, categories, stored=False)]
 
     @guarded
     def first_start(self) -> dt.datetime | None:

@@ -1,0 +1,91 @@
+"""Where a sync inflates nested zips: private temporary files, read by path, removed when it ends.
+
+A Garmin Connect export holds its FIT files in a zip inside the zip. A sync
+inflates that inner zip once, into a spool file of :class:`Spools`, and every
+process reading its members (the pool's workers) opens that file by path.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import os
+import tempfile
+from pathlib import Path
+from typing import IO, Final, Self
+
+__all__ = ["Spools"]
+
+
+class Spools:
+    """The nested zips one sync has inflated, each into a private temporary file, read by path.
+
+    A sync's workers read a nested zip's members from its spool, so it is
+    inflated once however many processes read it. :meth:`discard` removes one
+    once its members are read; :meth:`close` (leaving the ``with`` block, on an
+    error or Ctrl-C too) removes them all. The files are named after this
+    process: a sync killed outright leaves its spools behind, and the next one
+    removes those whose process is gone.
+    """
+
+    #: the spools' names in the temporary folder: ``fitplug-spool-<pid>-<random>.zip``
+    PREFIX: Final = "fitplug-spool-"
+
+    def __init__(self, folder: Path | None = None) -> None:
+        self.folder = Path(folder or tempfile.gettempdir())
+        self._paths: dict[str, Path] = {}
+        self._swept = False
+
+    def __enter__(self) -> Self:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()
+
+    def new(self, key: str) -> tuple[Path, IO[bytes]]:
+        """A new private (0600) spool file for the nested zip ``key``: its path and a handle to write it."""
+        if not self._swept:
+            self._swept = True
+            self.sweep()
+        fd, name = tempfile.mkstemp(prefix=f"{self.PREFIX}{os.getpid()}-", suffix=".zip", dir=self.folder)
+        path = Path(name)
+        self.discard(key)
+        self._paths[key] = path
+        return path, os.fdopen(fd, "w+b")
+
+    def discard(self, key: str) -> None:
+        """Remove the spool of ``key`` (when there is one): its members are read."""
+        path = self._paths.pop(key, None)
+        if path is not None:
+            with contextlib.suppress(OSError):
+                path.unlink()
+
+    def close(self) -> None:
+        for key in list(self._paths):
+            self.discard(key)
+
+    def __len__(self) -> int:
+        return len(self._paths)
+
+    def sweep(self) -> None:
+        """Remove this user's spools left by a process that is gone (a sync killed outright)."""
+        try:
+            entries = list(os.scandir(self.folder))
+        except OSError:
+            return
+        for entry in entries:
+            if not entry.name.startswith(self.PREFIX):
+                continue
+            pid = entry.name[len(self.PREFIX) :].split("-", 1)[0]
+            with contextlib.suppress(OSError, ValueError):
+                if entry.stat(follow_symlinks=False).st_uid == os.getuid() and not _alive(int(pid)):
+                    os.unlink(entry.path)
+
+
+def _alive(pid: int) -> bool:
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except PermissionError:
+        return True
+    return True

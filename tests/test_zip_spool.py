@@ -1,0 +1,201 @@
+"""A Garmin export's inner zip is inflated once per sync, read from that one spool by every process, and
+the spool is removed when the sync ends: after a good sync, a failing file, an interrupted sync, and (by
+the next sync) after a sync killed outright."""
+
+from __future__ import annotations
+
+import datetime as dt
+import io
+import os
+import sqlite3
+import subprocess
+import sys
+import tempfile
+import zipfile
+from collections.abc import Iterator
+from pathlib import Path
+
+import make_activities as m
+import pytest
+
+from fitplug.activities.files import zips
+from fitplug.activities.ingest import sync
+from fitplug.activities.read.pool import POOL_AFTER
+from fitplug.activities.store.store import Store
+
+UTC = dt.UTC
+NOW = dt.datetime(2026, 11, 22, 9, 30, tzinfo=UTC)
+DAY0 = dt.datetime(2026, 1, 1, 7, tzinfo=UTC)
+#: more than the files read in-process: the pool reads the rest
+RUNS = POOL_AFTER + 60
+
+
+def activities(runs: int = RUNS) -> dict[str, bytes]:
+    files = {f"{i:04d}.fit": m.run(DAY0 + dt.timedelta(hours=13 * i), 30 + i % 20, 5.0 + i % 4) for i in range(runs)}
+    files["strength.fit"] = m.strength(DAY0 - dt.timedelta(days=2), [10, 8])
+    return files
+
+
+def export_zip(path: Path, files: dict[str, bytes]) -> Path:
+    """A Garmin Connect export: the FIT files in a zip inside the zip (deflated in both)."""
+    inner = io.BytesIO()
+    with zipfile.ZipFile(inner, "w", zipfile.ZIP_DEFLATED) as z:
+        for name, data in files.items():
+            z.writestr(f"UploadedFiles_0-_Part1/{name}", data)
+    with zipfile.ZipFile(path, "w", zipfile.ZIP_DEFLATED) as z:
+        z.writestr("DI_CONNECT/DI-Connect-Uploaded-Files/UploadedFiles_0-_Part1.zip", inner.getvalue())
+        z.writestr("DI_CONNECT/DI-Connect-Fitness/notes.json", "{}")
+    return path
+
+
+@pytest.fixture
+def spool_dir(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[Path]:
+    """The temporary folder the spools go to (this process's and, forked, its workers')."""
+    folder = tmp_path / "tmp"
+    folder.mkdir()
+    monkeypatch.setattr(tempfile, "tempdir", str(folder))
+    yield folder
+
+
+@pytest.fixture
+def log(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
+    """A line per nested zip inflated and per zip member read, with the pid that did it (workers too)."""
+    path = tmp_path / "log.txt"
+    spool, read = zips.spool_member, zips.Archives.read
+
+    def note(line: str) -> None:
+        fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_APPEND)
+        try:
+            os.write(fd, f"{line} {os.getpid()}\n".encode())
+        finally:
+            os.close(fd)
+
+    def counted_spool(*args, **kwargs):  # type: ignore[no-untyped-def]
+        note("spool")
+        return spool(*args, **kwargs)
+
+    def counted_read(self, *args, **kwargs):  # type: ignore[no-untyped-def]
+        note("read")
+        return read(self, *args, **kwargs)
+
+    monkeypatch.setattr(zips, "spool_member", counted_spool)
+    monkeypatch.setattr(zips.Archives, "read", counted_read)
+    return path
+
+
+def lines(log: Path, what: str) -> list[int]:
+    if not log.exists():
+        return []
+    return [int(line.split()[1]) for line in log.read_text().splitlines() if line.split()[0] == what]
+
+
+def stored(db: Path) -> tuple[list[tuple[object, ...]], ...]:
+    with sqlite3.connect(db) as c:
+        return (
+            sorted(c.execute("SELECT sha256, file_type, manufacturer, serial_number, time_created, start_utc "
+                             "FROM activities")),
+            sorted(c.execute("SELECT a.sha256, s.idx, s.sport, s.sub_sport, s.start_utc, s.utc_offset_s, "
+                             "s.elapsed_s, s.timer_s, s.distance_m, s.avg_hr "
+                             "FROM sessions s JOIN activities a ON a.id = s.activity_id")),
+            sorted(c.execute("SELECT a.sha256, t.idx, t.set_type, t.repetitions, t.category "
+                             "FROM sets t JOIN activities a ON a.id = t.activity_id")),
+        )  # fmt: skip
+
+
+def test_an_export_is_spooled_once_and_stores_what_the_folder_does(tmp_path: Path, spool_dir: Path, log: Path) -> None:
+    files = activities()
+    folder = tmp_path / "folder"
+    folder.mkdir()
+    for name, data in files.items():
+        (folder / name).write_bytes(data)
+    export = export_zip(tmp_path / "export.zip", files)
+    with Store(tmp_path / "folder.sqlite3") as store:
+        from_folder = sync(store, [folder], programme=None, now=NOW, processes=2)
+    with Store(tmp_path / "export.sqlite3") as store:
+        from_export = sync(store, [export], programme=None, now=NOW, processes=2)
+    assert len(from_export.new) == len(from_folder.new) == len(files) and from_export.skipped == []
+    assert stored(tmp_path / "export.sqlite3") == stored(tmp_path / "folder.sqlite3")
+    assert stored(tmp_path / "export.sqlite3")[1]  # sessions were compared, not two empty lists
+    # one nested zip, inflated once: by this process, never again by a worker
+    assert lines(log, "spool") == [os.getpid()]
+    readers = lines(log, "read")
+    assert len(readers) == len(files)  # every member read once, from the spool
+    assert {p for p in readers if p != os.getpid()}, "no worker read a member: the pool did not run"
+    assert list(spool_dir.iterdir()) == []  # the spool is gone
+
+
+def test_the_spool_is_private_and_gone_after_a_failing_file(tmp_path: Path, spool_dir: Path, log: Path) -> None:
+    files = activities() | {"broken.fit": m.truncated(m.run(DAY0, 30, 5.0)), "notfit.fit": b"not a FIT file"}
+    export = export_zip(tmp_path / "export.zip", files)
+    seen: list[tuple[str, int]] = []
+
+    def progress(key: str, weight: float) -> None:
+        if not seen:
+            seen.extend((p.name, p.stat().st_mode & 0o777) for p in spool_dir.iterdir())
+
+    with Store(tmp_path / "db.sqlite3") as store:
+        r = sync(store, [export], programme=None, now=NOW, processes=2, progress=progress)
+    assert sorted(s.key.rsplit("/", 1)[1] for s in r.skipped) == ["broken.fit", "notfit.fit"]
+    assert len(r.new) == len(files) - 2
+    assert len(seen) == 1 and seen[0][0].startswith(f"fitplug-spool-{os.getpid()}-") and seen[0][1] == 0o600
+    assert lines(log, "spool") == [os.getpid()]
+    assert list(spool_dir.iterdir()) == []
+
+
+def test_an_interrupted_sync_removes_its_spool(tmp_path: Path, spool_dir: Path, log: Path) -> None:
+    """Ctrl-C while the workers read the export's members: the sync stops, and its spool is gone."""
+    export = export_zip(tmp_path / "export.zip", activities())
+    stored_files: list[str] = []
+
+    def progress(key: str, weight: float) -> None:
+        if "!" in key and key.endswith(".fit"):
+            stored_files.append(key)
+            assert len(list(spool_dir.iterdir())) == 1  # while the sync runs, its spool is there
+            if len(stored_files) == POOL_AFTER + 20:  # some read by the workers
+                raise KeyboardInterrupt
+
+    with Store(tmp_path / "db.sqlite3") as store, pytest.raises(KeyboardInterrupt):
+        sync(store, [export], programme=None, now=NOW, processes=2, progress=progress)
+    assert len(stored_files) == POOL_AFTER + 20
+    assert list(spool_dir.iterdir()) == []
+    # and the next sync reads the rest, spooling the zip again (once)
+    with Store(tmp_path / "db.sqlite3") as store:
+        again = sync(store, [export], programme=None, now=NOW, processes=2)
+    assert again.new and len(stored(tmp_path / "db.sqlite3")[0]) == len(activities())
+    assert lines(log, "spool") == [os.getpid(), os.getpid()]
+    assert list(spool_dir.iterdir()) == []
+
+
+def test_spools_of_a_killed_sync_are_removed_by_the_next(tmp_path: Path, spool_dir: Path) -> None:
+    gone = subprocess.run([sys.executable, "-c", "import os; print(os.getpid())"], capture_output=True, text=True)
+    dead = int(gone.stdout)
+    left = spool_dir / f"fitplug-spool-{dead}-abc.zip"
+    left.write_bytes(b"PK")
+    running = spool_dir / f"fitplug-spool-{os.getppid()}-def.zip"  # a process still there: not ours to remove
+    running.write_bytes(b"PK")
+    other = spool_dir / "unrelated.zip"
+    other.write_bytes(b"PK")
+    export = export_zip(tmp_path / "export.zip", activities(3))
+    with Store(tmp_path / "db.sqlite3") as store:
+        assert len(sync(store, [export], programme=None, now=NOW).new) == 4
+    assert sorted(p.name for p in spool_dir.iterdir()) == sorted([running.name, other.name])
+
+
+def test_a_zip_inside_a_spooled_zip_is_spooled_once_too(tmp_path: Path, spool_dir: Path, log: Path) -> None:
+    innermost = io.BytesIO()
+    with zipfile.ZipFile(innermost, "w", zipfile.ZIP_DEFLATED) as z:
+        z.writestr("deep.fit", m.run(DAY0 - dt.timedelta(days=9), 30, 5.0))
+    middle = io.BytesIO()
+    with zipfile.ZipFile(middle, "w", zipfile.ZIP_DEFLATED) as z:
+        z.writestr("deeper.zip", innermost.getvalue())
+        for name, data in activities().items():
+            z.writestr(name, data)
+    export = tmp_path / "export.zip"
+    with zipfile.ZipFile(export, "w", zipfile.ZIP_DEFLATED) as z:
+        z.writestr("part.zip", middle.getvalue())
+    with Store(tmp_path / "db.sqlite3") as store:
+        r = sync(store, [export], programme=None, now=NOW, processes=2)
+    assert len(r.new) == len(activities()) + 1 and r.skipped == []
+    assert "export.zip!part.zip!deeper.zip!deep.fit" in {a.key.rsplit("/", 1)[1] for a in r.new}
+    assert lines(log, "spool") == [os.getpid(), os.getpid()]  # two nested zips, each inflated once
+    assert list(spool_dir.iterdir()) == []
