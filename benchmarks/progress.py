@@ -21,16 +21,22 @@ from __future__ import annotations
 import argparse
 import os
 import statistics
+import subprocess
 import sys
 import tempfile
+import time
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT / "tests"))
-sys.path.insert(0, str(ROOT / "benchmarks"))
 
-from history import throwaway_env, timed
 from progress_history import NOW, PROGRAMME_FILE, synced_store
+
+
+def timed(cmd: list[str], env: dict[str, str]) -> float:
+    t0 = time.perf_counter()
+    subprocess.run(cmd, env=env, stdout=subprocess.DEVNULL, check=True)
+    return time.perf_counter() - t0
 
 
 def main() -> None:
@@ -39,7 +45,12 @@ def main() -> None:
     args = parser.parse_args()
     with tempfile.TemporaryDirectory() as tmp:
         base = Path(tmp)
-        env = throwaway_env(base)
+        env = {
+            **os.environ,
+            "FITPLUG_DATA_DIR": str(base / "data"),
+            "FITPLUG_CONFIG_DIR": str(base / "config"),
+            "PYTHONPATH": str(ROOT),
+        }
         os.environ.update(FITPLUG_DATA_DIR=env["FITPLUG_DATA_DIR"], FITPLUG_CONFIG_DIR=env["FITPLUG_CONFIG_DIR"])
         db = synced_store(base)
         common = [sys.executable, "-m", "fitplug", "--db", str(db), "--now", NOW.isoformat()]

@@ -223,7 +223,7 @@ def _claims(a: ActivitySummary, plan: PlanAgainstDone) -> dict[int, list[SetReco
     """Plan against done's claiming as first written: the sets each exercise had, every claim recounted."""
     active = active_sets(a)
     session = plan.session
-    claimed: dict[int, int] = _by_step(active, session) if plan.by is FoundBy.WORKOUT_NAME else {}
+    claimed: dict[int, int] = _by_step(active, session, None) if plan.by is FoundBy.WORKOUT_NAME else {}
     planned = [ex.sets * (2 if ex.per_side else 1) for ex in session.exercises]
     for limit in (planned, [len(active)] * len(planned)):
         for n, ex in enumerate(session.exercises):
@@ -249,23 +249,22 @@ def test_history_is_the_summaries_of_activities(
 def test_the_page_reads_what_the_rule_read(
     programme: Programme, store_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    """The page, read once through evaluate_held, is the page built from the rule's own reads made apart."""
+    """The page, read once through evaluated, is the page built from the rule's own reads made apart."""
     now = NOWS[-1]
     with Store(store_path, read_only=True) as store:
         page = progress.page_data(store, programme, now)
         reads: list[Sequence[ActivitySummary]] = []
-        together = tracking.evaluate_held
+        together = tracking.evaluated
 
         def separately(store_, programme_, now_, *, weeks=1):  # type: ignore[no-untyped-def]
             decision = together(store_, programme_, now_, weeks=weeks)[0]
             bands = tracking.band_since(store_, programme_, now_)
             since = tracking.tracking_since(store_, now_, programme_)
-            logged = store_.logs()
-            held = tracking.recent_history(store_, programme_, now_, since, bands, weeks, logged)
+            held = tracking.recent_history(store_, programme_, now_, since, bands, weeks, store_.logs())
             reads.append(held)
-            return decision, held, logged
+            return decision, held
 
-        monkeypatch.setattr(tracking, "evaluate_held", separately)
+        monkeypatch.setattr(tracking, "evaluated", separately)
         assert progress.page_data(store, programme, now) == page
         assert len(reads) == 1
     assert page.bands and page.bands[0].sessions and page.weeks

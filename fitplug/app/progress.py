@@ -88,6 +88,7 @@ def page_data(store: Store | None, programme: Programme, now: dt.datetime, *, we
     started = since.astimezone(tz).date()
     decision, held = tracking.evaluated(store, programme, now, weeks=weeks)  # the history the rule read
     bands = tracking.band_since(store, programme, now)
+    logs = store.logs() if store is not None else []
     logged = [e for e in logs if e.logged_utc <= now]  # as the rule reads them
     # what the rule reads, as it reads it: every leg a session, over by now, in order of start
     known = sorted(

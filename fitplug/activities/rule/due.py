@@ -202,10 +202,8 @@ def _done(
     variant: Session | None,
     evidence: Sequence[_Evidence],
     marks: Sequence[DoneMark],
-    evidence_at: Sequence[dt.datetime],
-    marks_at: Sequence[dt.datetime],
 ) -> _Evidence | None:
-    """The first evidence or mark that completed the set ``variant`` open from ``start`` to ``lapse``.
+    """The first evidence or mark that completed the set ``variant`` open from ``start`` to ``lapse``."""
 
     # both lists are in time order: start past the run's start by bisection, stop at the lapse
     done = None
@@ -239,14 +237,12 @@ def _stretches(
     """Each qualifying run's post-run set, and what became of it by ``now``."""
     stretches: list[RunStretch] = []
     variants = post_run_variants(programme)  # once: post_run_session would build them per run
-    evidence_at = [e[0] for e in evidence]
-    marks_at = [m.at_utc for m in marks]
     for n, (a, legs) in enumerate(runs):
         run_start = legs[0].start_utc
         lapse = _lapse(runs, n, programme)
         key = f"stretch-{run_start.astimezone(UTC):%Y%m%dT%H%M%SZ}"
         variant = variants[n % len(variants)] if variants else None
-        done = _done(key, run_start, lapse, variant, evidence, marks, evidence_at, marks_at)
+        done = _done(key, run_start, lapse, variant, evidence, marks)
         if done is not None:
             state = State.DONE
         elif lapse is not None and lapse <= now:

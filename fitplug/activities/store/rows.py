@@ -9,7 +9,7 @@ from __future__ import annotations
 import datetime as dt
 import hashlib
 import sqlite3
-from collections.abc import Collection, Sequence
+from collections.abc import Sequence
 from dataclasses import replace
 from typing import Any
 
@@ -93,43 +93,29 @@ def text(value: object) -> str | None:
     return value if isinstance(value, str) else None
 
 
-#: the columns :func:`session_of` reads, in order (after the activity's id)
-SESSION_COLUMNS = "activity_id, sport, sub_sport, start_utc, utc_offset_s, elapsed_s, timer_s, distance_m, avg_hr"
-#: the columns :func:`set_of` reads, in order (after the activity's id)
-SET_COLUMNS = (
-    "activity_id, start_utc, set_type, repetitions, weight_kg, category, exercise_name, duration_s, wkt_step_index"
-)
-#: the columns :func:`summary_of` reads, in order (after the activity's id)
-SUMMARY_COLUMNS = "id, sha256, file_type, manufacturer, product, serial_number, time_created, workout_name"
-#: the columns :func:`activity_of` reads: the summary's, then the file's key and when it was added
-ACTIVITY_COLUMNS = f"{SUMMARY_COLUMNS}, first_key, added_utc"
-
-
-def session_of(r: Sequence[Any]) -> ActivitySession:
-    """A session from a row of :data:`SESSION_COLUMNS` (a tuple or a :class:`sqlite3.Row`)."""
+def session_of(r: sqlite3.Row) -> ActivitySession:
     return ActivitySession(
-        text(r[1]) or "generic",
-        text(r[2]),
-        sane.time(from_iso(r[3])) or FIT_EPOCH,
-        sane.offset(r[4]),
-        sane.duration(r[5]),
-        sane.duration(r[6]),
-        sane.distance(r[7]),
-        sane.heart_rate(r[8]),
+        text(r["sport"]) or "generic",
+        text(r["sub_sport"]),
+        sane.time(from_iso(r["start_utc"])) or FIT_EPOCH,
+        sane.offset(r["utc_offset_s"]),
+        sane.duration(r["elapsed_s"]),
+        sane.duration(r["timer_s"]),
+        sane.distance(r["distance_m"]),
+        sane.heart_rate(r["avg_hr"]),
     )
 
 
-def set_of(r: Sequence[Any]) -> SetRecord:
-    """A set from a row of :data:`SET_COLUMNS`."""
+def set_of(r: sqlite3.Row) -> SetRecord:
     return SetRecord(
-        sane.time(from_iso(r[1])),
-        text(r[2]) or "active",
-        sane.integer(r[3], 0, sane.MAX_REPETITIONS),
-        sane.number(r[4], 0, sane.MAX_WEIGHT_KG),
-        text(r[5]),
-        sane.integer(r[6], 0, 0xFFFF),
-        sane.number(r[7], 0, sane.MAX_SET_S),
-        sane.integer(r[8], 0, 0xFFFF),
+        sane.time(from_iso(r["start_utc"])),
+        text(r["set_type"]) or "active",
+        sane.integer(r["repetitions"], 0, sane.MAX_REPETITIONS),
+        sane.number(r["weight_kg"], 0, sane.MAX_WEIGHT_KG),
+        text(r["category"]),
+        sane.integer(r["exercise_name"], 0, 0xFFFF),
+        sane.number(r["duration_s"], 0, sane.MAX_SET_S),
+        sane.integer(r["wkt_step_index"], 0, 0xFFFF),
     )
 
 
@@ -148,7 +134,7 @@ def summary_of(r: sqlite3.Row, sessions: Sequence[ActivitySession], sets: Sequen
         serial_number=sane.integer(r["serial_number"], 0, 0xFFFFFFFF),
         time_created=sane.time(from_iso(r["time_created"])),
         sessions=tuple(sessions),
-        workout_name=text(r[7]),
+        workout_name=text(r["workout_name"]),
         sets=tuple(sets),
     )
 

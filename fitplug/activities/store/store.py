@@ -21,7 +21,7 @@ import sqlite3
 from collections.abc import Collection, Iterator, Sequence
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Self
+from typing import Any, Self
 
 from fitplug.activities.read import sane
 from fitplug.activities.read.outcome import FileError
@@ -30,12 +30,9 @@ from fitplug.activities.store import logs
 from fitplug.activities.store.journal import journaled
 from fitplug.activities.store.migrations import APPLICATION_ID, MIGRATIONS, SCHEMA_VERSION, schema_version
 from fitplug.activities.store.rows import (
-    ACTIVITY_COLUMNS,
-    SUMMARY_COLUMNS,
     activity_of,
     insert_activity,
     iso,
-    loaded,
     preview_due,
     save_due,
     session_of,
@@ -57,10 +54,12 @@ from fitplug.activities.store.sqlfile import (
 from fitplug.atomic import private_folder
 from fitplug.errors import OutputError, StoreError, printable
 from fitplug.model import (
+    ActivitySession,
     ActivitySummary,
     DoneMark,
     DueItem,
     LoggedSets,
+    SetRecord,
     StoredActivity,
 )
 from fitplug.times import FIT_EPOCH, UTC
