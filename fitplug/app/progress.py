@@ -21,7 +21,7 @@ from pathlib import Path
 from fitplug import settings
 from fitplug.activities import tracking
 from fitplug.activities.rule.band import band_records, banded_exercises, exercise_done
-from fitplug.activities.rule.classify import classify
+from fitplug.activities.rule.classify import classify_all
 from fitplug.activities.rule.legs import all_legs
 from fitplug.activities.rule.plan import plan_against_done
 from fitplug.activities.store.store import Store, reading
@@ -94,8 +94,9 @@ def page_data(store: Store | None, programme: Programme, now: dt.datetime, *, we
     known = sorted(
         (a for a in all_legs(held) if a.sessions and a.end_utc <= now), key=lambda a: (a.start_utc, a.sha256)
     )
-    classified = [(a, classify(a, programme)) for a in known]
+    classified = list(zip(known, classify_all(known, programme), strict=True))
     strength = [(a, c) for a, c in classified if c.kind == ActivityKind.STRENGTH]
+    records = band_records(classified, programme, bands, logged)  # each exercise's own, from its own change
     shown = [w for w in decision.weeks if w.week_start + dt.timedelta(days=7) > started]
     rows = [
         WeekRow(
@@ -130,7 +131,8 @@ def page_data(store: Store | None, programme: Programme, now: dt.datetime, *, we
         weeks=tuple(rows),
         week_line=words.week(decision.tally, decision.first_day),
         bands=tuple(
-            _band(ex, classified, decision, programme, bands.get(ex.id), logged) for ex in banded_exercises(programme)
+            _band(ex, classified, decision, programme, bands.get(ex.id), logged, records)
+            for ex in banded_exercises(programme)
         ),
         sessions=tuple(
             s for s in (_done(a, c, programme, since) for a, c in strength[-LAST_SESSIONS:]) if s is not None
@@ -175,19 +177,20 @@ def _band(
     programme: Programme,
     changed: dt.datetime | None,
     logged: Sequence[LoggedSets],
+    all_records: Sequence[BandRecord],
 ) -> BandSeries:
     """One banded exercise's sessions, attributed to their band, with the rule's threshold and advice.
 
-    The sessions are the rule's own band records (:func:`band_records`: what was logged by
-    hand stands for the watch's sets of that day), each shown with the current band. The store
-    remembers when the current band was first prescribed (``changed``): sessions recorded
-    before it were done with an earlier band, never count, and show no band.
+    The sessions are the rule's own band records (``all_records``, every exercise's, from
+    :func:`band_records`: what was logged by hand stands for the watch's sets of that day), each
+    shown with the current band. The store remembers when the current band was first prescribed
+    (``changed``): sessions recorded before it were done with an earlier band, never count, and
+    show no band.
     """
     assert isinstance(ex.dose, Reps)
     rule = programme.band
     tz = zone(programme.timezone)
-    since = {ex.id: changed} if changed is not None else {}
-    records = [r for r in band_records(classified, programme, since, logged) if r.exercise.id == ex.id]
+    records = [r for r in all_records if r.exercise.id == ex.id]
     by_hand = {e.day for e in logged if e.exercise == ex.id}
     dated: list[tuple[dt.datetime, BandSession]] = []
     seen: set[dt.date] = set()

@@ -24,7 +24,7 @@ from __future__ import annotations
 import datetime as dt
 from collections.abc import Callable, Iterable, Mapping, Sequence
 
-from fitplug.activities.rule.classify import classify, exercise_key, exercise_sets
+from fitplug.activities.rule.classify import classify_all, exercise_key, exercise_sets
 from fitplug.activities.rule.legs import all_legs
 from fitplug.activities.rule.plan import plan_against_done
 from fitplug.model import (
@@ -234,11 +234,12 @@ def band_settled(
     """
     band_since = band_since or {}
     rule = programme.band
-    known = [
-        (a, classify(a, programme))
+    legs = [
+        a
         for a in sorted(all_legs(history), key=lambda a: a.start_utc)
         if a.sessions and a.start_utc >= bound and a.end_utc <= now
     ]
+    known = list(zip(legs, classify_all(legs, programme), strict=True))
     records = [r for r in band_records(known, programme, {}, logged) if r.start_utc >= bound]
     for ex in banded_exercises(programme):
         assert isinstance(ex.dose, Reps)

@@ -26,6 +26,8 @@ The table of cases is in ``tests/test_classify.py``; docs/due-rule.md says it in
 
 from __future__ import annotations
 
+from collections.abc import Iterable, Sequence
+
 from fitplug.model import (
     ActivityKind,
     ActivitySession,
@@ -90,7 +92,9 @@ def _norm(name: str) -> str:
     return " ".join(name.split()).casefold()
 
 
-def fitplug_workout(summary: ActivitySummary, programme: Programme) -> Session | None:
+def fitplug_workout(
+    summary: ActivitySummary, programme: Programme, variants: Sequence[Session] | None = None
+) -> Session | None:
     """The programme's workout this activity was done from, by the name the activity records.
 
     A post-run set is known by the name the watch shows (``Post-run 2 Stretch``), by the
@@ -103,7 +107,7 @@ def fitplug_workout(summary: ActivitySummary, programme: Programme) -> Session |
     for session in programme.sessions:
         if _norm(session.name) == name:
             return session
-    variants = post_run_variants(programme)
+    variants = post_run_variants(programme) if variants is None else variants
     post = programme.post_run
     for n, variant in enumerate(variants, 1):
         older = f"{post.name} {n}" if post is not None and len(variants) > 1 else variant.name
@@ -124,7 +128,7 @@ def exercise_sets(summary: ActivitySummary, key: tuple[str, int | None]) -> list
     return [s for s in active_sets(summary) if set_matches(s.category, s.exercise_name, key)]
 
 
-def _held_keys(programme: Programme) -> list[tuple[str, int | None]]:
+def held_keys(programme: Programme) -> list[tuple[str, int | None]]:
     """The programme's own held exercises (its stretches), as Garmin keys."""
     exercises = [e for s in programme.sessions for e in s.exercises]
     if programme.post_run is not None:
@@ -135,18 +139,23 @@ def _held_keys(programme: Programme) -> list[tuple[str, int | None]]:
 def has_stretches(programme: Programme) -> bool:
     """The programme holds stretches (a held exercise in a session, or a post-run set): only then is
     there a stretching target to keep."""
-    return programme.post_run is not None or bool(_held_keys(programme))
+    return programme.post_run is not None or bool(held_keys(programme))
 
 
-def holds_stretches(summary: ActivitySummary, c: Classification, programme: Programme) -> bool:
+def holds_stretches(
+    summary: ActivitySummary,
+    c: Classification,
+    programme: Programme,
+    held: list[tuple[str, int | None]] | None = None,
+) -> bool:
     """A strength session that holds the programme's stretches, so its day is a stretching day too:
     one of its recorded sets is a stretch, or (no set recorded) it was done as a fitplug session that
-    holds stretches."""
+    holds stretches. ``held``: the programme's :func:`held_keys`, when worked out already."""
     if c.kind != ActivityKind.STRENGTH:
         return False
     active = [s for s in active_sets(summary) if s.category]
     if active:
-        held = _held_keys(programme)
+        held = held_keys(programme) if held is None else held
         return any(is_stretch_set(s.category, s.exercise_name, held) for s in active)
     return c.session is not None and any(isinstance(e.dose, Hold) for e in c.session.exercises)
 
@@ -160,12 +169,14 @@ def is_stretch_set(category: str | None, name: int | None, held: list[tuple[str,
     return name is not None and any(k == (category, name) for k in held)
 
 
-def post_run_by_sets(summary: ActivitySummary, programme: Programme) -> Session | None:
+def post_run_by_sets(
+    summary: ActivitySummary, programme: Programme, variants: Sequence[Session] | None = None
+) -> Session | None:
     """The post-run variant whose every exercise the active sets hold, if one does."""
     active = [(s.category, s.exercise_name) for s in active_sets(summary) if s.category]
     if not active:
         return None
-    for variant in post_run_variants(programme):
+    for variant in post_run_variants(programme) if variants is None else variants:
         keys = [exercise_key(e) for e in variant.exercises]
         if keys and all(any(set_matches(c, n, k) for c, n in active) for k in keys):
             return variant
@@ -179,13 +190,26 @@ def min_run_s(programme: Programme | None) -> float:
 
 def classify(summary: ActivitySummary, programme: Programme | None) -> Classification:
     """What ``summary`` was (see the module's docstring for the order of the rules)."""
+    return _classify(summary, programme, None)
+
+
+def classify_all(activities: Iterable[ActivitySummary], programme: Programme | None) -> list[Classification]:
+    """:func:`classify` of each activity, in order: the programme's post-run variants worked out once."""
+    variants = post_run_variants(programme) if programme is not None else []
+    return [_classify(a, programme, variants) for a in activities]
+
+
+def _classify(
+    summary: ActivitySummary, programme: Programme | None, variants: Sequence[Session] | None
+) -> Classification:
+    """:func:`classify`, given the programme's post-run variants (``None``: worked out when needed)."""
     if not summary.sessions:
         return Classification(ActivityKind.OTHER, by=ClassifiedBy.NO_SESSION)
     legs = [s for s in summary.sessions if is_run(s)]
     if legs and sum(float(s.elapsed_s or s.timer_s or 0.0) for s in legs) >= min_run_s(programme):
         return Classification(ActivityKind.RUN)
     if programme is not None:
-        session = fitplug_workout(summary, programme)
+        session = fitplug_workout(summary, programme, variants)
         if session is not None:
             if session.kind is SessionKind.STRENGTH:
                 return Classification(ActivityKind.STRENGTH, session, by=ClassifiedBy.WORKOUT_NAME)
@@ -195,12 +219,12 @@ def classify(summary: ActivitySummary, programme: Programme | None) -> Classific
                 post_run=session.kind is SessionKind.POST_RUN,
                 by=ClassifiedBy.WORKOUT_NAME,
             )
-    variant = post_run_by_sets(summary, programme) if programme is not None else None
+    variant = post_run_by_sets(summary, programme, variants) if programme is not None else None
     post = variant is not None
     if any(_stretch_sport(s) for s in summary.sessions):
         return Classification(ActivityKind.STRETCH, variant, post_run=post)
     if any(_strength_sport(s) for s in summary.sessions):
-        held = _held_keys(programme) if programme is not None else []
+        held = held_keys(programme) if programme is not None else []
         active = [s for s in active_sets(summary) if s.category]
         if active and all(is_stretch_set(s.category, s.exercise_name, held) for s in active):
             return Classification(ActivityKind.STRETCH, variant, post_run=post, by=ClassifiedBy.SETS)

@@ -12,7 +12,15 @@ import datetime as dt
 from collections.abc import Iterable, Mapping, Sequence
 
 from fitplug.activities.rule.band import band_advice, band_records, pain_notes
-from fitplug.activities.rule.classify import active_sets, classify, exercise_key, holds_stretches, is_run, set_matches
+from fitplug.activities.rule.classify import (
+    active_sets,
+    classify_all,
+    exercise_key,
+    held_keys,
+    holds_stretches,
+    is_run,
+    set_matches,
+)
 from fitplug.activities.rule.legs import all_legs
 from fitplug.activities.rule.week import tally
 from fitplug.model import (
@@ -78,7 +86,7 @@ def decide(
     tz = zone(programme.timezone)
     now = now.astimezone(UTC)
     known = _known(all_legs(history), now)
-    classified = [(a, classify(a, programme)) for a in known]
+    classified = list(zip(known, classify_all(known, programme), strict=True))
     marks = sorted((m for m in marks if m.at_utc <= now), key=lambda m: m.at_utc)
     evidence = _evidence(classified)
     stretches = _stretches(_qualifying_runs(classified, programme, since), evidence, marks, programme, now)
@@ -87,10 +95,11 @@ def decide(
     logged = [e for e in logged if e.logged_utc <= now]
     strength_days = {a.start_utc.astimezone(tz).date() for a, c in classified if c.kind == ActivityKind.STRENGTH}
     strength_days |= {e.day for e in logged if e.reps and e.day <= today}  # a session logged by hand
+    held = held_keys(programme)
     stretch_days = {
         a.start_utc.astimezone(tz).date()
         for a, c in classified
-        if c.kind == ActivityKind.STRETCH or holds_stretches(a, c, programme)
+        if c.kind == ActivityKind.STRETCH or holds_stretches(a, c, programme, held)
     }
     stretch_days |= {e[0].astimezone(tz).date() for e in evidence if e[1] is not DoneBy.STRENGTH_SESSION}
     stretch_days |= {r.done_utc.astimezone(tz).date() for r in stretches if r.done_utc is not None}

@@ -93,48 +93,53 @@ def text(value: object) -> str | None:
     return value if isinstance(value, str) else None
 
 
-def session_of(r: sqlite3.Row) -> ActivitySession:
+def session_of(r: Sequence[Any]) -> ActivitySession:
+    """A session from a row (a tuple) of ``activity_id, sport, sub_sport, start_utc, utc_offset_s,
+    elapsed_s, timer_s, distance_m, avg_hr``, read by position."""
     return ActivitySession(
-        text(r["sport"]) or "generic",
-        text(r["sub_sport"]),
-        sane.time(from_iso(r["start_utc"])) or FIT_EPOCH,
-        sane.offset(r["utc_offset_s"]),
-        sane.duration(r["elapsed_s"]),
-        sane.duration(r["timer_s"]),
-        sane.distance(r["distance_m"]),
-        sane.heart_rate(r["avg_hr"]),
+        text(r[1]) or "generic",
+        text(r[2]),
+        sane.time(from_iso(r[3])) or FIT_EPOCH,
+        sane.offset(r[4]),
+        sane.duration(r[5]),
+        sane.duration(r[6]),
+        sane.distance(r[7]),
+        sane.heart_rate(r[8]),
     )
 
 
-def set_of(r: sqlite3.Row) -> SetRecord:
+def set_of(r: Sequence[Any]) -> SetRecord:
+    """A set from a row (a tuple) of ``activity_id, start_utc, set_type, repetitions, weight_kg, category,
+    exercise_name, duration_s, wkt_step_index``, read by position."""
     return SetRecord(
-        sane.time(from_iso(r["start_utc"])),
-        text(r["set_type"]) or "active",
-        sane.integer(r["repetitions"], 0, sane.MAX_REPETITIONS),
-        sane.number(r["weight_kg"], 0, sane.MAX_WEIGHT_KG),
-        text(r["category"]),
-        sane.integer(r["exercise_name"], 0, 0xFFFF),
-        sane.number(r["duration_s"], 0, sane.MAX_SET_S),
-        sane.integer(r["wkt_step_index"], 0, 0xFFFF),
+        sane.time(from_iso(r[1])),
+        text(r[2]) or "active",
+        sane.integer(r[3], 0, sane.MAX_REPETITIONS),
+        sane.number(r[4], 0, sane.MAX_WEIGHT_KG),
+        text(r[5]),
+        sane.integer(r[6], 0, 0xFFFF),
+        sane.number(r[7], 0, sane.MAX_SET_S),
+        sane.integer(r[8], 0, 0xFFFF),
     )
 
 
-def activity_of(r: sqlite3.Row, sessions: Sequence[ActivitySession], sets: Sequence[SetRecord]) -> StoredActivity:
-    summary = summary_of(r, sessions, sets)
-    return StoredActivity(r["id"], shown(key_of(r["first_key"])), from_iso(r["added_utc"]) or FIT_EPOCH, summary)
+def activity_of(r: Sequence[Any], sessions: Sequence[ActivitySession], sets: Sequence[SetRecord]) -> StoredActivity:
+    """A stored activity from a row of :func:`summary_of`'s columns, then ``first_key, added_utc``."""
+    return StoredActivity(r[0], shown(key_of(r[8])), from_iso(r[9]) or FIT_EPOCH, summary_of(r, sessions, sets))
 
 
-def summary_of(r: sqlite3.Row, sessions: Sequence[ActivitySession], sets: Sequence[SetRecord]) -> ActivitySummary:
-    """What was read of one activity (its row, sessions and sets), without where or when it was stored."""
+def summary_of(r: Sequence[Any], sessions: Sequence[ActivitySession], sets: Sequence[SetRecord]) -> ActivitySummary:
+    """What was read of one activity (its row, sessions and sets), without where or when it was stored: a row
+    (a tuple) of ``id, sha256, file_type, manufacturer, product, serial_number, time_created, workout_name``."""
     return ActivitySummary(
-        sha256=str(r["sha256"]),
-        file_type=text(r["file_type"]) or "unknown",
-        manufacturer=text(r["manufacturer"]),
-        product=text(r["product"]),
-        serial_number=sane.integer(r["serial_number"], 0, 0xFFFFFFFF),
-        time_created=sane.time(from_iso(r["time_created"])),
+        sha256=str(r[1]),
+        file_type=text(r[2]) or "unknown",
+        manufacturer=text(r[3]),
+        product=text(r[4]),
+        serial_number=sane.integer(r[5], 0, 0xFFFFFFFF),
+        time_created=sane.time(from_iso(r[6])),
         sessions=tuple(sessions),
-        workout_name=text(r["workout_name"]),
+        workout_name=text(r[7]),
         sets=tuple(sets),
     )
 

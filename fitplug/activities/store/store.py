@@ -357,9 +357,10 @@ class Store:
 
     def _load(
         self, since: dt.datetime | None, categories: Collection[str] | None, *, stored: bool
-    ) -> list[tuple[sqlite3.Row, list[ActivitySession], Sequence[SetRecord]]]:
+    ) -> list[tuple[Sequence[Any], list[ActivitySession], Sequence[SetRecord]]]:
         """The chosen activities' rows with their sessions and sets, in order of start (the first session's)
-        then id; ``stored``: with where and when each was stored (the rule needs neither)."""
+        then id; ``stored``: with where and when each was stored (the rule needs neither). Rows are plain
+        tuples, read by position (the row functions of :mod:`.rows` name the columns)."""
         where, params = ["1"], list[Any]()
         if since is not None:
             where.append("(a.start_utc >= ? OR a.id IN (SELECT activity_id FROM sessions WHERE start_utc >= ?))")
@@ -369,28 +370,30 @@ class Store:
             where.append(f"a.id IN (SELECT activity_id FROM sets WHERE category IN ({marks}))")
             params += sorted(categories)
         chosen = f"SELECT a.id FROM activities a WHERE {' AND '.join(where)}"
+        cursor = self._db.cursor()
+        cursor.row_factory = None  # plain tuples: cheaper than sqlite3.Row read by name
         sessions: dict[int, list[ActivitySession]] = {}
-        for r in self._db.execute(
+        for r in cursor.execute(
             "SELECT activity_id, sport, sub_sport, start_utc, utc_offset_s, elapsed_s, timer_s, distance_m, "
             f"avg_hr FROM sessions WHERE activity_id IN ({chosen}) ORDER BY activity_id, idx",
             params,
         ):
-            sessions.setdefault(r["activity_id"], []).append(session_of(r))
+            sessions.setdefault(r[0], []).append(session_of(r))
         sets: dict[int, list[SetRecord]] = {}
-        for r in self._db.execute(
+        for r in cursor.execute(
             "SELECT activity_id, start_utc, set_type, repetitions, weight_kg, category, exercise_name, "
             f"duration_s, wkt_step_index FROM sets WHERE activity_id IN ({chosen}) ORDER BY activity_id, idx",
             params,
         ):
-            sets.setdefault(r["activity_id"], []).append(set_of(r))
+            sets.setdefault(r[0], []).append(set_of(r))
         stored_columns = ", first_key, added_utc" if stored else ""
-        rows = self._db.execute(
+        rows = cursor.execute(
             "SELECT id, sha256, file_type, manufacturer, product, serial_number, time_created, workout_name"
             f"{stored_columns} FROM activities WHERE id IN ({chosen})",
             params,
-        )
-        out = [(r, sessions.get(r["id"], []), sets.get(r["id"], [])) for r in rows]
-        return sorted(out, key=lambda o: (o[1][0].start_utc if o[1] else FIT_EPOCH, o[0]["id"]))
+        ).fetchall()
+        out = [(r, sessions.get(r[0], []), sets.get(r[0], [])) for r in rows]
+        return sorted(out, key=lambda o: (o[1][0].start_utc if o[1] else FIT_EPOCH, o[0][0]))
 
     @guarded
     def history(
