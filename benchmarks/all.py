@@ -43,8 +43,11 @@ SCRIPTS: dict[str, tuple[list[str], list[str]]] = {
     "serve_load": ([], ["--activities", "500", "--duration", "1", "--rounds", "1"]),
 }
 
-#: a line worth repeating: a ratio ("4.6×", "x1.2", "ratio"), a target or a verdict
-SUMMARY = re.compile(r"×|\bratio\b|\btarget\b|\bPASS\b|\bFAIL\b|\bmet\b", re.IGNORECASE)
+#: a line worth repeating: a ratio ("4.6×", "x fitfast", "ratio"), a target, a verdict, a reader's or a server's row
+SUMMARY = re.compile(
+    r"×|\bratio\b|\btarget\b|\bNOT MET\b|\bx fitfast\b|^\d+ files,|^(fitplug|fitfast|cat)\b|^(feed|page) +\d",
+    re.IGNORECASE,
+)
 
 
 def main(argv: list[str] | None = None) -> int:
