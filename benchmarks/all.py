@@ -42,7 +42,7 @@ SCRIPTS: dict[str, tuple[list[str], list[str]]] = {
         ["--archive", "{archive}", "--out", "{work}/export"],
         ["--archive", "{archive}", "--out", "{work}/export", "--repeat", "1"],
     ),
-    "history": ([], ["--activities", "500", "--runs", "2"]),
+    "history": ([], ["--runs", "2"]),
     "serve_load": ([], ["--activities", "500", "--duration", "1", "--rounds", "1"]),
 }
 
