@@ -23,6 +23,17 @@ stop(PyObject *events, const char *reason, Py_ssize_t offset)
     return r;
 }
 
+/* Append a new reference to events and drop it; -1 (an exception set) when item is NULL or the append fails. */
+static int
+append(PyObject *events, PyObject *item)
+{
+    if (item == NULL)
+        return -1;
+    int rc = PyList_Append(events, item);
+    Py_DECREF(item);
+    return rc;
+}
+
 static PyObject *
 walk(PyObject *Py_UNUSED(self), PyObject *args)
 {
@@ -99,15 +110,8 @@ walk(PyObject *Py_UNUSED(self), PyObject *args)
                 goto fail;
             sizes[local] = size;
             want[local] = (char)is_wanted;
-            if (is_wanted) {
-                PyObject *ev = Py_BuildValue("(nn)", p, dev_size);
-                if (ev == NULL)
-                    goto fail;
-                int rc = PyList_Append(events, ev);
-                Py_DECREF(ev);
-                if (rc < 0)
-                    goto fail;
-            }
+            if (is_wanted && append(events, Py_BuildValue("(nn)", p, dev_size)) < 0)
+                goto fail;
             p = r;
             continue;
         }
@@ -126,12 +130,7 @@ walk(PyObject *Py_UNUSED(self), PyObject *args)
             result = stop(events, "truncated data message", p);
             goto done;
         }
-        PyObject *at = PyLong_FromSsize_t(p);
-        if (at == NULL)
-            goto fail;
-        int rc = PyList_Append(events, at);
-        Py_DECREF(at);
-        if (rc < 0)
+        if (append(events, PyLong_FromSsize_t(p)) < 0)
             goto fail;
         p += size;
     }
