@@ -164,6 +164,7 @@ def test_start_column_is_backfilled_by_its_migration(tmp_path: Path) -> None:
         db.execute("DROP INDEX sets_category")
         db.execute("ALTER TABLE activities DROP COLUMN start_utc")
         db.execute("DROP TABLE logged_sets")
+        db.execute("DROP TABLE kept_past")
         db.execute("DELETE FROM _migrations WHERE name != '0001_initial'")
         db.execute("PRAGMA user_version = 1")
     db.close()  # `with` commits but leaves the connection (and its -wal/-shm files) open
@@ -173,7 +174,7 @@ def test_start_column_is_backfilled_by_its_migration(tmp_path: Path) -> None:
         assert old.history(T + dt.timedelta(hours=1)) == summaries[1:]
     assert {f.name: f.read_bytes() for f in path.parent.iterdir()} == before  # the file is untouched
     with Store(path) as store:
-        assert applied(path) == ["0001_initial", "0002_activity_start", "0003_logged_sets"]
+        assert applied(path) == ["0001_initial", "0002_activity_start", "0003_logged_sets", "0004_kept_past"]
         assert store.logs() == []  # 0003 adds the table the runner's own logs go in
         starts = sql(path, "SELECT start_utc FROM activities ORDER BY id")
         assert starts == [(s.sessions[0].start_utc.isoformat(),) for s in summaries]

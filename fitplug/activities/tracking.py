@@ -11,13 +11,14 @@ from __future__ import annotations
 
 import datetime as dt
 import difflib
+import hashlib
 import json
 from collections.abc import Sequence
 from dataclasses import replace
 
-from fitplug.activities.rule import habit
+from fitplug.activities.rule import habit, past
 from fitplug.activities.rule.band import band_categories, band_records, band_settled, banded_exercises
-from fitplug.activities.rule.due import decide, lookback
+from fitplug.activities.rule.due import decide, lookback, window
 from fitplug.activities.store.logs import MAX_LOGGED_REPS, MAX_LOGGED_SETS
 from fitplug.activities.store.rows import iso
 from fitplug.activities.store.store import Store
@@ -125,6 +126,7 @@ def record(store: Store, programme: Programme, now: dt.datetime) -> Status:
     """Decide at ``now`` and record the items (their time and version): what a writing command sees."""
     remember_programme(store, programme, now)
     decision = evaluate(store, programme, now)
+    keep_settled(store, programme, now, decision)
     return _status(programme, now, decision, store.save_due(due_items(decision, programme), now))
 
 
@@ -144,9 +146,10 @@ def evaluated(
     bands = band_since(store, programme, now)
     if store is None:
         return decide([], [], programme, now, since=since, band_since=bands, weeks=weeks), []
-    bound = lookback(since, now, weeks)
     logged = store.logs()
-    held = recent_history(store, programme, now, since, bands, weeks, logged)
+    settled = kept_settled(store, programme, now, since, logged)
+    bound = window(settled, programme, now, weeks) if settled is not None else lookback(since, now, weeks)
+    held = recent_history(store, programme, now, since, bands, weeks, logged, bound)
     return decide(
         held,
         store.done_marks(bound),
@@ -156,7 +159,54 @@ def evaluated(
         band_since=bands,
         weeks=weeks,
         logged=logged,
+        past=settled,
     ), held
+
+
+def _settled_key(
+    programme: Programme, since: dt.datetime, fingerprint: str, logged: Sequence[LoggedSets], until: dt.datetime
+) -> str:
+    """What a kept answer was decided over: the programme, the tracking start, the store's records before
+    ``until`` (:meth:`Store.fingerprint`) and the hand logs for days up to then (logged by then)."""
+    last = until.date() + dt.timedelta(days=2)  # any time zone's local day of ``until``
+    logs = [(e.day.isoformat(), e.exercise, list(e.reps), e.pain) for e in logged if e.day <= last]
+    text = json.dumps([past.FORM, repr(programme), iso(since), fingerprint, logs])
+    return hashlib.sha256(text.encode()).hexdigest()
+
+
+def kept_settled(
+    store: Store, programme: Programme, now: dt.datetime, since: dt.datetime, logged: Sequence[LoggedSets]
+) -> past.Past | None:
+    """The settled answer the store keeps for ``programme`` (:mod:`fitplug.activities.rule.past`), when it
+    was decided by ``now`` over exactly what the store now holds before its ``until``; else ``None``."""
+    kept = store.kept_past(programme.id)
+    if kept is None or kept[1] > now:
+        return None
+    until, _, key = kept
+    fingerprint = store.fingerprint(until, now)
+    if fingerprint is None:
+        return None
+    logged = [e for e in logged if e.logged_utc <= now]
+    if key != _settled_key(programme, since, fingerprint, logged, until):
+        return None
+    text = store.kept_past_text(programme.id)
+    return past.decode(text, programme) if text is not None else None
+
+
+def keep_settled(store: Store, programme: Programme, now: dt.datetime, decision: Decision) -> None:
+    """Keep the settled part of ``decision`` (the whole answer at ``now``) for the next commands."""
+    settled = past.settled(decision, programme, past.cut_for(programme, now))
+    fingerprint = store.fingerprint(settled.until, now) if settled is not None else None
+    if settled is None or fingerprint is None:
+        return
+    logged = [e for e in store.logs() if e.logged_utc <= now]
+    key = _settled_key(programme, tracking_since(store, now, programme), fingerprint, logged, settled.until)
+    held = store.kept_past(programme.id)
+    if held is not None and held[0] == settled.until and held[1] <= now and held[2] == key:
+        return  # the answer kept was decided over these same records: it stands (its cut may be older)
+    text = past.encode(settled, programme)
+    if text is not None:
+        store.keep_past(programme.id, settled.until, now, key, text)
 
 
 def recent_history(
@@ -167,15 +217,16 @@ def recent_history(
     bands: dict[str, dt.datetime] | None = None,
     weeks: int = 1,
     logged: Sequence[LoggedSets] = (),
+    bound: dt.datetime | None = None,
 ) -> list[ActivitySummary]:
     """What :func:`decide` needs from the store to answer as it would over the whole history.
 
-    Everything from :func:`~fitplug.activities.rule.due.lookback` on; and, for band
+    Everything from ``bound`` on (default :func:`~fitplug.activities.rule.due.lookback`); and, for band
     advice, older activities with a banded exercise's sets, in windows that
     double, until each banded exercise's streak is broken (or its band was
     changed) inside the window, or nothing older is held.
     """
-    bound = lookback(since, now, weeks)
+    bound = lookback(since, now, weeks) if bound is None else bound
     recent = store.history(bound)
     categories = band_categories(programme)
     first = store.first_start() if categories else None

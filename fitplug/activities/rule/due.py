@@ -22,6 +22,7 @@ from fitplug.activities.rule.classify import (
     set_matches,
 )
 from fitplug.activities.rule.legs import all_legs
+from fitplug.activities.rule.past import Past
 from fitplug.activities.rule.week import tally
 from fitplug.model import (
     ActivityKind,
@@ -69,6 +70,7 @@ def decide(
     band_since: Mapping[str, dt.datetime] | None = None,
     weeks: int = 1,
     logged: Sequence[LoggedSets] = (),
+    past: Past | None = None,
 ) -> Decision:
     """What is due at ``now`` (aware), from everything recorded up to then.
 
@@ -82,6 +84,10 @@ def decide(
     the runner logged by hand (`fitplug log`): preferred over the recorded sets for band advice, and
     a logged day is a strength day.
     Activities and marks after ``now`` are ignored.
+
+    ``past``: the settled answer before its cut (:mod:`.past`), decided at or before ``now`` over
+    this same record: then only runs and planned days from the cut on are decided, and ``history``
+    and ``marks`` need hold only what starts from :func:`window` on (and the band's older sessions).
     """
     tz = zone(programme.timezone)
     now = now.astimezone(UTC)
@@ -89,7 +95,8 @@ def decide(
     classified = list(zip(known, classify_all(known, programme), strict=True))
     marks = sorted((m for m in marks if m.at_utc <= now), key=lambda m: m.at_utc)
     evidence = _evidence(classified)
-    stretches = _stretches(_qualifying_runs(classified, programme, since), evidence, marks, programme, now)
+    runs_since = since if past is None or (since is not None and since > past.cut) else past.cut
+    stretches = _stretches(_qualifying_runs(classified, programme, runs_since), evidence, marks, programme, now, past)
 
     today = now.astimezone(tz).date()
     logged = [e for e in logged if e.logged_utc <= now]
@@ -107,7 +114,7 @@ def decide(
         first_day = since.astimezone(tz).date()
     else:
         first_day = known[0].start_utc.astimezone(tz).date() if known else today
-    missed_days, moved = _missed_strength(programme, strength_days, first_day, today)
+    missed_days, moved = _missed_strength(programme, strength_days, first_day, today, past)
     records = band_records(classified, programme, band_since or {}, logged)
     advice = list(band_advice(records, programme))
     this_monday = today - dt.timedelta(days=today.weekday())
@@ -233,13 +240,17 @@ def _stretches(
     marks: Sequence[DoneMark],
     programme: Programme,
     now: dt.datetime,
+    past: Past | None = None,
 ) -> list[RunStretch]:
-    """Each qualifying run's post-run set, and what became of it by ``now``."""
-    stretches: list[RunStretch] = []
+    """Each qualifying run's post-run set, and what became of it by ``now`` (after ``past``'s, which
+    are settled: ``runs`` are those from its cut on)."""
+    stretches: list[RunStretch] = list(past.runs) if past is not None else []
+    before = len(stretches)
     variants = post_run_variants(programme)  # once: post_run_session would build them per run
-    for n, (a, legs) in enumerate(runs):
+    for m, (a, legs) in enumerate(runs):
+        n = before + m
         run_start = legs[0].start_utc
-        lapse = _lapse(runs, n, programme)
+        lapse = _lapse(runs, m, programme)
         key = f"stretch-{run_start.astimezone(UTC):%Y%m%dT%H%M%SZ}"
         variant = variants[n % len(variants)] if variants else None
         done = _done(key, run_start, lapse, variant, evidence, marks)
@@ -272,7 +283,7 @@ def _stretches(
 
 
 def _missed_strength(
-    programme: Programme, strength_days: set[dt.date], first_day: dt.date, today: dt.date
+    programme: Programme, strength_days: set[dt.date], first_day: dt.date, today: dt.date, past: Past | None = None
 ) -> tuple[list[tuple[dt.date, Session]], list[Moved]]:
     """Planned strength days from ``first_day`` that are over with no strength activity, and those
     credited with a moved session instead.
@@ -281,17 +292,27 @@ def _missed_strength(
     ``targets.move_days`` (the earlier when two are as near) that had no strength activity and is not
     credited already; each day done counts for one planned day at most, so no week is credited more
     sessions than were done.
+
+    With ``past``, the planned days before its cut are its own, and the days it credited are taken.
     """
     reach = programme.targets.move_days
+    missed: list[tuple[dt.date, Session]] = []
+    moved: list[Moved] = []
+    taken: frozenset[dt.date] = frozenset()
+    if past is not None:
+        first_day = max(first_day, past.cut.astimezone(zone(programme.timezone)).date())
+        missed, moved, taken = list(past.missed), list(past.moved), past.taken
     planned = [
         (p.date, p.session)
         for p in expand(programme, first_day - dt.timedelta(days=reach), today + dt.timedelta(days=reach + 1))
         if p.session.kind is SessionKind.STRENGTH
     ]
     planned_days = {d for d, _ in planned}
-    free = sorted(d for d in strength_days if d not in planned_days and d >= first_day - dt.timedelta(days=reach))
-    missed: list[tuple[dt.date, Session]] = []
-    moved: list[Moved] = []
+    free = sorted(
+        d
+        for d in strength_days
+        if d not in planned_days and d >= first_day - dt.timedelta(days=reach) and d not in taken
+    )
     for day, session in planned:
         if not first_day <= day < today or day in strength_days:
             continue
@@ -321,3 +342,15 @@ def lookback(since: dt.datetime, now: dt.datetime, weeks: int = 1) -> dt.datetim
     further: see :func:`~fitplug.activities.rule.band.band_settled`.
     """
     return min(since, now - dt.timedelta(days=7 * max(1, weeks))).astimezone(UTC) - dt.timedelta(days=2)
+
+
+def window(past: Past, programme: Programme, now: dt.datetime, weeks: int = 1) -> dt.datetime:
+    """With ``past`` kept, the earliest instant whose activities and marks can change :func:`decide` at
+    ``now`` (band aside, as for :func:`lookback`): runs and planned days count from its cut, strength
+    days up to ``targets.move_days`` before a planned day, and the tallies look at ``now``'s last
+    ``weeks`` local weeks; a day of UTC offset each way and a clock change are covered by the margin."""
+    tz = zone(programme.timezone)
+    today = now.astimezone(tz).date()
+    first_week = today - dt.timedelta(days=today.weekday(), weeks=max(1, weeks) - 1)
+    earliest = min(past.cut, local_midnight(first_week, tz).astimezone(UTC))
+    return earliest - dt.timedelta(days=programme.targets.move_days + 3)

@@ -152,11 +152,28 @@ def _m0003_logged_sets(db: sqlite3.Connection) -> None:
     )
 
 
+def _m0004_kept_past(db: sqlite3.Connection) -> None:
+    """``kept_past``: the due rule's settled answer, one row a programme (:mod:`.kept`); a cache of the rest."""
+    _run_script(
+        db,
+        """
+        CREATE TABLE kept_past (
+            programme TEXT PRIMARY KEY,
+            until_utc TEXT NOT NULL,
+            now_utc TEXT NOT NULL,
+            key TEXT NOT NULL,
+            body TEXT NOT NULL
+        );
+        """,
+    )
+
+
 #: every migration, in order; append only, never edit one that has shipped
 MIGRATIONS: tuple[tuple[str, Callable[[sqlite3.Connection], None]], ...] = (
     ("0001_initial", _m0001_initial),
     ("0002_activity_start", _m0002_activity_start),
     ("0003_logged_sets", _m0003_logged_sets),
+    ("0004_kept_past", _m0004_kept_past),
 )
 SCHEMA_VERSION = len(MIGRATIONS)
 

@@ -7,10 +7,11 @@ column, and a value that is not what it should be reads as unknown.
 from __future__ import annotations
 
 import datetime as dt
+import enum
 import hashlib
 import sqlite3
 from collections.abc import Sequence
-from dataclasses import replace
+from dataclasses import dataclass, replace
 from typing import Any
 
 from fitplug.activities.read import sane
@@ -19,6 +20,28 @@ from fitplug.activities.read.sane import from_iso
 from fitplug.activities.store.sqlfile import db_key, key_of
 from fitplug.model import ActivitySession, ActivitySummary, DueItem, SetRecord, StoredActivity
 from fitplug.times import FIT_EPOCH, UTC
+
+
+class FileStatus(enum.StrEnum):
+    """What became of a file (the text is what the store and reports hold)."""
+
+    NEW = "new"  #: stored an activity
+    DUPLICATE = "duplicate"  #: an activity already held
+    OTHER = "other"  #: not an activity
+    ERROR = "error"  #: unreadable
+
+
+@dataclass(frozen=True, slots=True)
+class FileState:
+    """What the store knows about one file."""
+
+    key: str
+    size: int
+    mtime_ns: int
+    status: FileStatus
+    file_type: str | None
+    reason: str | None
+    activity_id: int | None
 
 
 def iso(value: dt.datetime | None) -> str | None:

@@ -16,20 +16,20 @@ from __future__ import annotations
 
 import contextlib
 import datetime as dt
-import enum
 import sqlite3
 from collections.abc import Collection, Iterator, Sequence
-from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Self
 
 from fitplug.activities.read import sane
 from fitplug.activities.read.outcome import FileError
 from fitplug.activities.read.sane import from_iso
-from fitplug.activities.store import logs
+from fitplug.activities.store import kept, logs
 from fitplug.activities.store.journal import journaled
 from fitplug.activities.store.migrations import APPLICATION_ID, MIGRATIONS, SCHEMA_VERSION, schema_version
 from fitplug.activities.store.rows import (
+    FileState,
+    FileStatus,
     activity_of,
     insert_activity,
     iso,
@@ -63,28 +63,6 @@ from fitplug.model import (
     StoredActivity,
 )
 from fitplug.times import FIT_EPOCH, UTC
-
-
-class FileStatus(enum.StrEnum):
-    """What became of a file (the text is what the store and reports hold)."""
-
-    NEW = "new"  #: stored an activity
-    DUPLICATE = "duplicate"  #: an activity already held
-    OTHER = "other"  #: not an activity
-    ERROR = "error"  #: unreadable
-
-
-@dataclass(frozen=True, slots=True)
-class FileState:
-    """What the store knows about one file."""
-
-    key: str
-    size: int
-    mtime_ns: int
-    status: FileStatus
-    file_type: str | None
-    reason: str | None
-    activity_id: int | None
 
 
 class Store:
@@ -474,6 +452,27 @@ class Store:
     def preview_due(self, items: Sequence[DueItem], now: dt.datetime) -> list[DueItem]:
         """What :meth:`save_due` would return, writing nothing (for queries)."""
         return preview_due(self._db, items, now)
+
+    # --- the rule's settled answer (a cache) ---------------------------------------
+
+    @guarded
+    def kept_past(self, programme_id: str) -> tuple[dt.datetime, dt.datetime, str] | None:
+        """The kept answer's ``(until, now, key)`` (:mod:`.kept`)."""
+        return kept.read(self._db, programme_id)
+
+    @guarded
+    def kept_past_text(self, programme_id: str) -> str | None:
+        return kept.body(self._db, programme_id)
+
+    @guarded
+    def keep_past(self, programme_id: str, until: dt.datetime, now: dt.datetime, key: str, text: str) -> None:
+        if not self.read_only:
+            with self._tx() as db:
+                kept.write(db, programme_id, until, now, key, text)
+
+    @guarded
+    def fingerprint(self, until: dt.datetime, now: dt.datetime) -> str | None:
+        return kept.fingerprint(self._db, until, now)
 
     # --- meta -----------------------------------------------------------------------
 

@@ -1,0 +1,280 @@
+"""The rule's settled answer kept in the store gives, at every later moment, the answer over everything (#23).
+
+A writing command keeps the part of the answer before a cut 16 weeks back (post-run sets done or
+missed, planned strength days missed or credited) with ``until``, the instant before which every record
+it depends on starts. Later commands decide only from the cut on. Here every change a runner can make
+lands before the cut, between the cut and ``until``, after it, or spans it: a file synced late (a run,
+a stretch, a strength session, a multisport recording, one still going), a done mark, a hand log and
+its undo; after each, the answer at several later moments is held to :func:`decide` over every record
+the store holds, with the settled part in use where it may be and refused where it may not.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import datetime as dt
+import random
+import sqlite3
+from pathlib import Path
+
+import pytest
+from test_tracking_history import _summary, history, programme_file, strength, whole
+
+from fitplug.activities import tracking
+from fitplug.activities.rule import past
+from fitplug.activities.store.store import Store
+from fitplug.model import ActivitySession, ActivitySummary, DueRule, Lapse, Programme, SessionKind, State, Weekday
+
+UTC = dt.UTC
+NOW = dt.datetime(2026, 11, 26, 18, tzinfo=UTC)
+
+
+def _kept(store: Store, programme: Programme, now: dt.datetime) -> past.Past | None:
+    since = tracking.tracking_since(store, now, programme)
+    return tracking.kept_settled(store, programme, now, since, store.logs())
+
+
+def _same(store: Store, programme: Programme, now: dt.datetime) -> None:
+    for weeks in (1, 40):
+        assert tracking.evaluate(store, programme, now, weeks=weeks) == whole(store, programme, now, weeks), (
+            now,
+            weeks,
+        )
+
+
+def _variant(tmp_path: Path, lapse: Lapse, move_days: int) -> Programme:
+    p = programme_file(tmp_path, start="2026-01-05")
+    return dataclasses.replace(
+        p,
+        due=DueRule(min_run_min=20, lapse=lapse),
+        targets=dataclasses.replace(p.targets, move_days=move_days),
+    )
+
+
+def _late(rng: random.Random, n: int, programme: Programme, at: dt.datetime) -> ActivitySummary:
+    """A file synced late: a run, a stretch, a strength session or a run + strength recording."""
+    roll = rng.random()
+    if roll < 0.35:
+        return _summary(n, at, "running", "road", rng.choice([25, 50]))
+    if roll < 0.6:
+        return _summary(n, at, "training", "yoga", 15)
+    if roll < 0.85:
+        return strength(n, programme, at, rng.choice([10, 14]))
+    legs = (
+        ActivitySession("running", "road", at, 0, 1800.0, 1800.0, 5000.0, 140),
+        ActivitySession("training", "strength_training", at + dt.timedelta(minutes=35), 0, 900.0, 900.0, None, 110),
+    )
+    return ActivitySummary(f"{n:064x}", "activity", "garmin", "fr965", n, at, legs, None, ())
+
+
+@pytest.mark.parametrize(("lapse", "move_days"), [(Lapse.END_OF_NEXT_DAY, 2), (Lapse.NEXT_RUN, 1)])
+def test_every_late_change_gives_the_answer_over_everything(tmp_path: Path, lapse: Lapse, move_days: int) -> None:
+    programme = _variant(tmp_path, lapse, move_days)
+    # three Tuesdays in May and June whose session was done on the Wednesday instead (credited, not missed)
+    tuesdays = {dt.date(2026, 5, 12), dt.date(2026, 5, 19), dt.date(2026, 6, 2)}
+    held = [a for a in history(programme) if not (a.start_utc.date() in tuesdays and a.sets)]
+    held += [
+        strength(20_000 + k, programme, dt.datetime.combine(d + dt.timedelta(days=1), dt.time(7), UTC), 12)
+        for k, d in enumerate(sorted(tuesdays))
+    ]
+    rng = random.Random(f"{lapse}{move_days}")
+    db = tmp_path / "s.sqlite3"
+    used = refused = 0
+    moved_seen = False
+    going_until = kept_at_start = NOW - dt.timedelta(days=40)
+    with Store(db) as store:
+        store.record_batch([(f"/a/{n}.fit", 1, 1, a) for n, a in enumerate(held)], kept_at_start)
+        kept_at = kept_at_start
+        tracking.record(store, programme, kept_at)
+        settled = _kept(store, programme, kept_at)
+        assert settled is not None and settled.runs and settled.missed  # something is kept, and used
+        assert all(r.state is not State.DUE for r in settled.runs)
+        n = 10_000  # past every id the history used
+        for step in range(20):
+            settled = _kept(store, programme, kept_at) or settled
+            moved_seen |= bool(settled.moved)
+            cut, until = settled.cut, settled.until
+            where = step % 4  # before the cut, between it and ``until``, after ``until``, spanning the cut
+            if where == 0:
+                at = cut - dt.timedelta(days=rng.randint(1, 60), hours=rng.randint(0, 23))
+            elif where == 1:
+                at = cut + (until - cut) * rng.random()
+            else:
+                at = until + dt.timedelta(days=rng.randint(0, 20), hours=rng.randint(0, 23))
+            change = rng.choice(["file", "file", "mark", "log"])
+            if where == 3:  # an activity from before the cut still going when the answer was kept (a clock gone wrong)
+                start = cut - dt.timedelta(days=3)
+                going_until = kept_at + dt.timedelta(days=1)
+                seconds = (going_until - start).total_seconds()
+                going = ActivitySession("running", "road", start, 0, seconds, None, None, 120)
+                late = ActivitySummary(f"{n:064x}", "activity", "garmin", "fr965", n, start, (going,), None, ())
+                store.record_batch([(f"/a/{n}.fit", 1, 1, late)], kept_at)
+            elif change == "file":
+                store.record_batch([(f"/a/{n}.fit", 1, 1, _late(rng, n, programme, at))], kept_at)
+            elif change == "mark":
+                store.add_done(at, kept_at, rng.choice([None, f"stretch-{at:%Y%m%d}T070000Z"]))
+            else:  # a hand log for that day, or its undo
+                ex = next(e for s in programme.sessions for e in s.exercises if e.band)
+                day = at.date()
+                entry = tracking.log_entry(programme, kept_at, ex.id, day, (13, 13, 13, 13, 13, 13))[2]
+                logged = any(e.day == day and e.exercise == ex.id for e in store.logs())
+                tracking.log_sets(store, programme, kept_at, ex, day, None if logged and rng.random() < 0.5 else entry)
+            n += 1
+            in_use = _kept(store, programme, kept_at)  # each change is made at the moment the answer was kept
+            if where in (0, 1, 3):
+                assert in_use is None, (where, change)  # what it was decided over changed: refused
+                refused += 1
+            else:
+                used += in_use is not None
+            for now in (kept_at, NOW + dt.timedelta(days=9)):
+                _same(store, programme, now)
+            if in_use is None or step % 3 == 2:  # a writing command keeps the answer afresh, later now and then
+                kept_at = min(NOW, kept_at + dt.timedelta(days=rng.randint(0, 6)))
+                tracking.record(store, programme, kept_at)
+                # kept, unless an activity before its ``until`` was still going (then nothing is kept)
+                assert _kept(store, programme, kept_at) is not None or kept_at < going_until + dt.timedelta(hours=1)
+    assert used >= 3 and refused >= 10 and moved_seen
+
+
+def test_an_answer_asked_before_it_was_kept_is_decided_afresh(tmp_path: Path) -> None:
+    programme = programme_file(tmp_path, start="2026-01-05")
+    db = tmp_path / "s.sqlite3"
+    with Store(db) as store:
+        store.record_batch([(f"/a/{n}.fit", 1, 1, a) for n, a in enumerate(history(programme))], NOW)
+        tracking.record(store, programme, NOW)
+        assert _kept(store, programme, NOW) is not None
+        earlier = NOW - dt.timedelta(days=2)
+        assert _kept(store, programme, earlier) is None
+        _same(store, programme, earlier)
+
+
+def test_another_programme_or_a_damaged_text_is_not_used(tmp_path: Path) -> None:
+    programme = programme_file(tmp_path, start="2026-01-05")
+    db = tmp_path / "s.sqlite3"
+    with Store(db) as store:
+        store.record_batch([(f"/a/{n}.fit", 1, 1, a) for n, a in enumerate(history(programme))], NOW)
+        tracking.record(store, programme, NOW)
+        later = programme_file(tmp_path, start="2026-02-02")  # the same id, another start
+        tougher = dataclasses.replace(programme, targets=dataclasses.replace(programme.targets, move_days=0))
+        for other in (later, tougher):
+            assert _kept(store, other, NOW) is None
+            _same(store, other, NOW)
+    with sqlite3.connect(db) as raw:
+        raw.execute("UPDATE kept_past SET body = substr(body, 1, length(body) / 2)")
+    raw.close()
+    with Store(db, read_only=True) as store:
+        assert _kept(store, programme, NOW) is None
+        _same(store, programme, NOW)
+
+
+def test_the_kept_text_reads_back_as_it_was(tmp_path: Path) -> None:
+    programme = programme_file(tmp_path, start="2026-01-05")
+    with Store(tmp_path / "s.sqlite3") as store:
+        store.record_batch([(f"/a/{n}.fit", 1, 1, a) for n, a in enumerate(history(programme))], NOW)
+        decision = tracking.evaluate(store, programme, NOW)
+    settled = past.settled(decision, programme, past.cut_for(programme, NOW))
+    assert settled is not None and settled.cut.astimezone(dt.UTC) < NOW - dt.timedelta(weeks=past.KEEP_WEEKS)
+    assert len({r.done_by for r in settled.runs if r.done_by}) >= 2 and settled.missed
+    text = past.encode(settled, programme)
+    assert text is not None and past.decode(text, programme) == settled
+    assert past.decode(text.replace(past.FORM, "fitplug.past/0"), programme) is None
+
+
+def test_a_query_keeps_nothing(tmp_path: Path) -> None:
+    programme = programme_file(tmp_path, start="2026-01-05")
+    db = tmp_path / "s.sqlite3"
+    with Store(db) as store:
+        store.record_batch([(f"/a/{n}.fit", 1, 1, a) for n, a in enumerate(history(programme))], NOW)
+    with Store(db, read_only=True) as store:
+        tracking.status(store, programme, NOW)
+        assert store.kept_past(programme.id) is None
+
+
+def _kept_then_asked(store: Store, programme: Programme, kept_at: dt.datetime, later: dt.datetime) -> None:
+    """Keep at ``kept_at``; the answer at ``later`` must be the answer over everything."""
+    tracking.record(store, programme, kept_at)
+    _same(store, programme, later)
+
+
+def test_a_set_open_across_the_cut_until_the_next_run_depends_on_what_came_before_that_run(tmp_path: Path) -> None:
+    """Lapse at the next run, and no run for three weeks after the last one before the cut: a stretch
+    synced late, a fortnight after the cut, still completes that run's set."""
+    programme = dataclasses.replace(programme_file(tmp_path), due=DueRule(min_run_min=20, lapse=Lapse.NEXT_RUN))
+    kept_at = NOW - dt.timedelta(days=10)
+    cut = past.cut_for(programme, kept_at)
+    runs = [cut - dt.timedelta(days=d, hours=17) for d in range(1, 60)]
+    runs += [
+        cut + dt.timedelta(days=21 + d, hours=7) for d in range(0, 120, 2) if cut + dt.timedelta(days=21 + d) < kept_at
+    ]
+    held = [_summary(n, t, "running", "road", 30) for n, t in enumerate(sorted(runs))]
+    with Store(tmp_path / "s.sqlite3") as store:
+        store.record_batch([(f"/a/{n}.fit", 1, 1, a) for n, a in enumerate(held)], kept_at)
+        tracking.record(store, programme, kept_at)
+        settled = _kept(store, programme, kept_at)
+        assert settled is not None and settled.until >= cut + dt.timedelta(days=21)
+        late = _summary(900, cut + dt.timedelta(days=14), "training", "yoga", 20)
+        store.record_batch([("/a/late.fit", 1, 1, late)], kept_at)
+        assert _kept(store, programme, kept_at) is None
+        _same(store, programme, kept_at)
+        assert tracking.evaluate(store, programme, kept_at).runs[len(settled.runs) - 1].state is State.DONE
+
+
+def test_a_day_credited_before_the_cut_is_not_credited_again_after_it(tmp_path: Path) -> None:
+    """Strength on Sunday and Tuesday, one day's reach: Sunday before the cut missed, a session on the
+    Monday of the cut credited to it; Tuesday then has nothing of its own and no day to borrow."""
+    base = programme_file(tmp_path)
+    sessions = tuple(
+        dataclasses.replace(s, days=(Weekday.SUN, Weekday.TUE)) if s.kind is SessionKind.STRENGTH else s
+        for s in base.sessions
+    )
+    programme = dataclasses.replace(
+        base, sessions=sessions, targets=dataclasses.replace(base.targets, move_days=1), start=dt.date(2026, 5, 3)
+    )
+    kept_at = NOW - dt.timedelta(days=3)
+    cut = past.cut_for(programme, kept_at)
+    monday = cut.astimezone(dt.UTC) + dt.timedelta(hours=12)
+    held = [strength(1, programme, monday, 12)]
+    with Store(tmp_path / "s.sqlite3") as store:
+        store.record_batch([("/a/1.fit", 1, 1, held[0])], kept_at)
+        tracking.record(store, programme, kept_at)
+        settled = _kept(store, programme, kept_at)
+        assert settled is not None and [m.done for m in settled.moved] == [monday.date()]
+        decision = tracking.evaluate(store, programme, kept_at)
+        assert monday.date() + dt.timedelta(days=1) in [d for d, _ in decision.strength_missed]
+        _same(store, programme, kept_at)
+
+
+def test_an_activity_going_when_the_answer_was_kept_is_counted_once_it_is_over(tmp_path: Path) -> None:
+    """A run that started before the cut and, by its recorded length, was still going when the answer was
+    kept (a watch's clock gone wrong): nothing is kept then, and the answer once it is over counts it."""
+    programme = programme_file(tmp_path, start="2026-01-05")
+    kept_at = NOW - dt.timedelta(days=5)
+    cut = past.cut_for(programme, kept_at)
+    held = list(history(programme))
+    start = cut - dt.timedelta(days=2)
+    going = ActivitySession(
+        "running", "road", start, 0, (kept_at + dt.timedelta(days=1) - start).total_seconds(), None, None, 1
+    )
+    held.append(ActivitySummary(f"{30_000:064x}", "activity", "garmin", "fr965", 1, start, (going,), None, ()))
+    with Store(tmp_path / "s.sqlite3") as store:
+        store.record_batch([(f"/a/{n}.fit", 1, 1, a) for n, a in enumerate(held)], kept_at)
+        tracking.record(store, programme, kept_at)
+        assert _kept(store, programme, kept_at) is None
+        for later in (kept_at + dt.timedelta(days=2), NOW):
+            _same(store, programme, later)
+
+
+def test_a_set_still_open_moves_the_cut_back_before_its_run(tmp_path: Path) -> None:
+    """Lapse at the next run, and no run for half a year: the last run's set is still due, so what is kept
+    ends before that run's week and the answer is the one over everything."""
+    programme = dataclasses.replace(programme_file(tmp_path), due=DueRule(min_run_min=20, lapse=Lapse.NEXT_RUN))
+    last = NOW - dt.timedelta(weeks=26)
+    held = [_summary(n, last - dt.timedelta(days=2 * n), "running", "road", 30) for n in range(40)]
+    with Store(tmp_path / "s.sqlite3") as store:
+        store.record_batch([(f"/a/{n}.fit", 1, 1, a) for n, a in enumerate(held)], NOW)
+        tracking.record(store, programme, NOW)
+        settled = _kept(store, programme, NOW)
+        assert settled is not None and last - dt.timedelta(days=7) < settled.cut <= last
+        assert settled.runs and all(r.state is State.MISSED for r in settled.runs)
+        assert tracking.evaluate(store, programme, NOW).due[0].run_start_utc == last
+        _same(store, programme, NOW)
