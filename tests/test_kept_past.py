@@ -22,6 +22,7 @@ from test_tracking_history import _summary, history, programme_file, strength, w
 
 from fitplug.activities import tracking
 from fitplug.activities.rule import past
+from fitplug.activities.store import kept
 from fitplug.activities.store.store import Store
 from fitplug.model import ActivitySession, ActivitySummary, DueRule, Lapse, Programme, SessionKind, State, Weekday
 
@@ -175,9 +176,9 @@ def test_the_kept_text_reads_back_as_it_was(tmp_path: Path) -> None:
     settled = past.settled(decision, programme, past.cut_for(programme, NOW))
     assert settled is not None and settled.cut.astimezone(dt.UTC) < NOW - dt.timedelta(weeks=past.KEEP_WEEKS)
     assert len({r.done_by for r in settled.runs if r.done_by}) >= 2 and settled.missed
-    text = past.encode(settled, programme)
-    assert text is not None and past.decode(text, programme) == settled
-    assert past.decode(text.replace(past.FORM, "fitplug.past/0"), programme) is None
+    text = kept.encode(settled, programme)
+    assert text is not None and kept.decode(text, programme) == settled
+    assert kept.decode(text.replace(kept.FORM, "fitplug.past/0"), programme) is None
 
 
 def test_a_query_keeps_nothing(tmp_path: Path) -> None:

@@ -19,6 +19,7 @@ from dataclasses import replace
 from fitplug.activities.rule import habit, past
 from fitplug.activities.rule.band import band_categories, band_records, band_settled, banded_exercises
 from fitplug.activities.rule.due import decide, lookback, window
+from fitplug.activities.store import kept
 from fitplug.activities.store.logs import MAX_LOGGED_REPS, MAX_LOGGED_SETS
 from fitplug.activities.store.rows import iso
 from fitplug.activities.store.store import Store
@@ -170,7 +171,7 @@ def _settled_key(
     ``until`` (:meth:`Store.fingerprint`) and the hand logs for days up to then (logged by then)."""
     last = until.date() + dt.timedelta(days=2)  # any time zone's local day of ``until``
     logs = [(e.day.isoformat(), e.exercise, list(e.reps), e.pain) for e in logged if e.day <= last]
-    text = json.dumps([past.FORM, repr(programme), iso(since), fingerprint, logs])
+    text = json.dumps([kept.FORM, repr(programme), iso(since), fingerprint, logs])
     return hashlib.sha256(text.encode()).hexdigest()
 
 
@@ -179,10 +180,10 @@ def kept_settled(
 ) -> past.Past | None:
     """The settled answer the store keeps for ``programme`` (:mod:`fitplug.activities.rule.past`), when it
     was decided by ``now`` over exactly what the store now holds before its ``until``; else ``None``."""
-    kept = store.kept_past(programme.id)
-    if kept is None or kept[1] > now:
+    head = store.kept_past(programme.id)
+    if head is None or head[1] > now:
         return None
-    until, _, key = kept
+    until, _, key = head
     fingerprint = store.fingerprint(until, now)
     if fingerprint is None:
         return None
@@ -190,7 +191,7 @@ def kept_settled(
     if key != _settled_key(programme, since, fingerprint, logged, until):
         return None
     text = store.kept_past_text(programme.id)
-    return past.decode(text, programme) if text is not None else None
+    return kept.decode(text, programme) if text is not None else None
 
 
 def keep_settled(store: Store, programme: Programme, now: dt.datetime, decision: Decision) -> None:
@@ -204,7 +205,7 @@ def keep_settled(store: Store, programme: Programme, now: dt.datetime, decision:
     held = store.kept_past(programme.id)
     if held is not None and held[0] == settled.until and held[1] <= now and held[2] == key:
         return  # the answer kept was decided over these same records: it stands (its cut may be older)
-    text = past.encode(settled, programme)
+    text = kept.encode(settled, programme)
     if text is not None:
         store.keep_past(programme.id, settled.until, now, key, text)
 

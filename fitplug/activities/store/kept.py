@@ -6,15 +6,28 @@ the activities with a session starting before ``until`` (the store only adds act
 count and ids name them), the done marks before it, and whether any of those activities was still
 going at ``now`` (then the rule, which ignores what is not over, saw less than the store holds).
 It is a cache: derived from the rest, never journaled, rebuilt by the next command that writes.
+
+:func:`encode` and :func:`decode` turn the answer into text and back (JSON; a session is named by its
+place in the programme, so the text holds nothing the programme does not say).
 """
 
 from __future__ import annotations
 
 import datetime as dt
 import hashlib
+import json
 import sqlite3
+from collections.abc import Sequence
+from typing import Any
 
+from fitplug.activities.rule.past import Past
 from fitplug.activities.store.rows import iso
+from fitplug.model import DoneBy, Moved, Programme, RunStretch, Session, State
+from fitplug.programme.schedule import post_run_variants
+from fitplug.times import UTC
+
+#: the text's form; another form (or a damaged text) is not used
+FORM = "fitplug.past/1"
 
 #: activities with a session starting before ``until``
 _CHOSEN = "SELECT activity_id FROM sessions WHERE start_utc < ?"
@@ -56,3 +69,83 @@ def write(db: sqlite3.Connection, programme_id: str, until: dt.datetime, now: dt
         "INSERT OR REPLACE INTO kept_past (programme, until_utc, now_utc, key, body) VALUES (?, ?, ?, ?, ?)",
         (programme_id, iso(until), iso(now), key, text),
     )
+
+
+# --- the answer as text ----------------------------------------------------------------
+
+
+def _sessions(programme: Programme) -> tuple[Session, ...]:
+    """Every session a kept answer can name, by place: the programme's, then the post-run variants."""
+    return (*programme.sessions, *post_run_variants(programme))
+
+
+def _place(session: Session | None, sessions: Sequence[Session]) -> int | None:
+    if session is None:
+        return None
+    for n, s in enumerate(sessions):
+        if s is session:
+            return n
+    return sessions.index(session)  # ValueError: not the programme's (encode refuses)
+
+
+def _t(t: dt.datetime | None) -> str | None:
+    return None if t is None else t.astimezone(UTC).isoformat()
+
+
+def encode(past: Past, programme: Programme) -> str | None:
+    """``past`` as text, or ``None`` when it names a session the programme does not hold."""
+    sessions = _sessions(programme)
+    try:
+        runs = [
+            [r.key, _t(r.run_start_utc), _t(r.run_end_utc), r.utc_offset_s, r.sub_sport, r.distance_m, r.elapsed_s,
+             r.run_number, _place(r.session, sessions), _t(r.lapse_utc), r.state.value, _t(r.done_utc),
+             None if r.done_by is None else r.done_by.value, _place(r.done_session, sessions)]
+            for r in past.runs
+        ]  # fmt: skip
+        missed = [[d.isoformat(), _place(s, sessions)] for d, s in past.missed]
+        moved = [[m.planned.isoformat(), m.done.isoformat(), _place(m.session, sessions)] for m in past.moved]
+    except ValueError:
+        return None
+    head = {"form": FORM, "cut": _t(past.cut), "until": _t(past.until), "now": _t(past.now)}
+    return json.dumps({**head, "runs": runs, "missed": missed, "moved": moved}, separators=(",", ":"))
+
+
+def decode(text: str, programme: Programme) -> Past | None:
+    """What :func:`encode` wrote, for the same programme; ``None`` for any other text."""
+    sessions = _sessions(programme)
+    try:
+        data: Any = json.loads(text)
+        if data.get("form") != FORM:
+            return None
+        t, d = dt.datetime.fromisoformat, dt.date.fromisoformat
+
+        def at(x: str | None) -> dt.datetime | None:
+            return None if x is None else t(x)
+
+        def named(n: int | None) -> Session | None:
+            if n is None:
+                return None
+            if not 0 <= n < len(sessions):
+                raise ValueError(n)
+            return sessions[n]
+
+        runs = tuple(
+            RunStretch(
+                key=r[0], run_start_utc=t(r[1]), run_end_utc=t(r[2]), utc_offset_s=r[3], sub_sport=r[4],
+                distance_m=r[5], elapsed_s=r[6], run_number=r[7], session=named(r[8]), lapse_utc=at(r[9]),
+                state=State(r[10]), done_utc=at(r[11]), done_by=None if r[12] is None else DoneBy(r[12]),
+                done_session=named(r[13]),
+            )
+            for r in data["runs"]
+        )  # fmt: skip
+        missed = tuple((d(m[0]), _required(named(m[1]))) for m in data["missed"])
+        moved = tuple(Moved(d(m[0]), d(m[1]), _required(named(m[2]))) for m in data["moved"])
+        return Past(t(data["cut"]), t(data["until"]), t(data["now"]), runs, missed, moved)
+    except (ValueError, TypeError, KeyError, IndexError, AttributeError):
+        return None
+
+
+def _required(session: Session | None) -> Session:
+    if session is None:
+        raise ValueError("a planned day without its session")
+    return session
