@@ -24,6 +24,7 @@ from fitplug.activities import tracking
 from fitplug.activities.rule import past
 from fitplug.activities.store import kept
 from fitplug.activities.store.store import Store
+from fitplug.app import progress
 from fitplug.model import ActivitySession, ActivitySummary, DueRule, Lapse, Programme, SessionKind, State, Weekday
 
 UTC = dt.UTC
@@ -279,3 +280,19 @@ def test_a_set_still_open_moves_the_cut_back_before_its_run(tmp_path: Path) -> N
         assert settled.runs and all(r.state is State.MISSED for r in settled.runs)
         assert tracking.evaluate(store, programme, NOW).due[0].run_start_utc == last
         _same(store, programme, NOW)
+
+
+def test_the_page_shows_the_last_four_strength_sessions_however_long_ago(tmp_path: Path) -> None:
+    """No strength session in the last 20 weeks, and the earlier ones free lifts (no banded set, so the
+    band's look-back does not load them): the rule reads only from its cut on, and the page still shows
+    the last four sessions since the tracking start."""
+    programme = programme_file(tmp_path, start="2026-01-05")
+    held = [a for a in history(programme) if not a.sets]
+    lifts = [NOW - dt.timedelta(weeks=20 + k, hours=5) for k in range(6)]
+    held += [_summary(40_000 + k, t, "training", "strength_training", 30) for k, t in enumerate(lifts)]
+    with Store(tmp_path / "s.sqlite3") as store:
+        store.record_batch([(f"/a/{n}.fit", 1, 1, a) for n, a in enumerate(held)], NOW)
+        tracking.record(store, programme, NOW)
+        assert _kept(store, programme, NOW) is not None
+        page = progress.page_data(store, programme, NOW)
+    assert [s.day for s in page.sessions] == sorted(t.date() for t in lifts)[-4:]

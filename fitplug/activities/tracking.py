@@ -126,8 +126,8 @@ def _held_band(text: str | None) -> tuple[str, str | None] | None:
 def record(store: Store, programme: Programme, now: dt.datetime) -> Status:
     """Decide at ``now`` and record the items (their time and version): what a writing command sees."""
     remember_programme(store, programme, now)
-    decision = evaluate(store, programme, now)
-    keep_settled(store, programme, now, decision)
+    decision, _, used = _evaluated(store, programme, now)
+    keep_settled(store, programme, now, decision, used)
     return _status(programme, now, decision, store.save_due(due_items(decision, programme), now))
 
 
@@ -143,25 +143,37 @@ def evaluated(
     store: Store | None, programme: Programme, now: dt.datetime, *, weeks: int = 1
 ) -> tuple[Decision, list[ActivitySummary]]:
     """:func:`evaluate`, with the history it read (:func:`recent_history`), for a caller that shows it too."""
+    decision, held, _ = _evaluated(store, programme, now, weeks)
+    return decision, held
+
+
+def _evaluated(
+    store: Store | None, programme: Programme, now: dt.datetime, weeks: int = 1
+) -> tuple[Decision, list[ActivitySummary], dt.datetime | None]:
+    """:func:`evaluated`, and the ``until`` of the settled answer it used (``None``: it decided everything)."""
     since = tracking_since(store, now, programme)
     bands = band_since(store, programme, now)
     if store is None:
-        return decide([], [], programme, now, since=since, band_since=bands, weeks=weeks), []
+        return decide([], [], programme, now, since=since, band_since=bands, weeks=weeks), [], None
     logged = store.logs()
     settled = kept_settled(store, programme, now, since, logged)
     bound = window(settled, programme, now, weeks) if settled is not None else lookback(since, now, weeks)
     held = recent_history(store, programme, now, since, bands, weeks, logged, bound)
-    return decide(
+    return (
+        decide(
+            held,
+            store.done_marks(bound),
+            programme,
+            now,
+            since=since,
+            band_since=bands,
+            weeks=weeks,
+            logged=logged,
+            past=settled,
+        ),
         held,
-        store.done_marks(bound),
-        programme,
-        now,
-        since=since,
-        band_since=bands,
-        weeks=weeks,
-        logged=logged,
-        past=settled,
-    ), held
+        settled.until if settled is not None else None,
+    )
 
 
 def _settled_key(
@@ -194,9 +206,16 @@ def kept_settled(
     return kept.decode(text, programme) if text is not None else None
 
 
-def keep_settled(store: Store, programme: Programme, now: dt.datetime, decision: Decision) -> None:
-    """Keep the settled part of ``decision`` (the whole answer at ``now``) for the next commands."""
+def keep_settled(
+    store: Store, programme: Programme, now: dt.datetime, decision: Decision, used: dt.datetime | None = None
+) -> None:
+    """Keep the settled part of ``decision`` (the whole answer at ``now``) for the next commands.
+
+    ``used``: the ``until`` of the kept answer ``decision`` was decided from; one that ends there too was
+    decided over these same records, and stands (its cut may be a week or so older)."""
     settled = past.settled(decision, programme, past.cut_for(programme, now))
+    if settled is not None and settled.until == used:
+        return
     fingerprint = store.fingerprint(settled.until, now) if settled is not None else None
     if settled is None or fingerprint is None:
         return

@@ -23,6 +23,7 @@ from fitplug.activities import tracking
 from fitplug.activities.rule.band import band_records, banded_exercises, exercise_done
 from fitplug.activities.rule.classify import classify_all
 from fitplug.activities.rule.legs import all_legs
+from fitplug.activities.rule.past import KEEP_WEEKS
 from fitplug.activities.rule.plan import plan_against_done
 from fitplug.activities.store.store import Store, reading
 from fitplug.app.programme import programme_for
@@ -96,6 +97,11 @@ def page_data(store: Store | None, programme: Programme, now: dt.datetime, *, we
     )
     classified = list(zip(known, classify_all(known, programme), strict=True))
     strength = [(a, c) for a, c in classified if c.kind == ActivityKind.STRENGTH]
+    # the rule read everything from 16 weeks back (or from the tracking start) on: four strength sessions
+    # there are the last four; with fewer, the page reads the sessions since the tracking start itself
+    covered = max(since, now - dt.timedelta(weeks=KEEP_WEEKS))
+    if store is not None and sum(a.start_utc >= covered for a, _ in strength) < LAST_SESSIONS:
+        strength = _strength_since(store, programme, now, since)
     records = band_records(classified, programme, bands, logged)  # each exercise's own, from its own change
     shown = [w for w in decision.weeks if w.week_start + dt.timedelta(days=7) > started]
     rows = [
@@ -142,6 +148,19 @@ def page_data(store: Store | None, programme: Programme, now: dt.datetime, *, we
         started=started,
         weeks_before=len(decision.weeks) - len(shown),
     )
+
+
+def _strength_since(
+    store: Store, programme: Programme, now: dt.datetime, since: dt.datetime
+) -> list[tuple[ActivitySummary, Classification]]:
+    """Every strength session since ``since``, over by ``now``, in the rule's order (the page's last four)."""
+    known = sorted(
+        (a for a in all_legs(store.history(since)) if a.sessions and a.end_utc <= now),
+        key=lambda a: (a.start_utc, a.sha256),
+    )
+    return [
+        (a, c) for a, c in zip(known, classify_all(known, programme), strict=True) if c.kind == ActivityKind.STRENGTH
+    ]
 
 
 def _next_post_run(decision: Decision, programme: Programme) -> str | None:

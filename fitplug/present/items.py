@@ -25,7 +25,8 @@ _BAND_MIN = 15
 def due_items(decision: Decision, programme: Programme) -> tuple[DueItem, ...]:
     """Every item of ``decision``, in time order."""
     tz = zone(programme.timezone)
-    items = [_post_run_item(r, tz) for r in decision.runs]
+    held: dict[int, str] = {}  # what each post-run set holds, worded once (by the session's identity)
+    items = [_post_run_item(r, tz, held) for r in decision.runs]
     for day, session in decision.strength_missed:
         planned = expand(programme, day, day + dt.timedelta(days=1))[0]
         items.append(
@@ -77,19 +78,21 @@ def due_items(decision: Decision, programme: Programme) -> tuple[DueItem, ...]:
     return tuple(items)
 
 
-def _post_run_item(r: RunStretch, tz: dt.tzinfo) -> DueItem:
+def _post_run_item(r: RunStretch, tz: dt.tzinfo, held: dict[int, str]) -> DueItem:
     session = r.done_as if r.state is State.DONE else r.session
     name = session.name if session is not None else "Post-run stretch"
+    if (stretches := held.get(id(session))) is None:
+        stretches = held[id(session)] = words.stretches(session)
     minutes = session.duration_min if session is not None else _POST_RUN_MIN
     km = f"{r.distance_m / 1000:.1f} km " if r.distance_m else ""
     detail = f"After the {km}run of {words.day_time(r.run_start_utc.astimezone(tz))}."
     if r.state is State.DONE and r.done_utc is not None:
-        kind, title = DueKind.STRETCH_DONE, f"{name} done: {words.stretches(session)}"
+        kind, title = DueKind.STRETCH_DONE, f"{name} done: {stretches}"
         detail += f" Done at {r.done_utc.astimezone(tz):%H:%M} ({r.done_by})."
     elif r.state is State.MISSED:
-        kind, title = DueKind.STRETCH_MISSED, f"{name} missed: {words.stretches(session)}"
+        kind, title = DueKind.STRETCH_MISSED, f"{name} missed: {stretches}"
     else:
-        kind, title = DueKind.STRETCH_DUE, f"{name} due: {words.stretches(session)}"
+        kind, title = DueKind.STRETCH_DUE, f"{name} due: {stretches}"
         detail += f" Due until {words.until(r.lapse_utc, tz)}."
     start = r.run_end_utc
     return DueItem(kind, r.key, start, start + dt.timedelta(minutes=minutes), title, detail)

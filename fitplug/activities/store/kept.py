@@ -113,34 +113,31 @@ def encode(past: Past, programme: Programme) -> str | None:
 def decode(text: str, programme: Programme) -> Past | None:
     """What :func:`encode` wrote, for the same programme; ``None`` for any other text."""
     sessions = _sessions(programme)
+    at, day = dt.datetime.fromisoformat, dt.date.fromisoformat
+    states, ways = {s.value: s for s in State}, {d.value: d for d in DoneBy}
+
+    def named(n: int | None) -> Session | None:
+        if n is None:
+            return None
+        if not 0 <= n < len(sessions):
+            raise ValueError(n)
+        return sessions[n]
+
     try:
         data: Any = json.loads(text)
         if data.get("form") != FORM:
             return None
-        t, d = dt.datetime.fromisoformat, dt.date.fromisoformat
-
-        def at(x: str | None) -> dt.datetime | None:
-            return None if x is None else t(x)
-
-        def named(n: int | None) -> Session | None:
-            if n is None:
-                return None
-            if not 0 <= n < len(sessions):
-                raise ValueError(n)
-            return sessions[n]
-
         runs = tuple(
             RunStretch(
-                key=r[0], run_start_utc=t(r[1]), run_end_utc=t(r[2]), utc_offset_s=r[3], sub_sport=r[4],
-                distance_m=r[5], elapsed_s=r[6], run_number=r[7], session=named(r[8]), lapse_utc=at(r[9]),
-                state=State(r[10]), done_utc=at(r[11]), done_by=None if r[12] is None else DoneBy(r[12]),
-                done_session=named(r[13]),
+                r[0], at(r[1]), at(r[2]), r[3], r[4], r[5], r[6], r[7], named(r[8]),
+                None if r[9] is None else at(r[9]), states[r[10]], None if r[11] is None else at(r[11]),
+                None if r[12] is None else ways[r[12]], named(r[13]),
             )
             for r in data["runs"]
         )  # fmt: skip
-        missed = tuple((d(m[0]), _required(named(m[1]))) for m in data["missed"])
-        moved = tuple(Moved(d(m[0]), d(m[1]), _required(named(m[2]))) for m in data["moved"])
-        return Past(t(data["cut"]), t(data["until"]), t(data["now"]), runs, missed, moved)
+        missed = tuple((day(m[0]), _required(named(m[1]))) for m in data["missed"])
+        moved = tuple(Moved(day(m[0]), day(m[1]), _required(named(m[2]))) for m in data["moved"])
+        return Past(at(data["cut"]), at(data["until"]), at(data["now"]), runs, missed, moved)
     except (ValueError, TypeError, KeyError, IndexError, AttributeError):
         return None
 

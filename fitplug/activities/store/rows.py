@@ -172,36 +172,53 @@ def due_digest(item: DueItem) -> str:
     return hashlib.sha256(text.encode("utf-8")).hexdigest()
 
 
-def saved_due(db: sqlite3.Connection, items: Sequence[DueItem]) -> dict[str, dict[str, Any]]:
+#: a saved item's row: (digest, updated_utc, sequence)
+_Saved = tuple[Any, Any, Any]
+
+
+def saved_due(db: sqlite3.Connection, items: Sequence[DueItem]) -> dict[str, _Saved]:
     """The saved rows (digest, updated_utc, sequence) of ``items``, by key: a few queries, not two an item."""
     keys = list(dict.fromkeys(i.key for i in items))
-    out: dict[str, dict[str, Any]] = {}
+    out: dict[str, _Saved] = {}
+    cursor = db.cursor()
+    cursor.row_factory = None  # plain tuples
     for at in range(0, len(keys), 500):  # within SQLite's bound on parameters
         part = keys[at : at + 500]
         marks = ", ".join("?" * len(part))
         query = f"SELECT key, digest, updated_utc, sequence FROM due_items WHERE key IN ({marks})"
-        out.update((r["key"], dict(r)) for r in db.execute(query, part))
+        out.update((r[0], (r[1], r[2], r[3])) for r in cursor.execute(query, part))
     return out
 
 
-def kept_due(row: dict[str, Any] | None, item: DueItem, digest: str) -> DueItem | None:
-    """``item`` as saved (``row``), when it is saved unchanged; else ``None``."""
-    updated = from_iso(row["updated_utc"]) if row is not None else None
-    sequence = sane.integer(row["sequence"], 0, 1 << 31) if row is not None else None
-    if row is None or row["digest"] != digest or updated is None or sequence is None:
-        return None  # not saved, changed, or a row a hand damaged: saved again
-    return replace(item, updated_utc=updated, sequence=sequence)
+class _Kept:
+    """Items as saved: one reading of each saved time (a sync saves many items at one time)."""
+
+    def __init__(self) -> None:
+        self._times: dict[object, dt.datetime | None] = {}
+
+    def __call__(self, row: _Saved | None, item: DueItem, digest: str) -> DueItem | None:
+        """``item`` as saved (``row``), when it is saved unchanged; else ``None``."""
+        if row is None or row[0] != digest:
+            return None
+        text = row[1]
+        updated = self._times[text] if text in self._times else self._times.setdefault(text, from_iso(text))
+        sequence = sane.integer(row[2], 0, 1 << 31)
+        if updated is None or sequence is None:
+            return None  # a row a hand damaged: saved again
+        i = item
+        return DueItem(i.kind, i.key, i.start_utc, i.end_utc, i.title, i.detail, updated, sequence)
 
 
-def next_due(row: dict[str, Any] | None, now: dt.datetime) -> tuple[dt.datetime, int]:
+def next_due(row: _Saved | None, now: dt.datetime) -> tuple[dt.datetime, int]:
     """The time and sequence an item gets as it changes now: the next sequence after the saved one (``row``)."""
-    sequence = sane.integer(row["sequence"], 0, 1 << 31) if row is not None else None
+    sequence = sane.integer(row[2], 0, 1 << 31) if row is not None else None
     return now, 0 if sequence is None else sequence + 1
 
 
 def preview_due(db: sqlite3.Connection, items: Sequence[DueItem], now: dt.datetime) -> list[DueItem]:
     """What saving ``items`` would give back (their ``updated_utc`` and ``sequence``), writing nothing."""
     saved = saved_due(db, items)
+    kept_due = _Kept()
     out: list[DueItem] = []
     for item in items:
         row = saved.get(item.key)
@@ -216,6 +233,7 @@ def preview_due(db: sqlite3.Connection, items: Sequence[DueItem], now: dt.dateti
 def save_due(db: sqlite3.Connection, items: Sequence[DueItem], now: dt.datetime) -> list[DueItem]:
     """Remember ``items`` (in the caller's transaction); each comes back with ``updated_utc`` and ``sequence``."""
     saved = saved_due(db, items)
+    kept_due = _Kept()
     out: list[DueItem] = []
     for item in items:
         digest = due_digest(item)
@@ -231,6 +249,6 @@ def save_due(db: sqlite3.Connection, items: Sequence[DueItem], now: dt.datetime)
             (item.key, item.kind.value, iso(item.start_utc), iso(item.end_utc), item.title, item.detail,
              digest, iso(updated), sequence),
         )  # fmt: skip
-        saved[item.key] = {"digest": digest, "updated_utc": iso(updated), "sequence": sequence}
+        saved[item.key] = (digest, iso(updated), sequence)
         out.append(replace(item, updated_utc=updated.astimezone(UTC).replace(microsecond=0), sequence=sequence))
     return out
