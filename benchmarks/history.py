@@ -115,8 +115,10 @@ def main() -> None:
         envs = {}
         for which in ("empty", "tracked"):
             home = Path(tmp) / which
+            # PYTHONDONTWRITEBYTECODE, set on some machines, would time the compiler too (as startup.py says)
+            inherited = {k: v for k, v in os.environ.items() if k != "PYTHONDONTWRITEBYTECODE"}
             envs[which] = {
-                **os.environ,
+                **inherited,
                 "FITPLUG_DATA_DIR": str(home / "data"),
                 "FITPLUG_CONFIG_DIR": str(home / "config"),
                 "PYTHONPATH": str(args.tree),

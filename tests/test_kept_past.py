@@ -296,3 +296,21 @@ def test_the_page_shows_the_last_four_strength_sessions_however_long_ago(tmp_pat
         assert _kept(store, programme, NOW) is not None
         page = progress.page_data(store, programme, NOW)
     assert [s.day for s in page.sessions] == sorted(t.date() for t in lifts)[-4:]
+
+
+def test_an_activity_taken_out_by_hand_is_noticed(tmp_path: Path) -> None:
+    """The store never removes an activity, but a hand with sqlite3 can: the kept answer is refused."""
+    programme = programme_file(tmp_path, start="2026-01-05")
+    db = tmp_path / "s.sqlite3"
+    with Store(db) as store:
+        store.record_batch([(f"/a/{n}.fit", 1, 1, a) for n, a in enumerate(history(programme))], NOW)
+        tracking.record(store, programme, NOW)
+        assert _kept(store, programme, NOW) is not None
+    with sqlite3.connect(db) as raw:
+        raw.execute("PRAGMA foreign_keys = ON")
+        raw.execute("DELETE FROM files WHERE activity_id = (SELECT min(id) FROM activities)")
+        raw.execute("DELETE FROM activities WHERE id = (SELECT min(id) FROM activities)")
+    raw.close()
+    with Store(db, read_only=True) as store:
+        assert _kept(store, programme, NOW) is None
+        _same(store, programme, NOW)

@@ -195,12 +195,10 @@ def kept_settled(
     head = store.kept_past(programme.id)
     if head is None or head[1] > now:
         return None
-    until, _, key = head
-    fingerprint = store.fingerprint(until, now)
-    if fingerprint is None:
-        return None
+    until, _, key, held = head
+    found = store.fingerprint(until, now, held)
     logged = [e for e in logged if e.logged_utc <= now]
-    if key != _settled_key(programme, since, fingerprint, logged, until):
+    if found is None or key != _settled_key(programme, since, found[1], logged, until):
         return None
     text = store.kept_past_text(programme.id)
     return kept.decode(text, programme) if text is not None else None
@@ -214,19 +212,15 @@ def keep_settled(
     ``used``: the ``until`` of the kept answer ``decision`` was decided from; one that ends there too was
     decided over these same records, and stands (its cut may be a week or so older)."""
     settled = past.settled(decision, programme, past.cut_for(programme, now))
-    if settled is not None and settled.until == used:
+    if settled is None or settled.until == used:
         return
-    fingerprint = store.fingerprint(settled.until, now) if settled is not None else None
-    if settled is None or fingerprint is None:
+    found = store.fingerprint(settled.until, now)
+    text = kept.encode(settled, programme)
+    if found is None or text is None:
         return
     logged = [e for e in store.logs() if e.logged_utc <= now]
-    key = _settled_key(programme, tracking_since(store, now, programme), fingerprint, logged, settled.until)
-    held = store.kept_past(programme.id)
-    if held is not None and held[0] == settled.until and held[1] <= now and held[2] == key:
-        return  # the answer kept was decided over these same records: it stands (its cut may be older)
-    text = kept.encode(settled, programme)
-    if text is not None:
-        store.keep_past(programme.id, settled.until, now, key, text)
+    key = _settled_key(programme, tracking_since(store, now, programme), found[1], logged, settled.until)
+    store.keep_past(programme.id, settled.until, now, key, found[0], text)
 
 
 def recent_history(

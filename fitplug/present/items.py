@@ -88,7 +88,8 @@ def _post_run_item(r: RunStretch, tz: dt.tzinfo, held: dict[int, str]) -> DueIte
     detail = f"After the {km}run of {words.day_time(r.run_start_utc.astimezone(tz))}."
     if r.state is State.DONE and r.done_utc is not None:
         kind, title = DueKind.STRETCH_DONE, f"{name} done: {stretches}"
-        detail += f" Done at {r.done_utc.astimezone(tz):%H:%M} ({r.done_by})."
+        done = r.done_utc.astimezone(tz)
+        detail += f" Done at {done.hour:02d}:{done.minute:02d} ({r.done_by})."
     elif r.state is State.MISSED:
         kind, title = DueKind.STRETCH_MISSED, f"{name} missed: {stretches}"
     else:

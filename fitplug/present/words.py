@@ -29,6 +29,8 @@ from fitplug.model import (
 
 #: the weekdays, Monday first, in English whatever the locale (``calendar.day_name`` follows the locale)
 WEEKDAYS = ("Monday", "Tuesday", "Wednesday", "Thursday", "Friday", "Saturday", "Sunday")
+_DAY = tuple(w[:3] for w in WEEKDAYS)
+_MONTH = ("Jan", "Feb", "Mar", "Apr", "May", "Jun", "Jul", "Aug", "Sep", "Oct", "Nov", "Dec")
 
 
 def plural(n: int, one: str, many: str | None = None) -> str:
@@ -45,13 +47,13 @@ def count(n: int) -> str:
 
 
 def day(d: dt.date) -> str:
-    """``Mon 23 Nov``."""
-    return f"{d:%a %d %b}"
+    """``Mon 23 Nov`` (in English whatever the locale, as ``%a %d %b`` in the C locale)."""
+    return f"{_DAY[d.weekday()]} {d.day:02d} {_MONTH[d.month - 1]}"
 
 
 def day_time(t: dt.datetime) -> str:
     """``Mon 23 Nov 23:59`` (in the zone ``t`` is in)."""
-    return f"{t:%a %d %b %H:%M}"
+    return f"{_DAY[t.weekday()]} {t.day:02d} {_MONTH[t.month - 1]} {t.hour:02d}:{t.minute:02d}"
 
 
 def until(lapse_utc: dt.datetime | None, tz: dt.tzinfo) -> str:

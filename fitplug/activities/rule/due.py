@@ -109,7 +109,13 @@ def decide(
         if c.kind == ActivityKind.STRETCH or holds_stretches(a, c, programme, held)
     }
     stretch_days |= {e[0].astimezone(tz).date() for e in evidence if e[1] is not DoneBy.STRENGTH_SESSION}
-    stretch_days |= {r.done_utc.astimezone(tz).date() for r in stretches if r.done_utc is not None}
+    this_monday = today - dt.timedelta(days=today.weekday())
+    # the tallies count only days from the first week asked for: only the sets that can fall in it
+    tallied = local_midnight(this_monday - dt.timedelta(weeks=max(1, weeks) - 1), tz) - dt.timedelta(days=1)
+    stretch_days |= {
+        r.done_utc.astimezone(tz).date() for r in stretches if r.done_utc is not None and r.done_utc >= tallied
+    }
+    counted = [r for r in stretches if r.run_end_utc >= tallied]
     if since is not None:
         first_day = since.astimezone(tz).date()
     else:
@@ -117,7 +123,6 @@ def decide(
     missed_days, moved = _missed_strength(programme, strength_days, first_day, today, past)
     records = band_records(classified, programme, band_since or {}, logged)
     advice = list(band_advice(records, programme))
-    this_monday = today - dt.timedelta(days=today.weekday())
     tallies = tuple(
         tally(
             programme,
@@ -126,7 +131,7 @@ def decide(
             strength_days,
             stretch_days,
             missed_days,
-            stretches,
+            counted,
             today,
             moved,
         )

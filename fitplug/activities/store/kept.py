@@ -1,11 +1,9 @@
 """The rule's settled answer kept in the store (table ``kept_past``), and what it was decided over.
 
 One row a programme (by id): the answer's text (:mod:`fitplug.activities.rule.past`), its ``until``
-and ``now``, and a key over what it depends on. :func:`fingerprint` is the store's part of that key:
-the activities with a session starting before ``until`` (the store only adds activities, so their
-count and ids name them), the done marks before it, and whether any of those activities was still
-going at ``now`` (then the rule, which ignores what is not over, saw less than the store holds).
-It is a cache: derived from the rest, never journaled, rebuilt by the next command that writes.
+and ``now``, a key over what it depends on, and what the store held (:func:`fingerprint`, the store's
+part of the key: checked in a few indexed lookups, however long the history). It is a cache: derived
+from the rest, never journaled, rebuilt by the next command that writes.
 
 :func:`encode` and :func:`decode` turn the answer into text and back (JSON; a session is named by its
 place in the programme, so the text holds nothing the programme does not say).
@@ -29,34 +27,59 @@ from fitplug.times import UTC
 #: the text's form; another form (or a damaged text) is not used
 FORM = "fitplug.past/1"
 
-#: activities with a session starting before ``until``
-_CHOSEN = "SELECT activity_id FROM sessions WHERE start_utc < ?"
 
+def fingerprint(
+    db: sqlite3.Connection, until: dt.datetime, now: dt.datetime, held: str | None = None
+) -> tuple[str, str] | None:
+    """What the store holds before ``until``: ``(held, marks)``, where ``held`` stands for the activities
+    and ``marks`` is a digest of the done marks before ``until``; ``None`` when it cannot be vouched for.
 
-def fingerprint(db: sqlite3.Connection, until: dt.datetime, now: dt.datetime) -> str | None:
-    """What the store holds before ``until``, as a digest; ``None`` when one of those activities had not
-    ended an hour before ``now`` (the answer is then decided afresh)."""
+    The store only adds activities (with their sessions and sets, never changed after), so the count and
+    the greatest id of all of them (``held``) name what was there: given the ``held`` of a kept answer, the
+    activities are as they were before ``until`` when none was taken away (the count is the old count
+    plus those added since) and none added since has a session starting before ``until``. Without
+    ``held`` (keeping an answer), ``None`` also when an activity with a session before ``until`` had not
+    ended an hour before ``now``: the rule, which ignores what is not over, saw less than the store holds.
+    """
     before = iso(until)
-    count, ids = db.execute(f"SELECT count(*), total(id) FROM activities WHERE id IN ({_CHOSEN})", (before,)).fetchone()
-    going = db.execute(
-        f"SELECT 1 FROM sessions WHERE activity_id IN ({_CHOSEN}) AND julianday(start_utc) "
-        "+ coalesce(nullif(elapsed_s, 0), timer_s, 0) / 86400.0 > julianday(?) - 1 / 24.0 LIMIT 1",
-        (before, iso(now)),
-    ).fetchone()
-    if going is not None:
-        return None
-    digest = hashlib.sha256(f"{count} {ids}".encode())
+    count, greatest = db.execute("SELECT count(*), coalesce(max(id), 0) FROM activities").fetchone()
+    if held is None:
+        going = db.execute(
+            "SELECT 1 FROM sessions WHERE activity_id IN (SELECT activity_id FROM sessions WHERE start_utc < ?) "
+            "AND julianday(start_utc) + coalesce(nullif(elapsed_s, 0), timer_s, 0) / 86400.0 > julianday(?) - 1 / 24.0"
+            " LIMIT 1",
+            (before, iso(now)),
+        ).fetchone()
+        if going is not None:
+            return None
+        held = f"{count} {greatest}"
+    else:
+        try:
+            old_count, old_greatest = (int(n) for n in held.split())
+        except ValueError:
+            return None
+        (added,) = db.execute("SELECT count(*) FROM activities WHERE id > ?", (old_greatest,)).fetchone()
+        if count != old_count + added:
+            return None
+        late = db.execute(
+            "SELECT 1 FROM sessions WHERE activity_id > ? AND start_utc < ? LIMIT 1", (old_greatest, before)
+        ).fetchone()
+        if late is not None:
+            return None
+    digest = hashlib.sha256()
     for at, key in db.execute("SELECT at_utc, item_key FROM done_marks WHERE at_utc < ? ORDER BY id", (before,)):
-        digest.update(f"\n{at} {key}".encode())
-    return digest.hexdigest()
+        digest.update(f"{at} {key}\n".encode())
+    return held, digest.hexdigest()
 
 
-def read(db: sqlite3.Connection, programme_id: str) -> tuple[dt.datetime, dt.datetime, str] | None:
-    """The kept answer's ``(until, now, key)`` for a programme, or ``None``."""
-    row = db.execute("SELECT until_utc, now_utc, key FROM kept_past WHERE programme = ?", (programme_id,)).fetchone()
+def read(db: sqlite3.Connection, programme_id: str) -> tuple[dt.datetime, dt.datetime, str, str] | None:
+    """The kept answer's ``(until, now, key, held)`` for a programme, or ``None``."""
+    row = db.execute(
+        "SELECT until_utc, now_utc, key, held FROM kept_past WHERE programme = ?", (programme_id,)
+    ).fetchone()
     if row is None:
         return None
-    return dt.datetime.fromisoformat(row[0]), dt.datetime.fromisoformat(row[1]), str(row[2])
+    return dt.datetime.fromisoformat(row[0]), dt.datetime.fromisoformat(row[1]), str(row[2]), str(row[3])
 
 
 def body(db: sqlite3.Connection, programme_id: str) -> str | None:
@@ -64,10 +87,12 @@ def body(db: sqlite3.Connection, programme_id: str) -> str | None:
     return None if row is None else str(row[0])
 
 
-def write(db: sqlite3.Connection, programme_id: str, until: dt.datetime, now: dt.datetime, key: str, text: str) -> None:
+def write(
+    db: sqlite3.Connection, programme_id: str, until: dt.datetime, now: dt.datetime, key: str, held: str, text: str
+) -> None:
     db.execute(
-        "INSERT OR REPLACE INTO kept_past (programme, until_utc, now_utc, key, body) VALUES (?, ?, ?, ?, ?)",
-        (programme_id, iso(until), iso(now), key, text),
+        "INSERT OR REPLACE INTO kept_past (programme, until_utc, now_utc, key, held, body) VALUES (?, ?, ?, ?, ?, ?)",
+        (programme_id, iso(until), iso(now), key, held, text),
     )
 
 

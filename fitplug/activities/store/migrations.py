@@ -162,6 +162,7 @@ def _m0004_kept_past(db: sqlite3.Connection) -> None:
             until_utc TEXT NOT NULL,
             now_utc TEXT NOT NULL,
             key TEXT NOT NULL,
+            held TEXT NOT NULL,
             body TEXT NOT NULL
         );
         """,

@@ -48,6 +48,8 @@ def iso(value: dt.datetime | None) -> str | None:
     """An aware datetime as UTC ISO 8601 text (sorts as it should)."""
     if value is None:
         return None
+    if value.tzinfo is UTC:
+        return value.isoformat(timespec="seconds")
     return value.astimezone(UTC).isoformat(timespec="seconds")
 
 

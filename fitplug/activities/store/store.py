@@ -189,8 +189,7 @@ class Store:
         if schema_version(self._db, self.path) == SCHEMA_VERSION:
             return
         with self._tx() as db:
-            # everything again under the write lock: another fitplug opening the same new
-            # store at the same moment may have migrated it while this one waited
+            # again under the write lock: another fitplug opening this new store may have migrated it meanwhile
             version = schema_version(db, self.path, locked=True)
             if version == SCHEMA_VERSION:
                 return
@@ -456,23 +455,25 @@ class Store:
     # --- the rule's settled answer (a cache) ---------------------------------------
 
     @guarded
-    def kept_past(self, programme_id: str) -> tuple[dt.datetime, dt.datetime, str] | None:
-        """The kept answer's ``(until, now, key)`` (:mod:`.kept`)."""
+    def kept_past(self, programme_id: str) -> tuple[dt.datetime, dt.datetime, str, str] | None:
+        """The kept answer's ``(until, now, key, held)`` (:mod:`.kept`)."""
         return kept.read(self._db, programme_id)
 
     @guarded
-    def kept_past_text(self, programme_id: str) -> str | None:
+    def kept_past_text(self, programme_id: str) -> str | None:  # the answer itself (:func:`.kept.decode`)
         return kept.body(self._db, programme_id)
 
     @guarded
-    def keep_past(self, programme_id: str, until: dt.datetime, now: dt.datetime, key: str, text: str) -> None:
+    def keep_past(
+        self, programme_id: str, until: dt.datetime, now: dt.datetime, key: str, held: str, text: str
+    ) -> None:
         if not self.read_only:
             with self._tx() as db:
-                kept.write(db, programme_id, until, now, key, text)
+                kept.write(db, programme_id, until, now, key, held, text)
 
     @guarded
-    def fingerprint(self, until: dt.datetime, now: dt.datetime) -> str | None:
-        return kept.fingerprint(self._db, until, now)
+    def fingerprint(self, until: dt.datetime, now: dt.datetime, held: str | None = None) -> tuple[str, str] | None:
+        return kept.fingerprint(self._db, until, now, held)
 
     # --- meta -----------------------------------------------------------------------
 
