@@ -68,6 +68,20 @@ def test_folder_sync_is_incremental(tmp_path: Path, programme) -> None:  # type:
         assert [a.kind for a in third.new] == ["run"] and third.known_bad == 0
 
 
+def test_sources_inside_each_other_count_each_file_once(tmp_path: Path, programme) -> None:  # type: ignore[no-untyped-def]
+    """A folder and a folder inside it, both given: each file is read, and then skipped, once."""
+    src = tmp_path / "src"
+    write(src / "a" / "run.fit", m.run(at(21, 9), 60, 12.0))
+    write(src / "strength.fit", m.strength(at(20, 7), [12, 12]))
+    write(src / "a" / "bad.fit", m.truncated(m.run(at(19, 7), 30, 5)))
+    sources = [src / "a", src, src / "a" / "run.fit"]
+    with Store(tmp_path / "db.sqlite3") as store:
+        first = sync(store, sources, programme=programme, now=NOW)
+        assert (len(first.new), len(first.skipped)) == (2, 1)
+        again = sync(store, sources, programme=programme, now=NOW)
+        assert (again.new, again.skipped, again.unchanged, again.known_bad) == ([], [], 2, 1)
+
+
 def test_gzip_single_file_and_watch(tmp_path: Path, programme) -> None:  # type: ignore[no-untyped-def]
     gz = write(tmp_path / "run.fit.gz", gzip.compress(m.run(at(21, 9), 60, 12.0)))
     watch = tmp_path / "watch"

@@ -104,14 +104,16 @@ class _Run:
     def unchanged(self, key: str, size: int, mtime_ns: int) -> bool:
         """The store has ``key`` at this size and mtime: count it and skip it."""
         seen = self.known.get(key)
-        if seen is None or seen[:2] != (size, mtime_ns):
+        if seen is None or seen[0] != size or seen[1] != mtime_ns:
             return False
         if seen[2]:
             self.result.known_bad += 1
         else:
             self.result.unchanged += 1
         # a folder's file skipped before any event was made for it stands for its own size
-        self.done(key, self.weights.pop(key, float(size)))
+        share = self.weights.pop(key, float(size))
+        if self.progress:
+            self.progress(key, share)
         return True
 
     def skip_container(self, start: ContainerStart) -> bool:

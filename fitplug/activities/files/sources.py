@@ -71,18 +71,7 @@ def scan(
         if not path.exists():
             raise ActivityError(path, "no such file or folder")
         if path.is_dir():
-            for key, st in _walk(path):
-                if key in seen:
-                    continue
-                seen.add(key)
-                if (
-                    skip_file is not None
-                    and not isinstance(st, OSError)
-                    and stat.S_ISREG(st.st_mode)
-                    and not key.lower().endswith(".zip")
-                    and skip_file(key, st.st_size, st.st_mtime_ns)
-                ):
-                    continue
+            for key, st in _walk(path, seen, skip_file):
                 yield from _file_events(Path(key), skip_container, st=st, spools=spools)
         else:
             key = str(path.resolve())
@@ -91,12 +80,17 @@ def scan(
                 yield from _file_events(path.resolve(), skip_container, explicit=True, spools=spools)
 
 
-def _walk(root: Path) -> Iterator[tuple[str, os.stat_result | OSError]]:
+def _walk(
+    root: Path, seen: set[str] | None = None, skip: Callable[[str, int, int], bool] | None = None
+) -> Iterator[tuple[str, os.stat_result | OSError]]:
     """Files under ``root`` whose names look like FIT files or zips (paths), with their stat.
 
     A folder's files come first, sorted, then its subfolders, sorted; links to
     folders are not followed (``os.walk``'s order, in one ``os.scandir`` pass
     per folder). A file that cannot be stat'ed comes with its ``OSError``.
+    ``seen``: paths already given (left out), to which each path given is added;
+    ``skip(path, size, mtime_ns)``: asked of each regular FIT file (not a zip),
+    which is left out when it says yes (a sync's unchanged files cost no more).
     """
     stack = [str(root.resolve())]
     while stack:
@@ -119,12 +113,25 @@ def _walk(root: Path) -> Iterator[tuple[str, os.stat_result | OSError]]:
         except OSError:
             continue  # as os.walk: a folder that cannot be listed is passed over
         files.sort()
-        for _, entry in files:
+        for name, entry in files:
+            key = entry.path
+            if seen is not None:
+                if key in seen:
+                    continue
+                seen.add(key)
             try:
-                st: os.stat_result | OSError = entry.stat()
+                st = entry.stat()
             except OSError as exc:
-                st = exc
-            yield entry.path, st
+                yield key, exc
+                continue
+            if (
+                skip is not None
+                and stat.S_ISREG(st.st_mode)
+                and not name[-4:].lower() == ".zip"
+                and skip(key, st.st_size, st.st_mtime_ns)
+            ):
+                continue
+            yield key, st
         dirs.sort(reverse=True)
         stack.extend(os.path.join(folder, d) for d in dirs)
 

@@ -209,10 +209,10 @@ class Store:
 
         A sync looks each file up here instead of asking SQLite once a file.
         """
-        return {
-            key_of(r["key"]): (r["size"], r["mtime_ns"], r["status"] == FileStatus.ERROR)
-            for r in self._db.execute("SELECT key, size, mtime_ns, status FROM files")
-        }
+        cursor, error = self._db.cursor(), FileStatus.ERROR.value
+        cursor.row_factory = None  # plain tuples
+        rows = cursor.execute("SELECT key, size, mtime_ns, status FROM files")
+        return {k if type(k) is str else key_of(k): (size, mtime, s == error) for k, size, mtime, s in rows}
 
     @guarded
     def record_batch(
