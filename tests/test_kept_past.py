@@ -1,6 +1,6 @@
 """The rule's settled answer kept in the store gives, at every later moment, the answer over everything (#23).
 
-A writing command keeps the part of the answer before a cut 16 weeks back (post-run sets done or
+A writing command keeps the part of the answer before a cut 4 weeks back (post-run sets done or
 missed, planned strength days missed or credited) with ``until``, the instant before which every record
 it depends on starts. Later commands decide only from the cut on. Here every change a runner can make
 lands before the cut, between the cut and ``until``, after it, or spans it: a file synced late (a run,
@@ -15,6 +15,7 @@ import dataclasses
 import datetime as dt
 import random
 import sqlite3
+import zoneinfo
 from pathlib import Path
 
 import pytest
@@ -314,3 +315,27 @@ def test_an_activity_taken_out_by_hand_is_noticed(tmp_path: Path) -> None:
     with Store(db, read_only=True) as store:
         assert _kept(store, programme, NOW) is None
         _same(store, programme, NOW)
+
+
+def test_each_week_counts_the_post_run_sets_of_its_runs(tmp_path: Path) -> None:
+    """The tallies look only at the sets that can fall in their weeks: every week's counts are those of the
+    runs whose end falls in it (local days, up to today), over every run of the answer."""
+    programme = programme_file(tmp_path, start="2026-01-05")
+    tz = zoneinfo.ZoneInfo(programme.timezone)
+    with Store(tmp_path / "s.sqlite3") as store:
+        store.record_batch([(f"/a/{n}.fit", 1, 1, a) for n, a in enumerate(history(programme))], NOW)
+        tracking.record(store, programme, NOW)
+        for weeks in (1, 12, 40):
+            decision = tracking.evaluate(store, programme, NOW, weeks=weeks)
+            today = NOW.astimezone(tz).date()
+            assert len(decision.weeks) == weeks
+            for w in decision.weeks:
+                ends = [
+                    (d, r.state)
+                    for r in decision.runs
+                    if w.week_start <= (d := r.run_end_utc.astimezone(tz).date()) < w.week_start + dt.timedelta(days=7)
+                    and d <= today
+                ]
+                counts = (w.post_run_done, w.post_run_missed, w.post_run_due)
+                assert counts == tuple(sum(s is st for _, s in ends) for st in (State.DONE, State.MISSED, State.DUE))
+            assert sum(w.post_run_done + w.post_run_missed for w in decision.weeks) > 0

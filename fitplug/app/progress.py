@@ -23,7 +23,6 @@ from fitplug.activities import tracking
 from fitplug.activities.rule.band import band_records, banded_exercises, exercise_done
 from fitplug.activities.rule.classify import classify_all
 from fitplug.activities.rule.legs import all_legs
-from fitplug.activities.rule.past import KEEP_WEEKS
 from fitplug.activities.rule.plan import plan_against_done
 from fitplug.activities.store.store import Store, reading
 from fitplug.app.programme import programme_for
@@ -97,9 +96,9 @@ def page_data(store: Store | None, programme: Programme, now: dt.datetime, *, we
     )
     classified = list(zip(known, classify_all(known, programme), strict=True))
     strength = [(a, c) for a, c in classified if c.kind == ActivityKind.STRENGTH]
-    # the rule read everything from 16 weeks back (or from the tracking start) on: four strength sessions
-    # there are the last four; with fewer, the page reads the sessions since the tracking start itself
-    covered = max(since, now - dt.timedelta(weeks=KEEP_WEEKS))
+    # the rule read everything from the first week shown (or from the tracking start) on: four strength
+    # sessions there are the last four; with fewer, the page reads the sessions since the tracking start itself
+    covered = max(since, now - dt.timedelta(weeks=max(1, weeks) - 1))
     if store is not None and sum(a.start_utc >= covered for a, _ in strength) < LAST_SESSIONS:
         strength = _strength_since(store, programme, now, since)
     records = band_records(classified, programme, bands, logged)  # each exercise's own, from its own change

@@ -18,8 +18,9 @@ from fitplug.model import Decision, Moved, Programme, RunStretch, Session, State
 from fitplug.programme.schedule import zone
 from fitplug.times import UTC, local_midnight
 
-#: how far back the cut lies: the report's twelve weeks and a margin stay after it
-KEEP_WEEKS = 16
+#: how far back the cut lies: every post-run set before it is long closed (a lapse is two days at most,
+#: or the next run), and what a command decides afresh is only the weeks after it
+KEEP_WEEKS = 4
 
 
 @dataclass(frozen=True, slots=True)

@@ -48,8 +48,8 @@ def iso(value: dt.datetime | None) -> str | None:
     """An aware datetime as UTC ISO 8601 text (sorts as it should)."""
     if value is None:
         return None
-    if value.tzinfo is UTC:
-        return value.isoformat(timespec="seconds")
+    if value.tzinfo is UTC and not value.microsecond:
+        return value.isoformat()  # the same text, without the cost of the keyword
     return value.astimezone(UTC).isoformat(timespec="seconds")
 
 
