@@ -195,13 +195,12 @@ def kept_settled(
     head = store.kept_past(programme.id)
     if head is None or head[1] > now:
         return None
-    until, _, key, held = head
+    until, _, key, held, text = head
     found = store.fingerprint(until, now, held)
     logged = [e for e in logged if e.logged_utc <= now]
     if found is None or key != _settled_key(programme, since, found[1], logged, until):
         return None
-    text = store.kept_past_text(programme.id)
-    return kept.decode(text, programme) if text is not None else None
+    return kept.decode(text, programme)
 
 
 def keep_settled(

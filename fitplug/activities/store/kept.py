@@ -72,19 +72,15 @@ def fingerprint(
     return held, digest.hexdigest()
 
 
-def read(db: sqlite3.Connection, programme_id: str) -> tuple[dt.datetime, dt.datetime, str, str] | None:
-    """The kept answer's ``(until, now, key, held)`` for a programme, or ``None``."""
+def read(db: sqlite3.Connection, programme_id: str) -> tuple[dt.datetime, dt.datetime, str, str, str] | None:
+    """The kept answer's ``(until, now, key, held, text)`` for a programme, in one reading, or ``None``."""
     row = db.execute(
-        "SELECT until_utc, now_utc, key, held FROM kept_past WHERE programme = ?", (programme_id,)
+        "SELECT until_utc, now_utc, key, held, body FROM kept_past WHERE programme = ?", (programme_id,)
     ).fetchone()
     if row is None:
         return None
-    return dt.datetime.fromisoformat(row[0]), dt.datetime.fromisoformat(row[1]), str(row[2]), str(row[3])
-
-
-def body(db: sqlite3.Connection, programme_id: str) -> str | None:
-    row = db.execute("SELECT body FROM kept_past WHERE programme = ?", (programme_id,)).fetchone()
-    return None if row is None else str(row[0])
+    until, now = dt.datetime.fromisoformat(row[0]), dt.datetime.fromisoformat(row[1])
+    return until, now, str(row[2]), str(row[3]), str(row[4])
 
 
 def write(

@@ -455,13 +455,9 @@ class Store:
     # --- the rule's settled answer (a cache) ---------------------------------------
 
     @guarded
-    def kept_past(self, programme_id: str) -> tuple[dt.datetime, dt.datetime, str, str] | None:
-        """The kept answer's ``(until, now, key, held)`` (:mod:`.kept`)."""
+    def kept_past(self, programme_id: str) -> tuple[dt.datetime, dt.datetime, str, str, str] | None:
+        """The kept answer's ``(until, now, key, held, text)`` (:mod:`.kept`)."""
         return kept.read(self._db, programme_id)
-
-    @guarded
-    def kept_past_text(self, programme_id: str) -> str | None:  # the answer itself (:func:`.kept.decode`)
-        return kept.body(self._db, programme_id)
 
     @guarded
     def keep_past(
