@@ -19,7 +19,8 @@ reach 2013) under a programme that starts on 2012-01-01 (all of them tracked), s
   (medians);
 - the feed's p99 at rest, while the page is being made again (the programme file saved
   again and the page asked for, every ~2 s: only the page depends on the file's stamp),
-  and while the store is written (as a sync does: the feed is rebuilt too).
+  and while the store is written (as a sync does: the feed is rebuilt too), the three
+  alternated ``--rounds`` times (medians, each round's p99 after them).
 
 Needs `wrk` (Debian's package) on PATH; everything it starts it stops.
 """
@@ -241,8 +242,9 @@ def while_changing(
         side.join(30)
 
 
-def rebuilds(feed_url: str, programme: Path, db: Path, clients: int, duration_s: float) -> int:
-    """The feed's p99 at rest, while the page is made again, while the store is written."""
+def rebuilds(feed_url: str, programme: Path, db: Path, clients: int, duration_s: float, rounds: int) -> int:
+    """The feed's p99 at rest, while the page is made again, while the store is written: the three
+    alternated ``rounds`` times (medians), so a busy moment of a shared machine falls on each alike."""
 
     def touch() -> None:
         os.utime(programme)
@@ -251,20 +253,29 @@ def rebuilds(feed_url: str, programme: Path, db: Path, clients: int, duration_s:
         with sqlite3.connect(db, timeout=5) as conn:
             conn.execute("INSERT OR REPLACE INTO meta (name, value) VALUES ('bench', ?)", (str(time.time()),))
 
-    rest = wrk(feed_url, clients, duration_s)
-    paged, page_waits = while_changing(feed_url, touch, clients, max(duration_s, 8.0))
-    synced, sync_waits = while_changing(feed_url, write, clients, max(duration_s, 8.0))
-    print(f"feed at {clients} clients: p99 {rest['p99']:.2f} ms at rest ({rest['rps']:.0f}/s)")
-    for what, got, waits in (
-        ("while the page is made again", paged, page_waits),
-        ("while the store is written", synced, sync_waits),
-    ):
-        waited = f"{statistics.median(waits):.2f} s" if waits else "none seen"
+    got: dict[str, list[dict[str, float]]] = {"rest": [], "paged": [], "synced": []}
+    waits: dict[str, list[float]] = {"paged": [], "synced": []}
+    for _ in range(rounds):
+        got["rest"].append(wrk(feed_url, clients, duration_s))
+        for name, change in (("paged", touch), ("synced", write)):
+            result, seen = while_changing(feed_url, change, clients, max(duration_s, 8.0))
+            got[name].append(result)
+            waits[name].extend(seen)
+    med = {name: {k: statistics.median(r[k] for r in runs) for k in ("rps", "p99")} for name, runs in got.items()}
+    rest = med["rest"]
+    print(
+        f"feed at {clients} clients: p99 {rest['p99']:.2f} ms at rest ({rest['rps']:.0f}/s); "
+        f"medians of {rounds} round(s), at rest: " + ", ".join(f"{r['p99']:.2f}" for r in got["rest"]) + " ms"
+    )
+    for what, name in (("while the page is made again", "paged"), ("while the store is written", "synced")):
+        m, seen = med[name], waits[name]
+        waited = f"{statistics.median(seen):.2f} s" if seen else "none seen"
         print(
-            f"  {what}: p99 {got['p99']:.2f} ms ({got['p99'] / rest['p99']:.2f}× at rest, {got['rps']:.0f}/s); "
-            f"{len(waits)} page rebuilds, a page request waited {waited} (median)"
+            f"  {what}: p99 {m['p99']:.2f} ms ({m['p99'] / rest['p99']:.2f}× at rest, {m['rps']:.0f}/s; "
+            + ", ".join(f"{r['p99']:.2f}" for r in got[name])
+            + f" ms); {len(seen)} page rebuilds, a page request waited {waited} (median)"
         )
-    return 1 if rest["bad"] + paged["bad"] + synced["bad"] else 0
+    return 1 if any(r["bad"] for runs in got.values() for r in runs) else 0
 
 
 def run(url: str, requests: int, concurrency: int) -> int:
@@ -360,7 +371,7 @@ def main(argv: list[str] | None = None) -> int:
             code |= run(url.rsplit("/", 1)[0] + "/", args.requests, args.concurrency)
             print(f"activities stored: {args.activities}, all inside the tracked period (start 2012-01-01)")
             code |= compare(url, Path(tmp), clients, args.duration, args.rounds)
-            code |= rebuilds(url, programme, db, clients[0], args.duration)
+            code |= rebuilds(url, programme, db, clients[0], args.duration, args.rounds)
             return code
         finally:
             proc.send_signal(signal.SIGINT)
