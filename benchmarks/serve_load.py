@@ -164,8 +164,8 @@ def baseline(files: dict[str, bytes], tmp: Path) -> tuple[subprocess.Popen[str],
     raise SystemExit("python -m http.server did not start")
 
 
-#: seconds between two timed phases: the server looks at its inputs every second
-SETTLE_S = 2.0
+#: seconds past the server's look interval (1 s) before it is asked again
+LOOK_S = 1.1
 
 UNITS = {"us": 0.001, "ms": 1.0, "s": 1000.0, "m": 60000.0}
 
@@ -243,7 +243,7 @@ def while_changing(
     def churn() -> None:
         while not stop.wait(0.2):
             change()
-            time.sleep(1.1)  # past the server's look interval
+            time.sleep(LOOK_S)
             started = time.perf_counter()
             if then() if then is not None else request(page_url)[0] == 200:
                 waits.append(time.perf_counter() - started)
@@ -295,11 +295,20 @@ class RenderAside:
         self.proc.wait(timeout=30)
 
 
+def settle(feed_url: str) -> None:
+    """Let the server see what the last phase changed and make it again before the next is timed:
+    it looks at its inputs only when asked, and the request that sees a change of the store waits
+    for the feed (the page too)."""
+    time.sleep(LOOK_S)
+    request(feed_url)
+    request(feed_url.rsplit("/", 1)[0] + "/")
+
+
 def rebuilds(feed_url: str, programme: Path, db: Path, data: Path, clients: int, duration_s: float, rounds: int) -> int:
     """The feed's p99 at rest, while the page is made again, while the same render runs in a process
     unrelated to the server (the control: what sharing the CPU alone costs), while the store is
     written: the four alternated ``rounds`` times (medians), so a busy moment of a shared machine
-    falls on each alike, each after a pause for the server to settle."""
+    falls on each alike, each once the server made again what the last one changed."""
 
     def touch() -> None:
         os.utime(programme)
@@ -321,7 +330,7 @@ def rebuilds(feed_url: str, programme: Path, db: Path, data: Path, clients: int,
     try:
         for _ in range(rounds):
             for name, phase in phases.items():
-                time.sleep(SETTLE_S)  # a rebuild the last phase started ends before this one is timed
+                settle(feed_url)
                 result, seen = phase()
                 got[name].append(result)
                 waits[name].extend(seen)
