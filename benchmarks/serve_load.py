@@ -19,7 +19,10 @@ reach 2013) under a programme that starts on 2012-01-01 (all of them tracked), s
   (medians);
 - the feed's p99 at rest, while the page is being made again (the programme file saved
   again and the page asked for, every ~2 s: only the page depends on the file's stamp),
-  and while the store is written (as a sync does: the feed is rebuilt too).
+  while the store is written (as a sync does: the feed is rebuilt too), and while the
+  same render runs in a process that is not the server's, at the page child's nice 10
+  (the control: what sharing the CPU alone costs); the four alternated ``--rounds``
+  times (medians, each round's p99 after them).
 
 Needs `wrk` (Debian's package) on PATH; everything it starts it stops.
 """
@@ -102,13 +105,18 @@ def fill_store(db: Path, count: int) -> None:
             store.record_batch(batch[n : n + 500], now)
 
 
-def start_server(programme: Path, data: Path) -> tuple[subprocess.Popen[str], str]:
-    env = {
+def fitplug_env(data: Path) -> dict[str, str]:
+    """A throwaway data and config folder, and this checkout's fitplug."""
+    return {
         **os.environ,
         "FITPLUG_DATA_DIR": str(data / "data"),
         "FITPLUG_CONFIG_DIR": str(data / "config"),
         "PYTHONPATH": str(ROOT) + os.pathsep + os.environ.get("PYTHONPATH", ""),
     }
+
+
+def start_server(programme: Path, data: Path) -> tuple[subprocess.Popen[str], str]:
+    env = fitplug_env(data)
     proc = subprocess.Popen(
         [sys.executable, "-m", "fitplug", "serve", str(programme), "--port", "0"],
         stdout=subprocess.PIPE,
@@ -155,6 +163,9 @@ def baseline(files: dict[str, bytes], tmp: Path) -> tuple[subprocess.Popen[str],
     proc.kill()
     raise SystemExit("python -m http.server did not start")
 
+
+#: seconds past the server's look interval (1 s) before it is asked again
+LOOK_S = 1.1
 
 UNITS = {"us": 0.001, "ms": 1.0, "s": 1000.0, "m": 60000.0}
 
@@ -217,9 +228,14 @@ def compare(feed_url: str, tmp: Path, clients: list[int], duration_s: float, rou
 
 
 def while_changing(
-    feed_url: str, change: Callable[[], None], clients: int, duration_s: float
+    feed_url: str,
+    change: Callable[[], None],
+    clients: int,
+    duration_s: float,
+    then: Callable[[], bool] | None = None,
 ) -> tuple[dict[str, float], list[float]]:
-    """The feed under wrk while ``change`` runs every ~2 s followed by a page GET (seconds each took)."""
+    """The feed under wrk while ``change`` runs every ~2 s followed by ``then`` (by default a page GET;
+    true when it counts), and the seconds each ``then`` took."""
     page_url = feed_url.rsplit("/", 1)[0] + "/"
     stop = threading.Event()
     waits: list[float] = []
@@ -227,9 +243,9 @@ def while_changing(
     def churn() -> None:
         while not stop.wait(0.2):
             change()
-            time.sleep(1.1)  # past the server's look interval
+            time.sleep(LOOK_S)
             started = time.perf_counter()
-            if request(page_url)[0] == 200:
+            if then() if then is not None else request(page_url)[0] == 200:
                 waits.append(time.perf_counter() - started)
 
     side = threading.Thread(target=churn, daemon=True)
@@ -241,8 +257,58 @@ def while_changing(
         side.join(30)
 
 
-def rebuilds(feed_url: str, programme: Path, db: Path, clients: int, duration_s: float) -> int:
-    """The feed's p99 at rest, while the page is made again, while the store is written."""
+#: the control: the page's own render, at the page child's priority, in a process that is not the server's
+RENDER_ASIDE = """
+import datetime as dt, os, sys
+from pathlib import Path
+os.nice(10)
+from fitplug.app.progress import render_page
+for line in sys.stdin:
+    render_page(Path(sys.argv[1]), db_path=Path(sys.argv[2]), now=dt.datetime.now(dt.UTC))
+    print("made", flush=True)
+"""
+
+
+class RenderAside:
+    """A process that renders the page each time it is asked (warmed once, as the server's child is)."""
+
+    def __init__(self, programme: Path, db: Path, data: Path) -> None:
+        self.proc = subprocess.Popen(
+            [sys.executable, "-c", RENDER_ASIDE, str(programme), str(db)],
+            stdin=subprocess.PIPE,
+            stdout=subprocess.PIPE,
+            text=True,
+            env=fitplug_env(data),
+        )
+        if not self():
+            raise SystemExit("the control render failed")
+
+    def __call__(self) -> bool:
+        assert self.proc.stdin is not None and self.proc.stdout is not None
+        self.proc.stdin.write("\n")
+        self.proc.stdin.flush()
+        return self.proc.stdout.readline().strip() == "made"
+
+    def close(self) -> None:
+        assert self.proc.stdin is not None
+        self.proc.stdin.close()
+        self.proc.wait(timeout=30)
+
+
+def settle(feed_url: str) -> None:
+    """Let the server see what the last phase changed and make it again before the next is timed:
+    it looks at its inputs only when asked, and the request that sees a change of the store waits
+    for the feed (the page too)."""
+    time.sleep(LOOK_S)
+    request(feed_url)
+    request(feed_url.rsplit("/", 1)[0] + "/")
+
+
+def rebuilds(feed_url: str, programme: Path, db: Path, data: Path, clients: int, duration_s: float, rounds: int) -> int:
+    """The feed's p99 at rest, while the page is made again, while the same render runs in a process
+    unrelated to the server (the control: what sharing the CPU alone costs), while the store is
+    written: the four alternated ``rounds`` times (medians), so a busy moment of a shared machine
+    falls on each alike, each once the server made again what the last one changed."""
 
     def touch() -> None:
         os.utime(programme)
@@ -250,21 +316,45 @@ def rebuilds(feed_url: str, programme: Path, db: Path, clients: int, duration_s:
     def write() -> None:
         with sqlite3.connect(db, timeout=5) as conn:
             conn.execute("INSERT OR REPLACE INTO meta (name, value) VALUES ('bench', ?)", (str(time.time()),))
+        conn.close()
 
-    rest = wrk(feed_url, clients, duration_s)
-    paged, page_waits = while_changing(feed_url, touch, clients, max(duration_s, 8.0))
-    synced, sync_waits = while_changing(feed_url, write, clients, max(duration_s, 8.0))
-    print(f"feed at {clients} clients: p99 {rest['p99']:.2f} ms at rest ({rest['rps']:.0f}/s)")
-    for what, got, waits in (
-        ("while the page is made again", paged, page_waits),
-        ("while the store is written", synced, sync_waits),
+    aside = RenderAside(programme, db, data)
+    phases: dict[str, Callable[[], tuple[dict[str, float], list[float]]]] = {
+        "rest": lambda: (wrk(feed_url, clients, duration_s), []),
+        "paged": lambda: while_changing(feed_url, touch, clients, max(duration_s, 8.0)),
+        "control": lambda: while_changing(feed_url, lambda: None, clients, max(duration_s, 8.0), then=aside),
+        "synced": lambda: while_changing(feed_url, write, clients, max(duration_s, 8.0)),
+    }
+    got: dict[str, list[dict[str, float]]] = {name: [] for name in phases}
+    waits: dict[str, list[float]] = {name: [] for name in phases}
+    try:
+        for _ in range(rounds):
+            for name, phase in phases.items():
+                settle(feed_url)
+                result, seen = phase()
+                got[name].append(result)
+                waits[name].extend(seen)
+    finally:
+        aside.close()
+    med = {name: {k: statistics.median(r[k] for r in runs) for k in ("rps", "p99")} for name, runs in got.items()}
+    rest = med["rest"]
+    print(
+        f"feed at {clients} clients: p99 {rest['p99']:.2f} ms at rest ({rest['rps']:.0f}/s); "
+        f"medians of {rounds} round(s), at rest: " + ", ".join(f"{r['p99']:.2f}" for r in got["rest"]) + " ms"
+    )
+    for what, name, made in (
+        ("while the page is made again", "paged", "page rebuilds, a page request waited"),
+        ("while the store is written", "synced", "page rebuilds, a page request waited"),
+        ("while another process renders the page at nice 10", "control", "renders, each took"),
     ):
-        waited = f"{statistics.median(waits):.2f} s" if waits else "none seen"
+        m, seen = med[name], waits[name]
+        waited = f"{statistics.median(seen):.2f} s" if seen else "none seen"
         print(
-            f"  {what}: p99 {got['p99']:.2f} ms ({got['p99'] / rest['p99']:.2f}× at rest, {got['rps']:.0f}/s); "
-            f"{len(waits)} page rebuilds, a page request waited {waited} (median)"
+            f"  {what}: p99 {m['p99']:.2f} ms ({m['p99'] / rest['p99']:.2f}× at rest, {m['rps']:.0f}/s; "
+            + ", ".join(f"{r['p99']:.2f}" for r in got[name])
+            + f" ms); {len(seen)} {made} {waited} (median)"
         )
-    return 1 if rest["bad"] + paged["bad"] + synced["bad"] else 0
+    return 1 if any(r["bad"] for runs in got.values() for r in runs) else 0
 
 
 def run(url: str, requests: int, concurrency: int) -> int:
@@ -360,7 +450,7 @@ def main(argv: list[str] | None = None) -> int:
             code |= run(url.rsplit("/", 1)[0] + "/", args.requests, args.concurrency)
             print(f"activities stored: {args.activities}, all inside the tracked period (start 2012-01-01)")
             code |= compare(url, Path(tmp), clients, args.duration, args.rounds)
-            code |= rebuilds(url, programme, db, clients[0], args.duration)
+            code |= rebuilds(url, programme, db, Path(tmp), clients[0], args.duration, args.rounds)
             return code
         finally:
             proc.send_signal(signal.SIGINT)

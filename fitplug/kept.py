@@ -24,15 +24,24 @@ from pathlib import Path
 from typing import Generic, TypeVar
 
 T = TypeVar("T")
-#: a file's mtime (ns), size and inode; ``None`` when it is not there
+#: a file's mtime (ns), size and inode; ``None`` when it is not there or empty
 Stamp = tuple[int, int, int] | None
 
 
 def stamp(path: Path) -> Stamp:
-    """What tells a file's change cheaply: its mtime, size and inode (``None``: it cannot be read)."""
+    """What tells a file's change cheaply: its mtime, size and inode (``None``: it cannot be read, or is empty).
+
+    An empty file holds nothing, so it stamps as no file: every reader of the store
+    (the page's own render among them) makes SQLite create an empty WAL and remove it
+    when done, and that must not look like a sync. A WAL with commits in it is never
+    empty, and one emptied by a checkpoint has moved them into the database, whose
+    stamp changes.
+    """
     try:
         st = path.stat()
     except OSError:
+        return None
+    if st.st_size == 0:
         return None
     return (st.st_mtime_ns, st.st_size, st.st_ino)
 

@@ -12,8 +12,9 @@ from pathlib import Path
 
 from test_flow import PROGRAMME, due_events, sync_run
 
+from fitplug.activities.store.store import reading
 from fitplug.app import share as app_serve
-from fitplug.calendar.server import open_server
+from fitplug.calendar.server import Page, open_server
 from fitplug.model import DueItem, Programme
 
 
@@ -65,6 +66,74 @@ def test_gets_write_nothing_and_do_not_wait_for_a_sync_holding_the_write_lock(tm
     finally:
         writer.execute("ROLLBACK") if writer.in_transaction else None
         writer.close()
+        server.shutdown()
+        server.server_close()
+        thread.join(5)
+
+
+def test_another_reader_of_the_store_makes_neither_the_feed_nor_the_page_again(tmp_path: Path) -> None:
+    """Every reader of the store (the page's own render in its child, `fitplug status`) makes
+    SQLite create an empty WAL and remove it when done: that is no sync, so neither the feed
+    nor the page is made again for it; a commit still is."""
+    db = tmp_path / "db.sqlite3"
+    sync_run(db, tmp_path / "runs")
+    wal = db.with_name(db.name + "-wal")
+    now = dt.datetime(2026, 11, 22, 9, 30, tzinfo=dt.UTC)
+    due_from_store = app_serve.due_source(db_path=db)
+    feeds: list[dt.datetime] = []
+    pages: list[bytes] = []
+
+    def due_source(programme: Programme, now: dt.datetime) -> Iterable[DueItem]:
+        feeds.append(now)
+        return due_from_store(programme, now)
+
+    def page_source() -> Page:
+        pages.append(b"page %d" % len(pages))
+        return Page(pages[-1], "text/plain", f'"{len(pages)}"')
+
+    server, info = open_server(
+        PROGRAMME,
+        host="127.0.0.1",
+        port=0,
+        clock=lambda: now,
+        due_source=due_source,
+        inputs=app_serve.store_files(db),
+        page_source=page_source,
+        check_every_s=0.0,
+    )
+    thread = threading.Thread(target=server.serve_forever, kwargs={"poll_interval": 0.05}, daemon=True)
+    thread.start()
+    page_url = info.url.rsplit("/", 1)[0] + "/"
+    try:
+        with urllib.request.urlopen(info.url, timeout=10) as response:
+            first_feed = response.read()
+        with urllib.request.urlopen(page_url, timeout=10) as response:
+            first_page = response.read()
+        made = (len(feeds), len(pages))
+        assert not wal.exists()
+        with reading(db) as store:
+            assert store is not None
+            assert wal.is_file() and wal.stat().st_size == 0  # what the reader left while it reads
+            with urllib.request.urlopen(info.url, timeout=10) as response:
+                assert response.read() == first_feed
+            with urllib.request.urlopen(page_url, timeout=10) as response:
+                assert response.read() == first_page
+        assert not wal.exists()  # and removed when it was done
+        with urllib.request.urlopen(info.url, timeout=10) as response:
+            assert response.read() == first_feed
+        with urllib.request.urlopen(page_url, timeout=10) as response:
+            assert response.read() == first_page
+        assert (len(feeds), len(pages)) == made
+
+        with sqlite3.connect(db, isolation_level=None) as writer:  # a sync commits: both are made again
+            writer.execute("INSERT OR REPLACE INTO meta (name, value) VALUES ('test', 'x')")
+            with urllib.request.urlopen(info.url, timeout=10) as response:
+                response.read()
+            with urllib.request.urlopen(page_url, timeout=10) as response:
+                assert response.read() != first_page
+        writer.close()
+        assert len(feeds) > made[0] and len(pages) > made[1]
+    finally:
         server.shutdown()
         server.server_close()
         thread.join(5)

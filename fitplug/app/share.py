@@ -103,5 +103,6 @@ def due_source(*, db_path: Path) -> DueSource:
 
 
 def store_files(db_path: Path) -> tuple[Path, ...]:
-    """The files whose change means new sync results (SQLite's database and its WAL)."""
+    """The files whose change means new sync results (SQLite's database and its WAL; the empty WAL
+    every reader makes and removes stamps as none, see :func:`fitplug.kept.stamp`)."""
     return (db_path, db_path.with_name(db_path.name + "-wal"))
