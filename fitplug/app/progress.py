@@ -337,9 +337,9 @@ def served_page(
 ) -> PageSource:
     """The page as `fitplug serve` answers it at ``/TOKEN/``: current at each call, with a strong ETag.
 
-    It is rendered in a child process (one, started at the first call and kept), so the
-    seconds a long history takes hold the child's GIL, never the server's; a child that
-    died is replaced at the next call.
+    It is rendered in a child process (one, started by this call in the caller's thread, and
+    kept), so the seconds a long history takes hold the child's GIL, never the server's; a
+    child that died is replaced at the next call.
     """
     import multiprocessing
     from concurrent.futures import ProcessPoolExecutor
@@ -349,10 +349,16 @@ def served_page(
     now = clock or (lambda: dt.datetime.now(UTC))
     pools: list[ProcessPoolExecutor] = []
 
-    def render_aside(at: dt.datetime) -> bytes:
+    def started() -> None:
         if not pools:  # spawn: forking a process that runs threads is not safe; Ctrl-C is the parent's
             context = multiprocessing.get_context("spawn")
             pools.append(ProcessPoolExecutor(1, context, initializer=_child_setup))
+            # the child is started here and now (a submit starts it and hands it its start-up data): a
+            # Ctrl-C while a background build was starting it would leave it with half of that, and a trace
+            pools[0].submit(os.getpid)
+
+    def render_aside(at: dt.datetime) -> bytes:
+        started()
         try:
             return pools[0].submit(_render_in_child, path, db_path, at).result()
         except BrokenProcessPool:
@@ -367,6 +373,7 @@ def served_page(
             body = render_aside(at)
         return Page(body, "text/html; charset=utf-8", f'"{hashlib.sha256(body).hexdigest()[:32]}"')
 
+    started()
     return page
 
 
