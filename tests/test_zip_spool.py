@@ -199,3 +199,32 @@ def test_a_zip_inside_a_spooled_zip_is_spooled_once_too(tmp_path: Path, spool_di
     assert "export.zip!part.zip!deeper.zip!deep.fit" in {a.key.rsplit("/", 1)[1] for a in r.new}
     assert lines(log, "spool") == [os.getpid(), os.getpid()]  # two nested zips, each inflated once
     assert list(spool_dir.iterdir()) == []
+
+
+def overstated(path: Path, name: str, extra: int) -> Path:
+    """``path`` with its member ``name`` saying it inflates to ``extra`` bytes more than it does."""
+    data = bytearray(path.read_bytes())
+    with zipfile.ZipFile(path) as z:
+        info = z.getinfo(name)
+    size = (info.file_size + extra).to_bytes(4, "little")
+    data[info.header_offset + 22 : info.header_offset + 26] = size  # the local header
+    at = data.rfind(b"PK\x01\x02" + data[info.header_offset + 4 : info.header_offset + 6])
+    while data[at + 46 : at + 46 + len(name)] != name.encode():  # its central directory entry
+        at = data.find(b"PK\x01\x02", at + 4)
+    data[at + 24 : at + 28] = size
+    path.write_bytes(bytes(data))
+    return path
+
+
+def test_a_nested_zip_that_says_it_is_larger_than_it_is_is_read_whole(tmp_path: Path, spool_dir: Path) -> None:
+    """The spool is reserved at the size the member says, and ends where the member's bytes do (past the
+    end record's reach, left-over room would hide the zip's end)."""
+    files = activities(3)
+    inner = "DI_CONNECT/DI-Connect-Uploaded-Files/UploadedFiles_0-_Part1.zip"
+    export = overstated(export_zip(tmp_path / "export.zip", files), inner, 200_000)
+    with zipfile.ZipFile(export) as z:
+        assert z.getinfo(inner).file_size > len(z.read(inner)) + 100_000  # it does say more than it holds
+    with Store(tmp_path / "db.sqlite3") as store:
+        r = sync(store, [export], programme=None, now=NOW)
+    assert len(r.new) == len(files) and r.skipped == []
+    assert list(spool_dir.iterdir()) == []

@@ -343,6 +343,7 @@ def spool_member(
                     raise ActivityError(key, "zip member is larger than it says; refused")
                 spool.write(chunk)
                 yield Tick(weight * len(chunk) / max(1, info.file_size))
+        spool.truncate()  # a spool reserved at the size the member says ends where its bytes do
         spool.flush()
         spool.seek(0)
     except (zipfile.BadZipFile, OSError, EOFError, RuntimeError) as exc:
@@ -375,7 +376,7 @@ class _Nested:
             if self.spools is None:
                 spool: IO[bytes] = stack.enter_context(tempfile.SpooledTemporaryFile(max_size=_SPOOL_BYTES))
             else:
-                path, spool = self.spools.new(self.key)
+                path, spool = self.spools.new(self.key, self.info.file_size)
                 stack.callback(spool.close)
             done = 0.0
             try:
