@@ -23,6 +23,9 @@ from fitplug.activities.ingest import sync
 from fitplug.activities.read.pool import POOL_AFTER
 from fitplug.activities.store.store import Store
 
+#: each inflater: zlib-ng's and the standard zlib's fallback
+pytestmark = pytest.mark.usefixtures("inflater")
+
 UTC = dt.UTC
 NOW = dt.datetime(2026, 11, 22, 9, 30, tzinfo=UTC)
 DAY0 = dt.datetime(2026, 1, 1, 7, tzinfo=UTC)

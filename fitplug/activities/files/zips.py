@@ -25,6 +25,7 @@ from dataclasses import dataclass
 from pathlib import Path, PurePosixPath
 from typing import IO, Protocol
 
+from fitplug.activities.files import inflate
 from fitplug.activities.files.events import (
     Candidate,
     ContainerDone,
@@ -306,6 +307,8 @@ def read_member(archive: zipfile.ZipFile, info: zipfile.ZipInfo, key: str) -> by
         raise ActivityError(key, refused)
     gz = info.filename.lower().endswith(".gz")
     try:
+        if not gz and inflate.handles(info):  # one read, one inflate (its size is capped above)
+            return inflate.read(archive, info)
         with archive.open(info) as f:
             if gz:
                 with gzip.GzipFile(fileobj=f) as g:
@@ -336,8 +339,9 @@ def spool_member(
     """
     try:
         total = 0
-        with archive.open(info) as f:
-            while chunk := f.read(_CHUNK):
+        with contextlib.ExitStack() as stack:
+            chunks = inflate.stream(archive, info, _CHUNK) if inflate.handles(info) else _chunks(stack, archive, info)
+            for chunk in chunks:
                 total += len(chunk)
                 if total > info.file_size:
                     raise ActivityError(key, "zip member is larger than it says; refused")
@@ -348,6 +352,13 @@ def spool_member(
         spool.seek(0)
     except (zipfile.BadZipFile, OSError, EOFError, RuntimeError) as exc:
         raise ActivityError(key, f"not a readable zip: {exc}") from exc
+
+
+def _chunks(stack: contextlib.ExitStack, archive: zipfile.ZipFile, info: zipfile.ZipInfo) -> Iterator[bytes]:
+    """A member zipfile reads (not one :mod:`.inflate` does), a chunk at a time."""
+    f = stack.enter_context(archive.open(info))
+    while chunk := f.read(_CHUNK):
+        yield chunk
 
 
 def _open_nested(archive: zipfile.ZipFile, info: zipfile.ZipInfo, key: str, spool: IO[bytes]) -> zipfile.ZipFile:
