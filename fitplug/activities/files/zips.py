@@ -52,6 +52,9 @@ MAX_ZIP_ENTRIES = 200_000
 #: nested zips stay in memory up to this size, then spill to a temporary file
 _SPOOL_BYTES = 32 * 1024 * 1024
 _CHUNK = 1024 * 1024
+#: a nested zip is inflated this much at a time: pieces this small cost the kernel a fraction of what 1 MiB
+#: ones do to write to the spool (a 414 MB spool: about 0.1 s of system time against 0.3-0.8 s)
+_SPOOL_CHUNK = 256 * 1024
 
 
 class _Readable(Protocol):
@@ -340,7 +343,9 @@ def spool_member(
     try:
         total = 0
         with contextlib.ExitStack() as stack:
-            chunks = inflate.stream(archive, info, _CHUNK) if inflate.handles(info) else _chunks(stack, archive, info)
+            chunks = (
+                inflate.stream(archive, info, _SPOOL_CHUNK) if inflate.handles(info) else _chunks(stack, archive, info)
+            )
             for chunk in chunks:
                 total += len(chunk)
                 if total > info.file_size:
