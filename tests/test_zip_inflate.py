@@ -96,9 +96,22 @@ def test_a_member_larger_than_it_says_is_refused() -> None:
 def test_a_truncated_zip_is_a_reason() -> None:
     z = damaged({"a.fit": RUN}, 0, b"")
     info = z.getinfo("a.fit")
-    info.compress_size += 10_000_000
+    assert z.fp is not None
+    z.fp.seek(0)
+    z.fp = io.BytesIO(z.fp.read()[: info.header_offset + 40 + info.compress_size // 2])  # cut inside a.fit
     with pytest.raises(ActivityError, match="the zip ends inside a member"):
         zips.read_member(z, info, "a.fit")
+
+
+def test_a_compressed_size_no_deflate_of_its_size_has_is_left_to_zipfile() -> None:
+    """A member is read whole only when its compressed size is one its size can have: else in chunks, by
+    zipfile, so a directory that claims gigabytes never makes a buffer of that size."""
+    z = damaged({"a.fit": RUN}, 0, b"")
+    info = z.getinfo("a.fit")
+    assert inflate.handles(info)
+    info.compress_size = 4 * 1024**3
+    assert not inflate.handles(info)
+    assert zips.read_member(z, info, "a.fit") == RUN  # zipfile stops where the deflated stream ends
 
 
 def test_a_local_header_that_names_another_file_is_refused() -> None:

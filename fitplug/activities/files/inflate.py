@@ -56,8 +56,10 @@ def backend() -> _Zlib:
 
 
 def handles(info: zipfile.ZipInfo) -> bool:
-    """``info`` is a member this module reads (stored or deflated, not encrypted); else zipfile does."""
-    return info.compress_type in _METHODS and not info.flag_bits & _FLAGS
+    """``info`` is a member this module reads (stored or deflated, not encrypted, its compressed size one
+    its stated size can have: :func:`read` reads it whole); else zipfile does, a chunk at a time."""
+    plausible = info.compress_size <= 2 * info.file_size + 65536
+    return info.compress_type in _METHODS and not info.flag_bits & _FLAGS and plausible
 
 
 def _data_start(archive: zipfile.ZipFile, info: zipfile.ZipInfo) -> int:
