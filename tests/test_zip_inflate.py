@@ -15,6 +15,8 @@ from fitplug.activities.files import inflate, zips
 from fitplug.errors import ActivityError
 
 pytestmark = pytest.mark.usefixtures("inflater")
+#: the inflater as fitplug picks it (the fixture replaces it in each test)
+PICK = inflate.backend
 
 UTC = dt.UTC
 RUN = m.run(dt.datetime(2026, 11, 20, 7, tzinfo=UTC), 40, 8.0)
@@ -120,3 +122,14 @@ def test_a_local_header_that_names_another_file_is_refused() -> None:
     a.header_offset = b.header_offset  # the directory points a.fit at b.fit's bytes
     with pytest.raises(ActivityError, match="File name in directory 'a.fit' and header b'b.fit' differ"):
         zips.read_member(z, a, "a.fit")
+
+
+def test_without_zlib_ng_the_standard_zlib_inflates(monkeypatch: pytest.MonkeyPatch) -> None:
+    import sys
+    import zlib
+
+    monkeypatch.setitem(sys.modules, "zlib_ng", None)  # as if it were not installed: importing it fails
+    monkeypatch.setattr(inflate, "backend", PICK.__wrapped__)  # uncached: it looks again
+    assert inflate.backend() is zlib
+    z = archive({"a.fit": (RUN, zipfile.ZIP_DEFLATED)})
+    assert zips.read_member(z, z.getinfo("a.fit"), "a.fit") == RUN
