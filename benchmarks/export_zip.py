@@ -111,7 +111,8 @@ def bare_inflate(export: Path, own: bool) -> float:
     with zipfile.ZipFile(export) as z, tempfile.TemporaryFile() as out:
         info = z.getinfo(archive_inner())
         if own:
-            for chunk in inflate.stream(z, info, 1 << 20):
+            assert z.fp is not None
+            for chunk in inflate.stream(z.fp, info, 1 << 20):
                 out.write(chunk)
         else:
             with z.open(info) as f:

@@ -55,10 +55,10 @@ def test_a_member_reads_as_zipfile_reads_it(method: int) -> None:
         assert inflate.handles(info)
         assert zips.read_member(z, info, info.filename) == z.read(info)
         # a nested zip's way: a small chunk at a time, the pieces in order
-        pieces = list(inflate.stream(z, info, 1000))
+        pieces = list(inflate.stream(z.fp, info, 1000))
         assert b"".join(pieces) == z.read(info)
         assert all(len(p) <= 4000 for p in pieces)
-    assert len(list(inflate.stream(z, z.getinfo("big.fit"), 1000))) > 10
+    assert len(list(inflate.stream(z.fp, z.getinfo("big.fit"), 1000))) > 10
 
 
 def test_a_method_it_does_not_read_is_left_to_zipfile() -> None:
@@ -75,7 +75,7 @@ def test_a_bad_crc_is_a_reason() -> None:
     with pytest.raises(ActivityError, match=r"cannot read zip member: Bad CRC-32 for file 'a.fit'"):
         zips.read_member(z, info, "a.fit")
     with pytest.raises(zipfile.BadZipFile, match="Bad CRC-32"):
-        b"".join(inflate.stream(z, info, 1000))
+        b"".join(inflate.stream(z.fp, info, 1000))
 
 
 def test_bytes_that_do_not_inflate_are_a_reason() -> None:
@@ -83,7 +83,7 @@ def test_bytes_that_do_not_inflate_are_a_reason() -> None:
     with pytest.raises(ActivityError, match=r"cannot read zip member: cannot inflate 'a.fit'"):
         zips.read_member(z, z.getinfo("a.fit"), "a.fit")
     with pytest.raises(zipfile.BadZipFile, match="cannot inflate 'a.fit'"):
-        b"".join(inflate.stream(z, z.getinfo("a.fit"), 1000))
+        b"".join(inflate.stream(z.fp, z.getinfo("a.fit"), 1000))
     assert zips.read_member(z, z.getinfo("b.fit"), "b.fit") == RUN  # the next member reads
 
 

@@ -17,7 +17,7 @@ from __future__ import annotations
 import functools
 import zipfile
 from collections.abc import Iterator
-from typing import Protocol, cast
+from typing import IO, Protocol, cast
 
 __all__ = ["backend", "handles", "read", "stream"]
 
@@ -62,11 +62,8 @@ def handles(info: zipfile.ZipInfo) -> bool:
     return info.compress_type in _METHODS and not info.flag_bits & _FLAGS and plausible
 
 
-def _data_start(archive: zipfile.ZipFile, info: zipfile.ZipInfo) -> int:
+def _data_start(fp: IO[bytes], info: zipfile.ZipInfo) -> int:
     """Where ``info``'s compressed bytes start, after its local header, checked as zipfile checks it."""
-    fp = archive.fp
-    if fp is None:
-        raise ValueError("Attempt to use ZIP archive that was already closed")
     fp.seek(info.header_offset)
     header = fp.read(_LOCAL_HEADER)
     if len(header) != _LOCAL_HEADER or header[:4] != b"PK\x03\x04":
@@ -87,9 +84,7 @@ def _data_start(archive: zipfile.ZipFile, info: zipfile.ZipInfo) -> int:
     return start
 
 
-def _read_exactly(archive: zipfile.ZipFile, at: int, n: int) -> bytes:
-    fp = archive.fp
-    assert fp is not None  # _data_start said so
+def _read_exactly(fp: IO[bytes], at: int, n: int) -> bytes:
     fp.seek(at)
     data = fp.read(n)
     if len(data) != n:
@@ -102,14 +97,15 @@ def _check_crc(info: zipfile.ZipInfo, crc: int) -> None:
         raise zipfile.BadZipFile(f"Bad CRC-32 for file {info.filename!r}")
 
 
-def read(archive: zipfile.ZipFile, info: zipfile.ZipInfo) -> bytes:
-    """The bytes of a member :func:`handles`, inflated whole, at most its stated size, CRC-32 checked.
+def read(fp: IO[bytes], info: zipfile.ZipInfo) -> bytes:
+    """The bytes of a member :func:`handles` of the zip in ``fp``, inflated whole, at most its stated size,
+    CRC-32 checked.
 
     Raises what zipfile does for a bad member (:class:`zipfile.BadZipFile`, :class:`EOFError`), and
     :class:`zipfile.BadZipFile` for a member that inflates to more than it says or will not inflate.
     """
     z = backend()
-    raw = _read_exactly(archive, _data_start(archive, info), info.compress_size)
+    raw = _read_exactly(fp, _data_start(fp, info), info.compress_size)
     if info.compress_type == zipfile.ZIP_STORED:
         data = raw
     else:
@@ -123,12 +119,12 @@ def read(archive: zipfile.ZipFile, info: zipfile.ZipInfo) -> bytes:
     return data
 
 
-def stream(archive: zipfile.ZipFile, info: zipfile.ZipInfo, chunk: int) -> Iterator[bytes]:
-    """The bytes of a member :func:`handles`, inflated ``chunk`` compressed bytes at a time (each piece at
-    most four times that), its CRC-32 checked at the end; raises as :func:`read` does. The zip's file is
-    sought before every read: between two pieces, others may read it too."""
+def stream(fp: IO[bytes], info: zipfile.ZipInfo, chunk: int) -> Iterator[bytes]:
+    """The bytes of a member :func:`handles` of the zip in ``fp``, inflated ``chunk`` compressed bytes at a
+    time (each piece at most four times that), its CRC-32 checked at the end; raises as :func:`read` does.
+    The zip's file is sought before every read: between two pieces, others may read it too."""
     z = backend()
-    at = _data_start(archive, info)
+    at = _data_start(fp, info)
     left = info.compress_size
     inflater = z.decompressobj(-15) if info.compress_type == zipfile.ZIP_DEFLATED else None
     crc = 0
@@ -137,7 +133,7 @@ def stream(archive: zipfile.ZipFile, info: zipfile.ZipInfo, chunk: int) -> Itera
             if inflater is not None and inflater.unconsumed_tail:
                 data = inflater.unconsumed_tail
             elif left:
-                data = _read_exactly(archive, at, min(chunk, left))
+                data = _read_exactly(fp, at, min(chunk, left))
                 at, left = at + len(data), left - len(data)
             elif inflater is None:
                 break

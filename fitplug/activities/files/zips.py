@@ -311,7 +311,7 @@ def read_member(archive: zipfile.ZipFile, info: zipfile.ZipInfo, key: str) -> by
     gz = info.filename.lower().endswith(".gz")
     try:
         if not gz and inflate.handles(info):  # one read, one inflate (its size is capped above)
-            return inflate.read(archive, info)
+            return inflate.read(_fp(archive), info)
         with archive.open(info) as f:
             if gz:
                 with gzip.GzipFile(fileobj=f) as g:
@@ -344,7 +344,9 @@ def spool_member(
         total = 0
         with contextlib.ExitStack() as stack:
             chunks = (
-                inflate.stream(archive, info, _SPOOL_CHUNK) if inflate.handles(info) else _chunks(stack, archive, info)
+                inflate.stream(_fp(archive), info, _SPOOL_CHUNK)
+                if inflate.handles(info)
+                else _chunks(stack, archive, info)
             )
             for chunk in chunks:
                 total += len(chunk)
@@ -357,6 +359,12 @@ def spool_member(
         spool.seek(0)
     except (zipfile.BadZipFile, OSError, EOFError, RuntimeError) as exc:
         raise ActivityError(key, f"not a readable zip: {exc}") from exc
+
+
+def _fp(archive: zipfile.ZipFile) -> IO[bytes]:
+    if archive.fp is None:
+        raise ValueError("Attempt to use ZIP archive that was already closed")
+    return archive.fp
 
 
 def _chunks(stack: contextlib.ExitStack, archive: zipfile.ZipFile, info: zipfile.ZipInfo) -> Iterator[bytes]:
