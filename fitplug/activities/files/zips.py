@@ -23,7 +23,7 @@ from dataclasses import dataclass
 from pathlib import Path, PurePosixPath
 from typing import IO, Protocol
 
-from fitplug.activities.files import inflate
+from fitplug.activities.files import ahead, inflate
 from fitplug.activities.files.events import (
     Candidate,
     ContainerDone,
@@ -149,12 +149,14 @@ def zip_events(
     *,
     spools: Spools | None = None,
     depth: int = 1,
+    seen: dict[str, ahead.Seen] | None = None,
 ) -> Iterator[Event]:
     """The events of ``archive``'s members; its ``weight`` shared out among them by their compressed sizes.
 
     ``depth``: how deep ``archive`` sits (1: a zip on disk). With ``spools``, a
     nested zip is inflated once into a file of theirs, and its members say
-    that file as where they are (read by path, not inflated again).
+    that file as where they are (read by path, not inflated again). ``seen``:
+    the members told ahead from their local headers (:mod:`.ahead`), by name.
     """
     members = [i for i in sorted(archive.infolist(), key=lambda i: i.filename) if _counted(i)]
     whole = sum(max(1, i.compress_size) for i in members) or 1
@@ -188,8 +190,9 @@ def zip_events(
             yield Refused(key, info.file_size, mtime_ns, bomb, share)
             continue
         gz = base.lower().endswith(".gz")
+        entry = ahead.confirmed(archive.getinfo(name), seen.get(name)) if seen else None
         yield Candidate(key, info.file_size, mtime_ns, functools.partial(read_member, archive, info, key), None, gz,
-                        where[0], (*where[1], name), share)  # fmt: skip
+                        where[0], (*where[1], name), share, entry)  # fmt: skip
 
 
 def read_member(archive: zipfile.ZipFile, info: zipfile.ZipInfo, key: str) -> bytes:
@@ -217,6 +220,22 @@ def read_member(archive: zipfile.ZipFile, info: zipfile.ZipInfo, key: str) -> by
         raise ActivityError(key, f"cannot read zip member: {exc}") from exc
 
 
+def read_ahead(path: Path, raw: str, entry: ahead.Entry, key: str, f: IO[bytes] | None = None) -> bytes:
+    """The FIT bytes of a member read ahead from the spool at ``path`` (or its open file ``f``) by its local
+    header's ``entry`` (name ``raw``): :func:`read_member`'s way for a member its listing lists alike."""
+    info = ahead.info(raw, entry)
+    refused = unsafe_member(info) or _bomb(info, MAX_FIT_BYTES)
+    if refused:
+        raise ActivityError(key, refused)
+    try:
+        if f is not None:
+            return inflate.read(f, info)
+        with path.open("rb") as fp:
+            return inflate.read(fp, info)
+    except (zipfile.BadZipFile, OSError, EOFError, RuntimeError) as exc:
+        raise ActivityError(key, f"cannot read zip member: {exc}") from exc
+
+
 #: the share of a nested zip's weight its spooling stands for (its members carry the rest)
 _SPOOL_SHARE = 0.5
 
@@ -227,9 +246,11 @@ def spool_member(
     key: str,
     spool: IO[bytes],
     weight: float,
+    fed: Callable[[bytes], None] | None = None,
 ) -> Iterator[Tick]:
     """Inflate a zip member that is a zip into ``spool``, a :class:`Tick` per chunk (``weight`` in all, when it
-    says its size truly); :class:`ActivityError` with the reason it cannot be.
+    says its size truly), each chunk ``fed`` on once written; :class:`ActivityError` with the reason it
+    cannot be.
 
     The one place a nested zip is inflated: a sync does it once per nested zip
     (tests count the calls, in the pool's workers too).
@@ -247,6 +268,8 @@ def spool_member(
                 if total > info.file_size:
                     raise ActivityError(key, "zip member is larger than it says; refused")
                 spool.write(chunk)
+                if fed is not None:
+                    fed(chunk)
                 yield Tick(weight * len(chunk) / max(1, info.file_size))
         spool.truncate()  # a spool reserved at the size the member says ends where its bytes do
         spool.flush()
@@ -297,18 +320,36 @@ class _Nested:
                 path, spool = self.spools.new(self.key, self.info.file_size)
                 stack.callback(spool.close)
             done = 0.0
+            walk = ahead.LocalHeaders() if path is not None else None
+            found: list[ahead.Seen] = []
             try:
-                for tick in spool_member(self.archive, self.info, self.key, spool, weight * _SPOOL_SHARE):
+                fed = None if walk is None else (lambda chunk: found.extend(walk.feed(chunk)))
+                for tick in spool_member(self.archive, self.info, self.key, spool, weight * _SPOOL_SHARE, fed):
                     done += tick.weight
                     yield tick
+                    if found and path is not None:
+                        spool.flush()  # its bytes are in the file for whoever reads them by path
+                        yield from self._ahead(path, found)
                 inner = stack.enter_context(open_zip(spool, self.key))
             except ActivityError as exc:
                 yield Refused(self.key, self.info.file_size, self.mtime_ns, exc.reason, weight - done)
                 return
             # where its members are: the spool (read by path), else the outer zip and the names down to them
             where = (path, ()) if path is not None else (self.where[0], (*self.where[1], self.info.filename))
+            seen = None if walk is None else walk.seen
             yield from zip_events(inner, self.key, self.mtime_ns, where, skip_container, weight - done,
-                                  spools=self.spools, depth=self.depth + 1)  # fmt: skip
+                                  spools=self.spools, depth=self.depth + 1, seen=seen)  # fmt: skip
+
+    def _ahead(self, path: Path, found: list[ahead.Seen]) -> Iterator[Candidate]:
+        """The FIT members ``found`` while spooling, to read ahead (:attr:`Candidate.ahead`)."""
+        for raw, entry, _ in found:
+            name = zipfile.ZipInfo(raw).filename
+            info = ahead.info(raw, entry)
+            if is_fit_name(name) and not name.lower().endswith(".gz") and inflate.handles(info):
+                key = f"{self.key}!{name}"
+                read = functools.partial(read_ahead, path, raw, entry, key)
+                yield Candidate(key, -1, self.mtime_ns, read, None, False, path, (raw,), 0.0, entry, ahead=True)
+        found.clear()
 
 
 class Archives:
@@ -323,6 +364,22 @@ class Archives:
         self._where: tuple[Path, tuple[str, ...]] | None = None
         self._stack = contextlib.ExitStack()
         self._zip: zipfile.ZipFile | None = None
+        self._ahead: tuple[Path, IO[bytes]] | None = None
+
+    def read_ahead(self, path: Path, raw: str, entry: ahead.Entry, key: str) -> bytes:
+        """:func:`read_ahead`, the spool kept open for the next member."""
+        if self._ahead is None or self._ahead[0] != path:
+            self._close_ahead()
+            try:
+                self._ahead = (path, path.open("rb"))
+            except OSError as exc:
+                raise ActivityError(key, f"cannot read zip member: {exc}") from exc
+        return read_ahead(path, raw, entry, key, self._ahead[1])
+
+    def _close_ahead(self) -> None:
+        if self._ahead is not None:
+            self._ahead[1].close()
+            self._ahead = None
 
     def read(self, archive: Path, members: Sequence[str], key: str) -> bytes:
         """The FIT bytes of ``members[-1]`` inside ``archive`` (through the zips ``members[:-1]``)."""
@@ -355,6 +412,7 @@ class Archives:
         return current
 
     def close(self) -> None:
+        self._close_ahead()
         self._stack.close()
         self._stack = contextlib.ExitStack()
         self._zip, self._where = None, None
