@@ -20,6 +20,7 @@ import pytest
 
 from fitplug.activities.files import zips
 from fitplug.activities.ingest import sync
+from fitplug.activities.read import pool
 from fitplug.activities.read.pool import POOL_AFTER
 from fitplug.activities.store.store import Store
 
@@ -130,7 +131,6 @@ def test_an_export_is_spooled_once_and_stores_what_the_folder_does(tmp_path: Pat
     readers = lines(log, "read") + lines(log, "ahead")
     assert len(readers) == len(files)  # every member read once, from the spool
     assert {p for p in readers if p != os.getpid()}, "no worker read a member: the pool did not run"
-    assert lines(log, "ahead"), "no member was read ahead of the listing"
     assert list(spool_dir.iterdir()) == []  # the spool is gone
 
 
@@ -285,8 +285,15 @@ def listed_with_crc(data: bytes, name: str, crc: int) -> bytes:
     return data[: p + 16] + crc.to_bytes(4, "little") + data[p + 20 :]
 
 
+@pytest.fixture
+def every_ahead(monkeypatch: pytest.MonkeyPatch) -> None:
+    """Every member is read ahead: what waits for a worker when the listing comes is read ahead all the same
+    (a small zip is spooled before a worker can start; a sync cancels those reads)."""
+    monkeypatch.setattr(pool.Reader, "_settle_ahead", lambda self: self._submit_ahead())
+
+
 def test_a_member_the_listing_leaves_out_is_not_stored_though_read_ahead(
-    tmp_path: Path, spool_dir: Path, log: Path
+    tmp_path: Path, spool_dir: Path, log: Path, every_ahead: None
 ) -> None:
     """Read ahead from its local header while the zip was spooled, a member the central directory does not
     list is not stored: the export stores what a folder of the listed files stores."""
@@ -309,7 +316,7 @@ def test_a_member_the_listing_leaves_out_is_not_stored_though_read_ahead(
 
 
 def test_a_member_the_listing_says_otherwise_is_read_as_the_listing_says(
-    tmp_path: Path, spool_dir: Path, log: Path
+    tmp_path: Path, spool_dir: Path, log: Path, every_ahead: None
 ) -> None:
     """A member whose local header and listing disagree (here its CRC-32) is read again, by the listing:
     its reading ahead, which found it sound, is not taken."""

@@ -190,6 +190,7 @@ class Reader:
         #: jobs read ahead (``Job.ahead``), by key and entry: the task reading each and its index in it
         self._ahead: dict[tuple[str, object], tuple[Any, int]] = {}
         self._ahead_chunk: list[Job] = []
+        self._unsettled = False  # jobs were sent ahead since the listing last came
 
     def __enter__(self) -> Self:
         return self
@@ -216,6 +217,7 @@ class Reader:
         if job.ahead:
             self._read_ahead(job)
             return
+        self._settle_ahead()
         self._added += 1
         if (
             self._pool is None
@@ -237,6 +239,7 @@ class Reader:
             self._submit()
 
     def then(self, action: Callable[[], None]) -> None:
+        self._settle_ahead()
         if self._pool is None:
             self._catch_up()
             self._flush_batch()
@@ -249,7 +252,7 @@ class Reader:
             self._steps.append(action)
 
     def finish(self) -> None:
-        self._ahead_chunk.clear()  # what no file came for is not read
+        self._settle_ahead()
         self._flush_batch()
         self._submit()
         self._drain(0)
@@ -270,6 +273,18 @@ class Reader:
         if len(self._ahead_chunk) >= CHUNK_FILES:
             self._submit_ahead()
 
+    def _settle_ahead(self) -> None:
+        """The listing has come (a file or an action after it): what was read ahead, or is being read, is
+        kept for the files that come; what waits for a worker yet is not read ahead (a file of it is read in
+        its turn, and one the store has already is not read at all)."""
+        self._ahead_chunk.clear()
+        if not self._unsettled:
+            return
+        self._unsettled = False
+        for future in {id(f): f for f, _ in self._ahead.values()}.values():
+            future.cancel()  # a task a worker has started, or finished, goes on
+        self._ahead = {k: v for k, v in self._ahead.items() if not v[0].cancelled()}
+
     def _submit_ahead(self) -> None:
         jobs, self._ahead_chunk = self._ahead_chunk, []
         if not jobs or self._pool is None:
@@ -282,6 +297,7 @@ class Reader:
             return  # read again when their files come, as the pool's breaking says
         for i, job in enumerate(jobs):
             self._ahead[(job.key, job.entry)] = (future, i)
+        self._unsettled = True
 
     def _read(self, job: Job) -> Outcome:
         return read_one(job, self._crc, self._archives)
@@ -310,7 +326,6 @@ class Reader:
         )
 
     def _submit(self) -> None:
-        self._submit_ahead()
         if not self._chunk:
             return
         jobs, self._chunk, self._chunk_bytes = self._chunk, [], 0
