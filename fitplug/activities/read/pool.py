@@ -48,8 +48,9 @@ CHUNK_FILES: Final = 16
 CHUNK_BYTES: Final = 8 << 20
 #: outcomes stored per transaction when reading in this process
 BATCH_FILES: Final = 32
-#: zip members read ahead and not yet claimed by their files, at most (their outcomes wait in memory)
-AHEAD_FILES: Final = 4096
+#: zip members read ahead and not yet claimed by their files, at most (their outcomes, some hundreds of
+#: bytes each, wait in memory for the listing; a Garmin export of ten years holds fewer)
+AHEAD_FILES: Final = 8192
 
 
 @dataclass(frozen=True, slots=True)
