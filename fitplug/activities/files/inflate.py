@@ -6,7 +6,7 @@ here a member's compressed bytes are read straight from the zip's file
 :mod:`zipfile` checks it) and inflated in one call, bounded, its CRC-32
 checked: for a FIT file, one read and one inflate. A nested zip is inflated
 as a stream, a chunk at a time. zlib-ng inflates FIT files and zips of them
-about 1.6 times as fast as the standard zlib (benchmarks/export_zip.py);
+about 1.6-1.9 times as fast as the standard zlib (benchmarks/export_zip.py);
 without it, the standard zlib does the same job. Only deflated and stored
 members are read here: :func:`handles` says which, and :mod:`zipfile` reads
 the rest.
