@@ -5,10 +5,13 @@ itself deflated in the outer zip at
 ``DI_CONNECT/DI-Connect-Uploaded-Files/UploadedFiles_0-_Part1.zip``, as Connect
 nests them) and the folder are synced cold, interleaved, ``--repeat`` times
 each, whole processes. For each: the wall time, the peak of the summed RSS of
-the sync and its workers (sampled from /proc every 20 ms), and how many times a
+the sync and its workers (sampled from /proc every 20 ms), their CPU seconds
+(user + system of the sync and every worker it waited for), and how many times a
 nested zip was inflated (``zips.spool_member`` counted in the sync and, forked,
 in its workers: a line per call in a log file). Also a bare inflate of the
-inner zip alone (one process, one core): the floor of spooling it.
+inner zip alone (one process, one core), with zipfile and the standard zlib and
+with fitplug's own inflater (zlib-ng's where installed): the floor of spooling
+it. The load average is printed before and after: the machine may be shared.
 
     python benchmarks/export_zip.py --archive /tmp/fitplug-bench/archive --out /tmp/fitplug-bench/export
 """
@@ -17,6 +20,7 @@ from __future__ import annotations
 
 import argparse
 import os
+import resource
 import statistics
 import subprocess
 import sys
@@ -73,11 +77,17 @@ def _tree(pid: int) -> list[int]:
     return out
 
 
-def sync(source: Path, tmp: Path, n: int, env: dict[str, str]) -> tuple[float, float, int]:
-    """One cold sync of ``source``: wall seconds, peak summed RSS (MB), nested zips inflated."""
+def _children_cpu() -> float:
+    usage = resource.getrusage(resource.RUSAGE_CHILDREN)
+    return usage.ru_utime + usage.ru_stime
+
+
+def sync(source: Path, tmp: Path, n: int, env: dict[str, str]) -> tuple[float, float, int, float]:
+    """One cold sync of ``source``: wall seconds, peak summed RSS (MB), nested zips inflated, CPU seconds."""
     log = tmp / f"spools-{n}.log"
     run_env = {**env, "FITPLUG_CONFIG_DIR": str(tmp / f"config-{n}")}
     cmd = [sys.executable, "-c", _CLI, str(log), "--db", str(tmp / f"db-{n}.sqlite3"), "sync", str(source)]
+    cpu0 = _children_cpu()
     t0 = time.perf_counter()
     proc = subprocess.Popen(cmd, env=run_env, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
     peak = 0
@@ -85,18 +95,29 @@ def sync(source: Path, tmp: Path, n: int, env: dict[str, str]) -> tuple[float, f
         peak = max(peak, sum(_rss_kb(p) for p in _tree(proc.pid)))
         time.sleep(0.02)
     wall = time.perf_counter() - t0
+    cpu = _children_cpu() - cpu0  # the sync and its workers (each waited for by its parent)
     if proc.returncode != 0:
         raise SystemExit(f"sync of {source} failed:\n{proc.stderr.read().decode()[-2000:]}")  # type: ignore[union-attr]
     spools = len(log.read_text().splitlines()) if log.exists() else 0
-    return wall, peak / 1024, spools
+    return wall, peak / 1024, spools, cpu
 
 
-def bare_inflate(export: Path) -> float:
-    """Seconds to inflate the export's inner zip once, to a temporary file (no reading of its members)."""
+def bare_inflate(export: Path, own: bool) -> float:
+    """Seconds to inflate the export's inner zip once, to a temporary file (no reading of its members):
+    with zipfile (the standard zlib), or (``own``) with fitplug's inflater."""
+    from fitplug.activities.files import inflate
+
     t0 = time.perf_counter()
-    with zipfile.ZipFile(export) as z, z.open(archive_inner()) as f, tempfile.TemporaryFile() as out:
-        while chunk := f.read(1 << 20):
-            out.write(chunk)
+    with zipfile.ZipFile(export) as z, tempfile.TemporaryFile() as out:
+        info = z.getinfo(archive_inner())
+        if own:
+            assert z.fp is not None
+            for chunk in inflate.stream(z.fp, info, 1 << 20):
+                out.write(chunk)
+        else:
+            with z.open(info) as f:
+                while chunk := f.read(1 << 20):
+                    out.write(chunk)
     return time.perf_counter() - t0
 
 
@@ -123,34 +144,47 @@ def main() -> None:
     for p in files:
         p.read_bytes()
     export.read_bytes()
+    load = [os.getloadavg()]
     with tempfile.TemporaryDirectory() as tmp_name:
         tmp = Path(tmp_name)
         env = {**os.environ, "FITPLUG_DATA_DIR": str(tmp / "data"),
                "PYTHONPATH": str(ROOT) + os.pathsep + os.environ.get("PYTHONPATH", "")}  # fmt: skip
         env.pop("PYTHONDONTWRITEBYTECODE", None)
-        runs: dict[str, list[tuple[float, float, int]]] = {"folder": [], "export zip": []}
+        runs: dict[str, list[tuple[float, float, int, float]]] = {"folder": [], "export zip": []}
         n = 0
         for i in range(args.repeat):
             print(f"round {i + 1} of {args.repeat} ...", file=sys.stderr)
             for name, source in (("folder", args.archive), ("export zip", export)):
                 n += 1
                 runs[name].append(sync(source, tmp, n, env))
-        bare = statistics.median(bare_inflate(export) for _ in range(args.repeat))
+        bare = statistics.median(bare_inflate(export, own=False) for _ in range(args.repeat))
+        own = statistics.median(bare_inflate(export, own=True) for _ in range(args.repeat))
+    load.append(os.getloadavg())
+    from fitplug.activities.files import inflate
+
+    inflater = inflate.backend().__name__
     print(f"\n{len(files)} files, {sum(p.stat().st_size for p in files) / 1e6:.0f} MB; export zip "
           f"{export.stat().st_size / 1e6:.0f} MB; medians of {args.repeat} interleaved cold syncs, "
           "whole processes\n")  # fmt: skip
-    print("| source | wall s | peak summed RSS MB | nested zips inflated |")
-    print("|---|---:|---:|---:|")
+    print("| source | wall s | CPU s (sync + workers) | peak summed RSS MB | nested zips inflated |")
+    print("|---|---:|---:|---:|---:|")
     med = {}
     for name, rs in runs.items():
-        med[name] = (statistics.median(r[0] for r in rs), statistics.median(r[1] for r in rs), max(r[2] for r in rs))
-        print(f"| {name} | {med[name][0]:.3f} | {med[name][1]:.0f} | {med[name][2]} |")
+        med[name] = tuple(statistics.median(r[k] for r in rs) for k in (0, 3, 1)) + (max(r[2] for r in rs),)
+        print(f"| {name} | {med[name][0]:.3f} | {med[name][1]:.2f} | {med[name][2]:.0f} | {med[name][3]:.0f} |")
     f, z = med["folder"], med["export zip"]
     print(
-        f"\nexport zip / folder: wall {z[0] / f[0]:.2f}×, peak summed RSS {z[1] / f[1]:.2f}× "
-        f"(targets ≤ 1.5× each); inner zip inflated {z[2]} time(s) per sync (target: at most once)"
+        f"\nexport zip / folder: wall {z[0] / f[0]:.2f}×, CPU {z[1] / f[1]:.2f}×, peak summed RSS "
+        f"{z[2] / f[2]:.2f}× (targets ≤ 1.5× for wall and RSS); inner zip inflated {z[3]:.0f} time(s) per sync "
+        "(target: at most once)"
     )
-    print(f"a bare inflate of the inner zip alone, one core: {bare:.3f} s")
+    print(f"a bare inflate of the inner zip alone, one core: {bare:.3f} s with zipfile (zlib), "
+          f"{own:.3f} s with fitplug's inflater ({inflater})")  # fmt: skip
+    print(
+        "load average (1, 5, 15 min) before: {:.2f} {:.2f} {:.2f}; after: {:.2f} {:.2f} {:.2f}".format(
+            *load[0], *load[1]
+        )
+    )
 
 
 if __name__ == "__main__":

@@ -282,3 +282,24 @@ def walker(request: pytest.FixtureRequest, monkeypatch: pytest.MonkeyPatch) -> s
     else:
         monkeypatch.setattr(scan, "native", None)
     return str(request.param)
+
+
+@pytest.fixture(params=["zlib-ng", "zlib"])
+def inflater(request: pytest.FixtureRequest, monkeypatch: pytest.MonkeyPatch) -> str:
+    """The zip reader's inflater, each way: zlib-ng's (a dependency) and the standard zlib's fallback.
+
+    Forked pool workers inherit the choice. Without zlib-ng installed the "zlib-ng" runs skip, saying so.
+    """
+    import zlib
+
+    from fitplug.activities.files import inflate
+
+    if request.param == "zlib-ng":
+        try:
+            from zlib_ng import zlib_ng
+        except ImportError:
+            pytest.skip("zlib-ng is not installed (pip install . installs it)")
+        monkeypatch.setattr(inflate, "backend", lambda: zlib_ng)
+    else:
+        monkeypatch.setattr(inflate, "backend", lambda: zlib)
+    return str(request.param)

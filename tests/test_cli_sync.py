@@ -230,6 +230,7 @@ HEAVY = frozenset(
         "fitplug.errors",
         "dataclasses",
         "shutil",
+        "zlib_ng",  # the zip reader's inflater: loaded when a zip member is read, by nothing else
     }
 )
 #: the heavy modules each command may load: what its work needs (all else in HEAVY must stay out)

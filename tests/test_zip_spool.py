@@ -20,8 +20,12 @@ import pytest
 
 from fitplug.activities.files import zips
 from fitplug.activities.ingest import sync
+from fitplug.activities.read import pool
 from fitplug.activities.read.pool import POOL_AFTER
 from fitplug.activities.store.store import Store
+
+#: each inflater: zlib-ng's and the standard zlib's fallback
+pytestmark = pytest.mark.usefixtures("inflater")
 
 UTC = dt.UTC
 NOW = dt.datetime(2026, 11, 22, 9, 30, tzinfo=UTC)
@@ -59,9 +63,10 @@ def spool_dir(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[Path]
 
 @pytest.fixture
 def log(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
-    """A line per nested zip inflated and per zip member read, with the pid that did it (workers too)."""
+    """A line per nested zip inflated and per zip member read (by name, or ahead of the listing), with the
+    pid that did it (workers too)."""
     path = tmp_path / "log.txt"
-    spool, read = zips.spool_member, zips.Archives.read
+    spool, read, ahead = zips.spool_member, zips.Archives.read, zips.Archives.read_ahead
 
     def note(line: str) -> None:
         fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_APPEND)
@@ -78,8 +83,13 @@ def log(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
         note("read")
         return read(self, *args, **kwargs)
 
+    def counted_ahead(self, *args, **kwargs):  # type: ignore[no-untyped-def]
+        note("ahead")
+        return ahead(self, *args, **kwargs)
+
     monkeypatch.setattr(zips, "spool_member", counted_spool)
     monkeypatch.setattr(zips.Archives, "read", counted_read)
+    monkeypatch.setattr(zips.Archives, "read_ahead", counted_ahead)
     return path
 
 
@@ -118,7 +128,7 @@ def test_an_export_is_spooled_once_and_stores_what_the_folder_does(tmp_path: Pat
     assert stored(tmp_path / "export.sqlite3")[1]  # sessions were compared, not two empty lists
     # one nested zip, inflated once: by this process, never again by a worker
     assert lines(log, "spool") == [os.getpid()]
-    readers = lines(log, "read")
+    readers = lines(log, "read") + lines(log, "ahead")
     assert len(readers) == len(files)  # every member read once, from the spool
     assert {p for p in readers if p != os.getpid()}, "no worker read a member: the pool did not run"
     assert list(spool_dir.iterdir()) == []  # the spool is gone
@@ -199,3 +209,159 @@ def test_a_zip_inside_a_spooled_zip_is_spooled_once_too(tmp_path: Path, spool_di
     assert "export.zip!part.zip!deeper.zip!deep.fit" in {a.key.rsplit("/", 1)[1] for a in r.new}
     assert lines(log, "spool") == [os.getpid(), os.getpid()]  # two nested zips, each inflated once
     assert list(spool_dir.iterdir()) == []
+
+
+def overstated(path: Path, name: str, extra: int) -> Path:
+    """``path`` with its member ``name`` saying it inflates to ``extra`` bytes more than it does."""
+    data = bytearray(path.read_bytes())
+    with zipfile.ZipFile(path) as z:
+        info = z.getinfo(name)
+    size = (info.file_size + extra).to_bytes(4, "little")
+    data[info.header_offset + 22 : info.header_offset + 26] = size  # the local header
+    at = data.rfind(b"PK\x01\x02" + data[info.header_offset + 4 : info.header_offset + 6])
+    while data[at + 46 : at + 46 + len(name)] != name.encode():  # its central directory entry
+        at = data.find(b"PK\x01\x02", at + 4)
+    data[at + 24 : at + 28] = size
+    path.write_bytes(bytes(data))
+    return path
+
+
+def test_a_nested_zip_that_says_it_is_larger_than_it_is_is_read_whole(tmp_path: Path, spool_dir: Path) -> None:
+    """The spool is reserved at the size the member says, and ends where the member's bytes do (past the
+    end record's reach, left-over room would hide the zip's end)."""
+    files = activities(3)
+    inner = "DI_CONNECT/DI-Connect-Uploaded-Files/UploadedFiles_0-_Part1.zip"
+    export = overstated(export_zip(tmp_path / "export.zip", files), inner, 200_000)
+    with zipfile.ZipFile(export) as z:
+        assert z.getinfo(inner).file_size > len(z.read(inner)) + 100_000  # it does say more than it holds
+    with Store(tmp_path / "db.sqlite3") as store:
+        r = sync(store, [export], programme=None, now=NOW)
+    assert len(r.new) == len(files) and r.skipped == []
+    assert list(spool_dir.iterdir()) == []
+
+
+def inner_zip(files: dict[str, bytes]) -> bytes:
+    inner = io.BytesIO()
+    with zipfile.ZipFile(inner, "w", zipfile.ZIP_DEFLATED) as z:
+        for name, data in files.items():
+            z.writestr(f"UploadedFiles_0-_Part1/{name}", data)
+    return inner.getvalue()
+
+
+def nest(path: Path, inner: bytes) -> Path:
+    """An export whose inner zip is ``inner``, as it is."""
+    with zipfile.ZipFile(path, "w", zipfile.ZIP_DEFLATED) as z:
+        z.writestr("DI_CONNECT/DI-Connect-Uploaded-Files/UploadedFiles_0-_Part1.zip", inner)
+    return path
+
+
+def central_directory(data: bytes) -> tuple[int, list[tuple[str, int, int]]]:
+    """Where a (small) zip's central directory starts, and its entries: name, where each starts, its length."""
+    end = data.rfind(b"PK\x05\x06")
+    at = int.from_bytes(data[end + 16 : end + 20], "little")
+    entries, p = [], at
+    while data[p : p + 4] == b"PK\x01\x02":
+        n, e, c = (int.from_bytes(data[p + k : p + k + 2], "little") for k in (28, 30, 32))
+        entries.append((data[p + 46 : p + 46 + n].decode(), p, 46 + n + e + c))
+        p += 46 + n + e + c
+    return at, entries
+
+
+def unlisted(data: bytes, name: str) -> bytes:
+    """A zip whose central directory leaves out ``name`` (its bytes and local header stay where they were)."""
+    at, entries = central_directory(data)
+    kept = [data[p : p + n] for member, p, n in entries if not member.endswith(name)]
+    directory = b"".join(kept)
+    end = bytearray(data[data.rfind(b"PK\x05\x06") :])
+    end[8:10] = end[10:12] = len(kept).to_bytes(2, "little")
+    end[12:16] = len(directory).to_bytes(4, "little")
+    return data[:at] + directory + bytes(end)
+
+
+def listed_with_crc(data: bytes, name: str, crc: int) -> bytes:
+    """A zip whose central directory gives ``name`` the CRC-32 ``crc`` (its local header keeps the true one)."""
+    _, entries = central_directory(data)
+    ((_, p, _),) = [e for e in entries if e[0].endswith(name)]
+    return data[: p + 16] + crc.to_bytes(4, "little") + data[p + 20 :]
+
+
+@pytest.fixture
+def every_ahead(monkeypatch: pytest.MonkeyPatch) -> None:
+    """Every member is read ahead: what waits for a worker when the listing comes is read ahead all the same
+    (a small zip is spooled before a worker can start; a sync cancels those reads)."""
+    monkeypatch.setattr(pool.Reader, "_settle_ahead", lambda self: self._submit_ahead())
+
+
+def test_a_member_the_listing_leaves_out_is_not_stored_though_read_ahead(
+    tmp_path: Path, spool_dir: Path, log: Path, every_ahead: None
+) -> None:
+    """Read ahead from its local header while the zip was spooled, a member the central directory does not
+    list is not stored: the export stores what a folder of the listed files stores."""
+    files = activities()
+    export = nest(tmp_path / "export.zip", unlisted(inner_zip(files), "0042.fit"))
+    folder = tmp_path / "folder"
+    folder.mkdir()
+    for name, data in files.items():
+        if name != "0042.fit":
+            (folder / name).write_bytes(data)
+    with Store(tmp_path / "export.sqlite3") as store:
+        r = sync(store, [export], programme=None, now=NOW, processes=2)
+    with Store(tmp_path / "folder.sqlite3") as store:
+        sync(store, [folder], programme=None, now=NOW, processes=2)
+    assert len(r.new) == len(files) - 1 and r.skipped == []
+    assert not [a for a in r.new if a.key.endswith("0042.fit")]
+    assert stored(tmp_path / "export.sqlite3") == stored(tmp_path / "folder.sqlite3")
+    assert len(lines(log, "ahead")) == len(files)  # it was read ahead, with the rest, and dropped
+    assert list(spool_dir.iterdir()) == []
+
+
+def test_a_member_the_listing_says_otherwise_is_read_as_the_listing_says(
+    tmp_path: Path, spool_dir: Path, log: Path, every_ahead: None
+) -> None:
+    """A member whose local header and listing disagree (here its CRC-32) is read again, by the listing:
+    its reading ahead, which found it sound, is not taken."""
+    files = activities()
+    inner = inner_zip(files)
+    with zipfile.ZipFile(io.BytesIO(inner)) as z:
+        crc = z.getinfo("UploadedFiles_0-_Part1/0042.fit").CRC
+    export = nest(tmp_path / "export.zip", listed_with_crc(inner, "0042.fit", crc ^ 1))
+    with Store(tmp_path / "db.sqlite3") as store:
+        r = sync(store, [export], programme=None, now=NOW, processes=2)
+    assert len(r.new) == len(files) - 1
+    assert [(s.key.rsplit("/", 1)[1], s.reason) for s in r.skipped] == [
+        ("0042.fit", "cannot read zip member: Bad CRC-32 for file 'UploadedFiles_0-_Part1/0042.fit'")
+    ]
+    assert len(lines(log, "ahead")) == len(files) and len(lines(log, "read")) == 1
+    assert list(spool_dir.iterdir()) == []
+
+
+class _Unseekable(io.RawIOBase):
+    """A stream zipfile can only write forwards: it puts each member's sizes after its bytes (flag bit 3)."""
+
+    def __init__(self) -> None:
+        self.data = bytearray()
+
+    def writable(self) -> bool:
+        return True
+
+    def write(self, b: object) -> int:
+        chunk = bytes(b)  # type: ignore[call-overload]
+        self.data += chunk
+        return len(chunk)
+
+
+def test_members_whose_sizes_follow_their_bytes_are_read_by_the_listing(
+    tmp_path: Path, spool_dir: Path, log: Path
+) -> None:
+    files = activities()
+    out = _Unseekable()
+    with zipfile.ZipFile(out, "w", zipfile.ZIP_DEFLATED) as z:
+        for name, data in files.items():
+            z.writestr(f"UploadedFiles_0-_Part1/{name}", data)
+    with zipfile.ZipFile(io.BytesIO(bytes(out.data))) as z:
+        assert all(i.flag_bits & 0x08 for i in z.infolist())
+    export = nest(tmp_path / "export.zip", bytes(out.data))
+    with Store(tmp_path / "db.sqlite3") as store:
+        r = sync(store, [export], programme=None, now=NOW, processes=2)
+    assert len(r.new) == len(files) and r.skipped == []
+    assert lines(log, "ahead") == [] and len(lines(log, "read")) == len(files)

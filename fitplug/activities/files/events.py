@@ -36,6 +36,14 @@ class Candidate:
     members: tuple[str, ...] = ()
     #: the share of the sources' bytes on disk this file stands for (a progress bar's unit)
     weight: float = 0.0
+    #: a member of a spooled zip: where it starts, its compressed and stated sizes, CRC-32, method and flag
+    #: bits (:data:`~.ahead.Entry`), when its zip's listing says what its local header said (so a reading
+    #: of it made ahead, from that header, reads the same bytes the same way); else ``None``
+    entry: tuple[int, int, int, int, int, int] | None = None
+    #: not a file to store but a member to read ahead, while its zip is still being spooled: the
+    #: listing may yet name it (a :class:`Candidate` with the same ``key`` and ``entry``) or not;
+    #: ``members`` says its name as its local header does, ``size`` is -1 (no store has it)
+    ahead: bool = False
 
 
 @dataclass(frozen=True, slots=True)

@@ -41,8 +41,12 @@ class Spools:
     def __exit__(self, *exc: object) -> None:
         self.close()
 
-    def new(self, key: str) -> tuple[Path, IO[bytes]]:
-        """A new private (0600) spool file for the nested zip ``key``: its path and a handle to write it."""
+    def new(self, key: str, size: int = 0) -> tuple[Path, IO[bytes]]:
+        """A new private (0600) spool file for the nested zip ``key``: its path and a handle to write it.
+
+        ``size``: what the zip says it inflates to, reserved on the disk up front where the platform can
+        (the writer truncates the file to what it wrote): a file system that allocates as it goes spends
+        more time in the kernel than the inflating takes."""
         if not self._swept:
             self._swept = True
             self.sweep()
@@ -50,6 +54,9 @@ class Spools:
         path = Path(name)
         self.discard(key)
         self._paths[key] = path
+        if size > 0 and hasattr(os, "posix_fallocate"):
+            with contextlib.suppress(OSError):  # not on this file system, or no room: writing says so
+                os.posix_fallocate(fd, 0, size)
         return path, os.fdopen(fd, "w+b")
 
     def discard(self, key: str) -> None:

@@ -48,6 +48,9 @@ CHUNK_FILES: Final = 16
 CHUNK_BYTES: Final = 8 << 20
 #: outcomes stored per transaction when reading in this process
 BATCH_FILES: Final = 32
+#: zip members read ahead and not yet claimed by their files, at most (their outcomes, some hundreds of
+#: bytes each, wait in memory for the listing; a Garmin export of ten years holds fewer)
+AHEAD_FILES: Final = 8192
 
 
 @dataclass(frozen=True, slots=True)
@@ -66,13 +69,20 @@ class Job:
     gz: bool = False
     archive: str | None = None
     members: tuple[str, ...] = ()
+    #: a member of a spooled zip, where its listing confirmed its local header (see ``ahead``)
+    entry: tuple[int, int, int, int, int, int] | None = None
+    #: to read ahead, while its zip is spooled, by that ``entry`` (``members``: its name as the header says):
+    #: its outcome is taken for the job of the same ``key`` and ``entry`` if one comes, else dropped
+    ahead: bool = False
 
 
 def read_one(job: Job, crc: Crc, archives: Archives) -> Outcome:
     """The summary of one file, or why it cannot be read (never raises for a bad file)."""
     try:
-        if job.archive is not None:
-            source: str | bytes = archives.read(Path(job.archive), job.members, job.key)
+        if job.ahead and job.archive is not None and job.entry is not None:
+            source: str | bytes = archives.read_ahead(Path(job.archive), job.members[0], job.entry, job.key)
+        elif job.archive is not None:
+            source = archives.read(Path(job.archive), job.members, job.key)
         elif job.gz:
             source = read_path(Path(job.path or ""), gz=True)
         else:
@@ -172,9 +182,16 @@ class Reader:
         self._pool: concurrent.futures.ProcessPoolExecutor | None = None
         self._chunk: list[Job] = []
         self._chunk_bytes = 0
-        #: in order: (jobs, future) sent to a worker, or an action to run after them
-        self._steps: collections.deque[tuple[list[Job], Any] | Callable[[], None]] = collections.deque()
+        #: in order: jobs sent to workers, with where each one's outcome comes (a task, its index in it),
+        #: or an action to run after them
+        self._steps: collections.deque[tuple[list[Job], list[tuple[Any, int]]] | Callable[[], None]] = (
+            collections.deque()
+        )
         self._in_flight = 0
+        #: jobs read ahead (``Job.ahead``), by key and entry: the task reading each and its index in it
+        self._ahead: dict[tuple[str, object], tuple[Any, int]] = {}
+        self._ahead_chunk: list[Job] = []
+        self._unsettled = False  # jobs were sent ahead since the listing last came
 
     def __enter__(self) -> Self:
         return self
@@ -194,9 +211,14 @@ class Reader:
         """Where a worker finds ``candidate``: its path, or its zip's path and member names."""
         path = str(candidate.path) if candidate.path is not None else None
         archive = str(candidate.archive) if candidate.archive is not None else None
-        return Job(candidate.key, candidate.size, candidate.mtime_ns, path, candidate.gz, archive, candidate.members)
+        return Job(candidate.key, candidate.size, candidate.mtime_ns, path, candidate.gz, archive, candidate.members,
+                   candidate.entry, candidate.ahead)  # fmt: skip
 
     def add(self, job: Job) -> None:
+        if job.ahead:
+            self._read_ahead(job)
+            return
+        self._settle_ahead()
         self._added += 1
         if (
             self._pool is None
@@ -218,6 +240,7 @@ class Reader:
             self._submit()
 
     def then(self, action: Callable[[], None]) -> None:
+        self._settle_ahead()
         if self._pool is None:
             self._catch_up()
             self._flush_batch()
@@ -230,6 +253,7 @@ class Reader:
             self._steps.append(action)
 
     def finish(self) -> None:
+        self._settle_ahead()
         self._flush_batch()
         self._submit()
         self._drain(0)
@@ -238,6 +262,43 @@ class Reader:
             self._pool = None
 
     # --- inside -----------------------------------------------------------------
+
+    def _read_ahead(self, job: Job) -> None:
+        """Send ``job`` (read ahead) to a worker, starting the pool for it: a zip is being spooled, and its
+        members will be many. Not on one core, nor once the pool broke, nor past :data:`AHEAD_FILES`."""
+        if self._processes <= 1 or len(self._ahead) + len(self._ahead_chunk) >= AHEAD_FILES:
+            return
+        if self._pool is None:
+            self._start_pool()
+        self._ahead_chunk.append(job)
+        if len(self._ahead_chunk) >= CHUNK_FILES:
+            self._submit_ahead()
+
+    def _settle_ahead(self) -> None:
+        """The listing has come (a file or an action after it): what was read ahead, or is being read, is
+        kept for the files that come; what waits for a worker yet is not read ahead (a file of it is read in
+        its turn, and one the store has already is not read at all)."""
+        self._ahead_chunk.clear()
+        if not self._unsettled:
+            return
+        self._unsettled = False
+        for future in {id(f): f for f, _ in self._ahead.values()}.values():
+            future.cancel()  # a task a worker has started, or finished, goes on
+        self._ahead = {k: v for k, v in self._ahead.items() if not v[0].cancelled()}
+
+    def _submit_ahead(self) -> None:
+        jobs, self._ahead_chunk = self._ahead_chunk, []
+        if not jobs or self._pool is None:
+            return
+        import concurrent.futures.process  # imported already when there is a pool
+
+        try:
+            future = self._pool.submit(_read_chunk, jobs, self._crc)
+        except concurrent.futures.process.BrokenProcessPool:
+            return  # read again when their files come, as the pool's breaking says
+        for i, job in enumerate(jobs):
+            self._ahead[(job.key, job.entry)] = (future, i)
+        self._unsettled = True
 
     def _read(self, job: Job) -> Outcome:
         return read_one(job, self._crc, self._archives)
@@ -275,8 +336,13 @@ class Reader:
             return
         import concurrent.futures.process  # imported already when there is a pool
 
+        # a job read ahead by the same key and entry is not read again: its outcome is taken from there
+        sources: list[tuple[Any, int] | None] = [
+            self._ahead.pop((j.key, j.entry), None) if j.entry is not None else None for j in jobs
+        ]
+        rest = [j for j, source in zip(jobs, sources, strict=True) if source is None]
         try:
-            future = self._pool.submit(_read_chunk, jobs, self._crc)
+            future = self._pool.submit(_read_chunk, rest, self._crc) if rest else None
         except concurrent.futures.process.BrokenProcessPool:
             # a worker died before its task came back: finish in this process
             self._pool.shutdown(wait=False, cancel_futures=True)
@@ -284,7 +350,8 @@ class Reader:
             self._drain(0)
             self._store([(j, self._read(j)) for j in jobs])
             return
-        self._steps.append((jobs, future))
+        fresh = iter(range(len(rest)))
+        self._steps.append((jobs, [s if s is not None else (future, next(fresh)) for s in sources]))
         self._in_flight += 1
         # a few tasks a worker keep every core busy and the bytes in flight bounded
         self._drain(IN_FLIGHT * self._processes)
@@ -299,10 +366,10 @@ class Reader:
             if callable(step):
                 step()
                 continue
-            jobs, future = step
+            jobs, sources = step
             self._in_flight -= 1
             try:
-                outcomes = future.result()
+                outcomes = [future.result()[i] for future, i in sources]
             except (concurrent.futures.process.BrokenProcessPool, concurrent.futures.CancelledError):
                 # a worker died (killed, out of memory): read its files here,
                 # and every file after them, rather than lose the sync
