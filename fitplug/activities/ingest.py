@@ -15,7 +15,7 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from fitplug.activities.files.events import ContainerDone, ContainerStart, Event, Refused, Tick
+from fitplug.activities.files.events import Candidate, ContainerDone, ContainerStart, Event, Refused, Tick
 from fitplug.activities.files.sources import scan
 from fitplug.activities.files.spools import Spools
 from fitplug.activities.read.outcome import FileError, Outcome, shown
@@ -131,6 +131,9 @@ class _Run:
                 self.progress("", event.weight)
             return
         if isinstance(event, ContainerStart):
+            return
+        if isinstance(event, Candidate) and event.ahead:  # a member read while its zip is spooled: no file yet
+            reader.add(reader.job(event))
             return
         if not isinstance(event, ContainerDone):
             self.weights[event.key] = event.weight
