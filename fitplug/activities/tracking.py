@@ -214,7 +214,7 @@ def keep_settled(
     if settled is None or settled.until == used:
         return
     found = store.fingerprint(settled.until, now)
-    text = kept.encode(settled, programme)
+    text = kept.encode(settled, programme) if found is not None else None
     if found is None or text is None:
         return
     logged = [e for e in store.logs() if e.logged_utc <= now]
