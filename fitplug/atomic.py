@@ -18,6 +18,7 @@ from collections.abc import Iterable, Mapping
 from pathlib import Path
 
 from fitplug.errors import OutputError
+from fitplug.processes import running
 
 #: a temporary name :func:`stage` makes: ``.NAME.xxxxxxxx-PID.tmp`` (``.NAME.xxxxxxxx.tmp`` before 0.x)
 _TEMP_NAME = re.compile(r"\..+\.[0-9a-f]{8}(?:-([0-9]{1,10}))?\.tmp")
@@ -73,7 +74,7 @@ def clean_stale(folders: Iterable[Path], *, now: float | None = None) -> list[Pa
                     if match is None or not e.is_file(follow_symlinks=False):
                         continue
                     pid = int(match.group(1)) if match.group(1) else None
-                    if (pid is not None and not _running(pid)) or e.stat(follow_symlinks=False).st_mtime < cutoff:
+                    if (pid is not None and not running(pid)) or e.stat(follow_symlinks=False).st_mtime < cutoff:
                         stale.append(e.path)
         except OSError:
             continue
@@ -82,20 +83,6 @@ def clean_stale(folders: Iterable[Path], *, now: float | None = None) -> list[Pa
                 os.unlink(name)
                 removed.append(Path(name))
     return removed
-
-
-def _running(pid: int) -> bool:
-    """A process ``pid`` runs on this machine (POSIX; elsewhere, and for this very process, say yes: the
-    age alone decides there)."""
-    if os.name != "posix" or pid == os.getpid():
-        return True
-    try:
-        os.kill(pid, 0)
-    except ProcessLookupError:
-        return False
-    except (PermissionError, OverflowError, OSError):
-        return True
-    return True
 
 
 def sync_folder(folder: Path) -> None:

@@ -220,6 +220,7 @@ SHARED = {
     "fitplug.settings",
     "fitplug.times",
     "fitplug.kept",
+    "fitplug.processes",
     *under("fitplug.model"),
 }
 

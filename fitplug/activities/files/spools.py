@@ -13,6 +13,8 @@ import tempfile
 from pathlib import Path
 from typing import IO, Final, Self
 
+from fitplug.processes import running
+
 __all__ = ["Spools"]
 
 
@@ -85,20 +87,5 @@ class Spools:
             pid = entry.name[len(self.PREFIX) :].split("-", 1)[0]
             with contextlib.suppress(OSError, ValueError):
                 mine = entry.stat(follow_symlinks=False).st_uid == getattr(os, "getuid", lambda: 0)()
-                if mine and not _running(int(pid)):
+                if mine and not running(int(pid)):
                     os.unlink(entry.path)
-
-
-def _running(pid: int) -> bool:
-    """A process ``pid`` runs on this machine. POSIX only: elsewhere say yes (Windows' ``os.kill`` would end
-    the process, not ask after it), so a spool there is never taken from a live sync. (Readers import no
-    writer, so this is not :mod:`fitplug.atomic`'s own test of the same.)"""
-    if os.name != "posix" or pid == os.getpid():
-        return True
-    try:
-        os.kill(pid, 0)
-    except ProcessLookupError:
-        return False
-    except (PermissionError, OverflowError, OSError):
-        return True
-    return True
