@@ -45,6 +45,20 @@ def _same(store: Store, programme: Programme, now: dt.datetime) -> None:
         )
 
 
+def _store(store: Store, held: list[ActivitySummary], at: dt.datetime) -> None:
+    """Each of ``held`` stored as a file of its own, as a sync at ``at`` stores it."""
+    store.record_batch([(f"/a/{n}.fit", 1, 1, a) for n, a in enumerate(held)], at)
+
+
+def _by_hand(db: Path, *statements: str) -> None:
+    """What a hand with sqlite3 does to the store (foreign keys enforced)."""
+    with sqlite3.connect(db) as raw:
+        raw.execute("PRAGMA foreign_keys = ON")
+        for statement in statements:
+            raw.execute(statement)
+    raw.close()  # `with` commits but leaves the connection open
+
+
 def _variant(tmp_path: Path, lapse: Lapse, move_days: int) -> Programme:
     p = programme_file(tmp_path, start="2026-01-05")
     return dataclasses.replace(
@@ -86,7 +100,7 @@ def test_every_late_change_gives_the_answer_over_everything(tmp_path: Path, laps
     moved_seen = False
     going_until = kept_at_start = NOW - dt.timedelta(days=40)
     with Store(db) as store:
-        store.record_batch([(f"/a/{n}.fit", 1, 1, a) for n, a in enumerate(held)], kept_at_start)
+        _store(store, held, kept_at_start)
         kept_at = kept_at_start
         tracking.record(store, programme, kept_at)
         settled = _kept(store, programme, kept_at)
@@ -143,7 +157,7 @@ def test_an_answer_asked_before_it_was_kept_is_decided_afresh(tmp_path: Path) ->
     programme = programme_file(tmp_path, start="2026-01-05")
     db = tmp_path / "s.sqlite3"
     with Store(db) as store:
-        store.record_batch([(f"/a/{n}.fit", 1, 1, a) for n, a in enumerate(history(programme))], NOW)
+        _store(store, history(programme), NOW)
         tracking.record(store, programme, NOW)
         assert _kept(store, programme, NOW) is not None
         earlier = NOW - dt.timedelta(days=2)
@@ -155,16 +169,14 @@ def test_another_programme_or_a_damaged_text_is_not_used(tmp_path: Path) -> None
     programme = programme_file(tmp_path, start="2026-01-05")
     db = tmp_path / "s.sqlite3"
     with Store(db) as store:
-        store.record_batch([(f"/a/{n}.fit", 1, 1, a) for n, a in enumerate(history(programme))], NOW)
+        _store(store, history(programme), NOW)
         tracking.record(store, programme, NOW)
         later = programme_file(tmp_path, start="2026-02-02")  # the same id, another start
         tougher = dataclasses.replace(programme, targets=dataclasses.replace(programme.targets, move_days=0))
         for other in (later, tougher):
             assert _kept(store, other, NOW) is None
             _same(store, other, NOW)
-    with sqlite3.connect(db) as raw:
-        raw.execute("UPDATE kept_past SET body = substr(body, 1, length(body) / 2)")
-    raw.close()
+    _by_hand(db, "UPDATE kept_past SET body = substr(body, 1, length(body) / 2)")
     with Store(db, read_only=True) as store:
         assert _kept(store, programme, NOW) is None
         _same(store, programme, NOW)
@@ -173,7 +185,7 @@ def test_another_programme_or_a_damaged_text_is_not_used(tmp_path: Path) -> None
 def test_the_kept_text_reads_back_as_it_was(tmp_path: Path) -> None:
     programme = programme_file(tmp_path, start="2026-01-05")
     with Store(tmp_path / "s.sqlite3") as store:
-        store.record_batch([(f"/a/{n}.fit", 1, 1, a) for n, a in enumerate(history(programme))], NOW)
+        _store(store, history(programme), NOW)
         decision = tracking.evaluate(store, programme, NOW)
     settled = past.settled(decision, programme, past.cut_for(programme, NOW))
     assert settled is not None and settled.cut.astimezone(dt.UTC) < NOW - dt.timedelta(weeks=past.KEEP_WEEKS)
@@ -187,16 +199,10 @@ def test_a_query_keeps_nothing(tmp_path: Path) -> None:
     programme = programme_file(tmp_path, start="2026-01-05")
     db = tmp_path / "s.sqlite3"
     with Store(db) as store:
-        store.record_batch([(f"/a/{n}.fit", 1, 1, a) for n, a in enumerate(history(programme))], NOW)
+        _store(store, history(programme), NOW)
     with Store(db, read_only=True) as store:
         tracking.status(store, programme, NOW)
         assert store.kept_past(programme.id) is None
-
-
-def _kept_then_asked(store: Store, programme: Programme, kept_at: dt.datetime, later: dt.datetime) -> None:
-    """Keep at ``kept_at``; the answer at ``later`` must be the answer over everything."""
-    tracking.record(store, programme, kept_at)
-    _same(store, programme, later)
 
 
 def test_a_set_open_across_the_cut_until_the_next_run_depends_on_what_came_before_that_run(tmp_path: Path) -> None:
@@ -211,7 +217,7 @@ def test_a_set_open_across_the_cut_until_the_next_run_depends_on_what_came_befor
     ]
     held = [_summary(n, t, "running", "road", 30) for n, t in enumerate(sorted(runs))]
     with Store(tmp_path / "s.sqlite3") as store:
-        store.record_batch([(f"/a/{n}.fit", 1, 1, a) for n, a in enumerate(held)], kept_at)
+        _store(store, held, kept_at)
         tracking.record(store, programme, kept_at)
         settled = _kept(store, programme, kept_at)
         assert settled is not None and settled.until >= cut + dt.timedelta(days=21)
@@ -260,7 +266,7 @@ def test_an_activity_going_when_the_answer_was_kept_is_counted_once_it_is_over(t
     )
     held.append(ActivitySummary(f"{30_000:064x}", "activity", "garmin", "fr965", 1, start, (going,), None, ()))
     with Store(tmp_path / "s.sqlite3") as store:
-        store.record_batch([(f"/a/{n}.fit", 1, 1, a) for n, a in enumerate(held)], kept_at)
+        _store(store, held, kept_at)
         tracking.record(store, programme, kept_at)
         assert _kept(store, programme, kept_at) is None
         for later in (kept_at + dt.timedelta(days=2), NOW):
@@ -274,7 +280,7 @@ def test_a_set_still_open_moves_the_cut_back_before_its_run(tmp_path: Path) -> N
     last = NOW - dt.timedelta(weeks=26)
     held = [_summary(n, last - dt.timedelta(days=2 * n), "running", "road", 30) for n in range(40)]
     with Store(tmp_path / "s.sqlite3") as store:
-        store.record_batch([(f"/a/{n}.fit", 1, 1, a) for n, a in enumerate(held)], NOW)
+        _store(store, held, NOW)
         tracking.record(store, programme, NOW)
         settled = _kept(store, programme, NOW)
         assert settled is not None and last - dt.timedelta(days=7) < settled.cut <= last
@@ -292,7 +298,7 @@ def test_the_page_shows_the_last_four_strength_sessions_however_long_ago(tmp_pat
     lifts = [NOW - dt.timedelta(weeks=20 + k, hours=5) for k in range(6)]
     held += [_summary(40_000 + k, t, "training", "strength_training", 30) for k, t in enumerate(lifts)]
     with Store(tmp_path / "s.sqlite3") as store:
-        store.record_batch([(f"/a/{n}.fit", 1, 1, a) for n, a in enumerate(held)], NOW)
+        _store(store, held, NOW)
         tracking.record(store, programme, NOW)
         assert _kept(store, programme, NOW) is not None
         page = progress.page_data(store, programme, NOW)
@@ -304,14 +310,14 @@ def test_an_activity_taken_out_by_hand_is_noticed(tmp_path: Path) -> None:
     programme = programme_file(tmp_path, start="2026-01-05")
     db = tmp_path / "s.sqlite3"
     with Store(db) as store:
-        store.record_batch([(f"/a/{n}.fit", 1, 1, a) for n, a in enumerate(history(programme))], NOW)
+        _store(store, history(programme), NOW)
         tracking.record(store, programme, NOW)
         assert _kept(store, programme, NOW) is not None
-    with sqlite3.connect(db) as raw:
-        raw.execute("PRAGMA foreign_keys = ON")
-        raw.execute("DELETE FROM files WHERE activity_id = (SELECT min(id) FROM activities)")
-        raw.execute("DELETE FROM activities WHERE id = (SELECT min(id) FROM activities)")
-    raw.close()
+    _by_hand(
+        db,
+        "DELETE FROM files WHERE activity_id = (SELECT min(id) FROM activities)",
+        "DELETE FROM activities WHERE id = (SELECT min(id) FROM activities)",
+    )
     with Store(db, read_only=True) as store:
         assert _kept(store, programme, NOW) is None
         _same(store, programme, NOW)
@@ -323,7 +329,7 @@ def test_each_week_counts_the_post_run_sets_of_its_runs(tmp_path: Path) -> None:
     programme = programme_file(tmp_path, start="2026-01-05")
     tz = zoneinfo.ZoneInfo(programme.timezone)
     with Store(tmp_path / "s.sqlite3") as store:
-        store.record_batch([(f"/a/{n}.fit", 1, 1, a) for n, a in enumerate(history(programme))], NOW)
+        _store(store, history(programme), NOW)
         tracking.record(store, programme, NOW)
         for weeks in (1, 12, 40):
             decision = tracking.evaluate(store, programme, NOW, weeks=weeks)
