@@ -177,13 +177,21 @@ def _evaluated(
 
 
 def _settled_key(
-    programme: Programme, since: dt.datetime, fingerprint: str, logged: Sequence[LoggedSets], until: dt.datetime
+    programme: Programme,
+    since: dt.datetime,
+    marks: str,
+    logged: Sequence[LoggedSets],
+    until: dt.datetime,
+    now: dt.datetime,
 ) -> str:
-    """What a kept answer was decided over: the programme, the tracking start, the store's records before
-    ``until`` (:meth:`Store.fingerprint`) and the hand logs for days up to then (logged by then)."""
+    """What a kept answer was decided over: the programme, the tracking start, the ``done`` marks before
+    ``until`` (their digest, :meth:`Store.fingerprint`) and the hand logs for days up to then, as logged by
+    ``now``."""
     last = until.date() + dt.timedelta(days=2)  # any time zone's local day of ``until``
-    logs = [(e.day.isoformat(), e.exercise, list(e.reps), e.pain) for e in logged if e.day <= last]
-    text = json.dumps([kept.FORM, repr(programme), iso(since), fingerprint, logs])
+    logs = [
+        (e.day.isoformat(), e.exercise, list(e.reps), e.pain) for e in logged if e.day <= last and e.logged_utc <= now
+    ]
+    text = json.dumps([kept.FORM, repr(programme), iso(since), marks, logs])
     return hashlib.sha256(text.encode()).hexdigest()
 
 
@@ -197,8 +205,7 @@ def kept_settled(
         return None
     until, _, key, held, text = head
     found = store.fingerprint(until, now, held)
-    logged = [e for e in logged if e.logged_utc <= now]
-    if found is None or key != _settled_key(programme, since, found[1], logged, until):
+    if found is None or key != _settled_key(programme, since, found[1], logged, until, now):
         return None
     return kept.decode(text, programme)
 
@@ -217,8 +224,7 @@ def keep_settled(
     text = kept.encode(settled, programme) if found is not None else None
     if found is None or text is None:
         return
-    logged = [e for e in store.logs() if e.logged_utc <= now]
-    key = _settled_key(programme, tracking_since(store, now, programme), found[1], logged, settled.until)
+    key = _settled_key(programme, tracking_since(store, now, programme), found[1], store.logs(), settled.until, now)
     store.keep_past(programme.id, settled.until, now, key, found[0], text)
 
 
