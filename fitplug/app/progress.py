@@ -90,17 +90,14 @@ def page_data(store: Store | None, programme: Programme, now: dt.datetime, *, we
     bands = tracking.band_since(store, programme, now)
     logs = store.logs() if store is not None else []
     logged = [e for e in logs if e.logged_utc <= now]  # as the rule reads them
-    # what the rule reads, as it reads it: every leg a session, over by now, in order of start
-    known = sorted(
-        (a for a in all_legs(held) if a.sessions and a.end_utc <= now), key=lambda a: (a.start_utc, a.sha256)
-    )
-    classified = list(zip(known, classify_all(known, programme), strict=True))
+    classified = _as_the_rule_reads(held, programme, now)
     strength = [(a, c) for a, c in classified if c.kind == ActivityKind.STRENGTH]
     # the rule read everything from the first week shown (or from the tracking start) on: four strength
     # sessions there are the last four; with fewer, the page reads the sessions since the tracking start itself
     covered = max(since, now - dt.timedelta(weeks=max(1, weeks) - 1))
     if store is not None and sum(a.start_utc >= covered for a, _ in strength) < LAST_SESSIONS:
-        strength = _strength_since(store, programme, now, since)
+        every = _as_the_rule_reads(store.history(since), programme, now)
+        strength = [(a, c) for a, c in every if c.kind == ActivityKind.STRENGTH]
     records = band_records(classified, programme, bands, logged)  # each exercise's own, from its own change
     shown = [w for w in decision.weeks if w.week_start + dt.timedelta(days=7) > started]
     rows = [
@@ -149,17 +146,14 @@ def page_data(store: Store | None, programme: Programme, now: dt.datetime, *, we
     )
 
 
-def _strength_since(
-    store: Store, programme: Programme, now: dt.datetime, since: dt.datetime
+def _as_the_rule_reads(
+    history: Sequence[ActivitySummary], programme: Programme, now: dt.datetime
 ) -> list[tuple[ActivitySummary, Classification]]:
-    """Every strength session since ``since``, over by ``now``, in the rule's order (the page's last four)."""
+    """``history`` as the rule reads it: every leg a session, over by ``now``, in order of start, classified."""
     known = sorted(
-        (a for a in all_legs(store.history(since)) if a.sessions and a.end_utc <= now),
-        key=lambda a: (a.start_utc, a.sha256),
+        (a for a in all_legs(history) if a.sessions and a.end_utc <= now), key=lambda a: (a.start_utc, a.sha256)
     )
-    return [
-        (a, c) for a, c in zip(known, classify_all(known, programme), strict=True) if c.kind == ActivityKind.STRENGTH
-    ]
+    return list(zip(known, classify_all(known, programme), strict=True))
 
 
 def _next_post_run(decision: Decision, programme: Programme) -> str | None:
