@@ -127,7 +127,7 @@ def _walk(
             if (
                 skip is not None
                 and stat.S_ISREG(st.st_mode)
-                and not name[-4:].lower() == ".zip"
+                and not is_zip_name(name)
                 and skip(key, st.st_size, st.st_mtime_ns)
             ):
                 continue
