@@ -231,6 +231,7 @@ HEAVY = frozenset(
         "dataclasses",
         "shutil",
         "zlib_ng",  # the zip reader's inflater: loaded when a zip member is read, by nothing else
+        "fitplug.app.watch",  # the watch half: a sync loads it only with a watch named or remembered
     }
 )
 #: the heavy modules each command may load: what its work needs (all else in HEAVY must stay out)
@@ -245,7 +246,7 @@ NEEDS: dict[str, set[str]] = {
     "check": {*LIBRARY, "sqlite3"},  # it says how tracking stands, from the store
     "exercises": {*LIBRARY, "sqlite3"},
     "calendar -o -": {*LIBRARY, "sqlite3", "icalendar"},
-    "show": {*LIBRARY, "sqlite3", "fitdecode", "garmin_fit_sdk", "shutil"},  # reads a FIT file
+    "show": {*LIBRARY, "sqlite3", "fitdecode", "garmin_fit_sdk", "shutil", "fitplug.app.watch"},  # reads a FIT file
     # warm: no file to read, so no decoder nor pool (the reader's own scanner is a fitplug module, imported with it)
     "sync": {*LIBRARY, "sqlite3", "zipfile", "shutil", "fitplug.activities.read.scan"},
 }

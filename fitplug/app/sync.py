@@ -7,7 +7,8 @@ import datetime as dt
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Protocol
+from types import ModuleType
+from typing import TYPE_CHECKING, Protocol
 
 from fitplug import settings
 from fitplug.activities.files.sources import count_bytes
@@ -16,12 +17,12 @@ from fitplug.activities.store.rebuild import rebuild
 from fitplug.activities.store.sqlfile import StoreDamaged, seal, sealed
 from fitplug.activities.store.store import Store
 from fitplug.app.programme import programme_for
-from fitplug.app.watch import ChosenWatch, Missing, choose_watch, watch_findings, workout_files
 from fitplug.errors import DeviceError, FitplugError
-from fitplug.model import InstallResult, Programme, Session, SyncResult
-from fitplug.watch.install import Owner, install_files
-from fitplug.watch.mtp.watch import Meter, MtpWatch
-from fitplug.watch.target import Target
+from fitplug.model import Programme, SyncResult
+
+if TYPE_CHECKING:
+    from fitplug.app.watch import ChosenWatch
+    from fitplug.watch.mtp.watch import Meter
 
 
 class Progress(Protocol):
@@ -64,18 +65,18 @@ def plan_sync(
     # the sources named here always, whoever remembered them first (another sync at the same moment may
     # have added them after `known` was read: then `added` is empty)
     merged = list(dict.fromkeys([*known.sources, *(Path(p).resolve() for p in sources), *added]))
-    chosen = choose_watch(device_root, optional=True, notes=notes)
-    watch = chosen if isinstance(chosen, ChosenWatch) else None
+    # with no watch named or remembered there is none (a sync never looks for one by itself)
+    watch, missing = (
+        watch_half().sync_watch(device_root, notes, transfer) if device_root or known.device else (None, None)
+    )
     try:
         present = _present(merged, notes)
-        if watch is not None and isinstance(watch.target, MtpWatch):
-            watch.target.meter = transfer  # copying the watch's activities over USB can take a while
         activity = watch.activity_folder(notes) if watch is not None else None
         if activity is not None and activity not in present:
             present.append(activity)
         if not present and watch is None:
-            if isinstance(chosen, Missing):
-                raise DeviceError(chosen.error)
+            if missing is not None:
+                raise DeviceError(missing)
             raise FitplugError("no sources: name a folder, a watch, a FIT file or an export zip (fitplug sync PATH)")
         programme: Programme | None = None
         if programme_path is not None or known.programme is not None:
@@ -127,14 +128,8 @@ def sync_activities(
                 result = sync(store, plan.sources, programme=plan.programme, now=now, progress=advance)
         seal(db_path)  # checked (or rebuilt) and closed: the next sync skips the check if nothing changes it
         result.notes[:0] = plan.notes
-        if plan.programme is not None and plan.watch is not None:  # what the watch did with the programme's files
-            result.watch = watch_findings(plan.watch.target, plan.programme, now)
-        if plan.programme is not None and plan.watch is not None and result.status is not None:
-            due = result.status.decision.due
-            if due and due[-1].session is not None:
-                result.installed, note = put_post_run_workout(plan.watch.target, due[-1].session, plan.programme)
-                if note:
-                    result.notes.append(note)
+        if plan.programme is not None and plan.watch is not None:
+            watch_half().after_sync(plan.watch.target, plan.programme, result, now)
     finally:
         if plan.watch is not None:
             plan.watch.close()
@@ -157,27 +152,13 @@ def _rebuild(db_path: Path, now: dt.datetime, notes: list[str]) -> None:
     )
 
 
-def post_run_files(session: Session, programme: Programme) -> dict[str, bytes]:
-    """The post-run workout as ``{file name: FIT bytes}``.
+def watch_half() -> ModuleType:
+    """The watch half of a sync (:mod:`fitplug.app.watch`: choosing a watch, reading it, putting the
+    due post-run workout on it), loaded only by a sync that has a watch named or remembered.
 
-    Taken from the set `fitplug build` and `fitplug install` make (same name
-    on the watch, time_created derived from the content), so the file already
-    on the watch from `fitplug install` is recognised, not copied twice.
+    It is most of what a sync would import otherwise (the MTP and install code, the workout and feed
+    writers): a sync of folders alone starts without it.
     """
-    return {w.file_name: w.data for w in workout_files(programme, record=True) if w.session.id == session.id}
+    from fitplug.app import watch  # deferred: see above, and tests/test_architecture.py
 
-
-def put_post_run_workout(
-    watch: Target, session: Session, programme: Programme
-) -> tuple[list[InstallResult], str | None]:
-    """Copy the due post-run workout into the watch's ``GARMIN/NewFiles`` unless it is there.
-
-    It goes as its own batch through the one install path: fitplug's earlier
-    copy waiting in ``NewFiles`` is replaced, a stranger's file is left alone,
-    and the other workouts waiting there are not touched (it is no schedule's workout).
-    """
-    try:
-        files = post_run_files(session, programme)
-        return install_files(watch, files, owner=Owner(programme.id)), None
-    except FitplugError as exc:
-        return [], f"The post-run workout was not put on the watch: {exc}"
+    return watch

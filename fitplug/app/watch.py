@@ -15,14 +15,25 @@ from fitplug.activities.store.store import reading
 from fitplug.app.calendar import calendar_feed, read_previous, recorded_due_items
 from fitplug.app.programme import programme_for
 from fitplug.atomic import write_all_atomic
-from fitplug.errors import DeviceError
-from fitplug.model import Installed, PlannedSession, Programme, RunHabit, ScheduleView, WatchReport, WorkoutView
+from fitplug.errors import DeviceError, FitplugError
+from fitplug.model import (
+    Installed,
+    InstallResult,
+    PlannedSession,
+    Programme,
+    RunHabit,
+    ScheduleView,
+    Session,
+    SyncResult,
+    WatchReport,
+    WorkoutView,
+)
 from fitplug.programme.schedule import watch_calendar
 from fitplug.programme.watch_limits import MAX_SCHEDULE_ENTRIES, all_workouts
 from fitplug.watch.devices import Device, open_device, pick_device
 from fitplug.watch.folder import FolderTarget, remove_stale_outputs
 from fitplug.watch.inbox import inspect
-from fitplug.watch.install import Owner, carry_out, plan_install
+from fitplug.watch.install import Owner, carry_out, install_files, plan_install
 from fitplug.watch.manifest import ACTIVITY, SCHEDULE, WORKOUT
 from fitplug.watch.mtp.usb import (
     connect_usb_watch,  # pyusb itself is imported only when a watch is opened
@@ -220,6 +231,33 @@ def choose_watch(
     )
 
 
+def sync_watch(
+    device_root: Path | None, notes: list[str], transfer: Meter | None
+) -> tuple[ChosenWatch | None, str | None]:
+    """The watch a sync reads and writes (:func:`choose_watch`, ``optional``), and the error to give when
+    the remembered one is not there and the sync has no other source (else ``None``). ``transfer``
+    shows a copy of the watch's activities over USB MTP, which can take a while."""
+    chosen = choose_watch(device_root, optional=True, notes=notes)
+    if isinstance(chosen, Missing):
+        return None, chosen.error
+    if chosen is not None and isinstance(chosen.target, MtpWatch):
+        chosen.target.meter = transfer
+    return chosen, None
+
+
+def after_sync(target: Target, programme: Programme, result: SyncResult, now: dt.datetime) -> None:
+    """What a sync does on the watch once the store holds its files: it says what the watch did with the
+    programme's files (``result.watch``), and puts the due post-run workout on it."""
+    result.watch = watch_findings(target, programme, now)
+    if result.status is None:
+        return
+    due = result.status.decision.due
+    if due and due[-1].session is not None:
+        result.installed, note = put_post_run_workout(target, due[-1].session, programme)
+        if note:
+            result.notes.append(note)
+
+
 def _mounted(device: Device) -> ChosenWatch:
     activity = device.activity_dir
     return ChosenWatch(FolderTarget(device), lambda notes: activity if activity.is_dir() else None, lambda: None)
@@ -391,3 +429,29 @@ def show_workout(path: Path) -> WorkoutView | ScheduleView:
     """`fitplug show`: any FIT workout file, read back as steps; a schedules file as its days, each with
     the workout beside it that it points at."""
     return read_fit(path)
+
+
+def post_run_files(session: Session, programme: Programme) -> dict[str, bytes]:
+    """The post-run workout as ``{file name: FIT bytes}``.
+
+    Taken from the set `fitplug build` and `fitplug install` make (same name
+    on the watch, time_created derived from the content), so the file already
+    on the watch from `fitplug install` is recognised, not copied twice.
+    """
+    return {w.file_name: w.data for w in workout_files(programme, record=True) if w.session.id == session.id}
+
+
+def put_post_run_workout(
+    watch: Target, session: Session, programme: Programme
+) -> tuple[list[InstallResult], str | None]:
+    """Copy the due post-run workout into the watch's ``GARMIN/NewFiles`` unless it is there.
+
+    It goes as its own batch through the one install path: fitplug's earlier
+    copy waiting in ``NewFiles`` is replaced, a stranger's file is left alone,
+    and the other workouts waiting there are not touched (it is no schedule's workout).
+    """
+    try:
+        files = post_run_files(session, programme)
+        return install_files(watch, files, owner=Owner(programme.id)), None
+    except FitplugError as exc:
+        return [], f"The post-run workout was not put on the watch: {exc}"
