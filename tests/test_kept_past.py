@@ -14,6 +14,7 @@ from __future__ import annotations
 import dataclasses
 import datetime as dt
 import random
+import shutil
 import sqlite3
 import zoneinfo
 from pathlib import Path
@@ -26,7 +27,19 @@ from fitplug.activities.rule import past
 from fitplug.activities.store import kept
 from fitplug.activities.store.store import Store
 from fitplug.app import progress
-from fitplug.model import ActivitySession, ActivitySummary, DueRule, Lapse, Programme, SessionKind, State, Weekday
+from fitplug.model import (
+    ActivitySession,
+    ActivitySummary,
+    Decision,
+    DueItem,
+    DueRule,
+    Lapse,
+    Programme,
+    SessionKind,
+    State,
+    Weekday,
+)
+from fitplug.present.items import due_items
 
 UTC = dt.UTC
 NOW = dt.datetime(2026, 11, 26, 18, tzinfo=UTC)
@@ -34,15 +47,19 @@ NOW = dt.datetime(2026, 11, 26, 18, tzinfo=UTC)
 
 def _kept(store: Store, programme: Programme, now: dt.datetime) -> past.Past | None:
     since = tracking.tracking_since(store, now, programme)
-    return tracking.kept_settled(store, programme, now, since, store.logs())
+    found = tracking.kept_settled(store, programme, now, since, store.logs())
+    return found[0] if found is not None else None
 
 
 def _same(store: Store, programme: Programme, now: dt.datetime) -> None:
+    """The answer, and its items with their versions, are those over every record the store holds."""
     for weeks in (1, 40):
         assert tracking.evaluate(store, programme, now, weeks=weeks) == whole(store, programme, now, weeks), (
             now,
             weeks,
         )
+    items = store.preview_due(due_items(whole(store, programme, now, 1), programme), now)
+    assert list(tracking.status(store, programme, now).items) == items, now
 
 
 def _store(store: Store, held: list[ActivitySummary], at: dt.datetime) -> None:
@@ -187,11 +204,14 @@ def test_the_kept_text_reads_back_as_it_was(tmp_path: Path) -> None:
     with Store(tmp_path / "s.sqlite3") as store:
         _store(store, history(programme), NOW)
         decision = tracking.evaluate(store, programme, NOW)
+        every = tracking.status(store, programme, NOW).items
     settled = past.settled(decision, programme, past.cut_for(programme, NOW))
     assert settled is not None and settled.cut.astimezone(dt.UTC) < NOW - dt.timedelta(weeks=past.KEEP_WEEKS)
     assert len({r.done_by for r in settled.runs if r.done_by}) >= 2 and settled.missed
-    text = kept.encode(settled, programme)
-    assert text is not None and kept.decode(text, programme) == settled
+    items = [i for i in every if i.start_utc < settled.cut][::5]
+    assert items and any(i.kind is not items[0].kind for i in items)
+    text = kept.encode(settled, programme, items)
+    assert text is not None and kept.decode(text, programme) == (settled, tuple(items))
     assert kept.decode(text.replace(kept.FORM, "fitplug.past/0"), programme) is None
 
 
@@ -345,3 +365,58 @@ def test_each_week_counts_the_post_run_sets_of_its_runs(tmp_path: Path) -> None:
                 counts = (w.post_run_done, w.post_run_missed, w.post_run_due)
                 assert counts == tuple(sum(s is st for _, s in ends) for st in (State.DONE, State.MISSED, State.DUE))
             assert sum(w.post_run_done + w.post_run_missed for w in decision.weeks) > 0
+
+
+def test_the_kept_items_are_not_worded_again(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """With a kept answer, only the post-run sets after its cut are worded; the items are those over
+    everything, with their saved versions (the random walk above holds them to it after every change)."""
+    programme = programme_file(tmp_path, start="2026-01-05")
+    worded: list[int] = []
+    real = tracking.due_items
+
+    def counting(decision: Decision, programme: Programme) -> tuple[DueItem, ...]:
+        worded.append(len(decision.runs))
+        return real(decision, programme)
+
+    with Store(tmp_path / "s.sqlite3") as store:
+        _store(store, history(programme), NOW)
+        tracking.record(store, programme, NOW)
+        settled = _kept(store, programme, NOW)
+        assert settled is not None and len(settled.runs) > 20
+        monkeypatch.setattr(tracking, "due_items", counting)
+        later = NOW + dt.timedelta(hours=3)
+        status = tracking.record(store, programme, later)
+        assert worded == [len(status.decision.runs) - len(settled.runs)]
+        _same(store, programme, later)
+
+
+def test_an_answer_kept_by_other_code_is_decided_again(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """The kept answer names the code it came from: another fitplug (a fix of the rule or of its words)
+    decides everything again, and keeps its own."""
+    programme = programme_file(tmp_path, start="2026-01-05")
+    with Store(tmp_path / "s.sqlite3") as store:
+        _store(store, history(programme), NOW)
+        tracking.record(store, programme, NOW)
+        assert _kept(store, programme, NOW) is not None
+        monkeypatch.setattr(kept, "code", lambda: "another fitplug")
+        assert _kept(store, programme, NOW) is None
+        _same(store, programme, NOW)
+        tracking.record(store, programme, NOW + dt.timedelta(days=8))
+        assert _kept(store, programme, NOW + dt.timedelta(days=8)) is not None
+        monkeypatch.setattr(kept, "code", lambda: None)  # no source to name it by: nothing is used
+        assert _kept(store, programme, NOW + dt.timedelta(days=8)) is None
+
+
+def test_the_code_digest_follows_every_byte_of_the_source(tmp_path: Path) -> None:
+    source = Path(kept.__file__).resolve().parents[2]
+    copy = tmp_path / "fitplug"
+    shutil.copytree(source, copy, ignore=shutil.ignore_patterns("__pycache__", "*.so", "*.json"))
+    assert kept.source_digest(copy) == kept.code() is not None
+    words = copy / "present" / "words.py"
+    words.write_bytes(words.read_bytes().replace(b"missed", b"skipped", 1))
+    changed = kept.source_digest(copy)
+    assert changed is not None and changed != kept.code()
+    (copy / "activities" / "rule" / "extra.py").write_text("")
+    assert kept.source_digest(copy) not in (changed, None)
+    shutil.rmtree(copy / "model")
+    assert kept.source_digest(copy) is None

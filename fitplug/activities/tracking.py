@@ -40,7 +40,7 @@ from fitplug.model import (
     Status,
 )
 from fitplug.present import words
-from fitplug.present.items import due_items
+from fitplug.present.items import due_items, item_keys
 from fitplug.programme.schedule import upcoming, zone
 from fitplug.times import UTC, local_midnight, whole_second_utc
 
@@ -127,8 +127,9 @@ def record(store: Store, programme: Programme, now: dt.datetime) -> Status:
     """Decide at ``now`` and record the items (their time and version): what a writing command sees."""
     remember_programme(store, programme, now)
     decision, _, used = _evaluated(store, programme, now)
-    keep_settled(store, programme, now, decision, used)
-    return _status(programme, now, decision, store.save_due(due_items(decision, programme), now))
+    items = _versions(store, programme, now, decision, used, save=True)
+    keep_settled(store, programme, now, decision, used, items)
+    return _status(programme, now, decision, items)
 
 
 def evaluate(store: Store | None, programme: Programme, now: dt.datetime, *, weeks: int = 1) -> Decision:
@@ -149,14 +150,15 @@ def evaluated(
 
 def _evaluated(
     store: Store | None, programme: Programme, now: dt.datetime, weeks: int = 1
-) -> tuple[Decision, list[ActivitySummary], dt.datetime | None]:
-    """:func:`evaluated`, and the ``until`` of the settled answer it used (``None``: it decided everything)."""
+) -> tuple[Decision, list[ActivitySummary], kept.Kept | None]:
+    """:func:`evaluated`, and the kept answer it used (``None``: it decided everything)."""
     since = tracking_since(store, now, programme)
     bands = band_since(store, programme, now)
     if store is None:
         return decide([], [], programme, now, since=since, band_since=bands, weeks=weeks), [], None
     logged = store.logs()
-    settled = kept_settled(store, programme, now, since, logged)
+    used = kept_settled(store, programme, now, since, logged)
+    settled = used[0] if used is not None else None
     bound = window(settled, programme, now, weeks) if settled is not None else lookback(since, now, weeks)
     held = recent_history(store, programme, now, since, bands, weeks, logged, bound)
     return (
@@ -172,8 +174,37 @@ def _evaluated(
             past=settled,
         ),
         held,
-        settled.until if settled is not None else None,
+        used,
     )
+
+
+def _versions(
+    store: Store, programme: Programme, now: dt.datetime, decision: Decision, used: kept.Kept | None, *, save: bool
+) -> list[DueItem]:
+    """The items of ``decision`` with their versions, saved (``save``) or as saving them would give.
+
+    With a kept answer (``used``), its items stand as they were saved: only the items after its cut are
+    worded and held to their saved versions."""
+    if used is not None:
+        settled, settled_items = used
+        runs, missed, moved = len(settled.runs), len(settled.missed), len(settled.moved)
+        # the rule's answer begins with the kept part's own objects (``decide(..., past=)``)
+        if (
+            _begins(decision.runs, settled.runs)
+            and _begins(decision.strength_missed, settled.missed)
+            and _begins(decision.strength_moved, settled.moved)
+        ):
+            after = replace(
+                decision,
+                runs=decision.runs[runs:],
+                strength_missed=decision.strength_missed[missed:],
+                strength_moved=decision.strength_moved[moved:],
+            )
+            live = due_items(after, programme)
+            fresh = store.save_due(live, now) if save else store.preview_due(live, now)
+            return sorted([*settled_items, *fresh], key=lambda i: (i.start_utc, i.key))
+    items = due_items(decision, programme)
+    return store.save_due(items, now) if save else store.preview_due(items, now)
 
 
 def _settled_key(
@@ -191,15 +222,21 @@ def _settled_key(
     logs = [
         (e.day.isoformat(), e.exercise, list(e.reps), e.pain) for e in logged if e.day <= last and e.logged_utc <= now
     ]
-    text = json.dumps([kept.FORM, repr(programme), iso(since), marks, logs])
+    text = json.dumps([kept.FORM, kept.code(), repr(programme), iso(since), marks, logs])
     return hashlib.sha256(text.encode()).hexdigest()
+
+
+def _begins(whole: Sequence[object], part: Sequence[object]) -> bool:
+    """``whole`` begins with ``part``'s own objects (as :func:`decide` puts a kept answer's first)."""
+    return len(whole) >= len(part) and (not part or whole[len(part) - 1] is part[-1])
 
 
 def kept_settled(
     store: Store, programme: Programme, now: dt.datetime, since: dt.datetime, logged: Sequence[LoggedSets]
-) -> past.Past | None:
-    """The settled answer the store keeps for ``programme`` (:mod:`fitplug.activities.rule.past`), when it
-    was decided by ``now`` over exactly what the store now holds before its ``until``; else ``None``."""
+) -> kept.Kept | None:
+    """The settled answer the store keeps for ``programme`` (:mod:`fitplug.activities.rule.past`) and its
+    items, when it was decided by ``now``, by this code (:func:`~fitplug.activities.store.kept.code`, in the
+    key), over exactly what the store now holds before its ``until``; else ``None``."""
     head = store.kept_past(programme.id)
     if head is None or head[1] > now:
         return None
@@ -211,17 +248,24 @@ def kept_settled(
 
 
 def keep_settled(
-    store: Store, programme: Programme, now: dt.datetime, decision: Decision, used: dt.datetime | None = None
+    store: Store,
+    programme: Programme,
+    now: dt.datetime,
+    decision: Decision,
+    used: kept.Kept | None,
+    items: Sequence[DueItem],
 ) -> None:
-    """Keep the settled part of ``decision`` (the whole answer at ``now``) for the next commands.
+    """Keep the settled part of ``decision`` (the whole answer at ``now``) and its ``items`` as saved, for
+    the next commands.
 
-    ``used``: the ``until`` of the kept answer ``decision`` was decided from; one that ends there too was
+    ``used``: the kept answer ``decision`` was decided from; one that ends at its ``until`` too was
     decided over these same records, and stands (its cut may be a week or so older)."""
     settled = past.settled(decision, programme, past.cut_for(programme, now))
-    if settled is None or settled.until == used:
+    if settled is None or (used is not None and settled.until == used[0].until) or kept.code() is None:
         return
     found = store.fingerprint(settled.until, now)
-    text = kept.encode(settled, programme) if found is not None else None
+    keys = item_keys(settled.runs, settled.missed, settled.moved)
+    text = kept.encode(settled, programme, [i for i in items if i.key in keys]) if found is not None else None
     if found is None or text is None:
         return
     key = _settled_key(programme, tracking_since(store, now, programme), found[1], store.logs(), settled.until, now)
@@ -266,10 +310,10 @@ def recent_history(
 
 def status(store: Store | None, programme: Programme, now: dt.datetime, *, weeks: int = 1) -> Status:
     """What is due at ``now``, with the items as the feed would show them; writes nothing."""
-    decision = evaluate(store, programme, now, weeks=weeks)
-    items = due_items(decision, programme)
+    decision, _, used = _evaluated(store, programme, now, weeks)
     if store is not None:
-        return _status(programme, now, decision, store.preview_due(items, now))
+        return _status(programme, now, decision, _versions(store, programme, now, decision, used, save=False))
+    items = due_items(decision, programme)
     return _status(programme, now, decision, [replace(i, updated_utc=whole_second_utc(now), sequence=0) for i in items])
 
 

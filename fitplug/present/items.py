@@ -10,8 +10,9 @@ subscribed calendar.
 from __future__ import annotations
 
 import datetime as dt
+from collections.abc import Iterable
 
-from fitplug.model import Decision, DueItem, DueKind, Programme, RunStretch, State
+from fitplug.model import Decision, DueItem, DueKind, Moved, Programme, RunStretch, Session, State
 from fitplug.present import words
 from fitplug.programme.schedule import expand, zone
 from fitplug.times import UTC
@@ -32,7 +33,7 @@ def due_items(decision: Decision, programme: Programme) -> tuple[DueItem, ...]:
         items.append(
             DueItem(
                 DueKind.STRENGTH_MISSED,
-                f"strength-missed-{day.isoformat()}",
+                _missed_key(day),
                 planned.start.astimezone(UTC),
                 planned.end.astimezone(UTC),
                 f"{session.name} missed",
@@ -45,7 +46,7 @@ def due_items(decision: Decision, programme: Programme) -> tuple[DueItem, ...]:
         items.append(
             DueItem(
                 DueKind.STRENGTH_MOVED,
-                f"strength-moved-{m.planned.isoformat()}",
+                _moved_key(m.planned),
                 (planned.start + shift).astimezone(UTC),
                 (planned.end + shift).astimezone(UTC),
                 f"{m.session.name} done, {words.moved(m)}",
@@ -76,6 +77,21 @@ def due_items(decision: Decision, programme: Programme) -> tuple[DueItem, ...]:
         )
     items.sort(key=lambda i: (i.start_utc, i.key))
     return tuple(items)
+
+
+def item_keys(
+    runs: Iterable[RunStretch], missed: Iterable[tuple[dt.date, Session]], moved: Iterable[Moved]
+) -> set[str]:
+    """The keys of the items :func:`due_items` gives for these post-run sets and planned strength days."""
+    return {*(r.key for r in runs), *(_missed_key(d) for d, _ in missed), *(_moved_key(m.planned) for m in moved)}
+
+
+def _missed_key(day: dt.date) -> str:
+    return f"strength-missed-{day.isoformat()}"
+
+
+def _moved_key(day: dt.date) -> str:
+    return f"strength-moved-{day.isoformat()}"
 
 
 def _post_run_item(r: RunStretch, tz: dt.tzinfo, held: dict[int, str]) -> DueItem:

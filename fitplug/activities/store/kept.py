@@ -1,9 +1,10 @@
 """The rule's settled answer kept in the store (table ``kept_past``), and what it was decided over.
 
-One row a programme (by id): the answer's text (:mod:`fitplug.activities.rule.past`), its ``until``
-and ``now``, a key over what it depends on, and what the store held (:func:`fingerprint`, the store's
-part of the key: checked in a few indexed lookups, however long the history). It is a cache: derived
-from the rest, never journaled, rebuilt by the next command that writes.
+One row a programme (by id): the answer's text (:mod:`fitplug.activities.rule.past`) with its items as
+saved (worded, with their versions), its ``until`` and ``now``, a key over what it depends on (the code
+too: :func:`code`), and what the store held (:func:`fingerprint`, the store's part of the key: checked in a
+few indexed lookups, however long the history). It is a cache: derived from the rest, never journaled,
+rebuilt by the next command that writes.
 
 :func:`encode` and :func:`decode` turn the answer into text and back (JSON; a session is named by its
 place in the programme, so the text holds nothing the programme does not say).
@@ -12,20 +13,52 @@ place in the programme, so the text holds nothing the programme does not say).
 from __future__ import annotations
 
 import datetime as dt
+import functools
 import hashlib
 import json
+import os
 import sqlite3
 from collections.abc import Sequence
+from pathlib import Path
 from typing import Any
 
 from fitplug.activities.rule.past import Past
 from fitplug.activities.store.rows import iso
-from fitplug.model import DoneBy, Moved, Programme, RunStretch, Session, State
+from fitplug.model import DoneBy, DueItem, DueKind, Moved, Programme, RunStretch, Session, State
 from fitplug.programme.schedule import post_run_variants
 from fitplug.times import UTC
 
 #: the text's form; another form (or a damaged text) is not used
-FORM = "fitplug.past/1"
+FORM = "fitplug.past/2"
+#: the code a kept answer comes from (folders and files under ``fitplug/``): the rule, the model, the
+#: programme and its schedule, the words of the items, and this bookkeeping
+CODE = ("activities/rule", "model", "programme", "present", "activities/tracking.py", "activities/store/kept.py")
+
+#: the kept answer: the settled part of the rule's answer, and its items as saved, in time order
+Kept = tuple[Past, tuple[DueItem, ...]]
+
+
+@functools.cache
+def code() -> str | None:
+    """A digest of this fitplug's source of :data:`CODE` (:func:`source_digest`): an answer kept by other
+    code (another fitplug, or one edited) is decided again, so a fix of the rule or of its words reaches
+    the settled weeks too. ``None`` when the source cannot be read (then nothing is kept)."""
+    return source_digest(Path(__file__).resolve().parents[2])
+
+
+def source_digest(root: Path) -> str | None:
+    """A digest of the files of :data:`CODE` under ``root`` (a ``fitplug`` folder): their names and bytes."""
+    digest = hashlib.sha256()
+    try:
+        for part in CODE:
+            path = root / part
+            files = sorted(e.name for e in os.scandir(path) if e.name.endswith(".py")) if path.is_dir() else [""]
+            for name in files:
+                with open(path / name if name else path, "rb") as f:
+                    digest.update(f"{part}/{name}\0".encode() + f.read() + b"\0")
+    except OSError:
+        return None
+    return digest.hexdigest()
 
 
 def fingerprint(
@@ -113,8 +146,9 @@ def _t(t: dt.datetime | None) -> str | None:
     return None if t is None else t.astimezone(UTC).isoformat()
 
 
-def encode(past: Past, programme: Programme) -> str | None:
-    """``past`` as text, or ``None`` when it names a session the programme does not hold."""
+def encode(past: Past, programme: Programme, items: Sequence[DueItem]) -> str | None:
+    """``past`` and its ``items`` (as saved) as text, or ``None`` when it names a session the programme
+    does not hold."""
     sessions = _sessions(programme)
     try:
         runs = [
@@ -127,15 +161,20 @@ def encode(past: Past, programme: Programme) -> str | None:
         moved = [[m.planned.isoformat(), m.done.isoformat(), _place(m.session, sessions)] for m in past.moved]
     except ValueError:
         return None
+    worded = [
+        [i.kind.value, i.key, _t(i.start_utc), _t(i.end_utc), i.title, i.detail, _t(i.updated_utc), i.sequence]
+        for i in items
+    ]
     head = {"form": FORM, "cut": _t(past.cut), "until": _t(past.until), "now": _t(past.now)}
-    return json.dumps({**head, "runs": runs, "missed": missed, "moved": moved}, separators=(",", ":"))
+    body = {**head, "runs": runs, "missed": missed, "moved": moved, "items": worded}
+    return json.dumps(body, separators=(",", ":"))
 
 
-def decode(text: str, programme: Programme) -> Past | None:
+def decode(text: str, programme: Programme) -> Kept | None:
     """What :func:`encode` wrote, for the same programme; ``None`` for any other text."""
     sessions = _sessions(programme)
     at, day = dt.datetime.fromisoformat, dt.date.fromisoformat
-    states, ways = {s.value: s for s in State}, {d.value: d for d in DoneBy}
+    states, ways, kinds = {s.value: s for s in State}, {d.value: d for d in DoneBy}, {k.value: k for k in DueKind}
 
     def named(n: int | None) -> Session | None:
         if n is None:
@@ -158,7 +197,11 @@ def decode(text: str, programme: Programme) -> Past | None:
         )  # fmt: skip
         missed = tuple((day(m[0]), _required(named(m[1]))) for m in data["missed"])
         moved = tuple(Moved(day(m[0]), day(m[1]), _required(named(m[2]))) for m in data["moved"])
-        return Past(at(data["cut"]), at(data["until"]), at(data["now"]), runs, missed, moved)
+        items = tuple(
+            DueItem(kinds[i[0]], str(i[1]), at(i[2]), at(i[3]), str(i[4]), str(i[5]), at(i[6]), int(i[7]))
+            for i in data["items"]
+        )
+        return Past(at(data["cut"]), at(data["until"]), at(data["now"]), runs, missed, moved), items
     except (ValueError, TypeError, KeyError, IndexError, AttributeError):
         return None
 
