@@ -1,21 +1,30 @@
 """The folder walk of :func:`~.sources.scan`: the FIT files and zips under a folder, with their stat.
 
-:func:`walk` lists one folder at a time (:func:`list_folder`), which also leaves out the
-files a caller already has (:class:`Known`) and tells it how many, once per folder.
+:func:`walk` lists one folder at a time, with :func:`list_folder` or the same listing in C
+(``_folders``, an optional extension built at install; POSIX only), which also leaves out the
+files a caller already has (:class:`Known`) before any Python object is made for them but their
+paths. The C listing is used where it is built, the file system encoding is UTF-8 with
+surrogateescape (the only one it decodes names as) and ``FITPLUG_PURE_PYTHON=1`` is not set.
 """
 
 from __future__ import annotations
 
 import os
 import stat
+import sys
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
-from typing import NamedTuple
+from typing import Any, NamedTuple
 
 from fitplug.activities.files.events import is_zip_name
 
-__all__ = ["FileStat", "Known", "list_folder", "walk"]
+try:  # one folder's listing in C, built at install when a compiler is there (setup.py)
+    from fitplug.activities.files import _folders
+except ImportError:  # pragma: no cover - exercised by installs without a compiler
+    _folders = None  # type: ignore[assignment]
+
+__all__ = ["FileStat", "Known", "list_folder", "native", "walk"]
 
 
 class FileStat(NamedTuple):
@@ -45,6 +54,22 @@ class Known:
 Listing = tuple[list[tuple[str, FileStat | OSError]], list[str], int, int, int]
 
 
+def _native() -> Any:
+    """The C listing's function, where it is built and may be used; else None."""
+    if os.environ.get("FITPLUG_PURE_PYTHON") == "1" or _folders is None:
+        return None
+    if (sys.getfilesystemencoding(), sys.getfilesystemencodeerrors()) != ("utf-8", "surrogateescape"):
+        return None
+    return getattr(_folders, "list_folder", None)  # Windows: not there
+
+
+#: the C listing, or None: :func:`list_folder` (the tests set this to run each walk test both ways)
+native: Any = _native()
+#: for the tests: called with a folder once :func:`list_folder` has listed it, before any of its files is
+#: stat'ed (``_folders._test_hooks`` sets the C listing's)
+_between: Callable[[str], object] | None = None
+
+
 def walk(
     root: Path, seen: set[str] | None = None, known: Known | None = None
 ) -> Iterator[tuple[str, FileStat | OSError]]:
@@ -57,12 +82,13 @@ def walk(
     ``seen``: paths already given (left out), to which each path given is added;
     ``known``: the files to leave out, and whom to tell (a sync's unchanged files cost no more).
     """
+    listing = native if native is not None else list_folder
     files_known = known.files if known is not None else None
     stack = [str(root.resolve())]
     while stack:
         folder = stack.pop()
         try:
-            files, subfolders, left_out, unreadable, size = list_folder(folder, seen, files_known, FileStat)
+            files, subfolders, left_out, unreadable, size = listing(folder, seen, files_known, FileStat)
         except OSError:
             continue
         if left_out and known is not None:
@@ -77,7 +103,7 @@ def list_folder(
     known: dict[str, tuple[int, int, bool]] | None,
     make_stat: Callable[[int, int, int], FileStat],
 ) -> Listing:
-    """One folder of :func:`walk`, in one ``os.scandir`` pass.
+    """One folder of :func:`walk`, in one ``os.scandir`` pass; the C listing says the same, in C.
 
     Its files named ``.fit``, ``.fit.gz`` or ``.zip`` (in any case) that ``seen`` does not hold
     (each added to it before it is stat'ed), sorted, stat'ed through a link; its subfolders, sorted,
@@ -98,6 +124,8 @@ def list_folder(
                     dirs.append(name)
             elif name.lower().endswith((".fit", ".fit.gz", ".zip")):
                 names.append((name, entry))
+    if _between is not None:
+        _between(folder)
     names.sort()
     files: list[tuple[str, FileStat | OSError]] = []
     left_out = unreadable = size = 0

@@ -8,8 +8,8 @@ to anonymous temporary files, and nothing is ever extracted to the disk
 (:mod:`.zips`, which refuses what must not be read). A member also says where
 it is (its archive's path and the member names down to it), so another
 process can read it by itself (:class:`~.zips.Archives`). Folders are walked
-by :mod:`.folders`, one listing per folder, which passes over the files a
-sync already has before any event is made for them.
+by :mod:`.folders`, one listing per folder (in C where it is built), which
+passes over the files a sync already has before any event is made for them.
 """
 
 from __future__ import annotations
@@ -64,7 +64,7 @@ def scan(
     ``known``: the FIT files of the folders that the caller already has, at
     their size and mtime; no event is made for them, and ``known.left_out``
     is told how many a folder had (a sync that already has a file pays its
-    stat and a dict lookup).
+    stat and a dict lookup, in C where the folder listing is built).
     ``spools``: nested zips are inflated into these (for the caller to remove
     once their members are read), and their members are read from there.
     A missing source raises :class:`ActivityError`.
