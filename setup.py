@@ -1,7 +1,8 @@
 """Build hook: the FIT profile's exercise tables as package data.
 
 Everything else is in ``pyproject.toml``. ``ext_modules``: the optional C
-record walker (``fitplug/activities/read/_fitwalk.c``). ``build_py`` writes
+record walker (``fitplug/activities/read/_fitwalk.c``) and folder listing
+(``fitplug/activities/files/_folders.c``, POSIX). ``build_py`` writes
 ``fitplug/programme/exercises.json`` from the garmin-fit-sdk of the build
 environment (a build requirement), so that parsing a programme neither imports
 the SDK nor writes a cache. An editable install (``pip install -e``) writes it
@@ -62,4 +63,12 @@ FITWALK = Extension(
     optional=True,
 )
 
-setup(cmdclass={"build_py": BuildPyWithExerciseTables}, ext_modules=[FITWALK])
+#: one folder of the folder walk in C (fitplug/activities/files/folders.py lists it in Python where it is
+#: not built; on Windows it is built without its function, and the Python listing is used)
+FOLDERS = Extension(
+    "fitplug.activities.files._folders",
+    sources=["fitplug/activities/files/_folders.c"],
+    optional=True,
+)
+
+setup(cmdclass={"build_py": BuildPyWithExerciseTables}, ext_modules=[FITWALK, FOLDERS])

@@ -16,6 +16,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from fitplug.activities.files.events import Candidate, ContainerDone, ContainerStart, Event, Refused, Tick
+from fitplug.activities.files.folders import Known
 from fitplug.activities.files.sources import scan
 from fitplug.activities.files.spools import Spools
 from fitplug.activities.read.outcome import FileError, Outcome, shown
@@ -59,7 +60,8 @@ def sync(
     # a nested zip is inflated once, into a spool every worker reads its members from; each spool is
     # removed once its members are stored, and all of them when the sync ends, however it ends
     with Spools() as run.spools, Reader(run.store_batch, crc=crc, processes=processes) as reader:
-        for event in scan(paths, skip_container=run.skip_container, skip_file=run.unchanged, spools=run.spools):
+        known = Known(run.known, run.left_out)  # a folder's unchanged files: passed over in the walk, counted
+        for event in scan(paths, skip_container=run.skip_container, known=known, spools=run.spools):
             run.dispatch(event, reader)
     if programme is not None:
         result.status = record(store, programme, now)
@@ -115,6 +117,14 @@ class _Run:
         if self.progress:
             self.progress(key, share)
         return True
+
+    def left_out(self, folder: str, files: int, unreadable: int, size: int) -> None:
+        """A folder had ``files`` the store has at their size and mtime (``unreadable`` of them as
+        unreadable), of ``size`` bytes: the walk passed over them, they are counted here."""
+        self.result.unchanged += files - unreadable
+        self.result.known_bad += unreadable
+        if self.progress:
+            self.progress(folder, float(size))
 
     def skip_container(self, start: ContainerStart) -> bool:
         if self.store.container_done(start.key, start.size, start.mtime_ns):

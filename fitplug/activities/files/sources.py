@@ -7,7 +7,9 @@ pays for reading it. Zip members are read as streams, nested zips are spooled
 to anonymous temporary files, and nothing is ever extracted to the disk
 (:mod:`.zips`, which refuses what must not be read). A member also says where
 it is (its archive's path and the member names down to it), so another
-process can read it by itself (:class:`~.zips.Archives`).
+process can read it by itself (:class:`~.zips.Archives`). Folders are walked
+by :mod:`.folders`, one listing per folder (in C where it is built), which
+passes over the files a sync already has before any event is made for them.
 """
 
 from __future__ import annotations
@@ -29,6 +31,7 @@ from fitplug.activities.files.events import (
     is_zip_name,
 )
 from fitplug.activities.files.fitfile import MAX_FIT_BYTES, open_fit
+from fitplug.activities.files.folders import FileStat, Known, walk
 from fitplug.activities.files.spools import Spools
 from fitplug.activities.files.zips import open_zip, read_capped, zip_events
 from fitplug.errors import ActivityError
@@ -51,16 +54,17 @@ def scan(
     sources: Sequence[Path],
     *,
     skip_container: Callable[[ContainerStart], bool] | None = None,
-    skip_file: Callable[[str, int, int], bool] | None = None,
+    known: Known | None = None,
     spools: Spools | None = None,
 ) -> Iterator[Event]:
     """Every FIT file under ``sources``, in a stable order.
 
     ``skip_container(start)`` is asked before a zip is opened; when it says
     yes, the zip's members are not listed (its ``ContainerDone`` still comes).
-    ``skip_file(key, size, mtime_ns)`` is asked for each FIT file found in a
-    folder before any event is made for it; when it says yes, none is (a
-    sync that already has the file pays one dict lookup for it).
+    ``known``: the FIT files of the folders that the caller already has, at
+    their size and mtime; no event is made for them, and ``known.left_out``
+    is told how many a folder had (a sync that already has a file pays its
+    stat and a dict lookup, in C where the folder listing is built).
     ``spools``: nested zips are inflated into these (for the caller to remove
     once their members are read), and their members are read from there.
     A missing source raises :class:`ActivityError`.
@@ -71,7 +75,7 @@ def scan(
         if not path.exists():
             raise ActivityError(path, "no such file or folder")
         if path.is_dir():
-            for key, st in _walk(path, seen, skip_file):
+            for key, st in walk(path, seen, known):
                 yield from _file_events(Path(key), skip_container, st=st, spools=spools)
         else:
             key = str(path.resolve())
@@ -80,68 +84,12 @@ def scan(
                 yield from _file_events(path.resolve(), skip_container, explicit=True, spools=spools)
 
 
-def _walk(
-    root: Path, seen: set[str] | None = None, skip: Callable[[str, int, int], bool] | None = None
-) -> Iterator[tuple[str, os.stat_result | OSError]]:
-    """Files under ``root`` whose names look like FIT files or zips (paths), with their stat.
-
-    A folder's files come first, sorted, then its subfolders, sorted; links to
-    folders are not followed (``os.walk``'s order, in one ``os.scandir`` pass
-    per folder). A file that cannot be stat'ed comes with its ``OSError``.
-    ``seen``: paths already given (left out), to which each path given is added;
-    ``skip(path, size, mtime_ns)``: asked of each regular FIT file (not a zip),
-    which is left out when it says yes (a sync's unchanged files cost no more).
-    """
-    stack = [str(root.resolve())]
-    while stack:
-        folder = stack.pop()
-        files: list[tuple[str, os.DirEntry[str]]] = []
-        dirs: list[str] = []
-        try:
-            with os.scandir(folder) as it:
-                for entry in it:
-                    name = entry.name
-                    try:
-                        is_dir = entry.is_dir()
-                    except OSError:
-                        is_dir = False
-                    if is_dir:
-                        if not entry.is_symlink():
-                            dirs.append(name)
-                    elif name.lower().endswith((".fit", ".fit.gz", ".zip")):
-                        files.append((name, entry))
-        except OSError:
-            continue  # as os.walk: a folder that cannot be listed is passed over
-        files.sort()
-        for name, entry in files:
-            key = entry.path
-            if seen is not None:
-                if key in seen:
-                    continue
-                seen.add(key)
-            try:
-                st = entry.stat()
-            except OSError as exc:
-                yield key, exc
-                continue
-            if (
-                skip is not None
-                and stat.S_ISREG(st.st_mode)
-                and not is_zip_name(name)
-                and skip(key, st.st_size, st.st_mtime_ns)
-            ):
-                continue
-            yield key, st
-        dirs.sort(reverse=True)
-        stack.extend(os.path.join(folder, d) for d in dirs)
-
-
 def _file_events(
     path: Path,
     skip_container: Callable[[ContainerStart], bool] | None,
     *,
     explicit: bool = False,
-    st: os.stat_result | OSError | None = None,
+    st: FileStat | os.stat_result | OSError | None = None,
     spools: Spools | None = None,
 ) -> Iterator[Event]:
     key = str(path)
@@ -198,9 +146,7 @@ def count_bytes(sources: Sequence[Path]) -> int:
     for source in sources:
         path = resolve_source(Path(source))
         if path.is_dir():
-            total += sum(
-                st.st_size for _, st in _walk(path) if not isinstance(st, OSError) and stat.S_ISREG(st.st_mode)
-            )
+            total += sum(st.st_size for _, st in walk(path) if not isinstance(st, OSError) and stat.S_ISREG(st.st_mode))
         elif path.is_file():
             total += path.stat().st_size
     return total
