@@ -176,32 +176,29 @@ def decode(text: str, programme: Programme) -> Kept | None:
     at, day = dt.datetime.fromisoformat, dt.date.fromisoformat
     states, ways, kinds = {s.value: s for s in State}, {d.value: d for d in DoneBy}, {k.value: k for k in DueKind}
 
-    def named(n: int | None) -> Session | None:
-        if n is None:
-            return None
-        if not 0 <= n < len(sessions):
-            raise ValueError(n)
-        return sessions[n]
+    # a session by its place (a place the programme lacks is a KeyError: the text is not used)
+    named: dict[int | None, Session | None] = {None: None, **dict(enumerate(sessions))}
 
     try:
         data: Any = json.loads(text)
         if data.get("form") != FORM:
             return None
-        runs = tuple(
+        runs = [
             RunStretch(
-                r[0], at(r[1]), at(r[2]), r[3], r[4], r[5], r[6], r[7], named(r[8]),
+                r[0], at(r[1]), at(r[2]), r[3], r[4], r[5], r[6], r[7], named[r[8]],
                 None if r[9] is None else at(r[9]), states[r[10]], None if r[11] is None else at(r[11]),
-                None if r[12] is None else ways[r[12]], named(r[13]),
+                None if r[12] is None else ways[r[12]], named[r[13]],
             )
             for r in data["runs"]
-        )  # fmt: skip
-        missed = tuple((day(m[0]), _required(named(m[1]))) for m in data["missed"])
-        moved = tuple(Moved(day(m[0]), day(m[1]), _required(named(m[2]))) for m in data["moved"])
-        items = tuple(
+        ]  # fmt: skip
+        missed = tuple((day(m[0]), _required(named[m[1]])) for m in data["missed"])
+        moved = tuple(Moved(day(m[0]), day(m[1]), _required(named[m[2]])) for m in data["moved"])
+        items = [
             DueItem(kinds[i[0]], str(i[1]), at(i[2]), at(i[3]), str(i[4]), str(i[5]), at(i[6]), int(i[7]))
             for i in data["items"]
-        )
-        return Past(at(data["cut"]), at(data["until"]), at(data["now"]), runs, missed, moved), items
+        ]
+        past = Past(at(data["cut"]), at(data["until"]), at(data["now"]), tuple(runs), missed, moved)
+        return past, tuple(items)
     except (ValueError, TypeError, KeyError, IndexError, AttributeError):
         return None
 
