@@ -39,6 +39,7 @@ from fitplug.model import (
     State,
     Weekday,
 )
+from fitplug.model.lazy import Joined, Later
 from fitplug.present.items import due_items
 
 UTC = dt.UTC
@@ -53,7 +54,7 @@ def _kept(store: Store, programme: Programme, now: dt.datetime) -> past.Past | N
 
 def _same(store: Store, programme: Programme, now: dt.datetime) -> None:
     """The answer, and its items with their versions, are those over every record the store holds."""
-    for weeks in (1, 40):
+    for weeks in (1, 4, 5, 40):  # 4 and 5: the first week tallied begins about the cut
         assert tracking.evaluate(store, programme, now, weeks=weeks) == whole(store, programme, now, weeks), (
             now,
             weeks,
@@ -420,3 +421,38 @@ def test_the_code_digest_follows_every_byte_of_the_source(tmp_path: Path) -> Non
     assert kept.source_digest(copy) not in (changed, None)
     shutil.rmtree(copy / "model")
     assert kept.source_digest(copy) is None
+
+
+def test_a_command_with_a_kept_answer_makes_none_of_its_sets(tmp_path: Path) -> None:
+    """The kept sets are held as text and made only when looked at: a status or a sync in the same cut
+    (the week's tally, what is due, the items) never looks at them; a tally of forty weeks does."""
+    programme = programme_file(tmp_path, start="2026-01-05")
+    db = tmp_path / "s.sqlite3"
+    with Store(db) as store:
+        _store(store, history(programme), NOW)
+        tracking.record(store, programme, NOW)
+        later = NOW + dt.timedelta(hours=5)
+        for answer in (tracking.status(store, programme, later), tracking.record(store, programme, later)):
+            runs = answer.decision.runs
+            assert isinstance(runs, Joined) and isinstance(runs.first, Later) and len(runs.first) > 20
+            assert answer.decision.due == whole(store, programme, later, 1).due  # looked at, the same
+            assert not runs.first.made
+        weeks = tracking.evaluate(store, programme, later, weeks=40)
+        assert isinstance(weeks.runs, Joined) and isinstance(weeks.runs.first, Later) and weeks.runs.first.made
+        _same(store, programme, later)
+
+
+def test_a_kept_text_changed_by_hand_is_not_used(tmp_path: Path) -> None:
+    """A hand's edit that leaves the text well formed (a set made missed) is found by the text's check:
+    the sets are made long after it was read, and must be as they were kept."""
+    programme = programme_file(tmp_path, start="2026-01-05")
+    db = tmp_path / "s.sqlite3"
+    with Store(db) as store:
+        _store(store, history(programme), NOW)
+        tracking.record(store, programme, NOW)
+        assert _kept(store, programme, NOW) is not None
+    _by_hand(db, """UPDATE kept_past SET body = replace(body, '"done"', '"missed"')""")
+    with Store(db, read_only=True) as store:
+        assert '"missed"' in store.kept_past(programme.id)[4]  # type: ignore[index]
+        assert _kept(store, programme, NOW) is None
+        _same(store, programme, NOW)

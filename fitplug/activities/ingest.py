@@ -74,6 +74,8 @@ def completed(result: SyncResult) -> tuple[RunStretch, ...]:
     if result.status is None:
         return ()
     starts = {a.start_utc for a in result.new if a.start_utc is not None}
+    if not starts:
+        return ()  # nothing new: no set to look at (a kept answer's are made only when looked at)
     return tuple(
         r
         for r in result.status.decision.runs

@@ -188,9 +188,9 @@ def _versions(
     if used is not None:
         settled, settled_items = used
         runs, missed, moved = len(settled.runs), len(settled.missed), len(settled.moved)
-        # the rule's answer begins with the kept part's own objects (``decide(..., past=)``)
+        # the rule's answer begins with the kept part's own (``decide(..., past=)``)
         if (
-            _begins(decision.runs, settled.runs)
+            decision.settled == runs
             and _begins(decision.strength_missed, settled.missed)
             and _begins(decision.strength_moved, settled.moved)
         ):
@@ -260,7 +260,10 @@ def keep_settled(
 
     ``used``: the kept answer ``decision`` was decided from; one that ends at its ``until`` too was
     decided over these same records, and stands (its cut may be a week or so older)."""
-    settled = past.settled(decision, programme, past.cut_for(programme, now))
+    cut = past.cut_for(programme, now)
+    if used is not None and used[0].cut == cut:
+        return  # the same cut: the same settled part, which stands (and its runs need not be made)
+    settled = past.settled(decision, programme, cut)
     if settled is None or (used is not None and settled.until == used[0].until) or kept.code() is None:
         return
     found = store.fingerprint(settled.until, now)

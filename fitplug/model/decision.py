@@ -4,7 +4,8 @@ from __future__ import annotations
 
 import datetime as dt
 import enum
-from dataclasses import dataclass
+from collections.abc import Sequence
+from dataclasses import dataclass, field
 
 from fitplug.model.activity import SetRecord
 from fitplug.model.programme import Exercise, Hold, Reps, Session
@@ -220,7 +221,8 @@ class Decision:
     """Everything the rule decided at ``now``."""
 
     now: dt.datetime
-    runs: tuple[RunStretch, ...]
+    #: every post-run set in time order (a tuple, or one that makes the kept settled ones when looked at)
+    runs: Sequence[RunStretch]
     tally: WeekTally
     strength_missed: tuple[tuple[dt.date, Session], ...]
     band: tuple[BandAdvice, ...]
@@ -234,11 +236,13 @@ class Decision:
     strength_moved: tuple[Moved, ...] = ()
     #: exercises the runner logged pain in, the latest word on them
     pain: tuple[PainNote, ...] = ()
+    #: how many of the first ``runs`` are settled for good (a kept answer's: none is due)
+    settled: int = field(default=0, compare=False)
 
     @property
     def due(self) -> tuple[RunStretch, ...]:
         """Post-run sets due now, oldest first."""
-        return tuple(r for r in self.runs if r.state is State.DUE)
+        return tuple(r for r in self.runs[self.settled :] if r.state is State.DUE)
 
 
 # --- a strength activity against its plan ------------------------------------------

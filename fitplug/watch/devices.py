@@ -94,12 +94,13 @@ def child_folder(parent: Path, name: str) -> Path:
 def garmin_dir(root: Path) -> Path | None:
     """The ``GARMIN`` folder at ``root`` (any case), or ``None``."""
     try:
-        with os.scandir(root) as it:  # no Path per entry: an archive folder holds thousands
-            for entry in it:
-                if entry.name.lower() == "garmin" and entry.is_dir():
-                    return Path(root, entry.name)
+        names = os.listdir(root)  # names only: an archive folder holds thousands
     except OSError:
         return None
+    for name in names:
+        # six letters first: no other name is lowered (no non-ASCII letter lowers to one of "garmin")
+        if len(name) == 6 and name.lower() == "garmin" and os.path.isdir(os.path.join(root, name)):
+            return Path(root, name)
     return None
 
 

@@ -43,6 +43,7 @@ from fitplug.model import (
     SessionKind,
     State,
 )
+from fitplug.model.lazy import Joined
 from fitplug.programme.schedule import expand, post_run_variants, zone
 from fitplug.times import UTC, local_midnight
 
@@ -112,10 +113,12 @@ def decide(
     this_monday = today - dt.timedelta(days=today.weekday())
     # the tallies count only days from the first week asked for: only the sets that can fall in it
     tallied = local_midnight(this_monday - dt.timedelta(weeks=max(1, weeks) - 1), tz) - dt.timedelta(days=1)
+    # a kept set ended and was done or lapsed before the kept ``until``: it falls in no week tallied after
+    looked = stretches if past is None or tallied > past.until else [*past.runs, *stretches]
     stretch_days |= {
-        r.done_utc.astimezone(tz).date() for r in stretches if r.done_utc is not None and r.done_utc >= tallied
+        r.done_utc.astimezone(tz).date() for r in looked if r.done_utc is not None and r.done_utc >= tallied
     }
-    counted = [r for r in stretches if r.run_end_utc >= tallied]
+    counted = [r for r in looked if r.run_end_utc >= tallied]
     if since is not None:
         first_day = since.astimezone(tz).date()
     else:
@@ -139,7 +142,7 @@ def decide(
     )
     return Decision(
         now=now,
-        runs=tuple(stretches),
+        runs=Joined(past.runs, stretches) if past is not None else tuple(stretches),
         tally=tallies[-1],
         strength_missed=tuple(missed_days),
         band=tuple(b for b in advice if isinstance(b, BandAdvice)),
@@ -148,6 +151,7 @@ def decide(
         band_down=tuple(b for b in advice if isinstance(b, BandDown)),
         strength_moved=tuple(moved),
         pain=tuple(pain_notes(classified, programme, logged, today)),
+        settled=len(past.runs) if past is not None else 0,
     )
 
 
@@ -247,10 +251,10 @@ def _stretches(
     now: dt.datetime,
     past: Past | None = None,
 ) -> list[RunStretch]:
-    """Each qualifying run's post-run set, and what became of it by ``now`` (after ``past``'s, which
-    are settled: ``runs`` are those from its cut on)."""
-    stretches: list[RunStretch] = list(past.runs) if past is not None else []
-    before = len(stretches)
+    """Each qualifying run's post-run set, and what became of it by ``now``: those after ``past``'s, which
+    are settled (``runs`` are those from its cut on), numbered after them."""
+    stretches: list[RunStretch] = []
+    before = len(past.runs) if past is not None else 0
     variants = post_run_variants(programme)  # once: post_run_session would build them per run
     for m, (a, legs) in enumerate(runs):
         n = before + m

@@ -12,6 +12,7 @@ cut on and gives the answer it would give over everything, as long as what is re
 from __future__ import annotations
 
 import datetime as dt
+from collections.abc import Sequence
 from dataclasses import dataclass
 
 from fitplug.model import Decision, Moved, Programme, RunStretch, Session, State
@@ -31,7 +32,8 @@ class Past:
     #: every activity, mark and hand log it depends on starts (or is for a day) before this
     until: dt.datetime
     now: dt.datetime
-    runs: tuple[RunStretch, ...]
+    #: in time order (a tuple, or one that makes them when they are looked at: a kept answer's)
+    runs: Sequence[RunStretch]
     missed: tuple[tuple[dt.date, Session], ...]
     moved: tuple[Moved, ...]
 
@@ -69,7 +71,7 @@ def settled(decision: Decision, programme: Programme, cut: dt.datetime) -> Past 
         end = r.done_utc if r.done_utc is not None else r.lapse_utc
         if end is None:
             return None
-        until = max(until, end)
+        until = max(until, end, r.run_end_utc)  # no week tallied after ``until`` holds a settled set
     if until.microsecond:  # the store keeps whole seconds: round up, so nothing before it is left out
         until = until.replace(microsecond=0) + dt.timedelta(seconds=1)
     return Past(

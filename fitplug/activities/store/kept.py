@@ -18,6 +18,7 @@ import hashlib
 import json
 import os
 import sqlite3
+import zlib
 from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
@@ -25,6 +26,7 @@ from typing import Any
 from fitplug.activities.rule.past import Past
 from fitplug.activities.store.rows import iso
 from fitplug.model import DoneBy, DueItem, DueKind, Moved, Programme, RunStretch, Session, State
+from fitplug.model.lazy import Later
 from fitplug.programme.schedule import post_run_variants
 from fitplug.times import UTC
 
@@ -166,8 +168,8 @@ def encode(past: Past, programme: Programme, items: Sequence[DueItem]) -> str | 
         for i in items
     ]
     head = {"form": FORM, "cut": _t(past.cut), "until": _t(past.until), "now": _t(past.now)}
-    body = {**head, "runs": runs, "missed": missed, "moved": moved, "items": worded}
-    return json.dumps(body, separators=(",", ":"))
+    body = json.dumps({**head, "runs": runs, "missed": missed, "moved": moved, "items": worded}, separators=(",", ":"))
+    return f"{zlib.crc32(body.encode()):08x} {body}"  # its check: the runs are made only when looked at
 
 
 def decode(text: str, programme: Programme) -> Kept | None:
@@ -179,25 +181,32 @@ def decode(text: str, programme: Programme) -> Kept | None:
     # a session by its place (a place the programme lacks is a KeyError: the text is not used)
     named: dict[int | None, Session | None] = {None: None, **dict(enumerate(sessions))}
 
+    check, _, body = text.partition(" ")
     try:
-        data: Any = json.loads(text)
+        if int(check, 16) != zlib.crc32(body.encode()):
+            return None  # damaged (or written by hand): the runs, made later, must be as written
+        data: Any = json.loads(body)
         if data.get("form") != FORM:
             return None
-        runs = [
-            RunStretch(
-                r[0], at(r[1]), at(r[2]), r[3], r[4], r[5], r[6], r[7], named[r[8]],
-                None if r[9] is None else at(r[9]), states[r[10]], None if r[11] is None else at(r[11]),
-                None if r[12] is None else ways[r[12]], named[r[13]],
-            )
-            for r in data["runs"]
-        ]  # fmt: skip
+        rows: list[Any] = data["runs"]
+
+        def runs() -> list[RunStretch]:
+            return [
+                RunStretch(
+                    r[0], at(r[1]), at(r[2]), r[3], r[4], r[5], r[6], r[7], named[r[8]],
+                    None if r[9] is None else at(r[9]), states[r[10]], None if r[11] is None else at(r[11]),
+                    None if r[12] is None else ways[r[12]], named[r[13]],
+                )
+                for r in rows
+            ]  # fmt: skip
+
         missed = tuple((day(m[0]), _required(named[m[1]])) for m in data["missed"])
         moved = tuple(Moved(day(m[0]), day(m[1]), _required(named[m[2]])) for m in data["moved"])
         items = [
             DueItem(kinds[i[0]], str(i[1]), at(i[2]), at(i[3]), str(i[4]), str(i[5]), at(i[6]), int(i[7]))
             for i in data["items"]
         ]
-        past = Past(at(data["cut"]), at(data["until"]), at(data["now"]), tuple(runs), missed, moved)
+        past = Past(at(data["cut"]), at(data["until"]), at(data["now"]), Later(len(rows), runs), missed, moved)
         return past, tuple(items)
     except (ValueError, TypeError, KeyError, IndexError, AttributeError):
         return None
