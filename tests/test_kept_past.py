@@ -68,6 +68,17 @@ def _store(store: Store, held: list[ActivitySummary], at: dt.datetime) -> None:
     store.record_batch([(f"/a/{n}.fit", 1, 1, a) for n, a in enumerate(held)], at)
 
 
+def _kept_history(tmp_path: Path) -> tuple[Programme, Path]:
+    """A store holding a long history under a programme started in January, and the answer kept at NOW."""
+    programme = programme_file(tmp_path, start="2026-01-05")
+    db = tmp_path / "s.sqlite3"
+    with Store(db) as store:
+        _store(store, history(programme), NOW)
+        tracking.record(store, programme, NOW)
+        assert _kept(store, programme, NOW) is not None
+    return programme, db
+
+
 def _by_hand(db: Path, *statements: str) -> None:
     """What a hand with sqlite3 does to the store (foreign keys enforced)."""
     with sqlite3.connect(db) as raw:
@@ -172,12 +183,8 @@ def test_every_late_change_gives_the_answer_over_everything(tmp_path: Path, laps
 
 
 def test_an_answer_asked_before_it_was_kept_is_decided_afresh(tmp_path: Path) -> None:
-    programme = programme_file(tmp_path, start="2026-01-05")
-    db = tmp_path / "s.sqlite3"
+    programme, db = _kept_history(tmp_path)
     with Store(db) as store:
-        _store(store, history(programme), NOW)
-        tracking.record(store, programme, NOW)
-        assert _kept(store, programme, NOW) is not None
         earlier = NOW - dt.timedelta(days=2)
         assert _kept(store, programme, earlier) is None
         _same(store, programme, earlier)
@@ -328,12 +335,7 @@ def test_the_page_shows_the_last_four_strength_sessions_however_long_ago(tmp_pat
 
 def test_an_activity_taken_out_by_hand_is_noticed(tmp_path: Path) -> None:
     """The store never removes an activity, but a hand with sqlite3 can: the kept answer is refused."""
-    programme = programme_file(tmp_path, start="2026-01-05")
-    db = tmp_path / "s.sqlite3"
-    with Store(db) as store:
-        _store(store, history(programme), NOW)
-        tracking.record(store, programme, NOW)
-        assert _kept(store, programme, NOW) is not None
+    programme, db = _kept_history(tmp_path)
     _by_hand(
         db,
         "DELETE FROM files WHERE activity_id = (SELECT min(id) FROM activities)",
@@ -445,12 +447,7 @@ def test_a_command_with_a_kept_answer_makes_none_of_its_sets(tmp_path: Path) -> 
 def test_a_kept_text_changed_by_hand_is_not_used(tmp_path: Path) -> None:
     """A hand's edit that leaves the text well formed (a set made missed) is found by the text's check:
     the sets are made long after it was read, and must be as they were kept."""
-    programme = programme_file(tmp_path, start="2026-01-05")
-    db = tmp_path / "s.sqlite3"
-    with Store(db) as store:
-        _store(store, history(programme), NOW)
-        tracking.record(store, programme, NOW)
-        assert _kept(store, programme, NOW) is not None
+    programme, db = _kept_history(tmp_path)
     _by_hand(db, """UPDATE kept_past SET body = replace(body, '"done"', '"missed"')""")
     with Store(db, read_only=True) as store:
         assert '"missed"' in store.kept_past(programme.id)[4]  # type: ignore[index]
