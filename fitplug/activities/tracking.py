@@ -39,6 +39,7 @@ from fitplug.model import (
     State,
     Status,
 )
+from fitplug.model.lazy import Joined
 from fitplug.present import words
 from fitplug.present.items import due_items, item_keys
 from fitplug.programme.schedule import upcoming, zone
@@ -127,9 +128,9 @@ def record(store: Store, programme: Programme, now: dt.datetime) -> Status:
     """Decide at ``now`` and record the items (their time and version): what a writing command sees."""
     remember_programme(store, programme, now)
     decision, _, used = _evaluated(store, programme, now)
-    items = _versions(store, programme, now, decision, used, save=True)
+    items, before = _versions(store, programme, now, decision, used, save=True)
     keep_settled(store, programme, now, decision, used, items)
-    return _status(programme, now, decision, items)
+    return _status(programme, now, decision, items, before)
 
 
 def evaluate(store: Store | None, programme: Programme, now: dt.datetime, *, weeks: int = 1) -> Decision:
@@ -158,7 +159,7 @@ def _evaluated(
         return decide([], [], programme, now, since=since, band_since=bands, weeks=weeks), [], None
     logged = store.logs()
     used = kept_settled(store, programme, now, since, logged)
-    settled = used[0] if used is not None else None
+    settled = used.past if used is not None else None
     bound = window(settled, programme, now, weeks) if settled is not None else lookback(since, now, weeks)
     held = recent_history(store, programme, now, since, bands, weeks, logged, bound)
     return (
@@ -180,13 +181,14 @@ def _evaluated(
 
 def _versions(
     store: Store, programme: Programme, now: dt.datetime, decision: Decision, used: kept.Kept | None, *, save: bool
-) -> list[DueItem]:
-    """The items of ``decision`` with their versions, saved (``save``) or as saving them would give.
+) -> tuple[Sequence[DueItem], int]:
+    """The items of ``decision`` with their versions, saved (``save``) or as saving them would give; and
+    how many of the first of them cannot have closed since ``now`` (see :func:`_status`).
 
-    With a kept answer (``used``), its items stand as they were saved: only the items after its cut are
-    worded and held to their saved versions."""
+    With a kept answer (``used``), its items stand as they were saved (and are made only when looked at):
+    only the items after its cut are worded and held to their saved versions."""
     if used is not None:
-        settled, settled_items = used
+        settled, settled_items = used.past, used.items
         runs, missed, moved = len(settled.runs), len(settled.missed), len(settled.moved)
         # the rule's answer begins with the kept part's own (``decide(..., past=)``)
         if (
@@ -202,9 +204,13 @@ def _versions(
             )
             live = due_items(after, programme)
             fresh = store.save_due(live, now) if save else store.preview_due(live, now)
-            return sorted([*settled_items, *fresh], key=lambda i: (i.start_utc, i.key))
+            # kept items were saved when the answer was kept, by then: none closed since a later ``now``
+            before = len(settled_items) if settled.now < whole_second_utc(now) else 0
+            if used.last is None or not fresh or (fresh[0].start_utc, fresh[0].key) > used.last:
+                return Joined(settled_items, fresh), before
+            return sorted([*settled_items, *fresh], key=lambda i: (i.start_utc, i.key)), 0
     items = due_items(decision, programme)
-    return store.save_due(items, now) if save else store.preview_due(items, now)
+    return (store.save_due(items, now) if save else store.preview_due(items, now)), 0
 
 
 def _settled_key(
@@ -261,10 +267,10 @@ def keep_settled(
     ``used``: the kept answer ``decision`` was decided from; one that ends at its ``until`` too was
     decided over these same records, and stands (its cut may be a week or so older)."""
     cut = past.cut_for(programme, now)
-    if used is not None and used[0].cut == cut:
+    if used is not None and used.past.cut == cut:
         return  # the same cut: the same settled part, which stands (and its runs need not be made)
     settled = past.settled(decision, programme, cut)
-    if settled is None or (used is not None and settled.until == used[0].until) or kept.code() is None:
+    if settled is None or (used is not None and settled.until == used.past.until) or kept.code() is None:
         return
     found = store.fingerprint(settled.until, now)
     keys = item_keys(settled.runs, settled.missed, settled.moved)
@@ -315,18 +321,25 @@ def status(store: Store | None, programme: Programme, now: dt.datetime, *, weeks
     """What is due at ``now``, with the items as the feed would show them; writes nothing."""
     decision, _, used = _evaluated(store, programme, now, weeks)
     if store is not None:
-        return _status(programme, now, decision, _versions(store, programme, now, decision, used, save=False))
+        return _status(programme, now, decision, *_versions(store, programme, now, decision, used, save=False))
     items = due_items(decision, programme)
     return _status(programme, now, decision, [replace(i, updated_utc=whole_second_utc(now), sequence=0) for i in items])
 
 
-def _status(programme: Programme, now: dt.datetime, decision: Decision, items: list[DueItem]) -> Status:
-    """The rule's answer with its items, what closed since they were last recorded, and the coming week."""
+def _status(
+    programme: Programme, now: dt.datetime, decision: Decision, items: Sequence[DueItem], before: int = 0
+) -> Status:
+    """The rule's answer with its items, what closed since they were last recorded, and the coming week.
+
+    ``before``: how many of the first items were saved before ``now`` (kept ones): none of them is looked at
+    for what closed."""
     stamp = whole_second_utc(now)
-    changed = tuple(i for i in items if i.kind in _CLOSED and i.updated_utc is not None and i.updated_utc >= stamp)
+    changed = tuple(
+        i for i in items[before:] if i.kind in _CLOSED and i.updated_utc is not None and i.updated_utc >= stamp
+    )
     ahead = now + dt.timedelta(days=COMING_DAYS)
     coming = tuple(p for p in upcoming(programme, now, limit=2 * COMING_DAYS) if p.start <= ahead)
-    return Status(now, programme, decision, tuple(items), changed, coming)
+    return Status(now, programme, decision, items if isinstance(items, Joined) else tuple(items), changed, coming)
 
 
 def mark_done(store: Store, programme: Programme, now: dt.datetime, at: dt.datetime) -> Marked:

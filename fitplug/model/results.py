@@ -10,6 +10,7 @@ from __future__ import annotations
 import datetime as dt
 import enum
 from collections import Counter
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING
 
@@ -36,8 +37,9 @@ class Status:
     now: dt.datetime
     programme: Programme
     decision: Decision
-    #: the report's and the feed's items at ``now``, with their versions, in time order
-    items: tuple[DueItem, ...]
+    #: the report's and the feed's items at ``now``, with their versions, in time order (a tuple, or one
+    #: that makes a kept answer's when they are looked at)
+    items: Sequence[DueItem]
     #: items that closed (done, lapsed, missed) since the store last recorded them: all of them
     changed: tuple[DueItem, ...] = ()
     #: the planned sessions of the next seven days

@@ -21,7 +21,7 @@ import sqlite3
 import zlib
 from collections.abc import Sequence
 from pathlib import Path
-from typing import Any
+from typing import Any, NamedTuple
 
 from fitplug.activities.rule.past import Past
 from fitplug.activities.store.rows import iso
@@ -31,13 +31,20 @@ from fitplug.programme.schedule import post_run_variants
 from fitplug.times import UTC
 
 #: the text's form; another form (or a damaged text) is not used
-FORM = "fitplug.past/2"
+FORM = "fitplug.past/3"
 #: the code a kept answer comes from (folders and files under ``fitplug/``): the rule, the model, the
 #: programme and its schedule, the words of the items, and this bookkeeping
 CODE = ("activities/rule", "model", "programme", "present", "activities/tracking.py", "activities/store/kept.py")
 
-#: the kept answer: the settled part of the rule's answer, and its items as saved, in time order
-Kept = tuple[Past, tuple[DueItem, ...]]
+
+class Kept(NamedTuple):
+    """The kept answer: the settled part of the rule's answer, and its items as saved."""
+
+    past: Past
+    #: in time order (made when they are looked at)
+    items: Sequence[DueItem]
+    #: the time order's key of the last of them, ``(start_utc, key)``; ``None`` when there are none
+    last: tuple[dt.datetime, str] | None
 
 
 @functools.cache
@@ -167,9 +174,13 @@ def encode(past: Past, programme: Programme, items: Sequence[DueItem]) -> str | 
         [i.kind.value, i.key, _t(i.start_utc), _t(i.end_utc), i.title, i.detail, _t(i.updated_utc), i.sequence]
         for i in items
     ]
-    head = {"form": FORM, "cut": _t(past.cut), "until": _t(past.until), "now": _t(past.now)}
-    body = json.dumps({**head, "runs": runs, "missed": missed, "moved": moved, "items": worded}, separators=(",", ":"))
-    return f"{zlib.crc32(body.encode()):08x} {body}"  # its check: the runs are made only when looked at
+    last = [_t(items[-1].start_utc), items[-1].key] if items else None
+    head = {"form": FORM, "cut": _t(past.cut), "until": _t(past.until), "now": _t(past.now), "missed": missed,
+            "moved": moved, "runs": len(runs), "items": len(worded), "last": last}  # fmt: skip
+    # three lines (JSON has no raw line break): the head, read at once; the runs and the items, read when
+    # they are looked at; and first a check of all of it, since they are read long after it is
+    body = "\n".join(json.dumps(part, separators=(",", ":")) for part in (head, runs, worded))
+    return f"{zlib.crc32(body.encode()):08x} {body}"
 
 
 def decode(text: str, programme: Programme) -> Kept | None:
@@ -184,11 +195,11 @@ def decode(text: str, programme: Programme) -> Kept | None:
     check, _, body = text.partition(" ")
     try:
         if int(check, 16) != zlib.crc32(body.encode()):
-            return None  # damaged (or written by hand): the runs, made later, must be as written
-        data: Any = json.loads(body)
-        if data.get("form") != FORM:
+            return None  # damaged (or written by hand): the runs and items, made later, must be as written
+        head_text, run_text, item_text = body.split("\n")
+        head: Any = json.loads(head_text)
+        if head.get("form") != FORM:
             return None
-        rows: list[Any] = data["runs"]
 
         def runs() -> list[RunStretch]:
             return [
@@ -197,17 +208,20 @@ def decode(text: str, programme: Programme) -> Kept | None:
                     None if r[9] is None else at(r[9]), states[r[10]], None if r[11] is None else at(r[11]),
                     None if r[12] is None else ways[r[12]], named[r[13]],
                 )
-                for r in rows
+                for r in json.loads(run_text)
             ]  # fmt: skip
 
-        missed = tuple((day(m[0]), _required(named[m[1]])) for m in data["missed"])
-        moved = tuple(Moved(day(m[0]), day(m[1]), _required(named[m[2]])) for m in data["moved"])
-        items = [
-            DueItem(kinds[i[0]], str(i[1]), at(i[2]), at(i[3]), str(i[4]), str(i[5]), at(i[6]), int(i[7]))
-            for i in data["items"]
-        ]
-        past = Past(at(data["cut"]), at(data["until"]), at(data["now"]), Later(len(rows), runs), missed, moved)
-        return past, tuple(items)
+        def items() -> list[DueItem]:
+            return [
+                DueItem(kinds[i[0]], str(i[1]), at(i[2]), at(i[3]), str(i[4]), str(i[5]), at(i[6]), int(i[7]))
+                for i in json.loads(item_text)
+            ]
+
+        missed = tuple((day(m[0]), _required(named[m[1]])) for m in head["missed"])
+        moved = tuple(Moved(day(m[0]), day(m[1]), _required(named[m[2]])) for m in head["moved"])
+        last = (at(head["last"][0]), str(head["last"][1])) if head["last"] is not None else None
+        past = Past(at(head["cut"]), at(head["until"]), at(head["now"]), Later(int(head["runs"]), runs), missed, moved)
+        return Kept(past, Later(int(head["items"]), items), last)
     except (ValueError, TypeError, KeyError, IndexError, AttributeError):
         return None
 
