@@ -12,7 +12,6 @@ import contextlib
 import errno
 import os
 import re
-import secrets
 import time
 from collections.abc import Iterable, Mapping
 from pathlib import Path
@@ -38,7 +37,7 @@ def stage(path: Path, data: bytes, *, private: bool = False, fsync: bool = True)
     path = Path(path)
     path.parent.mkdir(parents=True, exist_ok=True)
     for _ in range(100):
-        name = os.path.join(path.parent, f".{path.name}.{secrets.token_hex(4)}-{os.getpid()}.tmp")
+        name = os.path.join(path.parent, f".{path.name}.{os.urandom(4).hex()}-{os.getpid()}.tmp")
         try:
             fd = os.open(name, _FLAGS, 0o600 if private else 0o666)
             break

@@ -252,6 +252,13 @@ DEFERRED = {
         "fitplug.app.watch": "a sync with no watch named or remembered starts without the watch half "
         "(MTP, install, the workout and feed writers): most of what a warm sync would import"
     },
+    "fitplug.activities.ingest": {
+        "fitplug.activities.read.pool": "a sync with nothing new to read loads no reader (FIT readers, pool)"
+    },
+    "fitplug.model": {"fitplug.model.workout": "a workout file read back: only `show` and `watch` load its classes"},
+    "fitplug.activities.files.sources": {
+        "fitplug.activities.files.zips": "a sync of folders of FIT files loads no zip reader (zipfile, inflater)"
+    },
 }
 
 

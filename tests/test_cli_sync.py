@@ -232,6 +232,8 @@ HEAVY = frozenset(
         "shutil",
         "zlib_ng",  # the zip reader's inflater: loaded when a zip member is read, by nothing else
         "fitplug.app.watch",  # the watch half: a sync loads it only with a watch named or remembered
+        "fitplug.activities.read.pool",  # the reader: loaded by a sync with a file to read
+        "fitplug.activities.files.zips",  # the zip reader: loaded by a sync with a zip to open
     }
 )
 #: the heavy modules each command may load: what its work needs (all else in HEAVY must stay out)
@@ -247,8 +249,8 @@ NEEDS: dict[str, set[str]] = {
     "exercises": {*LIBRARY, "sqlite3"},
     "calendar -o -": {*LIBRARY, "sqlite3", "icalendar"},
     "show": {*LIBRARY, "sqlite3", "fitdecode", "garmin_fit_sdk", "shutil", "fitplug.app.watch"},  # reads a FIT file
-    # warm: no file to read, so no decoder nor pool (the reader's own scanner is a fitplug module, imported with it)
-    "sync": {*LIBRARY, "sqlite3", "zipfile", "shutil", "fitplug.activities.read.scan"},
+    # warm: no file to read, so no reader (nor its scanner), no decoder, no pool; no zip in the source, so no zip reader
+    "sync": {*LIBRARY, "sqlite3"},
 }
 
 

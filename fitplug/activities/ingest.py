@@ -9,24 +9,28 @@ watch is the application layer's job (:mod:`fitplug.app.sync`).
 
 from __future__ import annotations
 
+import contextlib
 import datetime as dt
 import functools
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
+from types import ModuleType
+from typing import TYPE_CHECKING, Any
 
 from fitplug.activities.files.events import Candidate, ContainerDone, ContainerStart, Event, Refused, Tick
 from fitplug.activities.files.folders import Known
 from fitplug.activities.files.sources import scan
 from fitplug.activities.files.spools import Spools
-from fitplug.activities.read.outcome import FileError, Outcome, shown
-from fitplug.activities.read.pool import Job, Reader
-from fitplug.activities.read.reader import Crc
+from fitplug.activities.read.outcome import Crc, FileError, Outcome, shown
 from fitplug.activities.rule.classify import classify
 from fitplug.activities.rule.legs import legs
 from fitplug.activities.store.store import Store
 from fitplug.activities.tracking import record
 from fitplug.model import ActivityKind, DoneBy, NewActivity, Programme, RunStretch, SkippedFile, State, SyncResult
+
+if TYPE_CHECKING:
+    from fitplug.activities.read.pool import Job, Reader
 
 
 def sync(
@@ -59,7 +63,7 @@ def sync(
     run = _Run(store, now, result, progress, store.file_index(), programme)  # one query; no SQL round trip per file
     # a nested zip is inflated once, into a spool every worker reads its members from; each spool is
     # removed once its members are stored, and all of them when the sync ends, however it ends
-    with Spools() as run.spools, Reader(run.store_batch, crc=crc, processes=processes) as reader:
+    with Spools() as run.spools, _Reading(run.store_batch, crc, processes) as reader:
         known = Known(run.known, run.left_out)  # a folder's unchanged files: passed over in the walk, counted
         for event in scan(paths, skip_container=run.skip_container, known=known, spools=run.spools):
             run.dispatch(event, reader)
@@ -67,6 +71,44 @@ def sync(
         result.status = record(store, programme, now)
         result.completed = completed(result)
     return result
+
+
+def reader_half() -> ModuleType:
+    """The reader (:mod:`fitplug.activities.read.pool`: the FIT readers, the process pool, the zip
+    members' reading), loaded by the first file a sync has to read: a sync with nothing new loads none."""
+    from fitplug.activities.read import pool  # deferred: see above, and tests/test_architecture.py
+
+    return pool
+
+
+class _Reading:
+    """A sync's :class:`~fitplug.activities.read.pool.Reader`, started for the first file to read.
+
+    Until then, an action :meth:`then` is given has nothing before it to wait for, and is done at once.
+    """
+
+    def __init__(self, store_batch: Callable[[list[tuple[Job, Outcome]]], None], crc: Crc, processes: int | None):
+        self._args: tuple[Any, ...] = (store_batch, crc, processes)
+        self._stack = contextlib.ExitStack()
+        self._reader: Reader | None = None
+
+    def __enter__(self) -> _Reading:
+        return self
+
+    def __exit__(self, *exc: object) -> bool | None:
+        return self._stack.__exit__(*exc)  # type: ignore[arg-type]  # the reader's own exit, however it ends
+
+    def reader(self) -> Reader:
+        if self._reader is None:
+            store_batch, crc, processes = self._args
+            self._reader = self._stack.enter_context(reader_half().Reader(store_batch, crc=crc, processes=processes))
+        return self._reader
+
+    def then(self, action: Callable[[], None]) -> None:
+        if self._reader is None:
+            action()
+        else:
+            self._reader.then(action)
 
 
 def completed(result: SyncResult) -> tuple[RunStretch, ...]:
@@ -136,8 +178,8 @@ class _Run:
             return True
         return False
 
-    def dispatch(self, event: Event, reader: Reader) -> None:
-        """Hand one event to ``reader``: a file to read, or an action after what came before it."""
+    def dispatch(self, event: Event, reading: _Reading) -> None:
+        """Hand one event to the reader: a file to read, or an action after what came before it."""
         if isinstance(event, Tick):
             if self.progress:
                 self.progress("", event.weight)
@@ -145,17 +187,19 @@ class _Run:
         if isinstance(event, ContainerStart):
             return
         if isinstance(event, Candidate) and event.ahead:  # a member read while its zip is spooled: no file yet
+            reader = reading.reader()
             reader.add(reader.job(event))
             return
         if not isinstance(event, ContainerDone):
             self.weights[event.key] = event.weight
         if isinstance(event, ContainerDone):
-            reader.then(functools.partial(self.container_done, event))
+            reading.then(functools.partial(self.container_done, event))
         elif self.unchanged(event.key, event.size, event.mtime_ns):
             return
         elif isinstance(event, Refused):
-            reader.then(functools.partial(self.refused, event))
+            reading.then(functools.partial(self.refused, event))
         else:
+            reader = reading.reader()
             reader.add(reader.job(event))
 
     def store_batch(self, batch: list[tuple[Job, Outcome]]) -> None:

@@ -10,7 +10,6 @@ is a :class:`~fitplug.model.Status`: the same for ``sync`` and ``status``.
 from __future__ import annotations
 
 import datetime as dt
-import difflib
 import hashlib
 import json
 from collections.abc import Sequence
@@ -421,6 +420,8 @@ def _exercise(programme: Programme, key: str) -> Exercise:
     exercises = {e.id: e for s in programme.sessions for e in s.exercises}
     if key in exercises:
         return exercises[key]
+    import difflib  # here: only a mistake is matched against what was meant
+
     close = difflib.get_close_matches(key, list(exercises), n=1)
     hint = f"; did you mean {close[0]!r}?" if close else ""
     raise FitplugError(

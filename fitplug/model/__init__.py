@@ -17,6 +17,8 @@ Every other module reads them. Units are in the names (``_s`` seconds, ``_m``
 metres, ``_kg``).
 """
 
+from typing import TYPE_CHECKING, Any
+
 from fitplug.model.activity import (
     ActivitySession,
     ActivitySummary,
@@ -84,15 +86,34 @@ from fitplug.model.results import (
     SyncResult,
     WatchReport,
 )
-from fitplug.model.workout import (
-    Block,
-    ScheduledWorkout,
-    ScheduleView,
-    ViewExercise,
-    ViewStep,
-    WorkoutView,
-    fold_repeats,
+
+if TYPE_CHECKING:
+    from fitplug.model.workout import (
+        Block,
+        ScheduledWorkout,
+        ScheduleView,
+        ViewExercise,
+        ViewStep,
+        WorkoutView,
+        fold_repeats,
+    )
+
+#: the names of :mod:`.workout` (a workout file read back), imported when first asked for: only `show`
+#: and `watch` read workout files, and no other command pays for its classes
+_WORKOUT = frozenset(
+    {"Block", "ScheduledWorkout", "ScheduleView", "ViewExercise", "ViewStep", "WorkoutView", "fold_repeats"}
 )
+
+
+def __getattr__(name: str) -> Any:
+    if name not in _WORKOUT:
+        raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
+    from fitplug.model import workout  # deferred: see above, and tests/test_architecture.py
+
+    value = getattr(workout, name)
+    globals()[name] = value
+    return value
+
 
 __all__ = [
     "DEFAULT_BAND_LADDER",

@@ -8,7 +8,6 @@ file (``checkexercises``, ``checksessions``, ``load``) is built from them.
 
 from __future__ import annotations
 
-import difflib
 import re
 import unicodedata
 from collections.abc import Iterable, Mapping
@@ -87,6 +86,8 @@ def table(problems: Problems, value: Any, path: KeyPath, allowed: Iterable[str])
     allowed = tuple(allowed)
     for key in value:
         if key not in allowed:
+            import difflib  # here: only a mistake is matched against what was meant
+
             close = difflib.get_close_matches(key, allowed, n=1, cutoff=0.6)
             hint = f"; did you mean {close[0]!r}?" if close else f"; known keys: {', '.join(allowed)}"
             problems.fail((*path, key), f"unknown key{hint}")
@@ -220,6 +221,8 @@ def is_int(value: Any) -> bool:
 
 
 def suggest(value: str, choices: Iterable[str]) -> str:
+    import difflib  # here: only a mistake is matched against what was meant
+
     close = difflib.get_close_matches(value, list(choices), n=3, cutoff=0.6)
     return f"; did you mean {' or '.join(repr(c) for c in close)}?" if close else ""
 

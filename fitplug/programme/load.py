@@ -8,7 +8,6 @@ documented in ``docs/programme.md``; ``templates/`` holds complete examples.
 from __future__ import annotations
 
 import datetime as dt
-import difflib
 import re
 import tomllib
 from collections.abc import Mapping
@@ -261,6 +260,8 @@ def _check_timezone(problems: Problems, head: Mapping[str, Any], path: KeyPath) 
             raise ValueError(value)
         zoneinfo.ZoneInfo(value)
     except (ValueError, zoneinfo.ZoneInfoNotFoundError):
+        import difflib  # here: only a mistake is matched against what was meant
+
         close = difflib.get_close_matches(value, sorted(zoneinfo.available_timezones()), n=3, cutoff=0.5)
         hint = (
             f"; did you mean {' or '.join(repr(c) for c in close)}?"
@@ -333,6 +334,8 @@ def search_exercises(query: str, profile: Mapping[str, Mapping[str, int]]) -> li
     ``query``, in any order; a word matches a word of the entry it begins, or one a typo away (a
     name must match at least one word itself: ``warm up`` finds the category, not its 95 names).
     Entries where every word matched as typed come first, then those that needed a typo forgiven."""
+
+    import difflib  # here: only a search forgives typos
 
     def words(text: str) -> list[str]:
         return [w for w in re.split(r"[\s_/\-]+", text.casefold()) if w]

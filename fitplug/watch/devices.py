@@ -21,7 +21,6 @@ from __future__ import annotations
 
 import os
 import re
-import string
 import sys
 from collections.abc import Iterable
 from dataclasses import dataclass
@@ -180,7 +179,7 @@ def mount_points(platform: str | None = None, base: Path | None = None) -> list[
     """
     platform = platform or sys.platform
     if platform.startswith("win"):
-        letters = [f"{c}:" for c in string.ascii_uppercase if c not in "AB"]
+        letters = [f"{c}:" for c in "CDEFGHIJKLMNOPQRSTUVWXYZ"]
         if base is not None:
             return [base / c[0] for c in letters]
         return [Path(f"{c}\\") for c in letters]

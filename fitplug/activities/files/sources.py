@@ -20,6 +20,7 @@ import os
 import stat
 from collections.abc import Callable, Iterator, Sequence
 from pathlib import Path
+from types import ModuleType
 
 from fitplug.activities.files.events import (
     Candidate,
@@ -33,7 +34,6 @@ from fitplug.activities.files.events import (
 from fitplug.activities.files.fitfile import MAX_FIT_BYTES, open_fit
 from fitplug.activities.files.folders import FileStat, Known, walk
 from fitplug.activities.files.spools import Spools
-from fitplug.activities.files.zips import open_zip, read_capped, zip_events
 from fitplug.errors import ActivityError
 from fitplug.watch.devices import garmin_dir
 
@@ -109,10 +109,11 @@ def _file_events(
         start = ContainerStart(key, st.st_size, st.st_mtime_ns, float(st.st_size))
         yield start
         if skip_container is None or not skip_container(start):
+            zips = zip_half()
             try:
-                with open_zip(path) as archive:
-                    yield from zip_events(archive, key, st.st_mtime_ns, (path, ()), skip_container, st.st_size,
-                                          spools=spools)  # fmt: skip
+                with zips.open_zip(path) as archive:
+                    yield from zips.zip_events(archive, key, st.st_mtime_ns, (path, ()), skip_container, st.st_size,
+                                               spools=spools)  # fmt: skip
             except ActivityError as exc:
                 # its bytes are done with (a progress bar stops at its end, should some members have come)
                 yield Refused(key, st.st_size, st.st_mtime_ns, exc.reason, float(st.st_size))
@@ -125,6 +126,14 @@ def _file_events(
     yield Candidate(key, st.st_size, st.st_mtime_ns, read, path, gz, weight=float(st.st_size))
 
 
+def zip_half() -> ModuleType:
+    """The zip reader (:mod:`.zips`, with :mod:`zipfile` and the inflater), loaded by the first zip or
+    gzipped file a sync meets: a sync of folders of FIT files loads none of it."""
+    from fitplug.activities.files import zips  # deferred: see above, and tests/test_architecture.py
+
+    return zips
+
+
 def read_path(path: Path, gz: bool) -> bytes:
     """The FIT bytes of a file on disk (gunzipped); :class:`ActivityError` with a reason."""
     if not gz:
@@ -132,7 +141,8 @@ def read_path(path: Path, gz: bool) -> bytes:
             return fit.whole()
     try:
         with gzip.open(path, "rb") as f:
-            return read_capped(f, MAX_FIT_BYTES, str(path), compressed=path.stat().st_size)
+            data: bytes = zip_half().read_capped(f, MAX_FIT_BYTES, str(path), compressed=path.stat().st_size)
+            return data
     except ActivityError:
         raise
     except (OSError, EOFError, gzip.BadGzipFile) as exc:

@@ -9,7 +9,6 @@ from __future__ import annotations
 
 import contextlib
 import os
-import tempfile
 from pathlib import Path
 from typing import IO, Final, Self
 
@@ -33,12 +32,22 @@ class Spools:
     PREFIX: Final = "fitplug-spool-"
 
     def __init__(self, folder: Path | None = None) -> None:
-        self.folder = Path(folder or tempfile.gettempdir())
+        self._folder = folder
         self._paths: dict[str, Path] = {}
         self._swept = False
 
     def __enter__(self) -> Self:
         return self
+
+    @property
+    def folder(self) -> Path:
+        """Where the spools are: the given folder, else the temporary folder (looked up when first asked:
+        a sync with no nested zip never needs it, nor :mod:`tempfile`)."""
+        if self._folder is None:
+            import tempfile
+
+            self._folder = Path(tempfile.gettempdir())
+        return Path(self._folder)
 
     def __exit__(self, *exc: object) -> None:
         self.close()
@@ -52,6 +61,8 @@ class Spools:
         if not self._swept:
             self._swept = True
             self.sweep()
+        import tempfile  # here: a sync of folders never spools
+
         fd, name = tempfile.mkstemp(prefix=f"{self.PREFIX}{os.getpid()}-", suffix=".zip", dir=self.folder)
         path = Path(name)
         self.discard(key)

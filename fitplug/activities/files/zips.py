@@ -16,7 +16,6 @@ import contextlib
 import functools
 import gzip
 import stat
-import tempfile
 import zipfile
 from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass
@@ -315,6 +314,8 @@ class _Nested:
         with contextlib.ExitStack() as stack:
             path: Path | None = None
             if self.spools is None:
+                import tempfile  # here: only a nested zip is spooled
+
                 spool: IO[bytes] = stack.enter_context(tempfile.SpooledTemporaryFile(max_size=_SPOOL_BYTES))
             else:
                 path, spool = self.spools.new(self.key, self.info.file_size)
@@ -407,6 +408,8 @@ class Archives:
             refused = unsafe_member(info) or _bomb(info, MAX_NESTED_ZIP_BYTES)
             if refused:
                 raise ActivityError(label, refused)
+            import tempfile  # here: only a nested zip is spooled
+
             spool: IO[bytes] = self._stack.enter_context(tempfile.SpooledTemporaryFile(max_size=_SPOOL_BYTES))  # noqa: SIM115
             current = self._stack.enter_context(_open_nested(current, info, label, spool))
         return current

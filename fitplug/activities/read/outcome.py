@@ -6,6 +6,7 @@ keeps it: a module of its own, so that a reader never imports the store.
 
 from __future__ import annotations
 
+import enum
 from dataclasses import dataclass
 from typing import TypeAlias
 
@@ -52,3 +53,13 @@ def shown(key: str) -> str:
     except UnicodeEncodeError:
         return key.encode("utf-8", "surrogateescape").decode("utf-8", "backslashreplace")
     return key
+
+
+class Crc(enum.Enum):
+    """What :func:`read_activity` checks of the FIT CRCs."""
+
+    #: check every header and file CRC (the default, and what ``fitplug sync`` does)
+    CHECK = "check"
+    #: the fast scanner does not check them; a file it refuses goes to fitdecode, which does
+    #: (for benchmarks: with a native CRC the check costs a few per cent)
+    SKIP = "skip"

@@ -48,7 +48,6 @@ values are read raw from fitdecode so its own, older profile cannot rename them.
 
 from __future__ import annotations
 
-import enum
 import hashlib
 import io
 import struct
@@ -65,6 +64,7 @@ from fitplug.activities.files.fitfile import (
     open_fit,
 )
 from fitplug.activities.read.mapping import RawMessages
+from fitplug.activities.read.outcome import Crc
 from fitplug.activities.read.scan import ScanError, scan
 from fitplug.errors import ActivityError
 from fitplug.model import ActivitySummary
@@ -100,16 +100,6 @@ def set_sync_budget(seconds: float | None = None) -> None:
 
 class DecodeDeferred(ActivityError):
     """fitdecode would have needed more than what is left of the sync's budget: read it next time."""
-
-
-class Crc(enum.Enum):
-    """What :func:`read_activity` checks of the FIT CRCs."""
-
-    #: check every header and file CRC (the default, and what ``fitplug sync`` does)
-    CHECK = "check"
-    #: the fast scanner does not check them; a file it refuses goes to fitdecode, which does
-    #: (for benchmarks: with a native CRC the check costs a few per cent)
-    SKIP = "skip"
 
 
 class ReadError(ActivityError):
